@@ -1,0 +1,2 @@
+// Placeholder until implemented.
+export const handler = async (): Promise<void> => {};

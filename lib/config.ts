@@ -1,0 +1,46 @@
+/**
+ * Environment read once, validated with zod; a missing variable fails the cold start
+ * with its name. Each function asks only for the variables it uses, so a function's
+ * environment in serverless.yml is exactly what its code needs.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const ENV = {
+  STAGE: z.string().min(1),
+  SERVICE: z.string().min(1),
+  BATCHES_TABLE: z.string().min(1),
+  RUNS_TABLE: z.string().min(1),
+  STREAM_NAME: z.string().min(1),
+  STATE_MACHINE_ARN: z.string().min(1),
+  UPLOADS_BUCKET: z.string().min(1),
+  TOPIC_ARN: z.string().min(1),
+  RUN_LEASE_SECONDS: z.coerce.number().int().positive(),
+  BATCH_TTL_DAYS: z.coerce.number().int().positive(),
+} as const;
+
+export type EnvName = keyof typeof ENV;
+
+/** Reads and validates the named variables; throws ConfigError naming each one at fault. */
+export function readEnv<K extends EnvName>(
+  names: readonly K[],
+  env: NodeJS.ProcessEnv = process.env,
+): { [P in K]: z.infer<(typeof ENV)[P]> } {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const name of names) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') {
+      problems.push(`${name} is not set`);
+      continue;
+    }
+    const parsed = ENV[name].safeParse(raw);
+    if (parsed.success) values[name] = parsed.data;
+    else problems.push(`${name}="${raw}": ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  }
+  if (problems.length) throw new ConfigError(`environment is incomplete: ${problems.join('; ')}`);
+  return values as { [P in K]: z.infer<(typeof ENV)[P]> };
+}

@@ -1,0 +1,15 @@
+import registryText from '../../pipelines.yml';
+import { indexRegistry, parseRegistry, type PipelineIndex } from './registry';
+
+export * from './registry';
+export * from './schema';
+export { compilePattern, matchPattern, patternsOverlap } from './patterns';
+export { nextScheduleTimes, validateScheduleExpression } from './schedule';
+
+let cached: PipelineIndex | undefined;
+
+/** The registry bundled with the function, validated once per cold start. */
+export function pipelines(): PipelineIndex {
+  cached ??= indexRegistry(parseRegistry(registryText, 'pipelines.yml'));
+  return cached;
+}

@@ -1,0 +1,145 @@
+/**
+ * Loading, validating and querying the pipeline registry.
+ *
+ * Used at package time (serverless.yml resolves `scripts/registry.cjs`, which bundles
+ * this module) and at cold start, so both fail the same way on the same mistake.
+ */
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { compilePattern, matchPattern, patternsOverlap, type CompiledPattern } from './patterns';
+import { RegistrySchema, type Pipeline, type Registry } from './schema';
+
+export class RegistryError extends Error {
+  override readonly name = 'RegistryError';
+  constructor(
+    message: string,
+    readonly problems: string[] = [message],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+const describePath = (path: PropertyKey[]): string => {
+  const [root, pipeline, ...rest] = path.map(String);
+  if (root === 'pipelines' && pipeline !== undefined) {
+    return `pipeline "${pipeline}"${rest.length ? `, field ${rest.join('.')}` : ''}`;
+  }
+  return path.length ? `field ${path.map(String).join('.')}` : 'the registry';
+};
+
+/** Parses and validates registry YAML; `source` names the file in messages. */
+export function parseRegistry(text: string, source = 'pipelines.yml'): Registry {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new RegistryError(`${source}: not valid YAML: ${(error as Error).message}`, undefined, { cause: error });
+  }
+  const result = RegistrySchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.map((k) => `"${k}"`).join(', ')})` : '';
+      return `${describePath(issue.path)}: ${issue.message}${keys}`;
+    });
+    throw new RegistryError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`, problems);
+  }
+  const registry = result.data;
+  const overlaps = findOverlaps(registry);
+  if (overlaps.length) {
+    throw new RegistryError(`${source} is invalid:\n  - ${overlaps.join('\n  - ')}`, overlaps);
+  }
+  return registry;
+}
+
+function findOverlaps(registry: Registry): string[] {
+  const entries = Object.entries(registry.pipelines).flatMap(([name, pipeline]) =>
+    Object.entries(pipeline.trigger?.files ?? {}).map(([file, pattern]) => ({ name, file, pattern, bucket: pipeline.trigger?.bucket })),
+  );
+  const problems: string[] = [];
+  for (let i = 0; i < entries.length; i += 1) {
+    for (let j = i + 1; j < entries.length; j += 1) {
+      const a = entries[i]!;
+      const b = entries[j]!;
+      if (a.bucket !== b.bucket) continue;
+      if (patternsOverlap(a.pattern, b.pattern)) {
+        const where = a.name === b.name ? `pipeline "${a.name}"` : `pipelines "${a.name}" and "${b.name}"`;
+        problems.push(
+          `${where}, field trigger.files: patterns "${a.pattern}" (${a.file}) and "${b.pattern}" (${b.file}) can match the same key; every key must belong to one file of one pipeline`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+export interface FileMatch {
+  pipeline: string;
+  /** The logical file name (`orders`). */
+  file: string;
+  batchKey: string;
+  captures: Record<string, string>;
+}
+
+export interface PipelineIndex {
+  registry: Registry;
+  names: string[];
+  get(name: string): Pipeline | undefined;
+  /** Which pipeline file a bucket key belongs to, if any. */
+  match(bucket: string | undefined, key: string): FileMatch | undefined;
+  /** The logical files that make a batch of this pipeline complete. */
+  requiredFiles(name: string): string[];
+  /** Literal prefixes to subscribe to, per bucket (undefined: the stack's bucket). */
+  prefixes(): Array<{ bucket: string | undefined; prefix: string }>;
+}
+
+/** The batch key from capture values, in the pipeline's first pattern's order. */
+export function batchKeyOf(captureOrder: string[], captures: Record<string, string>): string {
+  return captureOrder.map((name) => captures[name]).join('_') || 'all';
+}
+
+export function indexRegistry(registry: Registry): PipelineIndex {
+  const compiled: Array<{ pipeline: string; file: string; bucket?: string; pattern: CompiledPattern; order: string[] }> = [];
+  for (const [pipeline, definition] of Object.entries(registry.pipelines)) {
+    if (!definition.trigger) continue;
+    const files = Object.entries(definition.trigger.files);
+    const order = compilePattern(files[0]![1]).captures;
+    for (const [file, source] of files) {
+      compiled.push({ pipeline, file, bucket: definition.trigger.bucket, pattern: compilePattern(source), order });
+    }
+  }
+  return {
+    registry,
+    names: Object.keys(registry.pipelines),
+    get: (name) => registry.pipelines[name],
+    match(bucket, key) {
+      for (const entry of compiled) {
+        if (entry.bucket !== undefined && bucket !== undefined && entry.bucket !== bucket) continue;
+        const captures = matchPattern(entry.pattern, key);
+        if (captures) {
+          return { pipeline: entry.pipeline, file: entry.file, captures, batchKey: batchKeyOf(entry.order, captures) };
+        }
+      }
+      return undefined;
+    },
+    requiredFiles: (name) => Object.keys(registry.pipelines[name]?.trigger?.files ?? {}),
+    prefixes() {
+      const all = compiled.map((entry) => ({
+        bucket: entry.bucket,
+        prefix: registry.pipelines[entry.pipeline]!.trigger!.prefix ?? entry.pattern.literalPrefix,
+      }));
+      // S3 rejects notification filters whose prefixes overlap: keep only the outermost.
+      return all.filter(
+        (candidate, index) =>
+          !all.some(
+            (other, j) =>
+              other.bucket === candidate.bucket &&
+              candidate.prefix.startsWith(other.prefix) &&
+              (other.prefix.length < candidate.prefix.length || j < index),
+          ),
+      );
+    },
+  };
+}
+
+export { RegistrySchema, z };

@@ -1,0 +1,89 @@
+// Resolves `${file(scripts/registry.cjs):...}` in serverless.yml: validates pipelines.yml
+// with the same zod schema the functions use at cold start (bundled on the fly by esbuild,
+// so packaging needs no separate build step), and derives function events from it.
+// A bad registry fails `sls package` here, naming the pipeline and the field.
+const path = require('node:path');
+const fs = require('node:fs');
+const Module = require('node:module');
+const esbuild = require('esbuild');
+
+const root = path.resolve(__dirname, '..');
+let cached;
+
+function loadRegistryModule() {
+  if (cached) return cached;
+  const result = esbuild.buildSync({
+    entryPoints: [path.join(root, 'lib/registry/registry.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+  });
+  const mod = new Module(path.join(root, 'lib/registry/registry.bundle.cjs'));
+  mod.paths = Module._nodeModulePaths(root);
+  mod._compile(result.outputFiles[0].text, mod.id);
+  cached = mod.exports;
+  return cached;
+}
+
+function loadRegistry(file = process.env.PIPELINES_FILE || path.join(root, 'pipelines.yml')) {
+  const { parseRegistry, indexRegistry } = loadRegistryModule();
+  const text = fs.readFileSync(file, 'utf8');
+  try {
+    return indexRegistry(parseRegistry(text, path.relative(root, file) || file));
+  } catch (error) {
+    if (error && error.name === 'RegistryError') {
+      // Serverless prints the message of what a resolver throws.
+      throw new Error(error.message);
+    }
+    throw error;
+  }
+}
+
+/** Schedule events for start-pipeline: one per pipeline that declares a schedule. */
+function scheduleEvents(index) {
+  return Object.entries(index.registry.pipelines)
+    .filter(([, p]) => p.schedule)
+    .map(([name, p]) => ({
+      schedule: {
+        name: `\${self:service}-\${sls:stage}-${name}`.slice(0, 64),
+        description: `Scheduled run of pipeline ${name}`,
+        rate: [p.schedule.expression],
+        enabled: p.schedule.enabled,
+        input: { pipeline: name, trigger: 'schedule' },
+      },
+    }));
+}
+
+module.exports = async ({ resolveVariable }) => {
+  const index = loadRegistry();
+  const existingBucket = await resolveVariable('param:existingBucketName, ""');
+  const prefixes = index.prefixes();
+  const ownPrefixes = prefixes.filter((p) => p.bucket === undefined).map((p) => p.prefix);
+  const externalBuckets = [...new Set(prefixes.filter((p) => p.bucket !== undefined).map((p) => p.bucket))];
+  const eventBuckets = [...new Set([existingBucket, ...externalBuckets].filter(Boolean))];
+  const eventPrefixes = existingBucket ? prefixes.map((p) => p.prefix) : prefixes.filter((p) => p.bucket).map((p) => p.prefix);
+  return {
+    pipelineNames: index.names,
+    scheduleEvents: scheduleEvents(index),
+    hasExternalBuckets: String(externalBuckets.length > 0),
+    // One S3 notification per watched prefix of the stack's own bucket.
+    uploadNotifications: ownPrefixes.map((prefix) => ({
+      Event: 's3:ObjectCreated:*',
+      ...(prefix ? { Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: prefix }] } } } : {}),
+      Function: { 'Fn::GetAtt': ['S3UploadWatcherLambdaFunction', 'Arn'] },
+    })),
+    uploadEventPattern: {
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: {
+        bucket: { name: eventBuckets.length ? eventBuckets : ['-'] },
+        object: { key: eventPrefixes.map((prefix) => ({ prefix })) },
+      },
+    },
+  };
+};
+module.exports.loadRegistry = loadRegistry;
+module.exports.loadRegistryModule = loadRegistryModule;
