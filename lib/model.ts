@@ -89,3 +89,22 @@ export function compareSequencers(a: string, b: string): number {
   const pb = b.toUpperCase().padStart(width, '0');
   return pa < pb ? -1 : pa > pb ? 1 : 0;
 }
+
+/*
+ * Table items (both tables: partition key `pk`, TTL attribute `ttl` in epoch seconds).
+ *
+ * Batches, pk = `${pipeline}#${batchKey}`:
+ *   pipeline, batchKey; arrived (string set of logical file names, `ADD`);
+ *   `obj_${file}` (map: bucket, key, size, etag, versionId, sequencer, eventTime);
+ *   firstArrivalAt (ISO, if_not_exists); deadline (epoch s = first arrival + window, if_not_exists);
+ *   openState = 'OPEN' while the batch waits for files (sparse: REMOVEd when its run starts;
+ *   the incomplete-batch sweeper's index is openState + deadline);
+ *   startedRunKey, startedFingerprint (set after the run started: the second write per start).
+ *
+ * Runs, pk = run key (`pipeline#batchKey`, `pipeline#schedule#<time>`, `pipeline#manual#...`):
+ *   pipeline, batchKey, trigger, status (RunStatus), leaseExpiresAt (epoch s, while STARTING),
+ *   attempt, executionName, executionArn, requestedAt (ISO), startedAt, endedAt, durationMs,
+ *   objects (list, only when the execution input carries objectsPointer), result (map, written
+ *   by the state machine: status, shards [{index, exitCode, stopReason, recordsAffected}],
+ *   errorClass, errorMessage, recordsAffected).
+ */

@@ -1,0 +1,26 @@
+/**
+ * What the state machine passes a pipeline container through ECS container overrides,
+ * and what the worker library reads. One list, used by both sides.
+ */
+export const TASK_ENV = {
+  PIPELINE: 'PIPELINE',
+  RUN_KEY: 'RUN_KEY',
+  BATCH_KEY: 'BATCH_KEY',
+  EXECUTION_ARN: 'EXECUTION_ARN',
+  SHARD_INDEX: 'SHARD_INDEX',
+  SHARD_COUNT: 'SHARD_COUNT',
+  /** JSON array of BatchObject when it fits the 8,192-character overrides limit. */
+  OBJECTS: 'OBJECTS',
+  /** Set instead of OBJECTS for large batches: read `objects` from the Runs item with this key. */
+  OBJECTS_RUN_KEY: 'OBJECTS_RUN_KEY',
+  RUNS_TABLE: 'RUNS_TABLE',
+  /** `sync` or `callback`. */
+  LAUNCH: 'LAUNCH',
+  /** Callback launches only: the Step Functions task token. */
+  TASK_TOKEN: 'TASK_TOKEN',
+  /** Callback launches only: the state's HeartbeatSeconds; the worker beats well inside it. */
+  HEARTBEAT_SECONDS: 'HEARTBEAT_SECONDS',
+} as const;
+
+/** Inline object lists above this many characters go through OBJECTS_RUN_KEY instead. */
+export const MAX_INLINE_OBJECTS_CHARS = 4_000;
