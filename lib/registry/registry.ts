@@ -39,8 +39,11 @@ export function parseRegistry(text: string, source = 'pipelines.yml'): Registry 
   const result = RegistrySchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
-      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.map((k) => `"${k}"`).join(', ')})` : '';
-      return `${describePath(issue.path)}: ${issue.message}${keys}`;
+      if (issue.code === 'invalid_key') {
+        // A record key (pipeline or file name) failed its own rule: say which rule.
+        return `${describePath(issue.path)}: ${issue.issues.map((inner) => inner.message).join('; ')}`;
+      }
+      return `${describePath(issue.path)}: ${issue.message}`;
     });
     throw new RegistryError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`, problems);
   }

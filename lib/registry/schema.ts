@@ -90,7 +90,15 @@ export const PipelineSchema = z
       ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'a pipeline needs a trigger, a schedule, or both' });
     }
     if (pipeline.trigger) {
-      const compiled = Object.entries(pipeline.trigger.files).map(([file, source]) => [file, compilePattern(source)] as const);
+      // zod runs this check even when a field failed; the field's own issue reports a bad pattern.
+      const compiled = Object.entries(pipeline.trigger.files).flatMap(([file, source]) => {
+        try {
+          return [[file, compilePattern(source)] as const];
+        } catch {
+          return [];
+        }
+      });
+      if (compiled.length === 0) return;
       const [firstFile, first] = compiled[0]!;
       for (const [file, pattern] of compiled) {
         if ([...pattern.captures].sort().join() !== [...first.captures].sort().join()) {

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { indexRegistry, parseRegistry, RegistryError } from '../../../lib/registry/registry';
+import { compilePattern, matchPattern, patternsOverlap } from '../../../lib/registry/patterns';
+
+const shipped = readFileSync(join(__dirname, '../../../pipelines.yml'), 'utf8');
+
+/** A valid one-pipeline registry as YAML, with `patch` applied to the pipeline. */
+function registryWith(patch: (pipeline: Record<string, any>) => void, extra: Record<string, unknown> = {}): string {
+  const pipeline: Record<string, any> = {
+    trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
+    task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+  };
+  patch(pipeline);
+  return JSON.stringify({ pipelines: { demo: pipeline, ...extra } });
+}
+
+function problemsOf(text: string): string[] {
+  try {
+    parseRegistry(text);
+  } catch (error) {
+    if (error instanceof RegistryError) return error.problems;
+    throw error;
+  }
+  throw new Error('registry was accepted');
+}
+
+describe('the shipped registry', () => {
+  it('is valid and indexes both sample pipelines', () => {
+    const index = indexRegistry(parseRegistry(shipped));
+    expect(index.names).toEqual(['orders-daily', 'inventory-snapshot']);
+    expect(index.requiredFiles('orders-daily')).toEqual(['orders', 'customers']);
+  });
+
+  it('matches keys to pipeline, file and batch key', () => {
+    const index = indexRegistry(parseRegistry(shipped));
+    expect(index.match(undefined, 'incoming/acme/orders-2026-11-20.csv')).toEqual({
+      pipeline: 'orders-daily',
+      file: 'orders',
+      batchKey: '2026-11-20',
+      captures: { date: '2026-11-20' },
+    });
+    expect(index.match(undefined, 'incoming/inventory/eu-west/snapshot-2026-11-20.csv')).toMatchObject({
+      pipeline: 'inventory-snapshot',
+      batchKey: 'eu-west_2026-11-20',
+    });
+    expect(index.match(undefined, 'incoming/acme/readme.txt')).toBeUndefined();
+  });
+});
+
+describe('registry validation names the pipeline and field', () => {
+  it.each([
+    ['an unknown key', (p: any) => (p.task.memroy = 1), 'pipeline "demo", field task: Unrecognized key: "memroy"'],
+    ['a window of zero', (p: any) => (p.trigger.windowMinutes = 0), 'pipeline "demo", field trigger.windowMinutes: window must be greater than 0'],
+    ['a negative window', (p: any) => (p.trigger.windowMinutes = -5), 'field trigger.windowMinutes'],
+    ['zero shards', (p: any) => (p.task.shards = 0), 'pipeline "demo", field task.shards: shards must be at least 1'],
+    ['21 shards', (p: any) => (p.task.shards = 21), 'pipeline "demo", field task.shards: shards must be at most 20'],
+    ['a callback without heartbeat', (p: any) => (p.task.launch = 'callback'), 'pipeline "demo", field task.heartbeatSeconds: a callback pipeline needs heartbeatSeconds'],
+    ['a bad cron expression', (p: any) => (p.schedule = { expression: 'cron(0 25 * * ? *)' }), 'pipeline "demo", field schedule.expression: bad schedule expression "cron(0 25 * * ? *)": hours value 25 is outside 0-23'],
+    ['a five-field cron', (p: any) => (p.schedule = { expression: 'cron(0 6 * * *)' }), 'cron needs 6 fields'],
+    ['a cron with two day fields', (p: any) => (p.schedule = { expression: 'cron(0 6 * * MON *)' }), 'exactly one of day-of-month and day-of-week must be "?"'],
+    ['files with different captures', (p: any) => (p.trigger.files.customers = 'in/customers-{day}.csv'), 'field trigger.files.customers: captures {day} differ from {date}'],
+    ['a pattern with a stray brace', (p: any) => (p.trigger.files.orders = 'in/orders-{date.csv'), 'brace'],
+    ['a pattern outside the prefix', (p: any) => (p.trigger.prefix = 'other/'), 'pattern does not start with the prefix "other/"'],
+  ])('rejects %s', (_name, patch, message) => {
+    const problems = problemsOf(registryWith(patch));
+    expect(problems.join('\n')).toContain(message);
+  });
+
+  it('rejects two pipelines whose patterns can match the same key', () => {
+    const problems = problemsOf(
+      registryWith(() => undefined, {
+        other: {
+          trigger: { files: { all: 'in/{name}-2026.csv' }, windowMinutes: 5 },
+          task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      'pipelines "demo" and "other", field trigger.files: patterns "in/orders-{date}.csv" (orders) and "in/{name}-2026.csv" (all) can match the same key; every key must belong to one file of one pipeline',
+    ]);
+  });
+
+  it('rejects a pipeline name that cannot name AWS resources', () => {
+    const text = registryWith(() => undefined).replace('"demo"', '"Demo Pipeline"');
+    expect(problemsOf(text).join()).toContain('pipeline names are lower-case words');
+  });
+
+  it('reports YAML syntax errors with the file name', () => {
+    expect(() => parseRegistry('pipelines: [unclosed', 'my.yml')).toThrow(/my\.yml: not valid YAML/);
+  });
+});
+
+describe('patterns', () => {
+  it('rejects captures side by side, whose split would be ambiguous', () => {
+    expect(() => compilePattern('in/{a}{b}.csv')).toThrow(/side by side/);
+  });
+
+  it('captures stop at folder boundaries', () => {
+    const pattern = compilePattern('in/{region}/data-{date}.csv');
+    expect(matchPattern(pattern, 'in/eu/data-2026.csv')).toEqual({ region: 'eu', date: '2026' });
+    expect(matchPattern(pattern, 'in/eu/x/data-2026.csv')).toBeUndefined();
+  });
+
+  it('treats regex characters in patterns literally', () => {
+    const pattern = compilePattern('in/a+b (1).csv');
+    expect(matchPattern(pattern, 'in/a+b (1).csv')).toEqual({});
+    expect(matchPattern(pattern, 'in/aab (1).csv')).toBeUndefined();
+  });
+
+  it.each([
+    ['in/orders-{d}.csv', 'in/{x}-2026.csv', true],
+    ['in/orders-{d}.csv', 'in/customers-{d}.csv', false],
+    ['in/{a}.csv', 'in/{b}.json', false],
+    ['in/{a}/x.csv', 'in/x.csv', false],
+    ['in/{a}b', 'in/{c}', true],
+    ['a/{x}.csv', 'a/.csv', false],
+  ])('overlap of %s and %s is %s', (a, b, expected) => {
+    expect(patternsOverlap(a, b)).toBe(expected);
+    expect(patternsOverlap(b, a)).toBe(expected);
+  });
+});
