@@ -25,6 +25,9 @@ const describePath = (path: PropertyKey[]): string => {
   if (root === 'pipelines' && pipeline !== undefined) {
     return `pipeline "${pipeline}"${rest.length ? `, field ${rest.join('.')}` : ''}`;
   }
+  if (root === 'queueServices' && pipeline !== undefined) {
+    return `queue service "${pipeline}"${rest.length ? `, field ${rest.join('.')}` : ''}`;
+  }
   return path.length ? `field ${path.map(String).join('.')}` : 'the registry';
 };
 

@@ -116,11 +116,109 @@ export const PipelineSchema = z
     }
   });
 
+/**
+ * A queue service: a long-running ECS service consuming its own SQS queue, scaled on
+ * backlog per task (visible messages / running tasks) against a target of
+ * acceptable latency / average processing time that the target updater re-tunes.
+ */
+export const QueueSchema = z.strictObject({
+  /** `fifo` keeps per-group order (at most 300 receives/s without high throughput mode). */
+  type: z.enum(['standard', 'fifo'], { error: 'queue type is "standard" or "fifo"' }).default('standard'),
+  /** Receives before a message moves to the dead-letter queue. */
+  maxReceiveCount: z.number().int().min(1, 'maxReceiveCount must be at least 1').max(1000, 'maxReceiveCount must be at most 1000'),
+  /** The first lease on a received message; the worker extends it while it works. */
+  visibilityTimeoutSeconds: z.number().int().min(10, 'visibilityTimeoutSeconds must be at least 10 (the worker extends it at a fraction of it)').max(43_200, 'visibilityTimeoutSeconds must be at most 43200 (12 hours)'),
+  retentionSeconds: z.number().int().min(60).max(1_209_600).default(345_600),
+  /** FIFO only: deduplicate on a hash of the body instead of a MessageDeduplicationId. */
+  contentBasedDeduplication: z.boolean().optional(),
+});
+
+export const QueueTaskSchema = z.strictObject({
+  container: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'container names are lower-case words with dashes'),
+  command: z.array(z.string()).min(1).optional(),
+  cpu: TaskSchema.shape.cpu,
+  memory: TaskSchema.shape.memory,
+  environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'environment names are UPPER_SNAKE_CASE'), z.string()).default({}),
+  /** Messages one task works on at once (receive batches never exceed it). */
+  concurrency: z.number().int().min(1).max(100).default(1),
+  /** Seconds ECS waits after SIGTERM before SIGKILL (the drain deadline), 2-120 on Fargate. */
+  stopTimeoutSeconds: z.number().int().min(2).max(120).default(30),
+});
+
+const cronExpression = scheduleExpression.refine((value) => value.startsWith('cron('), 'a scheduled action needs cron(...)');
+
+export const ScheduledActionSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'scheduled action names are lower-case words with dashes'),
+    schedule: cronExpression,
+    /** IANA time zone of the cron expression (default UTC). */
+    timezone: z.string().min(1).optional(),
+    minTasks: z.number().int().min(0).optional(),
+    maxTasks: z.number().int().min(1).optional(),
+  })
+  .refine((action) => action.minTasks !== undefined || action.maxTasks !== undefined, 'a scheduled action sets minTasks, maxTasks or both')
+  .refine((action) => action.minTasks === undefined || action.maxTasks === undefined || action.minTasks <= action.maxTasks, {
+    message: 'minTasks must not exceed maxTasks',
+    path: ['minTasks'],
+  });
+
+export const TargetUpdateSchema = z.strictObject({
+  /** How often the updater re-tunes the target (EventBridge schedule expression). */
+  schedule: scheduleExpression.default('rate(1 hour)'),
+  enabled: z.boolean().default(true),
+  /** Relative change below which the policy is left alone (0.1 = 10 %). */
+  tolerance: z.number().min(0, 'tolerance is a fraction from 0 to 1').max(1, 'tolerance is a fraction from 0 to 1').default(0.1),
+  /** Upper bound of backlog per task: guards against a burst of near-instant messages. */
+  maxTarget: z.number().min(1, 'maxTarget must be at least 1').max(100_000).default(1000),
+});
+
+export const QueueServiceSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    queue: QueueSchema,
+    task: QueueTaskSchema,
+    /** How long a message may wait in the queue and be worked on, at most. */
+    acceptableLatencySeconds: z.number().positive('acceptableLatencySeconds must be greater than 0'),
+    /** Seeds the first target (acceptable latency / this) until measurements exist. */
+    expectedProcessingSeconds: z.number().positive('expectedProcessingSeconds must be greater than 0').default(1),
+    /** At least 1: with no running task the backlog-per-task metric has no task count to divide by. */
+    minTasks: z.number().int().min(1, 'minTasks must be at least 1: target tracking needs a running task to measure backlog per task').default(1),
+    maxTasks: z.number().int().min(1).max(1000),
+    scaleInCooldownSeconds: z.number().int().min(0).max(86_400).default(300),
+    scaleOutCooldownSeconds: z.number().int().min(0).max(86_400).default(60),
+    targetUpdate: TargetUpdateSchema.default({ schedule: 'rate(1 hour)', enabled: true, tolerance: 0.1, maxTarget: 1000 }),
+    scheduledActions: z.array(ScheduledActionSchema).default([]),
+  })
+  .superRefine((service, ctx) => {
+    if (service.minTasks > service.maxTasks) {
+      ctx.addIssue({ code: 'custom', path: ['minTasks'], message: `minTasks (${service.minTasks}) must not exceed maxTasks (${service.maxTasks})` });
+    }
+    if (service.queue.type === 'standard' && service.queue.contentBasedDeduplication !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['queue', 'contentBasedDeduplication'], message: 'contentBasedDeduplication applies to FIFO queues only' });
+    }
+    const seen = new Set<string>();
+    service.scheduledActions.forEach((action, index) => {
+      if (seen.has(action.name)) {
+        ctx.addIssue({ code: 'custom', path: ['scheduledActions', index, 'name'], message: `scheduled action "${action.name}" is declared twice` });
+      }
+      seen.add(action.name);
+      if (action.maxTasks !== undefined && action.maxTasks > service.maxTasks * 10) {
+        ctx.addIssue({ code: 'custom', path: ['scheduledActions', index, 'maxTasks'], message: 'maxTasks is more than ten times the service maxTasks: a typo?' });
+      }
+    });
+  });
+
 export const RegistrySchema = z.strictObject({
   pipelines: z.record(z.string().regex(NAME, 'pipeline names are lower-case words with dashes, at most 40 characters'), PipelineSchema),
+  /** Long-running queue consumers scaled on backlog per task (optional). */
+  queueServices: z
+    .record(z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'queue service names are lower-case words with dashes, at most 24 characters'), QueueServiceSchema)
+    .optional(),
 });
 
 export type Registry = z.infer<typeof RegistrySchema>;
 export type Pipeline = z.infer<typeof PipelineSchema>;
 export type PipelineTask = z.infer<typeof TaskSchema>;
 export type PipelineTrigger = z.infer<typeof TriggerSchema>;
+export type QueueService = z.infer<typeof QueueServiceSchema>;
+export type QueueServiceScheduledAction = z.infer<typeof ScheduledActionSchema>;
