@@ -1,0 +1,62 @@
+/**
+ * Runs `sls package` exactly as a user would (offline, no AWS credentials needed) into a
+ * temporary folder and returns the compiled CloudFormation template.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const projectRoot = resolve(__dirname, '../..');
+
+export interface CfnTemplate {
+  Resources: Record<string, { Type: string; Properties?: any; Condition?: string; DependsOn?: unknown }>;
+  Conditions?: Record<string, unknown>;
+  Outputs?: Record<string, unknown>;
+}
+
+export interface PackageResult {
+  dir: string;
+  template: CfnTemplate;
+  templatePath: string;
+}
+
+export async function packageService(options: { stage?: string; env?: NodeJS.ProcessEnv; params?: Record<string, string> } = {}): Promise<PackageResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
+  const params = Object.entries(options.params ?? {}).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
+  await run(join(projectRoot, 'node_modules/.bin/sls'), ['package', '--stage', options.stage ?? 'dev', '--package', dir, ...params], {
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      // No credentials at all: packaging must not need an AWS account.
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: 'no-such-profile-offline',
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      ...options.env,
+    },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const templatePath = join(dir, 'cloudformation-template-update-stack.json');
+  return { dir, templatePath, template: JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate };
+}
+
+/** Runs cfn-lint on a template; resolves with its findings split into errors and warnings. */
+export async function cfnLint(templatePath: string): Promise<{ errors: string[]; warnings: string[] }> {
+  try {
+    await run('cfn-lint', ['--format', 'parseable', templatePath], { maxBuffer: 16 * 1024 * 1024 });
+    return { errors: [], warnings: [] };
+  } catch (error) {
+    const out = String((error as { stdout?: string }).stdout ?? '');
+    if (!out && (error as { code?: unknown }).code === 'ENOENT') throw new Error('cfn-lint is not installed: pip install cfn-lint');
+    const lines = out.split('\n').filter(Boolean);
+    // parseable format: file:line:col:line:col:RULE:message
+    return {
+      errors: lines.filter((line) => /:E\d{4}:/.test(line)),
+      warnings: lines.filter((line) => /:W\d{4}:/.test(line)),
+    };
+  }
+}

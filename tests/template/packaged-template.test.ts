@@ -1,0 +1,196 @@
+/**
+ * The packaged CloudFormation template, checked without deploying: what `sls deploy`
+ * would send is lint-clean, least-privilege, encrypted, and every consumer has a
+ * dead-letter path.
+ */
+import { cfnLint, packageService, type CfnTemplate } from '../helpers/package-service';
+
+let template: CfnTemplate;
+let templatePath: string;
+
+beforeAll(async () => {
+  ({ template, templatePath } = await packageService({ stage: 'dev' }));
+}, 180_000);
+
+const resourcesOfType = (type: string) =>
+  Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+
+type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown };
+
+/** Every IAM statement in the template with where it came from. */
+function allStatements(): Array<{ where: string; statement: Statement }> {
+  const found: Array<{ where: string; statement: Statement }> = [];
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const docs: unknown[] = [];
+    if (resource.Type === 'AWS::IAM::Role') docs.push(...(resource.Properties?.Policies ?? []).map((p: any) => p.PolicyDocument));
+    if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') docs.push(resource.Properties?.PolicyDocument);
+    for (const doc of docs as Array<{ Statement: Statement[] }>) {
+      for (const statement of doc?.Statement ?? []) found.push({ where: id, statement });
+    }
+  }
+  return found;
+}
+
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+const resourcesOf = (statement: Statement) => [statement.Resource].flat();
+
+/**
+ * Actions AWS offers no resource-level permission for, so `Resource: '*'` is the
+ * narrowest possible. Anything else on '*' fails the test.
+ */
+const NO_RESOURCE_LEVEL = new Set([
+  // CloudWatch Logs vended delivery (Step Functions logging) and X-Ray.
+  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
+  'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
+  // ECR auth token, CloudWatch metrics reads/writes, ENI describes, ECS describes.
+  'ecr:GetAuthorizationToken', 'cloudwatch:PutMetricData', 'cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics',
+  'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:DescribeInstances',
+  'ecs:ListServices', 'ecs:DescribeTaskDefinition', 'ecs:ListClusters',
+  'application-autoscaling:DescribeScalingPolicies', 'application-autoscaling:PutScalingPolicy',
+  'redshift-data:DescribeStatement', 'redshift-data:GetStatementResult',
+]);
+
+describe('packaged template', () => {
+  it('passes cfn-lint with no errors', async () => {
+    const { errors } = await cfnLint(templatePath);
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('runs every function on nodejs22.x, arm64, with its own role', () => {
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(3);
+    const roles = new Set<string>();
+    for (const [id, fn] of functions) {
+      expect({ id, runtime: fn.Properties.Runtime, arch: fn.Properties.Architectures }).toEqual({
+        id,
+        runtime: 'nodejs22.x',
+        arch: ['arm64'],
+      });
+      const role = JSON.stringify(fn.Properties.Role);
+      expect(role).not.toContain('"IamRoleLambdaExecution"');
+      roles.add(role);
+    }
+    expect(roles.size).toBe(functions.length);
+  });
+
+  it('grants no IAM action "*" and no service wildcard', () => {
+    const offenders = allStatements().filter(({ statement }) => actionsOf(statement).some((a) => a === '*' || a.endsWith(':*')) && statement.Effect === 'Allow');
+    expect(offenders).toEqual([]);
+  });
+
+  it('uses Resource "*" only for actions AWS offers nothing narrower for', () => {
+    const offenders = allStatements()
+      .filter(({ statement }) => statement.Effect === 'Allow' && resourcesOf(statement).includes('*'))
+      .flatMap(({ where, statement }) => actionsOf(statement).filter((a) => !NO_RESOURCE_LEVEL.has(a)).map((a) => `${where}: ${a}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it('never allows iam:PassRole on "*" and scopes it to ECS tasks', () => {
+    const passRole = allStatements().filter(({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).includes('iam:PassRole'));
+    for (const { where, statement } of passRole) {
+      expect({ where, resources: resourcesOf(statement) }).not.toEqual({ where, resources: expect.arrayContaining(['*']) });
+    }
+  });
+
+  it('configures the fan-in stream mapping explicitly, with a dead-letter queue', () => {
+    const mappings = resourcesOfType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes('FileArrivalStream'));
+    expect(mappings).toHaveLength(1);
+    const [, mapping] = mappings[0]!;
+    expect(mapping.Properties).toMatchObject({
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 3600,
+      ParallelizationFactor: 2,
+      StartingPosition: 'TRIM_HORIZON',
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['FanInDeadLetterQueue', 'Arn'] } } },
+    });
+  });
+
+  it('gives every stream and queue consumer a dead-letter path', () => {
+    for (const [id, mapping] of resourcesOfType('AWS::Lambda::EventSourceMapping')) {
+      const source = JSON.stringify(mapping.Properties.EventSourceArn);
+      if (mapping.Properties.StartingPosition) {
+        // Streams: an on-failure destination, bounded retries and record age.
+        expect({ id, dlq: mapping.Properties.DestinationConfig?.OnFailure?.Destination }).toEqual({ id, dlq: expect.anything() });
+        expect(mapping.Properties.MaximumRetryAttempts).toBeGreaterThanOrEqual(0);
+        expect(mapping.Properties.MaximumRecordAgeInSeconds).toBeGreaterThan(0);
+      } else {
+        // Queues: the source queue redrives to a DLQ and the consumer reports partial failures.
+        const queueId = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(source)?.[1];
+        expect({ id, queueId }).toEqual({ id, queueId: expect.any(String) });
+        const queue = template.Resources[queueId!]!;
+        expect({ id, redrive: queue.Properties?.RedrivePolicy }).toEqual({ id, redrive: expect.anything() });
+        expect({ id, types: mapping.Properties.FunctionResponseTypes }).toEqual({ id, types: ['ReportBatchItemFailures'] });
+      }
+    }
+  });
+
+  it('gives every asynchronously invoked function an on-failure destination', () => {
+    const asyncTargets = new Set<string>();
+    for (const [, permission] of resourcesOfType('AWS::Lambda::Permission')) {
+      const principal = permission.Properties.Principal;
+      if (['s3.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com'].includes(principal)) {
+        const fn = JSON.stringify(permission.Properties.FunctionName).match(/"([A-Za-z0-9]+LambdaFunction)"/)?.[1];
+        if (fn) asyncTargets.add(fn);
+      }
+    }
+    expect(asyncTargets.has('S3UploadWatcherLambdaFunction')).toBe(true);
+    const configured = new Map(
+      resourcesOfType('AWS::Lambda::EventInvokeConfig').map(([, c]) => [JSON.stringify(c.Properties.FunctionName), c.Properties]),
+    );
+    for (const fn of asyncTargets) {
+      const config = [...configured.entries()].find(([name]) => name.includes(fn.replace('LambdaFunction', '')))?.[1];
+      expect({ fn, onFailure: config?.DestinationConfig?.OnFailure?.Destination }).toEqual({ fn, onFailure: expect.anything() });
+    }
+  });
+
+  it('encrypts the stream, tables, queues, topics and bucket at rest', () => {
+    for (const [id, stream] of resourcesOfType('AWS::Kinesis::Stream')) {
+      expect({ id, enc: stream.Properties.StreamEncryption?.EncryptionType }).toEqual({ id, enc: 'KMS' });
+    }
+    for (const [id, table] of resourcesOfType('AWS::DynamoDB::Table')) {
+      expect({ id, sse: table.Properties.SSESpecification?.SSEEnabled, pitr: table.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled, ttl: table.Properties.TimeToLiveSpecification?.Enabled }).toEqual({ id, sse: true, pitr: true, ttl: true });
+      expect({ id, billing: table.Properties.BillingMode }).toEqual({ id, billing: 'PAY_PER_REQUEST' });
+    }
+    for (const [id, queue] of resourcesOfType('AWS::SQS::Queue')) {
+      const encrypted = queue.Properties?.SqsManagedSseEnabled === true || queue.Properties?.KmsMasterKeyId !== undefined;
+      expect({ id, encrypted }).toEqual({ id, encrypted: true });
+    }
+    for (const [id, topic] of resourcesOfType('AWS::SNS::Topic')) {
+      expect({ id, key: topic.Properties?.KmsMasterKeyId }).toEqual({ id, key: expect.anything() });
+    }
+    const [, bucket] = resourcesOfType('AWS::S3::Bucket').find(([id]) => id === 'UploadsBucket')!;
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+  });
+
+  it('keeps dead-letter queues for 14 days', () => {
+    const dlqs = resourcesOfType('AWS::SQS::Queue').filter(([id]) => /DeadLetter|Dlq/i.test(id));
+    expect(dlqs.length).toBeGreaterThanOrEqual(3);
+    for (const [id, queue] of dlqs) expect({ id, retention: queue.Properties.MessageRetentionPeriod }).toEqual({ id, retention: 1209600 });
+  });
+
+  it('denies non-TLS access to the bucket and queues', () => {
+    const policies = [...resourcesOfType('AWS::S3::BucketPolicy'), ...resourcesOfType('AWS::SQS::QueuePolicy')];
+    const denies = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement).filter((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
+    expect(denies.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('notifies the watcher for each watched prefix of the uploads bucket', () => {
+    const bucket = template.Resources.UploadsBucket!;
+    const configs = bucket.Properties.NotificationConfiguration.LambdaConfigurations;
+    expect(configs.map((c: any) => c.Filter?.S3Key?.Rules?.[0]?.Value)).toEqual(['incoming/acme/', 'incoming/inventory/']);
+    expect(configs.every((c: any) => c.Event === 's3:ObjectCreated:*')).toBe(true);
+  });
+
+  it('schedules start-pipeline for each pipeline that declares a schedule', () => {
+    const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
+    const inputs = rules.flatMap(([, r]) => r.Properties.Targets.map((t: any) => JSON.parse(t.Input)));
+    expect(inputs).toContainEqual({ pipeline: 'inventory-snapshot', trigger: 'schedule' });
+    expect(rules.find(([, r]) => JSON.stringify(r.Properties.Targets).includes('inventory-snapshot'))![1].Properties.ScheduleExpression).toBe('cron(0 6 * * ? *)');
+  });
+});
