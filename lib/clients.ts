@@ -7,6 +7,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 const once = <T>(make: () => T): (() => T) => {
@@ -23,3 +26,9 @@ export const dynamoDocumentClient = once(() =>
 export const kinesisClient = once(() => new KinesisClient({ requestHandler: new NodeHttpHandler() }));
 
 export const sfnClient = once(() => new SFNClient({}));
+
+export const sqsClient = once(() => new SQSClient({}));
+
+export const cloudWatchClient = once(() => new CloudWatchClient({}));
+
+export const applicationAutoScalingClient = once(() => new ApplicationAutoScalingClient({}));

@@ -20,6 +20,10 @@ export const ENV = {
   TOPIC_ARN: z.string().min(1),
   RUN_LEASE_SECONDS: z.coerce.number().int().positive(),
   BATCH_TTL_DAYS: z.coerce.number().int().positive(),
+  /** The ECS cluster queue services run in (its name). */
+  CLUSTER_NAME: z.string().min(1),
+  /** JSON: queue service name → its deployed ECS service, scaling policy, metric dimension and queue URL. */
+  QUEUE_SERVICES: z.string().min(1),
 } as const;
 
 export type EnvName = keyof typeof ENV;
