@@ -1,2 +1,35 @@
-// Placeholder until implemented.
-export const handler = async (): Promise<void> => {};
+/**
+ * S3 upload watcher: S3 notifications, EventBridge "Object Created" events, and either
+ * wrapped in SQS (or SNS in SQS) → FileArrival records on the Kinesis stream.
+ * From SQS it answers with partial batch failures; other sources get a thrown error.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { createKinesisPublisher } from '../lib/adapters/kinesis-publisher';
+import { kinesisClient } from '../lib/clients';
+import { readEnv } from '../lib/config';
+import { logger, metrics } from '../lib/observability';
+import { pipelines } from '../lib/registry';
+import { readWatcherEvent, watchUploads } from '../lib/watcher';
+
+const env = readEnv(['STREAM_NAME', 'UPLOADS_BUCKET']);
+const deps = {
+  publisher: createKinesisPublisher(kinesisClient(), { streamName: env.STREAM_NAME }),
+  registry: pipelines(),
+  uploadsBucket: env.UPLOADS_BUCKET,
+  log: logger,
+  metrics,
+};
+
+export interface BatchResponse {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+}
+
+export const handler = middy(async (event: unknown): Promise<BatchResponse | undefined> => {
+  const outcome = await watchUploads(readWatcherEvent(event), deps);
+  if (outcome.delivery !== 'sqs') return undefined;
+  return { batchItemFailures: outcome.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
+})
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

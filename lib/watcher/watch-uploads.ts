@@ -1,0 +1,134 @@
+/**
+ * Use case: turn one watcher invocation into FileArrival records on Kinesis.
+ *
+ * Primary course: read every message; keep objects created under a registered pipeline's
+ * pattern in their bucket; publish them in one ordered PutRecords run; report the result.
+ * Ignored events (test events, deletions, restores, lifecycle, replication, tiering,
+ * unregistered keys) are counted per reason and logged at debug. A malformed message gets
+ * one error log; from SQS it becomes a batch item failure, otherwise the invocation fails
+ * with MalformedEventError, but only after the good records beside it were published.
+ */
+import type { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { KinesisPublishError, type ArrivalPublisher } from '../adapters/kinesis-publisher';
+import type { FileArrival } from '../model';
+import { indexRegistry, type FileMatch, type PipelineIndex } from '../registry';
+import { MalformedEventError, type MalformedMessage } from './errors';
+import type { IgnoreReason, WatcherEvent } from './read-event';
+
+type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+/** The parts of Powertools' Logger and Metrics the use case needs; tests pass fakes. */
+export interface WatcherLog {
+  debug(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+export interface WatcherMetrics {
+  addMetric(name: string, unit: MetricUnitValue, value: number): void;
+}
+
+export interface WatchUploadsDeps {
+  publisher: ArrivalPublisher;
+  registry: PipelineIndex;
+  /** The stack's bucket: pipelines that name no bucket watch this one. */
+  uploadsBucket: string;
+  clock?: () => Date;
+  log: WatcherLog;
+  metrics: WatcherMetrics;
+}
+
+export interface WatchOutcome {
+  delivery: WatcherEvent['delivery'];
+  published: number;
+  ignored: Partial<Record<IgnoreReason, number>>;
+  malformed: MalformedMessage[];
+  /** SQS message ids to report as batch item failures, in event order. */
+  failedMessageIds: string[];
+}
+
+const metricName = (reason: IgnoreReason): string =>
+  `Ignored${reason.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase())}`;
+
+// One filtered index per (registry, bucket): `match` alone lets a pipeline without a
+// bucket claim keys of any bucket, so each bucket gets an index of only its own pipelines.
+const scoped = new WeakMap<PipelineIndex, Map<string, PipelineIndex>>();
+function matchInBucket(registry: PipelineIndex, uploadsBucket: string, bucket: string, key: string): FileMatch | undefined {
+  let perBucket = scoped.get(registry);
+  if (!perBucket) scoped.set(registry, (perBucket = new Map()));
+  const cacheKey = `${uploadsBucket}\n${bucket}`;
+  let index = perBucket.get(cacheKey);
+  if (!index) {
+    const own = Object.entries(registry.registry.pipelines).filter(([, pipeline]) => (pipeline.trigger?.bucket ?? uploadsBucket) === bucket);
+    index = indexRegistry({ ...registry.registry, pipelines: Object.fromEntries(own) });
+    perBucket.set(cacheKey, index);
+  }
+  return index.match(bucket, key);
+}
+
+export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps): Promise<WatchOutcome> {
+  const { log, metrics } = deps;
+  const arrivals: FileArrival[] = [];
+  const originOf: string[] = [];
+  const ignored: Partial<Record<IgnoreReason, number>> = {};
+  const malformed: MalformedMessage[] = [];
+  const ignore = (reason: IgnoreReason, what: string, messageId: string): void => {
+    ignored[reason] = (ignored[reason] ?? 0) + 1;
+    log.debug('Ignored S3 event', { reason, what, messageId });
+  };
+
+  for (const message of input.messages) {
+    const problems: string[] = [];
+    for (const notice of message.notices) {
+      if (notice.kind === 'malformed') problems.push(notice.problem);
+      else if (notice.kind === 'ignored') ignore(notice.reason, notice.what, message.messageId);
+      else {
+        const { object } = notice;
+        const match = matchInBucket(deps.registry, deps.uploadsBucket, object.bucket, object.key);
+        if (!match) {
+          ignore('no-pipeline', `s3://${object.bucket}/${object.key}`, message.messageId);
+          continue;
+        }
+        arrivals.push({ pipeline: match.pipeline, batchKey: match.batchKey, file: match.file, ...object });
+        originOf.push(message.messageId);
+      }
+    }
+    if (problems.length > 0) {
+      const entry = { messageId: message.messageId, problem: problems.join('; ') };
+      malformed.push(entry);
+      log.error('Malformed message', { ...entry, delivery: input.delivery });
+    }
+  }
+
+  for (const [reason, count] of Object.entries(ignored) as Array<[IgnoreReason, number]>) metrics.addMetric(metricName(reason), 'Count', count);
+  if (malformed.length > 0) metrics.addMetric('MalformedMessages', 'Count', malformed.length);
+
+  const failed = new Set(malformed.map((m) => m.messageId));
+  let published = 0;
+  if (arrivals.length > 0) {
+    try {
+      await deps.publisher.publish(arrivals);
+      published = arrivals.length;
+    } catch (error) {
+      const notWritten = error instanceof KinesisPublishError ? error.failed.length : arrivals.length;
+      metrics.addMetric('FilesNotPublished', 'Count', notWritten);
+      if (!(input.delivery === 'sqs' && error instanceof KinesisPublishError)) throw error;
+      // From SQS, only the messages whose records were not written go back to the queue.
+      const messageIds = [...new Set(error.failed.map((record) => originOf[record.index]!))];
+      log.error('Files not published; their messages return to the queue', { messageIds, error });
+      for (const id of messageIds) failed.add(id);
+      published = arrivals.length - notWritten;
+    }
+    metrics.addMetric('FilesPublished', 'Count', published);
+    const now = (deps.clock ?? (() => new Date()))().getTime();
+    const oldest = Math.min(...arrivals.map((arrival) => Date.parse(arrival.eventTime)).filter(Number.isFinite));
+    if (Number.isFinite(oldest)) metrics.addMetric('UploadToPublishLag', 'Milliseconds', Math.max(0, now - oldest));
+  }
+
+  if (input.delivery === 'async' && malformed.length > 0) throw new MalformedEventError(malformed);
+  return {
+    delivery: input.delivery,
+    published,
+    ignored,
+    malformed,
+    failedMessageIds: input.messages.map((m) => m.messageId).filter((id) => failed.has(id)),
+  };
+}
