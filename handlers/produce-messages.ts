@@ -1,0 +1,42 @@
+/**
+ * Loads a queue service with sample messages (its schedule is disabled by default):
+ * `sls invoke -f produceMessages --data '{"queueService":"thumbnails","count":500}'`.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { z } from 'zod';
+import { sqsClient } from '../lib/clients';
+import { readEnv } from '../lib/config';
+import { logger } from '../lib/observability';
+import { sqsMessageSender } from '../lib/scaling/adapters/sqs-message-sender';
+import { parseDeployedQueueServices } from '../lib/scaling/deployed-services';
+import { produceMessages } from '../lib/scaling/produce-messages';
+import { UnknownQueueServiceError } from '../lib/scaling/deployed-services';
+import { pipelines } from '../lib/registry';
+
+const EventSchema = z
+  .object({
+    queueService: z.string().min(1),
+    count: z.number().int().min(1).max(10_000).default(100),
+    minWorkMs: z.number().int().min(0).default(200),
+    maxWorkMs: z.number().int().min(0).default(3000),
+    fifoGroups: z.number().int().min(1).optional(),
+  })
+  .refine((e) => e.minWorkMs <= e.maxWorkMs, 'minWorkMs must not exceed maxWorkMs');
+
+const env = readEnv(['QUEUE_SERVICES']);
+const deployed = parseDeployedQueueServices(env.QUEUE_SERVICES);
+
+export const handler = middy(async (event: unknown) => {
+  const input = EventSchema.parse(event);
+  const target = deployed[input.queueService];
+  if (!target) throw new UnknownQueueServiceError(`queue service "${input.queueService}" is not deployed in this stack`);
+  // A FIFO queue needs a message group: one group unless the caller spreads them.
+  const isFifo = pipelines().registry.queueServices?.[input.queueService]?.queue.type === 'fifo';
+  const result = await produceMessages(
+    { queueUrl: target.queueUrl, count: input.count, minWorkMs: input.minWorkMs, maxWorkMs: input.maxWorkMs, fifoGroups: input.fifoGroups ?? (isFifo ? 1 : undefined) },
+    { sender: sqsMessageSender(sqsClient()), clock: () => new Date() },
+  );
+  logger.info('messages produced', { queueService: input.queueService, ...result });
+  return result;
+}).use(injectLambdaContext(logger));

@@ -1,0 +1,52 @@
+/**
+ * What CloudFormation tells a function about each deployed queue service (the
+ * QUEUE_SERVICES variable: names the stack generated), joined to its registry settings.
+ */
+import { z } from 'zod';
+import type { QueueService } from '../registry/schema';
+
+export const DeployedQueueServiceSchema = z.strictObject({
+  serviceName: z.string().min(1),
+  policyName: z.string().min(1),
+  metricDimension: z.string().min(1),
+  queueUrl: z.string().min(1),
+});
+export type DeployedQueueService = z.infer<typeof DeployedQueueServiceSchema>;
+
+export const DeployedQueueServicesSchema = z.record(z.string(), DeployedQueueServiceSchema);
+
+export class UnknownQueueServiceError extends Error {
+  override readonly name = 'UnknownQueueServiceError';
+}
+
+export class DeployedQueueServicesError extends Error {
+  override readonly name = 'DeployedQueueServicesError';
+}
+
+/** Parses the QUEUE_SERVICES JSON; a bad value fails naming the variable. */
+export function parseDeployedQueueServices(json: string): Record<string, DeployedQueueService> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (error) {
+    throw new DeployedQueueServicesError('QUEUE_SERVICES is not JSON', { cause: error });
+  }
+  const parsed = DeployedQueueServicesSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new DeployedQueueServicesError(`QUEUE_SERVICES is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** The registry entry and deployment of one queue service, or a clear error. */
+export function resolveQueueService(
+  name: string,
+  registry: Record<string, QueueService> | undefined,
+  deployed: Record<string, DeployedQueueService>,
+): { settings: QueueService; deployed: DeployedQueueService } {
+  const settings = registry?.[name];
+  const where = deployed[name];
+  if (!settings) throw new UnknownQueueServiceError(`queue service "${name}" is not in the registry`);
+  if (!where) throw new UnknownQueueServiceError(`queue service "${name}" is not deployed in this stack (QUEUE_SERVICES)`);
+  return { settings, deployed: where };
+}
