@@ -25,7 +25,7 @@ export interface TargetTrackingPolicy {
   resourceId: string;
   targetValue: number;
   /** The full TargetTrackingScalingPolicyConfiguration, opaque to the use case. */
-  configuration: Record<string, unknown>;
+  configuration: object;
 }
 
 export interface ScalingPolicies {

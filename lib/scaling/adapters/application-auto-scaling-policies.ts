@@ -38,7 +38,7 @@ export function applicationAutoScalingPolicies(client: ApplicationAutoScalingCli
         policyName,
         resourceId: found.ResourceId ?? '',
         targetValue: configuration.TargetValue,
-        configuration: configuration as Record<string, unknown>,
+        configuration,
       } satisfies TargetTrackingPolicy;
     },
     async putTarget(policy, targetValue) {
