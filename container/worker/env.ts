@@ -1,0 +1,123 @@
+/**
+ * The run context a pipeline container receives through ECS container overrides
+ * (names in lib/task-contract.ts), read once and validated. A missing or malformed
+ * variable fails with its name, so a bad task definition or override is obvious in the log.
+ */
+import { z } from 'zod';
+import { BatchObjectSchema, type BatchObject } from '../../lib/model';
+import { TASK_ENV } from '../../lib/task-contract';
+import { TaskEnvError } from './errors';
+
+export type ObjectsSource =
+  | { kind: 'inline'; objects: BatchObject[] }
+  | { kind: 'runs-table'; table: string; runKey: string };
+
+export type Launch =
+  | { mode: 'sync' }
+  | { mode: 'callback'; taskToken: string; heartbeatSeconds: number | undefined };
+
+export interface TaskEnv {
+  pipeline: string;
+  runKey: string;
+  batchKey: string;
+  executionArn: string;
+  /** Deployment stage: a metric dimension. Set by the task definition, not the overrides. */
+  stage: string;
+  shard: { index: number; count: number };
+  objects: ObjectsSource;
+  launch: Launch;
+}
+
+const text = z.string().min(1);
+const shardIndex = z.coerce.number().int().min(0);
+const shardCount = z.coerce.number().int().min(1).max(20);
+const heartbeatSeconds = z.coerce.number().int().positive();
+const objectsJson = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(BatchObjectSchema).min(1));
+
+/** The variable the worker reads besides the task contract's. */
+export const STAGE_ENV = 'STAGE';
+
+/** Reads the task's run context; throws TaskEnvError naming every variable at fault. */
+export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
+  const problems: string[] = [];
+  const get = <T>(name: string, schema: z.ZodType<T>, required = true): T | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') {
+      if (required) problems.push(`${name} is not set`);
+      return undefined;
+    }
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+    problems.push(`${name}${where}: ${issue?.message ?? 'invalid'}`);
+    return undefined;
+  };
+
+  const pipeline = get(TASK_ENV.PIPELINE, text);
+  const runKey = get(TASK_ENV.RUN_KEY, text);
+  const batchKey = get(TASK_ENV.BATCH_KEY, text);
+  const executionArn = get(TASK_ENV.EXECUTION_ARN, text);
+  const stage = get(STAGE_ENV, text);
+  const index = get(TASK_ENV.SHARD_INDEX, shardIndex);
+  const count = get(TASK_ENV.SHARD_COUNT, shardCount);
+  if (index !== undefined && count !== undefined && index >= count) {
+    problems.push(`${TASK_ENV.SHARD_INDEX}=${index} is not below ${TASK_ENV.SHARD_COUNT}=${count}`);
+  }
+
+  let objects: ObjectsSource | undefined;
+  const hasInline = Boolean(env[TASK_ENV.OBJECTS]);
+  const hasPointer = Boolean(env[TASK_ENV.OBJECTS_RUN_KEY]);
+  if (hasInline && hasPointer) {
+    problems.push(`set either ${TASK_ENV.OBJECTS} or ${TASK_ENV.OBJECTS_RUN_KEY}, not both`);
+  } else if (hasInline) {
+    const list = get(TASK_ENV.OBJECTS, objectsJson);
+    if (list) objects = { kind: 'inline', objects: list };
+  } else if (hasPointer) {
+    const pointer = get(TASK_ENV.OBJECTS_RUN_KEY, text);
+    const table = get(TASK_ENV.RUNS_TABLE, text);
+    if (pointer && table) objects = { kind: 'runs-table', table, runKey: pointer };
+  } else {
+    problems.push(`neither ${TASK_ENV.OBJECTS} nor ${TASK_ENV.OBJECTS_RUN_KEY} is set`);
+  }
+
+  let launch: Launch | undefined;
+  const mode = get(TASK_ENV.LAUNCH, z.enum(['sync', 'callback']));
+  if (mode === 'sync') launch = { mode };
+  if (mode === 'callback') {
+    const taskToken = get(TASK_ENV.TASK_TOKEN, text);
+    const beat = get(TASK_ENV.HEARTBEAT_SECONDS, heartbeatSeconds, false);
+    if (taskToken) launch = { mode, taskToken, heartbeatSeconds: beat };
+  }
+
+  if (problems.length > 0) throw new TaskEnvError(`task environment is incomplete: ${problems.join('; ')}`);
+  // Every field is defined once no problem was recorded.
+  return {
+    pipeline: pipeline!,
+    runKey: runKey!,
+    batchKey: batchKey!,
+    executionArn: executionArn!,
+    stage: stage!,
+    shard: { index: index!, count: count! },
+    objects: objects!,
+    launch: launch!,
+  };
+}
+
+/**
+ * The token alone, for reporting a failure when the rest of the environment is broken:
+ * the execution should learn at once instead of waiting for its heartbeat timeout.
+ */
+export function taskTokenOf(env: NodeJS.ProcessEnv): string | undefined {
+  return env[TASK_ENV.LAUNCH] === 'callback' && env[TASK_ENV.TASK_TOKEN] ? env[TASK_ENV.TASK_TOKEN] : undefined;
+}

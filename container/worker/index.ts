@@ -1,0 +1,12 @@
+/** The worker library: what a pipeline container needs to run as a Step Functions task. */
+export { runTask, EXIT_CODES, DEFAULT_NAMESPACE } from './run-task';
+export type { TaskContext, TaskOutcome, TaskResult, TaskWork, WorkerDeps, SignalSource } from './run-task';
+export { readTaskEnv, STAGE_ENV } from './env';
+export type { TaskEnv, Launch, ObjectsSource } from './env';
+export { TaskEnvError, TaskStoppedError, TaskTokenRejectedError, BatchObjectsError } from './errors';
+export { toTaskFailure, truncate, MAX_CAUSE_CHARS, MAX_ERROR_CHARS } from './failure';
+export { StepTimings } from './timings';
+export type { Step, StepTimingsMs } from './timings';
+export { createLog, errorFields, stdoutSink } from './log';
+export type { Log, LineSink } from './log';
+export { emfDocument, writeMetrics } from './emf';

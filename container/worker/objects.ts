@@ -1,0 +1,34 @@
+/**
+ * The batch's object list: inline from OBJECTS, or from the Runs item when the list was
+ * too long for ECS container overrides (8,192 characters).
+ */
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { BatchObjectSchema, type BatchObject } from '../../lib/model';
+import type { ObjectsSource } from './env';
+import { BatchObjectsError } from './errors';
+
+const RunObjectsSchema = z.object({ objects: z.array(BatchObjectSchema).min(1) });
+
+export async function resolveObjects(
+  source: ObjectsSource,
+  dynamo: () => DynamoDBDocumentClient,
+): Promise<BatchObject[]> {
+  if (source.kind === 'inline') return source.objects;
+  const { Item } = await dynamo().send(
+    new GetCommand({
+      TableName: source.table,
+      Key: { pk: source.runKey },
+      ProjectionExpression: 'objects',
+      ConsistentRead: true,
+    }),
+  );
+  if (!Item) throw new BatchObjectsError(`run ${source.runKey} not found in table ${source.table}`);
+  const parsed = RunObjectsSchema.safeParse(Item);
+  if (!parsed.success) {
+    throw new BatchObjectsError(`run ${source.runKey} in table ${source.table} has no valid objects list`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data.objects;
+}
