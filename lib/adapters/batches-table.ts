@@ -1,0 +1,177 @@
+/**
+ * The Batches table (layout in lib/model.ts): which files of a batch arrived. One
+ * `UpdateItem` per arrival; completeness is read from the item it returns.
+ */
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { FileArrival } from '../model';
+
+export const OBJECT_ATTRIBUTE_PREFIX = 'obj_';
+
+const StoredObjectSchema = z.object({
+  bucket: z.string(),
+  key: z.string(),
+  size: z.number(),
+  etag: z.string(),
+  versionId: z.string().optional(),
+  sequencer: z.string().optional(),
+  eventTime: z.string().optional(),
+});
+export type StoredObject = z.infer<typeof StoredObjectSchema>;
+
+const RawBatchItemSchema = z.looseObject({
+  pk: z.string(),
+  pipeline: z.string(),
+  batchKey: z.string(),
+  arrived: z.instanceof(Set).transform((set) => [...set].map(String).sort()),
+  firstArrivalAt: z.string(),
+  deadline: z.number(),
+  openState: z.literal('OPEN').optional(),
+  startedRunKey: z.string().optional(),
+  startedFingerprint: z.string().optional(),
+  ttl: z.number().optional(),
+});
+
+export interface BatchItem {
+  pk: string;
+  pipeline: string;
+  batchKey: string;
+  /** Logical file names that arrived, sorted. */
+  arrived: string[];
+  /** `obj_<file>` attributes by logical file name. */
+  objects: Record<string, StoredObject>;
+  firstArrivalAt: string;
+  deadline: number;
+  openState?: 'OPEN';
+  startedRunKey?: string;
+  startedFingerprint?: string;
+}
+
+export class BatchItemError extends Error {
+  override readonly name = 'BatchItemError';
+}
+
+export const batchPk = (pipeline: string, batchKey: string): string => `${pipeline}#${batchKey}`;
+
+/** Validates a raw item: a malformed item is a bug or a hand edit, and must say which. */
+export function parseBatchItem(raw: Record<string, unknown>): BatchItem {
+  const parsed = RawBatchItemSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new BatchItemError(`Batches item ${String(raw.pk)} is malformed: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  const objects: Record<string, StoredObject> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!name.startsWith(OBJECT_ATTRIBUTE_PREFIX)) continue;
+    const object = StoredObjectSchema.safeParse(value);
+    if (!object.success) throw new BatchItemError(`Batches item ${parsed.data.pk}: ${name} is malformed: ${z.prettifyError(object.error)}`);
+    objects[name.slice(OBJECT_ATTRIBUTE_PREFIX.length)] = object.data;
+  }
+  const { pk, pipeline, batchKey, arrived, firstArrivalAt, deadline, openState, startedRunKey, startedFingerprint } = parsed.data;
+  return { pk, pipeline, batchKey, arrived, objects, firstArrivalAt, deadline, openState, startedRunKey, startedFingerprint };
+}
+
+export interface ArrivalContext {
+  now: Date;
+  windowMinutes: number;
+  ttlDays: number;
+}
+
+export interface BatchesTable {
+  /** Records one file of a batch and returns the whole item as it is now. */
+  recordArrival(arrival: FileArrival, context: ArrivalContext): Promise<BatchItem>;
+  /** The second write per start: which run the batch started, and closes it for the sweeper. */
+  markStarted(pipeline: string, batchKey: string, started: { runKey: string; fingerprint: string }): Promise<void>;
+  /** Removes `openState` that a late duplicate re-added to a batch that already started. */
+  closeStarted(pipeline: string, batchKey: string): Promise<void>;
+  get(pipeline: string, batchKey: string): Promise<BatchItem | undefined>;
+}
+
+const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+const withoutUndefined = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
+export function batchesTable(client: DynamoDBDocumentClient, tableName: string): BatchesTable {
+  return {
+    async recordArrival(arrival, { now, windowMinutes, ttlDays }) {
+      const nowSeconds = epochSeconds(now);
+      const object = withoutUndefined({
+        bucket: arrival.bucket,
+        key: arrival.key,
+        size: arrival.size,
+        etag: arrival.etag,
+        versionId: arrival.versionId,
+        sequencer: arrival.sequencer,
+        eventTime: arrival.eventTime,
+      });
+      const result = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: batchPk(arrival.pipeline, arrival.batchKey) },
+          // Set semantics make a duplicate delivery harmless; the if_not_exists fields keep the
+          // first arrival's window.
+          UpdateExpression:
+            'ADD #arrived :file SET #obj = :obj, #pipeline = :pipeline, #batchKey = :batchKey, ' +
+            '#firstArrivalAt = if_not_exists(#firstArrivalAt, :nowIso), #deadline = if_not_exists(#deadline, :deadline), ' +
+            '#openState = if_not_exists(#openState, :open), #ttl = :ttl',
+          ExpressionAttributeNames: {
+            '#arrived': 'arrived',
+            '#obj': `${OBJECT_ATTRIBUTE_PREFIX}${arrival.file}`,
+            '#pipeline': 'pipeline',
+            '#batchKey': 'batchKey',
+            '#firstArrivalAt': 'firstArrivalAt',
+            '#deadline': 'deadline',
+            '#openState': 'openState',
+            '#ttl': 'ttl',
+          },
+          ExpressionAttributeValues: {
+            ':file': new Set([arrival.file]),
+            ':obj': object,
+            ':pipeline': arrival.pipeline,
+            ':batchKey': arrival.batchKey,
+            ':nowIso': now.toISOString(),
+            ':deadline': nowSeconds + Math.round(windowMinutes * 60),
+            ':open': 'OPEN',
+            ':ttl': nowSeconds + ttlDays * 86_400,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (!result.Attributes) throw new BatchItemError(`UpdateItem on ${tableName} returned no attributes for ${batchPk(arrival.pipeline, arrival.batchKey)}`);
+      return parseBatchItem(result.Attributes);
+    },
+
+    async markStarted(pipeline, batchKey, { runKey, fingerprint }) {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: batchPk(pipeline, batchKey) },
+          UpdateExpression: 'SET #startedRunKey = :runKey, #startedFingerprint = :fingerprint REMOVE #openState',
+          ExpressionAttributeNames: { '#startedRunKey': 'startedRunKey', '#startedFingerprint': 'startedFingerprint', '#openState': 'openState' },
+          ExpressionAttributeValues: { ':runKey': runKey, ':fingerprint': fingerprint },
+        }),
+      );
+    },
+
+    async closeStarted(pipeline, batchKey) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: batchPk(pipeline, batchKey) },
+            UpdateExpression: 'REMOVE #openState',
+            ConditionExpression: 'attribute_exists(#startedRunKey)',
+            ExpressionAttributeNames: { '#openState': 'openState', '#startedRunKey': 'startedRunKey' },
+          }),
+        );
+      } catch (error) {
+        // The condition only guards against creating an item; nothing to close then.
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      }
+    },
+
+    async get(pipeline, batchKey) {
+      const result = await client.send(new GetCommand({ TableName: tableName, Key: { pk: batchPk(pipeline, batchKey) }, ConsistentRead: true }));
+      return result.Item ? parseBatchItem(result.Item) : undefined;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/** Starting executions of the pipeline state machine. */
+import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { executionArnOf } from '../execution-name';
+
+export interface StartedExecution {
+  executionArn: string;
+  /** The name was already taken: an earlier attempt of this run started it. */
+  alreadyExisted: boolean;
+}
+
+export interface StepFunctions {
+  startExecution(request: { name: string; input: string }): Promise<StartedExecution>;
+}
+
+export function stepFunctions(client: SFNClient, stateMachineArn: string): StepFunctions {
+  return {
+    async startExecution({ name, input }) {
+      try {
+        const result = await client.send(new StartExecutionCommand({ stateMachineArn, name, input }));
+        if (!result.executionArn) throw new Error(`StartExecution of ${name} returned no executionArn`);
+        return { executionArn: result.executionArn, alreadyExisted: false };
+      } catch (error) {
+        // Standard executions keep their names for 90 days: the name being taken means this
+        // run was started before (a retry after a crash, or a duplicate), which is success.
+        if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
+          return { executionArn: executionArnOf(stateMachineArn, name), alreadyExisted: true };
+        }
+        throw error;
+      }
+    },
+  };
+}

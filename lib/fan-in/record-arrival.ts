@@ -1,0 +1,78 @@
+/**
+ * One file arrived: record it on its batch and start the batch's run when it is complete.
+ *
+ * Primary course: one UpdateItem (ADD the file, ALL_NEW) → the item shows the batch complete
+ * and not started → start-pipeline (the run lock) → the second write marks the batch started
+ * and closes it for the incomplete-batch sweeper.
+ *
+ * Alternatives: incomplete → wait. A redelivery of a started batch → "duplicate", no start.
+ * A new upload of a started batch → "reupload-ignored", or with `rerunOnReupload` a run under
+ * a content-derived run key. Another caller is starting the same run right now →
+ * RunStartInProgressError, so the record is retried and finds the batch started (or takes the
+ * lock over if that caller died).
+ */
+import type { BatchesTable } from '../adapters/batches-table';
+import type { FileArrival } from '../model';
+import type { PipelineIndex } from '../registry/registry';
+import { RunStartInProgressError, UnknownPipelineError } from '../start-pipeline/errors';
+import type { StartOutcome, StartRunRequest } from '../start-pipeline/start-pipeline';
+import { batchObjects, decide } from './batch-state';
+
+export class UnknownFileError extends Error {
+  override readonly name = 'UnknownFileError';
+}
+
+export interface RecordArrivalDeps {
+  batches: BatchesTable;
+  registry: PipelineIndex;
+  clock: () => Date;
+  ttlDays: number;
+  start: (request: StartRunRequest) => Promise<StartOutcome>;
+}
+
+export type ArrivalOutcome =
+  | { kind: 'waiting'; missing: string[] }
+  | { kind: 'started'; runKey: string; executionName: string; executionArn: string; reupload: boolean }
+  | { kind: 'already-started'; runKey: string; executionName: string; reupload: boolean }
+  | { kind: 'duplicate'; runKey: string }
+  | { kind: 'reupload-ignored'; runKey: string };
+
+export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDeps): Promise<ArrivalOutcome> {
+  const pipeline = deps.registry.get(arrival.pipeline);
+  if (!pipeline?.trigger) throw new UnknownPipelineError(arrival.pipeline, deps.registry.names.filter((n) => deps.registry.get(n)?.trigger));
+  const required = deps.registry.requiredFiles(arrival.pipeline);
+  if (!required.includes(arrival.file)) {
+    throw new UnknownFileError(`pipeline "${arrival.pipeline}" has no file "${arrival.file}" (its files: ${required.join(', ')})`);
+  }
+
+  const item = await deps.batches.recordArrival(arrival, { now: deps.clock(), windowMinutes: pipeline.trigger.windowMinutes, ttlDays: deps.ttlDays });
+  const decision = decide(item, required, pipeline.trigger.rerunOnReupload);
+
+  switch (decision.action) {
+    case 'wait':
+      return { kind: 'waiting', missing: decision.missing };
+    case 'duplicate':
+    case 'reupload-ignored':
+      // Our ADD re-created `openState` (if_not_exists) on a batch that is no longer open.
+      if (item.openState) await deps.batches.closeStarted(item.pipeline, item.batchKey);
+      return { kind: decision.action, runKey: decision.runKey };
+    case 'start': {
+      const outcome = await deps.start({
+        pipeline: item.pipeline,
+        runKey: decision.runKey,
+        batchKey: item.batchKey,
+        trigger: 's3',
+        objects: batchObjects(item, required),
+      });
+      if (outcome.status === 'in-progress') {
+        throw new RunStartInProgressError(
+          `run "${outcome.runKey}" is being started by another invocation (lease until ${new Date(outcome.leaseExpiresAt * 1000).toISOString()}); retrying the record`,
+        );
+      }
+      await deps.batches.markStarted(item.pipeline, item.batchKey, { runKey: decision.runKey, fingerprint: decision.fingerprint });
+      return outcome.status === 'started'
+        ? { kind: 'started', runKey: outcome.runKey, executionName: outcome.executionName, executionArn: outcome.executionArn, reupload: decision.reupload }
+        : { kind: 'already-started', runKey: outcome.runKey, executionName: outcome.executionName, reupload: decision.reupload };
+    }
+  }
+}
