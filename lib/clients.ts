@@ -11,6 +11,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 const once = <T>(make: () => T): (() => T) => {
   let value: T | undefined;
@@ -32,3 +35,9 @@ export const sqsClient = once(() => new SQSClient({}));
 export const cloudWatchClient = once(() => new CloudWatchClient({}));
 
 export const applicationAutoScalingClient = once(() => new ApplicationAutoScalingClient({}));
+
+export const ecsClient = once(() => new ECSClient({}));
+
+export const ec2Client = once(() => new EC2Client({}));
+
+export const secretsManagerClient = once(() => new SecretsManagerClient({}));

@@ -24,6 +24,18 @@ export const ENV = {
   CLUSTER_NAME: z.string().min(1),
   /** JSON: queue service name → its deployed ECS service, scaling policy, metric dimension and queue URL. */
   QUEUE_SERVICES: z.string().min(1),
+  /** Notifier: the service queue (one message per labelled service) and the task queue (one per task). */
+  NOTIFY_SERVICE_QUEUE_URL: z.string().min(1),
+  NOTIFY_TASK_QUEUE_URL: z.string().min(1),
+  /** Notifier: the delivery audit table and how long its items live. */
+  NOTIFY_AUDIT_TABLE: z.string().min(1),
+  NOTIFY_AUDIT_TTL_DAYS: z.coerce.number().int().positive(),
+  /** Notifier: the Secrets Manager secret (ARN or name) holding the HMAC key, and its cache TTL. */
+  NOTIFY_SECRET_ID: z.string().min(1),
+  NOTIFY_KEY_CACHE_SECONDS: z.coerce.number().int().positive(),
+  /** Notifier: per-attempt HTTP timeout and attempts per delivery (first try included). */
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().positive(),
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10),
 } as const;
 
 export type EnvName = keyof typeof ENV;
