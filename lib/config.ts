@@ -36,6 +36,10 @@ export const ENV = {
   /** Notifier: per-attempt HTTP timeout and attempts per delivery (first try included). */
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().positive(),
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10),
+  /** Pipeline tasks' awsvpc settings: comma-separated subnet ids, security group ids, ENABLED/DISABLED. */
+  TASK_SUBNETS: z.string().min(1),
+  TASK_SECURITY_GROUPS: z.string().min(1),
+  TASK_ASSIGN_PUBLIC_IP: z.enum(['ENABLED', 'DISABLED']),
 } as const;
 
 export type EnvName = keyof typeof ENV;

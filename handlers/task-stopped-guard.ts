@@ -1,0 +1,39 @@
+/**
+ * Stuck-callback guard: EventBridge `ECS Task State Change` (STOPPED, this stack's cluster,
+ * pipeline task groups) → SendTaskFailure for the task's callback token, so an execution
+ * never waits for a container that is gone. See lib/runs/stuck-callback-guard.ts.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { sfnClient } from '../lib/clients';
+import { logger, metrics } from '../lib/observability';
+import { failStuckCallback, TaskStateChangeDetailSchema, type GuardOutcome } from '../lib/runs/stuck-callback-guard';
+import { taskCallbacks } from '../lib/runs/task-callbacks';
+
+export const TaskStateChangeEventSchema = z.looseObject({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal('ECS Task State Change'),
+  detail: TaskStateChangeDetailSchema,
+});
+
+export class InvalidTaskStateChangeError extends Error {
+  override readonly name = 'InvalidTaskStateChangeError';
+}
+
+const deps = { callbacks: taskCallbacks(sfnClient()) };
+
+export const handler = middy(async (event: unknown): Promise<GuardOutcome> => {
+  const parsed = TaskStateChangeEventSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidTaskStateChangeError(`task-stopped-guard expects an ECS Task State Change event: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  }
+  const outcome = await failStuckCallback(parsed.data.detail, deps);
+  logger.info('stopped task checked', { taskArn: parsed.data.detail.taskArn, group: parsed.data.detail.group, ...outcome });
+  if (outcome.action === 'failed') metrics.addMetric('StuckCallbacksFailed', MetricUnit.Count, 1);
+  return outcome;
+})
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -1,0 +1,63 @@
+/**
+ * The parts of an ECS task description the run steps read: exit codes and stop reasons.
+ * Step Functions hands it over in PascalCase (the `.sync` output and the `Cause` of a
+ * failed `.sync` task), EventBridge and the ECS API in camelCase; both are accepted.
+ */
+import { z } from 'zod';
+
+const ContainerSchema = z.looseObject({
+  name: z.string().optional(),
+  exitCode: z.number().int().nullish(),
+  reason: z.string().nullish(),
+  lastStatus: z.string().nullish(),
+});
+
+export const EcsTaskSchema = z.looseObject({
+  taskArn: z.string().optional(),
+  group: z.string().optional(),
+  lastStatus: z.string().optional(),
+  stopCode: z.string().nullish(),
+  stoppedReason: z.string().nullish(),
+  containers: z.array(ContainerSchema).default([]),
+});
+export type EcsTask = z.infer<typeof EcsTaskSchema>;
+export type EcsContainer = z.infer<typeof ContainerSchema>;
+
+/** `StoppedReason` → `stoppedReason`, recursively: one schema for both casings. */
+export function camelCaseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelCaseKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, inner]) => [key.charAt(0).toLowerCase() + key.slice(1), camelCaseKeys(inner)]),
+  );
+}
+
+/** The task description in `value`, or undefined when it is not one (no task fields at all). */
+export function parseEcsTask(value: unknown): EcsTask | undefined {
+  const normalized = camelCaseKeys(value);
+  if (normalized === null || typeof normalized !== 'object' || Array.isArray(normalized)) return undefined;
+  const fields = normalized as Record<string, unknown>;
+  if (!('containers' in fields) && !('stopCode' in fields) && !('stoppedReason' in fields) && !('taskArn' in fields)) return undefined;
+  const parsed = EcsTaskSchema.safeParse(normalized);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** A Step Functions error `Cause` is a string; for ECS failures it holds the task as JSON. */
+export function parseEcsTaskCause(cause: string | undefined): EcsTask | undefined {
+  if (!cause) return undefined;
+  try {
+    return parseEcsTask(JSON.parse(cause));
+  } catch {
+    // Not JSON: a plain-text cause (a container's own SendTaskFailure, a timeout). Not a task.
+    return undefined;
+  }
+}
+
+/** The pipeline's container, or the first container that failed, or the first one. */
+export function mainContainer(task: EcsTask, containerName?: string): EcsContainer | undefined {
+  return (
+    task.containers.find((c) => containerName !== undefined && c.name === containerName) ??
+    task.containers.find((c) => typeof c.exitCode === 'number' && c.exitCode !== 0) ??
+    task.containers[0]
+  );
+}

@@ -1,0 +1,226 @@
+/**
+ * "Summarize Run": after the shards ran (or setup failed), decides the run's outcome and
+ * builds what the next states write without further logic: the Runs item update (as
+ * DynamoDB attribute values, for the direct integration) and, on failure or anomaly, a
+ * readable notification.
+ */
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { classifyFailure, FAILURE_HINTS, type ClassifiedFailure, type FailureClass } from './classify-failure';
+import { mainContainer, parseEcsTask } from './ecs-task';
+import { RunStepInputError } from './errors';
+
+const FailureSchema = z.looseObject({ Error: z.string(), Cause: z.string().optional() });
+
+/** The state as the state machine passes it: the execution input plus what the states added. */
+export const SummarizeRunRequestSchema = z.strictObject({
+  run: z.looseObject({
+    pipeline: z.string(),
+    runKey: z.string(),
+    batchKey: z.string(),
+    executionName: z.string(),
+    task: z.looseObject({ container: z.string(), launch: z.enum(['sync', 'callback']) }),
+    shards: z.array(z.looseObject({ index: z.number().int(), count: z.number().int() })),
+    alarms: z.looseObject({ maxRuntimeSeconds: z.number().optional(), maxRecordsAffected: z.number().optional() }),
+    /** After Run Shards: one outcome per shard, in shard order. Before it: the launches (ignored). */
+    shardRuns: z.array(z.unknown()).optional(),
+    /** Set when a state before or around the shards failed. */
+    failure: FailureSchema.optional(),
+  }),
+  executionArn: z.string(),
+  startedAt: z.string(),
+});
+export type SummarizeRunRequest = z.infer<typeof SummarizeRunRequestSchema>;
+
+export interface ShardResult {
+  index: number;
+  status: 'SUCCEEDED' | 'FAILED';
+  exitCode: number | null;
+  stopReason: string | null;
+  recordsAffected: number | null;
+  errorClass?: FailureClass;
+  errorMessage?: string;
+}
+
+export interface RunResult {
+  status: 'SUCCEEDED' | 'FAILED';
+  shards: ShardResult[];
+  errorClass: FailureClass | null;
+  errorMessage: string | null;
+  recordsAffected: number | null;
+}
+
+export interface RunSummary {
+  status: 'SUCCEEDED' | 'FAILED';
+  result: RunResult;
+  endedAt: string;
+  durationMs: number;
+  anomalies: string[];
+  notify: boolean;
+  notification: { subject: string; message: string };
+  /** Error/Cause the execution ends with when the run failed. */
+  error: string;
+  cause: string;
+  /** ExpressionAttributeValues of "Record Run Result" (SET status, endedAt, durationMs, result). */
+  attributeValues: Record<string, AttributeValue>;
+}
+
+export interface SummarizeRunDeps {
+  clock: () => Date;
+}
+
+const SyncOutcomeSchema = z.looseObject({ launch: z.literal('sync'), task: z.unknown() });
+const CallbackOutcomeSchema = z.looseObject({ launch: z.literal('callback'), output: z.unknown() });
+const CallbackOutputSchema = z.looseObject({ recordsAffected: z.number().int().nonnegative().optional() });
+
+function shardResult(index: number, outcome: unknown, container: string): ShardResult {
+  const failed = FailureSchema.safeParse(outcome);
+  if (failed.success) {
+    const classified = classifyFailure({ error: failed.data.Error, cause: failed.data.Cause }, container);
+    return failedShard(index, classified);
+  }
+  const sync = SyncOutcomeSchema.safeParse(outcome);
+  if (sync.success) {
+    const task = parseEcsTask(sync.data.task);
+    const main = task ? mainContainer(task, container) : undefined;
+    const exitCode = typeof main?.exitCode === 'number' ? main.exitCode : null;
+    const stopReason = task ? [task.stopCode, task.stoppedReason].filter(Boolean).join(': ') || null : null;
+    if (exitCode !== null && exitCode !== 0) {
+      // Step Functions fails a .sync task on a non-zero essential exit; kept for other essentials.
+      return failedShard(index, classifyFailure({ error: 'States.TaskFailed', cause: JSON.stringify(sync.data.task) }, container));
+    }
+    return { index, status: 'SUCCEEDED', exitCode, stopReason, recordsAffected: null };
+  }
+  const callback = CallbackOutcomeSchema.safeParse(outcome);
+  if (callback.success) {
+    const output = CallbackOutputSchema.safeParse(callback.data.output);
+    return { index, status: 'SUCCEEDED', exitCode: null, stopReason: null, recordsAffected: output.success ? (output.data.recordsAffected ?? null) : null };
+  }
+  throw new RunStepInputError(`Summarize Run: shard ${index} has an outcome of unknown shape: ${JSON.stringify(outcome).slice(0, 300)}`);
+}
+
+function failedShard(index: number, classified: ClassifiedFailure): ShardResult {
+  return {
+    index,
+    status: 'FAILED',
+    exitCode: classified.exitCode,
+    stopReason: classified.stopReason,
+    recordsAffected: null,
+    errorClass: classified.errorClass,
+    errorMessage: classified.message,
+  };
+}
+
+const ASCII_SUBJECT = /[^\x20-\x7E]/g;
+
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h ? `${h}h ${m}m ${s}s` : m ? `${m}m ${s}s` : `${s}s`;
+}
+
+function consoleUrl(executionArn: string): string {
+  const region = executionArn.split(':')[3] ?? 'us-east-1';
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/**
+ * Summarizes a finished run.
+ * Primary course: one result per shard (classified when failed), overall status, records
+ * affected, duration and anomalies against the pipeline's alarm thresholds, the Runs item
+ * values and a notification when the run failed or looks wrong.
+ */
+export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSummary {
+  const parsed = SummarizeRunRequestSchema.safeParse(request);
+  if (!parsed.success) {
+    throw new RunStepInputError(`Summarize Run: the state is invalid: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  const { run, executionArn, startedAt } = parsed.data;
+  const ended = deps.clock();
+  const durationMs = Math.max(0, ended.getTime() - Date.parse(startedAt));
+
+  let shards: ShardResult[] = [];
+  let setupFailure: ClassifiedFailure | undefined;
+  if (run.failure) {
+    setupFailure = classifyFailure({ error: run.failure.Error, cause: run.failure.Cause }, run.task.container);
+  } else if (run.shardRuns) {
+    if (run.shardRuns.length !== run.shards.length) {
+      throw new RunStepInputError(`Summarize Run: ${run.shardRuns.length} shard outcomes for ${run.shards.length} shards`);
+    }
+    shards = run.shardRuns.map((outcome, i) => shardResult(run.shards[i]!.index, outcome, run.task.container));
+  } else {
+    throw new RunStepInputError('Summarize Run: neither shard outcomes nor a failure in the state');
+  }
+
+  const failedShards = shards.filter((s) => s.status === 'FAILED');
+  const status = setupFailure || failedShards.length ? 'FAILED' : 'SUCCEEDED';
+  const firstFailed = failedShards[0];
+  const errorClass = setupFailure?.errorClass ?? firstFailed?.errorClass ?? null;
+  const errorMessage = setupFailure
+    ? `the run could not start its tasks: ${setupFailure.message}`
+    : firstFailed
+      ? `${failedShards.length} of ${shards.length} shard(s) failed; shard ${firstFailed.index}: ${firstFailed.errorMessage}`
+      : null;
+  const known = shards.map((s) => s.recordsAffected).filter((n): n is number => n !== null);
+  const recordsAffected = known.length ? known.reduce((a, b) => a + b, 0) : null;
+  const result: RunResult = { status, shards, errorClass, errorMessage, recordsAffected };
+
+  const anomalies: string[] = [];
+  const { maxRuntimeSeconds, maxRecordsAffected } = run.alarms;
+  if (maxRuntimeSeconds !== undefined && durationMs > maxRuntimeSeconds * 1000) {
+    anomalies.push(`ran ${formatDuration(durationMs)}, above the ${formatDuration(maxRuntimeSeconds * 1000)} threshold (alarms.maxRuntimeSeconds)`);
+  }
+  if (maxRecordsAffected !== undefined && recordsAffected !== null && recordsAffected > maxRecordsAffected) {
+    anomalies.push(`affected ${recordsAffected} records, above the ${maxRecordsAffected} threshold (alarms.maxRecordsAffected)`);
+  }
+
+  const hint = setupFailure?.hint ?? (firstFailed?.errorClass ? FAILURE_HINTS[firstFailed.errorClass] : undefined);
+  const what = status === 'FAILED' ? `FAILED (${errorClass})` : 'succeeded with anomalies';
+  const subject = `Pipeline ${run.pipeline} run ${what}`.replace(ASCII_SUBJECT, '?').slice(0, 100);
+  const lines = [
+    `Pipeline ${run.pipeline}, batch ${run.batchKey}: ${status === 'FAILED' ? 'the run FAILED' : 'the run succeeded, but looks wrong'}.`,
+    '',
+    ...(errorMessage ? [`What happened: ${errorMessage}`] : []),
+    ...(hint ? [`What to do: ${hint}`] : []),
+    ...anomalies.map((a) => `Anomaly: ${a}`),
+    '',
+    `Run key: ${run.runKey}`,
+    `Started: ${startedAt}  Ended: ${ended.toISOString()}  Duration: ${formatDuration(durationMs)}`,
+    `Records affected: ${recordsAffected ?? 'unknown'}`,
+    ...(shards.length ? ['Shards:'] : []),
+    ...shards.map(
+      (s) =>
+        `  #${s.index} ${s.status}` +
+        `${s.exitCode !== null ? `, exit code ${s.exitCode}` : ''}` +
+        `${s.recordsAffected !== null ? `, ${s.recordsAffected} records` : ''}` +
+        `${s.errorMessage ? ` - ${s.errorMessage}` : s.stopReason ? ` - ${s.stopReason}` : ''}`,
+    ),
+    '',
+    `Execution: ${executionArn}`,
+    `Console: ${consoleUrl(executionArn)}`,
+  ];
+
+  const error = status === 'FAILED' ? `Run.${errorClass ?? 'unknown'}` : '';
+  const cause = errorMessage ?? '';
+  return {
+    status,
+    result,
+    endedAt: ended.toISOString(),
+    durationMs,
+    anomalies,
+    notify: status === 'FAILED' || anomalies.length > 0,
+    notification: { subject, message: lines.join('\n') },
+    error,
+    cause,
+    attributeValues: {
+      ':status': { S: status },
+      ':endedAt': { S: ended.toISOString() },
+      ':durationMs': { N: String(durationMs) },
+      ':result': { M: marshall(result, { removeUndefinedValues: true }) },
+      ':executionName': { S: run.executionName },
+    },
+  };
+}
