@@ -1,0 +1,136 @@
+/**
+ * The fan-in use case against real conditional writes (dynalite): duplicates, reordering,
+ * concurrent completion and re-uploads all end in the right number of StartExecution calls.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { batchesTable } from '../../lib/adapters/batches-table';
+import { runsTable } from '../../lib/adapters/runs-table';
+import { recordArrival, type ArrivalOutcome, type RecordArrivalDeps } from '../../lib/fan-in/record-arrival';
+import type { FileArrival } from '../../lib/model';
+import { startPipeline } from '../../lib/start-pipeline/start-pipeline';
+import { startDynalite, type Dynalite } from '../helpers/dynalite';
+import { arrival, fakeStepFunctions, manualClock, registry, stack } from '../unit/start-pipeline/fakes';
+
+let db: Dynalite;
+beforeAll(async () => {
+  db = await startDynalite();
+});
+afterAll(async () => {
+  await db.stop();
+});
+
+function fanIn(sfn = fakeStepFunctions()) {
+  const time = manualClock();
+  const startDeps = { runs: runsTable(db.client, db.tables.runs), sfn: sfn.sfn, clock: time.clock, registry, leaseSeconds: 120, ...stack };
+  const deps: RecordArrivalDeps = {
+    batches: batchesTable(db.client, db.tables.batches),
+    registry,
+    clock: time.clock,
+    ttlDays: 35,
+    start: (request) => startPipeline(request, startDeps),
+  };
+  return { deps, calls: sfn.calls, time, deliver: (a: FileArrival) => recordArrival(a, deps) };
+}
+
+const batchItem = async (pk: string) => (await db.client.send(new GetCommand({ TableName: db.tables.batches, Key: { pk } }))).Item;
+
+test('duplicate and reordered deliveries of a two-file batch start one run, after the last file', async () => {
+  // Prepare
+  const { deliver, calls } = fanIn();
+  const customers = arrival({ file: 'customers', batchKey: '2026-10-01' });
+  const orders = arrival({ file: 'orders', batchKey: '2026-10-01' });
+
+  // Act: customers first (out of the registry's order), twice, then orders, then both again.
+  const outcomes: ArrivalOutcome[] = [];
+  for (const a of [customers, customers, orders, orders, customers]) outcomes.push(await deliver(a));
+
+  // Assess
+  expect(outcomes.map((o) => o.kind)).toEqual(['waiting', 'waiting', 'started', 'duplicate', 'duplicate']);
+  expect(calls).toHaveLength(1);
+  expect(calls[0]!.input).toMatchObject({
+    pipeline: 'orders-daily',
+    batchKey: '2026-10-01',
+    runKey: 'orders-daily#2026-10-01',
+    trigger: 's3',
+    objects: [
+      { file: 'orders', key: orders.key, etag: orders.etag },
+      { file: 'customers', key: customers.key, etag: customers.etag },
+    ],
+  });
+  const item = await batchItem('orders-daily#2026-10-01');
+  expect(item).toMatchObject({ startedRunKey: 'orders-daily#2026-10-01', startedFingerprint: expect.any(String) });
+  // Closed for the sweeper, even though the duplicates' ADD re-created openState.
+  expect(item).not.toHaveProperty('openState');
+  expect(item!.arrived).toEqual(new Set(['orders', 'customers']));
+});
+
+test('the same batch completed by two concurrent invocations starts one run; the loser retries and finds it started', async () => {
+  // Prepare: two invocations (their own deps), each delivering both files plus a duplicate.
+  const shared = fakeStepFunctions();
+  const a = fanIn(shared);
+  const b = fanIn(shared);
+  const files = [arrival({ file: 'orders', batchKey: '2026-10-02' }), arrival({ file: 'customers', batchKey: '2026-10-02' })];
+
+  // Act
+  const settled = await Promise.allSettled([
+    ...files.map((f) => a.deliver(f)),
+    ...files.map((f) => b.deliver(f)),
+    ...files.map((f) => a.deliver(f)),
+    ...files.map((f) => b.deliver(f)),
+  ]);
+  // Records that failed (another invocation was starting the run) are redelivered.
+  const retried = await Promise.all(settled.map((s, i) => (s.status === 'rejected' ? a.deliver(files[i % 2]!) : s.value)));
+
+  // Assess
+  expect(shared.calls).toHaveLength(1);
+  for (const s of settled) if (s.status === 'rejected') expect(s.reason).toMatchObject({ name: 'RunStartInProgressError' });
+  expect(retried.filter((o) => o.kind === 'started')).toHaveLength(1);
+  expect(retried.every((o) => ['started', 'already-started', 'duplicate', 'waiting'].includes(o.kind))).toBe(true);
+  expect(await batchItem('orders-daily#2026-10-02')).toMatchObject({ startedRunKey: 'orders-daily#2026-10-02' });
+});
+
+test('a file re-uploaded after its batch ran is counted and starts nothing by default', async () => {
+  const { deliver, calls } = fanIn();
+  await deliver(arrival({ file: 'orders', batchKey: '2026-10-03' }));
+  await deliver(arrival({ file: 'customers', batchKey: '2026-10-03' }));
+
+  const reupload = await deliver(arrival({ file: 'orders', batchKey: '2026-10-03', etag: 'etag-orders-2' }));
+
+  expect(reupload).toEqual({ kind: 'reupload-ignored', runKey: 'orders-daily#2026-10-03' });
+  expect(calls).toHaveLength(1);
+  expect(await batchItem('orders-daily#2026-10-03')).not.toHaveProperty('openState');
+});
+
+test('with rerunOnReupload a re-upload starts one new run keyed by the new etags, and its redelivery does not', async () => {
+  // Prepare
+  const { deliver, calls } = fanIn();
+  const snapshot = (etag: string) =>
+    arrival({ pipeline: 'inventory-snapshot', file: 'snapshot', batchKey: 'eu_2026-10-04', key: 'incoming/inventory/eu/snapshot-2026-10-04.csv', etag });
+  const first = await deliver(snapshot('etag-a'));
+
+  // Act
+  const second = snapshot('etag-b');
+  const rerun = await deliver(second);
+  const redelivered = await deliver(second);
+
+  // Assess
+  expect(first).toMatchObject({ kind: 'started', runKey: 'inventory-snapshot#eu_2026-10-04' });
+  expect(rerun).toMatchObject({ kind: 'started', reupload: true, runKey: expect.stringMatching(/^inventory-snapshot#eu_2026-10-04#[0-9a-f]{12}$/) });
+  expect(redelivered).toEqual({ kind: 'duplicate', runKey: (rerun as { runKey: string }).runKey });
+  expect(calls).toHaveLength(2);
+  expect(calls[0]!.name).not.toBe(calls[1]!.name);
+  expect(calls[1]!.input).toMatchObject({ objects: [{ file: 'snapshot', etag: 'etag-b' }], shards: [{ index: 0, count: 3 }, { index: 1, count: 3 }, { index: 2, count: 3 }] });
+});
+
+test('every arrival refreshes ttl and keeps the first arrival window', async () => {
+  const { deliver, time } = fanIn();
+  await deliver(arrival({ file: 'orders', batchKey: '2026-10-05' }));
+  const first = await batchItem('orders-daily#2026-10-05');
+  time.advance(600);
+  await deliver(arrival({ file: 'orders', batchKey: '2026-10-05', etag: 'etag-orders-2' }));
+  const second = await batchItem('orders-daily#2026-10-05');
+
+  expect(first).toMatchObject({ openState: 'OPEN', deadline: Math.floor(new Date('2026-11-20T08:00:00Z').getTime() / 1000) + 360 * 60 });
+  expect(second).toMatchObject({ deadline: first!.deadline, firstArrivalAt: first!.firstArrivalAt, ttl: first!.ttl + 600 });
+  expect(second!.obj_orders).toMatchObject({ etag: 'etag-orders-2' });
+});
