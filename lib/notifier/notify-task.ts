@@ -13,7 +13,7 @@
  * - retries exhausted: FAILED with the last error; the record fails, and after the queue's
  *   maxReceiveCount the message lands in the DLQ. Its reason is the audit item's lastError.
  */
-import { DeliveryInProgressError, NotifyFailedError, NotifyRejectedError } from './errors';
+import { DeliveryInProgressError, NotifyFailedError, NotifyRejectedError, describeError } from './errors';
 import { deliverWithRetries, deliveryBudgetMs, realSenderDeps, type DeliveryOutcome, type RetryPolicy, type SenderDeps } from './http-sender';
 import { idempotencyKey, type TaskMessage } from './model';
 import type { AuditStore, Clock, SigningKeySource } from './ports';
@@ -67,7 +67,7 @@ export async function notifyTask(message: TaskMessage, deps: NotifyTaskDeps): Pr
   } catch (error) {
     // Not an HTTP failure (e.g. the signing key could not be read): release the claim
     // with the reason so a redelivery can try again at once.
-    await deps.audit.markFailed(key, claim.claimId, { status: 'FAILED', attempts: 0, latencyMs: 0, lastError: String(error) }, deps.clock.now());
+    await deps.audit.markFailed(key, claim.claimId, { status: 'FAILED', attempts: 0, latencyMs: 0, lastError: describeError(error) }, deps.clock.now());
     throw error;
   }
 
