@@ -20,11 +20,12 @@ const context = {
 type Handler = (event: unknown, context: Context) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> } | undefined>;
 let handler: Handler;
 
-beforeAll(async () => {
-  // The handler reads its environment once at cold start.
+beforeAll(() => {
+  // The handler reads its environment once at cold start, so it loads after these are set.
   process.env.STREAM_NAME = 'file-arrivals';
   process.env.UPLOADS_BUCKET = TEST_BUCKET;
-  ({ handler } = (await import('../../../handlers/s3-upload-watcher')) as unknown as { handler: Handler });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  ({ handler } = require('../../../handlers/s3-upload-watcher') as { handler: Handler });
 });
 
 beforeEach(() => {
