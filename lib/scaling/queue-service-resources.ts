@@ -1,0 +1,407 @@
+/**
+ * CloudFormation for every queue service of the registry, generated at package time
+ * (scripts/registry.cjs → resources/queue-services.yml and functions/queue-services.yml).
+ *
+ * Per service: an encrypted queue and dead-letter queue with a redrive policy, a TLS-only
+ * queue policy, a log group, a task role limited to its own queue, an execution role, an
+ * ARM64 Fargate task definition and service in the stack's cluster, an Application Auto
+ * Scaling target with the scheduled actions, a target tracking policy on backlog per task
+ * (metric math), and alarms. Nothing is named by hand: CloudFormation derives the names
+ * from the stack, and everything else refers to them.
+ */
+import type { QueueService } from '../registry/schema';
+import { QUEUE_METRICS_NAMESPACE } from './metric-names';
+
+type Cfn = Record<string, unknown>;
+
+/** Where the stack's shared ECS pieces live (resources/ecs.yml, resources/network.yml). */
+export interface SharedRefs {
+  cluster: Cfn;
+  subnets: unknown;
+  securityGroups: unknown;
+  assignPublicIp: unknown;
+  image: unknown;
+  logRetentionDays: unknown;
+  alarmActions?: unknown[];
+}
+
+const ref = (name: string): Cfn => ({ Ref: name });
+const getAtt = (name: string, attribute: string): Cfn => ({ 'Fn::GetAtt': [name, attribute] });
+const join = (parts: unknown[], separator = ''): Cfn => ({ 'Fn::Join': [separator, parts] });
+const arn = (service: string, resource: string): Cfn =>
+  join(['arn', ref('AWS::Partition'), service, ref('AWS::Region'), ref('AWS::AccountId'), resource], ':');
+
+const pascal = (name: string) => name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+
+/** Logical id prefix of one queue service's resources. */
+export const logicalPrefix = (name: string) => `Queue${pascal(name)}`;
+
+export const policyNameOf = (name: string): Cfn => join([ref('AWS::StackName'), `${name}-backlog-per-task`], '-');
+export const metricDimensionOf = (name: string): Cfn => join([ref('AWS::StackName'), name], '-');
+
+/** The expression the policy tracks: backlog per task, guarded against zero tasks. */
+export const BACKLOG_PER_TASK_EXPRESSION = 'IF(m2 > 0, m1 / m2, m1)';
+
+export const initialTarget = (service: QueueService): number =>
+  Math.round(Math.min(service.targetUpdate.maxTarget, Math.max(1, service.acceptableLatencySeconds / service.expectedProcessingSeconds)) * 100) / 100;
+
+function serviceResources(name: string, service: QueueService, shared: SharedRefs): Record<string, Cfn> {
+  const id = logicalPrefix(name);
+  const fifo = service.queue.type === 'fifo';
+  const queue = `${id}Queue`;
+  const dlq = `${id}DeadLetterQueue`;
+  const logGroup = `${id}LogGroup`;
+  const taskRole = `${id}TaskRole`;
+  const executionRole = `${id}ExecutionRole`;
+  const taskDefinition = `${id}TaskDefinition`;
+  const ecsService = `${id}Service`;
+  const scalableTarget = `${id}ScalableTarget`;
+  const trustEcsTasks = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'ecs-tasks.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+      },
+    ],
+  };
+  const environment = {
+    ...service.task.environment,
+    QUEUE_URL: ref(queue),
+    QUEUE_SERVICE: name,
+    METRIC_DIMENSION: metricDimensionOf(name),
+    VISIBILITY_TIMEOUT_SECONDS: String(service.queue.visibilityTimeoutSeconds),
+    CONCURRENCY: String(service.task.concurrency),
+    // Drain inside ECS' stop timeout, leaving a few seconds to release and exit.
+    DRAIN_DEADLINE_SECONDS: String(Math.max(1, service.task.stopTimeoutSeconds - 5)),
+  };
+  return {
+    [dlq]: {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 1_209_600,
+        ...(fifo ? { FifoQueue: true } : {}),
+      },
+    },
+    [queue]: {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: service.queue.visibilityTimeoutSeconds,
+        MessageRetentionPeriod: service.queue.retentionSeconds,
+        // Receives may wait for messages: fewer empty responses for any consumer.
+        ReceiveMessageWaitTimeSeconds: 20,
+        RedrivePolicy: { deadLetterTargetArn: getAtt(dlq, 'Arn'), maxReceiveCount: service.queue.maxReceiveCount },
+        ...(fifo ? { FifoQueue: true, ...(service.queue.contentBasedDeduplication !== undefined ? { ContentBasedDeduplication: service.queue.contentBasedDeduplication } : {}) } : {}),
+      },
+    },
+    [`${id}QueuesTlsOnly`]: {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [ref(queue), ref(dlq)],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'DenyInsecureTransport',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sqs:*',
+              Resource: [getAtt(queue, 'Arn'), getAtt(dlq, 'Arn')],
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ],
+        },
+      },
+    },
+    [logGroup]: {
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: shared.logRetentionDays },
+    },
+    [taskRole]: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: trustEcsTasks,
+        Policies: [
+          {
+            PolicyName: 'consume-own-queue',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+                  Resource: getAtt(queue, 'Arn'),
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    [executionRole]: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: trustEcsTasks,
+        Policies: [
+          {
+            PolicyName: 'pull-image-and-log',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                // GetAuthorizationToken has no resource-level permissions; the pulls are
+                // limited to this account's repositories.
+                { Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
+                {
+                  Effect: 'Allow',
+                  Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+                  Resource: arn('ecr', 'repository/*'),
+                },
+                { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(logGroup, 'Arn') },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    [taskDefinition]: {
+      Type: 'AWS::ECS::TaskDefinition',
+      Properties: {
+        RequiresCompatibilities: ['FARGATE'],
+        NetworkMode: 'awsvpc',
+        Cpu: String(service.task.cpu),
+        Memory: String(service.task.memory),
+        RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+        TaskRoleArn: getAtt(taskRole, 'Arn'),
+        ExecutionRoleArn: getAtt(executionRole, 'Arn'),
+        ContainerDefinitions: [
+          {
+            Name: service.task.container,
+            Image: shared.image,
+            Essential: true,
+            ...(service.task.command ? { Command: service.task.command } : {}),
+            StopTimeout: service.task.stopTimeoutSeconds,
+            ReadonlyRootFilesystem: true,
+            Environment: Object.entries(environment).map(([Name, Value]) => ({ Name, Value })),
+            LogConfiguration: {
+              LogDriver: 'awslogs',
+              Options: {
+                'awslogs-group': ref(logGroup),
+                'awslogs-region': ref('AWS::Region'),
+                'awslogs-stream-prefix': name,
+              },
+            },
+          },
+        ],
+      },
+    },
+    [ecsService]: {
+      Type: 'AWS::ECS::Service',
+      Properties: {
+        Cluster: shared.cluster,
+        TaskDefinition: ref(taskDefinition),
+        LaunchType: 'FARGATE',
+        // No DesiredCount: the scalable target owns it, and a deploy must not reset it.
+        NetworkConfiguration: {
+          AwsvpcConfiguration: { Subnets: shared.subnets, SecurityGroups: shared.securityGroups, AssignPublicIp: shared.assignPublicIp },
+        },
+        DeploymentConfiguration: {
+          MinimumHealthyPercent: 100,
+          MaximumPercent: 200,
+          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        },
+        EnableECSManagedTags: true,
+        PropagateTags: 'SERVICE',
+      },
+    },
+    [scalableTarget]: {
+      Type: 'AWS::ApplicationAutoScaling::ScalableTarget',
+      Properties: {
+        ServiceNamespace: 'ecs',
+        ScalableDimension: 'ecs:service:DesiredCount',
+        ResourceId: join(['service', shared.cluster, getAtt(ecsService, 'Name')], '/'),
+        MinCapacity: service.minTasks,
+        MaxCapacity: service.maxTasks,
+        // No RoleARN: Application Auto Scaling uses its ECS service-linked role.
+        ...(service.scheduledActions.length
+          ? {
+              ScheduledActions: service.scheduledActions.map((action) => ({
+                ScheduledActionName: action.name,
+                Schedule: action.schedule,
+                ...(action.timezone ? { Timezone: action.timezone } : {}),
+                ScalableTargetAction: {
+                  ...(action.minTasks !== undefined ? { MinCapacity: action.minTasks } : {}),
+                  ...(action.maxTasks !== undefined ? { MaxCapacity: action.maxTasks } : {}),
+                },
+              })),
+            }
+          : {}),
+      },
+    },
+    [`${id}ScalingPolicy`]: {
+      Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
+      Properties: {
+        PolicyName: policyNameOf(name),
+        PolicyType: 'TargetTrackingScaling',
+        ScalingTargetId: ref(scalableTarget),
+        TargetTrackingScalingPolicyConfiguration: {
+          // The seed; the target updater re-tunes it from measured processing times.
+          TargetValue: initialTarget(service),
+          ScaleInCooldown: service.scaleInCooldownSeconds,
+          ScaleOutCooldown: service.scaleOutCooldownSeconds,
+          CustomizedMetricSpecification: {
+            Metrics: [
+              {
+                Id: 'm1',
+                Label: 'Visible messages',
+                ReturnData: false,
+                MetricStat: {
+                  Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }] },
+                  Stat: 'Sum',
+                },
+              },
+              {
+                Id: 'm2',
+                Label: 'Running tasks',
+                ReturnData: false,
+                MetricStat: {
+                  // Container Insights must be on for the cluster (resources/ecs.yml).
+                  Metric: {
+                    Namespace: 'ECS/ContainerInsights',
+                    MetricName: 'RunningTaskCount',
+                    Dimensions: [
+                      { Name: 'ClusterName', Value: shared.cluster },
+                      { Name: 'ServiceName', Value: getAtt(ecsService, 'Name') },
+                    ],
+                  },
+                  Stat: 'Average',
+                },
+              },
+              { Id: 'e1', Label: 'Backlog per task', Expression: BACKLOG_PER_TASK_EXPRESSION, ReturnData: true },
+            ],
+          },
+        },
+      },
+    },
+    // Anything in the DLQ needs a person: a message failed maxReceiveCount times.
+    [`${id}DeadLetterAlarm`]: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmDescription: `Queue service ${name}: messages reached the dead-letter queue`,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(dlq, 'QueueName') }],
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        ...(shared.alarmActions ? { AlarmActions: shared.alarmActions } : {}),
+      },
+    },
+    // The promise the scaling keeps: no message waits longer than the acceptable latency.
+    [`${id}LatencyAlarm`]: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmDescription: `Queue service ${name}: oldest message older than the acceptable latency (${service.acceptableLatencySeconds} s)`,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }],
+        Statistic: 'Maximum',
+        Period: 60,
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 3,
+        Threshold: service.acceptableLatencySeconds,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        ...(shared.alarmActions ? { AlarmActions: shared.alarmActions } : {}),
+      },
+    },
+  };
+}
+
+export interface QueueServiceParts {
+  /** Resources of every queue service (empty when the registry has none). */
+  resources: Record<string, Cfn>;
+  outputs: Record<string, Cfn>;
+  /** QUEUE_SERVICES for the functions: JSON built with Fn::Join from the stack's names. */
+  deployedJson: Cfn | string;
+  /** Schedule events for the target updater, one per service. */
+  updaterEvents: unknown[];
+  /** Disabled schedules for the producer, one per service. */
+  producerEvents: unknown[];
+  /** Queue ARNs the producer may send to. */
+  queueArns: Cfn[];
+  /** Whether any queue service exists (functions are still packaged; their schedules are empty). */
+  any: string;
+}
+
+export function queueServiceParts(services: Record<string, QueueService> | undefined, shared: SharedRefs): QueueServiceParts {
+  const entries = Object.entries(services ?? {});
+  const resources: Record<string, Cfn> = {};
+  const outputs: Record<string, Cfn> = {};
+  const jsonParts: unknown[] = ['{'];
+  entries.forEach(([name, service], index) => {
+    Object.assign(resources, serviceResources(name, service, shared));
+    const id = logicalPrefix(name);
+    outputs[`${id}QueueUrl`] = { Description: `Queue of queue service ${name}`, Value: ref(`${id}Queue`) };
+    outputs[`${id}ServiceName`] = { Description: `ECS service of queue service ${name}`, Value: getAtt(`${id}Service`, 'Name') };
+    jsonParts.push(
+      `${index ? ',' : ''}"${name}":{"serviceName":"`,
+      getAtt(`${id}Service`, 'Name'),
+      '","policyName":"',
+      policyNameOf(name),
+      '","metricDimension":"',
+      metricDimensionOf(name),
+      '","queueUrl":"',
+      ref(`${id}Queue`),
+      '"}',
+    );
+  });
+  jsonParts.push('}');
+  return {
+    resources,
+    outputs,
+    deployedJson: entries.length ? join(jsonParts) : '{}',
+    updaterEvents: entries.map(([name, service]) => ({
+      schedule: {
+        name: `\${self:service}-\${sls:stage}-${name}-target`.slice(0, 64),
+        description: `Re-tune the backlog-per-task target of queue service ${name}`,
+        rate: [service.targetUpdate.schedule],
+        enabled: service.targetUpdate.enabled,
+        input: { queueService: name },
+      },
+    })),
+    producerEvents: entries.map(([name]) => ({
+      schedule: {
+        name: `\${self:service}-\${sls:stage}-${name}-load`.slice(0, 64),
+        description: `Sample load for queue service ${name} (disabled: enable to demo scaling)`,
+        rate: ['rate(5 minutes)'],
+        enabled: false,
+        input: { queueService: name, count: 200, minWorkMs: 500, maxWorkMs: 4000 },
+      },
+    })),
+    queueArns: entries.map(([name]) => getAtt(`${logicalPrefix(name)}Queue`, 'Arn')),
+    any: String(entries.length > 0),
+  };
+}
+
+export { QUEUE_METRICS_NAMESPACE };
+
+/**
+ * The stack's shared pieces the queue services run on. The cluster and network come from
+ * resources/ecs.yml and resources/network.yml; `${...}` values are Serverless variables,
+ * resolved when the service is packaged.
+ */
+export const STACK_SHARED_REFS: SharedRefs = {
+  cluster: ref('PipelineCluster'),
+  subnets: { 'Fn::If': ['CreateNetwork', [ref('PublicSubnetA'), ref('PublicSubnetB')], { 'Fn::Split': [',', '${param:subnetIds}'] }] },
+  securityGroups: [ref('TaskSecurityGroup')],
+  assignPublicIp: '${param:assignPublicIp}',
+  image: '${param:containerImage}',
+  logRetentionDays: '${param:logRetentionDays}',
+};
