@@ -9,6 +9,8 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'yml'],
   setupFiles: ['<rootDir>/tests/helpers/setup-env.ts'],
+  // @middy/core ships only as ES modules: let swc turn it into CommonJS like our code.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
 };
 module.exports = {
   projects: [

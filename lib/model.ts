@@ -82,11 +82,14 @@ export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 export const RunStatusSchema = z.enum(['STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
-/** Orders two S3 sequencers of the same key: pad to equal length, then compare as text. */
+/**
+ * Orders two S3 sequencers of the same key. Per the S3 User Guide: right-pad the shorter
+ * value with zeros, then compare as text.
+ */
 export function compareSequencers(a: string, b: string): number {
   const width = Math.max(a.length, b.length);
-  const pa = a.toUpperCase().padStart(width, '0');
-  const pb = b.toUpperCase().padStart(width, '0');
+  const pa = a.toUpperCase().padEnd(width, '0');
+  const pb = b.toUpperCase().padEnd(width, '0');
   return pa < pb ? -1 : pa > pb ? 1 : 0;
 }
 

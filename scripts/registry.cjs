@@ -52,7 +52,12 @@ function scheduleEvents(index) {
         description: `Scheduled run of pipeline ${name}`,
         rate: [p.schedule.expression],
         enabled: p.schedule.enabled,
-        input: { pipeline: name, trigger: 'schedule' },
+        // The event's own time names the run: Lambda's async retries of one firing then
+        // reuse the run key instead of starting a second scheduled run.
+        inputTransformer: {
+          inputPathsMap: { time: '$.time' },
+          inputTemplate: `{"pipeline":"${name}","trigger":"schedule","time":<time>}`,
+        },
       },
     }));
 }

@@ -39,6 +39,10 @@ export async function packageService(options: { stage?: string; env?: NodeJS.Pro
       ...options.env,
     },
     maxBuffer: 64 * 1024 * 1024,
+  }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    // Keep serverless' own explanation: it names what failed to resolve or validate.
+    error.message = `${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`;
+    throw error;
   });
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
   return { dir, templatePath, template: JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate };
