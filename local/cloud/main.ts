@@ -1,0 +1,60 @@
+/**
+ * `npm run local`: the local cloud kept running, with its endpoints printed and written to
+ * .local-cloud/endpoints.json. Ctrl-C stops it.
+ *
+ * Options (environment): LOCAL_CLOUD_PORT_BASE (default 4580; 0 = free ports),
+ * LOCAL_CLOUD_PERSIST=<folder> (keep data across restarts), LOCAL_CLOUD_QUIET=1.
+ */
+import { resolve } from 'node:path';
+import { startLocalCloud, type LocalCloud } from './cloud';
+import { portBaseFromEnv } from './ports';
+import { readEndpointsFile } from './endpoints-file';
+import { attachProgress } from './progress';
+import { explain } from './errors';
+
+const root = resolve(__dirname, '..', '..');
+
+async function main(): Promise<void> {
+  const running = readEndpointsFile(root);
+  if (running) {
+    throw new Error(`a local cloud is already running (pid ${running.pid}, console ${running.console ?? '?'}): stop it first, or set LOCAL_CLOUD_PORT_BASE to run a second one`);
+  }
+  const persistDir = process.env.LOCAL_CLOUD_PERSIST ? resolve(process.env.LOCAL_CLOUD_PERSIST) : undefined;
+  const cloud: LocalCloud = await startLocalCloud({
+    root,
+    portBase: portBaseFromEnv(),
+    writeEndpoints: true,
+    ...(persistDir ? { persistDir } : {}),
+    log: (line) => console.log(`  ${line}`),
+  });
+  const pad = (s: string) => s.padEnd(16);
+  console.log(`\nLocal cloud of ${cloud.stackName} is up in ${cloud.startupMs} ms${persistDir ? ` (data kept in ${persistDir})` : ' (in memory)'}\n`);
+  for (const [name, url] of Object.entries(cloud.endpoints)) console.log(`  ${pad(name)}${url}`);
+  console.log(`\n  ${pad('executions')}${cloud.endpoints.console}/executions`);
+  console.log(`  ${pad('uploads bucket')}${Object.values(cloud.resources.buckets).join(', ')}`);
+  console.log(`  ${pad('state machine')}${cloud.resources.stateMachineArn}`);
+  console.log(`  ${pad('endpoints file')}.local-cloud/endpoints.json   function logs: .local-cloud/logs/`);
+  console.log('\nTry:');
+  const bucket = Object.values(cloud.resources.buckets)[0] ?? '<bucket>';
+  console.log(`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.s3} s3 cp local/demo/fixtures/orders-2026-11-20.csv s3://${bucket}/incoming/acme/orders-2026-11-20.csv`);
+  console.log(`  npx sls invoke local --stage local -f s3UploadWatcher -p tests/events/s3/<event>.json`);
+  console.log('\nCtrl-C stops the cloud.\n');
+  if (process.env.LOCAL_CLOUD_QUIET !== '1') attachProgress(cloud, (line) => console.log(line));
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping the local cloud…');
+    await cloud.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  // Keeps the process alive: the cloud's servers are all that runs.
+  setInterval(() => undefined, 1 << 30);
+}
+
+main().catch((error: unknown) => {
+  console.error(`\nThe local cloud did not start: ${explain(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+/**
+ * The AWS data services of the local cloud, each an npm emulator started in this process:
+ * S3 (s3rver), Kinesis (kinesalite), DynamoDB (dynalite), SQS (local-aws-sqs).
+ *
+ * In memory by default (s3rver keeps files in a temporary folder removed on stop);
+ * `persistDir` keeps S3, Kinesis and DynamoDB data across restarts (local-aws-sqs has
+ * no storage of its own, so queues start empty). Ports are free loopback ports unless
+ * fixed ports are asked for, in which case a busy port fails with what to do.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+
+// The emulators ship without type declarations; these are the parts used here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kinesalite: (options: { path?: string; createStreamMs?: number; shardLimit?: number }) => Server = require('kinesalite');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite: (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server = require('dynalite');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver: new (options: Record<string, unknown>) => S3rverInstance = require('s3rver');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createSqsServer } = require('local-aws-sqs') as { createSqsServer: (options: Record<string, unknown>) => Promise<Server> };
+
+interface S3rverInstance extends EventEmitter {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+export type ServiceName = 's3' | 'kinesis' | 'dynamodb' | 'sqs';
+
+export interface EmulatorOptions {
+  /** Fixed ports per service; 0 or absent picks a free one. */
+  ports?: Partial<Record<ServiceName, number>>;
+  /** Keep data in this folder across restarts (S3, Kinesis, DynamoDB). */
+  persistDir?: string;
+  region?: string;
+  accountId?: string;
+}
+
+export interface Emulators {
+  endpoints: Record<ServiceName, string>;
+  /** s3rver's own event emitter: one S3 notification-shaped event per object write. */
+  s3Events: EventEmitter;
+  stop(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly service: string,
+    readonly port: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`port ${port} (${service}) is in use: stop the other local cloud (npm run local) or set LOCAL_CLOUD_PORT_BASE to a free range`, options);
+  }
+}
+
+const HOST = '127.0.0.1';
+
+/** Listens on the port (0: free port) and resolves the bound port; a busy port is a PortInUseError. */
+export function listen(server: Server, service: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(service, port, { cause: error }) : error);
+    };
+    server.once('error', onError);
+    server.listen(port, HOST, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    // Keep-alive sockets of SDK clients would otherwise hold close() open.
+    (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+    server.close(() => resolve());
+  });
+}
+
+const url = (port: number) => `http://${HOST}:${port}`;
+
+export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
+  const ports = options.ports ?? {};
+  const persist = options.persistDir;
+  if (persist) for (const sub of ['s3', 'kinesis', 'dynamodb']) mkdirSync(join(persist, sub), { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const kinesis = kinesalite({ createStreamMs: 0, shardLimit: 100, ...(persist ? { path: join(persist, 'kinesis') } : {}) });
+    const kinesisPort = await listen(kinesis, 'kinesis', ports.kinesis ?? 0);
+    stops.push(() => closeServer(kinesis));
+
+    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(persist ? { path: join(persist, 'dynamodb') } : {}) });
+    const dynamoPort = await listen(dynamo, 'dynamodb', ports.dynamodb ?? 0);
+    stops.push(() => closeServer(dynamo));
+
+    const sqsPort = ports.sqs ?? 0;
+    let sqs: Server;
+    try {
+      sqs = await createSqsServer({
+        port: sqsPort,
+        hostname: HOST,
+        region: options.region ?? 'us-east-1',
+        accountId: options.accountId ?? '000000000000',
+        emulateQueueCreationLifecycle: false,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError('sqs', sqsPort, { cause: error });
+      throw error;
+    }
+    stops.push(() => closeServer(sqs));
+
+    const s3Dir = persist ? join(persist, 's3') : mkdtempSync(join(tmpdir(), 'local-cloud-s3-'));
+    if (!persist) stops.push(async () => rmSync(s3Dir, { recursive: true, force: true }));
+    const s3 = new S3rver({ address: HOST, port: ports.s3 ?? 0, silent: true, directory: s3Dir, resetOnClose: false, allowMismatchedSignatures: true });
+    let s3Address: AddressInfo;
+    try {
+      s3Address = await s3.run();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError('s3', ports.s3 ?? 0, { cause: error });
+      throw error;
+    }
+    stops.push(() => s3.close());
+
+    return {
+      endpoints: {
+        s3: url(s3Address.port),
+        kinesis: url(kinesisPort),
+        dynamodb: url(dynamoPort),
+        sqs: url((sqs.address() as AddressInfo).port),
+      },
+      s3Events: s3,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
