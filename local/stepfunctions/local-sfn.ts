@@ -1,0 +1,550 @@
+/**
+ * Local Step Functions: runs Standard executions of ASL definitions with aws-local-stepfunctions
+ * and keeps what the Step Functions API reports about them: status, output, error, the task
+ * tokens of callback states, and an execution history with AWS event types.
+ *
+ * The library knows nothing of task tokens, heartbeats or service integrations: every Task state
+ * is overridden with a local handler that issues a real token (put where the definition says
+ * `$$.Task.Token`), calls the integration, waits for SendTaskSuccess/Failure for
+ * `.waitForTaskToken` resources, and enforces TimeoutSeconds and HeartbeatSeconds itself.
+ */
+import './polyfill';
+import { EventEmitter } from 'node:events';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { HEARTBEAT_KEY, PARAMS_KEY, prepareDefinition, TIMEOUT_KEY, type PreparedDefinition, type TaskStateInfo } from './definition';
+import { resolveIntegration, splitResource, TaskError, type Integrations, type JsonValue } from './integrations';
+import { SfnError } from './errors';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** One history event as GetExecutionHistory returns it, plus `stateName` (local only) for views. */
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: Date;
+  type: string;
+  /** Not in AWS: the state this event belongs to, when there is one. */
+  stateName?: string;
+  /** Not in AWS: the Map iteration index of a nested state's Entered/Exited event. */
+  iterationIndex?: number;
+  [details: string]: unknown;
+}
+
+export interface ExecutionRecord {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  history: HistoryEvent[];
+}
+
+export interface StateMachineRecord {
+  stateMachineArn: string;
+  name: string;
+  definition: string;
+  roleArn: string;
+  type: 'STANDARD';
+  creationDate: Date;
+  prepared: PreparedDefinition;
+}
+
+export interface LocalStepFunctionsOptions {
+  region?: string;
+  accountId?: string;
+  /** Multiplies every duration of a definition (Wait Seconds, Retry intervals, timeouts, heartbeats). Default 1. */
+  timeScale?: number;
+  integrations?: Integrations;
+  clock?: () => Date;
+}
+
+export interface LocalSfnEvents {
+  /** Every history event as it is recorded. */
+  event: [{ executionArn: string; event: HistoryEvent }];
+  /** An execution reached a final status. */
+  executionClosed: [ExecutionRecord];
+}
+
+interface OpenTask {
+  token: string;
+  executionArn: string;
+  stateName: string;
+  closed: boolean;
+  settle?: { resolve(value: JsonValue): void; reject(error: Error): void };
+  heartbeat?: () => void;
+}
+
+interface RunningExecution {
+  record: ExecutionRecord;
+  abort: () => void;
+  /** Cleanups of Task states in flight (stop ECS tasks, close tokens). */
+  inFlight: Set<(reason: string) => void>;
+}
+
+type LibraryEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+const TOKEN_SENTINEL = '__local_sfn_task_token__';
+const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+
+type TimeoutErrorFactory = (cause: string) => Error;
+let timeoutErrorFactory: Promise<TimeoutErrorFactory> | undefined;
+
+/**
+ * The library's Catch treats `States.TaskFailed` as matching every Task error except its own
+ * timeout class, which it does not export. Take that class from one 1 ms timeout so local
+ * timeouts are real `States.Timeout` errors that a States.TaskFailed catcher does not catch.
+ */
+function libraryTimeoutError(): Promise<TimeoutErrorFactory> {
+  timeoutErrorFactory ??= (async () => {
+    const probe = new StateMachine({ StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:probe', TimeoutSeconds: 0.001, End: true } } } as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } });
+    const never = new Promise<JsonValue>(() => {});
+    const run = probe.run({}, { overrides: { taskResourceLocalHandlers: { T: () => never } } });
+    const error = await run.result.then(
+      () => undefined,
+      (e: Error) => e.cause as Error | undefined,
+    );
+    if (!error || error.name !== 'States.Timeout') throw new Error('aws-local-stepfunctions changed: could not obtain its States.Timeout error class');
+    const Cls = error.constructor as new () => Error;
+    return (cause: string) => {
+      const e = new Cls();
+      e.message = cause;
+      return e;
+    };
+  })();
+  return timeoutErrorFactory;
+}
+
+/** Not retryable or catchable: a Task handler called after its execution closed does nothing. */
+class ExecutionClosedError extends Error {
+  override readonly name = 'States.Runtime';
+  readonly isRetryable = false;
+  readonly isCatchable = false;
+}
+
+const jsonText = (value: unknown): string => JSON.stringify(value ?? null);
+
+export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
+  readonly region: string;
+  readonly accountId: string;
+  readonly timeScale: number;
+  private readonly integrations: Integrations;
+  private readonly clock: () => Date;
+  private readonly machines = new Map<string, StateMachineRecord>();
+  private readonly executions = new Map<string, RunningExecution>();
+  private readonly tokens = new Map<string, OpenTask>();
+
+  constructor(options: LocalStepFunctionsOptions = {}) {
+    super();
+    this.region = options.region ?? 'us-east-1';
+    this.accountId = options.accountId ?? '000000000000';
+    this.timeScale = options.timeScale ?? 1;
+    this.integrations = options.integrations ?? {};
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** Adds integrations after start (e.g. once the emulators' clients exist). */
+  setIntegrations(integrations: Integrations): void {
+    Object.assign(this.integrations, integrations);
+  }
+
+  stateMachineArn(name: string): string {
+    return `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
+  }
+
+  /**
+   * CreateStateMachine: `definition` is an object, JSON or YAML. Creating the same name again
+   * with the same definition returns the existing machine; a different one is an error, as in AWS.
+   */
+  createStateMachine(input: { name: string; definition: unknown; roleArn?: string }): StateMachineRecord {
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(input.name)) throw new SfnError('InvalidName', `Invalid Name: '${input.name}'`);
+    const arn = this.stateMachineArn(input.name);
+    const prepared = (() => {
+      try {
+        return prepareDefinition(input.definition, { timeScale: this.timeScale, where: `state machine ${input.name}` });
+      } catch (error) {
+        throw new SfnError('InvalidDefinition', (error as Error).message);
+      }
+    })();
+    const definition = JSON.stringify(prepared.original);
+    const existing = this.machines.get(arn);
+    if (existing) {
+      if (existing.definition === definition) return existing;
+      throw new SfnError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
+    }
+    const record: StateMachineRecord = {
+      stateMachineArn: arn,
+      name: input.name,
+      definition,
+      roleArn: input.roleArn ?? `arn:aws:iam::${this.accountId}:role/local-step-functions`,
+      type: 'STANDARD',
+      creationDate: this.clock(),
+      prepared,
+    };
+    this.machines.set(arn, record);
+    return record;
+  }
+
+  describeStateMachine(arn: string): StateMachineRecord {
+    const machine = this.machines.get(arn);
+    if (!machine) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return machine;
+  }
+
+  listStateMachines(): StateMachineRecord[] {
+    return [...this.machines.values()];
+  }
+
+  /**
+   * StartExecution with AWS's name rules: a name in use by an open execution with the same input
+   * returns that execution; a different input, or a closed execution of that name, is
+   * ExecutionAlreadyExists.
+   */
+  async startExecution(input: { stateMachineArn: string; name?: string; input?: string }): Promise<{ executionArn: string; startDate: Date }> {
+    const machine = this.describeStateMachine(input.stateMachineArn);
+    const name = input.name ?? crypto.randomUUID();
+    if (!NAME_PATTERN.test(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
+    const inputText = input.input ?? '{}';
+    let parsed: JsonValue;
+    try {
+      parsed = JSON.parse(inputText) as JsonValue;
+    } catch {
+      throw new SfnError('InvalidExecutionInput', `Invalid State Machine Execution Input: 'Unexpected input: ${inputText.slice(0, 40)}'`);
+    }
+    const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${name}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      const { record } = existing;
+      if (record.status === 'RUNNING' && record.input === inputText) return { executionArn, startDate: record.startDate };
+      throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const makeTimeoutError = await libraryTimeoutError();
+    const record: ExecutionRecord = { executionArn, stateMachineArn: machine.stateMachineArn, name, status: 'RUNNING', startDate: this.clock(), input: inputText, history: [] };
+    const running: RunningExecution = { record, abort: () => {}, inFlight: new Set() };
+    this.executions.set(executionArn, running);
+
+    const handlers: Record<string, (taskInput: JsonValue) => Promise<JsonValue>> = {};
+    for (const info of machine.prepared.tasks.values()) {
+      handlers[info.name] = (taskInput) => this.runTaskState(running, info, taskInput, makeTimeoutError);
+    }
+    const sm = new StateMachine(machine.prepared.runnable, { validationOptions: { noValidate: true } });
+    const execution = sm.run(parsed, {
+      overrides: { taskResourceLocalHandlers: handlers },
+      noThrowOnAbort: true,
+      context: {
+        Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: record.startDate.toISOString() },
+        StateMachine: { Id: machine.stateMachineArn, Name: machine.name },
+        Task: { Token: TOKEN_SENTINEL },
+      },
+    });
+    running.abort = execution.abort;
+    void this.follow(running, machine.prepared, execution.eventLogs, execution.result);
+    return { executionArn, startDate: record.startDate };
+  }
+
+  describeExecution(executionArn: string): ExecutionRecord {
+    const found = this.executions.get(executionArn);
+    if (!found) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    return found.record;
+  }
+
+  listExecutions(filter: { stateMachineArn?: string; statusFilter?: ExecutionStatus } = {}): ExecutionRecord[] {
+    if (filter.stateMachineArn) this.describeStateMachine(filter.stateMachineArn);
+    return [...this.executions.values()]
+      .map((e) => e.record)
+      .filter((r) => (filter.stateMachineArn ? r.stateMachineArn === filter.stateMachineArn : true))
+      .filter((r) => (filter.statusFilter ? r.status === filter.statusFilter : true))
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+  }
+
+  getExecutionHistory(executionArn: string): HistoryEvent[] {
+    return this.describeExecution(executionArn).history;
+  }
+
+  /** Resolves when the execution has a final status (for tests and the demo). */
+  waitForExecution(executionArn: string): Promise<ExecutionRecord> {
+    const record = this.describeExecution(executionArn);
+    if (record.status !== 'RUNNING') return Promise.resolve(record);
+    return new Promise((resolve) => {
+      const onClosed = (closed: ExecutionRecord) => {
+        if (closed.executionArn !== executionArn) return;
+        this.off('executionClosed', onClosed);
+        resolve(closed);
+      };
+      this.on('executionClosed', onClosed);
+    });
+  }
+
+  /** StopExecution: ABORTED with the given error and cause; in-flight `.sync` ECS tasks are stopped. */
+  stopExecution(executionArn: string, error?: string, cause?: string): { stopDate: Date } {
+    const running = this.executions.get(executionArn);
+    if (!running) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    const { record } = running;
+    if (record.status !== 'RUNNING') return { stopDate: record.stopDate ?? this.clock() };
+    this.close(running, 'ABORTED', { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) });
+    this.record(record, 'ExecutionAborted', { executionAbortedEventDetails: { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) } });
+    running.abort();
+    return { stopDate: record.stopDate! };
+  }
+
+  sendTaskSuccess(taskToken: string, output: string): void {
+    const task = this.openTask(taskToken);
+    let value: JsonValue;
+    try {
+      value = JSON.parse(output) as JsonValue;
+    } catch {
+      throw new SfnError('InvalidOutput', 'Invalid Output: output is not valid JSON');
+    }
+    task.settle?.resolve(value);
+  }
+
+  sendTaskFailure(taskToken: string, error?: string, cause?: string): void {
+    const task = this.openTask(taskToken);
+    // AWS uses an empty error name when the caller gives none.
+    task.settle?.reject(new TaskError(error ?? '', cause ?? ''));
+  }
+
+  sendTaskHeartbeat(taskToken: string): void {
+    this.openTask(taskToken).heartbeat?.();
+  }
+
+  /** Stops every open execution: for shutdown. */
+  stopAll(): void {
+    for (const running of this.executions.values()) {
+      if (running.record.status === 'RUNNING') this.stopExecution(running.record.executionArn, 'LocalCloudStopped', 'The local Step Functions was stopped');
+    }
+  }
+
+  private openTask(taskToken: string): OpenTask {
+    if (!decodeToken(taskToken)) throw new SfnError('InvalidToken', 'Invalid token');
+    const task = this.tokens.get(taskToken);
+    if (!task) throw new SfnError('TaskDoesNotExist', 'Task Does Not Exist');
+    if (task.closed) throw new SfnError('TaskTimedOut', 'Task Timed Out: the task token has either expired or the task associated with the token has already been closed');
+    return task;
+  }
+
+  private issueToken(executionArn: string, stateName: string): OpenTask {
+    const payload = Buffer.from(JSON.stringify({ e: executionArn, s: stateName, n: crypto.randomUUID() })).toString('base64url');
+    const token = `AQ${payload}`;
+    const task: OpenTask = { token, executionArn, stateName, closed: false };
+    this.tokens.set(token, task);
+    return task;
+  }
+
+  /** One Task state run: integration call, callback wait, timeouts, history events. */
+  private async runTaskState(running: RunningExecution, info: TaskStateInfo, taskInput: JsonValue, makeTimeoutError: TimeoutErrorFactory): Promise<JsonValue> {
+    const { record } = running;
+    if (record.status !== 'RUNNING') throw new ExecutionClosedError(`execution ${record.executionArn} is closed`);
+    // The library hands us the state before its StateEntered event reaches our history (it is
+    // delivered through promise callbacks); one macrotask lets it land first.
+    await new Promise((r) => setImmediate(r));
+    if (record.status !== 'RUNNING') throw new ExecutionClosedError(`execution ${record.executionArn} is closed`);
+
+    const { pattern, resourceType, resourceName } = splitResource(info.resource);
+    const details = { resourceType, resource: resourceName };
+    const carried = taskInput as Record<string, JsonValue>;
+    const durationSeconds = (key: string, fixed: number | undefined, what: string): number | undefined => {
+      if (fixed !== undefined) return fixed;
+      if (!(key in carried)) return undefined;
+      const value = carried[key];
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+        throw new TaskError('States.Runtime', `State "${info.name}": ${what} resolved to ${JSON.stringify(value)}; it must be a positive integer`);
+      }
+      return value;
+    };
+    const timeoutSeconds = durationSeconds(TIMEOUT_KEY, info.timeoutSeconds, 'TimeoutSecondsPath');
+    const heartbeatSeconds = durationSeconds(HEARTBEAT_KEY, info.heartbeatSeconds, 'HeartbeatSecondsPath');
+    const timeoutMs = timeoutSeconds !== undefined ? timeoutSeconds * 1000 * this.timeScale : undefined;
+    const heartbeatMs = heartbeatSeconds !== undefined ? heartbeatSeconds * 1000 * this.timeScale : undefined;
+    const effective = (carried[PARAMS_KEY] ?? null) as JsonValue;
+    let parameters = effective;
+    let token: OpenTask | undefined;
+    let callback: Promise<JsonValue> | undefined;
+    if (pattern === 'callback' || jsonText(effective).includes(TOKEN_SENTINEL)) {
+      const issued = this.issueToken(record.executionArn, info.name);
+      token = issued;
+      parameters = JSON.parse(jsonText(effective).replaceAll(TOKEN_SENTINEL, issued.token)) as JsonValue;
+      // Listen before calling the integration: a worker may call back before it returns.
+      callback = new Promise<JsonValue>((resolve, reject) => (issued.settle = { resolve, reject }));
+      callback.catch(() => {});
+    }
+    const stateName = info.name;
+    this.record(record, 'TaskScheduled', {
+      taskScheduledEventDetails: {
+        ...details,
+        region: this.region,
+        parameters: jsonText(parameters),
+        ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
+        ...(heartbeatSeconds !== undefined && pattern === 'callback' ? { heartbeatInSeconds: heartbeatSeconds } : {}),
+      },
+    }, { stateName });
+    this.record(record, 'TaskStarted', { taskStartedEventDetails: details }, { stateName });
+
+    const controller = new AbortController();
+    let timeoutTimer: NodeJS.Timeout | undefined;
+    let heartbeatTimer: NodeJS.Timeout | undefined;
+    let fail!: (error: Error) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    failed.catch(() => {});
+    const cleanup = (reason: string): void => {
+      clearTimeout(timeoutTimer);
+      clearTimeout(heartbeatTimer);
+      if (token) token.closed = true;
+      if (!controller.signal.aborted) controller.abort(new Error(reason));
+      running.inFlight.delete(cleanup);
+    };
+    running.inFlight.add(cleanup);
+    // The execution closing (stop, timeout) ends the wait without another history event.
+    const onClose = (reason: string) => fail(new ExecutionClosedError(reason));
+    running.inFlight.add(onClose);
+
+    const timeout = (error: 'States.Timeout' | 'States.HeartbeatTimeout', cause: string) => {
+      if (controller.signal.aborted) return;
+      this.record(record, 'TaskTimedOut', { taskTimedOutEventDetails: { ...details, error, cause } }, { stateName });
+      cleanup(cause);
+      fail(error === 'States.Timeout' ? makeTimeoutError(cause) : new TaskError(error, cause));
+    };
+    if (timeoutMs !== undefined) {
+      timeoutTimer = setTimeout(() => timeout('States.Timeout', `Task "${stateName}" did not finish within TimeoutSeconds (${timeoutSeconds} s)`), timeoutMs);
+    }
+
+    try {
+      const work = (async (): Promise<JsonValue> => {
+        const resolver = resolveIntegration(info.resource, this.integrations);
+        const base = { executionArn: record.executionArn, stateName, resource: info.resource, parameters, signal: controller.signal };
+        const result = await resolver(token ? { ...base, taskToken: token.token } : base);
+        if (pattern !== 'callback') return result;
+        this.record(record, 'TaskSubmitted', { taskSubmittedEventDetails: { ...details, output: jsonText(result) } }, { stateName });
+        const beat = (): void => {
+          if (heartbeatMs === undefined || controller.signal.aborted) return;
+          clearTimeout(heartbeatTimer);
+          heartbeatTimer = setTimeout(() => timeout('States.HeartbeatTimeout', `Task "${stateName}" sent no heartbeat within HeartbeatSeconds (${heartbeatSeconds} s)`), heartbeatMs);
+        };
+        beat();
+        token!.heartbeat = beat;
+        return callback!;
+      })();
+      const output = await Promise.race([work, failed]);
+      if (controller.signal.aborted) throw new ExecutionClosedError('task closed');
+      this.record(record, 'TaskSucceeded', { taskSucceededEventDetails: { ...details, output: jsonText(output) } }, { stateName });
+      return output;
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      if (!(e instanceof ExecutionClosedError) && !(e.name === 'States.Timeout' || e.name === 'States.HeartbeatTimeout')) {
+        this.record(record, 'TaskFailed', { taskFailedEventDetails: { ...details, error: e.name, cause: e.message } }, { stateName });
+      }
+      throw e;
+    } finally {
+      cleanup('task finished');
+      running.inFlight.delete(onClose);
+    }
+  }
+
+  /** Turns the library's event log into AWS history events and settles the execution. */
+  private async follow(running: RunningExecution, prepared: PreparedDefinition, events: AsyncGenerator<LibraryEvent>, result: Promise<unknown>): Promise<void> {
+    const { record } = running;
+    const mapStarted = new Set<string>();
+    for await (const ev of events) {
+      const at = new Date(ev.timestamp);
+      switch (ev.type) {
+        case 'ExecutionStarted':
+          this.record(record, 'ExecutionStarted', { executionStartedEventDetails: { input: record.input, inputDetails: { truncated: false }, roleArn: this.describeStateMachine(record.stateMachineArn).roleArn } }, {}, at);
+          break;
+        case 'StateEntered': {
+          const type = ev.state.type;
+          this.record(record, `${type}StateEntered`, { stateEnteredEventDetails: { name: ev.state.name, input: jsonText(ev.state.input), inputDetails: { truncated: false } } }, { stateName: ev.state.name, ...(ev.index !== undefined ? { iterationIndex: ev.index } : {}) }, at);
+          break;
+        }
+        case 'StateExited': {
+          const type = ev.state.type;
+          if (type === 'Map') this.record(record, 'MapStateSucceeded', {}, { stateName: ev.state.name }, at);
+          if (type === 'Parallel') this.record(record, 'ParallelStateSucceeded', {}, { stateName: ev.state.name }, at);
+          this.record(record, `${type}StateExited`, { stateExitedEventDetails: { name: ev.state.name, output: jsonText(ev.state.output), outputDetails: { truncated: false } } }, { stateName: ev.state.name, ...(ev.index !== undefined ? { iterationIndex: ev.index } : {}) }, at);
+          break;
+        }
+        case 'StateFailed': {
+          const type = ev.state.type;
+          if (type === 'Map') this.record(record, 'MapStateFailed', {}, { stateName: ev.state.name }, at);
+          if (type === 'Parallel') this.record(record, 'ParallelStateFailed', {}, { stateName: ev.state.name }, at);
+          break;
+        }
+        case 'MapIterationStarted':
+        case 'MapIterationSucceeded':
+        case 'MapIterationFailed': {
+          const parent = ev.parentState.name;
+          if (ev.type === 'MapIterationStarted' && !mapStarted.has(parent)) {
+            mapStarted.add(parent);
+            this.record(record, 'MapStateStarted', { mapStateStartedEventDetails: {} }, { stateName: parent }, at);
+          }
+          const key = ev.type === 'MapIterationStarted' ? 'mapIterationStartedEventDetails' : ev.type === 'MapIterationSucceeded' ? 'mapIterationSucceededEventDetails' : 'mapIterationFailedEventDetails';
+          this.record(record, ev.type, { [key]: { name: parent, index: ev.index } }, { stateName: parent, iterationIndex: ev.index }, at);
+          break;
+        }
+        case 'ParallelBranchStarted':
+          if (!mapStarted.has(ev.parentState.name)) {
+            mapStarted.add(ev.parentState.name);
+            this.record(record, 'ParallelStateStarted', {}, { stateName: ev.parentState.name }, at);
+          }
+          break;
+        case 'ExecutionSucceeded':
+          if (record.status !== 'RUNNING') break;
+          this.record(record, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: jsonText(ev.output), outputDetails: { truncated: false } } }, {}, at);
+          this.close(running, 'SUCCEEDED', { output: jsonText(ev.output) });
+          break;
+        case 'ExecutionFailed':
+          if (record.status !== 'RUNNING') break;
+          this.record(record, 'ExecutionFailed', { executionFailedEventDetails: { error: ev.Error, cause: String(ev.Cause) } }, {}, at);
+          this.close(running, 'FAILED', { error: ev.Error, cause: String(ev.Cause) });
+          break;
+        case 'ExecutionTimeout':
+          if (record.status !== 'RUNNING') break;
+          this.record(record, 'ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout', cause: 'The execution did not finish within the state machine TimeoutSeconds' } }, {}, at);
+          this.close(running, 'TIMED_OUT', { error: 'States.Timeout', cause: 'The execution did not finish within the state machine TimeoutSeconds' });
+          break;
+        default:
+          break; // StateRetried, StateCaught, branch ends: AWS has no history event for them
+      }
+    }
+    await result.catch(() => undefined);
+    // Safety net: the library's log ended without a terminal event.
+    if (record.status === 'RUNNING') {
+      const failure = await result.then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      this.close(running, 'FAILED', { error: 'States.Runtime', cause: failure ? failure.message : 'the execution ended without a result' });
+    }
+  }
+
+  private close(running: RunningExecution, status: Exclude<ExecutionStatus, 'RUNNING'>, outcome: { output?: string; error?: string; cause?: string }): void {
+    const { record } = running;
+    record.status = status;
+    record.stopDate = this.clock();
+    Object.assign(record, outcome);
+    for (const cleanup of [...running.inFlight]) cleanup(`execution ${status.toLowerCase()}`);
+    this.emit('executionClosed', record);
+  }
+
+  private record(record: ExecutionRecord, type: string, details: Record<string, unknown>, meta: { stateName?: string; iterationIndex?: number } = {}, at: Date = this.clock()): void {
+    const id = record.history.length + 1;
+    const event: HistoryEvent = { id, previousEventId: id - 1, timestamp: at, type, ...meta, ...details };
+    record.history.push(event);
+    this.emit('event', { executionArn: record.executionArn, event });
+  }
+}
+
+/** A token this server could have issued (InvalidToken otherwise). */
+function decodeToken(token: string): { e: string; s: string; n: string } | undefined {
+  if (!token.startsWith('AQ')) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(token.slice(2), 'base64url').toString('utf8')) as unknown;
+    if (value && typeof value === 'object' && 'e' in value && 's' in value && 'n' in value) return value as { e: string; s: string; n: string };
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
