@@ -23,8 +23,8 @@ export const SummarizeRunRequestSchema = z.strictObject({
     task: z.looseObject({ container: z.string(), launch: z.enum(['sync', 'callback']) }),
     shards: z.array(z.looseObject({ index: z.number().int(), count: z.number().int() })),
     alarms: z.looseObject({ maxRuntimeSeconds: z.number().optional(), maxRecordsAffected: z.number().optional() }),
-    /** After Run Shards: one outcome per shard, in shard order. Before it: the launches (ignored). */
-    shardRuns: z.array(z.unknown()).optional(),
+    /** After Run Shards: one outcome per shard, in shard order (the Map replaced the launches). */
+    prepared: z.looseObject({ shardRuns: z.array(z.unknown()) }).optional(),
     /** Set when a state before or around the shards failed. */
     failure: FailureSchema.optional(),
   }),
@@ -100,6 +100,20 @@ function shardResult(index: number, outcome: unknown, container: string): ShardR
   throw new RunStepInputError(`Summarize Run: shard ${index} has an outcome of unknown shape: ${JSON.stringify(outcome).slice(0, 300)}`);
 }
 
+/** A state before or around the shards failed: no container ran, so no container class applies. */
+function setupFailureOf(error: string, cause: string | undefined): ClassifiedFailure {
+  let detail = cause ?? '';
+  try {
+    // A failed Lambda step's cause is {"errorType","errorMessage","trace"}.
+    const lambda = z.looseObject({ errorMessage: z.string() }).safeParse(JSON.parse(detail));
+    if (lambda.success) detail = lambda.data.errorMessage;
+  } catch {
+    // Plain text cause.
+  }
+  const message = `${error}${detail ? `: ${detail.slice(0, 500)}` : ''}`;
+  return { errorClass: 'unknown', message, exitCode: null, stopReason: null, hint: FAILURE_HINTS.unknown };
+}
+
 function failedShard(index: number, classified: ClassifiedFailure): ShardResult {
   return {
     index,
@@ -145,12 +159,13 @@ export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSumma
   let shards: ShardResult[] = [];
   let setupFailure: ClassifiedFailure | undefined;
   if (run.failure) {
-    setupFailure = classifyFailure({ error: run.failure.Error, cause: run.failure.Cause }, run.task.container);
-  } else if (run.shardRuns) {
-    if (run.shardRuns.length !== run.shards.length) {
-      throw new RunStepInputError(`Summarize Run: ${run.shardRuns.length} shard outcomes for ${run.shards.length} shards`);
+    setupFailure = setupFailureOf(run.failure.Error, run.failure.Cause);
+  } else if (run.prepared) {
+    const outcomes = run.prepared.shardRuns;
+    if (outcomes.length !== run.shards.length) {
+      throw new RunStepInputError(`Summarize Run: ${outcomes.length} shard outcomes for ${run.shards.length} shards`);
     }
-    shards = run.shardRuns.map((outcome, i) => shardResult(run.shards[i]!.index, outcome, run.task.container));
+    shards = outcomes.map((outcome, i) => shardResult(run.shards[i]!.index, outcome, run.task.container));
   } else {
     throw new RunStepInputError('Summarize Run: neither shard outcomes nor a failure in the state');
   }
