@@ -91,8 +91,11 @@ export interface PipelineIndex {
   registry: Registry;
   names: string[];
   get(name: string): Pipeline | undefined;
-  /** Which pipeline file a bucket key belongs to, if any. */
-  match(bucket: string | undefined, key: string): FileMatch | undefined;
+  /**
+   * Which pipeline file a bucket key belongs to, if any. With `defaultBucket`, pipelines
+   * that name no bucket claim keys of that bucket only.
+   */
+  match(bucket: string | undefined, key: string, defaultBucket?: string): FileMatch | undefined;
   /** The logical files that make a batch of this pipeline complete. */
   requiredFiles(name: string): string[];
   /** Literal prefixes to subscribe to, per bucket (undefined: the stack's bucket). */
@@ -118,9 +121,10 @@ export function indexRegistry(registry: Registry): PipelineIndex {
     registry,
     names: Object.keys(registry.pipelines),
     get: (name) => registry.pipelines[name],
-    match(bucket, key) {
+    match(bucket, key, defaultBucket) {
       for (const entry of compiled) {
-        if (entry.bucket !== undefined && bucket !== undefined && entry.bucket !== bucket) continue;
+        const owner = entry.bucket ?? defaultBucket;
+        if (owner !== undefined && bucket !== undefined && owner !== bucket) continue;
         const captures = matchPattern(entry.pattern, key);
         if (captures) {
           return { pipeline: entry.pipeline, file: entry.file, captures, batchKey: batchKeyOf(entry.order, captures) };

@@ -11,7 +11,7 @@
 import type { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { KinesisPublishError, type ArrivalPublisher } from '../adapters/kinesis-publisher';
 import type { FileArrival } from '../model';
-import { indexRegistry, type FileMatch, type PipelineIndex } from '../registry';
+import type { PipelineIndex } from '../registry';
 import { MalformedEventError, type MalformedMessage } from './errors';
 import type { IgnoreReason, WatcherEvent } from './read-event';
 
@@ -48,22 +48,6 @@ export interface WatchOutcome {
 const metricName = (reason: IgnoreReason): string =>
   `Ignored${reason.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase())}`;
 
-// One filtered index per (registry, bucket): `match` alone lets a pipeline without a
-// bucket claim keys of any bucket, so each bucket gets an index of only its own pipelines.
-const scoped = new WeakMap<PipelineIndex, Map<string, PipelineIndex>>();
-function matchInBucket(registry: PipelineIndex, uploadsBucket: string, bucket: string, key: string): FileMatch | undefined {
-  let perBucket = scoped.get(registry);
-  if (!perBucket) scoped.set(registry, (perBucket = new Map()));
-  const cacheKey = `${uploadsBucket}\n${bucket}`;
-  let index = perBucket.get(cacheKey);
-  if (!index) {
-    const own = Object.entries(registry.registry.pipelines).filter(([, pipeline]) => (pipeline.trigger?.bucket ?? uploadsBucket) === bucket);
-    index = indexRegistry({ ...registry.registry, pipelines: Object.fromEntries(own) });
-    perBucket.set(cacheKey, index);
-  }
-  return index.match(bucket, key);
-}
-
 export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps): Promise<WatchOutcome> {
   const { log, metrics } = deps;
   const arrivals: FileArrival[] = [];
@@ -82,7 +66,7 @@ export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps):
       else if (notice.kind === 'ignored') ignore(notice.reason, notice.what, message.messageId);
       else {
         const { object } = notice;
-        const match = matchInBucket(deps.registry, deps.uploadsBucket, object.bucket, object.key);
+        const match = deps.registry.match(object.bucket, object.key, deps.uploadsBucket);
         if (!match) {
           ignore('no-pipeline', `s3://${object.bucket}/${object.key}`, message.messageId);
           continue;

@@ -120,3 +120,28 @@ describe('patterns', () => {
     expect(patternsOverlap(b, a)).toBe(expected);
   });
 });
+
+describe('bucket ownership', () => {
+  const index = indexRegistry(
+    parseRegistry(
+      registryWith(() => undefined, {
+        partner: {
+          trigger: { bucket: 'partner-drop', files: { feed: 'in/orders-{date}.csv' }, windowMinutes: 5 },
+          task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+        },
+      }),
+    ),
+  );
+
+  it('gives keys of the default bucket to pipelines that name no bucket', () => {
+    expect(index.match('uploads', 'in/orders-1.csv', 'uploads')?.pipeline).toBe('demo');
+  });
+
+  it('gives the same key in a named bucket to the pipeline that names it', () => {
+    expect(index.match('partner-drop', 'in/orders-1.csv', 'uploads')?.pipeline).toBe('partner');
+  });
+
+  it('lets no pipeline claim keys of a bucket it does not watch', () => {
+    expect(index.match('someone-else', 'in/orders-1.csv', 'uploads')).toBeUndefined();
+  });
+});

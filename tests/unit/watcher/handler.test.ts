@@ -4,8 +4,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { MalformedEventError } from '../../../lib/watcher';
 import { fixture, TEST_BUCKET } from './fixtures';
 
-// @middy/core ships ESM only; run its real code compiled to CommonJS (see esm-shim.ts).
-jest.mock('@middy/core', () => jest.requireActual<typeof import('./esm-shim')>('./esm-shim').requireEsm('@middy/core'));
 
 const kinesis = mockClient(KinesisClient);
 const context = {
