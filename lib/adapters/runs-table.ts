@@ -52,7 +52,6 @@ export type LockResult = { acquired: true } | { acquired: false; holder: RunItem
 export interface RunsTable {
   acquireLock(request: LockRequest): Promise<LockResult>;
   /** After StartExecution: where the run went; the lease is dropped because there is nothing left to recover. */
-  recordStarted(runKey: string, attempt: number, executionArn: string): Promise<boolean>;
   /** StartExecution failed: let the next retry take over now instead of after the lease. */
   releaseLease(runKey: string, attempt: number): Promise<void>;
   get(runKey: string): Promise<RunItem | undefined>;
@@ -112,27 +111,6 @@ export function runsTable(client: DynamoDBDocumentClient, tableName: string): Ru
         // payloads); emulators without ReturnValuesOnConditionCheckFailure need one read.
         const holder = error.Item ? parseRunItem(unmarshall(error.Item)) : await get(request.runKey);
         return { acquired: false, holder };
-      }
-    },
-
-    async recordStarted(runKey, attempt, executionArn) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: runKey },
-            // Status stays as the state machine sets it (RUNNING may already be written).
-            UpdateExpression: 'SET #arn = :arn REMOVE #lease',
-            ConditionExpression: '#attempt = :attempt',
-            ExpressionAttributeNames: { '#arn': 'executionArn', '#lease': 'leaseExpiresAt', '#attempt': 'attempt' },
-            ExpressionAttributeValues: { ':arn': executionArn, ':attempt': attempt },
-          }),
-        );
-        return true;
-      } catch (error) {
-        // A newer attempt owns the item now; our execution still started.
-        if (isConditionFailure(error)) return false;
-        throw error;
       }
     },
 

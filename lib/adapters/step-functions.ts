@@ -1,5 +1,5 @@
 /** Starting executions of the pipeline state machine. */
-import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { executionArnOf } from '../execution-name';
 
 export interface StartedExecution {
@@ -10,6 +10,8 @@ export interface StartedExecution {
 
 export interface StepFunctions {
   startExecution(request: { name: string; input: string }): Promise<StartedExecution>;
+  /** The execution ARN when an execution of this name exists, else undefined. */
+  findExecution(name: string): Promise<string | undefined>;
 }
 
 export function stepFunctions(client: SFNClient, stateMachineArn: string): StepFunctions {
@@ -25,6 +27,16 @@ export function stepFunctions(client: SFNClient, stateMachineArn: string): StepF
         if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
           return { executionArn: executionArnOf(stateMachineArn, name), alreadyExisted: true };
         }
+        throw error;
+      }
+    },
+    async findExecution(name) {
+      const executionArn = executionArnOf(stateMachineArn, name);
+      try {
+        await client.send(new DescribeExecutionCommand({ executionArn }));
+        return executionArn;
+      } catch (error) {
+        if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return undefined;
         throw error;
       }
     },

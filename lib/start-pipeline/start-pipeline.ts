@@ -3,13 +3,14 @@
  *
  * Primary course:
  *  1. take the run lock: one conditional PutItem on Runs (STARTING, with a lease);
- *  2. StartExecution with a name derived from run key and attempt;
- *  3. record the execution ARN on the Runs item and drop the lease.
- * The state machine itself moves the run to RUNNING / SUCCEEDED / FAILED: this code never
- * writes a status after the lock, so it cannot overwrite one the state machine wrote first.
+ *  2. StartExecution with a name derived from run key and attempt.
+ * The state machine's first state records the execution ARN, ends the lease and moves the
+ * run to RUNNING (then SUCCEEDED / FAILED): this code never writes after the lock, so a
+ * batch start costs two writes (this lock and the fan-in's started mark on the batch).
  *
- * Alternatives: the lock is held → report who holds it ("already-started", or "in-progress"
- * while another caller's lease is live). A crash after the lock → the lease expires, the
+ * Alternatives: the lock is held → report who holds it ("already-started"; while the
+ * holder's lease is live and its execution does not exist yet, "in-progress", which the
+ * caller retries). A crash after the lock → the lease expires, the
  * retry takes the lock over and derives the SAME execution name, so Step Functions
  * (`ExecutionAlreadyExists`, also success) prevents a second execution.
  */
@@ -127,7 +128,14 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
       // The condition failed on an item that is gone now (deleted by hand): let the caller retry.
       throw new StartExecutionError(`run lock on "${request.runKey}" was refused but the Runs item is gone; retry`);
     }
-    return outcomeOfHolder(lock.holder, now);
+    const outcome = outcomeOfHolder(lock.holder, now);
+    if (outcome.status !== 'in-progress') return outcome;
+    // A live lease also covers the moment between a successful start and the state
+    // machine's first write: the execution itself says which it is (a read, not a write).
+    const executionArn = await sfn.findExecution(outcome.executionName);
+    return executionArn
+      ? { runKey: outcome.runKey, attempt: outcome.attempt, executionName: outcome.executionName, status: 'already-started', runStatus: 'STARTING', executionArn }
+      : outcome;
   }
 
   let started;
@@ -146,7 +154,8 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
     }
     throw new StartExecutionError(message, { cause: error });
   }
-  await runs.recordStarted(request.runKey, attempt, started.executionArn);
+  // No write here: the state machine's first state records the execution ARN and ends the
+  // lease, which keeps a batch start at two writes (the lock and the batch's started mark).
   const ref = { runKey: request.runKey, attempt, executionName: name, executionArn: started.executionArn };
   return started.alreadyExisted ? { ...ref, status: 'already-started', runStatus: 'STARTING' } : { ...ref, status: 'started' };
 }

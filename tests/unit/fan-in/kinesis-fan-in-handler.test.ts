@@ -3,7 +3,7 @@
  * AWS clients mocked: partial batch responses, bad records beside good ones, one start.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -113,6 +113,7 @@ test('a DynamoDB failure fails only its record', async () => {
 
 test('a record whose run another invocation is starting is failed so it is retried', async () => {
   batchesInMemory();
+  sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
   ddb.on(PutCommand).rejects(
     new ConditionalCheckFailedException({
       message: 'The conditional request failed',
@@ -135,4 +136,34 @@ test('a record whose run another invocation is starting is failed so it is retri
 
   await expect(handler(event, context)).rejects.toMatchObject({ name: 'FullBatchFailureError' });
   expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+});
+
+test('a record whose run was just started by another invocation succeeds without a second start', async () => {
+  batchesInMemory();
+  ddb.on(PutCommand).rejects(
+    new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: {},
+      Item: {
+        pk: { S: 'inventory-snapshot#eu_2026-11-20' },
+        pipeline: { S: 'inventory-snapshot' },
+        batchKey: { S: 'eu_2026-11-20' },
+        trigger: { S: 's3' },
+        status: { S: 'STARTING' },
+        attempt: { N: '1' },
+        executionName: { S: 'x' },
+        requestedAt: { S: 't' },
+        leaseExpiresAt: { N: String(Math.floor(Date.now() / 1000) + 100) },
+      },
+    }),
+  );
+  const snapshot = arrival({ pipeline: 'inventory-snapshot', file: 'snapshot', batchKey: 'eu_2026-11-20', key: 'incoming/inventory/eu/snapshot-2026-11-20.csv' });
+  const event = envelope(oneRecord, [snapshot]);
+
+  // The holder's execution exists: it started, and the state machine has not written RUNNING yet.
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+
+  await expect(handler(event, context)).resolves.toEqual({ batchItemFailures: [] });
+  expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  expect(sfn.commandCalls(DescribeExecutionCommand)[0]!.args[0].input.executionArn).toMatch(/:execution:.*:x$/);
 });

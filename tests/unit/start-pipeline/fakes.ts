@@ -67,6 +67,9 @@ export function fakeStepFunctions(options: { failNext?: number } = {}) {
       executions.set(name, input);
       return { executionArn, alreadyExisted: false };
     },
+    async findExecution(name) {
+      return executions.has(name) ? executionArnOf(STATE_MACHINE_ARN, name) : undefined;
+    },
   };
   return { sfn, calls, executions };
 }

@@ -21,10 +21,6 @@ function memoryRuns(initial: RunItem[] = []) {
       items.set(request.runKey, { pk: request.runKey, pipeline: request.pipeline, batchKey: request.batchKey, trigger: request.trigger, status: 'STARTING', attempt: request.attempt, executionName: request.executionName, requestedAt: request.requestedAt, leaseExpiresAt: request.leaseExpiresAt });
       return { acquired: true };
     },
-    async recordStarted(runKey, _attempt, executionArn) {
-      items.set(runKey, { ...items.get(runKey)!, executionArn, leaseExpiresAt: undefined });
-      return true;
-    },
     async releaseLease() {},
     async get(runKey) {
       return items.get(runKey);
