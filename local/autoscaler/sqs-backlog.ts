@@ -1,0 +1,20 @@
+/** Visible messages of a queue through GetQueueAttributes. */
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { BacklogSource } from './autoscaler';
+
+/**
+ * `emulatorCountsInFlight`: local-aws-sqs reports ApproximateNumberOfMessages including
+ * in-flight messages (real SQS does not), so the local cloud subtracts them.
+ */
+export function sqsBacklog(client: SQSClient, queueUrl: string, emulatorCountsInFlight = true): BacklogSource {
+  return {
+    async visibleMessages() {
+      const { Attributes } = await client.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      );
+      const total = Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+      const inFlight = Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      return emulatorCountsInFlight ? Math.max(0, total - inFlight) : total;
+    },
+  };
+}
