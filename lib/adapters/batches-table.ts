@@ -26,7 +26,8 @@ const RawBatchItemSchema = z.looseObject({
   arrived: z.instanceof(Set).transform((set) => [...set].map(String).sort()),
   firstArrivalAt: z.string(),
   deadline: z.number(),
-  openState: z.literal('OPEN').optional(),
+  openState: z.enum(['OPEN', 'OVERDUE', 'LATE']).optional(),
+  overdueNotifiedAt: z.string().optional(),
   startedRunKey: z.string().optional(),
   startedFingerprint: z.string().optional(),
   ttl: z.number().optional(),
@@ -42,10 +43,19 @@ export interface BatchItem {
   objects: Record<string, StoredObject>;
   firstArrivalAt: string;
   deadline: number;
-  openState?: 'OPEN';
+  /**
+   * The incomplete-batch sweeper's index key (sparse): OPEN while waiting; OVERDUE once the
+   * sweeper reported it; LATE when an overdue batch completed and started after all (the
+   * sweeper then says so and removes it). Absent once started.
+   */
+  openState?: BatchOpenState;
+  /** When the sweeper reported the batch overdue (ISO); kept after it completes. */
+  overdueNotifiedAt?: string;
   startedRunKey?: string;
   startedFingerprint?: string;
 }
+
+export type BatchOpenState = 'OPEN' | 'OVERDUE' | 'LATE';
 
 export class BatchItemError extends Error {
   override readonly name = 'BatchItemError';
@@ -66,8 +76,20 @@ export function parseBatchItem(raw: Record<string, unknown>): BatchItem {
     if (!object.success) throw new BatchItemError(`Batches item ${parsed.data.pk}: ${name} is malformed: ${z.prettifyError(object.error)}`);
     objects[name.slice(OBJECT_ATTRIBUTE_PREFIX.length)] = object.data;
   }
-  const { pk, pipeline, batchKey, arrived, firstArrivalAt, deadline, openState, startedRunKey, startedFingerprint } = parsed.data;
-  return { pk, pipeline, batchKey, arrived, objects, firstArrivalAt, deadline, openState, startedRunKey, startedFingerprint };
+  const { pk, pipeline, batchKey, arrived, firstArrivalAt, deadline, openState, overdueNotifiedAt, startedRunKey, startedFingerprint } = parsed.data;
+  return {
+    pk,
+    pipeline,
+    batchKey,
+    arrived,
+    objects,
+    firstArrivalAt,
+    deadline,
+    openState,
+    startedRunKey,
+    startedFingerprint,
+    ...(overdueNotifiedAt !== undefined ? { overdueNotifiedAt } : {}),
+  };
 }
 
 export interface ArrivalContext {
@@ -79,8 +101,12 @@ export interface ArrivalContext {
 export interface BatchesTable {
   /** Records one file of a batch and returns the whole item as it is now. */
   recordArrival(arrival: FileArrival, context: ArrivalContext): Promise<BatchItem>;
-  /** The second write per start: which run the batch started, and closes it for the sweeper. */
-  markStarted(pipeline: string, batchKey: string, started: { runKey: string; fingerprint: string }): Promise<void>;
+  /**
+   * The second write per start: which run the batch started, and closes it for the sweeper.
+   * `late`: the sweeper had reported the batch overdue; the batch moves to LATE so the
+   * sweeper tells people it ran after all.
+   */
+  markStarted(pipeline: string, batchKey: string, started: { runKey: string; fingerprint: string; late?: boolean }): Promise<void>;
   /** Removes `openState` that a late duplicate re-added to a batch that already started. */
   closeStarted(pipeline: string, batchKey: string): Promise<void>;
   get(pipeline: string, batchKey: string): Promise<BatchItem | undefined>;
@@ -140,14 +166,16 @@ export function batchesTable(client: DynamoDBDocumentClient, tableName: string):
       return parseBatchItem(result.Attributes);
     },
 
-    async markStarted(pipeline, batchKey, { runKey, fingerprint }) {
+    async markStarted(pipeline, batchKey, { runKey, fingerprint, late }) {
       await client.send(
         new UpdateCommand({
           TableName: tableName,
           Key: { pk: batchPk(pipeline, batchKey) },
-          UpdateExpression: 'SET #startedRunKey = :runKey, #startedFingerprint = :fingerprint REMOVE #openState',
+          UpdateExpression: late
+            ? 'SET #startedRunKey = :runKey, #startedFingerprint = :fingerprint, #openState = :late'
+            : 'SET #startedRunKey = :runKey, #startedFingerprint = :fingerprint REMOVE #openState',
           ExpressionAttributeNames: { '#startedRunKey': 'startedRunKey', '#startedFingerprint': 'startedFingerprint', '#openState': 'openState' },
-          ExpressionAttributeValues: { ':runKey': runKey, ':fingerprint': fingerprint },
+          ExpressionAttributeValues: { ':runKey': runKey, ':fingerprint': fingerprint, ...(late ? { ':late': 'LATE' } : {}) },
         }),
       );
     },

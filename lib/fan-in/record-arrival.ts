@@ -32,8 +32,8 @@ export interface RecordArrivalDeps {
 
 export type ArrivalOutcome =
   | { kind: 'waiting'; missing: string[] }
-  | { kind: 'started'; runKey: string; executionName: string; executionArn: string; reupload: boolean }
-  | { kind: 'already-started'; runKey: string; executionName: string; reupload: boolean }
+  | { kind: 'started'; runKey: string; executionName: string; executionArn: string; reupload: boolean; late: boolean }
+  | { kind: 'already-started'; runKey: string; executionName: string; reupload: boolean; late: boolean }
   | { kind: 'duplicate'; runKey: string }
   | { kind: 'reupload-ignored'; runKey: string };
 
@@ -53,8 +53,9 @@ export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDep
       return { kind: 'waiting', missing: decision.missing };
     case 'duplicate':
     case 'reupload-ignored':
-      // Our ADD re-created `openState` (if_not_exists) on a batch that is no longer open.
-      if (item.openState) await deps.batches.closeStarted(item.pipeline, item.batchKey);
+      // Our ADD re-created `openState` (if_not_exists) on a batch that is no longer open
+      // (LATE stays: the sweeper has yet to say the late batch ran).
+      if (item.openState === 'OPEN') await deps.batches.closeStarted(item.pipeline, item.batchKey);
       return { kind: decision.action, runKey: decision.runKey };
     case 'start': {
       const outcome = await deps.start({
@@ -69,10 +70,13 @@ export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDep
           `run "${outcome.runKey}" is being started by another invocation (lease until ${new Date(outcome.leaseExpiresAt * 1000).toISOString()}); retrying the record`,
         );
       }
-      await deps.batches.markStarted(item.pipeline, item.batchKey, { runKey: decision.runKey, fingerprint: decision.fingerprint });
+      // The sweeper reported this batch overdue before its last file came: mark it LATE so
+      // the sweeper's next pass says it ran after all (the reupload re-run is not late).
+      const late = item.overdueNotifiedAt !== undefined && !decision.reupload;
+      await deps.batches.markStarted(item.pipeline, item.batchKey, { runKey: decision.runKey, fingerprint: decision.fingerprint, ...(late ? { late } : {}) });
       return outcome.status === 'started'
-        ? { kind: 'started', runKey: outcome.runKey, executionName: outcome.executionName, executionArn: outcome.executionArn, reupload: decision.reupload }
-        : { kind: 'already-started', runKey: outcome.runKey, executionName: outcome.executionName, reupload: decision.reupload };
+        ? { kind: 'started', runKey: outcome.runKey, executionName: outcome.executionName, executionArn: outcome.executionArn, reupload: decision.reupload, late }
+        : { kind: 'already-started', runKey: outcome.runKey, executionName: outcome.executionName, reupload: decision.reupload, late };
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * An in-process DynamoDB (dynalite) on a free port, with the Batches and Runs tables created
- * as resources/ingest.yml declares them (partition key `pk`, string). Real conditional
+ * as resources/ingest.yml declares them (partition key `pk`, string, and their secondary indexes). Real conditional
  * writes, no network. Start one per test file; `stop()` in afterAll.
  *
  * dynalite lacks TransactWriteItems, TTL and ReturnValuesOnConditionCheckFailure (the run lock
@@ -9,6 +9,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BATCHES_OPEN_INDEX, RUNS_BY_PIPELINE_INDEX } from '../../lib/sweeper/indexes';
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
@@ -31,13 +32,33 @@ export async function startDynalite(): Promise<Dynalite> {
   const endpoint = `http://127.0.0.1:${port}`;
   const raw = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const tables = { batches: 'Batches', runs: 'Runs' };
+  // The secondary indexes of resources/ingest.yml (names in lib/sweeper/indexes.ts).
+  const indexes: Record<string, { name: string; hash: [string, 'S' | 'N']; range: [string, 'S' | 'N'] }> = {
+    Batches: { name: BATCHES_OPEN_INDEX, hash: ['openState', 'S'], range: ['deadline', 'N'] },
+    Runs: { name: RUNS_BY_PIPELINE_INDEX, hash: ['pipeline', 'S'], range: ['requestedAt', 'S'] },
+  };
   for (const TableName of Object.values(tables)) {
+    const index = indexes[TableName]!;
     await raw.send(
       new CreateTableCommand({
         TableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: index.hash[0], AttributeType: index.hash[1] },
+          { AttributeName: index.range[0], AttributeType: index.range[1] },
+        ],
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: index.name,
+            KeySchema: [
+              { AttributeName: index.hash[0], KeyType: 'HASH' },
+              { AttributeName: index.range[0], KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
       }),
     );
     await waitUntilTableExists({ client: raw, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 }, { TableName });
