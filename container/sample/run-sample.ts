@@ -1,0 +1,94 @@
+/**
+ * The sample pipeline task, for one shard of one batch:
+ *  1. extract + transform: stream each logical file of the batch from S3 through the
+ *     pipeline's row schema, joins and aggregates (rows of other shards are skipped);
+ *     rejected rows stream to the rejects object;
+ *  2. fail if the rejects exceed the threshold (nothing is loaded then);
+ *  3. load: replace this shard's share of the batch in the warehouse, in one transaction.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { BatchObject } from '../../lib/model';
+import type { TaskContext, TaskOutcome } from '../worker';
+import type { Warehouse } from '../warehouse/warehouse';
+import { objectLabel, openObject, readCsv } from './csv-source';
+import { overThreshold, readRejectThreshold } from './config';
+import { BatchFilesError, RejectThresholdError, SampleConfigError } from './errors';
+import type { PipelineIo, SamplePipeline } from './pipeline';
+import { inventorySnapshot } from './pipelines/inventory-snapshot';
+import { ordersDaily } from './pipelines/orders-daily';
+import { RejectsWriter, rejectsKey } from './rejects';
+
+export const SAMPLE_PIPELINES: Record<string, SamplePipeline> = {
+  'orders-daily': ordersDaily,
+  'inventory-snapshot': inventorySnapshot,
+};
+
+export interface SampleDeps {
+  s3: S3Client;
+  warehouse: Warehouse;
+  pipelines?: Record<string, SamplePipeline>;
+}
+
+function filesOf(pipeline: SamplePipeline, objects: readonly BatchObject[], name: string): Map<string, BatchObject> {
+  const byFile = new Map<string, BatchObject>();
+  for (const object of objects) {
+    if (byFile.has(object.file)) throw new BatchFilesError(`${name}: the batch lists file "${object.file}" twice`);
+    byFile.set(object.file, object);
+  }
+  const missing = pipeline.files.filter((file) => !byFile.has(file));
+  if (missing.length) {
+    throw new BatchFilesError(`${name}: the batch lacks file(s) ${missing.join(', ')} (has: ${[...byFile.keys()].join(', ') || 'none'})`);
+  }
+  return byFile;
+}
+
+export async function runSamplePipeline(ctx: TaskContext, deps: SampleDeps): Promise<TaskOutcome> {
+  const { task, timings } = ctx;
+  const pipeline = (deps.pipelines ?? SAMPLE_PIPELINES)[task.pipeline];
+  if (!pipeline) throw new SampleConfigError(`pipeline "${task.pipeline}" is not one this container runs (${Object.keys(SAMPLE_PIPELINES).join(', ')})`);
+  const threshold = readRejectThreshold(ctx.env);
+  const files = filesOf(pipeline, ctx.objects, task.pipeline);
+  const first = files.get(pipeline.files[0]!)!;
+
+  const rejects = new RejectsWriter(deps.s3, first.bucket, rejectsKey(task.pipeline, task.batchKey, task.shard.index));
+  const io: PipelineIo = {
+    shard: task.shard,
+    signal: ctx.signal,
+    async *open(file, columns) {
+      const object = files.get(file)!;
+      const body = await timings.time('extract', () => openObject(deps.s3, object));
+      yield* readCsv(body, objectLabel(object), { columns, timings });
+    },
+    reject: (row) => rejects.add({ ...row, key: files.get(row.file)!.key }),
+  };
+
+  const phaseStart = performance.now();
+  const extractBefore = timings.snapshot().extract;
+  let result;
+  try {
+    result = await pipeline.run(io);
+  } catch (error) {
+    rejects.abort();
+    throw error;
+  }
+  const written = await rejects.close();
+  // Reading and transforming interleave: transform is the phase minus the time spent reading.
+  const phaseMs = performance.now() - phaseStart;
+  timings.add('transform', Math.max(0, phaseMs - (timings.snapshot().extract - extractBefore)));
+
+  const rejectsAt = `s3://${written.bucket}/${written.key}`;
+  const over = overThreshold(threshold, result.rowsRead, result.rowsRejected);
+  if (over) throw new RejectThresholdError(`${over}; see ${rejectsAt}`);
+
+  const { rowsInserted } = await timings.time('load', () =>
+    deps.warehouse.replaceShard(
+      { batchKey: task.batchKey, shardIndex: task.shard.index, shardCount: task.shard.count },
+      result.loads,
+    ),
+  );
+  return {
+    recordsAffected: rowsInserted,
+    rowsRejected: result.rowsRejected,
+    details: { rowsRead: result.rowsRead, rejects: rejectsAt, tables: result.loads.map((l) => ({ table: l.table.name, rows: l.rows.length })) },
+  };
+}
