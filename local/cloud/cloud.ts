@@ -36,6 +36,8 @@ export interface LocalCloudOptions {
   timing?: Partial<WiringTiming>;
   /** Multiplies the state machine's waits, retries, timeouts and heartbeats (tests: small). */
   timeScale?: number;
+  /** Where the local warehouse (PGlite) keeps its data. Default <workDir>/warehouse. */
+  warehouseDir?: string;
   /** Write .local-cloud/endpoints.json (npm run local and the demo; tests leave it alone). */
   writeEndpoints?: boolean;
   log?: (line: string) => void;
@@ -57,6 +59,7 @@ export interface LocalCloud {
   ecs: StackEcs;
   stepFunctions: StackStepFunctions;
   console: ConsoleServer;
+  warehouseDir: string;
   startupMs: number;
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -75,6 +78,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const workDir = options.workDir ?? join(options.root, '.local-cloud');
   mkdirSync(workDir, { recursive: true });
   const log = options.log ?? (() => undefined);
+  const warehouseDir = options.warehouseDir ?? join(workDir, 'warehouse');
   const ports = portsFrom(options.portBase ?? 0);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -106,7 +110,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(async () => provisionClients.destroy());
     const provisioned = await mark('provision', provisionResources(resolver, provisionClients));
 
-    const ecs = await mark('ecs', startEcsForStack({ root: options.root, resolver, port: ports.ecs, awsEnvironment: endpointEnvironment(baseEndpoints, region), log }));
+    const ecs = await mark('ecs', startEcsForStack({ root: options.root, resolver, port: ports.ecs, awsEnvironment: endpointEnvironment(baseEndpoints, region), warehouseDir }));
     stops.push(() => ecs.stop());
     const stepFunctions = await mark(
       'stepfunctions',
@@ -172,6 +176,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ecs,
       stepFunctions,
       console: consoleServer,
+      warehouseDir,
       startupMs,
       timings,
       stop: stopAll,

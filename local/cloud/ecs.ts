@@ -12,7 +12,7 @@ import { startLocalEcs, type LocalEcs, type LocalTaskDefinitionInput, type LogLi
 import type { StackResolver } from './intrinsics';
 import { PortInUseError } from '../emulators';
 
-const ContainersFileSchema = z.record(z.string(), z.record(z.string(), z.strictObject({ cwd: z.string(), entryPoint: z.array(z.string()).optional() })));
+const ContainersFileSchema = z.record(z.string(), z.record(z.string(), z.strictObject({ cwd: z.string(), entryPoint: z.array(z.string()).optional(), environment: z.record(z.string(), z.string()).default({}) })));
 
 export interface StackEcs {
   endpoint: string;
@@ -35,7 +35,7 @@ interface ContainerDefinition {
   Memory?: number;
 }
 
-export function taskDefinitionsFromTemplate(resolver: StackResolver, root: string): LocalTaskDefinitionInput[] {
+export function taskDefinitionsFromTemplate(resolver: StackResolver, root: string, placeholders: Record<string, string>): LocalTaskDefinitionInput[] {
   const file = join(root, 'local', 'cloud', 'containers.yml');
   const local = ContainersFileSchema.parse(parseYaml(readFileSync(file, 'utf8')) ?? {});
   const prefix = `${resolver.context.stackName}-`;
@@ -61,7 +61,10 @@ export function taskDefinitionsFromTemplate(resolver: StackResolver, root: strin
         ...(where.entryPoint ?? c.EntryPoint ? { entryPoint: where.entryPoint ?? c.EntryPoint } : {}),
         // A container without a command of its own gets it from the RunTask override.
         command: c.Command ?? ['true'],
-        environment: Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, String(e.Value)])),
+        environment: {
+          ...Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, String(e.Value)])),
+          ...Object.fromEntries(Object.entries(where.environment).map(([k, v]) => [k, v.replace(/\{(\w+)\}/g, (m, name: string) => placeholders[name] ?? m)])),
+        },
         essential: c.Essential ?? true,
         ...(c.Cpu !== undefined ? { cpu: c.Cpu } : {}),
         ...(c.Memory !== undefined ? { memory: c.Memory } : {}),
@@ -82,9 +85,9 @@ export async function startEcsForStack(options: {
   resolver: StackResolver;
   port: number;
   awsEnvironment: Record<string, string>;
-  log: (line: string) => void;
+  warehouseDir: string;
 }): Promise<StackEcs> {
-  const taskDefinitions = taskDefinitionsFromTemplate(options.resolver, options.root);
+  const taskDefinitions = taskDefinitionsFromTemplate(options.resolver, options.root, { warehouseDir: options.warehouseDir });
   const server = await startLocalEcs({
     port: options.port,
     region: options.resolver.context.region,

@@ -79,7 +79,8 @@ export async function provisionResources(resolver: StackResolver, clients: Local
     }
   };
   work.push(createQueues());
-  for (const [id] of resolver.resources('AWS::S3::Bucket')) {
+  // The framework's deployment bucket holds nothing locally.
+  for (const [id] of resolver.resources('AWS::S3::Bucket').filter(([id]) => id !== 'ServerlessDeploymentBucket')) {
     const name = resolver.physicalOf(id).ref;
     out.buckets[id] = name;
     work.push(
