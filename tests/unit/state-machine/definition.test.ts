@@ -1,0 +1,59 @@
+/** The definition itself: valid ASL, and the rules every Task state must follow. */
+// asl-validator ships no types: the one call used here, typed.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: () => string };
+import { allStates, loadDefinition, loadRawDefinition } from '../../helpers/asl';
+
+const ALLOWED_RUN_TASK_PARAMETERS = [
+  'Cluster', 'Group', 'LaunchType', 'CapacityProviderStrategy', 'NetworkConfiguration', 'Overrides',
+  'PlacementConstraints', 'PlacementStrategy', 'PlatformVersion', 'PropagateTags', 'TaskDefinition', 'EnableExecuteCommand',
+];
+
+const states = allStates(loadDefinition() as unknown as { States: Record<string, unknown> });
+const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
+const ecsTasks = tasks.filter(([, s]) => String(s.Resource).startsWith('arn:aws:states:::ecs:runTask'));
+
+describe('pipeline.asl.yml', () => {
+  it('passes asl-validator (as serverless-step-functions validates it)', () => {
+    const { isValid, errorsText } = aslValidator(loadRawDefinition());
+    expect({ isValid, errors: errorsText() }).toEqual({ isValid: true, errors: '' });
+  });
+
+  it('gives every Task state a timeout, a Retry and a Catch', () => {
+    expect(tasks.length).toBeGreaterThanOrEqual(6);
+    for (const [name, state] of tasks) {
+      expect({ name, timeout: 'TimeoutSeconds' in state || 'TimeoutSecondsPath' in state }).toEqual({ name, timeout: true });
+      expect({ name, retry: Array.isArray(state.Retry) && state.Retry.length > 0 }).toEqual({ name, retry: true });
+      expect({ name, catch: Array.isArray(state.Catch) && state.Catch.length > 0 }).toEqual({ name, catch: true });
+    }
+  });
+
+  it('runs ECS tasks both ways, with only parameters the ECS integration accepts', () => {
+    expect(ecsTasks.map(([, s]) => s.Resource).sort()).toEqual(['arn:aws:states:::ecs:runTask.sync', 'arn:aws:states:::ecs:runTask.waitForTaskToken']);
+    for (const [name, state] of ecsTasks) {
+      const keys = Object.keys(state.Parameters as object).map((k) => k.replace(/\.\$$/, ''));
+      expect({ name, extra: keys.filter((k) => !ALLOWED_RUN_TASK_PARAMETERS.includes(k)) }).toEqual({ name, extra: [] });
+      expect(state.Parameters).toMatchObject({ PropagateTags: 'TASK_DEFINITION' });
+    }
+  });
+
+  it('retries ECS capacity and throttling errors with jitter and catches task failures', () => {
+    for (const [, state] of ecsTasks) {
+      const retried = (state.Retry as { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number }[]);
+      expect(retried.flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(['AmazonECS.Unknown', 'ECS.AmazonECSException', 'ECS.ThrottlingException']));
+      expect(retried.every((r) => r.JitterStrategy === 'FULL' && (r.MaxAttempts ?? 0) > 0)).toBe(true);
+      const caught = (state.Catch as { ErrorEquals: string[] }[]).flatMap((c) => c.ErrorEquals);
+      expect(caught).toEqual(expect.arrayContaining(['States.TaskFailed', 'States.HeartbeatTimeout', 'States.Timeout', 'States.ALL']));
+      expect(caught.at(-1)).toBe('States.ALL');
+    }
+  });
+
+  it('takes timeout and heartbeat from the shard launch; the callback state passes the task token', () => {
+    const callback = states['Run ECS Task And Wait For Callback']!;
+    expect(callback).toMatchObject({ TimeoutSecondsPath: '$.timeoutSeconds', HeartbeatSecondsPath: '$.heartbeatSeconds' });
+    expect(JSON.stringify(callback.Parameters)).toContain('$$.Task.Token');
+    expect(states['Run ECS Task And Wait For Exit']).toMatchObject({ TimeoutSecondsPath: '$.timeoutSeconds' });
+    expect(states['Run ECS Task And Wait For Exit']!.HeartbeatSecondsPath).toBeUndefined();
+    expect(states['Run Shards']).toMatchObject({ MaxConcurrencyPath: '$.task.maxConcurrency', ItemsPath: '$.prepared.shardRuns' });
+  });
+});
