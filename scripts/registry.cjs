@@ -62,6 +62,30 @@ function scheduleEvents(index) {
     }));
 }
 
+/**
+ * Per task definition: the S3 object ARNs its containers may read, from the prefixes of
+ * the pipelines that run it (so the task role tracks pipelines.yml by itself).
+ */
+function taskReadResources(index) {
+  const stackBucket = {
+    'Fn::If': ['CreateUploadsBucket', { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, '${param:existingBucketName}'],
+  };
+  const byTask = {};
+  for (const [name, pipeline] of Object.entries(index.registry.pipelines)) {
+    if (!pipeline.trigger) continue;
+    const prefixes = pipeline.trigger.prefix !== undefined
+      ? [pipeline.trigger.prefix]
+      : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]);
+    const list = (byTask[pipeline.task.taskDefinition] ??= []);
+    for (const prefix of new Set(prefixes)) {
+      list.push({
+        'Fn::Sub': [`arn:\${AWS::Partition}:s3:::\${Bucket}/${prefix}*`, { Bucket: pipeline.trigger.bucket ?? stackBucket }],
+      });
+    }
+  }
+  return byTask;
+}
+
 module.exports = async ({ resolveVariable }) => {
   const index = loadRegistry();
   const existingBucket = await resolveVariable('param:existingBucketName, ""');
@@ -71,6 +95,7 @@ module.exports = async ({ resolveVariable }) => {
   const eventBuckets = [...new Set([existingBucket, ...externalBuckets].filter(Boolean))];
   const eventPrefixes = existingBucket ? prefixes.map((p) => p.prefix) : prefixes.filter((p) => p.bucket).map((p) => p.prefix);
   return {
+    taskReadResources: taskReadResources(index),
     pipelineNames: index.names,
     scheduleEvents: scheduleEvents(index),
     hasExternalBuckets: String(externalBuckets.length > 0),
@@ -88,7 +113,26 @@ module.exports = async ({ resolveVariable }) => {
         object: { key: eventPrefixes.map((prefix) => ({ prefix })) },
       },
     },
+    // Queue services: their resources, function events and QUEUE_SERVICES (lib/scaling/queue-service-resources.ts).
+    queueServices: queueServiceExports(index),
   };
 };
 module.exports.loadRegistry = loadRegistry;
 module.exports.loadRegistryModule = loadRegistryModule;
+
+// Queue services (declared after the exports; function declarations are hoisted).
+function queueServiceExports(index) {
+  const result = esbuild.buildSync({
+    entryPoints: [path.join(root, 'lib/scaling/queue-service-resources.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+  });
+  const mod = new Module(path.join(root, 'lib/scaling/queue-service-resources.bundle.cjs'));
+  mod.paths = Module._nodeModulePaths(root);
+  mod._compile(result.outputFiles[0].text, mod.id);
+  return mod.exports.queueServiceParts(index.registry.queueServices, mod.exports.STACK_SHARED_REFS);
+}

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { compilePattern, PatternSyntaxError } from './patterns';
 import { ScheduleExpressionError, validateScheduleExpression } from './schedule';
+import { TASK_ENV } from '../task-contract';
 
 export const MAX_SHARDS = 20;
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
@@ -85,6 +86,14 @@ export const PipelineSchema = z
     }
     if (task.heartbeatSeconds !== undefined && task.heartbeatSeconds >= task.timeoutSeconds) {
       ctx.addIssue({ code: 'custom', path: ['task', 'heartbeatSeconds'], message: 'heartbeatSeconds must be below timeoutSeconds' });
+    }
+    const reserved = Object.keys(task.environment).filter((name) => name in TASK_ENV);
+    if (reserved.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['task', 'environment'],
+        message: `${reserved.join(', ')} ${reserved.length > 1 ? 'are' : 'is'} set by the run itself; choose another name`,
+      });
     }
     if (!pipeline.trigger && !pipeline.schedule) {
       ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'a pipeline needs a trigger, a schedule, or both' });

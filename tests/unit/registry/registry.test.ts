@@ -61,6 +61,7 @@ describe('registry validation names the pipeline and field', () => {
     ['a cron with two day fields', (p: any) => (p.schedule = { expression: 'cron(0 6 * * MON *)' }), 'exactly one of day-of-month and day-of-week must be "?"'],
     ['files with different captures', (p: any) => (p.trigger.files.customers = 'in/customers-{day}.csv'), 'field trigger.files.customers: captures {day} differ from {date}'],
     ['a pattern with a stray brace', (p: any) => (p.trigger.files.orders = 'in/orders-{date.csv'), 'brace'],
+    ['an environment variable the run sets itself', (p: any) => (p.task.environment = { RUN_KEY: 'x' }), 'pipeline "demo", field task.environment: RUN_KEY is set by the run itself'],
     ['a pattern outside the prefix', (p: any) => (p.trigger.prefix = 'other/'), 'pattern does not start with the prefix "other/"'],
   ])('rejects %s', (_name, patch, message) => {
     const problems = problemsOf(registryWith(patch));
