@@ -17,9 +17,10 @@ import { readEnv } from '../lib/config';
 import { keyedQueue } from '../lib/fan-in/keyed-queue';
 import { InvalidArrivalError, parseArrival } from '../lib/fan-in/parse-arrival';
 import { recordArrival, type ArrivalOutcome } from '../lib/fan-in/record-arrival';
-import { logger, metrics } from '../lib/observability';
+import { correlatedLogger, logger, metrics, perPipeline } from '../lib/observability';
 import { pipelines } from '../lib/registry';
 import { startPipeline } from '../lib/start-pipeline/start-pipeline';
+import { PIPELINE_METRIC, STACK_METRIC } from '../lib/telemetry/metric-names';
 
 const env = readEnv(['BATCHES_TABLE', 'RUNS_TABLE', 'STATE_MACHINE_ARN', 'RUN_LEASE_SECONDS', 'BATCH_TTL_DAYS', 'STAGE', 'SERVICE']);
 const registry = pipelines();
@@ -41,13 +42,28 @@ const deps = {
   start: (request: Parameters<typeof startPipeline>[0]) => startPipeline(request, startDeps),
 };
 
-const METRIC: Record<ArrivalOutcome['kind'], string> = {
-  waiting: 'BatchWaiting',
-  started: 'RunStarted',
-  'already-started': 'RunAlreadyStarted',
-  duplicate: 'DuplicateArrival',
-  'reupload-ignored': 'ReuploadIgnored',
-};
+/** Per-pipeline counts of each outcome (names: lib/telemetry/metric-names.ts). */
+function countOutcome(pipeline: string, outcome: ArrivalOutcome): void {
+  switch (outcome.kind) {
+    case 'started':
+      perPipeline.count(pipeline, PIPELINE_METRIC.BatchesCompleted);
+      perPipeline.count(pipeline, PIPELINE_METRIC.RunsStarted);
+      if (outcome.late) perPipeline.count(pipeline, PIPELINE_METRIC.LateBatchesCompleted);
+      break;
+    case 'already-started':
+      perPipeline.count(pipeline, PIPELINE_METRIC.BatchesCompleted);
+      perPipeline.count(pipeline, PIPELINE_METRIC.DuplicateStartsSuppressed);
+      break;
+    case 'duplicate':
+      perPipeline.count(pipeline, PIPELINE_METRIC.DuplicateStartsSuppressed);
+      break;
+    case 'reupload-ignored':
+      perPipeline.count(pipeline, PIPELINE_METRIC.ReuploadsIgnored);
+      break;
+    case 'waiting':
+      break;
+  }
+}
 
 const processor = new BatchProcessor(EventType.KinesisDataStreams);
 
@@ -60,20 +76,23 @@ async function processRecord(record: KinesisStreamRecord, inOrder: ReturnType<ty
   } catch (error) {
     if (!(error instanceof InvalidArrivalError)) throw error;
     logger.error('invalid arrival record', { sequenceNumber, partitionKey, problem: error.problem });
-    metrics.addMetric('InvalidArrivalRecord', MetricUnit.Count, 1);
+    metrics.addMetric(STACK_METRIC.InvalidArrivalRecords, MetricUnit.Count, 1);
     throw error;
   }
-  const where = { pipeline: arrival.pipeline, batchKey: arrival.batchKey, file: arrival.file, key: arrival.key, etag: arrival.etag, sequenceNumber };
+  // Every line about this file carries the correlation keys (runKey/executionArn once known).
+  const log = correlatedLogger({ pipeline: arrival.pipeline, batchKey: arrival.batchKey, objectKey: arrival.key });
+  const where = { file: arrival.file, etag: arrival.etag, sequenceNumber };
   try {
     const outcome = await inOrder(`${arrival.pipeline}#${arrival.batchKey}`, () => recordArrival(arrival, deps));
-    metrics.addMetric(METRIC[outcome.kind], MetricUnit.Count, 1);
-    if ('reupload' in outcome && outcome.reupload) metrics.addMetric('ReuploadRerun', MetricUnit.Count, 1);
-    if (outcome.kind === 'duplicate' || outcome.kind === 'reupload-ignored') logger.warn(`arrival for a batch that already ran: ${outcome.kind}`, { ...where, outcome });
-    else logger.info(`arrival recorded: ${outcome.kind}`, { ...where, outcome });
+    countOutcome(arrival.pipeline, outcome);
+    const run = 'runKey' in outcome ? { runKey: outcome.runKey, ...('executionArn' in outcome ? { executionArn: outcome.executionArn } : {}) } : {};
+    if (outcome.kind === 'duplicate' || outcome.kind === 'reupload-ignored') log.warn(`arrival for a batch that already ran: ${outcome.kind}`, { ...where, ...run, outcome });
+    else if ('late' in outcome && outcome.late) log.warn('late batch completed: its run started after the batch was reported overdue', { ...where, ...run, outcome });
+    else log.info(`arrival recorded: ${outcome.kind}`, { ...where, ...run, outcome });
     return outcome;
   } catch (error) {
-    logger.error('arrival record failed', { ...where, error: error as Error });
-    metrics.addMetric('ArrivalRecordFailed', MetricUnit.Count, 1);
+    log.error('arrival record failed', { ...where, error: error as Error });
+    metrics.addMetric(STACK_METRIC.ArrivalRecordsFailed, MetricUnit.Count, 1);
     throw error;
   }
 }
@@ -81,7 +100,11 @@ async function processRecord(record: KinesisStreamRecord, inOrder: ReturnType<ty
 async function handleRecords(event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> {
   // Per invocation: records of one batch run in stream order, batches run in parallel.
   const inOrder = keyedQueue();
-  return processPartialResponse(event, (record: KinesisStreamRecord) => processRecord(record, inOrder), processor, { context });
+  try {
+    return await processPartialResponse(event, (record: KinesisStreamRecord) => processRecord(record, inOrder), processor, { context });
+  } finally {
+    perPipeline.flush();
+  }
 }
 
 export const handler = middy(handleRecords).use(injectLambdaContext(logger)).use(logMetrics(metrics));

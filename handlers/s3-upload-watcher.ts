@@ -9,7 +9,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { createKinesisPublisher } from '../lib/adapters/kinesis-publisher';
 import { kinesisClient } from '../lib/clients';
 import { readEnv } from '../lib/config';
-import { logger, metrics } from '../lib/observability';
+import { logger, metrics, perPipeline } from '../lib/observability';
 import { pipelines } from '../lib/registry';
 import { readWatcherEvent, watchUploads } from '../lib/watcher';
 
@@ -20,6 +20,7 @@ const deps = {
   uploadsBucket: env.UPLOADS_BUCKET,
   log: logger,
   metrics,
+  perPipeline,
 };
 
 export interface BatchResponse {
@@ -27,7 +28,12 @@ export interface BatchResponse {
 }
 
 export const handler = middy(async (event: unknown): Promise<BatchResponse | undefined> => {
-  const outcome = await watchUploads(readWatcherEvent(event), deps);
+  let outcome;
+  try {
+    outcome = await watchUploads(readWatcherEvent(event), deps);
+  } finally {
+    perPipeline.flush();
+  }
   if (outcome.delivery !== 'sqs') return undefined;
   return { batchItemFailures: outcome.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
 })

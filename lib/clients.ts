@@ -14,6 +14,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 
 const once = <T>(make: () => T): (() => T) => {
   let value: T | undefined;
@@ -41,3 +42,5 @@ export const ecsClient = once(() => new ECSClient({}));
 export const ec2Client = once(() => new EC2Client({}));
 
 export const secretsManagerClient = once(() => new SecretsManagerClient({}));
+
+export const snsClient = once(() => new SNSClient({}));

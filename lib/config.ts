@@ -40,6 +40,12 @@ export const ENV = {
   TASK_SUBNETS: z.string().min(1),
   TASK_SECURITY_GROUPS: z.string().min(1),
   TASK_ASSIGN_PUBLIC_IP: z.enum(['ENABLED', 'DISABLED']),
+  /** Region of the stack (Lambda sets AWS_REGION): console links in notifications. */
+  AWS_REGION: z.string().min(1),
+  /** Operations: the dead-letter queue URLs, JSON {"fan-in":url,"watcher":url,"start":url}. */
+  DEAD_LETTER_QUEUES: z.string().min(1),
+  /** Operations and notices: the pipeline tasks' awslogs log group (streams `ecs/<container>/<task id>`). */
+  TASK_LOG_GROUP: z.string().min(1),
 } as const;
 
 export type EnvName = keyof typeof ENV;

@@ -79,7 +79,7 @@ export function lateBatchNotice(batch: LateBatchInput): Notice {
     batchKey: batch.batchKey,
     runKey: batch.runKey,
     whatHappened:
-      `The batch reported incomplete at ${batch.overdueNotifiedAt} is complete now: its missing files arrived late and its run started. ` +
+      `The batch reported overdue at ${batch.overdueNotifiedAt} has run after all: its missing files arrived (or its start was redriven) and its run started. ` +
       'Nothing to do unless the run fails (you would get a separate notice).',
     facts: [arrivedFact(batch.arrived), ['First file at', batch.firstArrivalAt]],
   };

@@ -32,6 +32,11 @@ export interface SweepLog {
   error(message: string, attributes: Record<string, unknown>): void;
 }
 
+/** A complete batch without a run this long after its last file is stuck (the fan-in retries for minutes, not this long). */
+export const DEFAULT_STUCK_AFTER_SECONDS = 900;
+/** Runs requested longer ago than this are not checked for overruns (the task timeouts are far shorter). */
+export const DEFAULT_RUN_LOOKBACK_HOURS = 48;
+
 export interface SweepDeps {
   batches: BatchesSweepTable;
   runs: RunsIndex;

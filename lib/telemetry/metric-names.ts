@@ -59,8 +59,12 @@ export const RUNS_FAILED_BY_CLASS = 'RunsFailedByClass';
 
 /** Stack-wide metrics the functions emit (dimensions: LAMBDA_STACK_DIMENSIONS). */
 export const STACK_METRIC = {
-  /** Watcher: events that were not a registered pipeline's new object; one name per reason. */
-  FilesIgnoredPrefix: 'FilesIgnored',
+  /** Watcher: events that were not a registered pipeline's new object; one name per reason (`Ignored<Reason>`). */
+  FilesIgnoredPrefix: 'Ignored',
+  /** Watcher: files put on the stream, all pipelines (FilesAccepted is the per-pipeline count). */
+  FilesPublished: 'FilesPublished',
+  /** Watcher: age of the oldest upload when its batch was published (Milliseconds). */
+  UploadToPublishLag: 'UploadToPublishLag',
   MalformedMessages: 'MalformedMessages',
   FilesNotPublished: 'FilesNotPublished',
   /** Fan-in: records that failed (retried, finally sent to the DLQ). */
@@ -72,7 +76,7 @@ export const STACK_METRIC = {
   AlarmNotificationsSent: 'AlarmNotificationsSent',
 } as const;
 
-/** `no-pipeline` → `FilesIgnoredNoPipeline`: reasons are a closed set, so one metric each. */
+/** `no-pipeline` → `IgnoredNoPipeline`: reasons are a closed set (lib/watcher/read-event.ts), so one metric each. */
 export function filesIgnoredMetric(reason: string): string {
   return `${STACK_METRIC.FilesIgnoredPrefix}${reason.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase())}`;
 }

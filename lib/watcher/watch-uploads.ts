@@ -14,12 +14,16 @@ import type { FileArrival } from '../model';
 import type { PipelineIndex } from '../registry';
 import { MalformedEventError, type MalformedMessage } from './errors';
 import type { IgnoreReason, WatcherEvent } from './read-event';
+import { filesIgnoredMetric, PIPELINE_METRIC, STACK_METRIC } from '../telemetry/metric-names';
+import type { PipelineMetrics } from '../telemetry/pipeline-metrics';
 
 type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /** The parts of Powertools' Logger and Metrics the use case needs; tests pass fakes. */
 export interface WatcherLog {
   debug(message: string, attributes: Record<string, unknown>): void;
+  /** One line per accepted file, with its correlation keys (pipeline, batchKey, objectKey). */
+  info?(message: string, attributes: Record<string, unknown>): void;
   error(message: string, attributes: Record<string, unknown>): void;
 }
 export interface WatcherMetrics {
@@ -34,6 +38,8 @@ export interface WatchUploadsDeps {
   clock?: () => Date;
   log: WatcherLog;
   metrics: WatcherMetrics;
+  /** Per-pipeline counts (FilesAccepted); the handler passes lib/observability's `perPipeline`. */
+  perPipeline?: Pick<PipelineMetrics, 'count'>;
 }
 
 export interface WatchOutcome {
@@ -45,8 +51,7 @@ export interface WatchOutcome {
   failedMessageIds: string[];
 }
 
-const metricName = (reason: IgnoreReason): string =>
-  `Ignored${reason.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase())}`;
+const metricName = filesIgnoredMetric;
 
 export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps): Promise<WatchOutcome> {
   const { log, metrics } = deps;
@@ -83,17 +88,20 @@ export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps):
   }
 
   for (const [reason, count] of Object.entries(ignored) as Array<[IgnoreReason, number]>) metrics.addMetric(metricName(reason), 'Count', count);
-  if (malformed.length > 0) metrics.addMetric('MalformedMessages', 'Count', malformed.length);
+  if (malformed.length > 0) metrics.addMetric(STACK_METRIC.MalformedMessages, 'Count', malformed.length);
 
   const failed = new Set(malformed.map((m) => m.messageId));
   let published = 0;
   if (arrivals.length > 0) {
+    let notAccepted = new Set<number>();
     try {
       await deps.publisher.publish(arrivals);
       published = arrivals.length;
     } catch (error) {
       const notWritten = error instanceof KinesisPublishError ? error.failed.length : arrivals.length;
-      metrics.addMetric('FilesNotPublished', 'Count', notWritten);
+      notAccepted = new Set(error instanceof KinesisPublishError ? error.failed.map((record) => record.index) : arrivals.map((_, i) => i));
+      metrics.addMetric(STACK_METRIC.FilesNotPublished, 'Count', notWritten);
+      countAccepted(arrivals, notAccepted, deps);
       if (!(input.delivery === 'sqs' && error instanceof KinesisPublishError)) throw error;
       // From SQS, only the messages whose records were not written go back to the queue.
       const messageIds = [...new Set(error.failed.map((record) => originOf[record.index]!))];
@@ -101,10 +109,11 @@ export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps):
       for (const id of messageIds) failed.add(id);
       published = arrivals.length - notWritten;
     }
-    metrics.addMetric('FilesPublished', 'Count', published);
+    if (notAccepted.size === 0) countAccepted(arrivals, notAccepted, deps);
+    metrics.addMetric(STACK_METRIC.FilesPublished, 'Count', published);
     const now = (deps.clock ?? (() => new Date()))().getTime();
     const oldest = Math.min(...arrivals.map((arrival) => Date.parse(arrival.eventTime)).filter(Number.isFinite));
-    if (Number.isFinite(oldest)) metrics.addMetric('UploadToPublishLag', 'Milliseconds', Math.max(0, now - oldest));
+    if (Number.isFinite(oldest)) metrics.addMetric(STACK_METRIC.UploadToPublishLag, 'Milliseconds', Math.max(0, now - oldest));
   }
 
   if (input.delivery === 'async' && malformed.length > 0) throw new MalformedEventError(malformed);
@@ -115,4 +124,13 @@ export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps):
     malformed,
     failedMessageIds: input.messages.map((m) => m.messageId).filter((id) => failed.has(id)),
   };
+}
+
+/** FilesAccepted per pipeline: the arrivals that reached the stream. */
+function countAccepted(arrivals: FileArrival[], notAccepted: Set<number>, deps: WatchUploadsDeps): void {
+  arrivals.forEach((arrival, index) => {
+    if (notAccepted.has(index)) return;
+    deps.perPipeline?.count(arrival.pipeline, PIPELINE_METRIC.FilesAccepted);
+    deps.log.info?.('file accepted', { pipeline: arrival.pipeline, batchKey: arrival.batchKey, objectKey: arrival.key, file: arrival.file, source: arrival.source });
+  });
 }

@@ -1,0 +1,47 @@
+/**
+ * CloudWatch alarms → the internal alarm topic → here → the operators' topic, rewritten in
+ * the one notification format (lib/notifications) that run failures use too. A message that
+ * is not an alarm fails the invocation (SNS retries, then the alarm formatter's DLQ).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { SNSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { snsClient } from '../lib/clients';
+import { readEnv } from '../lib/config';
+import { alarmNotice, parseAlarmMessage } from '../lib/notifications/alarm-notice';
+import { renderNotice } from '../lib/notifications/notice';
+import { snsNoticePublisher } from '../lib/notifications/sns-publisher';
+import { logger, metrics } from '../lib/observability';
+import { STACK_METRIC } from '../lib/telemetry/metric-names';
+
+const env = readEnv(['TOPIC_ARN', 'STAGE', 'SERVICE', 'AWS_REGION']);
+const publisher = snsNoticePublisher(snsClient(), env.TOPIC_ARN);
+const context = { stack: { service: env.SERVICE, stage: env.STAGE }, region: env.AWS_REGION };
+
+const SnsEventSchema = z.looseObject({
+  Records: z.array(z.looseObject({ Sns: z.looseObject({ Message: z.string(), MessageId: z.string() }) })).min(1),
+});
+
+export class InvalidAlarmEventError extends Error {
+  override readonly name = 'InvalidAlarmEventError';
+}
+
+async function formatAlarms(event: SNSEvent | unknown): Promise<{ sent: number }> {
+  const parsed = SnsEventSchema.safeParse(event);
+  if (!parsed.success) throw new InvalidAlarmEventError(`formatAlarm expects an SNS event: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  let sent = 0;
+  for (const record of parsed.data.Records) {
+    const alarm = parseAlarmMessage(record.Sns.Message);
+    const rendered = renderNotice(alarmNotice(alarm, context));
+    await publisher.publish(rendered);
+    sent += 1;
+    logger.info('alarm notification sent', { alarmName: alarm.AlarmName, state: alarm.NewStateValue, pipeline: rendered.attributes.pipeline, snsMessageId: record.Sns.MessageId });
+  }
+  metrics.addMetric(STACK_METRIC.AlarmNotificationsSent, MetricUnit.Count, sent);
+  return { sent };
+}
+
+export const handler = middy(formatAlarms).use(injectLambdaContext(logger)).use(logMetrics(metrics));

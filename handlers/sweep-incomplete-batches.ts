@@ -1,0 +1,43 @@
+/**
+ * Every few minutes (functions/operations.yml): incomplete, stuck and late batches, and runs
+ * past their max runtime, each reported once to the operators' topic (lib/sweeper/sweep.ts).
+ * Also by hand: npx sls invoke -f sweepIncompleteBatches --stage <stage>
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { dynamoDocumentClient, snsClient } from '../lib/clients';
+import { readEnv } from '../lib/config';
+import { snsNoticePublisher } from '../lib/notifications/sns-publisher';
+import { logger, metrics, perPipeline } from '../lib/observability';
+import { pipelines } from '../lib/registry';
+import { batchesSweepTable } from '../lib/sweeper/batches-sweep-table';
+import { runsIndex } from '../lib/sweeper/runs-index';
+import { DEFAULT_RUN_LOOKBACK_HOURS, DEFAULT_STUCK_AFTER_SECONDS, sweep, type SweepReport } from '../lib/sweeper/sweep';
+
+const env = readEnv(['BATCHES_TABLE', 'RUNS_TABLE', 'TOPIC_ARN', 'STAGE', 'SERVICE']);
+const deps = {
+  batches: batchesSweepTable(dynamoDocumentClient(), env.BATCHES_TABLE),
+  runs: runsIndex(dynamoDocumentClient(), env.RUNS_TABLE),
+  registry: pipelines(),
+  publisher: snsNoticePublisher(snsClient(), env.TOPIC_ARN),
+  clock: (): Date => new Date(),
+  metrics: perPipeline,
+  log: logger,
+  stack: { service: env.SERVICE, stage: env.STAGE },
+  stuckAfterSeconds: DEFAULT_STUCK_AFTER_SECONDS,
+  runLookbackHours: DEFAULT_RUN_LOOKBACK_HOURS,
+};
+
+async function sweepOnce(): Promise<SweepReport> {
+  try {
+    const report = await sweep(deps);
+    logger.info('sweep done', { report });
+    return report;
+  } finally {
+    // Counts of what was reported go out even when a later notice failed.
+    perPipeline.flush();
+  }
+}
+
+export const handler = middy(sweepOnce).use(injectLambdaContext(logger)).use(logMetrics(metrics));
