@@ -115,6 +115,8 @@ module.exports = async ({ resolveVariable }) => {
     },
     // Queue services: their resources, function events and QUEUE_SERVICES (lib/scaling/queue-service-resources.ts).
     queueServices: queueServiceExports(index),
+    // Alarms and dashboard (lib/telemetry/alarm-resources.ts): per pipeline, function and DLQ.
+    observability: await observabilityExports(index, resolveVariable),
   };
 };
 module.exports.loadRegistry = loadRegistry;
@@ -135,4 +137,36 @@ function queueServiceExports(index) {
   mod.paths = Module._nodeModulePaths(root);
   mod._compile(result.outputFiles[0].text, mod.id);
   return mod.exports.queueServiceParts(index.registry.queueServices, mod.exports.STACK_SHARED_REFS);
+}
+
+// Alarms and the dashboard, from the registry, the functions serverless.yml includes and the
+// dead-letter queues of the resource files it includes (declared after the exports).
+async function observabilityExports(index, resolveVariable) {
+  const result = esbuild.buildSync({
+    entryPoints: [path.join(root, 'lib/telemetry/alarm-resources.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+  });
+  const mod = new Module(path.join(root, 'lib/telemetry/alarm-resources.bundle.cjs'));
+  mod.paths = Module._nodeModulePaths(root);
+  mod._compile(result.outputFiles[0].text, mod.id);
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+  const config = fs.readFileSync(path.join(root, 'serverless.yml'), 'utf8');
+  const included = (folder) => [...config.matchAll(new RegExp(`\\$\\{file\\((${folder}/[\\w.-]+\\.yml)\\)\\}`, 'g'))].map((m) => m[1]);
+  const functions = included('functions').flatMap((file) =>
+    [...fs.readFileSync(path.join(root, file), 'utf8').matchAll(/^([A-Za-z][\w-]*):/gm)].map((m) => m[1]),
+  );
+  const deadLetterQueues = included('resources').flatMap((file) =>
+    [...fs.readFileSync(path.join(root, file), 'utf8').matchAll(/^ {2}(\w*DeadLetter\w*):\s*\n\s+Type: AWS::SQS::Queue[ \t]*$/gm)].map((m) => m[1]),
+  );
+  for (const [id, resource] of Object.entries(queueServiceExports(index).resources)) {
+    if (resource.Type === 'AWS::SQS::Queue' && id.includes('DeadLetter')) deadLetterQueues.push(id);
+  }
+  const sources = { stack: `${service}-${stage}`, service, stage, registry: index.registry, functions, deadLetterQueues };
+  return { alarms: mod.exports.alarmResources(sources), dashboardBody: mod.exports.dashboardBody(sources) };
 }

@@ -1,0 +1,22 @@
+/**
+ * Operating command: a pipeline's recent runs with status and duration.
+ *   npx sls invoke -f opsListRuns --stage <stage> --data '{"pipeline":"orders-daily","limit":10}'
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { dynamoDocumentClient } from '../lib/clients';
+import { readEnv } from '../lib/config';
+import { logger } from '../lib/observability';
+import { listRuns, ListRunsInputSchema, parseCommand } from '../lib/operations/runs';
+import { pipelines } from '../lib/registry';
+import { runsIndex } from '../lib/sweeper/runs-index';
+
+const env = readEnv(['RUNS_TABLE']);
+const deps = { runs: runsIndex(dynamoDocumentClient(), env.RUNS_TABLE), registry: pipelines(), clock: (): Date => new Date() };
+
+export const handler = middy(async (event: unknown) => {
+  const input = parseCommand('opsListRuns', '{"pipeline":"…","limit"?:20,"since"?:"<ISO time>"}', ListRunsInputSchema, event);
+  const result = await listRuns(input, deps);
+  logger.info('runs listed', { pipeline: input.pipeline, count: result.runs.length });
+  return result;
+}).use(injectLambdaContext(logger));
