@@ -266,8 +266,8 @@ describe('inventory-snapshot shards', () => {
   it('splits the batch so that the shards together load exactly the whole, and reject each bad row once', async () => {
     const dataDir = join(scratch, 'inventory-sharded');
 
-    const first = await runShard(dataDir, 0, 2);
-    const second = await runShard(dataDir, 1, 2);
+    // At the same time, as the Map state runs them: the PGlite directory lock serialises the loads.
+    const [first, second] = await Promise.all([runShard(dataDir, 0, 2), runShard(dataDir, 1, 2)]);
 
     expect([first.code, second.code]).toEqual([0, 0]);
     const loaded = [first, second].map((r) => (r.final.result as { recordsAffected: number }).recordsAffected);
