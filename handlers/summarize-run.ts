@@ -1,26 +1,36 @@
 /**
  * State machine step "Summarize Run" (Lambda invoke): the run's state in, its outcome,
  * Runs item values and notification out. See lib/runs/summarize-run.ts.
+ * Emits the run's metrics per pipeline (lib/telemetry/metric-names.ts): succeeded / failed
+ * (and by failure class), duration and records affected, which the per-pipeline alarms watch.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { logger, metrics } from '../lib/observability';
-import { summarizeRun, type RunSummary } from '../lib/runs/summarize-run';
+import { correlatedLogger, logger, metrics, perPipeline } from '../lib/observability';
+import { summarizeRun, SummarizeRunRequestSchema, type RunSummary } from '../lib/runs/summarize-run';
+import { PIPELINE_METRIC } from '../lib/telemetry/metric-names';
 
 const deps = { clock: (): Date => new Date() };
 
 export const handler = middy(async (event: unknown): Promise<RunSummary> => {
   const summary = summarizeRun(event, deps);
-  logger.info('run summarized', {
+  // summarizeRun validated the request: this parse cannot fail.
+  const { run, executionArn } = SummarizeRunRequestSchema.parse(event);
+  const log = correlatedLogger({ pipeline: run.pipeline, batchKey: run.batchKey, runKey: run.runKey, executionArn });
+  log.info('run summarized', {
     status: summary.status,
     errorClass: summary.result.errorClass,
     durationMs: summary.durationMs,
     recordsAffected: summary.result.recordsAffected,
     anomalies: summary.anomalies,
   });
-  metrics.addMetric(summary.status === 'FAILED' ? 'RunsFailed' : 'RunsSucceeded', MetricUnit.Count, 1);
+  if (summary.status === 'FAILED') perPipeline.runFailed(run.pipeline, summary.result.errorClass ?? 'unknown');
+  else perPipeline.count(run.pipeline, PIPELINE_METRIC.RunsSucceeded);
+  perPipeline.value(run.pipeline, PIPELINE_METRIC.RunDuration, MetricUnit.Seconds, Math.round(summary.durationMs / 1000));
+  if (summary.result.recordsAffected !== null) perPipeline.value(run.pipeline, PIPELINE_METRIC.RunRecordsAffected, MetricUnit.Count, summary.result.recordsAffected);
+  perPipeline.flush();
   if (summary.anomalies.length) metrics.addMetric('RunAnomalies', MetricUnit.Count, summary.anomalies.length);
   return summary;
 })
