@@ -21,6 +21,8 @@ const ref = (id: string): Cfn => ({ Ref: id });
 const getAtt = (id: string, attribute: string): Cfn => ({ 'Fn::GetAtt': [id, attribute] });
 
 export const ALARM_TOPIC_ID = 'AlarmTopic';
+/** Dead-letter queues this module defines itself (alarmed like every other). */
+const OWN_DEAD_LETTER_QUEUES = ['FormatAlarmDeadLetterQueue', 'SweepDeadLetterQueue'];
 export const STATE_MACHINE_ID = 'PipelineStateMachine';
 export const FAN_IN_FUNCTION = 'kinesisFanIn';
 /** The fan-in falls this far behind the stream before anyone is told (ms). */
@@ -82,7 +84,7 @@ function alarm(sources: AlarmSources, spec: AlarmSpec): Cfn {
   };
 }
 
-const tlsOnly = (resource: Cfn, action: string): Cfn => ({
+const tlsOnly = (resource: Cfn | Cfn[], action: string): Cfn => ({
   Sid: 'DenyInsecureTransport',
   Effect: 'Deny',
   Principal: '*',
@@ -143,13 +145,18 @@ export function alarmPlumbing(sources: Pick<AlarmSources, 'service' | 'stage'>):
         },
       },
     },
-    // Alarm notices the formatter failed on after Lambda's async retries.
+    // Alarm notices the formatter failed on after Lambda's async retries, and failed sweeps
+    // (each one is retried by the next sweep; a message here says sweeps keep failing).
     FormatAlarmDeadLetterQueue: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true } },
-    FormatAlarmDeadLetterQueueTlsOnly: {
+    SweepDeadLetterQueue: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true } },
+    OperationsDeadLetterQueuesTlsOnly: {
       Type: 'AWS::SQS::QueuePolicy',
       Properties: {
-        Queues: [ref('FormatAlarmDeadLetterQueue')],
-        PolicyDocument: { Version: '2012-10-17', Statement: [tlsOnly(getAtt('FormatAlarmDeadLetterQueue', 'Arn'), 'sqs:*')] },
+        Queues: [ref('FormatAlarmDeadLetterQueue'), ref('SweepDeadLetterQueue')],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [tlsOnly([getAtt('FormatAlarmDeadLetterQueue', 'Arn'), getAtt('SweepDeadLetterQueue', 'Arn')], 'sqs:*')],
+        },
       },
     },
   };
@@ -158,7 +165,7 @@ export function alarmPlumbing(sources: Pick<AlarmSources, 'service' | 'stage'>):
 export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
   const { service, stage, registry } = sources;
   const resources: Record<string, Cfn> = alarmPlumbing(sources);
-  const deadLetterQueues = [...new Set([...sources.deadLetterQueues, 'FormatAlarmDeadLetterQueue'])];
+  const deadLetterQueues = [...new Set([...sources.deadLetterQueues, ...OWN_DEAD_LETTER_QUEUES])];
   const lambdaDims = (pipeline: string) => [
     { Name: DIMENSION.service, Value: service },
     { Name: DIMENSION.stage, Value: stage },
@@ -311,7 +318,7 @@ export function dashboardBody(sources: AlarmSources): Cfn {
     ...(sources.functions.includes(FAN_IN_FUNCTION)
       ? [widget('Fan-in iterator age (ms, max)', [['AWS/Lambda', 'IteratorAge', 'FunctionName', cfn(ref(functionLogicalId(FAN_IN_FUNCTION))), { stat: 'Maximum' }]])]
       : []),
-    widget('Dead-letter queue depth', [...new Set([...sources.deadLetterQueues, 'FormatAlarmDeadLetterQueue'])].map((q) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', cfn(getAtt(q, 'QueueName')), { stat: 'Maximum', label: q }])),
+    widget('Dead-letter queue depth', [...new Set([...sources.deadLetterQueues, ...OWN_DEAD_LETTER_QUEUES])].map((q) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', cfn(getAtt(q, 'QueueName')), { stat: 'Maximum', label: q }])),
   ];
   const text = JSON.stringify({ widgets });
   const parts: unknown[] = [];
