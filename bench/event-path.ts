@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   });
 
   // Count every request the handlers' own clients send, by service and operation.
-  const { dynamoDocumentClient, kinesisClient } = await import('../lib/clients');
+  const { dynamoDocumentClient, kinesisClient } = await import('../lib/clients.js');
   const requests = new Map<string, number>();
   // DynamoDB updates are told apart by what they write: an arrival, a batch's started mark,
   // or the clean-up after a duplicate that arrived once its batch had started.
@@ -99,8 +99,8 @@ async function main(): Promise<void> {
   dynamoDocumentClient().middlewareStack.add(count('dynamodb') as never, { step: 'initialize' });
   kinesisClient().middlewareStack.add(count('kinesis') as never, { step: 'initialize' });
 
-  const { handler: watcher } = await import('../handlers/s3-upload-watcher');
-  const { handler: fanIn } = await import('../handlers/kinesis-fan-in');
+  const { handler: watcher } = await import('../handlers/s3-upload-watcher.js');
+  const { handler: fanIn } = await import('../handlers/kinesis-fan-in.js');
 
   // The files: orders and customers per batch, 20% of them delivered twice, shuffled.
   const template = JSON.parse(readFileSync(join(__dirname, '../tests/events/s3/s3-via-sqs.json'), 'utf8')) as SQSEvent;
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
         fanInRecords += batch.Records.length;
         for (let attempt = 0; attempt < 5 && batch.Records.length; attempt += 1) {
           const response = await fanIn(batch, context).catch(() => ({ batchItemFailures: batch.Records.map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) }));
-          const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+          const failed = new Set(response.batchItemFailures.map((f: { itemIdentifier: string }) => f.itemIdentifier));
           batch = { Records: batch.Records.filter((r) => failed.has(r.kinesis.sequenceNumber)) };
         }
         if (batch.Records.length) throw new Error(`${batch.Records.length} records still failing after retries`);

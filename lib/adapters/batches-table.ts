@@ -107,8 +107,6 @@ export interface BatchesTable {
    * sweeper tells people it ran after all.
    */
   markStarted(pipeline: string, batchKey: string, started: { runKey: string; fingerprint: string; late?: boolean }): Promise<void>;
-  /** Removes `openState` that a late duplicate re-added to a batch that already started. */
-  closeStarted(pipeline: string, batchKey: string): Promise<void>;
   get(pipeline: string, batchKey: string): Promise<BatchItem | undefined>;
 }
 
@@ -178,23 +176,6 @@ export function batchesTable(client: DynamoDBDocumentClient, tableName: string):
           ExpressionAttributeValues: { ':runKey': runKey, ':fingerprint': fingerprint, ...(late ? { ':late': 'LATE' } : {}) },
         }),
       );
-    },
-
-    async closeStarted(pipeline, batchKey) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: batchPk(pipeline, batchKey) },
-            UpdateExpression: 'REMOVE #openState',
-            ConditionExpression: 'attribute_exists(#startedRunKey)',
-            ExpressionAttributeNames: { '#openState': 'openState', '#startedRunKey': 'startedRunKey' },
-          }),
-        );
-      } catch (error) {
-        // The condition only guards against creating an item; nothing to close then.
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      }
     },
 
     async get(pipeline, batchKey) {

@@ -53,9 +53,8 @@ export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDep
       return { kind: 'waiting', missing: decision.missing };
     case 'duplicate':
     case 'reupload-ignored':
-      // Our ADD re-created `openState` (if_not_exists) on a batch that is no longer open
-      // (LATE stays: the sweeper has yet to say the late batch ran).
-      if (item.openState === 'OPEN') await deps.batches.closeStarted(item.pipeline, item.batchKey);
+      // The arrival write re-created `openState` (if_not_exists cannot see the start): the
+      // sweeper closes it when the deadline passes, which keeps that write off this path.
       return { kind: decision.action, runKey: decision.runKey };
     case 'start': {
       const outcome = await deps.start({

@@ -26,6 +26,12 @@ export interface BatchesSweepTable {
   clearLate(item: BatchItem): Promise<boolean>;
   /** Puts LATE back when the late notice could not be sent (only if nothing else set a state). */
   restoreLate(item: BatchItem): Promise<void>;
+  /**
+   * OPEN → no openState for a batch whose run started: a delivery after the start re-creates
+   * openState (the arrival write cannot see the start), and closing it here keeps that write
+   * off the arrival path. False when it changed in between.
+   */
+  closeStarted(item: BatchItem): Promise<boolean>;
 }
 
 const isConditionFailure = (error: unknown): boolean => (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
@@ -43,6 +49,25 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
   }
 
   return {
+    async closeStarted(item) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: item.pk },
+            UpdateExpression: 'REMOVE #openState',
+            ConditionExpression: '#openState = :open AND attribute_exists(#started)',
+            ExpressionAttributeNames: { '#openState': 'openState', '#started': 'startedRunKey' },
+            ExpressionAttributeValues: { ':open': 'OPEN' },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
     openPastDeadline: (before) =>
       queryAll({
         KeyConditionExpression: '#openState = :open AND #deadline < :before',

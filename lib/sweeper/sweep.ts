@@ -99,6 +99,11 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
 
   for (const item of await batches.openPastDeadline(epochSeconds(now))) {
     const keys = { pipeline: item.pipeline, batchKey: item.batchKey };
+    if (item.startedRunKey) {
+      // Its run started; a later duplicate delivery re-opened it in the index.
+      if (await batches.closeStarted(item)) log.info('started batch closed in the open index', keys);
+      continue;
+    }
     const pipeline = registry.get(item.pipeline);
     if (!pipeline?.trigger) {
       // A pipeline removed from the registry while its batch was open: say so, once per sweep.

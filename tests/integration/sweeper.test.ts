@@ -122,6 +122,22 @@ describe('sweeper', () => {
     expect(w.notices.filter((n) => n.message.includes('2026-01-02'))).toEqual([]);
   });
 
+  it('closes a started batch that a late duplicate delivery re-opened, without a notice', async () => {
+    const w = world();
+    await w.arrive('orders', '2026-01-09');
+    await w.arrive('customers', '2026-01-09');
+    await w.arrive('customers', '2026-01-09'); // duplicate after the start: the arrival write re-creates openState
+    const open = () => w.deps.batches.openPastDeadline(Math.floor((T0 + minutes(24 * 60)) / 1000));
+    expect(w.mine((await open()).map((i) => i.pk), '2026-01-09')).toEqual(['orders-daily#2026-01-09']);
+
+    w.at(minutes(24 * 60));
+    await sweep(w.deps);
+
+    expect(w.mine((await open()).map((i) => i.pk), '2026-01-09')).toEqual([]);
+    expect(w.notices.filter((n) => n.message.includes('2026-01-09'))).toEqual([]);
+    expect(w.starts).toHaveLength(1);
+  });
+
   it('still runs a batch whose missing file arrives after the notice, and says so once', async () => {
     const w = world();
     await w.arrive('orders', '2026-01-03');

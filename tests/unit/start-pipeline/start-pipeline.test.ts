@@ -139,7 +139,6 @@ describe('startManualRun', () => {
     const table: BatchesTable = {
       recordArrival: jest.fn(),
       markStarted: async (...args) => void marked.push(args),
-      closeStarted: jest.fn(),
       get: async (pipeline, batchKey) => (item && item.pipeline === pipeline && item.batchKey === batchKey ? item : undefined),
     };
     return { table, marked };
