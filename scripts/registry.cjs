@@ -71,7 +71,7 @@ function taskReadResources(index) {
     'Fn::If': ['CreateUploadsBucket', { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, '${param:existingBucketName}'],
   };
   const byTask = {};
-  for (const [name, pipeline] of Object.entries(index.registry.pipelines)) {
+  for (const [, pipeline] of Object.entries(index.registry.pipelines)) {
     if (!pipeline.trigger) continue;
     const prefixes = pipeline.trigger.prefix !== undefined
       ? [pipeline.trigger.prefix]
@@ -80,6 +80,23 @@ function taskReadResources(index) {
     for (const prefix of new Set(prefixes)) {
       list.push({
         'Fn::Sub': [`arn:\${AWS::Partition}:s3:::\${Bucket}/${prefix}*`, { Bucket: pipeline.trigger.bucket ?? stackBucket }],
+      });
+    }
+  }
+  return byTask;
+}
+
+/** Per task definition: where its containers write rejects and warehouse staging files. */
+function taskWriteResources(index) {
+  const stackBucket = {
+    'Fn::If': ['CreateUploadsBucket', { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, '${param:existingBucketName}'],
+  };
+  const byTask = {};
+  for (const [name, pipeline] of Object.entries(index.registry.pipelines)) {
+    const list = (byTask[pipeline.task.taskDefinition] ??= []);
+    for (const area of ['rejects', 'staging']) {
+      list.push({
+        'Fn::Sub': [`arn:\${AWS::Partition}:s3:::\${Bucket}/${area}/${name}/*`, { Bucket: pipeline.trigger?.bucket ?? stackBucket }],
       });
     }
   }
@@ -96,6 +113,7 @@ module.exports = async ({ resolveVariable }) => {
   const eventPrefixes = existingBucket ? prefixes.map((p) => p.prefix) : prefixes.filter((p) => p.bucket).map((p) => p.prefix);
   return {
     taskReadResources: taskReadResources(index),
+    taskWriteResources: taskWriteResources(index),
     pipelineNames: index.names,
     scheduleEvents: scheduleEvents(index),
     hasExternalBuckets: String(externalBuckets.length > 0),

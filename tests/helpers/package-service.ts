@@ -36,6 +36,8 @@ export async function packageService(options: { stage?: string; env?: NodeJS.Pro
       AWS_PROFILE: 'no-such-profile-offline',
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
+      // Its own esbuild work folder, so packagings in parallel test workers do not collide.
+      SLS_ESBUILD_WORK_FOLDER: `.esbuild-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       ...options.env,
     },
     maxBuffer: 64 * 1024 * 1024,
