@@ -110,7 +110,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(async () => provisionClients.destroy());
     const provisioned = await mark('provision', provisionResources(resolver, provisionClients));
 
-    const ecs = await mark('ecs', startEcsForStack({ root: options.root, resolver, port: ports.ecs, awsEnvironment: endpointEnvironment(baseEndpoints, region), warehouseDir }));
+    const ecs = await mark('ecs', startEcsForStack({ root: options.root, resolver, port: ports.ecs, awsEnvironment: endpointEnvironment(baseEndpoints, region), warehouseDir, log }));
     stops.push(() => ecs.stop());
     const stepFunctions = await mark(
       'stepfunctions',

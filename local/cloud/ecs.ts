@@ -21,6 +21,8 @@ export interface StackEcs {
   taskDefinitions: LocalTaskDefinitionInput[];
   onTaskStateChange(listener: (event: TaskStateChangeEvent) => void): () => void;
   setAwsEnvironment(env: Record<string, string>): void;
+  /** The next RunTask runs this command instead of the container's (fault drills and tests). */
+  injectTaskCommand(command: string[]): void;
   stop(): Promise<void>;
 }
 
@@ -35,11 +37,15 @@ interface ContainerDefinition {
   Memory?: number;
 }
 
-export function taskDefinitionsFromTemplate(resolver: StackResolver, root: string, placeholders: Record<string, string>): LocalTaskDefinitionInput[] {
+/**
+ * Task definitions the local ECS can run. One without an entry in containers.yml is left out
+ * (and reported through `skipped`): RunTask then answers MISSING naming it.
+ */
+export function taskDefinitionsFromTemplate(resolver: StackResolver, root: string, placeholders: Record<string, string>, skipped: (family: string, why: string) => void = () => undefined): LocalTaskDefinitionInput[] {
   const file = join(root, 'local', 'cloud', 'containers.yml');
   const local = ContainersFileSchema.parse(parseYaml(readFileSync(file, 'utf8')) ?? {});
   const prefix = `${resolver.context.stackName}-`;
-  return resolver.resources('AWS::ECS::TaskDefinition').map(([id, resource]) => {
+  return resolver.resources('AWS::ECS::TaskDefinition').flatMap(([id, resource]) => {
     const p = resolver.resolve(resource.Properties ?? {}, id) as {
       Family?: string;
       Cpu?: string;
@@ -53,7 +59,8 @@ export function taskDefinitionsFromTemplate(resolver: StackResolver, root: strin
     for (const c of p.ContainerDefinitions ?? []) {
       const where = local[logicalName]?.[c.Name];
       if (!where) {
-        throw new Error(`task definition ${family}, container ${c.Name}: say where it runs locally in local/cloud/containers.yml (${logicalName}: { ${c.Name}: { cwd: <folder> } })`);
+        skipped(family, `container ${c.Name} has no entry in local/cloud/containers.yml (${logicalName}: { ${c.Name}: { cwd: <folder> } }): its tasks cannot run locally`);
+        return [];
       }
       containers[c.Name] = {
         ...(c.Image ? { image: c.Image } : {}),
@@ -70,13 +77,13 @@ export function taskDefinitionsFromTemplate(resolver: StackResolver, root: strin
         ...(c.Memory !== undefined ? { memory: c.Memory } : {}),
       };
     }
-    return {
+    return [{
       family,
       containers,
       ...(p.Cpu ? { cpu: String(p.Cpu) } : {}),
       ...(p.Memory ? { memory: String(p.Memory) } : {}),
       ...(p.Tags ? { tags: p.Tags.map((t) => ({ key: t.Key, value: t.Value })) } : {}),
-    };
+    }];
   });
 }
 
@@ -86,8 +93,9 @@ export async function startEcsForStack(options: {
   port: number;
   awsEnvironment: Record<string, string>;
   warehouseDir: string;
+  log: (line: string) => void;
 }): Promise<StackEcs> {
-  const taskDefinitions = taskDefinitionsFromTemplate(options.resolver, options.root, { warehouseDir: options.warehouseDir });
+  const taskDefinitions = taskDefinitionsFromTemplate(options.resolver, options.root, { warehouseDir: options.warehouseDir }, (family, why) => options.log(`local ECS: task definition ${family} left out: ${why}`));
   const server = await startLocalEcs({
     port: options.port,
     region: options.resolver.context.region,
@@ -101,6 +109,15 @@ export async function startEcsForStack(options: {
     throw error.code === 'EADDRINUSE' ? new PortInUseError('ecs', options.port, { cause: error }) : error;
   });
   const events = new EventEmitter<{ taskStateChange: [TaskStateChangeEvent]; log: [LogLine] }>();
+  // Fault drills replace the command of the next task; everything else (token, env) stays real.
+  const injected: string[][] = [];
+  const runTask = server.ecs.runTask.bind(server.ecs);
+  server.ecs.runTask = (input) => {
+    const command = injected.shift();
+    if (!command) return runTask(input);
+    const containers = input.overrides?.containerOverrides ?? [];
+    return runTask({ ...input, overrides: { ...input.overrides, containerOverrides: containers.map((c) => ({ ...c, command })) } });
+  };
   server.ecs.on('taskStateChange', (event) => events.emit('taskStateChange', event));
   server.ecs.on('log', (line) => events.emit('log', line));
   return {
@@ -113,6 +130,7 @@ export async function startEcsForStack(options: {
       return () => server.ecs.off('taskStateChange', listener);
     },
     setAwsEnvironment: (env) => server.ecs.setAwsEnvironment(env),
+    injectTaskCommand: (command) => void injected.push(command),
     stop: () => server.stop(),
   };
 }

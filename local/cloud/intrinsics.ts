@@ -3,6 +3,7 @@
  * template gives a function's environment, a rule's target or a state machine's
  * definition mean the same resources locally as they do in the deployed stack.
  */
+import { createHash } from 'node:crypto';
 import type { Template, TemplateResource } from './template';
 
 export class TemplateResolveError extends Error {
@@ -20,9 +21,19 @@ export interface StackContext {
 export interface PhysicalResource {
   ref: string;
   attributes: Record<string, string>;
+  /** A resource the local cloud only names: any attribute gets a stable placeholder. */
+  placeholder?: boolean;
 }
 
 const NO_VALUE = Symbol('AWS::NoValue');
+
+const EC2_ID_PREFIX: Record<string, string> = {
+  'AWS::EC2::VPC': 'vpc',
+  'AWS::EC2::Subnet': 'subnet',
+  'AWS::EC2::SecurityGroup': 'sg',
+  'AWS::EC2::InternetGateway': 'igw',
+  'AWS::EC2::RouteTable': 'rtb',
+};
 
 /** The name CloudFormation would generate when a resource has none: stack-logicalId-suffix, shortened. */
 function generatedName(stackName: string, logicalId: string, max: number, lower = false): string {
@@ -142,9 +153,11 @@ export class StackResolver {
         break;
       }
       default: {
-        // Resources the local cloud only needs to name (VPC, subnets, alarms, policies...).
-        const id = `local-${logicalId}`;
-        result = { ref: id, attributes: { Arn: this.arn(resource.Type.split('::')[1]!.toLowerCase(), id) } };
+        // Resources the local cloud only needs to name (VPC, subnets, alarms, policies...);
+        // EC2 ids keep their AWS prefix because code validates them.
+        const ec2Prefix = EC2_ID_PREFIX[resource.Type];
+        const id = ec2Prefix ? `${ec2Prefix}-${createHash('sha256').update(logicalId).digest('hex').slice(0, 17)}` : `local-${logicalId}`;
+        result = { ref: id, attributes: { Arn: this.arn(resource.Type.split('::')[1]!.toLowerCase(), id) }, placeholder: true };
       }
     }
     this.physical.set(logicalId, result);
@@ -180,7 +193,9 @@ export class StackResolver {
   }
 
   private getAtt(logicalId: string, attribute: string, where: string): string {
-    const value = this.physicalOf(logicalId).attributes[attribute];
+    const physical = this.physicalOf(logicalId);
+    // A security group's GroupId (or a VPC's VpcId...) is its id; other attributes get a named placeholder.
+    const value = physical.attributes[attribute] ?? (physical.placeholder ? (/Id$/.test(attribute) && /^[a-z]+-[0-9a-f]+$/.test(physical.ref) ? physical.ref : `${physical.ref}-${attribute}`) : undefined);
     if (value === undefined) throw new TemplateResolveError(`${where}: Fn::GetAtt ${logicalId}.${attribute} has no local value`);
     return value;
   }

@@ -67,7 +67,7 @@ function runPackage(root: string, stage: string, outDir: string): Promise<void> 
       { cwd: root, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) {
-          reject(new PackageError(`sls package --stage ${stage} failed (fix serverless.yml or pipelines.yml, then retry):\n${stderr || stdout}`, { cause: error }));
+          reject(new PackageError(`sls package --stage ${stage} failed (fix serverless.yml or pipelines.yml, then retry):\n${[stdout, stderr].join("\n").trim()}`, { cause: error }));
         } else resolve();
       },
     );

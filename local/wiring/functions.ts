@@ -5,7 +5,7 @@
  * resolved to local names, plus the SDK endpoint variables of the local cloud.
  */
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
+import { existsSync, mkdirSync, createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -244,7 +244,8 @@ export async function startFunctions(options: {
   specs: FunctionSpec[];
   endpointEnv: Record<string, string>;
 }): Promise<FunctionRuntime> {
-  const buildDir = join(options.workDir, 'functions');
+  // Bundles live under the project so their external packages resolve from its node_modules.
+  const buildDir = join(options.root, '.local-cloud', 'functions', `${process.pid}-${randomUUID().slice(0, 8)}`);
   const logDir = join(options.workDir, 'logs');
   mkdirSync(buildDir, { recursive: true });
   mkdirSync(logDir, { recursive: true });
@@ -282,6 +283,7 @@ export async function startFunctions(options: {
     async stop() {
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
       for (const log of logs) log.end();
+      rmSync(buildDir, { recursive: true, force: true });
     },
   };
 }
