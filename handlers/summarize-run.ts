@@ -8,11 +8,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { readEnv } from '../lib/config';
 import { correlatedLogger, logger, metrics, perPipeline } from '../lib/observability';
 import { summarizeRun, SummarizeRunRequestSchema, type RunSummary } from '../lib/runs/summarize-run';
 import { PIPELINE_METRIC } from '../lib/telemetry/metric-names';
 
-const deps = { clock: (): Date => new Date() };
+const env = readEnv(['SERVICE', 'STAGE', 'AWS_REGION', 'TASK_LOG_GROUP']);
+const deps = {
+  clock: (): Date => new Date(),
+  stack: { service: env.SERVICE, stage: env.STAGE },
+  taskLogs: { region: env.AWS_REGION, logGroup: env.TASK_LOG_GROUP },
+};
 
 export const handler = middy(async (event: unknown): Promise<RunSummary> => {
   const summary = summarizeRun(event, deps);

@@ -8,7 +8,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { classifyFailure, FAILURE_HINTS, type ClassifiedFailure, type FailureClass } from './classify-failure';
-import { mainContainer, parseEcsTask } from './ecs-task';
+import { mainContainer, parseEcsTask, parseEcsTaskCause } from './ecs-task';
+import { renderNotice, runNotice } from '../notifications';
 import { RunStepInputError } from './errors';
 
 const FailureSchema = z.looseObject({ Error: z.string(), Cause: z.string().optional() });
@@ -20,7 +21,7 @@ export const SummarizeRunRequestSchema = z.strictObject({
     runKey: z.string(),
     batchKey: z.string(),
     executionName: z.string(),
-    task: z.looseObject({ container: z.string(), launch: z.enum(['sync', 'callback']) }),
+    task: z.looseObject({ taskDefinition: z.string(), container: z.string(), launch: z.enum(['sync', 'callback']) }),
     shards: z.array(z.looseObject({ index: z.number().int(), count: z.number().int() })),
     alarms: z.looseObject({ maxRuntimeSeconds: z.number().optional(), maxRecordsAffected: z.number().optional() }),
     /** After Run Shards: one outcome per shard, in shard order (the Map replaced the launches). */
@@ -41,6 +42,8 @@ export interface ShardResult {
   recordsAffected: number | null;
   errorClass?: FailureClass;
   errorMessage?: string;
+  /** The shard's ECS task, when its outcome names it: the notification links its log. */
+  taskArn?: string;
 }
 
 export interface RunResult {
@@ -68,6 +71,10 @@ export interface RunSummary {
 
 export interface SummarizeRunDeps {
   clock: () => Date;
+  /** Names the stack in the notification subject. */
+  stack?: { service: string; stage: string };
+  /** Where the pipeline containers log (awslogs), for links to each task's log stream. */
+  taskLogs?: { region: string; logGroup: string };
 }
 
 const SyncOutcomeSchema = z.looseObject({ launch: z.literal('sync'), task: z.unknown() });
@@ -78,7 +85,7 @@ function shardResult(index: number, outcome: unknown, container: string): ShardR
   const failed = FailureSchema.safeParse(outcome);
   if (failed.success) {
     const classified = classifyFailure({ error: failed.data.Error, cause: failed.data.Cause }, container);
-    return failedShard(index, classified);
+    return withTask(failedShard(index, classified), parseEcsTaskCause(failed.data.Cause)?.taskArn);
   }
   const sync = SyncOutcomeSchema.safeParse(outcome);
   if (sync.success) {
@@ -88,9 +95,9 @@ function shardResult(index: number, outcome: unknown, container: string): ShardR
     const stopReason = task ? [task.stopCode, task.stoppedReason].filter(Boolean).join(': ') || null : null;
     if (exitCode !== null && exitCode !== 0) {
       // Step Functions fails a .sync task on a non-zero essential exit; kept for other essentials.
-      return failedShard(index, classifyFailure({ error: 'States.TaskFailed', cause: JSON.stringify(sync.data.task) }, container));
+      return withTask(failedShard(index, classifyFailure({ error: 'States.TaskFailed', cause: JSON.stringify(sync.data.task) }, container)), task?.taskArn);
     }
-    return { index, status: 'SUCCEEDED', exitCode, stopReason, recordsAffected: null };
+    return withTask({ index, status: 'SUCCEEDED', exitCode, stopReason, recordsAffected: null }, task?.taskArn);
   }
   const callback = CallbackOutcomeSchema.safeParse(outcome);
   if (callback.success) {
@@ -99,6 +106,17 @@ function shardResult(index: number, outcome: unknown, container: string): ShardR
   }
   throw new RunStepInputError(`Summarize Run: shard ${index} has an outcome of unknown shape: ${JSON.stringify(outcome).slice(0, 300)}`);
 }
+
+/**
+ * The awslogs stream prefix of a task definition: resources/ecs.yml uses the registry's
+ * task definition name, i.e. the family without `<service>-<stage>-`.
+ */
+function logStreamPrefix(family: string, stack: { service: string; stage: string } | undefined): string {
+  const prefix = stack ? `${stack.service}-${stack.stage}-` : '';
+  return prefix && family.startsWith(prefix) ? family.slice(prefix.length) : family;
+}
+
+const withTask = (shard: ShardResult, taskArn: string | undefined): ShardResult => (taskArn ? { ...shard, taskArn } : shard);
 
 /** A state before or around the shards failed: no container ran, so no container class applies. */
 function setupFailureOf(error: string, cause: string | undefined): ClassifiedFailure {
@@ -126,7 +144,6 @@ function failedShard(index: number, classified: ClassifiedFailure): ShardResult 
   };
 }
 
-const ASCII_SUBJECT = /[^\x20-\x7E]/g;
 
 function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
@@ -136,10 +153,6 @@ function formatDuration(ms: number): string {
   return h ? `${h}h ${m}m ${s}s` : m ? `${m}m ${s}s` : `${s}s`;
 }
 
-function consoleUrl(executionArn: string): string {
-  const region = executionArn.split(':')[3] ?? 'us-east-1';
-  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
-}
 
 /**
  * Summarizes a finished run.
@@ -193,30 +206,29 @@ export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSumma
   }
 
   const hint = setupFailure?.hint ?? (firstFailed?.errorClass ? FAILURE_HINTS[firstFailed.errorClass] : undefined);
-  const what = status === 'FAILED' ? `FAILED (${errorClass})` : 'succeeded with anomalies';
-  const subject = `Pipeline ${run.pipeline} run ${what}`.replace(ASCII_SUBJECT, '?').slice(0, 100);
-  const lines = [
-    `Pipeline ${run.pipeline}, batch ${run.batchKey}: ${status === 'FAILED' ? 'the run FAILED' : 'the run succeeded, but looks wrong'}.`,
-    '',
-    ...(errorMessage ? [`What happened: ${errorMessage}`] : []),
-    ...(hint ? [`What to do: ${hint}`] : []),
-    ...anomalies.map((a) => `Anomaly: ${a}`),
-    '',
-    `Run key: ${run.runKey}`,
-    `Started: ${startedAt}  Ended: ${ended.toISOString()}  Duration: ${formatDuration(durationMs)}`,
-    `Records affected: ${recordsAffected ?? 'unknown'}`,
-    ...(shards.length ? ['Shards:'] : []),
-    ...shards.map(
-      (s) =>
-        `  #${s.index} ${s.status}` +
-        `${s.exitCode !== null ? `, exit code ${s.exitCode}` : ''}` +
-        `${s.recordsAffected !== null ? `, ${s.recordsAffected} records` : ''}` +
-        `${s.errorMessage ? ` - ${s.errorMessage}` : s.stopReason ? ` - ${s.stopReason}` : ''}`,
-    ),
-    '',
-    `Execution: ${executionArn}`,
-    `Console: ${consoleUrl(executionArn)}`,
-  ];
+  // One format for every notice people get (lib/notifications): alarms, batches, runs.
+  const rendered = renderNotice(
+    runNotice({
+      stack: deps.stack,
+      pipeline: run.pipeline,
+      batchKey: run.batchKey,
+      runKey: run.runKey,
+      status,
+      errorClass,
+      errorMessage,
+      hint,
+      anomalies,
+      shards,
+      startedAt,
+      endedAt: ended.toISOString(),
+      durationMs,
+      recordsAffected,
+      executionArn,
+      ...(deps.taskLogs
+        ? { taskLogs: { ...deps.taskLogs, container: run.task.container, streamPrefix: logStreamPrefix(run.task.taskDefinition, deps.stack) } }
+        : {}),
+    }),
+  );
 
   const error = status === 'FAILED' ? `Run.${errorClass ?? 'unknown'}` : '';
   const cause = errorMessage ?? '';
@@ -227,7 +239,7 @@ export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSumma
     durationMs,
     anomalies,
     notify: status === 'FAILED' || anomalies.length > 0,
-    notification: { subject, message: lines.join('\n') },
+    notification: { subject: rendered.subject, message: rendered.message },
     error,
     cause,
     attributeValues: {

@@ -253,7 +253,9 @@ describe('pipeline state machine', () => {
     const item = await runItem(runKey);
     expect(item).toMatchObject({ status: 'SUCCEEDED', executionArn: EXECUTION_ARN, result: { status: 'SUCCEEDED', errorClass: null, errorMessage: null } });
     expect(item.leaseExpiresAt).toBeUndefined();
-    expect(item.result.shards).toEqual([{ index: 0, status: 'SUCCEEDED', exitCode: 0, stopReason: 'EssentialContainerExited: Essential container in task exited', recordsAffected: null }]);
+    expect(item.result.shards).toEqual([
+      { index: 0, status: 'SUCCEEDED', exitCode: 0, stopReason: 'EssentialContainerExited: Essential container in task exited', recordsAffected: null, taskArn: expect.stringContaining(':task/') },
+    ]);
     expect(typeof item.startedAt).toBe('string');
     expect(Date.parse(item.endedAt)).toBeGreaterThanOrEqual(Date.parse(item.startedAt));
     expect(item.durationMs).toBe(Date.parse(item.endedAt) - Date.parse(item.startedAt));
@@ -363,11 +365,12 @@ describe('pipeline state machine', () => {
     expect(published).toHaveLength(1);
     expect(published[0]).toMatchObject({
       TopicArn: STACK_VALUES.OperatorsTopic,
-      Subject: 'Pipeline orders-daily run FAILED (container-error)',
+      Subject: 'ALARM: orders-daily 2026-11-20: run FAILED (container-error)',
       MessageAttributes: { pipeline: { DataType: 'String', StringValue: 'orders-daily' }, status: { DataType: 'String', StringValue: 'FAILED' } },
     });
     expect(published[0]!.Message).toEqual(expect.stringContaining('container "pipeline" exited with code 1'));
-    expect(published[0]!.Message).toEqual(expect.stringContaining(`Execution: ${EXECUTION_ARN}`));
+    // The console link names the execution.
+    expect(published[0]!.Message).toMatch(new RegExp(`Execution: +https://us-east-1\\.console\\.aws\\.amazon\\.com/states/.*${EXECUTION_ARN}`));
   });
 
   it('fails a callback task that stops sending heartbeats and records heartbeat-timeout', async () => {
@@ -386,7 +389,7 @@ describe('pipeline state machine', () => {
     const item = await runItem(runKey);
     expect(item.status).toBe('FAILED');
     expect(item.result).toMatchObject({ errorClass: 'heartbeat-timeout', shards: [{ status: 'FAILED', errorClass: 'heartbeat-timeout' }] });
-    expect(published[0]!.Subject).toBe('Pipeline orders-daily run FAILED (heartbeat-timeout)');
+    expect(published[0]!.Subject).toBe('ALARM: orders-daily 2026-11-20: run FAILED (heartbeat-timeout)');
   });
 
   it('runs 11 shards at most maxConcurrency at a time and records the one that failed', async () => {

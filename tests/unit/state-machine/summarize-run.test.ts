@@ -3,7 +3,7 @@ import { summarizeRun } from '../../../lib/runs/summarize-run';
 const run = (alarms: Record<string, number>, outcomes: unknown[]) => ({
   run: {
     pipeline: 'orders-daily', runKey: 'orders-daily#2026-11-20', batchKey: '2026-11-20', executionName: 'orders-daily-2026-11-20-3f9a',
-    task: { container: 'pipeline', launch: 'callback' }, shards: outcomes.map((_, index) => ({ index, count: outcomes.length })),
+    task: { taskDefinition: 'ecs-pipelines-test-sample-pipeline', container: 'pipeline', launch: 'callback' }, shards: outcomes.map((_, index) => ({ index, count: outcomes.length })),
     alarms, prepared: { shardRuns: outcomes },
   },
   executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ecs-pipelines-dev-pipeline:orders-daily-2026-11-20-3f9a',
@@ -22,7 +22,7 @@ describe('summarizeRun', () => {
       'ran 45m 0s, above the 30m 0s threshold (alarms.maxRuntimeSeconds)',
       'affected 1500 records, above the 1000 threshold (alarms.maxRecordsAffected)',
     ]);
-    expect(summary.notification.subject).toBe('Pipeline orders-daily run succeeded with anomalies');
+    expect(summary.notification.subject).toBe('WARNING: orders-daily 2026-11-20: run succeeded with anomalies');
     expect(summary.notification.message).toContain('https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/');
     expect(summary.attributeValues[':status']).toEqual({ S: 'SUCCEEDED' });
     expect(summary.attributeValues[':durationMs']).toEqual({ N: '2700000' });

@@ -34,6 +34,7 @@ beforeAll(async () => {
     POWERTOOLS_METRICS_NAMESPACE: 'EcsPipelines',
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
     STAGE: 'test',
+    TASK_LOG_GROUP: '/ecs/ecs-pipelines-test',
     SERVICE: 'ecs-pipelines',
     STREAM_NAME: 'arrivals',
     UPLOADS_BUCKET: 'ecs-pipelines-test-uploads',
