@@ -13,6 +13,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { BatchObject } from '../../lib/model';
+import { CONTAINER_METRIC as M } from '../../lib/telemetry/metric-names';
 import { workerDynamoClient, workerSfnClient } from './clients';
 import { writeMetrics, type Metric } from './emf';
 import { readTaskEnv, taskTokenOf, type TaskEnv } from './env';
@@ -159,13 +160,14 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
     const durationMs = now() - startedAt;
     const stepMs = timings.snapshot();
     const metrics: Metric[] = [
-      { name: 'TaskDuration', unit: 'Milliseconds', value: durationMs },
-      { name: 'ExtractDuration', unit: 'Milliseconds', value: stepMs.extract },
-      { name: 'TransformDuration', unit: 'Milliseconds', value: stepMs.transform },
-      { name: 'LoadDuration', unit: 'Milliseconds', value: stepMs.load },
-      { name: 'RecordsAffected', unit: 'Count', value: result?.recordsAffected ?? 0 },
-      { name: 'RowsRejected', unit: 'Count', value: result?.rowsRejected ?? 0 },
-      { name: 'Errors', unit: 'Count', value: code === EXIT_CODES.succeeded ? 0 : 1 },
+      // Names shared with the alarms and dashboard (lib/telemetry/metric-names.ts).
+      { name: M.TaskDuration, unit: 'Milliseconds', value: durationMs },
+      { name: M.ExtractDuration, unit: 'Milliseconds', value: stepMs.extract },
+      { name: M.TransformDuration, unit: 'Milliseconds', value: stepMs.transform },
+      { name: M.LoadDuration, unit: 'Milliseconds', value: stepMs.load },
+      { name: M.RecordsAffected, unit: 'Count', value: result?.recordsAffected ?? 0 },
+      { name: M.RowsRejected, unit: 'Count', value: result?.rowsRejected ?? 0 },
+      { name: M.Errors, unit: 'Count', value: code === EXIT_CODES.succeeded ? 0 : 1 },
     ];
     writeMetrics(
       sink,
