@@ -1,0 +1,57 @@
+/**
+ * `npm run demo` as a test: a fresh local cloud, the demo's uploads (complete batch, incomplete
+ * batch, duplicate, unmatched file), then the Runs table, the execution history and the
+ * warehouse rows as a person would check them.
+ */
+import { freshLocalCloud } from '../../local/cloud/test-support';
+import { describeExecutionDetail } from '../../local/console/server';
+import { checkContainerBuild, runDemo, type DemoResult } from '../../local/demo/demo';
+import { readWarehouseRows } from '../../local/demo/warehouse';
+import type { LocalCloud } from '../../local/cloud/cloud';
+import { projectRoot } from '../../local/cloud/test-support';
+
+jest.setTimeout(300_000);
+
+let cloud: LocalCloud;
+let result: DemoResult;
+beforeAll(async () => {
+  checkContainerBuild(projectRoot);
+  cloud = await freshLocalCloud();
+  result = await runDemo(cloud, { timeoutMs: 120_000 });
+});
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+test('the complete batch ran once and succeeded; the incomplete batch and the duplicate started nothing', () => {
+  expect(result.problems).toEqual([]);
+  expect(result.executions).toHaveLength(1);
+  expect(result.executions[0]!.status).toBe('SUCCEEDED');
+  expect(result.runs.map((r) => [r.pk, r.status])).toEqual([['orders-daily#2026-11-20', 'SUCCEEDED']]);
+  const incomplete = result.batches.find((b) => b.pk === 'orders-daily#2026-11-21');
+  expect([...(incomplete!.arrived as Set<string>)]).toEqual(['orders']);
+});
+
+test('the Runs item records the result: 8 orders read, none rejected, 4 rows loaded', () => {
+  const run = result.runs[0]!;
+  expect(run).toEqual(expect.objectContaining({ pipeline: 'orders-daily', batchKey: '2026-11-20', trigger: 's3', executionName: result.executions[0]!.name }));
+  expect((run.result as { recordsAffected?: number }).recordsAffected).toBe(4);
+});
+
+test('the execution history shows the ECS task launched with a callback and the run recorded', async () => {
+  const detail = await describeExecutionDetail(cloud.clients.sfn!, result.executions[0]!.executionArn!);
+  const states = detail.view.rows.map((r) => [r.name, r.status]);
+  expect(states).toEqual(expect.arrayContaining([['Run ECS Task And Wait For Callback', 'SUCCEEDED']]));
+  expect(detail.view.rows.every((r) => r.status === 'SUCCEEDED')).toBe(true);
+});
+
+test('the warehouse holds one row per customer of 2026-11-20', async () => {
+  const rows = await readWarehouseRows(cloud.warehouseDir);
+  const daily = rows.orders_daily_customer ?? [];
+  expect(daily.map((r) => [r.customer_id, Number(r.order_count), Number(r.total_amount)])).toEqual([
+    ['C001', 2, 34.5],
+    ['C002', 2, 12.75],
+    ['C003', 3, 220.24],
+    ['C004', 1, 42],
+  ]);
+});
