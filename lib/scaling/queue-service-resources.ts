@@ -404,4 +404,6 @@ export const STACK_SHARED_REFS: SharedRefs = {
   assignPublicIp: '${param:assignPublicIp}',
   image: '${param:containerImage}',
   logRetentionDays: '${param:logRetentionDays}',
+  // The operators' topic (resources/notifications.yml).
+  alarmActions: [ref('OperatorsTopic')],
 };
