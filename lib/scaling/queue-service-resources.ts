@@ -286,23 +286,7 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
         },
       },
     },
-    // Anything in the DLQ needs a person: a message failed maxReceiveCount times.
-    [`${id}DeadLetterAlarm`]: {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: {
-        AlarmDescription: `Queue service ${name}: messages reached the dead-letter queue`,
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: getAtt(dlq, 'QueueName') }],
-        Statistic: 'Maximum',
-        Period: 300,
-        EvaluationPeriods: 1,
-        Threshold: 0,
-        ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'notBreaching',
-        ...(shared.alarmActions ? { AlarmActions: shared.alarmActions } : {}),
-      },
-    },
+    // Its dead-letter queue is alarmed with every other DLQ of the stack (resources/alarms.yml).
     // The promise the scaling keeps: no message waits longer than the acceptable latency.
     [`${id}LatencyAlarm`]: {
       Type: 'AWS::CloudWatch::Alarm',
@@ -342,7 +326,13 @@ export interface QueueServiceParts {
 
 export function queueServiceParts(services: Record<string, QueueService> | undefined, shared: SharedRefs): QueueServiceParts {
   const entries = Object.entries(services ?? {});
-  const resources: Record<string, Cfn> = {};
+  const resources: Record<string, Cfn> = {
+    // Where a failed run of the updater or producer (async invocations) is kept.
+    QueueServicesDeadLetterQueue: {
+      Type: 'AWS::SQS::Queue',
+      Properties: { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true },
+    },
+  };
   const outputs: Record<string, Cfn> = {};
   const jsonParts: unknown[] = ['{'];
   entries.forEach(([name, service], index) => {
@@ -404,6 +394,6 @@ export const STACK_SHARED_REFS: SharedRefs = {
   assignPublicIp: '${param:assignPublicIp}',
   image: '${param:containerImage}',
   logRetentionDays: '${param:logRetentionDays}',
-  // The operators' topic (resources/notifications.yml).
-  alarmActions: [ref('OperatorsTopic')],
+  // Every alarm goes to the alarm topic; its formatter writes to the operators (resources/alarms.yml).
+  alarmActions: [ref('AlarmTopic')],
 };
