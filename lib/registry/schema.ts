@@ -179,6 +179,18 @@ export const TargetUpdateSchema = z.strictObject({
   tolerance: z.number().min(0, 'tolerance is a fraction from 0 to 1').max(1, 'tolerance is a fraction from 0 to 1').default(0.1),
   /** Upper bound of backlog per task: guards against a burst of near-instant messages. */
   maxTarget: z.number().min(1, 'maxTarget must be at least 1').max(100_000).default(1000),
+  /**
+   * Share of the acceptable latency the standing backlog may use: target = headroom ×
+   * acceptableLatencySeconds × task.concurrency / average processing time. Target tracking
+   * holds backlog per task AT the target, where a message waits the whole budget, so a p95
+   * goal needs headroom below 1. Absent: DEFAULT_HEADROOM of lib/scaling/target-math.ts,
+   * chosen with bench/scaling-sim.ts (kept out of the parsed value so the default lives in one place).
+   */
+  headroom: z
+    .number()
+    .gt(0, 'headroom is a fraction greater than 0 and at most 1')
+    .max(1, 'headroom is a fraction greater than 0 and at most 1')
+    .optional(),
 });
 
 export const QueueServiceSchema = z

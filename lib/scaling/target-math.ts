@@ -2,10 +2,33 @@
  * The scaling arithmetic, pure and shared by the target updater, the local autoscaler
  * and the benchmark, so all three scale the same way.
  *
- * Backlog per task = visible messages / running tasks. A task drains one message per
- * `averageProcessingSeconds`, so a backlog of `acceptableLatency / averageProcessing`
- * messages per task is cleared within the acceptable latency: that is the target.
+ * Backlog per task = visible messages / running tasks. A task works on `concurrency`
+ * messages at once (the worker's queue mode never receives more than its free slots), so it
+ * drains `concurrency / averageProcessing` messages a second, and a backlog of
+ * `acceptableLatency × concurrency / averageProcessing` messages per task is cleared within
+ * the acceptable latency.
+ *
+ * Target tracking holds the metric AT its target, so at that backlog the newest message
+ * waits the whole acceptable latency and the p95 lands above it. `headroom` (0 < h ≤ 1)
+ * aims lower: target = headroom × acceptable latency × concurrency / average processing.
  */
+
+/**
+ * Default headroom, chosen with bench/scaling-sim.ts (results in bench/RESULTS.md): the
+ * largest value whose p95 stayed within the acceptable latency on steady and unpredictable
+ * traffic at 120 s and 300 s under the modelled Application Auto Scaling mechanics. Larger
+ * values save task-minutes but the p95 crosses the goal; smaller ones buy latency nobody
+ * asked for. Bursts shorter than the ~4 minutes target tracking needs to react (3 one-minute
+ * datapoints, then a task start) are not covered by any headroom: schedule capacity for them.
+ */
+export const DEFAULT_HEADROOM = 0.4;
+
+export interface TargetFactors {
+  /** Messages one task works on at once (registry `task.concurrency`, default 1). */
+  concurrency?: number;
+  /** Fraction of the latency budget the standing backlog may use (default DEFAULT_HEADROOM; 1 is the bare formula). */
+  headroom?: number;
+}
 
 /** Totals of the processing-duration metric over the whole window. */
 export interface WindowStats {
@@ -36,16 +59,19 @@ export function sumWindow(periods: Array<{ sumSeconds: number; count: number }>)
 }
 
 /**
- * target = acceptable latency / average processing time, clamped to [1, maxTarget].
- * At least 1: a message that takes longer than the acceptable latency cannot be made
- * faster by adding tasks beyond one task per waiting message. At most maxTarget: a run of
- * near-instant messages must not let the backlog grow without bound.
+ * target = headroom × acceptable latency × concurrency / average processing time, clamped
+ * to [1, maxTarget]. At least 1: a message that takes longer than the acceptable latency
+ * cannot be made faster by adding tasks beyond one task per waiting message. At most
+ * maxTarget: a run of near-instant messages must not let the backlog grow without bound.
  */
-export function backlogTarget(acceptableLatencySeconds: number, averageSeconds: number, maxTarget: number): number {
+export function backlogTarget(acceptableLatencySeconds: number, averageSeconds: number, maxTarget: number, factors: TargetFactors = {}): number {
+  const { concurrency = 1, headroom = DEFAULT_HEADROOM } = factors;
   if (!(acceptableLatencySeconds > 0)) throw new RangeError(`acceptable latency must be > 0, got ${acceptableLatencySeconds}`);
   if (!(maxTarget >= 1)) throw new RangeError(`maxTarget must be >= 1, got ${maxTarget}`);
+  if (!(headroom > 0 && headroom <= 1)) throw new RangeError(`headroom must be > 0 and <= 1, got ${headroom}`);
+  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RangeError(`concurrency must be a whole number >= 1, got ${concurrency}`);
   if (!(averageSeconds > 0)) return maxTarget;
-  const raw = acceptableLatencySeconds / averageSeconds;
+  const raw = (headroom * acceptableLatencySeconds * concurrency) / averageSeconds;
   // Two decimals: the policy's target is a number; finer steps are noise.
   return Math.round(Math.min(maxTarget, Math.max(1, raw)) * 100) / 100;
 }
@@ -61,7 +87,7 @@ export type TargetDecision =
   | { action: 'keep'; reason: 'within-tolerance'; current: number; proposed: number; averageSeconds: number }
   | { action: 'update'; current: number; proposed: number; averageSeconds: number };
 
-export interface TargetSettings {
+export interface TargetSettings extends TargetFactors {
   acceptableLatencySeconds: number;
   tolerance: number;
   maxTarget: number;
@@ -71,7 +97,10 @@ export interface TargetSettings {
 export function decideTarget(current: number, stats: WindowStats, settings: TargetSettings): TargetDecision {
   const averageSeconds = averageProcessingSeconds(stats);
   if (averageSeconds === undefined) return { action: 'keep', reason: 'no-data', current };
-  const proposed = backlogTarget(settings.acceptableLatencySeconds, averageSeconds, settings.maxTarget);
+  const proposed = backlogTarget(settings.acceptableLatencySeconds, averageSeconds, settings.maxTarget, {
+    concurrency: settings.concurrency,
+    headroom: settings.headroom,
+  });
   if (!movedBeyondTolerance(current, proposed, settings.tolerance)) {
     return { action: 'keep', reason: 'within-tolerance', current, proposed, averageSeconds };
   }

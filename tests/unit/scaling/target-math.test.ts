@@ -2,31 +2,60 @@ import {
   averageProcessingSeconds,
   backlogPerTask,
   backlogTarget,
+  DEFAULT_HEADROOM,
   decideTarget,
   desiredTasks,
   movedBeyondTolerance,
   sumWindow,
 } from '../../../lib/scaling/target-math';
 
-const settings = { acceptableLatencySeconds: 120, tolerance: 0.1, maxTarget: 500 };
+/** headroom 1: the bare formula, so the arithmetic below reads as latency / average. */
+const settings = { acceptableLatencySeconds: 120, tolerance: 0.1, maxTarget: 500, headroom: 1 };
 
 describe('backlog target', () => {
-  it('is acceptable latency / average processing time', () => {
-    expect(backlogTarget(120, 2, 500)).toBe(60);
+  it('is acceptable latency / average processing time with headroom 1 and one message at a time', () => {
+    expect(backlogTarget(120, 2, 500, { headroom: 1 })).toBe(60);
+  });
+
+  it('applies the default headroom when none is given', () => {
+    expect(DEFAULT_HEADROOM).toBeGreaterThan(0);
+    expect(DEFAULT_HEADROOM).toBeLessThanOrEqual(1);
+    expect(backlogTarget(120, 2, 500)).toBe(Math.round(DEFAULT_HEADROOM * 60 * 100) / 100);
+  });
+
+  it('is headroom × acceptable latency × concurrency / average processing time', () => {
+    // A task with 4 slots drains 4 messages per 2 s: 240 fit in 120 s; 40 % of that is 96.
+    expect(backlogTarget(120, 2, 500, { headroom: 0.4, concurrency: 4 })).toBe(96);
+    expect(backlogTarget(120, 2, 1000, { headroom: 1, concurrency: 10 })).toBe(600);
+    expect(backlogTarget(300, 1.5, 1000, { headroom: 0.25 })).toBe(50);
   });
 
   it('is 1 when one message takes longer than the acceptable latency', () => {
-    expect(backlogTarget(60, 90, 500)).toBe(1);
+    expect(backlogTarget(60, 90, 500, { headroom: 1 })).toBe(1);
     expect(backlogTarget(60, 60_000, 500)).toBe(1);
   });
 
-  it('is capped at maxTarget when messages are near-instant', () => {
+  it('is clamped to 1 when headroom takes it below one message per task', () => {
+    expect(backlogTarget(60, 50, 500, { headroom: 0.5 })).toBe(1);
+  });
+
+  it('is capped at maxTarget when messages are near-instant or concurrency is high', () => {
     expect(backlogTarget(120, 0.001, 500)).toBe(500);
+    expect(backlogTarget(120, 2, 500, { headroom: 1, concurrency: 100 })).toBe(500);
   });
 
   it('rejects a non-positive acceptable latency or maxTarget below 1', () => {
     expect(() => backlogTarget(0, 1, 10)).toThrow(RangeError);
     expect(() => backlogTarget(10, 1, 0.5)).toThrow(RangeError);
+  });
+
+  it('rejects a headroom outside (0, 1] and a concurrency that is not a whole number >= 1', () => {
+    for (const headroom of [0, -0.1, 1.01, Number.NaN]) {
+      expect(() => backlogTarget(120, 2, 500, { headroom })).toThrow(/headroom must be > 0 and <= 1/);
+    }
+    for (const concurrency of [0, 1.5, Number.NaN]) {
+      expect(() => backlogTarget(120, 2, 500, { concurrency })).toThrow(/concurrency must be a whole number/);
+    }
   });
 });
 
@@ -63,6 +92,14 @@ describe('target decision', () => {
 
   it('updates to 1 when processing got slower than the acceptable latency', () => {
     expect(decideTarget(60, { sumSeconds: 300 * 10, count: 10 }, settings)).toMatchObject({ action: 'update', proposed: 1 });
+  });
+
+  it('proposes the target with the settings headroom and concurrency', () => {
+    // 4 s per message, 2 slots, headroom 0.5: 0.5 × 120 × 2 / 4 = 30.
+    expect(decideTarget(60, { sumSeconds: 400, count: 100 }, { ...settings, headroom: 0.5, concurrency: 2 })).toMatchObject({ action: 'update', proposed: 30 });
+    // Without a headroom setting the default applies: 120 × DEFAULT_HEADROOM / 2.
+    const { headroom: _ignored, ...withoutHeadroom } = settings;
+    expect(decideTarget(1000, { sumSeconds: 200, count: 100 }, withoutHeadroom)).toMatchObject({ proposed: Math.round(60 * DEFAULT_HEADROOM * 100) / 100 });
   });
 
   it('treats the tolerance as relative to the current target', () => {

@@ -59,7 +59,8 @@ const input = {
   serviceName: 'pipelines-dev-thumbnails-Service-abc',
   policyName: 'stack-thumbnails-backlog-per-task',
   metricDimension: 'pipelines-dev-thumbnails',
-  settings: { acceptableLatencySeconds: 120, tolerance: 0.1, maxTarget: 500 },
+  // headroom 1 keeps the arithmetic readable; the headroom itself is tested with the target math.
+  settings: { acceptableLatencySeconds: 120, tolerance: 0.1, maxTarget: 500, headroom: 1 },
 };
 
 const deps = () => ({

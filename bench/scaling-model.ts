@@ -1,0 +1,279 @@
+/**
+ * The model behind bench/scaling-sim.ts: a queue service on ECS scaled by an Application
+ * Auto Scaling target tracking policy, one second at a time, deterministic for a seed.
+ *
+ * What is modelled, and the documentation it follows:
+ * - Metric: one datapoint a minute (SQS publishes ApproximateNumberOfMessagesVisible and
+ *   Container Insights RunningTaskCount at one-minute intervals), seen by the alarms
+ *   METRIC_DELAY_MINUTES late (a datapoint is complete only after its minute closes).
+ * - Scale out: target tracking's high alarm needs 3 consecutive datapoints above the target
+ *   (the 60 s period, 3-of-3 alarm Application Auto Scaling creates, see
+ *   github.com/hashicorp/terraform-provider-aws/issues/42553); while the alarm stays in ALARM
+ *   the policy runs every minute (CloudWatch re-invokes Auto Scaling actions each period).
+ *   New capacity = ceil(capacity × metric / target): "adds capacity proportional to the
+ *   metric as fast as it can" (docs.aws.amazon.com/AmazonECS/latest/developerguide/
+ *   service-autoscaling-targettracking.html). During the scale-out cooldown "the capacity
+ *   added by the previous scale-out is counted as part of the desired capacity for the next
+ *   scale out" (TargetTrackingScalingPolicyConfiguration.ScaleOutCooldown): the proportion
+ *   is applied to the capacity from before that scale-out, and only a larger result adds tasks.
+ * - Scale in: the low alarm needs 15 consecutive datapoints below 90 % of the target
+ *   ("only removes capacity when utilization reaches a threshold sufficiently below the
+ *   target, usually more than 10 % lower", Application Auto Scaling user guide, "How target
+ *   tracking works"); at most once per scale-in cooldown; a scale out is never held back
+ *   by the scale-in cooldown ("if another alarm triggers a scale out during the scale-in
+ *   cooldown, Application Auto Scaling scales out immediately"). How much one scale-in
+ *   removes is not documented beyond "more gradual" and "rounds conservatively": `scaleIn`
+ *   'gradual' removes at most 10 % of the capacity (at least 1 task) per activity,
+ *   'proportional' goes straight to ceil(capacity × metric / target). Both are reported.
+ * - Tasks: a new task consumes TASK_START_SECONDS after the desired count rises (Fargate
+ *   pull and start, about a minute); it costs from that moment. A stopped task stops
+ *   receiving, finishes its in-flight messages (the worker's SIGTERM drain), then leaves.
+ * - Worker: `concurrency` slots per task, as container/worker/queue-consumer.ts: it never
+ *   receives more than its free slots (≤ 10 a call), so messages it has not started stay
+ *   visible and count in the backlog. Concurrent messages are assumed not to slow each other
+ *   (I/O-bound work such as the sample's); CPU-bound work shows up as a longer measured
+ *   average, which the self-tuning target follows.
+ * - Scheduled actions: raising MinCapacity above the current capacity raises the capacity
+ *   at once; lowering it leaves the capacity to the policy (Application Auto Scaling
+ *   scheduled scaling).
+ */
+import { backlogPerTask, backlogTarget, decideTarget, type WindowStats } from '../lib/scaling/target-math';
+
+export const DURATION_SECONDS = 6 * 3600;
+export const TASK_START_SECONDS = 60;
+export const METRIC_DELAY_MINUTES = 1;
+export const EXPECTED_PROCESSING_SECONDS = 2;
+
+/** mulberry32: small, fast, seedable. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());
+}
+
+function poisson(random: () => number, lambda: number): number {
+  if (lambda <= 0) return 0;
+  if (lambda > 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * gaussian(random)));
+  const limit = Math.exp(-lambda);
+  let k = 0;
+  let p = 1;
+  do {
+    k += 1;
+    p *= random();
+  } while (p > limit);
+  return k - 1;
+}
+
+/** Mean processing time drifts, so the self-tuning target has something to follow. */
+export const meanProcessing = (t: number) => (t < 2 * 3600 ? 2 : t < 4 * 3600 ? 4 : 1.5);
+
+/** Lognormal processing time with the given mean (sigma 0.6: a long right tail). */
+function processingTime(random: () => number, mean: number): number {
+  const sigma = 0.6;
+  return Math.exp(Math.log(mean) - (sigma * sigma) / 2 + sigma * gaussian(random));
+}
+
+export type Traffic = (t: number) => number;
+
+export const TRAFFIC: Record<string, { describe: string; rate: (seed: number) => Traffic }> = {
+  steady: { describe: 'Poisson, 4 messages/s', rate: () => () => 4 },
+  bursty: {
+    describe: '1 message/s, 4-minute bursts of 25/s at :00 and :30 from 0:30',
+    rate: () => (t) => (t % 1800 < 240 && t >= 600 ? 25 : 1),
+  },
+  unpredictable: {
+    describe: 'random walk 0.2-12 messages/s with random 2-8 minute spikes',
+    rate: (seed) => {
+      const random = rng(seed * 7919);
+      const rates: number[] = [];
+      let level = 3;
+      let spike = 0;
+      for (let m = 0; m < DURATION_SECONDS / 60; m += 1) {
+        level = Math.min(12, Math.max(0.2, level + gaussian(random) * 0.6));
+        if (spike > 0) spike -= 1;
+        else if (random() < 0.02) spike = 2 + Math.floor(random() * 7);
+        rates.push(spike > 0 ? level + 10 + random() * 10 : level);
+      }
+      return (t) => rates[Math.floor(t / 60)] ?? level;
+    },
+  },
+};
+
+export interface Service {
+  acceptableLatency: number;
+  concurrency: number;
+  minTasks: number;
+  maxTasks: number;
+  scaleOutCooldown: number;
+  scaleInCooldown: number;
+  scaleIn: 'gradual' | 'proportional';
+  /** Scheduled MinCapacity at second t (undefined: the service's minTasks). */
+  scheduledMin?: (t: number) => number | undefined;
+}
+
+export interface Policy {
+  name: string;
+  /** The tracked metric from one datapoint. */
+  metric(visible: number, running: number): number;
+  target(): number;
+  /** Hourly, with the last hour's processing totals (the target updater). */
+  retune?(stats: WindowStats): void;
+}
+
+export function backlogPolicy(service: Service, headroom: number): Policy {
+  const factors = { concurrency: service.concurrency, headroom };
+  const settings = { acceptableLatencySeconds: service.acceptableLatency, tolerance: 0.1, maxTarget: 1000, ...factors };
+  let target = backlogTarget(service.acceptableLatency, EXPECTED_PROCESSING_SECONDS, settings.maxTarget, factors);
+  return {
+    name: `backlog per task, headroom ${headroom}`,
+    metric: backlogPerTask,
+    target: () => target,
+    retune(stats) {
+      const decision = decideTarget(target, stats, settings);
+      if (decision.action === 'update') target = decision.proposed;
+    },
+  };
+}
+
+export function depthPolicy(depth: number): Policy {
+  return { name: `queue depth only, target ${depth}`, metric: (visible) => visible, target: () => depth };
+}
+
+export interface SimResult {
+  p50: number;
+  p95: number;
+  p99: number;
+  taskMinutes: number;
+  messages: number;
+  /** Per minute: [hour, desired tasks, visible, p95 of that minute's completions]. */
+  timeline: Array<[number, number, number, number]>;
+}
+
+interface Task {
+  readyAt: number;
+  slots: number[];
+  stopping: boolean;
+}
+
+const percentile = (sorted: Float64Array | number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0);
+
+export function simulate(traffic: Traffic, policy: Policy, service: Service, seed: number): SimResult {
+  const arrivals = rng(seed);
+  const work = rng(seed + 1);
+  const queueArrived: number[] = [];
+  const queueWork: number[] = [];
+  let head = 0;
+  const newTask = (readyAt: number): Task => ({ readyAt, slots: new Array<number>(service.concurrency).fill(readyAt), stopping: false });
+  const tasks: Task[] = Array.from({ length: service.minTasks }, () => newTask(0));
+  let capacity = service.minTasks;
+  const latencies: number[] = [];
+  let minuteLatencies: number[] = [];
+  let hour: WindowStats = { sumSeconds: 0, count: 0 };
+  const datapoints: Array<{ visible: number; running: number }> = [];
+  let lastOut = -Infinity;
+  let capacityBeforeOut = capacity;
+  let lastIn = -Infinity;
+  let taskSeconds = 0;
+  const timeline: SimResult['timeline'] = [];
+
+  const setCapacity = (next: number, t: number) => {
+    const live = tasks.filter((task) => !task.stopping);
+    for (let i = live.length; i < next; i += 1) tasks.push(newTask(t + TASK_START_SECONDS));
+    // ECS stops the newest tasks first here (those still starting cost nothing more).
+    for (let i = live.length - 1; i >= next; i -= 1) live[i]!.stopping = true;
+    capacity = next;
+  };
+
+  for (let t = 0; t < DURATION_SECONDS; t += 1) {
+    const n = poisson(arrivals, traffic(t));
+    for (let i = 0; i < n; i += 1) {
+      queueArrived.push(t + (i + 0.5) / n);
+      queueWork.push(processingTime(work, meanProcessing(t)));
+    }
+    // Each ready slot takes the oldest visible message as soon as it is free.
+    for (const task of tasks) {
+      if (task.readyAt >= t + 1 || task.stopping) continue;
+      for (let s = 0; s < task.slots.length; s += 1) {
+        let free = Math.max(task.slots[s]!, t);
+        while (free < t + 1 && head < queueArrived.length && queueArrived[head]! < t + 1) {
+          const start = Math.max(free, queueArrived[head]!);
+          free = start + queueWork[head]!;
+          const latency = free - queueArrived[head]!;
+          latencies.push(latency);
+          minuteLatencies.push(latency);
+          hour = { sumSeconds: hour.sumSeconds + queueWork[head]!, count: hour.count + 1 };
+          head += 1;
+        }
+        task.slots[s] = free;
+      }
+    }
+    for (let i = tasks.length - 1; i >= 0; i -= 1) {
+      const task = tasks[i]!;
+      if (task.stopping && (task.readyAt >= t + 1 || Math.max(...task.slots) <= t + 1)) tasks.splice(i, 1);
+    }
+    taskSeconds += tasks.length;
+    if (head > 50_000) {
+      queueArrived.splice(0, head);
+      queueWork.splice(0, head);
+      head = 0;
+    }
+
+    if ((t + 1) % 60 === 0) {
+      const visible = queueArrived.length - head;
+      const running = tasks.filter((task) => task.readyAt <= t + 1 && !task.stopping).length;
+      datapoints.push({ visible, running });
+      const seen = datapoints.slice(Math.max(0, datapoints.length - METRIC_DELAY_MINUTES - 15), Math.max(0, datapoints.length - METRIC_DELAY_MINUTES));
+      const target = policy.target();
+      const values = seen.map((point) => policy.metric(point.visible, point.running));
+      const newest = values[values.length - 1];
+      const high = values.length >= 3 && values.slice(-3).every((value) => value > target);
+      const low = values.length >= 15 && values.slice(-15).every((value) => value < 0.9 * target);
+      const min = Math.min(service.maxTasks, service.scheduledMin?.(t + 1) ?? service.minTasks);
+      if (capacity < min) setCapacity(min, t + 1);
+      if (high && newest !== undefined) {
+        const inCooldown = t + 1 - lastOut < service.scaleOutCooldown;
+        const base = inCooldown ? capacityBeforeOut : capacity;
+        const next = Math.min(service.maxTasks, Math.ceil((base * newest) / target));
+        if (next > capacity) {
+          if (!inCooldown) capacityBeforeOut = capacity;
+          lastOut = t + 1;
+          setCapacity(next, t + 1);
+        }
+      } else if (low && newest !== undefined && t + 1 - lastIn >= service.scaleInCooldown) {
+        let next = Math.max(min, Math.ceil((capacity * newest) / target));
+        if (service.scaleIn === 'gradual') next = Math.max(next, capacity - Math.max(1, Math.floor(capacity * 0.1)));
+        if (next < capacity) {
+          lastIn = t + 1;
+          setCapacity(next, t + 1);
+        }
+      }
+      minuteLatencies.sort((a, b) => a - b);
+      timeline.push([(t + 1) / 3600, capacity, visible, percentile(minuteLatencies, 0.95)]);
+      minuteLatencies = [];
+    }
+    if ((t + 1) % 3600 === 0) {
+      policy.retune?.(hour);
+      hour = { sumSeconds: 0, count: 0 };
+    }
+  }
+  // Messages still waiting at the end count with their age so far: a backlog is not free.
+  for (let i = head; i < queueArrived.length; i += 1) latencies.push(DURATION_SECONDS - queueArrived[i]!);
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    p50: percentile(sorted, 0.5),
+    p95: percentile(sorted, 0.95),
+    p99: percentile(sorted, 0.99),
+    taskMinutes: taskSeconds / 60,
+    messages: sorted.length,
+    timeline,
+  };
+}

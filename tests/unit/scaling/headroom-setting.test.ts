@@ -1,0 +1,51 @@
+import { parseRegistry, RegistryError } from '../../../lib/registry/registry';
+
+/** A registry with one queue service whose targetUpdate is `targetUpdate`. */
+function registry(targetUpdate: Record<string, unknown>): string {
+  return JSON.stringify({
+    pipelines: {
+      demo: {
+        trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
+        task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+      },
+    },
+    queueServices: {
+      thumbnails: {
+        queue: { maxReceiveCount: 3, visibilityTimeoutSeconds: 30 },
+        task: { container: 'worker', cpu: 256, memory: 512 },
+        acceptableLatencySeconds: 120,
+        maxTasks: 10,
+        targetUpdate,
+      },
+    },
+  });
+}
+
+function problemsOf(text: string): string[] {
+  try {
+    parseRegistry(text);
+  } catch (error) {
+    if (error instanceof RegistryError) return error.problems;
+    throw error;
+  }
+  throw new Error('registry was accepted');
+}
+
+describe('queueServices.<name>.targetUpdate.headroom', () => {
+  it('is accepted as a fraction in (0, 1]', () => {
+    for (const headroom of [0.25, 1]) {
+      const service = parseRegistry(registry({ headroom })).queueServices!['thumbnails']!;
+      expect(service.targetUpdate.headroom).toBe(headroom);
+    }
+  });
+
+  it('stays absent when not set, so the updater applies the one default in the target math', () => {
+    const service = parseRegistry(registry({})).queueServices!['thumbnails']!;
+    expect(service.targetUpdate.headroom).toBeUndefined();
+  });
+
+  it.each([0, -0.5, 1.5])('rejects %p with a message naming the field', (headroom) => {
+    const problems = problemsOf(registry({ headroom }));
+    expect(problems.join('\n')).toMatch(/targetUpdate\.headroom.*headroom is a fraction greater than 0 and at most 1/);
+  });
+});
