@@ -15,11 +15,13 @@
 
 /**
  * Default headroom, chosen with bench/scaling-sim.ts (results in bench/RESULTS.md): the
- * largest value whose p95 stayed within the acceptable latency on steady and unpredictable
- * traffic at 120 s and 300 s under the modelled Application Auto Scaling mechanics. Larger
- * values save task-minutes but the p95 crosses the goal; smaller ones buy latency nobody
- * asked for. Bursts shorter than the ~4 minutes target tracking needs to react (3 one-minute
- * datapoints, then a task start) are not covered by any headroom: schedule capacity for them.
+ * largest value whose p95 met the acceptable latency on steady, bursty and unpredictable
+ * traffic at 300 s and on steady traffic at 120 s, under the modelled Application Auto
+ * Scaling mechanics (0.5 missed 300 s unpredictable; 1, the bare formula, missed everywhere
+ * by 1.6-2.3x). Larger values save task-minutes but cross the goal. Bursts and spikes shorter
+ * than the ~5 minutes target tracking needs to react (3 one-minute datapoints, the metric's
+ * delay, a task start) are not covered by any headroom at 120 s: schedule capacity for them,
+ * or set a lower headroom (0.2 met 120 s unpredictable).
  */
 export const DEFAULT_HEADROOM = 0.4;
 
