@@ -12,7 +12,8 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisSt
 import { batchesTable } from '../lib/adapters/batches-table';
 import { runsTable } from '../lib/adapters/runs-table';
 import { stepFunctions } from '../lib/adapters/step-functions';
-import { dynamoDocumentClient, sfnClient } from '../lib/clients';
+import { dynamoDocumentClient } from '../lib/clients/dynamodb';
+import { sfnClient } from '../lib/clients/sfn';
 import { readEnv } from '../lib/config';
 import { keyedQueue } from '../lib/fan-in/keyed-queue';
 import { InvalidArrivalError, parseArrival } from '../lib/fan-in/parse-arrival';

@@ -4,7 +4,7 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { dynamoDocumentClient } from '../lib/clients';
+import { dynamoDocumentClient } from '../lib/clients/dynamodb';
 import { readEnv } from '../lib/config';
 import { logger } from '../lib/observability';
 import { listRuns, ListRunsInputSchema, parseCommand } from '../lib/operations/runs';

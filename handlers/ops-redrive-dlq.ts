@@ -7,12 +7,15 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { batchesTable } from '../lib/adapters/batches-table';
 import { createKinesisPublisher } from '../lib/adapters/kinesis-publisher';
 import { runsTable } from '../lib/adapters/runs-table';
 import { stepFunctions } from '../lib/adapters/step-functions';
-import { dynamoDocumentClient, kinesisClient, sfnClient, sqsClient } from '../lib/clients';
+import { dynamoDocumentClient } from '../lib/clients/dynamodb';
+import { kinesisClient } from '../lib/clients/kinesis';
+import { sfnClient } from '../lib/clients/sfn';
+import { sqsClient } from '../lib/clients/sqs';
 import { readEnv } from '../lib/config';
 import { parseArrival } from '../lib/fan-in/parse-arrival';
 import { recordArrival } from '../lib/fan-in/record-arrival';

@@ -7,7 +7,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { batchesTable } from '../lib/adapters/batches-table';
-import { dynamoDocumentClient } from '../lib/clients';
+import { dynamoDocumentClient } from '../lib/clients/dynamodb';
 import { readEnv } from '../lib/config';
 import { logger } from '../lib/observability';
 import { parseCommand, showRun, ShowRunInputSchema } from '../lib/operations/runs';

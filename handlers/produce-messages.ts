@@ -4,8 +4,8 @@
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { z } from 'zod';
-import { sqsClient } from '../lib/clients';
+import * as z from 'zod';
+import { sqsClient } from '../lib/clients/sqs';
 import { readEnv } from '../lib/config';
 import { logger } from '../lib/observability';
 import { sqsMessageSender } from '../lib/scaling/adapters/sqs-message-sender';

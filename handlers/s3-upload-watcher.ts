@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { createKinesisPublisher } from '../lib/adapters/kinesis-publisher';
-import { kinesisClient } from '../lib/clients';
+import { kinesisClient } from '../lib/clients/kinesis';
 import { readEnv } from '../lib/config';
 import { logger, metrics, perPipeline } from '../lib/observability';
 import { pipelines } from '../lib/registry';

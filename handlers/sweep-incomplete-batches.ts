@@ -6,7 +6,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { dynamoDocumentClient, snsClient } from '../lib/clients';
+import { dynamoDocumentClient } from '../lib/clients/dynamodb';
+import { snsClient } from '../lib/clients/sns';
 import { readEnv } from '../lib/config';
 import { snsNoticePublisher } from '../lib/notifications/sns-publisher';
 import { logger, metrics, perPipeline } from '../lib/observability';

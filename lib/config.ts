@@ -3,7 +3,7 @@
  * with its name. Each function asks only for the variables it uses, so a function's
  * environment in serverless.yml is exactly what its code needs.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -3,7 +3,7 @@
  * schema: what the watcher puts on Kinesis, what start-pipeline hands the state machine,
  * and what the Runs table holds. Validate at every edge; never `JSON.parse(x) as T`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One accepted S3 object, as the watcher writes it to Kinesis (partition key `pipeline#batchKey`). */
 export const FileArrivalSchema = z.strictObject({

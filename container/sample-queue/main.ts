@@ -3,7 +3,7 @@
  * then drain and exit 0 (1 when messages had to be released at the deadline).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createLog, stdoutSink } from '../worker/log';
 import { QueueConsumer } from '../worker/queue-consumer';
 import { sampleHandler } from './work';

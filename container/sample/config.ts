@@ -3,7 +3,7 @@
  * REJECT_MAX_RATIO: a shard fails when more than this share of its rows is rejected
  * (default 0.1); REJECT_MAX_COUNT: ...or more than this many rows (default: no count limit).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SampleConfigError } from './errors';
 
 export interface RejectThreshold {

@@ -2,7 +2,7 @@
  * Value normalizers shared by the row schemas: dates to `YYYY-MM-DD`, money to integer
  * cents (exact sums; floats drift), identifiers trimmed and cased one way.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const DATE_ONLY = /^(\d{4})[-/](\d{2})[-/](\d{2})$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;

@@ -3,7 +3,7 @@
  * over the batch that returns rows per table. The frame (run-sample.ts) gives it
  * streams, a rejects sink and the shard; it never sees S3 or the warehouse.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { TableLoad, TableSpec } from '../warehouse/warehouse';
 import type { CsvItem } from './csv-source';
 import type { RejectedRow } from './rejects';

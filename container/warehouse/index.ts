@@ -4,7 +4,7 @@
  */
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { pgliteWarehouse } from './pglite';
 import { redshiftWarehouse, type RedshiftTarget } from './redshift';
 import type { Warehouse } from './warehouse';

@@ -3,7 +3,7 @@
  * (names in lib/task-contract.ts), read once and validated. A missing or malformed
  * variable fails with its name, so a bad task definition or override is obvious in the log.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BatchObjectSchema, type BatchObject } from '../../lib/model';
 import { TASK_ENV } from '../../lib/task-contract';
 import { TaskEnvError } from './errors';

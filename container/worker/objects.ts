@@ -3,7 +3,7 @@
  * too long for ECS container overrides (8,192 characters).
  */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BatchObjectSchema, type BatchObject } from '../../lib/model';
 import type { ObjectsSource } from './env';
 import { BatchObjectsError } from './errors';

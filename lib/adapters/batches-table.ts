@@ -3,7 +3,7 @@
  * `UpdateItem` per arrival; completeness is read from the item it returns.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FileArrival } from '../model';
 
 export const OBJECT_ATTRIBUTE_PREFIX = 'obj_';

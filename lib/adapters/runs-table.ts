@@ -6,7 +6,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BatchObjectSchema, RunStatusSchema, TriggerKindSchema, type BatchObject, type TriggerKind } from '../model';
 
 /** The fields this code reads; the state machine adds more (result, endedAt, ...), kept as they are. */

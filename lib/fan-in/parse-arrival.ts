@@ -1,5 +1,5 @@
 /** A Kinesis record's data → FileArrival, or an error saying which record and what is wrong. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FileArrivalSchema, type FileArrival } from '../model';
 
 export class InvalidArrivalError extends Error {

@@ -3,7 +3,7 @@
  * topic) → a Notice in the shared format. The alarm's kind and subject come from its name
  * (lib/telemetry/alarm-kinds.ts); alarms of other stacks still get a readable message.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALARM_KINDS, parseAlarmName, PIPELINE_ALARM_KINDS } from '../telemetry/alarm-kinds';
 import { alarmConsoleUrl, logGroupUrl, regionOfArn } from './links';
 import type { Notice } from './notice';

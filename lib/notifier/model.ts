@@ -3,7 +3,7 @@
  * request fans out to one ServiceMessage per labelled service (service queue) and one
  * TaskMessage per running task (task queue); every task delivery is one audit item.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Docker labels a task definition's container carries to ask for broadcasts. */
 export const NOTIFY_LABELS = {

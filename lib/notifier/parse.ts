@@ -1,5 +1,5 @@
 /** Queue message bodies → typed messages, with errors that name the message and the field. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export class InvalidMessageError extends Error {
   override readonly name = 'InvalidMessageError';

@@ -7,7 +7,7 @@
  *    through the fan-in's use case.
  * A message whose redrive succeeded is deleted; any other stays, with the reason reported.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DLQ_NAMES = ['watcher', 'fan-in', 'start'] as const;
 export type DlqName = (typeof DLQ_NAMES)[number];

@@ -2,7 +2,7 @@
  * Operating commands about runs: list a pipeline's recent runs, show one run, re-run a batch.
  * Plain use cases over the tables; handlers/ops-*.ts give them to `sls invoke`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BatchesTable } from '../adapters/batches-table';
 import { missingFiles } from '../fan-in/batch-state';
 import { executionConsoleUrl, logGroupUrl, taskLogStreamUrl } from '../notifications/links';

@@ -4,7 +4,7 @@ import { indexRegistry, parseRegistry, type PipelineIndex } from './registry';
 export * from './registry';
 export * from './schema';
 export { compilePattern, matchPattern, patternsOverlap } from './patterns';
-export { nextScheduleTimes, validateScheduleExpression } from './schedule';
+export { validateScheduleExpression } from './schedule-expression';
 
 let cached: PipelineIndex | undefined;
 

@@ -5,7 +5,7 @@
  * this module) and at cold start, so both fail the same way on the same mistake.
  */
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { compilePattern, matchPattern, patternsOverlap, type CompiledPattern } from './patterns';
 import { RegistrySchema, type Pipeline, type Registry } from './schema';
 

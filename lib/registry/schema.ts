@@ -3,9 +3,9 @@
  * Every object is strict, so a misspelt key is an error rather than a silently
  * ignored setting.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { compilePattern, PatternSyntaxError } from './patterns';
-import { ScheduleExpressionError, validateScheduleExpression } from './schedule';
+import { ScheduleExpressionError, validateScheduleExpression } from './schedule-expression';
 import { TASK_ENV } from '../task-contract';
 
 export const MAX_SHARDS = 20;

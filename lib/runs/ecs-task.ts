@@ -3,7 +3,7 @@
  * Step Functions hands it over in PascalCase (the `.sync` output and the `Cause` of a
  * failed `.sync` task), EventBridge and the ECS API in camelCase; both are accepted.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ContainerSchema = z.looseObject({
   name: z.string().optional(),

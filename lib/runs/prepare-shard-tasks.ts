@@ -8,7 +8,7 @@
  * so the overrides come as JSON text split where the token goes; the state joins them with
  * `States.StringToJson(States.Format('{}{}{}', before, $$.Task.Token, after))`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ExecutionInputSchema, type ExecutionInput } from '../model';
 import { TASK_ENV } from '../task-contract';
 import { OverridesTooLargeError, ReservedEnvironmentError, RunStepInputError } from './errors';

@@ -5,7 +5,7 @@
  * stop reason and exit code. If the container did call back, Step Functions answers that
  * the token is finished, and nothing else happens.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TASK_ENV } from '../task-contract';
 import { TASK_STOPPED_BEFORE_CALLBACK } from './errors';
 import type { FailTaskOutcome, TaskCallbacks } from './task-callbacks';

@@ -6,7 +6,7 @@
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { classifyFailure, FAILURE_HINTS, type ClassifiedFailure, type FailureClass } from './classify-failure';
 import { mainContainer, parseEcsTask, parseEcsTaskCause } from './ecs-task';
 import { renderNotice, runNotice } from '../notifications';

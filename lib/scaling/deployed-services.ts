@@ -2,7 +2,7 @@
  * What CloudFormation tells a function about each deployed queue service (the
  * QUEUE_SERVICES variable: names the stack generated), joined to its registry settings.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { QueueService } from '../registry/schema';
 
 export const DeployedQueueServiceSchema = z.strictObject({

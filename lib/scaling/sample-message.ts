@@ -1,5 +1,5 @@
 /** The sample queue service's message: how long to "work", and when it was sent. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SampleWorkMessageSchema = z.strictObject({
   id: z.string().min(1),

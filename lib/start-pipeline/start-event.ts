@@ -3,7 +3,7 @@
  * dispatched to its use case. Shared by the handler and the DLQ redrive, which hands a failed
  * invocation's original event back to the same code.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BatchesTable } from '../adapters/batches-table';
 import { startManualRun, startScheduledRun } from './entries';
 import type { StartOutcome, StartPipelineDeps } from './start-pipeline';

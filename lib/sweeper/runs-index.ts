@@ -3,7 +3,7 @@
  * "list runs" command) and its runs still going past their max runtime (the sweeper).
  */
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunItemSchema } from '../adapters/runs-table';
 import { RUNS_BY_PIPELINE_INDEX } from './indexes';
 

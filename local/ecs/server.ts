@@ -2,7 +2,7 @@
  * The local ECS over HTTP (AWS JSON 1.1, `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>`),
  * so @aws-sdk/client-ecs and the AWS CLI work against it with `--endpoint-url`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AwsApiError, startAwsJsonServer } from './aws-json-server';
 import { LocalEcs, taskToApi, UnknownTaskError, type LocalEcsOptions, type LocalTaskDefinitionInput } from './local-ecs';
 

@@ -2,7 +2,7 @@
  * The local Step Functions over HTTP (AWS JSON 1.0, `X-Amz-Target: AWSStepFunctions.<Op>`), so
  * @aws-sdk/client-sfn, the AWS CLI and the worker library work against it with an endpoint URL.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AwsApiError, startAwsJsonServer } from '../ecs/aws-json-server';
 import { LocalStepFunctions, type ExecutionRecord, type HistoryEvent, type LocalStepFunctionsOptions } from './local-sfn';
 

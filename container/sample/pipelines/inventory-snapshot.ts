@@ -5,7 +5,7 @@
  * Shard key: region (lower-cased) + SKU (upper-cased), normalized exactly as the schema
  * normalizes them, so rows that aggregate together always hash together.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TableSpec, WarehouseRow } from '../../warehouse/warehouse';
 import { centsField, centsToDecimal, dateField, nonNegativeIntField, trimmed } from '../normalize';
 import { ownedRows, type PipelineIo, type PipelineResult, type RowCounts, type SamplePipeline } from '../pipeline';

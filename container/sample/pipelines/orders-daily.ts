@@ -7,7 +7,7 @@
  * through it. An order for an unknown customer, or a second row for a customer, is rejected.
  * Order ids are not checked for uniqueness: that would need memory per order.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TableSpec, WarehouseRow } from '../../warehouse/warehouse';
 import { centsField, centsToDecimal, dateField, trimmed } from '../normalize';
 import { ownedRows, type PipelineIo, type PipelineResult, type RowCounts, type SamplePipeline } from '../pipeline';

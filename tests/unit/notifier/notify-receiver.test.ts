@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createNotifyReceiver, NOTIFY_RECEIVER_HEADERS, NotifyVerificationError } from '../../../container/worker/notify-receiver';
 import { NOTIFY_HEADERS, notificationHeaders } from '../../../lib/notifier/signing';
 
