@@ -32,7 +32,7 @@ export const handler = middy(async (event: unknown) => {
       serviceName: where.serviceName,
       policyName: where.policyName,
       metricDimension: where.metricDimension,
-      settings: { acceptableLatencySeconds: settings.acceptableLatencySeconds, ...settings.targetUpdate },
+      settings: { acceptableLatencySeconds: settings.acceptableLatencySeconds, concurrency: settings.task.concurrency, ...settings.targetUpdate },
     },
     {
       policies: applicationAutoScalingPolicies(applicationAutoScalingClient()),

@@ -206,7 +206,9 @@ export const QueueServiceSchema = z
     minTasks: z.number().int().min(1, 'minTasks must be at least 1: target tracking needs a running task to measure backlog per task').default(1),
     maxTasks: z.number().int().min(1).max(1000),
     scaleInCooldownSeconds: z.number().int().min(0).max(86_400).default(300),
-    scaleOutCooldownSeconds: z.number().int().min(0).max(86_400).default(60),
+    // 180 s: shorter lets target tracking add tasks again before the last ones started and
+    // overshoot to maxTasks (bench/RESULTS.md, queue services).
+    scaleOutCooldownSeconds: z.number().int().min(0).max(86_400).default(180),
     targetUpdate: TargetUpdateSchema.default({ schedule: 'rate(1 hour)', enabled: true, tolerance: 0.1, maxTarget: 1000 }),
     scheduledActions: z.array(ScheduledActionSchema).default([]),
   })

@@ -9,6 +9,7 @@
  * (metric math), and alarms. Nothing is named by hand: CloudFormation derives the names
  * from the stack, and everything else refers to them.
  */
+import { backlogTarget } from './target-math';
 import type { QueueService } from '../registry/schema';
 import { QUEUE_METRICS_NAMESPACE } from './metric-names';
 
@@ -42,8 +43,12 @@ export const metricDimensionOf = (name: string): Cfn => join([ref('AWS::StackNam
 /** The expression the policy tracks: backlog per task, guarded against zero tasks. */
 export const BACKLOG_PER_TASK_EXPRESSION = 'IF(m2 > 0, m1 / m2, m1)';
 
+/** The deployed starting target: the updater's own formula on the expected processing time. */
 export const initialTarget = (service: QueueService): number =>
-  Math.round(Math.min(service.targetUpdate.maxTarget, Math.max(1, service.acceptableLatencySeconds / service.expectedProcessingSeconds)) * 100) / 100;
+  backlogTarget(service.acceptableLatencySeconds, service.expectedProcessingSeconds, service.targetUpdate.maxTarget, {
+    concurrency: service.task.concurrency,
+    ...(service.targetUpdate.headroom !== undefined ? { headroom: service.targetUpdate.headroom } : {}),
+  });
 
 function serviceResources(name: string, service: QueueService, shared: SharedRefs): Record<string, Cfn> {
   const id = logicalPrefix(name);

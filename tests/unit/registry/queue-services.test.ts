@@ -42,7 +42,7 @@ describe('queue services in the registry', () => {
     expect(service.queue.type).toBe('standard');
     expect(service.minTasks).toBe(1);
     expect(service.scaleInCooldownSeconds).toBe(300);
-    expect(service.scaleOutCooldownSeconds).toBe(60);
+    expect(service.scaleOutCooldownSeconds).toBe(180);
     expect(service.targetUpdate).toEqual({ schedule: 'rate(1 hour)', enabled: true, tolerance: 0.1, maxTarget: 1000 });
     expect(service.scheduledActions).toEqual([]);
   });
