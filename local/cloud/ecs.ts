@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { startLocalEcs, type LocalEcs, type LocalTaskDefinitionInput, type LogLine, type TaskStateChangeEvent } from '../ecs';
 import type { StackResolver } from './intrinsics';
 import { PortInUseError } from '../emulators';
