@@ -5,6 +5,7 @@
  * pid is gone) is broken.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -23,6 +24,8 @@ function alive(pid: number): boolean {
 
 export async function withDirLock<T>(lockDir: string, work: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  // The lock sits beside the data folder, whose parent may not exist on a first run.
+  await mkdir(dirname(lockDir), { recursive: true });
   for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
     try {
       await mkdir(lockDir);

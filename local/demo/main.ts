@@ -41,7 +41,9 @@ async function main(): Promise<number> {
     }
     for (const batch of result.batches) {
       const arrived = [...((batch.arrived as Set<string> | undefined) ?? [])];
-      console.log(`  batch ${String(batch.pk).padEnd(26)} files: ${arrived.join(', ')}${batch.openState === 'OPEN' ? '  (incomplete: waiting)' : ''}`);
+      // Started is what counts: a duplicate after the start may re-open `openState` until the sweeper closes it.
+      const state = batch.startedRunKey ? `  (run ${String(batch.startedRunKey)})` : '  (incomplete: waiting)';
+      console.log(`  batch ${String(batch.pk).padEnd(26)} files: ${arrived.join(', ')}${state}`);
     }
     for (const execution of result.executions) {
       const detail = await describeExecutionDetail(cloud.clients.sfn!, execution.executionArn!);
