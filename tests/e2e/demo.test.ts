@@ -3,10 +3,12 @@
  * batch, duplicate, unmatched file), then the Runs table, the execution history and the
  * warehouse rows as a person would check them.
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freshLocalCloud } from '../../local/cloud/test-support';
 import { describeExecutionDetail } from '../../local/console/server';
 import { checkContainerBuild, runDemo, type DemoResult } from '../../local/demo/demo';
-import { readWarehouseRows } from '../../local/demo/warehouse';
 import type { LocalCloud } from '../../local/cloud/cloud';
 import { projectRoot } from '../../local/cloud/test-support';
 
@@ -44,6 +46,12 @@ test('the execution history shows the ECS task launched with a callback and the 
   expect(states).toEqual(expect.arrayContaining([['Run ECS Task And Wait For Callback', 'SUCCEEDED']]));
   expect(detail.view.rows.every((r) => r.status === 'SUCCEEDED')).toBe(true);
 });
+
+/** The warehouse rows, read in a child process (PGlite's dynamic imports do not load under jest). */
+async function readWarehouseRows(dataDir: string): Promise<Record<string, Array<Record<string, unknown>>>> {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(projectRoot, 'scripts/run-ts.mjs'), 'local/demo/read-warehouse.ts', dataDir], { cwd: projectRoot });
+  return JSON.parse(stdout) as Record<string, Array<Record<string, unknown>>>;
+}
 
 test('the warehouse holds one row per customer of 2026-11-20', async () => {
   const rows = await readWarehouseRows(cloud.warehouseDir);
