@@ -17,6 +17,7 @@ export const STACK_VALUES: Record<string, string> = {
   'PipelineCluster.Arn': 'arn:aws:ecs:us-east-1:123456789012:cluster/ecs-pipelines-test',
   'PrepareShardTasksLambdaFunction.Arn': 'arn:aws:lambda:us-east-1:123456789012:function:ecs-pipelines-test-prepareShardTasks',
   'SummarizeRunLambdaFunction.Arn': 'arn:aws:lambda:us-east-1:123456789012:function:ecs-pipelines-test-summarizeRun',
+  'StopAbandonedTaskLambdaFunction.Arn': 'arn:aws:lambda:us-east-1:123456789012:function:ecs-pipelines-test-stopAbandonedTask',
 };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

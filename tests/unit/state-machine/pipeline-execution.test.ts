@@ -15,6 +15,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ExecutionInput } from '../../../lib/model';
 import { prepareShardTasks } from '../../../lib/runs/prepare-shard-tasks';
 import { failStuckCallback, TaskStateChangeDetailSchema } from '../../../lib/runs/stuck-callback-guard';
+import { stopAbandonedTask, type EcsTasks } from '../../../lib/runs/stop-abandoned-task';
 import { summarizeRun } from '../../../lib/runs/summarize-run';
 import { taskCallbacks } from '../../../lib/runs/task-callbacks';
 import {
@@ -77,15 +78,6 @@ beforeEach(() => {
 
 afterEach(() => hub.close());
 
-/**
- * Callback launches go through States.Format, and the emulator strips every backslash from
- * an intrinsic's result (Step Functions keeps path values as they are), so callback runs
- * here carry their objects by pointer: no escaped quotes in the overrides text. The inline
- * case is covered by prepare-shard-tasks.test.ts (the same splice, done in JSON).
- */
-function byPointer(input: ExecutionInput): ExecutionInput {
-  return { ...input, objects: [], objectsPointer: { table: 'runs', runKey: input.runKey } };
-}
 
 function executionInput(change: { runKey: string; task?: Partial<ExecutionInput['task']>; shards?: number; alarms?: ExecutionInput['alarms'] }): ExecutionInput {
   const count = change.shards ?? 1;
@@ -118,7 +110,7 @@ function executionInput(change: { runKey: string; task?: Partial<ExecutionInput[
     shards: Array.from({ length: count }, (_, index) => ({ index, count })),
     alarms: change.alarms ?? { maxRuntimeSeconds: 1800 },
   };
-  return input.task.launch === 'callback' ? byPointer(input) : input;
+  return input;
 }
 
 /** The run lock as start-pipeline leaves it. */
@@ -178,11 +170,29 @@ interface Harness {
   record: ExecutionRecord;
   published: Params[];
   runTasks: Params[];
+  /** Task ARNs "Stop Abandoned Task" stopped. */
+  stopped: string[];
+}
+
+/** A fake ECS cluster holding every task the run launched, as ListTasks/DescribeTasks see them. */
+function launchedTasks(runTasks: Params[], stopped: string[]): EcsTasks {
+  const arnOf = (i: number) => `arn:aws:ecs:us-east-1:123456789012:task/ecs-pipelines-test/launched${i}`;
+  return {
+    listRunning: async () => runTasks.map((_, i) => arnOf(i)).filter((arn) => !stopped.includes(arn)),
+    describe: async (_cluster, arns) =>
+      arns.map((arn) => {
+        const params = runTasks[Number(arn.replace(/.*launched/, ''))]!;
+        const env = environmentOf(params);
+        return { taskArn: arn, group: params.Group as string, environment: Object.entries(env).map(([name, value]) => ({ name, value })) };
+      }),
+    stop: async (_cluster, arn) => void stopped.push(arn),
+  };
 }
 
 async function execute(input: ExecutionInput, ecs: { sync?: EcsHandler; callback?: EcsHandler }, executionName = EXECUTION_NAME): Promise<Harness> {
   const published: Params[] = [];
   const runTasks: Params[] = [];
+  const stopped: string[] = [];
   const clone = <T>(value: T): Json => JSON.parse(JSON.stringify(value)) as Json;
   const record = await runExecution(definition, input, {
     executionName,
@@ -206,6 +216,7 @@ async function execute(input: ExecutionInput, ecs: { sync?: EcsHandler; callback
           runTasks.push(p as Params);
           return ecs.callback!(p as Params);
         },
+        'Stop Abandoned Task': async (p) => ({ Payload: clone(await stopAbandonedTask((p as Params).Payload, { ecs: launchedTasks(runTasks, stopped) })) }),
         'Summarize Run': (p) => ({ Payload: clone(summarizeRun((p as Params).Payload, { clock: () => new Date() })) }),
         'Record Run Result': (p) => dynamoUpdate(p as Params),
         'Notify Operators': (p) => {
@@ -216,7 +227,7 @@ async function execute(input: ExecutionInput, ecs: { sync?: EcsHandler; callback
       retryIntervalOverrides: { 'Run ECS Task And Wait For Exit': 0, 'Run ECS Task And Wait For Callback': 0 },
     },
   });
-  return { record, published, runTasks };
+  return { record, published, runTasks, stopped };
 }
 
 const environmentOf = (params: Params): Record<string, string> => {
@@ -304,7 +315,9 @@ describe('pipeline state machine', () => {
     expect(statesEntered(record)).not.toContain('Run ECS Task And Wait For Exit');
     expect(published).toEqual([]);
     const env = environmentOf(runTasks[0]!);
-    expect(env).toMatchObject({ LAUNCH: 'callback', HEARTBEAT_SECONDS: '120', OBJECTS_RUN_KEY: runKey });
+    expect(env).toMatchObject({ LAUNCH: 'callback', HEARTBEAT_SECONDS: '120' });
+    // The objects travel inline, JSON inside the overrides spliced around the token.
+    expect(JSON.parse(env.OBJECTS!)).toEqual(executionInput({ runKey }).objects);
     expect(env.TASK_TOKEN).toBe(hub.tokens[0]);
     const item = await runItem(runKey);
     expect(item.status).toBe('SUCCEEDED');
@@ -379,13 +392,17 @@ describe('pipeline state machine', () => {
     await lockRun(runKey);
 
     // Act: the container takes the token and goes silent.
-    const { record, published } = await execute(executionInput({ runKey, task: { launch: 'callback' } }), {
+    const { record, published, runTasks, stopped } = await execute(executionInput({ runKey, task: { launch: 'callback' } }), {
       callback: (p) => hub.wait(environmentOf(p).TASK_TOKEN!, 30),
     });
 
     // Assess
     expect(record.error?.name).toBe('Run.heartbeat-timeout');
     expect(record.events.some((e) => e.type === 'StateCaught' && e.name === 'Run ECS Task And Wait For Callback')).toBe(true);
+    // Step Functions stops waiting but would leave the container running: the run stops it.
+    expect(runTasks).toHaveLength(1);
+    expect(stopped).toEqual(['arn:aws:ecs:us-east-1:123456789012:task/ecs-pipelines-test/launched0']);
+    expect(record.events.some((e) => e.type === 'StateEntered' && e.name === 'Stop Abandoned Task')).toBe(true);
     const item = await runItem(runKey);
     expect(item.status).toBe('FAILED');
     expect(item.result).toMatchObject({ errorClass: 'heartbeat-timeout', shards: [{ status: 'FAILED', errorClass: 'heartbeat-timeout' }] });

@@ -1,0 +1,23 @@
+/**
+ * State machine step "Stop Abandoned Task" (Lambda invoke): stops the container of a callback
+ * shard that timed out, and returns the shard's failure. See lib/runs/stop-abandoned-task.ts.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { ecsClient } from '../lib/clients/ecs';
+import { logger, metrics } from '../lib/observability';
+import { ecsTasks } from '../lib/runs/ecs-tasks';
+import { stopAbandonedTask, type ShardFailure } from '../lib/runs/stop-abandoned-task';
+
+const deps = { ecs: ecsTasks(ecsClient()) };
+
+export const handler = middy(async (event: unknown): Promise<ShardFailure> => {
+  const outcome = await stopAbandonedTask(event, deps);
+  logger.warn('timed-out callback shard handled', { error: outcome.Error, stoppedTasks: outcome.stoppedTasks });
+  if (outcome.stoppedTasks.length) metrics.addMetric('AbandonedTasksStopped', MetricUnit.Count, outcome.stoppedTasks.length);
+  return outcome;
+})
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));
