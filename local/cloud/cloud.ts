@@ -157,6 +157,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         environment,
         resources,
         console: `${consoleServer.url}/executions`,
+        functions: Object.fromEntries([...functions.functions.values()].map((fn) => [fn.spec.logicalId, fn.spec.environment])),
       });
       stops.push(async () => removeEndpointsFile(options.root));
     }

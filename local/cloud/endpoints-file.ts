@@ -16,10 +16,17 @@ export const EndpointsFileSchema = z.object({
   environment: z.record(z.string(), z.string()),
   resources: z.record(z.string(), z.unknown()),
   console: z.string().optional(),
+  /**
+   * Each function's environment as the local cloud resolved it from the template, by its
+   * CloudFormation logical id: what `sls invoke local --stage local` runs a function with
+   * (local/serverless-plugin.cjs), since it cannot resolve intrinsics itself.
+   */
+  functions: z.record(z.string(), z.record(z.string(), z.string())).default({}),
 });
 export type EndpointsFile = z.infer<typeof EndpointsFileSchema>;
 
-export const endpointsFilePath = (root: string) => join(root, '.local-cloud', 'endpoints.json');
+/** Where the running cloud is described: LOCAL_CLOUD_ENDPOINTS_FILE, or .local-cloud/endpoints.json. */
+export const endpointsFilePath = (root: string) => process.env.LOCAL_CLOUD_ENDPOINTS_FILE ?? join(root, '.local-cloud', 'endpoints.json');
 
 export function writeEndpointsFile(root: string, content: EndpointsFile): string {
   const file = endpointsFilePath(root);

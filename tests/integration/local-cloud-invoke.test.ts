@@ -1,11 +1,12 @@
 /**
  * `sls invoke local --stage local` of the watcher, with a fixture event, reaches a running
  * local cloud: the record it puts on the local stream flows through the fan-in to the
- * Batches table. The SDK finds the cloud through the AWS_ENDPOINT_URL_* variables that
- * `npm run invoke:local` takes from .local-cloud/endpoints.json.
+ * Batches table. local/serverless-plugin.cjs gives the function the environment and the
+ * AWS_ENDPOINT_URL_* variables the running cloud wrote to its endpoints file.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -17,11 +18,16 @@ jest.setTimeout(240_000);
 const run = promisify(execFile);
 
 let cloud: LocalCloud & { scratch: string };
+let endpointsFile: string;
 beforeAll(async () => {
-  cloud = await freshLocalCloud();
+  // Its own endpoints file: a developer's `npm run local` may be running beside the tests.
+  endpointsFile = join(mkdtempSync(join(tmpdir(), 'local-cloud-endpoints-')), 'endpoints.json');
+  process.env.LOCAL_CLOUD_ENDPOINTS_FILE = endpointsFile;
+  cloud = await freshLocalCloud({ writeEndpoints: true });
 });
 afterAll(async () => {
   await cloud?.stop();
+  delete process.env.LOCAL_CLOUD_ENDPOINTS_FILE;
 });
 
 test('the watcher invoked by sls invoke local puts the arrival on the local cloud', async () => {
@@ -31,7 +37,8 @@ test('the watcher invoked by sls invoke local puts the arrival on the local clou
   // Act
   await run(join(projectRoot, 'node_modules/.bin/sls'), ['invoke', 'local', '--stage', 'local', '-f', 's3UploadWatcher', '-p', fixture], {
     cwd: projectRoot,
-    env: { ...process.env, ...cloud.environment, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    // Nothing but where the cloud is described: the plugin takes endpoints and names from there.
+    env: { ...process.env, LOCAL_CLOUD_ENDPOINTS_FILE: endpointsFile, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
   });
   // Assess: the local fan-in read it from the local stream and recorded the file.
   const item = await waitFor('the Batches item', async () => {
