@@ -2,14 +2,14 @@
 // (`npm run test:unit`) while `npm test` runs everything CI runs.
 const transform = {
   '^.+\\.ya?ml$': '<rootDir>/tests/helpers/text-transform.js',
-  '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  '^.+\\.(t|j)sx?$': '<rootDir>/tests/helpers/esbuild-transform.js',
 };
 const common = {
   transform,
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'yml'],
   setupFiles: ['<rootDir>/tests/helpers/setup-env.ts'],
-  // @middy/core ships only as ES modules: let swc turn it into CommonJS like our code.
+  // @middy/core ships only as ES modules: let esbuild turn it into CommonJS like our code.
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
 };
 module.exports = {
