@@ -1,7 +1,7 @@
 // Separate projects so a developer can run the fast unit suite alone
 // (`npm run test:unit`) while `npm test` runs everything CI runs.
 const transform = {
-  '^.+\\.ya?ml$': '<rootDir>/tests/helpers/text-transform.js',
+  '^.+\\.ya?ml$': '<rootDir>/tests/helpers/yaml-transform.js',
   '^.+\\.(t|j)sx?$': '<rootDir>/tests/helpers/esbuild-transform.js',
 };
 const common = {

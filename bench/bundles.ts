@@ -13,8 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildSync, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const esbuildPlugins = require('../scripts/esbuild-plugins.cjs') as Plugin[];
 import { ENV } from '../lib/config.js';
 
 const root = resolve(__dirname, '..');
@@ -28,7 +30,7 @@ const common: BuildOptions = {
   platform: 'node',
   target: 'node22',
   format: 'cjs',
-  loader: { '.yml': 'text' },
+  plugins: esbuildPlugins,
   mainFields: ['module', 'main'],
   metafile: true,
   write: true,
@@ -104,10 +106,11 @@ const env: Record<string, string> = {
   AWS_REGION: 'us-east-1',
 };
 
+async function main(): Promise<void> {
 const rows: Row[] = [];
 for (const [fn, entry] of functions) {
   const outfile = join(out, `${fn}.js`);
-  const result = buildSync({ ...common, entryPoints: [join(root, entry)], outfile });
+  const result = await build({ ...common, entryPoints: [join(root, entry)], outfile });
   // Clients whose code is in the output (not merely read while bundling).
   const kept = Object.entries(Object.values(result.metafile!.outputs)[0]!.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([path]) => path);
   const clients = [...new Set(kept.map((p) => /node_modules\/(@aws-sdk\/client-[a-z0-9-]+)\//.exec(p)?.[1]).filter((c): c is string => Boolean(c)))].sort();
@@ -119,7 +122,7 @@ for (const [fn, entry] of functions) {
     clients.map((c, i) => `import { ${classes[i]} } from '${c}';`).join('\n') + `\nexport const handler = async () => [${classes.map((k) => `new ${k}({})`).join(', ')}];\n`,
   );
   const floorOut = join(out, `${fn}.floor.js`);
-  buildSync({ ...common, entryPoints: [floorEntry], outfile: floorOut, nodePaths: [join(root, 'node_modules')] });
+  await build({ ...common, entryPoints: [floorEntry], outfile: floorOut, nodePaths: [join(root, 'node_modules')] });
   const event = JSON.stringify(probeEvents[fn] ?? {});
   const probe = (file: string) =>
     `const h=require(${JSON.stringify(file)}).handler;Promise.resolve(h(${event},{functionName:'bench',awsRequestId:'1',getRemainingTimeInMillis:()=>1000})).catch(()=>{}).then(()=>console.log(performance.now()))`;
@@ -147,3 +150,9 @@ for (const r of rows) {
     `| ${r.fn} | ${r.clients.map((c) => c.replace('@aws-sdk/client-', '')).join(', ') || '-'} | ${kb(r.bytes)} | ${kb(r.floorBytes)} | ${ratio(r.bytes, r.floorBytes)} | ${r.initMs.toFixed(0)} ms | ${r.floorInitMs.toFixed(0)} ms | ${ratio(r.initMs, r.floorInitMs)} |`,
   );
 }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

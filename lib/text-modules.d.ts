@@ -1,9 +1,6 @@
-// YAML files imported as text: esbuild's text loader in the bundle, a jest transform in tests.
+// YAML files imported as data, parsed at build time: scripts/esbuild-plugins.cjs in bundles,
+// tests/helpers/yaml-transform.js in tests.
 declare module '*.yml' {
-  const text: string;
-  export default text;
-}
-declare module '*.asl.yml' {
-  const text: string;
-  export default text;
+  const data: unknown;
+  export default data;
 }

@@ -13,7 +13,7 @@ let cached;
 function loadRegistryModule() {
   if (cached) return cached;
   const result = esbuild.buildSync({
-    entryPoints: [path.join(root, 'lib/registry/registry.ts')],
+    entryPoints: [path.join(root, 'lib/registry/parse-registry.ts')],
     bundle: true,
     platform: 'node',
     format: 'cjs',

@@ -6,6 +6,9 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const esbuildPlugins = createRequire(import.meta.url)('./esbuild-plugins.cjs');
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
@@ -25,7 +28,7 @@ await build({
   format: 'cjs',
   sourcemap: 'inline',
   packages: 'external',
-  loader: { '.yml': 'text' },
+  plugins: esbuildPlugins,
   logLevel: 'warning',
   define: { __dirname: JSON.stringify(resolve(entry, '..')), __filename: JSON.stringify(resolve(entry)) },
 });

@@ -1,5 +1,5 @@
-import registryText from '../../pipelines.yml';
-import { indexRegistry, parseRegistry, type PipelineIndex } from './registry';
+import registryData from '../../pipelines.yml';
+import { indexRegistry, validateRegistry, type PipelineIndex } from './registry';
 
 export * from './registry';
 export * from './schema';
@@ -10,6 +10,6 @@ let cached: PipelineIndex | undefined;
 
 /** The registry bundled with the function, validated once per cold start. */
 export function pipelines(): PipelineIndex {
-  cached ??= indexRegistry(parseRegistry(registryText, 'pipelines.yml'));
+  cached ??= indexRegistry(validateRegistry(registryData, 'pipelines.yml'));
   return cached;
 }

@@ -4,7 +4,6 @@
  * Used at package time (serverless.yml resolves `scripts/registry.cjs`, which bundles
  * this module) and at cold start, so both fail the same way on the same mistake.
  */
-import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
 import { compilePattern, matchPattern, patternsOverlap, type CompiledPattern } from './patterns';
 import { RegistrySchema, type Pipeline, type Registry } from './schema';
@@ -31,14 +30,12 @@ const describePath = (path: PropertyKey[]): string => {
   return path.length ? `field ${path.map(String).join('.')}` : 'the registry';
 };
 
-/** Parses and validates registry YAML; `source` names the file in messages. */
-export function parseRegistry(text: string, source = 'pipelines.yml'): Registry {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    throw new RegistryError(`${source}: not valid YAML: ${(error as Error).message}`, undefined, { cause: error });
-  }
+/**
+ * Validates a parsed registry; `source` names the file in messages. The YAML text is parsed
+ * at build time into the bundle (scripts/esbuild-plugins.cjs), and at package time by
+ * parse-registry.ts, so functions carry no YAML parser.
+ */
+export function validateRegistry(raw: unknown, source = 'pipelines.yml'): Registry {
   const result = RegistrySchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {

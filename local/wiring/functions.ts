@@ -1,6 +1,6 @@
 /**
  * The stack's Lambda functions, run in this process: each handler is bundled with esbuild
- * (the serverless-esbuild settings that matter: node target, `.yml` as text) and loaded in
+ * (the serverless-esbuild settings that matter: node target, YAML parsed at build time) and loaded in
  * its own worker thread whose process.env is the function's environment from the template,
  * resolved to local names, plus the SDK endpoint variables of the local cloud.
  */
@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import type { StackResolver } from '../cloud/intrinsics';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const esbuildPlugins = require('../../scripts/esbuild-plugins.cjs') as import('esbuild').Plugin[];
 
 export interface FunctionSpec {
   logicalId: string;
@@ -83,7 +85,7 @@ async function bundleHandler(root: string, spec: FunctionSpec, outDir: string): 
     sourcemap: 'inline',
     // Dependencies load from node_modules: start-up stays fast and the versions are the tested ones.
     packages: 'external',
-    loader: { '.yml': 'text' },
+    plugins: esbuildPlugins,
     logLevel: 'silent',
   });
   return { bundle, exportName };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRegistry, RegistryError } from '../../../lib/registry/registry';
+import { RegistryError } from '../../../lib/registry/registry';
+import { parseRegistry } from '../../../lib/registry/parse-registry';
 
 const shipped = readFileSync(join(__dirname, '../../../pipelines.yml'), 'utf8');
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { indexRegistry, parseRegistry, RegistryError } from '../../../lib/registry/registry';
+import { indexRegistry, RegistryError } from '../../../lib/registry/registry';
+import { parseRegistry } from '../../../lib/registry/parse-registry';
 import { compilePattern, matchPattern, patternsOverlap } from '../../../lib/registry/patterns';
 
 const shipped = readFileSync(join(__dirname, '../../../pipelines.yml'), 'utf8');

@@ -1,4 +1,5 @@
-import { parseRegistry, RegistryError } from '../../../lib/registry/registry';
+import { RegistryError } from '../../../lib/registry/registry';
+import { parseRegistry } from '../../../lib/registry/parse-registry';
 
 /** A registry with one queue service whose targetUpdate is `targetUpdate`. */
 function registry(targetUpdate: Record<string, unknown>): string {

@@ -2,7 +2,7 @@
 import type { StepFunctions } from '../../../lib/adapters/step-functions';
 import { executionArnOf } from '../../../lib/execution-name';
 import type { FileArrival } from '../../../lib/model';
-import { indexRegistry, parseRegistry } from '../../../lib/registry/registry';
+import { indexRegistry, parseRegistry } from '../../../lib/registry/parse-registry';
 
 export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:ecs-pipelines-test-pipeline';
 

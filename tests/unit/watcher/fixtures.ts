@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileArrival } from '../../../lib/model';
-import { indexRegistry, parseRegistry } from '../../../lib/registry';
+import { indexRegistry, parseRegistry } from '../../../lib/registry/parse-registry';
 import type { WatcherLog, WatcherMetrics } from '../../../lib/watcher';
 
 export const fixture = <T = any>(path: string): T => JSON.parse(readFileSync(join(__dirname, '../../events', path), 'utf8')) as T;
