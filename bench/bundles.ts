@@ -104,6 +104,9 @@ const env: Record<string, string> = {
     Object.entries(ENV).map(([name, schema]) => [name, special[name] ?? candidates.find((c) => schema.safeParse(c).success) ?? 'x']),
   ),
   AWS_REGION: 'us-east-1',
+  // A handler whose first call reaches AWS gets an immediate refusal, not a network wait.
+  AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+  AWS_MAX_ATTEMPTS: '1',
 };
 
 async function main(): Promise<void> {
