@@ -1,5 +1,7 @@
-// Bundles the sample task into dist/task.js (one file: the AWS SDK clients, zod, csv-parse
-// and the worker library included), so the runtime image needs no node_modules.
+// Bundles the sample containers' entry points, one file each (the AWS SDK clients, zod,
+// csv-parse and the worker library included), so the runtime image needs no node_modules:
+// dist/task.js (the sample pipeline task) and dist/sample-queue.js (the sample queue service).
+// One image serves both (stage param containerImage); the registry's command picks the file.
 // PGlite stays external: it loads its WASM and data files from its package directory, and
 // only the local warehouse uses it (the AWS image loads into Redshift).
 // Usage: node container/build.mjs  (from anywhere)
@@ -10,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 const result = await build({
-  entryPoints: [join(here, 'sample/task.ts')],
-  outfile: join(here, 'dist/task.js'),
+  entryPoints: { task: join(here, 'sample/task.ts'), 'sample-queue': join(here, 'sample-queue/main.ts') },
+  outdir: join(here, 'dist'),
+  mainFields: ['module', 'main'],
   bundle: true,
   platform: 'node',
   target: 'node22',
@@ -24,4 +27,4 @@ const result = await build({
   logLevel: 'warning',
 });
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-console.log(`container/dist/task.js built (${(bytes / 1024).toFixed(0)} KiB with map and licenses)`);
+console.log(`container/dist/task.js and sample-queue.js built (${(bytes / 1024).toFixed(0)} KiB with maps and licenses)`);
