@@ -3,10 +3,10 @@
  * The lock follows Powertools' DynamoDBPersistenceLayer: one conditional PutItem, and
  * the loser reads who holds it from the failed condition instead of a second request.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
+import { isConditionFailure } from './conditional-update';
 import { BatchObjectSchema, RunStatusSchema, TriggerKindSchema, type BatchObject, type TriggerKind } from '../model';
 
 /** The fields this code reads; the state machine adds more (result, endedAt, ...), kept as they are. */
@@ -63,8 +63,6 @@ function parseRunItem(raw: Record<string, unknown>): RunItem {
   return parsed.data;
 }
 
-const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException =>
-  error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 
 export function runsTable(client: DynamoDBDocumentClient, tableName: string): RunsTable {
   const get = async (runKey: string): Promise<RunItem | undefined> => {

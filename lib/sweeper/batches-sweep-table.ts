@@ -3,6 +3,7 @@
  * index (never a scan), and the conditional writes that make each notice go out once.
  */
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, updateIf } from '../adapters/conditional-update';
 import { parseBatchItem, type BatchItem } from '../adapters/batches-table';
 import { BATCHES_OPEN_INDEX } from './indexes';
 
@@ -34,7 +35,6 @@ export interface BatchesSweepTable {
   closeStarted(item: BatchItem): Promise<boolean>;
 }
 
-const isConditionFailure = (error: unknown): boolean => (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 
 export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: string): BatchesSweepTable {
   async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'IndexName'>): Promise<BatchItem[]> {
@@ -50,22 +50,14 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
 
   return {
     async closeStarted(item) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: item.pk },
-            UpdateExpression: 'REMOVE #openState',
-            ConditionExpression: '#openState = :open AND attribute_exists(#started)',
-            ExpressionAttributeNames: { '#openState': 'openState', '#started': 'startedRunKey' },
-            ExpressionAttributeValues: { ':open': 'OPEN' },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+      return updateIf(client, {
+        TableName: tableName,
+        Key: { pk: item.pk },
+        UpdateExpression: 'REMOVE #openState',
+        ConditionExpression: '#openState = :open AND attribute_exists(#started)',
+        ExpressionAttributeNames: { '#openState': 'openState', '#started': 'startedRunKey' },
+        ExpressionAttributeValues: { ':open': 'OPEN' },
+      });
     },
 
     openPastDeadline: (before) =>
@@ -116,57 +108,37 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
     },
 
     async unmarkOverdue(item, at) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: item.pk },
-            UpdateExpression: 'SET #openState = :open REMOVE #notified, #reason',
-            ConditionExpression: '#openState = :overdue AND #notified = :at',
-            ExpressionAttributeNames: { '#openState': 'openState', '#notified': 'overdueNotifiedAt', '#reason': 'overdueReason' },
-            ExpressionAttributeValues: { ':open': 'OPEN', ':overdue': 'OVERDUE', ':at': at.toISOString() },
-          }),
-        );
-      } catch (error) {
-        // It completed meanwhile: nothing to retry.
-        if (!isConditionFailure(error)) throw error;
-      }
+      // It completed meanwhile: nothing to retry.
+      await updateIf(client, {
+        TableName: tableName,
+        Key: { pk: item.pk },
+        UpdateExpression: 'SET #openState = :open REMOVE #notified, #reason',
+        ConditionExpression: '#openState = :overdue AND #notified = :at',
+        ExpressionAttributeNames: { '#openState': 'openState', '#notified': 'overdueNotifiedAt', '#reason': 'overdueReason' },
+        ExpressionAttributeValues: { ':open': 'OPEN', ':overdue': 'OVERDUE', ':at': at.toISOString() },
+      });
     },
 
     async clearLate(item) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: item.pk },
-            UpdateExpression: 'REMOVE #openState',
-            ConditionExpression: '#openState = :late',
-            ExpressionAttributeNames: { '#openState': 'openState' },
-            ExpressionAttributeValues: { ':late': 'LATE' },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+      return updateIf(client, {
+        TableName: tableName,
+        Key: { pk: item.pk },
+        UpdateExpression: 'REMOVE #openState',
+        ConditionExpression: '#openState = :late',
+        ExpressionAttributeNames: { '#openState': 'openState' },
+        ExpressionAttributeValues: { ':late': 'LATE' },
+      });
     },
 
     async restoreLate(item) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: item.pk },
-            UpdateExpression: 'SET #openState = :late',
-            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#openState)',
-            ExpressionAttributeNames: { '#openState': 'openState' },
-            ExpressionAttributeValues: { ':late': 'LATE' },
-          }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      await updateIf(client, {
+        TableName: tableName,
+        Key: { pk: item.pk },
+        UpdateExpression: 'SET #openState = :late',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#openState)',
+        ExpressionAttributeNames: { '#openState': 'openState' },
+        ExpressionAttributeValues: { ':late': 'LATE' },
+      });
     },
   };
 }

@@ -2,7 +2,8 @@
  * Queries of the Runs table's pipeline + requestedAt index: a pipeline's recent runs (the
  * "list runs" command) and its runs still going past their max runtime (the sweeper).
  */
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { updateIf } from '../adapters/conditional-update';
 import * as z from 'zod';
 import { RunItemSchema } from '../adapters/runs-table';
 import { RUNS_BY_PIPELINE_INDEX } from './indexes';
@@ -46,7 +47,6 @@ export interface RunsIndex {
   unmarkOverrunNotified(runKey: string, at: Date): Promise<void>;
 }
 
-const isConditionFailure = (error: unknown): boolean => (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 
 export function runsIndex(client: DynamoDBDocumentClient, tableName: string): RunsIndex {
   return {
@@ -94,39 +94,25 @@ export function runsIndex(client: DynamoDBDocumentClient, tableName: string): Ru
     },
 
     async markOverrunNotified(runKey, at) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: runKey },
-            UpdateExpression: 'SET #notified = :at',
-            ConditionExpression: '#status IN (:starting, :running) AND attribute_not_exists(#notified)',
-            ExpressionAttributeNames: { '#notified': 'overrunNotifiedAt', '#status': 'status' },
-            ExpressionAttributeValues: { ':at': at.toISOString(), ':starting': 'STARTING', ':running': 'RUNNING' },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+      return updateIf(client, {
+        TableName: tableName,
+        Key: { pk: runKey },
+        UpdateExpression: 'SET #notified = :at',
+        ConditionExpression: '#status IN (:starting, :running) AND attribute_not_exists(#notified)',
+        ExpressionAttributeNames: { '#notified': 'overrunNotifiedAt', '#status': 'status' },
+        ExpressionAttributeValues: { ':at': at.toISOString(), ':starting': 'STARTING', ':running': 'RUNNING' },
+      });
     },
 
     async unmarkOverrunNotified(runKey, at) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: runKey },
-            UpdateExpression: 'REMOVE #notified',
-            ConditionExpression: '#notified = :at',
-            ExpressionAttributeNames: { '#notified': 'overrunNotifiedAt' },
-            ExpressionAttributeValues: { ':at': at.toISOString() },
-          }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      await updateIf(client, {
+        TableName: tableName,
+        Key: { pk: runKey },
+        UpdateExpression: 'REMOVE #notified',
+        ConditionExpression: '#notified = :at',
+        ExpressionAttributeNames: { '#notified': 'overrunNotifiedAt' },
+        ExpressionAttributeValues: { ':at': at.toISOString() },
+      });
     },
   };
 }
