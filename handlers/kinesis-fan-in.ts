@@ -10,31 +10,21 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { batchesTable } from '../lib/adapters/batches-table';
-import { runsTable } from '../lib/adapters/runs-table';
-import { stepFunctions } from '../lib/adapters/step-functions';
 import { dynamoDocumentClient } from '../lib/clients/dynamodb';
-import { sfnClient } from '../lib/clients/sfn';
 import { readEnv } from '../lib/config';
 import { keyedQueue } from '../lib/fan-in/keyed-queue';
 import { InvalidArrivalError, parseArrival } from '../lib/fan-in/parse-arrival';
 import { recordArrival, type ArrivalOutcome } from '../lib/fan-in/record-arrival';
 import { correlatedLogger, logger, metrics, perPipeline } from '../lib/observability';
 import { pipelines } from '../lib/registry';
+import { startPipelineDeps } from '../lib/start-pipeline/wiring';
 import { startPipeline } from '../lib/start-pipeline/start-pipeline';
 import { PIPELINE_METRIC, STACK_METRIC } from '../lib/telemetry/metric-names';
 
 const env = readEnv(['BATCHES_TABLE', 'RUNS_TABLE', 'STATE_MACHINE_ARN', 'RUN_LEASE_SECONDS', 'BATCH_TTL_DAYS', 'STAGE', 'SERVICE']);
 const registry = pipelines();
 const clock = (): Date => new Date();
-const startDeps = {
-  runs: runsTable(dynamoDocumentClient(), env.RUNS_TABLE),
-  sfn: stepFunctions(sfnClient(), env.STATE_MACHINE_ARN),
-  clock,
-  registry,
-  leaseSeconds: env.RUN_LEASE_SECONDS,
-  service: env.SERVICE,
-  stage: env.STAGE,
-};
+const startDeps = startPipelineDeps(env, registry, clock);
 const deps = {
   batches: batchesTable(dynamoDocumentClient(), env.BATCHES_TABLE),
   registry,

@@ -8,13 +8,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
-import { batchesTable } from '../lib/adapters/batches-table';
 import { createKinesisPublisher } from '../lib/adapters/kinesis-publisher';
-import { runsTable } from '../lib/adapters/runs-table';
-import { stepFunctions } from '../lib/adapters/step-functions';
-import { dynamoDocumentClient } from '../lib/clients/dynamodb';
 import { kinesisClient } from '../lib/clients/kinesis';
-import { sfnClient } from '../lib/clients/sfn';
 import { sqsClient } from '../lib/clients/sqs';
 import { readEnv } from '../lib/config';
 import { parseArrival } from '../lib/fan-in/parse-arrival';
@@ -25,6 +20,7 @@ import { DLQ_NAMES, redriveDeadLetters, RedriveInputSchema } from '../lib/operat
 import { parseCommand } from '../lib/operations/runs';
 import { pipelines } from '../lib/registry';
 import { startFromEvent } from '../lib/start-pipeline/start-event';
+import { startPipelineDeps } from '../lib/start-pipeline/wiring';
 import { startPipeline } from '../lib/start-pipeline/start-pipeline';
 import { MalformedEventError } from '../lib/watcher/errors';
 import { readWatcherEvent, watchUploads } from '../lib/watcher';
@@ -33,16 +29,7 @@ const env = readEnv(['DEAD_LETTER_QUEUES', 'STREAM_NAME', 'UPLOADS_BUCKET', 'BAT
 const queueUrls = z.record(z.enum(DLQ_NAMES), z.string().min(1)).parse(JSON.parse(env.DEAD_LETTER_QUEUES));
 const registry = pipelines();
 const clock = (): Date => new Date();
-const startDeps = {
-  runs: runsTable(dynamoDocumentClient(), env.RUNS_TABLE),
-  batches: batchesTable(dynamoDocumentClient(), env.BATCHES_TABLE),
-  sfn: stepFunctions(sfnClient(), env.STATE_MACHINE_ARN),
-  clock,
-  registry,
-  leaseSeconds: env.RUN_LEASE_SECONDS,
-  service: env.SERVICE,
-  stage: env.STAGE,
-};
+const startDeps = startPipelineDeps(env, registry, clock);
 const watcherDeps = {
   publisher: createKinesisPublisher(kinesisClient(), { streamName: env.STREAM_NAME }),
   registry,

@@ -6,31 +6,17 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { batchesTable } from '../lib/adapters/batches-table';
-import { runsTable } from '../lib/adapters/runs-table';
-import { stepFunctions } from '../lib/adapters/step-functions';
-import { dynamoDocumentClient } from '../lib/clients/dynamodb';
-import { sfnClient } from '../lib/clients/sfn';
 import { readEnv } from '../lib/config';
 import { logger, metrics, perPipeline } from '../lib/observability';
-import { pipelines } from '../lib/registry';
+import { START_PIPELINE_ENV, startPipelineDeps } from '../lib/start-pipeline/wiring';
 import { startFromEvent } from '../lib/start-pipeline/start-event';
 import { PIPELINE_METRIC } from '../lib/telemetry/metric-names';
 import type { StartOutcome } from '../lib/start-pipeline/start-pipeline';
 
 export { InvalidStartEventError, StartEventSchema } from '../lib/start-pipeline/start-event';
 
-const env = readEnv(['BATCHES_TABLE', 'RUNS_TABLE', 'STATE_MACHINE_ARN', 'RUN_LEASE_SECONDS', 'STAGE', 'SERVICE']);
-const deps = {
-  runs: runsTable(dynamoDocumentClient(), env.RUNS_TABLE),
-  batches: batchesTable(dynamoDocumentClient(), env.BATCHES_TABLE),
-  sfn: stepFunctions(sfnClient(), env.STATE_MACHINE_ARN),
-  clock: (): Date => new Date(),
-  registry: pipelines(),
-  leaseSeconds: env.RUN_LEASE_SECONDS,
-  service: env.SERVICE,
-  stage: env.STAGE,
-};
+const env = readEnv(START_PIPELINE_ENV);
+const deps = startPipelineDeps(env);
 
 async function startRun(event: unknown): Promise<StartOutcome> {
   const { request, outcome } = await startFromEvent(event, deps);

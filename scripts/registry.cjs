@@ -8,12 +8,13 @@ const Module = require('node:module');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-let cached;
+const loaded = new Map();
 
-function loadRegistryModule() {
-  if (cached) return cached;
+/** A TypeScript module of lib/, bundled in memory and loaded (once per packaging). */
+function loadTsModule(relativePath) {
+  if (loaded.has(relativePath)) return loaded.get(relativePath);
   const result = esbuild.buildSync({
-    entryPoints: [path.join(root, 'lib/registry/parse-registry.ts')],
+    entryPoints: [path.join(root, relativePath)],
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -21,12 +22,14 @@ function loadRegistryModule() {
     write: false,
     logLevel: 'silent',
   });
-  const mod = new Module(path.join(root, 'lib/registry/registry.bundle.cjs'));
+  const mod = new Module(path.join(root, `${relativePath}.bundle.cjs`));
   mod.paths = Module._nodeModulePaths(root);
   mod._compile(result.outputFiles[0].text, mod.id);
-  cached = mod.exports;
-  return cached;
+  loaded.set(relativePath, mod.exports);
+  return mod.exports;
 }
+
+const loadRegistryModule = () => loadTsModule('lib/registry/parse-registry.ts');
 
 function loadRegistry(file = process.env.PIPELINES_FILE || path.join(root, 'pipelines.yml')) {
   const { parseRegistry, indexRegistry } = loadRegistryModule();
@@ -62,14 +65,16 @@ function scheduleEvents(index) {
     }));
 }
 
+/** The uploads bucket's name: the stack's own, or the existing one named by a param. */
+const stackBucket = {
+  'Fn::If': ['CreateUploadsBucket', { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, '${param:existingBucketName}'],
+};
+
 /**
  * Per task definition: the S3 object ARNs its containers may read, from the prefixes of
  * the pipelines that run it (so the task role tracks pipelines.yml by itself).
  */
 function taskReadResources(index) {
-  const stackBucket = {
-    'Fn::If': ['CreateUploadsBucket', { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, '${param:existingBucketName}'],
-  };
   const byTask = {};
   for (const [, pipeline] of Object.entries(index.registry.pipelines)) {
     if (!pipeline.trigger) continue;
@@ -88,9 +93,6 @@ function taskReadResources(index) {
 
 /** Per task definition: where its containers write rejects and warehouse staging files. */
 function taskWriteResources(index) {
-  const stackBucket = {
-    'Fn::If': ['CreateUploadsBucket', { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, '${param:existingBucketName}'],
-  };
   const byTask = {};
   for (const [name, pipeline] of Object.entries(index.registry.pipelines)) {
     const list = (byTask[pipeline.task.taskDefinition] ??= []);
@@ -142,36 +144,14 @@ module.exports.loadRegistryModule = loadRegistryModule;
 
 // Queue services (declared after the exports; function declarations are hoisted).
 function queueServiceExports(index) {
-  const result = esbuild.buildSync({
-    entryPoints: [path.join(root, 'lib/scaling/queue-service-resources.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    logLevel: 'silent',
-  });
-  const mod = new Module(path.join(root, 'lib/scaling/queue-service-resources.bundle.cjs'));
-  mod.paths = Module._nodeModulePaths(root);
-  mod._compile(result.outputFiles[0].text, mod.id);
+  const mod = { exports: loadTsModule('lib/scaling/queue-service-resources.ts') };
   return mod.exports.queueServiceParts(index.registry.queueServices, mod.exports.STACK_SHARED_REFS);
 }
 
 // Alarms and the dashboard, from the registry, the functions serverless.yml includes and the
 // dead-letter queues of the resource files it includes (declared after the exports).
 async function observabilityExports(index, resolveVariable) {
-  const result = esbuild.buildSync({
-    entryPoints: [path.join(root, 'lib/telemetry/alarm-resources.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    logLevel: 'silent',
-  });
-  const mod = new Module(path.join(root, 'lib/telemetry/alarm-resources.bundle.cjs'));
-  mod.paths = Module._nodeModulePaths(root);
-  mod._compile(result.outputFiles[0].text, mod.id);
+  const mod = { exports: loadTsModule('lib/telemetry/alarm-resources.ts') };
   const service = await resolveVariable('self:service');
   const stage = await resolveVariable('sls:stage');
   const config = fs.readFileSync(path.join(root, 'serverless.yml'), 'utf8');
