@@ -111,9 +111,8 @@ test('a DynamoDB failure fails only its record', async () => {
   expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: firstSeq }] });
 });
 
-test('a record whose run another invocation is starting is failed so it is retried', async () => {
-  batchesInMemory();
-  sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+/** The run lock is held by another invocation whose lease is still live. */
+function lockHeldByAnotherInvocation(): void {
   ddb.on(PutCommand).rejects(
     new ConditionalCheckFailedException({
       message: 'The conditional request failed',
@@ -131,6 +130,12 @@ test('a record whose run another invocation is starting is failed so it is retri
       },
     }),
   );
+}
+
+test('a record whose run another invocation is starting is failed so it is retried', async () => {
+  batchesInMemory();
+  sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+  lockHeldByAnotherInvocation();
   const snapshot = arrival({ pipeline: 'inventory-snapshot', file: 'snapshot', batchKey: 'eu_2026-11-20', key: 'incoming/inventory/eu/snapshot-2026-11-20.csv' });
   const event = envelope(oneRecord, [snapshot]);
 
@@ -140,23 +145,7 @@ test('a record whose run another invocation is starting is failed so it is retri
 
 test('a record whose run was just started by another invocation succeeds without a second start', async () => {
   batchesInMemory();
-  ddb.on(PutCommand).rejects(
-    new ConditionalCheckFailedException({
-      message: 'The conditional request failed',
-      $metadata: {},
-      Item: {
-        pk: { S: 'inventory-snapshot#eu_2026-11-20' },
-        pipeline: { S: 'inventory-snapshot' },
-        batchKey: { S: 'eu_2026-11-20' },
-        trigger: { S: 's3' },
-        status: { S: 'STARTING' },
-        attempt: { N: '1' },
-        executionName: { S: 'x' },
-        requestedAt: { S: 't' },
-        leaseExpiresAt: { N: String(Math.floor(Date.now() / 1000) + 100) },
-      },
-    }),
-  );
+  lockHeldByAnotherInvocation();
   const snapshot = arrival({ pipeline: 'inventory-snapshot', file: 'snapshot', batchKey: 'eu_2026-11-20', key: 'incoming/inventory/eu/snapshot-2026-11-20.csv' });
   const event = envelope(oneRecord, [snapshot]);
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { indexRegistry, RegistryError } from '../../../lib/registry/registry';
+import { indexRegistry } from '../../../lib/registry/registry';
 import { parseRegistry } from '../../../lib/registry/parse-registry';
+import { registryProblems } from '../../helpers/registry';
 import { compilePattern, matchPattern, patternsOverlap } from '../../../lib/registry/patterns';
 
 const shipped = readFileSync(join(__dirname, '../../../pipelines.yml'), 'utf8');
@@ -16,15 +17,7 @@ function registryWith(patch: (pipeline: Record<string, any>) => void, extra: Rec
   return JSON.stringify({ pipelines: { demo: pipeline, ...extra } });
 }
 
-function problemsOf(text: string): string[] {
-  try {
-    parseRegistry(text);
-  } catch (error) {
-    if (error instanceof RegistryError) return error.problems;
-    throw error;
-  }
-  throw new Error('registry was accepted');
-}
+const problemsOf = registryProblems;
 
 describe('the shipped registry', () => {
   it('is valid and indexes both sample pipelines', () => {

@@ -1,5 +1,5 @@
-import { RegistryError } from '../../../lib/registry/registry';
 import { parseRegistry } from '../../../lib/registry/parse-registry';
+import { registryProblems } from '../../helpers/registry';
 
 /** A registry with one queue service whose targetUpdate is `targetUpdate`. */
 function registry(targetUpdate: Record<string, unknown>): string {
@@ -22,15 +22,7 @@ function registry(targetUpdate: Record<string, unknown>): string {
   });
 }
 
-function problemsOf(text: string): string[] {
-  try {
-    parseRegistry(text);
-  } catch (error) {
-    if (error instanceof RegistryError) return error.problems;
-    throw error;
-  }
-  throw new Error('registry was accepted');
-}
+const problemsOf = registryProblems;
 
 describe('queueServices.<name>.targetUpdate.headroom', () => {
   it('is accepted as a fraction in (0, 1]', () => {
