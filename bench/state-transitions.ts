@@ -1,0 +1,90 @@
+/**
+ * State transitions per run (Standard workflows are billed per transition): the real
+ * statemachines/pipeline.asl.yml executed in aws-local-stepfunctions, with the two Lambda
+ * steps running their real code and the AWS integrations answered by stubs, for 1 and 11
+ * shards, `.sync` and callback, succeeding and with one shard failing. A transition is
+ * counted per state entered, Map iterations included, as Step Functions bills them.
+ *
+ * Run: npm run bench:transitions
+ */
+import { join } from 'node:path';
+import type { ExecutionInput } from '../lib/model';
+import { prepareShardTasks } from '../lib/runs/prepare-shard-tasks';
+import { summarizeRun } from '../lib/runs/summarize-run';
+import '../local/stepfunctions/polyfill';
+import { forLocalRun, loadDefinition, runExecution } from '../tests/helpers/asl';
+
+type Params = Record<string, unknown>;
+const clone = <T>(value: T) => JSON.parse(JSON.stringify(value)) as never;
+
+function input(shards: number, launch: 'sync' | 'callback'): ExecutionInput {
+  return {
+    pipeline: 'orders-daily',
+    runKey: `orders-daily#bench-${shards}-${launch}`,
+    batchKey: '2026-11-20',
+    trigger: 's3',
+    requestedAt: '2026-11-20T06:00:00.000Z',
+    executionName: 'bench',
+    objects: [{ file: 'orders', bucket: 'b', key: 'incoming/acme/orders-2026-11-20.csv', size: 1, etag: 'e' }],
+    task: {
+      taskDefinition: 'ecs-pipelines-bench-sample-pipeline', container: 'pipeline', cpu: 512, memory: 1024,
+      shards, maxConcurrency: shards, launch, timeoutSeconds: 3600, heartbeatSeconds: 120, spot: false, environment: [],
+    },
+    shards: Array.from({ length: shards }, (_, index) => ({ index, count: shards })),
+    alarms: {},
+  };
+}
+
+function stoppedTask(params: Params, exitCode: number): never {
+  return clone({
+    TaskArn: `arn:aws:ecs:us-east-1:123456789012:task/c/${Math.random().toString(16).slice(2)}`,
+    Group: params.Group, LastStatus: 'STOPPED', StopCode: 'EssentialContainerExited', StoppedReason: 'Essential container in task exited',
+    Containers: [{ Name: 'pipeline', ExitCode: exitCode }],
+  });
+}
+
+async function transitions(shards: number, launch: 'sync' | 'callback', failShard?: number): Promise<number> {
+  const definition = forLocalRun(loadDefinition(join(__dirname, '../statemachines/pipeline.asl.yml')));
+  let launched = 0;
+  const record = await runExecution(definition, input(shards, launch), {
+    executionName: 'bench',
+    executionArn: 'arn:aws:states:us-east-1:123456789012:execution:ecs-pipelines-bench-pipeline:bench',
+    overrides: {
+      taskResourceLocalHandlers: {
+        'Mark Run Running': () => ({}),
+        'Prepare Shard Tasks': (p) => ({
+          Payload: clone(prepareShardTasks((p as Params).Payload, { runsTable: 'runs', network: { subnets: ['subnet-0a'], securityGroups: ['sg-0a'], assignPublicIp: 'ENABLED' } })),
+        }),
+        'Run ECS Task And Wait For Exit': (p) => {
+          const shard = launched++;
+          if (shard === failShard) throw Object.assign(new Error('task failed'), { name: 'States.TaskFailed', message: JSON.stringify(stoppedTask(p as Params, 1)) });
+          return stoppedTask(p as Params, 0);
+        },
+        'Run ECS Task And Wait For Callback': () => {
+          const shard = launched++;
+          if (shard === failShard) throw Object.assign(new Error('{"error":"Error"}'), { name: 'Error' });
+          return { recordsAffected: 10 };
+        },
+        'Summarize Run': (p) => ({ Payload: clone(summarizeRun((p as Params).Payload, { clock: () => new Date() })) }),
+        'Record Run Result': () => ({}),
+        'Notify Operators': () => ({ MessageId: 'm' }),
+      },
+    },
+  });
+  return record.events.filter((e) => e.type === 'StateEntered').length;
+}
+
+async function main(): Promise<void> {
+  console.log('| launch | shards | succeeded | one shard failed |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const launch of ['sync', 'callback'] as const) {
+    for (const shards of [1, 11]) {
+      console.log(`| ${launch} | ${shards} | ${await transitions(shards, launch)} | ${await transitions(shards, launch, 0)} |`);
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
