@@ -67,7 +67,8 @@ async function transitions(shards: number, launch: 'sync' | 'callback', failShar
         },
         'Summarize Run': (p) => ({ Payload: clone(summarizeRun((p as Params).Payload, { clock: () => new Date() })) }),
         'Record Run Result': () => ({}),
-        'Notify Operators': () => ({ MessageId: 'm' }),
+        'Notify Operators Of Failure': () => ({ MessageId: 'm' }),
+        'Notify Operators Of Anomaly': () => ({ MessageId: 'm' }),
       },
     },
   });

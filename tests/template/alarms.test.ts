@@ -3,10 +3,9 @@
  * the registry, every alarm reaches the operators' topic through the formatter, every DLQ
  * and function is covered, and run failures publish to the same topic.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pipelines } from '../../lib/registry';
-import { cfnLint, packageService, projectRoot, type CfnTemplate } from '../helpers/package-service';
+import { allStates, loadRawDefinition } from '../helpers/asl';
+import { cfnLint, packageService, type CfnTemplate } from '../helpers/package-service';
 
 let template: CfnTemplate;
 let templatePath: string;
@@ -89,9 +88,13 @@ describe('alarms in the packaged template', () => {
     expect(sweeper.Environment.Variables.TOPIC_ARN).toEqual({ Ref: 'OperatorsTopic' });
   });
 
-  it('sends run failures to the same operators topic', () => {
-    const definition = readFileSync(join(projectRoot, 'statemachines/pipeline.asl.yml'), 'utf8');
-    expect(definition).toMatch(/Resource: arn:aws:states:::sns:publish\s+Parameters:\s+TopicArn: !Ref OperatorsTopic/);
+  it('sends run failures and anomalies to the same operators topic', () => {
+    const states = allStates(loadRawDefinition() as { States: Record<string, unknown> });
+    const publishers = Object.entries(states).filter(([, state]) => state.Resource === 'arn:aws:states:::sns:publish');
+    expect(publishers.map(([name]) => name).sort()).toEqual(['Notify Operators Of Anomaly', 'Notify Operators Of Failure']);
+    for (const [, state] of publishers) expect((state.Parameters as Record<string, unknown>).TopicArn).toEqual({ Ref: 'OperatorsTopic' });
+    // The failure notice is on the way to the execution's own failure.
+    expect(states['Notify Operators Of Failure']!.Next).toBe('Run Failed');
   });
 
   it('has a dashboard for the stage', () => {

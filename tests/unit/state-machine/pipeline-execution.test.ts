@@ -219,7 +219,11 @@ async function execute(input: ExecutionInput, ecs: { sync?: EcsHandler; callback
         'Stop Abandoned Task': async (p) => ({ Payload: clone(await stopAbandonedTask((p as Params).Payload, { ecs: launchedTasks(runTasks, stopped) })) }),
         'Summarize Run': (p) => ({ Payload: clone(summarizeRun((p as Params).Payload, { clock: () => new Date() })) }),
         'Record Run Result': (p) => dynamoUpdate(p as Params),
-        'Notify Operators': (p) => {
+        'Notify Operators Of Failure': (p) => {
+          published.push(p as Params);
+          return { MessageId: `m-${published.length}` };
+        },
+        'Notify Operators Of Anomaly': (p) => {
           published.push(p as Params);
           return { MessageId: `m-${published.length}` };
         },
@@ -243,8 +247,7 @@ const MAIN_PATH_SYNC = [
   'Run ECS Task And Wait For Exit',
   'Summarize Run',
   'Record Run Result',
-  'Choose Whether To Notify',
-  'Choose Final Status',
+  'Choose Outcome',
   'Run Succeeded',
 ];
 
@@ -324,6 +327,30 @@ describe('pipeline state machine', () => {
     expect(item.result).toMatchObject({ status: 'SUCCEEDED', recordsAffected: 4200, shards: [{ index: 0, status: 'SUCCEEDED', exitCode: null, recordsAffected: 4200 }] });
   });
 
+  it('succeeds but notifies operators when a run affects more records than its threshold', async () => {
+    // Prepare
+    const runKey = 'orders-daily#anomaly';
+    await lockRun(runKey);
+
+    // Act: the callback reports 4,200 records against a threshold of 1,000.
+    const { record, published } = await execute(executionInput({ runKey, task: { launch: 'callback' }, alarms: { maxRecordsAffected: 1000 } }), {
+      callback: (p) => {
+        const token = environmentOf(p).TASK_TOKEN!;
+        const waiting = hub.wait(token, 1000);
+        hub.sendTaskSuccess(token, { recordsAffected: 4200 });
+        return waiting;
+      },
+    });
+
+    // Assess: the execution succeeds; one notice, through the anomaly branch only.
+    expect(record.error).toBeUndefined();
+    expect(statesEntered(record)).toEqual(expect.arrayContaining(['Choose Outcome', 'Notify Operators Of Anomaly', 'Run Succeeded']));
+    expect(statesEntered(record)).not.toContain('Notify Operators Of Failure');
+    expect(published).toHaveLength(1);
+    expect(published[0]!.Subject).toBe('WARNING: orders-daily 2026-11-20: run succeeded with anomalies');
+    expect((await runItem(runKey)).status).toBe('SUCCEEDED');
+  });
+
   it('retries RunTask when ECS has no capacity (AmazonECS.Unknown), then succeeds', async () => {
     // Prepare
     const runKey = 'orders-daily#capacity-retry';
@@ -365,7 +392,7 @@ describe('pipeline state machine', () => {
     expect(record.error).toEqual({ name: 'Run.container-error', message: expect.stringContaining('exited with code 1') });
     expect(statesEntered(record)).toEqual([
       'Mark Run Running', 'Prepare Shard Tasks', 'Run Shards', 'Choose Launch Pattern', 'Run ECS Task And Wait For Exit',
-      'Keep Shard Failure', 'Summarize Run', 'Record Run Result', 'Choose Whether To Notify', 'Notify Operators', 'Choose Final Status', 'Run Failed',
+      'Keep Shard Failure', 'Summarize Run', 'Record Run Result', 'Choose Outcome', 'Notify Operators Of Failure', 'Run Failed',
     ]);
     const item = await runItem(runKey);
     expect(item.status).toBe('FAILED');
@@ -522,7 +549,7 @@ describe('pipeline state machine', () => {
     // Assess
     expect(record.error?.name).toBe('Run.unknown');
     expect(runTasks).toEqual([]);
-    expect(statesEntered(record)).toContain('Notify Operators');
+    expect(statesEntered(record)).toContain('Notify Operators Of Failure');
     const item = await runItem(runKey);
     expect(item.status).toBe('FAILED');
     expect(item.result.errorMessage).toContain('task.environment.RUN_KEY');
