@@ -45,6 +45,8 @@ async function pass(cloud: LocalCloud, label: string, offset: number) {
     marks.set(key, m);
   };
   const keyOfBatch = (date: string) => `incoming/inventory/bench/snapshot-${date}.csv`;
+  // inventory-snapshot's batch key is `<region>_<date>` (its pattern's captures in order).
+  const dateOf = (batchKey: string) => batchKey.split(/[#_]/).at(-1)!;
   cloud.wiring.events.on('s3', (e) => mark(e.key, 's3'));
   cloud.functions.events.on('invoke', (i: { function: string; event: { Records?: Array<{ s3?: { object: { key: string } }; kinesis?: { data: string } }> } }) => {
     for (const r of i.event.Records ?? []) {
@@ -61,12 +63,12 @@ async function pass(cloud: LocalCloud, label: string, offset: number) {
   cloud.stepFunctions.events.on('history', (e) => {
     if (e.event.type !== 'ExecutionStarted') return;
     const input = JSON.parse(String((e.event as { executionStartedEventDetails?: { input?: string } }).executionStartedEventDetails?.input ?? '{}')) as { batchKey?: string };
-    if (input.batchKey) mark(keyOfBatch(input.batchKey.split('#').at(-1)!), 'started');
+    if (input.batchKey) mark(keyOfBatch(dateOf(input.batchKey)), 'started');
   });
   cloud.ecs.events.on('taskStateChange', (e) => {
     const env = ((e.detail as { overrides?: { containerOverrides?: Array<{ environment?: Array<{ name: string; value: string }> }> } }).overrides?.containerOverrides ?? []).flatMap((o) => o.environment ?? []);
     const batchKey = env.find((kv) => kv.name === 'BATCH_KEY')?.value;
-    if (batchKey) mark(keyOfBatch(batchKey.split('#').at(-1)!), 'runTask');
+    if (batchKey) mark(keyOfBatch(dateOf(batchKey)), 'runTask');
   });
   const bucket = uploadsBucket(cloud);
   for (let i = 0; i < N; i++) {
