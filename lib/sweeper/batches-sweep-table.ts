@@ -2,8 +2,9 @@
  * The sweeper's operations on the Batches table: QUERIES of the sparse openState + deadline
  * index (never a scan), and the conditional writes that make each notice go out once.
  */
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, updateIf } from '../adapters/conditional-update';
+import { queryAll } from '../adapters/query-all';
 import { parseBatchItem, type BatchItem } from '../adapters/batches-table';
 import { BATCHES_OPEN_INDEX } from './indexes';
 
@@ -37,16 +38,8 @@ export interface BatchesSweepTable {
 
 
 export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: string): BatchesSweepTable {
-  async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'IndexName'>): Promise<BatchItem[]> {
-    const items: BatchItem[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(new QueryCommand({ TableName: tableName, IndexName: BATCHES_OPEN_INDEX, ...input, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) }));
-      for (const raw of page.Items ?? []) items.push(parseBatchItem(raw));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
-  }
+  const queryOpen = (input: Omit<QueryCommandInput, 'TableName' | 'IndexName'>): Promise<BatchItem[]> =>
+    queryAll(client, { TableName: tableName, IndexName: BATCHES_OPEN_INDEX, ...input }, parseBatchItem);
 
   return {
     async closeStarted(item) {
@@ -61,14 +54,14 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
     },
 
     openPastDeadline: (before) =>
-      queryAll({
+      queryOpen({
         KeyConditionExpression: '#openState = :open AND #deadline < :before',
         ExpressionAttributeNames: { '#openState': 'openState', '#deadline': 'deadline' },
         ExpressionAttributeValues: { ':open': 'OPEN', ':before': before },
       }),
 
     late: () =>
-      queryAll({
+      queryOpen({
         KeyConditionExpression: '#openState = :late',
         ExpressionAttributeNames: { '#openState': 'openState' },
         ExpressionAttributeValues: { ':late': 'LATE' },

@@ -2,7 +2,8 @@
  * Queries of the Runs table's pipeline + requestedAt index: a pipeline's recent runs (the
  * "list runs" command) and its runs still going past their max runtime (the sweeper).
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from '../adapters/query-all';
 import { updateIf } from '../adapters/conditional-update';
 import * as z from 'zod';
 import { RunItemSchema } from '../adapters/runs-table';
@@ -50,48 +51,34 @@ export interface RunsIndex {
 
 export function runsIndex(client: DynamoDBDocumentClient, tableName: string): RunsIndex {
   return {
-    async recent(pipeline, { since = '0000', until = '9999', limit }) {
-      const runs: ListedRun[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: RUNS_BY_PIPELINE_INDEX,
-            KeyConditionExpression: '#pipeline = :pipeline AND #requestedAt BETWEEN :since AND :until',
-            ExpressionAttributeNames: { '#pipeline': 'pipeline', '#requestedAt': 'requestedAt' },
-            ExpressionAttributeValues: { ':pipeline': pipeline, ':since': since, ':until': until },
-            ScanIndexForward: false,
-            Limit: limit - runs.length,
-            ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
-          }),
-        );
-        for (const raw of page.Items ?? []) runs.push(parseListedRun(raw));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey && runs.length < limit);
-      return runs;
-    },
+    recent: (pipeline, { since = '0000', until = '9999', limit }) =>
+      queryAll(
+        client,
+        {
+          TableName: tableName,
+          IndexName: RUNS_BY_PIPELINE_INDEX,
+          KeyConditionExpression: '#pipeline = :pipeline AND #requestedAt BETWEEN :since AND :until',
+          ExpressionAttributeNames: { '#pipeline': 'pipeline', '#requestedAt': 'requestedAt' },
+          ExpressionAttributeValues: { ':pipeline': pipeline, ':since': since, ':until': until },
+          ScanIndexForward: false,
+        },
+        parseListedRun,
+        limit,
+      ),
 
-    async unfinishedBefore(pipeline, requestedBefore, since) {
-      const runs: ListedRun[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: RUNS_BY_PIPELINE_INDEX,
-            KeyConditionExpression: '#pipeline = :pipeline AND #requestedAt BETWEEN :since AND :before',
-            FilterExpression: '#status IN (:starting, :running) AND attribute_not_exists(#notified)',
-            ExpressionAttributeNames: { '#pipeline': 'pipeline', '#requestedAt': 'requestedAt', '#status': 'status', '#notified': 'overrunNotifiedAt' },
-            ExpressionAttributeValues: { ':pipeline': pipeline, ':since': since, ':before': requestedBefore, ':starting': 'STARTING', ':running': 'RUNNING' },
-            ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
-          }),
-        );
-        for (const raw of page.Items ?? []) runs.push(parseListedRun(raw));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return runs;
-    },
+    unfinishedBefore: (pipeline, requestedBefore, since) =>
+      queryAll(
+        client,
+        {
+          TableName: tableName,
+          IndexName: RUNS_BY_PIPELINE_INDEX,
+          KeyConditionExpression: '#pipeline = :pipeline AND #requestedAt BETWEEN :since AND :before',
+          FilterExpression: '#status IN (:starting, :running) AND attribute_not_exists(#notified)',
+          ExpressionAttributeNames: { '#pipeline': 'pipeline', '#requestedAt': 'requestedAt', '#status': 'status', '#notified': 'overrunNotifiedAt' },
+          ExpressionAttributeValues: { ':pipeline': pipeline, ':since': since, ':before': requestedBefore, ':starting': 'STARTING', ':running': 'RUNNING' },
+        },
+        parseListedRun,
+      ),
 
     async markOverrunNotified(runKey, at) {
       return updateIf(client, {
