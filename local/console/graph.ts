@@ -57,15 +57,20 @@ function layout(definition: Obj): { nodes: Map<string, Node>; edges: Edge[]; wid
   const nodes = new Map<string, Node>();
   const edges: Edge[] = [];
   const { start } = collect(definition, '', undefined, nodes, edges);
-  // Longest-path-free layering: BFS from StartAt (inner states continue below their frame).
+  // Longest-path layering, so states read top-down in the order they run: a state sits below
+  // every state that leads to it, and what follows a Map or Parallel sits below its whole
+  // frame. Relaxation stops after |nodes| rounds, so a definition with a loop still lays out.
   const layerOf = new Map<string, number>([[start, 0]]);
-  const queue = [start];
-  while (queue.length) {
-    const current = queue.shift()!;
-    for (const edge of edges.filter((e) => e.from === current)) {
-      if (!layerOf.has(edge.to)) {
-        layerOf.set(edge.to, layerOf.get(current)! + 1);
-        queue.push(edge.to);
+  const descendants = (id: string): string[] => [...nodes.values()].filter((n) => n.parent === id).flatMap((n) => [n.id, ...descendants(n.id)]);
+  const bottomOf = (id: string): number => Math.max(layerOf.get(id) ?? 0, ...descendants(id).map((d) => layerOf.get(d) ?? 0));
+  for (let round = 0, changed = true; changed && round < nodes.size; round += 1) {
+    changed = false;
+    for (const edge of edges) {
+      if (!layerOf.has(edge.from)) continue;
+      const below = (edge.kind === 'inner' ? layerOf.get(edge.from)! : bottomOf(edge.from)) + 1;
+      if ((layerOf.get(edge.to) ?? -1) < below) {
+        layerOf.set(edge.to, below);
+        changed = true;
       }
     }
   }
@@ -78,7 +83,16 @@ function layout(definition: Obj): { nodes: Map<string, Node>; edges: Edge[]; wid
   for (const node of nodes.values()) byLayer.set(node.layer, [...(byLayer.get(node.layer) ?? []), node]);
   const widest = Math.max(1, ...[...byLayer.values()].map((l) => l.length));
   const width = widest * (WIDTH + GAP_X) + GAP_X;
-  for (const [layer, list] of byLayer) {
+  // Top-down, each row ordered by where the states leading to it sit (barycentre), so edges
+  // run short and do not cross boxes they do not belong to.
+  for (const layer of [...byLayer.keys()].sort((a, b) => a - b)) {
+    const list = byLayer.get(layer)!;
+    const centre = (node: Node): number => {
+      const from = edges.filter((e) => e.to === node.id).map((e) => nodes.get(e.from)!).filter((n) => n.layer < layer);
+      return from.length ? from.reduce((sum, n) => sum + n.x, 0) / from.length : Number.POSITIVE_INFINITY;
+    };
+    const order = new Map(list.map((node, i) => [node, [centre(node), i] as const]));
+    list.sort((a, b) => order.get(a)![0] - order.get(b)![0] || order.get(a)![1] - order.get(b)![1]);
     const rowWidth = list.length * (WIDTH + GAP_X) - GAP_X;
     list.forEach((node, i) => {
       node.column = i;
