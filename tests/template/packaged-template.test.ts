@@ -80,6 +80,12 @@ describe('packaged template', () => {
     expect(roles.size).toBe(functions.length);
   });
 
+  it('has no IAM role that nothing uses', () => {
+    const rest = (id: string) => JSON.stringify(Object.entries(template.Resources).filter(([other]) => other !== id));
+    const unused = resourcesOfType('AWS::IAM::Role').map(([id]) => id).filter((id) => !rest(id).includes(`"${id}"`));
+    expect(unused).toEqual([]);
+  });
+
   it('grants no IAM action "*" and no service wildcard', () => {
     const offenders = allStatements().filter(({ statement }) => actionsOf(statement).some((a) => a === '*' || a.endsWith(':*')) && statement.Effect === 'Allow');
     expect(offenders).toEqual([]);
