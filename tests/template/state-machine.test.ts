@@ -180,6 +180,21 @@ describe('state machine role', () => {
     }
   });
 
+  // RunTask with PropagateTags tags the task it creates, and ECS authorizes tag-on-create
+  // separately (ecs:TagResource with ecs:CreateAction, AWS docs "Grant permission to tag
+  // resources on creation"): without it every launch fails with AccessDeniedException.
+  it('may tag the tasks it starts when a RunTask state propagates tags, and nothing else', () => {
+    const propagates = runTaskStates().some(([, s]) => (s.Parameters as Record<string, Json>).PropagateTags !== undefined);
+    const tagging = roleStatements().filter((s) => actionsOf(s).includes('ecs:TagResource'));
+    if (!propagates) return expect(tagging).toEqual([]);
+    expect(tagging.length).toBeGreaterThanOrEqual(1);
+    for (const statement of tagging) {
+      expect(actionsOf(statement)).toEqual(['ecs:TagResource']);
+      expect(statement.Condition?.StringEquals?.['ecs:CreateAction']).toEqual('RunTask');
+      expect(JSON.stringify(resourcesOf(statement))).toContain(':task/${PipelineCluster}/*');
+    }
+  });
+
   it('uses Resource "*" only for log delivery and X-Ray actions', () => {
     const offenders = roleStatements()
       .filter((s) => resourcesOf(s).includes('*'))
