@@ -197,6 +197,28 @@ describe('packaged template', () => {
     expect(denies.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('gives each queue one QueuePolicy under any condition (SQS keeps one policy per queue: a second overwrites the first)', () => {
+    // Conditions as literal sets (`C` or `!C`); two references can coexist unless one holds C and the other !C.
+    const refs: Array<{ policy: string; queue: string; when: string[] }> = [];
+    for (const [id, policy] of resourcesOfType('AWS::SQS::QueuePolicy')) {
+      const base = policy.Condition ? [policy.Condition as string] : [];
+      for (const entry of policy.Properties.Queues as any[]) {
+        if (entry?.Ref) refs.push({ policy: id, queue: entry.Ref, when: base });
+        const branches = entry?.['Fn::If'];
+        if (branches) {
+          const [condition, yes, no] = branches;
+          if (yes?.Ref && yes.Ref !== 'AWS::NoValue') refs.push({ policy: id, queue: yes.Ref, when: [...base, condition] });
+          if (no?.Ref && no.Ref !== 'AWS::NoValue') refs.push({ policy: id, queue: no.Ref, when: [...base, `!${condition}`] });
+        }
+      }
+    }
+    const exclusive = (a: string[], b: string[]) => a.some((c) => b.includes(c.startsWith('!') ? c.slice(1) : `!${c}`));
+    const clashes = refs.flatMap((a, i) =>
+      refs.slice(i + 1).filter((b) => b.queue === a.queue && b.policy !== a.policy && !exclusive(a.when, b.when)).map((b) => `${a.queue}: ${a.policy} and ${b.policy}`),
+    );
+    expect(clashes).toEqual([]);
+  });
+
   it('notifies the watcher for each watched prefix of the uploads bucket', () => {
     const bucket = template.Resources.UploadsBucket!;
     const configs = bucket.Properties.NotificationConfiguration.LambdaConfigurations;
