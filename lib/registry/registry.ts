@@ -99,9 +99,15 @@ export interface PipelineIndex {
   prefixes(): Array<{ bucket: string | undefined; prefix: string }>;
 }
 
-/** The batch key from capture values, in the pipeline's first pattern's order. */
+/**
+ * The batch key from capture values, in the pipeline's first pattern's order. With several
+ * captures, `%` and the joining `_` inside a value are escaped, or two batches could share a
+ * key (`eu_west` + `1` and `eu` + `west_1`); a single capture is its value as it is.
+ */
 export function batchKeyOf(captureOrder: string[], captures: Record<string, string>): string {
-  return captureOrder.map((name) => captures[name]).join('_') || 'all';
+  const values = captureOrder.map((name) => captures[name] ?? '');
+  if (values.length < 2) return values.join('') || 'all';
+  return values.map((value) => value.replace(/%/g, '%25').replace(/_/g, '%5F')).join('_');
 }
 
 export function indexRegistry(registry: Registry): PipelineIndex {

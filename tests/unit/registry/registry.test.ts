@@ -40,6 +40,15 @@ describe('the shipped registry', () => {
     });
     expect(index.match(undefined, 'incoming/acme/readme.txt')).toBeUndefined();
   });
+
+  it('gives two batches whose captures join alike different batch keys (a capture may hold the joining "_")', () => {
+    const index = indexRegistry(parseRegistry(shipped));
+    const a = index.match(undefined, 'incoming/inventory/eu_west/snapshot-1.csv')!;
+    const b = index.match(undefined, 'incoming/inventory/eu/snapshot-west_1.csv')!;
+    expect(a.captures).toEqual({ region: 'eu_west', date: '1' });
+    expect(b.captures).toEqual({ region: 'eu', date: 'west_1' });
+    expect(a.batchKey).not.toBe(b.batchKey);
+  });
 });
 
 describe('registry validation names the pipeline and field', () => {
