@@ -101,13 +101,14 @@ export interface PipelineIndex {
 
 /**
  * The batch key from capture values, in the pipeline's first pattern's order. With several
- * captures, `%` and the joining `_` inside a value are escaped, or two batches could share a
- * key (`eu_west` + `1` and `eu` + `west_1`); a single capture is its value as it is.
+ * captures, the joining `_` inside a value is escaped (`~5F`, and `~` as `~7E`), or two
+ * batches could share a key (`eu_west` + `1` and `eu` + `west_1`); a single capture is its
+ * value as it is.
  */
 export function batchKeyOf(captureOrder: string[], captures: Record<string, string>): string {
   const values = captureOrder.map((name) => captures[name] ?? '');
   if (values.length < 2) return values.join('') || 'all';
-  return values.map((value) => value.replace(/%/g, '%25').replace(/_/g, '%5F')).join('_');
+  return values.map((value) => value.replace(/~/g, '~7E').replace(/_/g, '~5F')).join('_');
 }
 
 export function indexRegistry(registry: Registry): PipelineIndex {
