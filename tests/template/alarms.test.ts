@@ -19,6 +19,14 @@ const QUEUE_SERVICE_ALARM = /^Queue[A-Za-z0-9]+(DeadLetter|Latency)Alarm$/;
 const alarms = () => resources('AWS::CloudWatch::Alarm');
 const alarmNamed = (name: string) => alarms().find(([, a]) => a.Properties.AlarmName === name)?.[1]?.Properties;
 const dimension = (props: any, name: string) => props.Dimensions.find((d: any) => d.Name === name)?.Value;
+/** Every action the inline policies of a function's role allow. */
+const roleActions = (fn: { Properties?: any }): string[] => {
+  const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]]!;
+  return (role.Properties.Policies ?? [])
+    .flatMap((p: any) => p.PolicyDocument.Statement)
+    .filter((s: any) => s.Effect === 'Allow')
+    .flatMap((s: any) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+};
 
 describe('alarms in the packaged template', () => {
   it('passes cfn-lint with no errors', async () => {
@@ -95,6 +103,15 @@ describe('alarms in the packaged template', () => {
     for (const [, state] of publishers) expect((state.Parameters as Record<string, unknown>).TopicArn).toEqual({ Ref: 'OperatorsTopic' });
     // The failure notice is on the way to the execution's own failure.
     expect(states['Notify Operators Of Failure']!.Next).toBe('Run Failed');
+  });
+
+  it('lets every function that starts runs also read the lock holder\'s execution (states:DescribeExecution)', () => {
+    // startPipeline's use case calls DescribeExecution when the run lock is held with a live
+    // lease (lib/start-pipeline/start-pipeline.ts): the re-run and redrive commands use it too.
+    const functions = resources('AWS::Lambda::Function');
+    const starters = functions.filter(([, fn]) => roleActions(fn).includes('states:StartExecution'));
+    expect(starters.map(([id]) => id)).toEqual(expect.arrayContaining(['OpsRerunBatchLambdaFunction', 'OpsRedriveDlqLambdaFunction']));
+    for (const [id, fn] of starters) expect({ id, describes: roleActions(fn).includes('states:DescribeExecution') }).toEqual({ id, describes: true });
   });
 
   it('has a dashboard for the stage', () => {
