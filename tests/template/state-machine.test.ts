@@ -4,6 +4,9 @@
  * it runs with. What Step Functions rejects only at deploy time, and what a default
  * serverless-step-functions role would grant too broadly, fails here.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRegistry } from '../../lib/registry/parse-registry';
 import { packageService, type CfnTemplate } from '../helpers/package-service';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -132,6 +135,24 @@ describe('packaged state machine definition', () => {
       expect({ name, unsupported: keys.filter((key) => !ALLOWED_RUN_TASK_PARAMETERS.includes(key)) }).toEqual({ name, unsupported: [] });
       expect({ name, cluster: parameters.Cluster }).toEqual({ name, cluster: '<GetAtt PipelineCluster.Arn>' });
     }
+  });
+});
+
+describe('shard launches', () => {
+  // AWS docs (Fargate capacity providers): "Linux tasks with the ARM64 architecture don't
+  // support the Fargate Spot capacity provider." RunTask would answer with failures
+  // (AmazonECS.Unknown) on every attempt; the emulator cannot know.
+  it('ask for FARGATE_SPOT only for task definitions that can run on it (not ARM64)', () => {
+    const registry = parseRegistry(readFileSync(join(__dirname, '../../pipelines.yml'), 'utf8'));
+    const definitions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');
+    const launches = Object.entries(registry.pipelines).map(([name, pipeline]) => ({
+      name,
+      spot: pipeline.task.spot,
+      definition: definitions.find((r) => String(r.Properties.Family).endsWith(`-${pipeline.task.taskDefinition}`)),
+    }));
+    expect(launches.filter((l) => !l.definition).map((l) => l.name)).toEqual([]);
+    const offenders = launches.filter((l) => l.spot && l.definition?.Properties.RuntimePlatform?.CpuArchitecture === 'ARM64');
+    expect(offenders.map((l) => l.name)).toEqual([]);
   });
 });
 
