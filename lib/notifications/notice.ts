@@ -69,7 +69,8 @@ export function formatDuration(ms: number): string {
 }
 
 const NON_SUBJECT = /[^\x20-\x7E]/g;
-export const MAX_SUBJECT_CHARS = 100;
+/** SNS Publish: a subject "less than 100 characters long" (API reference), so 99 at most. */
+export const MAX_SUBJECT_CHARS = 99;
 /** SNS messages to email stay readable well below the 256 KB limit. */
 export const MAX_MESSAGE_CHARS = 16_000;
 

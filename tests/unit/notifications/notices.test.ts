@@ -95,6 +95,12 @@ describe('alarm notices', () => {
     expect(rendered.subject).toBe('[ecs-pipelines prod] ALARM: alarm lambda-errors (kinesisFanIn)');
   });
 
+  it('keeps a long subject within SNS\'s limit (printable ASCII, less than 100 characters)', () => {
+    const long = renderNotice({ kind: 'run-failed', severity: 'ALARM', title: 'run FAILED', stack, pipeline: 'a-pipeline-with-a-rather-long-name-for-reports', batchKey: 'region=eu-west-1/date=2026-11-20/part=0007', whatHappened: 'x' });
+    expect(long.subject.length).toBeLessThan(100);
+    expect(long.subject).toMatch(/^[\x20-\x7E]+$/);
+  });
+
   it('rejects a message that is not an alarm, naming what is wrong', () => {
     expect(() => parseAlarmMessage('{"hello":1}')).toThrow(/not a CloudWatch alarm: .*AlarmName/);
     expect(() => parseAlarmMessage('nope')).toThrow(/not JSON: starts "nope"/);
