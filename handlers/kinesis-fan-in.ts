@@ -59,7 +59,9 @@ function countOutcome(pipeline: string, outcome: ArrivalOutcome): void {
 const processor = new BatchProcessor(EventType.KinesisDataStreams);
 
 /** One record: parse, record, start; any failure is logged once here and reported for this record only. */
-async function processRecord(record: KinesisStreamRecord, inOrder: ReturnType<typeof keyedQueue>): Promise<ArrivalOutcome> {
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function processRecord(record: KinesisStreamRecord, inOrder: ReturnType<typeof keyedQueue>, context: Context): Promise<ArrivalOutcome> {
   const { sequenceNumber, data, partitionKey } = record.kinesis;
   let arrival;
   try {
@@ -74,7 +76,8 @@ async function processRecord(record: KinesisStreamRecord, inOrder: ReturnType<ty
   const log = correlatedLogger({ pipeline: arrival.pipeline, batchKey: arrival.batchKey, objectKey: arrival.key });
   const where = { file: arrival.file, etag: arrival.etag, sequenceNumber };
   try {
-    const outcome = await inOrder(`${arrival.pipeline}#${arrival.batchKey}`, () => recordArrival(arrival, deps));
+    const lockWait = { sleep, remainingMs: () => context.getRemainingTimeInMillis() };
+    const outcome = await inOrder(`${arrival.pipeline}#${arrival.batchKey}`, () => recordArrival(arrival, { ...deps, lockWait }));
     countOutcome(arrival.pipeline, outcome);
     const run = 'runKey' in outcome ? { runKey: outcome.runKey, ...('executionArn' in outcome ? { executionArn: outcome.executionArn } : {}) } : {};
     if (outcome.kind === 'duplicate' || outcome.kind === 'reupload-ignored') log.warn(`arrival for a batch that already ran: ${outcome.kind}`, { ...where, ...run, outcome });
@@ -92,7 +95,7 @@ async function handleRecords(event: KinesisStreamEvent, context: Context): Promi
   // Per invocation: records of one batch run in stream order, batches run in parallel.
   const inOrder = keyedQueue();
   try {
-    return await processPartialResponse(event, (record: KinesisStreamRecord) => processRecord(record, inOrder), processor, { context });
+    return await processPartialResponse(event, (record: KinesisStreamRecord) => processRecord(record, inOrder, context), processor, { context });
   } finally {
     perPipeline.flush();
   }

@@ -28,6 +28,28 @@ export interface RecordArrivalDeps {
   clock: () => Date;
   ttlDays: number;
   start: (request: StartRunRequest) => Promise<StartOutcome>;
+  /**
+   * How to wait for a run lock another invocation holds without having started the run yet:
+   * the holder may be a moment from StartExecution, or may have crashed, leaving a lease that
+   * only expiry frees. Kinesis retries a failed record at once, so a record that only failed
+   * could use up its retries inside the lease and reach the DLQ with no run started; waiting
+   * here, within the invocation's time, lets the retry take the lock over (same execution name).
+   */
+  lockWait?: { sleep: (ms: number) => Promise<void>; remainingMs: () => number };
+}
+
+/** Re-asks for the lock with a growing pause while another holder's lease is live, as time allows. */
+async function startWaitingOutLease(request: StartRunRequest, deps: RecordArrivalDeps): Promise<StartOutcome> {
+  let outcome = await deps.start(request);
+  for (let pauseMs = 250; outcome.status === 'in-progress' && deps.lockWait; pauseMs = Math.min(pauseMs * 2, 4000)) {
+    const untilExpiry = outcome.leaseExpiresAt * 1000 + 1000 - deps.clock().getTime();
+    const pause = Math.min(pauseMs, Math.max(untilExpiry, 0));
+    // Keep a margin for the start itself and the batch's started mark.
+    if (pause + 5000 > deps.lockWait.remainingMs()) break;
+    await deps.lockWait.sleep(pause);
+    outcome = await deps.start(request);
+  }
+  return outcome;
 }
 
 export type ArrivalOutcome =
@@ -57,13 +79,10 @@ export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDep
       // sweeper closes it when the deadline passes, which keeps that write off this path.
       return { kind: decision.action, runKey: decision.runKey };
     case 'start': {
-      const outcome = await deps.start({
-        pipeline: item.pipeline,
-        runKey: decision.runKey,
-        batchKey: item.batchKey,
-        trigger: 's3',
-        objects: batchObjects(item, required),
-      });
+      const outcome = await startWaitingOutLease(
+        { pipeline: item.pipeline, runKey: decision.runKey, batchKey: item.batchKey, trigger: 's3', objects: batchObjects(item, required) },
+        deps,
+      );
       if (outcome.status === 'in-progress') {
         throw new RunStartInProgressError(
           `run "${outcome.runKey}" is being started by another invocation (lease until ${new Date(outcome.leaseExpiresAt * 1000).toISOString()}); retrying the record`,

@@ -133,3 +133,77 @@ test('every arrival refreshes ttl and keeps the first arrival window', async () 
   expect(second).toMatchObject({ deadline: first!.deadline, firstArrivalAt: first!.firstArrivalAt, ttl: first!.ttl + 600 });
   expect(second!.obj_orders).toMatchObject({ etag: 'etag-orders-2' });
 });
+
+test('a record whose run lock was left by a crashed start waits the lease out and starts the run itself, under the same name', async () => {
+  // Prepare: a first delivery of the completing file takes the lock, then "crashes" before StartExecution.
+  const time = manualClock();
+  const crashing = fakeStepFunctions();
+  let lockTaken!: () => void;
+  const reachedStart = new Promise<void>((resolve) => (lockTaken = resolve));
+  crashing.sfn.startExecution = () => {
+    lockTaken();
+    return new Promise(() => undefined);
+  };
+  const runs = runsTable(db.client, db.tables.runs);
+  const crashedDeps: RecordArrivalDeps = {
+    batches: batchesTable(db.client, db.tables.batches),
+    registry,
+    clock: time.clock,
+    ttlDays: 35,
+    start: (request) => startPipeline(request, { runs, sfn: crashing.sfn, clock: time.clock, registry, leaseSeconds: 30, ...stack }),
+  };
+  await recordArrival(arrival({ file: 'orders', batchKey: '2026-10-09' }), crashedDeps);
+  void recordArrival(arrival({ file: 'customers', batchKey: '2026-10-09' }), crashedDeps);
+  await reachedStart;
+
+  // Act: Kinesis redelivers the record at once; this invocation has 50 s left and waits.
+  const healthy = fakeStepFunctions();
+  const slept: number[] = [];
+  const retryDeps: RecordArrivalDeps = {
+    ...crashedDeps,
+    start: (request) => startPipeline(request, { runs, sfn: healthy.sfn, clock: time.clock, registry, leaseSeconds: 30, ...stack }),
+    lockWait: {
+      sleep: async (ms) => {
+        slept.push(ms);
+        time.advance(ms / 1000);
+      },
+      remainingMs: () => 50_000 - slept.reduce((a, b) => a + b, 0),
+    },
+  };
+  const outcome = await recordArrival(arrival({ file: 'customers', batchKey: '2026-10-09' }), retryDeps);
+
+  // Assess: it paused (growing pauses) until the lease ran out, then started the one run.
+  expect(outcome).toMatchObject({ kind: 'started', runKey: 'orders-daily#2026-10-09' });
+  expect(healthy.calls).toHaveLength(1);
+  expect(slept.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(30_000);
+  expect(slept[0]).toBe(250);
+  expect(healthy.calls[0]!.name).toMatch(/^orders-daily-2026-10-09-a1_/);
+});
+
+test('a record gives up waiting for a live lock when the invocation has no time left, so Kinesis retries it', async () => {
+  const time = manualClock();
+  const crashing = fakeStepFunctions();
+  let lockTaken!: () => void;
+  const reachedStart = new Promise<void>((resolve) => (lockTaken = resolve));
+  crashing.sfn.startExecution = () => {
+    lockTaken();
+    return new Promise(() => undefined);
+  };
+  const runs = runsTable(db.client, db.tables.runs);
+  const deps: RecordArrivalDeps = {
+    batches: batchesTable(db.client, db.tables.batches),
+    registry,
+    clock: time.clock,
+    ttlDays: 35,
+    start: (request) => startPipeline(request, { runs, sfn: crashing.sfn, clock: time.clock, registry, leaseSeconds: 30, ...stack }),
+  };
+  await recordArrival(arrival({ file: 'orders', batchKey: '2026-10-10' }), deps);
+  void recordArrival(arrival({ file: 'customers', batchKey: '2026-10-10' }), deps);
+  await reachedStart;
+
+  const sleep = jest.fn(async () => undefined);
+  await expect(
+    recordArrival(arrival({ file: 'customers', batchKey: '2026-10-10' }), { ...deps, lockWait: { sleep, remainingMs: () => 3_000 } }),
+  ).rejects.toMatchObject({ name: 'RunStartInProgressError' });
+  expect(sleep).not.toHaveBeenCalled();
+});

@@ -14,7 +14,8 @@ import { arrival } from '../start-pipeline/fakes';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
-const context = { functionName: 'kinesisFanIn', awsRequestId: 'req-1' } as Context;
+// One second left: too little to wait out another invocation's lock, so such a record fails at once.
+const context = { functionName: 'kinesisFanIn', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
 
 let handler: (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>;
 beforeAll(() => {
