@@ -54,7 +54,9 @@ export const TaskSchema = z.strictObject({
   maxConcurrency: z.number().int().min(1).max(MAX_SHARDS).optional(),
   launch: z.enum(['sync', 'callback']),
   timeoutSeconds: z.number().int().min(60).max(31_536_000),
-  heartbeatSeconds: z.number().int().min(10).optional(),
+  // The heartbeat clock starts at RunTask: a Fargate task must be placed, pull its image and
+  // start before its first heartbeat, which commonly takes tens of seconds.
+  heartbeatSeconds: z.number().int().min(60, 'heartbeatSeconds must be at least 60: the task must start and send its first heartbeat within it').optional(),
   spot: z.boolean().default(false),
   environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
 });

@@ -80,6 +80,12 @@ describe('packaged template', () => {
     expect(roles.size).toBe(functions.length);
   });
 
+  it("lets only the guard's own rule deliver its dead letters", () => {
+    const statement = template.Resources.GuardDeadLetterQueuePolicy!.Properties.PolicyDocument.Statement.find((st: any) => st.Effect === 'Allow');
+    const rule = Object.values(template.Resources).find((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.Targets).includes('GuardDeadLetterQueue'))!;
+    expect(JSON.stringify(statement.Condition.ArnEquals['aws:SourceArn'])).toContain(`rule/${rule.Properties.Name}`);
+  });
+
   it('has no IAM role that nothing uses', () => {
     const rest = (id: string) => JSON.stringify(Object.entries(template.Resources).filter(([other]) => other !== id));
     const unused = resourcesOfType('AWS::IAM::Role').map(([id]) => id).filter((id) => !rest(id).includes(`"${id}"`));

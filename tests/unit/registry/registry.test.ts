@@ -59,6 +59,7 @@ describe('registry validation names the pipeline and field', () => {
     ['zero shards', (p: any) => (p.task.shards = 0), 'pipeline "demo", field task.shards: shards must be at least 1'],
     ['21 shards', (p: any) => (p.task.shards = 21), 'pipeline "demo", field task.shards: shards must be at most 20'],
     ['a callback without heartbeat', (p: any) => (p.task.launch = 'callback'), 'pipeline "demo", field task.heartbeatSeconds: a callback pipeline needs heartbeatSeconds'],
+    ['a heartbeat too short for a task to start', (p: any) => Object.assign(p.task, { launch: 'callback', heartbeatSeconds: 30 }), 'pipeline "demo", field task.heartbeatSeconds: heartbeatSeconds must be at least 60'],
     ['a bad cron expression', (p: any) => (p.schedule = { expression: 'cron(0 25 * * ? *)' }), 'pipeline "demo", field schedule.expression: bad schedule expression "cron(0 25 * * ? *)": hours value 25 is outside 0-23'],
     ['a five-field cron', (p: any) => (p.schedule = { expression: 'cron(0 6 * * *)' }), 'cron needs 6 fields'],
     ['a cron with two day fields', (p: any) => (p.schedule = { expression: 'cron(0 6 * * MON *)' }), 'exactly one of day-of-month and day-of-week must be "?"'],
