@@ -4,6 +4,7 @@
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { isConditionFailure } from './conditional-update';
 import type { FileArrival } from '../model';
 
 export const OBJECT_ATTRIBUTE_PREFIX = 'obj_';
@@ -15,6 +16,8 @@ const StoredObjectSchema = z.object({
   etag: z.string(),
   versionId: z.string().optional(),
   sequencer: z.string().optional(),
+  /** The sequencer right-padded to a fixed width, so DynamoDB compares it as S3 orders events. */
+  sequencerOrder: z.string().optional(),
   eventTime: z.string().optional(),
 });
 export type StoredObject = z.infer<typeof StoredObjectSchema>;
@@ -114,6 +117,13 @@ const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 const withoutUndefined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
+/**
+ * S3 orders the events of one key by `sequencer`: right-pad the shorter with zeros, then
+ * compare as text (S3 User Guide). A fixed width makes DynamoDB's string comparison do that.
+ */
+export const SEQUENCER_ORDER_WIDTH = 48;
+export const sequencerOrder = (sequencer: string): string => sequencer.toUpperCase().padEnd(SEQUENCER_ORDER_WIDTH, '0');
+
 export function batchesTable(client: DynamoDBDocumentClient, tableName: string): BatchesTable {
   return {
     async recordArrival(arrival, { now, windowMinutes, ttlDays }) {
@@ -125,42 +135,62 @@ export function batchesTable(client: DynamoDBDocumentClient, tableName: string):
         etag: arrival.etag,
         versionId: arrival.versionId,
         sequencer: arrival.sequencer,
+        sequencerOrder: arrival.sequencer ? sequencerOrder(arrival.sequencer) : undefined,
         eventTime: arrival.eventTime,
       });
-      const result = await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { pk: batchPk(arrival.pipeline, arrival.batchKey) },
-          // Set semantics make a duplicate delivery harmless; the if_not_exists fields keep the
-          // first arrival's window.
-          UpdateExpression:
-            'ADD #arrived :file SET #obj = :obj, #pipeline = :pipeline, #batchKey = :batchKey, ' +
-            '#firstArrivalAt = if_not_exists(#firstArrivalAt, :nowIso), #deadline = if_not_exists(#deadline, :deadline), ' +
-            '#openState = if_not_exists(#openState, :open), #ttl = :ttl',
-          ExpressionAttributeNames: {
-            '#arrived': 'arrived',
-            '#obj': `${OBJECT_ATTRIBUTE_PREFIX}${arrival.file}`,
-            '#pipeline': 'pipeline',
-            '#batchKey': 'batchKey',
-            '#firstArrivalAt': 'firstArrivalAt',
-            '#deadline': 'deadline',
-            '#openState': 'openState',
-            '#ttl': 'ttl',
-          },
-          ExpressionAttributeValues: {
-            ':file': new Set([arrival.file]),
-            ':obj': object,
-            ':pipeline': arrival.pipeline,
-            ':batchKey': arrival.batchKey,
-            ':nowIso': now.toISOString(),
-            ':deadline': nowSeconds + Math.round(windowMinutes * 60),
-            ':open': 'OPEN',
-            ':ttl': nowSeconds + ttlDays * 86_400,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      if (!result.Attributes) throw new BatchItemError(`UpdateItem on ${tableName} returned no attributes for ${batchPk(arrival.pipeline, arrival.batchKey)}`);
+      const pk = batchPk(arrival.pipeline, arrival.batchKey);
+      // S3 may deliver an older event of a key after a newer one: the batch must keep the
+      // newest object (its version is what the run reads), so an event that is not newer than
+      // the stored one writes nothing and the batch is read as it is.
+      const newerOnly = object.sequencerOrder
+        ? { ConditionExpression: 'attribute_not_exists(#obj.#order) OR #obj.#order < :order', order: { ':order': object.sequencerOrder } }
+        : undefined;
+      let result;
+      try {
+        result = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk },
+            ...(newerOnly ? { ConditionExpression: newerOnly.ConditionExpression } : {}),
+            // Set semantics make a duplicate delivery harmless; the if_not_exists fields keep the
+            // first arrival's window.
+            UpdateExpression:
+              'ADD #arrived :file SET #obj = :obj, #pipeline = :pipeline, #batchKey = :batchKey, ' +
+              '#firstArrivalAt = if_not_exists(#firstArrivalAt, :nowIso), #deadline = if_not_exists(#deadline, :deadline), ' +
+              '#openState = if_not_exists(#openState, :open), #ttl = :ttl',
+            ExpressionAttributeNames: {
+              '#arrived': 'arrived',
+              '#obj': `${OBJECT_ATTRIBUTE_PREFIX}${arrival.file}`,
+              '#pipeline': 'pipeline',
+              '#batchKey': 'batchKey',
+              '#firstArrivalAt': 'firstArrivalAt',
+              '#deadline': 'deadline',
+              '#openState': 'openState',
+              '#ttl': 'ttl',
+              ...(newerOnly ? { '#order': 'sequencerOrder' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ...newerOnly?.order,
+              ':file': new Set([arrival.file]),
+              ':obj': object,
+              ':pipeline': arrival.pipeline,
+              ':batchKey': arrival.batchKey,
+              ':nowIso': now.toISOString(),
+              ':deadline': nowSeconds + Math.round(windowMinutes * 60),
+              ':open': 'OPEN',
+              ':ttl': nowSeconds + ttlDays * 86_400,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // A repeat or an older event of this file: the batch as it stands decides what follows.
+        const current = await client.send(new GetCommand({ TableName: tableName, Key: { pk }, ConsistentRead: true }));
+        if (!current.Item) throw new BatchItemError(`Batches item ${pk} failed its arrival condition but cannot be read`, { cause: error });
+        return parseBatchItem(current.Item);
+      }
+      if (!result.Attributes) throw new BatchItemError(`UpdateItem on ${tableName} returned no attributes for ${pk}`);
       return parseBatchItem(result.Attributes);
     },
 

@@ -19,7 +19,7 @@ export function batchObjects(item: BatchItem, requiredFiles: readonly string[]):
   return requiredFiles.flatMap((file) => {
     const stored: StoredObject | undefined = item.objects[file];
     if (!stored) return [];
-    const { eventTime: _eventTime, ...object } = stored;
+    const { eventTime: _eventTime, sequencerOrder: _order, ...object } = stored;
     return [{ file, ...object }];
   });
 }

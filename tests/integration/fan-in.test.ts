@@ -207,3 +207,28 @@ test('a record gives up waiting for a live lock when the invocation has no time 
   ).rejects.toMatchObject({ name: 'RunStartInProgressError' });
   expect(sleep).not.toHaveBeenCalled();
 });
+
+test('an older event of a file delivered after a newer one changes nothing: the run reads the newest version', async () => {
+  // Prepare: two uploads of the customers file; S3 delivers the newer event first.
+  const { deliver, calls } = fanIn();
+  const older = arrival({ file: 'customers', batchKey: '2026-10-11', sequencer: '00643717F9F8B85354', versionId: 'v1', etag: 'old' });
+  const newer = arrival({ file: 'customers', batchKey: '2026-10-11', sequencer: '00643717F9F8B85399', versionId: 'v2', etag: 'new' });
+
+  // Act
+  await deliver(newer);
+  expect(await deliver(older)).toEqual({ kind: 'waiting', missing: ['orders'] });
+  await deliver(arrival({ file: 'orders', batchKey: '2026-10-11' }));
+
+  // Assess
+  expect((await batchItem('orders-daily#2026-10-11'))!.obj_customers).toMatchObject({ versionId: 'v2', etag: 'new' });
+  expect(calls).toHaveLength(1);
+  expect((calls[0]!.input as { objects: unknown[] }).objects).toContainEqual(expect.objectContaining({ file: 'customers', versionId: 'v2', etag: 'new' }));
+});
+
+test('sequencers of different lengths order as S3 says: right-padded with zeros', async () => {
+  const { deliver } = fanIn();
+  // "9" right-padded ("9000...") is newer than "10" ("1000..."), unlike a numeric reading.
+  await deliver(arrival({ file: 'customers', batchKey: '2026-10-12', sequencer: '9', versionId: 'newer' }));
+  await deliver(arrival({ file: 'customers', batchKey: '2026-10-12', sequencer: '10', versionId: 'older' }));
+  expect((await batchItem('orders-daily#2026-10-12'))!.obj_customers).toMatchObject({ versionId: 'newer' });
+});

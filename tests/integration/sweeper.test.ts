@@ -59,7 +59,7 @@ function world() {
     stuckAfterSeconds: 900,
     runLookbackHours: 48,
   };
-  const arrive = (file: 'orders' | 'customers', date: string) => {
+  const arrive = (file: 'orders' | 'customers', date: string, change: Partial<FileArrival> = {}) => {
     const arrival: FileArrival = {
       pipeline: 'orders-daily',
       batchKey: date,
@@ -71,6 +71,7 @@ function world() {
       sequencer: '0A',
       eventTime: now.toISOString(),
       source: 's3',
+      ...change,
     };
     return recordArrival(arrival, arrivalDeps);
   };
@@ -122,11 +123,12 @@ describe('sweeper', () => {
     expect(w.notices.filter((n) => n.message.includes('2026-01-02'))).toEqual([]);
   });
 
-  it('closes a started batch that a late duplicate delivery re-opened, without a notice', async () => {
+  it('closes a started batch that a later upload re-opened, without a notice', async () => {
     const w = world();
     await w.arrive('orders', '2026-01-09');
     await w.arrive('customers', '2026-01-09');
-    await w.arrive('customers', '2026-01-09'); // duplicate after the start: the arrival write re-creates openState
+    // A newer upload of a file after the start: its arrival write re-creates openState.
+    await w.arrive('customers', '2026-01-09', { sequencer: '0B', etag: 'etag-customers-again' });
     const open = () => w.deps.batches.openPastDeadline(Math.floor((T0 + minutes(24 * 60)) / 1000));
     expect(w.mine((await open()).map((i) => i.pk), '2026-01-09')).toEqual(['orders-daily#2026-01-09']);
 
