@@ -98,7 +98,8 @@ export function compareSequencers(a: string, b: string): number {
  *
  * Batches, pk = `${pipeline}#${batchKey}`:
  *   pipeline, batchKey; arrived (string set of logical file names, `ADD`);
- *   `obj_${file}` (map: bucket, key, size, etag, versionId, sequencer, eventTime);
+ *   `obj_${file}` (map: bucket, key, size, etag, versionId, sequencer, sequencerOrder (the
+ *   sequencer right-padded: an arrival writes only when newer), eventTime);
  *   firstArrivalAt (ISO, if_not_exists); deadline (epoch s = first arrival + window, if_not_exists);
  *   openState = 'OPEN' while the batch waits for files (sparse: REMOVEd when its run starts;
  *   the incomplete-batch sweeper's index is openState + deadline);
