@@ -134,8 +134,11 @@ test('every arrival refreshes ttl and keeps the first arrival window', async () 
   expect(second!.obj_orders).toMatchObject({ etag: 'etag-orders-2' });
 });
 
-test('a record whose run lock was left by a crashed start waits the lease out and starts the run itself, under the same name', async () => {
-  // Prepare: a first delivery of the completing file takes the lock, then "crashes" before StartExecution.
+/**
+ * A batch whose completing file took the run lock and then "crashed" before StartExecution:
+ * the lock stays STARTING until its 30 s lease runs out.
+ */
+async function batchWithCrashedStart(batchKey: string) {
   const time = manualClock();
   const crashing = fakeStepFunctions();
   let lockTaken!: () => void;
@@ -145,23 +148,25 @@ test('a record whose run lock was left by a crashed start waits the lease out an
     return new Promise(() => undefined);
   };
   const runs = runsTable(db.client, db.tables.runs);
-  const crashedDeps: RecordArrivalDeps = {
-    batches: batchesTable(db.client, db.tables.batches),
-    registry,
-    clock: time.clock,
-    ttlDays: 35,
-    start: (request) => startPipeline(request, { runs, sfn: crashing.sfn, clock: time.clock, registry, leaseSeconds: 30, ...stack }),
-  };
-  await recordArrival(arrival({ file: 'orders', batchKey: '2026-10-09' }), crashedDeps);
-  void recordArrival(arrival({ file: 'customers', batchKey: '2026-10-09' }), crashedDeps);
+  const startWith = (sfn: ReturnType<typeof fakeStepFunctions>['sfn']) => (request: Parameters<RecordArrivalDeps['start']>[0]) =>
+    startPipeline(request, { runs, sfn, clock: time.clock, registry, leaseSeconds: 30, ...stack });
+  const deps: RecordArrivalDeps = { batches: batchesTable(db.client, db.tables.batches), registry, clock: time.clock, ttlDays: 35, start: startWith(crashing.sfn) };
+  await recordArrival(arrival({ file: 'orders', batchKey }), deps);
+  void recordArrival(arrival({ file: 'customers', batchKey }), deps);
   await reachedStart;
+  return { time, deps, startWith };
+}
+
+test('a record whose run lock was left by a crashed start waits the lease out and starts the run itself, under the same name', async () => {
+  // Prepare
+  const { time, deps: crashedDeps, startWith } = await batchWithCrashedStart('2026-10-09');
 
   // Act: Kinesis redelivers the record at once; this invocation has 50 s left and waits.
   const healthy = fakeStepFunctions();
   const slept: number[] = [];
   const retryDeps: RecordArrivalDeps = {
     ...crashedDeps,
-    start: (request) => startPipeline(request, { runs, sfn: healthy.sfn, clock: time.clock, registry, leaseSeconds: 30, ...stack }),
+    start: startWith(healthy.sfn),
     lockWait: {
       sleep: async (ms) => {
         slept.push(ms);
@@ -181,25 +186,7 @@ test('a record whose run lock was left by a crashed start waits the lease out an
 });
 
 test('a record gives up waiting for a live lock when the invocation has no time left, so Kinesis retries it', async () => {
-  const time = manualClock();
-  const crashing = fakeStepFunctions();
-  let lockTaken!: () => void;
-  const reachedStart = new Promise<void>((resolve) => (lockTaken = resolve));
-  crashing.sfn.startExecution = () => {
-    lockTaken();
-    return new Promise(() => undefined);
-  };
-  const runs = runsTable(db.client, db.tables.runs);
-  const deps: RecordArrivalDeps = {
-    batches: batchesTable(db.client, db.tables.batches),
-    registry,
-    clock: time.clock,
-    ttlDays: 35,
-    start: (request) => startPipeline(request, { runs, sfn: crashing.sfn, clock: time.clock, registry, leaseSeconds: 30, ...stack }),
-  };
-  await recordArrival(arrival({ file: 'orders', batchKey: '2026-10-10' }), deps);
-  void recordArrival(arrival({ file: 'customers', batchKey: '2026-10-10' }), deps);
-  await reachedStart;
+  const { deps } = await batchWithCrashedStart('2026-10-10');
 
   const sleep = jest.fn(async () => undefined);
   await expect(
