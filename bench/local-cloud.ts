@@ -15,8 +15,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { resolve } from 'node:path';
 import { FileArrivalSchema } from '../lib/model';
-import { startLocalCloud, type LocalCloud } from '../local/cloud/cloud';
-import { uploadsBucket } from '../local/demo/demo';
+import { startLocalCloud, type LocalCloud } from '../local/cloud/start';
+import { uploadsBucket } from '../local/scenarios/demo/demo';
 
 const root = resolve(__dirname, '..');
 const N = Number(process.env.BENCH_BATCHES ?? 100);

@@ -19,7 +19,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startNotifyEndpoint, type NotifyEndpoint } from '../container/sample/notify-endpoint';
-import { startNotifierEmulators } from '../local/demo-notify/emulators';
+import { startNotifierEmulators } from '../local/scenarios/notify/emulators';
 import { LocalEcsRegistry, loopbackAllocator, startLocalEcsServicesServer } from '../local/ecs-services';
 import { createAuditStore } from '../lib/notifier/audit-adapter';
 import { mapLimit } from '../lib/notifier/chunks';

@@ -14,7 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_HEADROOM } from '../lib/scaling/target-math';
-import { renderChart, type Panel } from '../local/demo-scale/svg-chart';
+import { renderChart, type Panel } from '../local/scenarios/scale/svg-chart';
 import { backlogPolicy, depthPolicy, simulate, TRAFFIC, type Policy, type Service, type SimResult } from './scaling-model';
 
 const LATENCIES = [120, 300];

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ExecutionInput } from '../lib/model';
 import { prepareShardTasks } from '../lib/runs/prepare-shard-tasks';
 import { summarizeRun } from '../lib/runs/summarize-run';
-import '../local/stepfunctions/polyfill';
+import '../local/emulators/stepfunctions/polyfill';
 import { forLocalRun, loadDefinition, runExecution } from '../tests/helpers/asl';
 
 type Params = Record<string, unknown>;

@@ -4,7 +4,7 @@
  * and replace any that die.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { WorkerPool } from './autoscaler';
+import type { WorkerPool } from '../cloud/autoscaling/autoscaler';
 
 export interface ProcessPoolOptions {
   /** The worker's script (a bundled container entry point). */

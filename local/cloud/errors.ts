@@ -1,9 +1,9 @@
 /**
  * Turns the errors a newcomer can hit into what to do about them.
  */
-import { PortInUseError } from '../emulators';
+import { PortInUseError } from '../emulators/data-services';
 import { PackageError } from './template';
-import { HandlerNotFoundError } from '../wiring/functions';
+import { HandlerNotFoundError } from './wiring/functions';
 
 export function explain(error: unknown): string {
   if (error instanceof PortInUseError) return error.message;

@@ -6,13 +6,14 @@
  * LOCAL_CLOUD_PERSIST=<folder> (keep data across restarts), LOCAL_CLOUD_QUIET=1.
  */
 import { resolve } from 'node:path';
-import { startLocalCloud, type LocalCloud } from './cloud';
+import { startLocalCloud, type LocalCloud } from './start';
 import { portBaseFromEnv } from './ports';
 import { readEndpointsFile } from './endpoints-file';
 import { attachProgress } from './progress';
 import { explain } from './errors';
+import { projectRoot } from './project-root';
 
-const root = resolve(__dirname, '..', '..');
+const root = projectRoot;
 
 async function main(): Promise<void> {
   const running = readEndpointsFile(root);
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   console.log(`  ${pad('endpoints file')}.local-cloud/endpoints.json   function logs: .local-cloud/logs/`);
   console.log('\nTry:');
   const bucket = Object.values(cloud.resources.buckets)[0] ?? '<bucket>';
-  console.log(`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.s3} s3 cp local/demo/fixtures/orders-2026-11-20.csv s3://${bucket}/incoming/acme/orders-2026-11-20.csv`);
+  console.log(`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.s3} s3 cp local/scenarios/demo/fixtures/orders-2026-11-20.csv s3://${bucket}/incoming/acme/orders-2026-11-20.csv`);
   console.log(`  npx sls invoke local --stage local -f s3UploadWatcher -p tests/events/s3/<event>.json`);
   console.log('\nCtrl-C stops the cloud.\n');
   if (process.env.LOCAL_CLOUD_QUIET !== '1') attachProgress(cloud, (line) => console.log(line));

@@ -8,7 +8,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { FileArrivalSchema, ExecutionInputSchema } from '../../lib/model';
 import { pipelines } from '../../lib/registry';
 import { TASK_ENV } from '../../lib/task-contract';
-import type { LocalCloud } from './cloud';
+import type { LocalCloud } from './start';
 import { formatDuration } from '../console/table';
 
 export interface RunOutcome {

@@ -4,10 +4,11 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from './cloud';
+import { join } from 'node:path';
+import { projectRoot } from './project-root';
+import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from './start';
 
-export const projectRoot = resolve(__dirname, '..', '..');
+export { projectRoot };
 
 export async function freshLocalCloud(options: Partial<LocalCloudOptions> = {}): Promise<LocalCloud & { scratch: string }> {
   const scratch = mkdtempSync(join(tmpdir(), 'local-cloud-test-'));

@@ -9,7 +9,7 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, PortInUseError } from '../emulators';
+import { closeServer, PortInUseError } from '../emulators/data-services';
 import { renderGraphSvg } from './graph';
 import { executionView, type ExecutionView, type StateStatus } from './history';
 import { formatDuration } from './table';

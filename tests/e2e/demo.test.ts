@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freshLocalCloud } from '../../local/cloud/test-support';
 import { describeExecutionDetail } from '../../local/console/server';
-import { checkContainerBuild, runDemo, type DemoResult } from '../../local/demo/demo';
-import type { LocalCloud } from '../../local/cloud/cloud';
+import { checkContainerBuild, runDemo, type DemoResult } from '../../local/scenarios/demo/demo';
+import type { LocalCloud } from '../../local/cloud/start';
 import { projectRoot } from '../../local/cloud/test-support';
 
 jest.setTimeout(300_000);
@@ -49,7 +49,7 @@ test('the execution history shows the ECS task launched with a callback and the 
 
 /** The warehouse rows, read in a child process (PGlite's dynamic imports do not load under jest). */
 async function readWarehouseRows(dataDir: string): Promise<Record<string, Array<Record<string, unknown>>>> {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(projectRoot, 'scripts/run-ts.mjs'), 'local/demo/read-warehouse.ts', dataDir], { cwd: projectRoot });
+  const { stdout } = await promisify(execFile)(process.execPath, [join(projectRoot, 'scripts/run-ts.mjs'), 'local/scenarios/demo/read-warehouse.ts', dataDir], { cwd: projectRoot });
   return JSON.parse(stdout) as Record<string, Array<Record<string, unknown>>>;
 }
 

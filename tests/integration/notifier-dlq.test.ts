@@ -9,8 +9,8 @@ import { createServer } from 'node:net';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startNotifyEndpoint, type NotifyEndpoint } from '../../container/sample/notify-endpoint';
-import { startNotifierEmulators, type NotifierEmulators } from '../../local/demo-notify/emulators';
-import { pumpUntilIdle, type SqsHandler } from '../../local/demo-notify/sqs-pump';
+import { startNotifierEmulators, type NotifierEmulators } from '../../local/scenarios/notify/emulators';
+import { pumpUntilIdle, type SqsHandler } from '../../local/scenarios/notify/sqs-pump';
 import { LocalEcsRegistry, startLocalEcsServicesServer, type LocalEcsServicesServer } from '../../local/ecs-services';
 import { TaskMessageSchema } from '../../lib/notifier/model';
 

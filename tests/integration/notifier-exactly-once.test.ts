@@ -6,7 +6,7 @@
  * the receiver answers as a duplicate.
  */
 import { startNotifyEndpoint, type NotifyEndpoint } from '../../container/sample/notify-endpoint';
-import { startNotifierEmulators, type NotifierEmulators } from '../../local/demo-notify/emulators';
+import { startNotifierEmulators, type NotifierEmulators } from '../../local/scenarios/notify/emulators';
 import { createAuditStore } from '../../lib/notifier/audit-adapter';
 import { DeliveryInProgressError, NotifyFailedError } from '../../lib/notifier/errors';
 import type { TaskMessage } from '../../lib/notifier/model';

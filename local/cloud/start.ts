@@ -1,0 +1,189 @@
+/**
+ * The local cloud: the whole stack on one machine. Starts the emulators, creates the stack's
+ * resources from the packaged template, starts the local ECS and Step Functions, runs the
+ * functions in-process wired to their event sources, and serves the execution console.
+ *
+ * Primary course: package (cached) ∥ start emulators → provision → ECS → Step Functions →
+ * functions → wiring → console → endpoints file.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { endpointEnvironment, localClients, type LocalClients, type ServiceEndpoints } from './aws';
+import { writeEndpointsFile, removeEndpointsFile } from './endpoints-file';
+import { StackResolver } from './intrinsics';
+import { portsFrom } from './ports';
+import { provisionResources, type ProvisionedResources } from './provision';
+import { loadPackagedService, type PackagedService } from './template';
+import { startEmulators, type Emulators } from '../emulators/data-services';
+import { functionSpecs, startFunctions, type FunctionRuntime } from './wiring/functions';
+import { wireStack, type Wiring, type WiringTiming } from './wiring';
+import { startStepFunctionsForStack, type StackStepFunctions } from './stack-step-functions';
+import { startEcsForStack, type StackEcs } from './stack-ecs';
+import { startConsole, type ConsoleServer } from '../console/server';
+
+export const ACCOUNT_ID = '000000000000';
+
+export interface LocalCloudOptions {
+  /** Project root (where serverless.yml is). */
+  root: string;
+  stage?: string;
+  /** First of seven consecutive ports; 0 picks free ports (tests). */
+  portBase?: number;
+  /** Keep S3, Kinesis and DynamoDB data in this folder across restarts. */
+  persistDir?: string;
+  /** Scratch space: bundles, logs, package cache. Default <root>/.local-cloud. */
+  workDir?: string;
+  timing?: Partial<WiringTiming>;
+  /** Multiplies the state machine's waits, retries, timeouts and heartbeats (tests: small). */
+  timeScale?: number;
+  /** Where the local warehouse (PGlite) keeps its data. Default <workDir>/warehouse. */
+  warehouseDir?: string;
+  /** Write .local-cloud/endpoints.json (npm run local and the demo; tests leave it alone). */
+  writeEndpoints?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalCloud {
+  region: string;
+  stage: string;
+  stackName: string;
+  endpoints: ServiceEndpoints & { sfn: string; ecs: string; console: string };
+  /** AWS_ENDPOINT_URL_* and credentials: what an SDK, the CLI or `sls invoke local` needs. */
+  environment: Record<string, string>;
+  service: PackagedService;
+  resolver: StackResolver;
+  resources: ProvisionedResources & { stateMachineArn: string; stateMachineDefinition: string };
+  clients: LocalClients;
+  functions: FunctionRuntime;
+  wiring: Wiring;
+  ecs: StackEcs;
+  stepFunctions: StackStepFunctions;
+  console: ConsoleServer;
+  warehouseDir: string;
+  startupMs: number;
+  timings: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const startedAt = Date.now();
+  const timings: Record<string, number> = {};
+  const mark = async <T>(name: string, work: Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    const value = await work;
+    timings[name] = Date.now() - t0;
+    return value;
+  };
+  const stage = options.stage ?? 'local';
+  const workDir = options.workDir ?? join(options.root, '.local-cloud');
+  mkdirSync(workDir, { recursive: true });
+  const log = options.log ?? (() => undefined);
+  const warehouseDir = options.warehouseDir ?? join(workDir, 'warehouse');
+  const ports = portsFrom(options.portBase ?? 0);
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop: ${String(error)}`));
+    stops.length = 0;
+  };
+  try {
+    // Packaging and the emulators start side by side; if one fails the other is stopped.
+    const [packaged, started] = await Promise.allSettled([
+      mark('package', loadPackagedService(options.root, stage, log)),
+      mark(
+        'emulators',
+        startEmulators({
+          ports: { s3: ports.s3, kinesis: ports.kinesis, dynamodb: ports.dynamodb, sqs: ports.sqs },
+          ...(options.persistDir ? { persistDir: options.persistDir } : {}),
+          accountId: ACCOUNT_ID,
+        }),
+      ),
+    ]);
+    if (started.status === 'fulfilled') stops.push(() => started.value.stop());
+    if (packaged.status === 'rejected') throw packaged.reason;
+    if (started.status === 'rejected') throw started.reason;
+    const service = packaged.value;
+    const emulators: Emulators = started.value;
+    const region = service.region;
+    const resolver = new StackResolver(service.template, { stackName: service.stackName, region, accountId: ACCOUNT_ID, endpoints: { sqs: emulators.endpoints.sqs } });
+    const baseEndpoints: ServiceEndpoints = { ...emulators.endpoints };
+    const provisionClients = localClients(baseEndpoints, region);
+    stops.push(async () => provisionClients.destroy());
+    const provisioned = await mark('provision', provisionResources(resolver, provisionClients));
+
+    const ecs = await mark('ecs', startEcsForStack({ root: options.root, resolver, port: ports.ecs, awsEnvironment: endpointEnvironment(baseEndpoints, region), warehouseDir, log }));
+    stops.push(() => ecs.stop());
+    const stepFunctions = await mark(
+      'stepfunctions',
+      startStepFunctionsForStack({ resolver, port: ports.sfn, endpoints: { ...baseEndpoints, ecs: ecs.endpoint }, ecs, timeScale: options.timeScale ?? 1 }),
+    );
+    stops.push(() => stepFunctions.stop());
+
+    const endpoints: ServiceEndpoints = { ...baseEndpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint };
+    const environment = endpointEnvironment(endpoints, region);
+    ecs.setAwsEnvironment(environment);
+    const clients = localClients(endpoints, region);
+    stops.push(async () => clients.destroy());
+
+    const functions = await mark('functions', startFunctions({ root: options.root, workDir, specs: functionSpecs(resolver), endpointEnv: environment }));
+    stops.push(() => functions.stop());
+    // The state machine's Lambda integration calls the same in-process functions.
+    stepFunctions.setLambdas(Object.fromEntries([...functions.functions.values()].map((fn) => [fn.spec.name, (payload: unknown) => fn.invoke(payload)])));
+    const wiring = await mark(
+      'wiring',
+      wireStack({ resolver, functions, clients, s3Events: emulators.s3Events, region, accountId: ACCOUNT_ID, ...(options.timing ? { timing: options.timing } : {}) }),
+    );
+    stops.push(() => wiring.stop());
+    // The local ECS's task state changes go on the local event bus, like ECS's go to EventBridge.
+    const unsubscribe = ecs.onTaskStateChange((event) => wiring.putEvent(event));
+    stops.push(async () => unsubscribe());
+
+    const stateMachine = resolver.resources('AWS::StepFunctions::StateMachine')[0];
+    if (!stateMachine) throw new Error('the template has no AWS::StepFunctions::StateMachine: check stepFunctions in serverless.yml');
+    const stateMachineArn = resolver.physicalOf(stateMachine[0]).ref;
+    const stateMachineDefinition = stepFunctions.definitionOf(stateMachineArn);
+
+    const consoleServer = await mark('console', startConsole({ port: ports.console, sfn: clients.sfn!, definitions: (arn) => stepFunctions.definitionOf(arn), stateMachineArns: stepFunctions.stateMachineArns }));
+    stops.push(() => consoleServer.stop());
+
+    const resources = { ...provisioned, stateMachineArn, stateMachineDefinition };
+    const allEndpoints = { ...endpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, console: consoleServer.url };
+    if (options.writeEndpoints) {
+      writeEndpointsFile(options.root, {
+        pid: process.pid,
+        startedAt: new Date().toISOString(),
+        region,
+        stage,
+        endpoints: allEndpoints,
+        environment,
+        resources,
+        console: `${consoleServer.url}/executions`,
+        functions: Object.fromEntries([...functions.functions.values()].map((fn) => [fn.spec.logicalId, fn.spec.environment])),
+      });
+      stops.push(async () => removeEndpointsFile(options.root));
+    }
+    const startupMs = Date.now() - startedAt;
+    return {
+      region,
+      stage,
+      stackName: service.stackName,
+      endpoints: allEndpoints,
+      environment,
+      service,
+      resolver,
+      resources,
+      clients,
+      functions,
+      wiring,
+      ecs,
+      stepFunctions,
+      console: consoleServer,
+      warehouseDir,
+      startupMs,
+      timings,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

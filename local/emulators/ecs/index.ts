@@ -1,0 +1,3 @@
+export * from './local-ecs';
+export { startLocalEcs, type LocalEcsServer, type LocalEcsServerOptions } from './server';
+export { AwsApiError, startAwsJsonServer, type RunningServer } from '../aws-json-server';

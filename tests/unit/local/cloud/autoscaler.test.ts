@@ -1,0 +1,94 @@
+/**
+ * The local autoscaler's decisions on a scripted backlog: a fake pool records the desired
+ * counts; the backlog is scripted tick by tick, so every decision is deterministic.
+ */
+import { LocalAutoscaler, type BacklogSource, type ScalingDecision, type WorkerPool } from '../../../../local/cloud/autoscaling/autoscaler';
+
+function scripted(backlog: number[]): BacklogSource {
+  let i = 0;
+  return { visibleMessages: async () => backlog[Math.min(i++, backlog.length - 1)]! };
+}
+
+/** A pool whose workers start at once. */
+function instantPool(): WorkerPool & { history: number[] } {
+  let count = 0;
+  const history: number[] = [];
+  return {
+    history,
+    running: () => count,
+    setDesired: async (n) => {
+      count = n;
+      history.push(n);
+    },
+  };
+}
+
+async function run(autoscaler: LocalAutoscaler, ticks: number): Promise<ScalingDecision[]> {
+  const out: ScalingDecision[] = [];
+  for (let i = 0; i < ticks; i += 1) out.push(await autoscaler.tick());
+  return out;
+}
+
+const settings = { minTasks: 1, maxTasks: 10, target: () => 20, scaleOutEvaluations: 3, scaleInEvaluations: 5, scaleOutCooldownTicks: 1, scaleInCooldownTicks: 3 };
+
+describe('local autoscaler', () => {
+  it('scales out only after three ticks above the target, to ceil(backlog / target)', async () => {
+    const pool = instantPool();
+    const decisions = await run(new LocalAutoscaler(scripted([100, 100, 100]), pool, settings), 3);
+
+    expect(decisions.map((d) => d.action)).toEqual(['hold', 'hold', 'scale-out']);
+    expect(decisions[2]).toMatchObject({ visible: 100, running: 1, metric: 100, desired: 5 });
+  });
+
+  it('does not react to a one-tick spike', async () => {
+    const pool = instantPool();
+    const decisions = await run(new LocalAutoscaler(scripted([500, 0, 0, 500, 0]), pool, settings), 5);
+
+    expect(decisions.every((d) => d.action === 'hold')).toBe(true);
+    expect(pool.history.every((n) => n === 1)).toBe(true);
+  });
+
+  it('caps at maxTasks however large the backlog', async () => {
+    const pool = instantPool();
+    const decisions = await run(new LocalAutoscaler(scripted([10_000]), pool, settings), 3);
+    expect(decisions[2]!.desired).toBe(10);
+  });
+
+  it('scales in after the scale-in evaluations below 90 % of the target, then waits out its cooldown', async () => {
+    // Prepare: out to 5 tasks, then the backlog drains to 0.
+    const pool = instantPool();
+    const backlog = [100, 100, 100, ...Array.from({ length: 12 }, () => 0)];
+    const decisions = await run(new LocalAutoscaler(scripted(backlog), pool, settings), backlog.length);
+
+    // Assess: out at tick 3; in at tick 8 (5 low ticks: 4..8) to the minimum; no further action.
+    const actions = decisions.map((d) => `${d.tick}:${d.action}:${d.desired}`).filter((a) => !a.includes('hold'));
+    expect(actions).toEqual(['3:scale-out:5', '8:scale-in:1']);
+  });
+
+  it('holds when the backlog per task sits at the target', async () => {
+    const pool = instantPool();
+    await pool.setDesired(4);
+    const decisions = await run(new LocalAutoscaler(scripted(Array.from({ length: 20 }, () => 78)), pool, { ...settings, minTasks: 4 }), 20);
+    // 78 / 4 = 19.5: below 20, above 18 → neither alarm.
+    expect(decisions.every((d) => d.action === 'hold' && d.desired === 4)).toBe(true);
+  });
+
+  it('follows a changed target (the local updater re-tuned it)', async () => {
+    // 120 messages over 3 tasks = 40 per task: under a target of 50, over a target of 10.
+    const pool = instantPool();
+    await pool.setDesired(3);
+    let target = 50;
+    const autoscaler = new LocalAutoscaler(scripted(Array.from({ length: 6 }, () => 120)), pool, { ...settings, minTasks: 3, target: () => target });
+    const decisions = await run(autoscaler, 3);
+    expect(decisions.every((d) => d.action === 'hold')).toBe(true);
+    target = 10;
+    const after = await run(autoscaler, 3);
+    expect(after[2]).toMatchObject({ action: 'scale-out', desired: 10 });
+  });
+
+  it('guards the zero-task case like the metric math: the whole backlog counts against one task', async () => {
+    const pool: WorkerPool = { running: () => 0, setDesired: async () => undefined };
+    const decisions = await run(new LocalAutoscaler(scripted([60, 60, 60]), pool, settings), 3);
+    expect(decisions[2]).toMatchObject({ metric: 60, action: 'scale-out', desired: 3 });
+  });
+});
