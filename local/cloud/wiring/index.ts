@@ -1,7 +1,7 @@
 /**
  * Wires the stack's functions to their event sources exactly as the packaged template
- * declares them: S3 bucket notifications, Kinesis event source mappings, EventBridge rules
- * (event patterns and schedules) and each function's asynchronous invoke configuration.
+ * declares them: S3 bucket notifications, Kinesis and SQS event source mappings, EventBridge
+ * rules (event patterns and schedules) and each function's asynchronous invoke configuration.
  * Nothing here names a function or a resource: add an event in serverless.yml and it is wired.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -15,11 +15,12 @@ import { AsyncInvoker, type AsyncInvokeConfig } from './async-invoke';
 import { matchesPattern } from './event-pattern';
 import type { FunctionRuntime, LocalFunction } from './functions';
 import { KinesisMapping, type KinesisBatchOutcome, type KinesisMappingTiming } from './kinesis-mapping';
+import { SqsMapping, type SqsBatchOutcome } from './sqs-mapping';
 
 export interface WiringTiming extends KinesisMappingTiming {
   /** Delay before an async invocation's first retry (Lambda: about a minute). */
   asyncRetryDelayMs: number;
-  /** Overrides every Kinesis mapping's batching window (benchmarks); undefined keeps the template's. */
+  /** Overrides every mapping's batching window (benchmarks); undefined keeps the template's. */
   batchWindowMs?: number;
 }
 
@@ -64,6 +65,7 @@ export interface WiringEvents {
   /** An object was written to a bucket of the stack. */
   s3: [{ bucket: string; key: string; size: number; eventName: string; targets: number }];
   kinesisBatch: [KinesisBatchOutcome & { function: string }];
+  sqsBatch: [SqsBatchOutcome & { function: string }];
   asyncFailure: [{ function: string; error: string; attempts: number }];
   rule: [{ rule: string; target: string; event: unknown }];
   schedule: [{ rule: string; time: Date }];
@@ -80,6 +82,7 @@ export interface Wiring {
   /** Every async invocation accepted so far has finished (retries included). */
   drain(): Promise<void>;
   kinesisMappings: KinesisMapping[];
+  sqsMappings: SqsMapping[];
   stop(): Promise<void>;
 }
 
@@ -253,8 +256,9 @@ export async function wireStack(options: {
   };
   options.s3Events.on('event', onS3);
 
-  // Kinesis event source mappings.
+  // Event source mappings: Kinesis streams and SQS queues of the stack.
   const kinesisMappings: KinesisMapping[] = [];
+  const sqsMappings: SqsMapping[] = [];
   const streamByArn = new Map(resolver.resources('AWS::Kinesis::Stream').map(([id]) => [resolver.physicalOf(id).attributes.Arn!, resolver.physicalOf(id).ref]));
   for (const [id, resource] of resolver.resources('AWS::Lambda::EventSourceMapping')) {
     const p = resolver.resolve(resource.Properties, id) as {
@@ -269,10 +273,42 @@ export async function wireStack(options: {
       MaximumRetryAttempts?: number;
       MaximumRecordAgeInSeconds?: number;
       DestinationConfig?: { OnFailure?: { Destination?: string } };
+      FilterCriteria?: { Filters?: Array<{ Pattern?: string }> };
     };
-    const streamName = streamByArn.get(p.EventSourceArn);
-    if (!streamName || p.Enabled === false) continue;
+    if (p.Enabled === false) continue;
     const fn = mustFind(p.FunctionName, id);
+    const reportBatchItemFailures = (p.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures');
+    const queue = queueUrl(p.EventSourceArn);
+    if (queue) {
+      const filters = (p.FilterCriteria?.Filters ?? []).map((filter, i) => {
+        try {
+          return JSON.parse(filter.Pattern ?? '{}') as Record<string, unknown>;
+        } catch (error) {
+          throw new Error(`${id}: FilterCriteria.Filters[${i}].Pattern is not JSON: ${String(error)}`);
+        }
+      });
+      const mapping = new SqsMapping(
+        fn,
+        {
+          queueUrl: queue,
+          queueArn: p.EventSourceArn,
+          // Lambda's defaults for SQS: 10 messages, no window.
+          batchSize: p.BatchSize ?? 10,
+          batchWindowMs: (timing.batchWindowMs ?? (p.MaximumBatchingWindowInSeconds ?? 0) * 1000),
+          reportBatchItemFailures,
+          filters,
+          region,
+        },
+        clients.sqs,
+        timing,
+        (outcome) => events.emit('sqsBatch', { ...outcome, function: fn.spec.logicalId }),
+      );
+      mapping.start();
+      sqsMappings.push(mapping);
+      continue;
+    }
+    const streamName = streamByArn.get(p.EventSourceArn);
+    if (!streamName) throw new Error(`${id}: event source ${p.EventSourceArn} is neither a stream nor a queue of this stack; the local cloud cannot wire it`);
     const destination = queueUrl(p.DestinationConfig?.OnFailure?.Destination);
     const mapping = new KinesisMapping(
       fn,
@@ -283,7 +319,7 @@ export async function wireStack(options: {
         batchWindowMs: timing.batchWindowMs ?? (p.MaximumBatchingWindowInSeconds ?? 0) * 1000,
         startingPosition: p.StartingPosition ?? 'LATEST',
         bisectOnError: p.BisectBatchOnFunctionError ?? false,
-        reportBatchItemFailures: (p.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
+        reportBatchItemFailures,
         maximumRetryAttempts: p.MaximumRetryAttempts ?? -1,
         maximumRecordAgeSeconds: p.MaximumRecordAgeInSeconds ?? -1,
         ...(destination ? { onFailureQueueUrl: destination } : {}),
@@ -296,8 +332,8 @@ export async function wireStack(options: {
     await mapping.start();
     kinesisMappings.push(mapping);
   }
-  // A record put by a function is picked up at once rather than at the next poll.
-  const onResult = () => kinesisMappings.forEach((m) => m.nudge());
+  // A record or message put by a function is picked up at once rather than at the next poll.
+  const onResult = () => [...kinesisMappings, ...sqsMappings].forEach((m) => m.nudge());
   functions.events.on('result', onResult);
 
   return {
@@ -307,11 +343,12 @@ export async function wireStack(options: {
     s3EventFor: (bucket, key, size, eTag) => s3EventFor(bucket, key, size, eTag),
     drain: () => invoker.drain(),
     kinesisMappings,
+    sqsMappings,
     async stop() {
       options.s3Events.off('event', onS3);
       functions.events.off('result', onResult);
       for (const timer of timers) clearTimeout(timer);
-      await Promise.all(kinesisMappings.map((m) => m.stop()));
+      await Promise.all([...kinesisMappings, ...sqsMappings].map((m) => m.stop()));
     },
   };
 }

@@ -53,6 +53,15 @@ test('the stack resources come from the packaged template, named as the stage na
   expect([...cloud.functions.functions.keys()]).toEqual(expect.arrayContaining(['S3UploadWatcherLambdaFunction', 'KinesisFanInLambdaFunction']));
 });
 
+test('the SQS event source mappings come from the template: batch size and partial batch responses', () => {
+  const byQueue = Object.fromEntries(cloud.wiring.sqsMappings.map((m) => [m.config.queueArn.split(':').at(-1), [m.config.batchSize, m.config.reportBatchItemFailures]]));
+  expect(byQueue).toEqual({
+    'ecs-pipelines-local-NotifierObserverQueue': [5, true],
+    'ecs-pipelines-local-NotifierServiceQueue': [10, true],
+    'ecs-pipelines-local-NotifierTaskQueue': [10, true],
+  });
+});
+
 test('a complete batch uploaded to S3 starts exactly one execution and takes the run lock', async () => {
   // Act
   await put('incoming/acme/orders-2026-10-01.csv');
