@@ -137,6 +137,20 @@ export class StackResolver {
         result = { ref: arn, attributes: { TaskDefinitionArn: arn } };
         break;
       }
+      case 'AWS::ECS::Service': {
+        const name = prop('ServiceName') ?? generatedName(stackName, logicalId, 255);
+        const cluster = (prop('Cluster') ?? 'default').split('/').at(-1)!;
+        const arn = this.arn('ecs', `service/${cluster}/${name}`);
+        result = { ref: arn, attributes: { Name: name, ServiceArn: arn } };
+        break;
+      }
+      case 'AWS::SecretsManager::Secret': {
+        const name = prop('Name') ?? generatedName(stackName, logicalId, 512);
+        // Secrets Manager appends six random characters to a secret's ARN; locally they are stable.
+        const arn = this.arn('secretsmanager', `secret:${name}-${createHash('sha256').update(name).digest('hex').slice(0, 6)}`);
+        result = { ref: arn, attributes: { Id: arn } };
+        break;
+      }
       case 'AWS::IAM::Role': {
         const name = prop('RoleName') ?? generatedName(stackName, logicalId, 64);
         result = { ref: name, attributes: { Arn: `arn:aws:iam::${this.context.accountId}:role/${name}`, RoleId: `AROA${logicalId.toUpperCase()}` } };

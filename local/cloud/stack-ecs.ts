@@ -1,24 +1,36 @@
 /**
- * The local ECS for this stack: task definitions come from the packaged template's
- * AWS::ECS::TaskDefinition resources; local/cloud/containers.yml says, once per task
- * definition, in which folder each container's command runs.
+ * The local ECS for this stack: its clusters, task definitions and services come from the
+ * packaged template (AWS::ECS::Cluster, ::TaskDefinition, ::Service); local/cloud/containers.yml
+ * says, once per task definition, in which folder each container's command runs and what
+ * differs in its environment locally. A service starts with its DesiredCount (default 1),
+ * kept within its scalable target's capacity, as a deployment would leave it.
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
-import { startLocalEcs, type LocalEcs, type LocalTaskDefinitionInput, type LogLine, type TaskStateChangeEvent } from '../emulators/ecs';
+import { startLocalEcs, type LocalEcs, type LocalEcsServices, type LocalTaskDefinitionInput, type LogLine, type NetworkMode, type TaskStateChangeEvent } from '../emulators/ecs';
 import type { StackResolver } from './intrinsics';
 import { PortInUseError } from '../emulators/data-services';
 
-const ContainersFileSchema = z.record(z.string(), z.record(z.string(), z.strictObject({ cwd: z.string(), entryPoint: z.array(z.string()).optional(), environment: z.record(z.string(), z.string()).default({}) })));
+export const CONTAINERS_FILE = join('local', 'cloud', 'containers.yml');
+
+const ContainersFileSchema = z.record(
+  z.string(),
+  z.record(z.string(), z.strictObject({ cwd: z.string(), entryPoint: z.array(z.string()).optional(), environment: z.record(z.string(), z.string()).default({}) })),
+);
 
 export interface StackEcs {
   endpoint: string;
   ecs: LocalEcs;
+  services: LocalEcsServices;
+  /** API calls per operation (what a test or benchmark counts). */
+  calls: Map<string, number>;
   events: EventEmitter<{ taskStateChange: [TaskStateChangeEvent]; log: [LogLine] }>;
   taskDefinitions: LocalTaskDefinitionInput[];
+  /** The template's services: logical id → service name. */
+  stackServices: Record<string, string>;
   onTaskStateChange(listener: (event: TaskStateChangeEvent) => void): () => void;
   setAwsEnvironment(env: Record<string, string>): void;
   /** The next RunTask runs this command instead of the container's (fault drills and tests). */
@@ -35,55 +47,89 @@ interface ContainerDefinition {
   Essential?: boolean;
   Cpu?: number;
   Memory?: number;
+  DockerLabels?: Record<string, string>;
+  PortMappings?: Array<{ ContainerPort: number; HostPort?: number; Protocol?: 'tcp' | 'udp' }>;
 }
 
 /**
- * Task definitions the local ECS can run. One without an entry in containers.yml is left out
- * (and reported through `skipped`): RunTask then answers MISSING naming it.
+ * Task definitions the local ECS runs. Each container needs an entry in containers.yml,
+ * keyed by the task definition's name (the family without `<service>-<stage>-`, as
+ * pipelines.yml names it) or, for a task definition without a family, its logical id.
+ * One without is left out and reported through `skipped`: RunTask then answers MISSING
+ * naming it, and its services are not created.
  */
 export function taskDefinitionsFromTemplate(resolver: StackResolver, root: string, placeholders: Record<string, string>, skipped: (family: string, why: string) => void = () => undefined): LocalTaskDefinitionInput[] {
-  const file = join(root, 'local', 'cloud', 'containers.yml');
-  const local = ContainersFileSchema.parse(parseYaml(readFileSync(file, 'utf8')) ?? {});
+  const local = ContainersFileSchema.parse(parseYaml(readFileSync(join(root, CONTAINERS_FILE), 'utf8')) ?? {});
   const prefix = `${resolver.context.stackName}-`;
   return resolver.resources('AWS::ECS::TaskDefinition').flatMap(([id, resource]) => {
     const p = resolver.resolve(resource.Properties ?? {}, id) as {
       Family?: string;
       Cpu?: string;
       Memory?: string;
+      NetworkMode?: NetworkMode;
       ContainerDefinitions?: ContainerDefinition[];
       Tags?: Array<{ Key: string; Value: string }>;
     };
     const family = p.Family ?? `${resolver.context.stackName}-${id}`;
-    const logicalName = family.startsWith(prefix) ? family.slice(prefix.length) : family;
+    const name = p.Family?.startsWith(prefix) ? p.Family.slice(prefix.length) : id;
     const containers: LocalTaskDefinitionInput['containers'] = {};
     for (const c of p.ContainerDefinitions ?? []) {
-      const where = local[logicalName]?.[c.Name];
+      const where = local[name]?.[c.Name];
       if (!where) {
-        skipped(family, `container ${c.Name} has no entry in local/cloud/containers.yml (${logicalName}: { ${c.Name}: { cwd: <folder> } }): its tasks cannot run locally`);
+        skipped(family, `container ${c.Name} has no entry in ${CONTAINERS_FILE} (${name}: { ${c.Name}: { cwd: <folder> } }): its tasks cannot run locally`);
         return [];
       }
       containers[c.Name] = {
         ...(c.Image ? { image: c.Image } : {}),
         cwd: where.cwd,
-        ...(where.entryPoint ?? c.EntryPoint ? { entryPoint: where.entryPoint ?? c.EntryPoint } : {}),
+        ...((where.entryPoint ?? c.EntryPoint) ? { entryPoint: where.entryPoint ?? c.EntryPoint } : {}),
         // A container without a command of its own gets it from the RunTask override.
-        command: c.Command ?? ['true'],
+        ...(c.Command ? { command: c.Command } : {}),
         environment: {
           ...Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, String(e.Value)])),
-          ...Object.fromEntries(Object.entries(where.environment).map(([k, v]) => [k, v.replace(/\{(\w+)\}/g, (m, name: string) => placeholders[name] ?? m)])),
+          ...Object.fromEntries(Object.entries(where.environment).map(([k, v]) => [k, v.replace(/\{(\w+)\}/g, (m, key: string) => placeholders[key] ?? m)])),
         },
         essential: c.Essential ?? true,
         ...(c.Cpu !== undefined ? { cpu: c.Cpu } : {}),
         ...(c.Memory !== undefined ? { memory: c.Memory } : {}),
+        ...(c.DockerLabels ? { dockerLabels: c.DockerLabels } : {}),
+        ...(c.PortMappings ? { portMappings: c.PortMappings.map((m) => ({ containerPort: m.ContainerPort, ...(m.HostPort !== undefined ? { hostPort: m.HostPort } : {}), ...(m.Protocol ? { protocol: m.Protocol } : {}) })) } : {}),
       };
     }
     return [{
       family,
       containers,
+      ...(p.NetworkMode ? { networkMode: p.NetworkMode } : {}),
       ...(p.Cpu ? { cpu: String(p.Cpu) } : {}),
       ...(p.Memory ? { memory: String(p.Memory) } : {}),
       ...(p.Tags ? { tags: p.Tags.map((t) => ({ key: t.Key, value: t.Value })) } : {}),
     }];
+  });
+}
+
+interface ServiceSpec {
+  logicalId: string;
+  cluster: string;
+  serviceName: string;
+  taskDefinition: string;
+  desiredCount: number;
+  launchType?: 'FARGATE' | 'EC2' | 'EXTERNAL';
+}
+
+/** The template's ECS services, with the count a deployment starts them at. */
+export function servicesFromTemplate(resolver: StackResolver): ServiceSpec[] {
+  const capacity = new Map<string, { min?: number; max?: number }>();
+  for (const [id, resource] of resolver.resources('AWS::ApplicationAutoScaling::ScalableTarget')) {
+    const p = resolver.resolve(resource.Properties ?? {}, id) as { ServiceNamespace?: string; ResourceId?: string; MinCapacity?: number; MaxCapacity?: number };
+    if (p.ServiceNamespace === 'ecs' && p.ResourceId) capacity.set(p.ResourceId, { min: p.MinCapacity, max: p.MaxCapacity });
+  }
+  return resolver.resources('AWS::ECS::Service').map(([id, resource]) => {
+    const p = resolver.resolve(resource.Properties ?? {}, id) as { Cluster?: string; TaskDefinition: string; DesiredCount?: number; LaunchType?: ServiceSpec['launchType'] };
+    const serviceName = resolver.physicalOf(id).attributes.Name!;
+    const cluster = (p.Cluster ?? 'default').split('/').at(-1)!;
+    const bounds = capacity.get(`service/${cluster}/${serviceName}`) ?? {};
+    const desiredCount = Math.min(bounds.max ?? Infinity, Math.max(bounds.min ?? 0, p.DesiredCount ?? 1));
+    return { logicalId: id, cluster, serviceName, taskDefinition: p.TaskDefinition, desiredCount, ...(p.LaunchType ? { launchType: p.LaunchType } : {}) };
   });
 }
 
@@ -95,15 +141,18 @@ export async function startEcsForStack(options: {
   warehouseDir: string;
   log: (line: string) => void;
 }): Promise<StackEcs> {
-  const taskDefinitions = taskDefinitionsFromTemplate(options.resolver, options.root, { warehouseDir: options.warehouseDir }, (family, why) => options.log(`local ECS: task definition ${family} left out: ${why}`));
+  const { resolver } = options;
+  const taskDefinitions = taskDefinitionsFromTemplate(resolver, options.root, { warehouseDir: options.warehouseDir }, (family, why) => options.log(`local ECS: task definition ${family} left out: ${why}`));
+  const clusters = resolver.resources('AWS::ECS::Cluster').map(([id]) => resolver.physicalOf(id).ref);
   const server = await startLocalEcs({
     port: options.port,
-    region: options.resolver.context.region,
-    accountId: options.resolver.context.accountId,
+    region: resolver.context.region,
+    accountId: resolver.context.accountId,
     baseDir: options.root,
     awsEnvironment: options.awsEnvironment,
     // Local tasks stop quickly: nobody waits 30 s for a demo to end.
     stopTimeoutMs: 2_000,
+    clusters: [...clusters, 'default'],
     taskDefinitions,
   }).catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'EADDRINUSE' ? new PortInUseError('ecs', options.port, { cause: error }) : error;
@@ -123,8 +172,11 @@ export async function startEcsForStack(options: {
   return {
     endpoint: server.endpoint,
     ecs: server.ecs,
+    services: server.services,
+    calls: server.calls,
     events,
     taskDefinitions,
+    stackServices: Object.fromEntries(servicesFromTemplate(resolver).map((s) => [s.logicalId, s.serviceName])),
     onTaskStateChange(listener) {
       server.ecs.on('taskStateChange', listener);
       return () => server.ecs.off('taskStateChange', listener);
@@ -133,4 +185,18 @@ export async function startEcsForStack(options: {
     injectTaskCommand: (command) => void injected.push(command),
     stop: () => server.stop(),
   };
+}
+
+/**
+ * Creates the template's services (`run` false: at desired count 0). Called once the cloud's
+ * endpoints are known, so their tasks start with the environment that reaches every service.
+ */
+export function startStackServices(ecs: StackEcs, resolver: StackResolver, run: boolean, log: (line: string) => void): void {
+  for (const spec of servicesFromTemplate(resolver)) {
+    if (!ecs.ecs.findTaskDefinition(spec.taskDefinition)) {
+      log(`local ECS: service ${spec.serviceName} left out: its task definition ${spec.taskDefinition.split('/').at(-1)} cannot run locally`);
+      continue;
+    }
+    ecs.services.create({ cluster: spec.cluster, serviceName: spec.serviceName, taskDefinition: spec.taskDefinition, desiredCount: run ? spec.desiredCount : 0, ...(spec.launchType ? { launchType: spec.launchType } : {}) });
+  }
 }

@@ -1,10 +1,11 @@
 /**
  * The local cloud: the whole stack on one machine. Starts the emulators, creates the stack's
  * resources from the packaged template, starts the local ECS and Step Functions, runs the
- * functions in-process wired to their event sources, and serves the execution console.
+ * functions in-process wired to their event sources, serves the execution console, and
+ * starts the template's ECS services.
  *
  * Primary course: package (cached) ∥ start emulators → provision → ECS → Step Functions →
- * functions → wiring → console → endpoints file.
+ * functions → wiring → console → services → endpoints file.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import { startEmulators, type Emulators } from '../emulators/data-services';
 import { functionSpecs, startFunctions, type FunctionRuntime } from './wiring/functions';
 import { wireStack, type Wiring, type WiringTiming } from './wiring';
 import { startStepFunctionsForStack, type StackStepFunctions } from './stack-step-functions';
-import { startEcsForStack, type StackEcs } from './stack-ecs';
+import { startEcsForStack, startStackServices, type StackEcs } from './stack-ecs';
 import { startConsole, type ConsoleServer } from '../console/server';
 
 export const ACCOUNT_ID = '000000000000';
@@ -40,6 +41,8 @@ export interface LocalCloudOptions {
   warehouseDir?: string;
   /** Write .local-cloud/endpoints.json (npm run local and the demo; tests leave it alone). */
   writeEndpoints?: boolean;
+  /** Start the template's ECS services (the queue services' workers). Default true; false creates them at 0 tasks. */
+  runServices?: boolean;
   log?: (line: string) => void;
 }
 
@@ -144,6 +147,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     const consoleServer = await mark('console', startConsole({ port: ports.console, sfn: clients.sfn!, definitions: (arn) => stepFunctions.definitionOf(arn), stateMachineArns: stepFunctions.stateMachineArns }));
     stops.push(() => consoleServer.stop());
+
+    // Last: the services' tasks start with the environment that reaches every local service.
+    startStackServices(ecs, resolver, options.runServices ?? true, log);
 
     const resources = { ...provisioned, stateMachineArn, stateMachineDefinition };
     const allEndpoints = { ...endpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, console: consoleServer.url };

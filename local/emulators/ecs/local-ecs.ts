@@ -4,6 +4,13 @@
  * cloud's AWS endpoint variables, and tracks each task PROVISIONING → RUNNING → STOPPED with
  * exit codes and stop reasons the way ECS reports them, emitting `ECS Task State Change`
  * events shaped like EventBridge delivers them.
+ *
+ * An awsvpc task gets its own loopback address (127.0.0.10, .11, ...) standing in for its
+ * network interface's private IP: DescribeTasks reports it as AWS does, and `{taskIp}` in a
+ * container's environment becomes it, so a server in the container can listen there.
+ * An EXTERNAL task (ECS Anywhere's launch type) runs no process: whoever asked for it serves
+ * at its address (benchmarks and tests with thousands of in-process endpoints).
+ * Services (services.ts) keep a desired number of tasks running through this class.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -21,17 +28,23 @@ export interface LocalContainerSpec {
   command?: string[];
   /** Working directory; relative paths resolve against the LocalEcs `baseDir`. */
   cwd?: string;
-  /** The task definition's container environment. */
+  /** The task definition's container environment; `{taskIp}` and `{taskArn}` are filled in per task. */
   environment?: Record<string, string>;
   /** ECS stops the task when an essential container exits. Default true. */
   essential?: boolean;
   cpu?: number;
   memory?: number;
+  dockerLabels?: Record<string, string>;
+  portMappings?: Array<{ containerPort: number; hostPort?: number; protocol?: 'tcp' | 'udp' }>;
 }
+
+export type NetworkMode = 'awsvpc' | 'bridge' | 'host';
 
 export interface LocalTaskDefinitionInput {
   family: string;
   containers: Record<string, LocalContainerSpec>;
+  /** Default awsvpc, as Fargate requires. */
+  networkMode?: NetworkMode;
   cpu?: string;
   memory?: string;
   tags?: { key: string; value: string }[];
@@ -79,6 +92,15 @@ export interface LocalContainer {
   reason?: string;
   essential: boolean;
   runtimeId?: string;
+  networkBindings: Array<{ containerPort: number; hostPort: number; protocol: string }>;
+  networkInterfaces: Array<{ attachmentId: string; privateIpv4Address: string }>;
+}
+
+export interface TaskAttachment {
+  id: string;
+  type: 'ElasticNetworkInterface';
+  status: 'ATTACHED' | 'DELETED';
+  details: KeyValue[];
 }
 
 export interface LogLine {
@@ -115,6 +137,7 @@ export interface LocalTask {
   stoppedReason?: string;
   containers: LocalContainer[];
   overrides: { containerOverrides: ContainerOverride[] };
+  attachments: TaskAttachment[];
   tags: { key: string; value: string }[];
   version: number;
   /** Not in AWS: every stdout/stderr line of the task's containers. */
@@ -138,6 +161,20 @@ export interface LocalEcsOptions {
   inheritEnvironment?: string[];
   /** StopTask: SIGTERM, then SIGKILL after this long (ECS default is 30 s). */
   stopTimeoutMs?: number;
+  /** Hands out awsvpc task addresses; default 127.0.0.10 upwards. */
+  taskAddresses?: () => string;
+  /** When given, the only clusters there are: any other is a ClusterNotFoundException. */
+  clusters?: string[];
+}
+
+/** Hands out 127.0.0.N addresses from `first` (Linux routes all of 127.0.0.0/8 to loopback). */
+export function loopbackAllocator(first = 10): () => string {
+  let next = first;
+  return () => {
+    const n = next;
+    next += 1;
+    return `127.${Math.floor(n / 65536) % 256}.${Math.floor(n / 256) % 256}.${n % 256}`;
+  };
 }
 
 export interface TaskStateChangeEvent {
@@ -154,6 +191,10 @@ export interface TaskStateChangeEvent {
 
 export class TaskDefinitionError extends Error {
   override readonly name = 'TaskDefinitionError';
+}
+
+export class ClusterNotFoundError extends Error {
+  override readonly name = 'ClusterNotFoundError';
 }
 
 interface Deferred<T> {
@@ -190,6 +231,8 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
   private readonly stopTimeoutMs: number;
   private readonly definitions = new Map<string, LocalTaskDefinition[]>();
   private readonly tasks = new Map<string, Running>();
+  private readonly nextAddress: () => string;
+  private readonly clusters: Set<string> | undefined;
   private capacityFailures = 0;
 
   constructor(options: LocalEcsOptions = {}) {
@@ -200,6 +243,8 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     this.awsEnvironment = { ...(options.awsEnvironment ?? {}) };
     this.inherit = options.inheritEnvironment ?? DEFAULT_INHERIT;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+    this.nextAddress = options.taskAddresses ?? loopbackAllocator();
+    this.clusters = options.clusters ? new Set(options.clusters.map((c) => this.clusterArn(c))) : undefined;
   }
 
   /** Adds a revision of the family (like RegisterTaskDefinition) and returns it. */
@@ -207,10 +252,6 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     if (!/^[A-Za-z0-9_-]{1,255}$/.test(input.family)) throw new TaskDefinitionError(`task definition family "${input.family}" must be 1-255 letters, digits, - or _`);
     const names = Object.keys(input.containers);
     if (names.length === 0) throw new TaskDefinitionError(`task definition "${input.family}" declares no containers`);
-    for (const name of names) {
-      const c = input.containers[name]!;
-      if (!c.command?.length && !c.entryPoint?.length) throw new TaskDefinitionError(`task definition "${input.family}", container "${name}": declare the local command (command and/or entryPoint)`);
-    }
     const revisions = this.definitions.get(input.family) ?? [];
     const revision = revisions.length + 1;
     const def: LocalTaskDefinition = { ...input, revision, taskDefinitionArn: `arn:aws:ecs:${this.region}:${this.accountId}:task-definition/${input.family}:${revision}` };
@@ -239,12 +280,46 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     return revisions.find((d) => d.revision === Number(rev));
   }
 
+  /** The task definition as DescribeTaskDefinition reports it (undefined: no such revision). */
+  describeTaskDefinition(ref: string): Record<string, unknown> | undefined {
+    const def = this.findTaskDefinition(ref);
+    if (!def) return undefined;
+    return {
+      taskDefinitionArn: def.taskDefinitionArn,
+      family: def.family,
+      revision: def.revision,
+      status: 'ACTIVE',
+      networkMode: def.networkMode ?? 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      ...(def.cpu ? { cpu: def.cpu } : {}),
+      ...(def.memory ? { memory: def.memory } : {}),
+      containerDefinitions: Object.entries(def.containers).map(([name, c]) => ({
+        name,
+        image: c.image ?? `local/${def.family}-${name}`,
+        essential: c.essential ?? true,
+        ...(c.command ? { command: c.command } : {}),
+        ...(c.entryPoint ? { entryPoint: c.entryPoint } : {}),
+        environment: Object.entries(c.environment ?? {}).map(([key, value]) => ({ name: key, value })),
+        dockerLabels: c.dockerLabels ?? {},
+        portMappings: (c.portMappings ?? []).map((m) => ({ protocol: 'tcp', ...m })),
+      })),
+    };
+  }
+
   clusterArn(cluster?: string): string {
     if (cluster?.startsWith('arn:')) return cluster;
     return `arn:aws:ecs:${this.region}:${this.accountId}:cluster/${cluster || 'default'}`;
   }
 
+  /** The cluster's ARN; a ClusterNotFoundError when the local ECS was given its clusters and this is not one. */
+  checkCluster(cluster?: string): string {
+    const arn = this.clusterArn(cluster);
+    if (this.clusters && !this.clusters.has(arn)) throw new ClusterNotFoundError(`Cluster not found: ${cluster ?? 'default'} (local clusters: ${[...this.clusters].map((c) => c.split('/').at(-1)).join(', ')})`);
+    return arn;
+  }
+
   runTask(input: RunTaskInput): { tasks: LocalTask[]; failures: RunTaskFailure[] } {
+    this.checkCluster(input.cluster);
     const def = this.findTaskDefinition(input.taskDefinition);
     if (!def) {
       const known = [...this.definitions.keys()].join(', ') || 'none registered';
@@ -279,11 +354,12 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     return (this.tasks.get(ref) ?? [...this.tasks.values()].find((r) => r.task.taskArn.endsWith(`/${ref}`)))?.task;
   }
 
-  listTasks(filter: { cluster?: string; family?: string; desiredStatus?: string; startedBy?: string } = {}): string[] {
-    const clusterArn = filter.cluster ? this.clusterArn(filter.cluster) : undefined;
+  listTasks(filter: { cluster?: string; family?: string; desiredStatus?: string; startedBy?: string; group?: string } = {}): string[] {
+    const clusterArn = filter.cluster ? this.checkCluster(filter.cluster) : undefined;
     return [...this.tasks.values()]
       .map((r) => r.task)
       .filter((t) => (clusterArn ? t.clusterArn === clusterArn : true))
+      .filter((t) => (filter.group ? t.group === filter.group : true))
       .filter((t) => (filter.family ? t.taskDefinitionArn.includes(`task-definition/${filter.family}:`) : true))
       .filter((t) => (filter.startedBy ? t.startedBy === filter.startedBy : true))
       .filter((t) => t.desiredStatus === (filter.desiredStatus ?? 'RUNNING'))
@@ -333,6 +409,8 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     const taskArn = `arn:aws:ecs:${this.region}:${this.accountId}:task/${clusterName}/${id}`;
     const now = new Date();
     const overrides = input.overrides?.containerOverrides ?? [];
+    const address = (def.networkMode ?? 'awsvpc') === 'awsvpc' ? this.nextAddress() : undefined;
+    const attachmentId = `eni-attach-${id.slice(0, 17)}`;
     const task: LocalTask = {
       taskArn,
       clusterArn,
@@ -355,8 +433,24 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
         image: spec.image ?? `local/${def.family}-${name}`,
         lastStatus: 'PENDING',
         essential: spec.essential ?? true,
+        networkBindings: [],
+        networkInterfaces: address ? [{ attachmentId, privateIpv4Address: address }] : [],
       })),
       overrides: { containerOverrides: overrides },
+      attachments: address
+        ? [
+            {
+              id: attachmentId,
+              type: 'ElasticNetworkInterface',
+              status: 'ATTACHED',
+              details: [
+                { name: 'subnetId', value: 'subnet-local' },
+                { name: 'networkInterfaceId', value: `eni-${id.slice(0, 17)}` },
+                { name: 'privateIPv4Address', value: address },
+              ],
+            },
+          ]
+        : [],
       tags: [...(input.propagateTags === 'TASK_DEFINITION' ? (def.tags ?? []) : []), ...(input.tags ?? [])],
       version: 1,
       logs: [],
@@ -369,26 +463,49 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     return task;
   }
 
+  /** The awsvpc address of a task (undefined for bridge or host networking). */
+  addressOf(task: LocalTask): string | undefined {
+    return task.attachments[0]?.details.find((d) => d.name === 'privateIPv4Address')?.value;
+  }
+
   private start(running: Running, def: LocalTaskDefinition): void {
     const { task } = running;
     if (task.desiredStatus === 'STOPPED') return;
+    if (task.launchType === 'EXTERNAL') return this.startExternal(running);
+    const placeholders: Record<string, string> = { taskIp: this.addressOf(task) ?? '127.0.0.1', taskArn: task.taskArn };
+    const fill = (value: string) => value.replace(/\{(taskIp|taskArn)\}/g, (_, name: string) => placeholders[name]!);
     const plans: { container: LocalContainer; argv: string[]; cwd: string; env: Record<string, string> }[] = [];
     for (const container of task.containers) {
       const spec = def.containers[container.name]!;
       const override = task.overrides.containerOverrides.find((o) => o.name === container.name);
       const argv = [...(spec.entryPoint ?? []), ...(override?.command ?? spec.command ?? [])];
+      if (argv.length === 0) {
+        return this.failToStart(running, container, `CannotStartContainerError: container "${container.name}" of ${def.family}:${def.revision} has no command to run locally (give it one in the task definition, local/cloud/containers.yml, or the RunTask override)`);
+      }
       const cwd = spec.cwd ? (isAbsolute(spec.cwd) ? spec.cwd : resolve(this.baseDir, spec.cwd)) : this.baseDir;
       if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
         return this.failToStart(running, container, `CannotStartContainerError: working directory "${cwd}" of container "${container.name}" (task definition ${def.family}:${def.revision}) does not exist; build or create it first`);
       }
       const env: Record<string, string> = {};
       for (const name of this.inherit) if (process.env[name] !== undefined) env[name] = process.env[name]!;
-      Object.assign(env, this.awsEnvironment, spec.environment ?? {});
+      Object.assign(env, this.awsEnvironment);
+      for (const [key, value] of Object.entries(spec.environment ?? {})) env[key] = fill(value);
       for (const kv of override?.environment ?? []) env[kv.name] = kv.value;
       env.ECS_CONTAINER_METADATA_URI_V4 ??= `http://127.0.0.1/local-ecs/${task.taskArn.split('/').at(-1)}`;
       plans.push({ container, argv, cwd, env });
     }
     for (const plan of plans) this.spawnContainer(running, plan.container, plan.argv, plan.cwd, plan.env);
+  }
+
+  /** An EXTERNAL task: running at once, with no process of its own. */
+  private startExternal(running: Running): void {
+    const { task } = running;
+    const now = new Date();
+    for (const container of task.containers) container.lastStatus = 'RUNNING';
+    task.pullStartedAt = task.pullStoppedAt = task.startedAt = now;
+    task.lastStatus = 'RUNNING';
+    this.touch(task);
+    this.emitState(task);
   }
 
   private spawnContainer(running: Running, container: LocalContainer, argv: string[], cwd: string, env: Record<string, string>): void {
@@ -458,6 +575,7 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     task.lastStatus = 'STOPPED';
     task.desiredStatus = 'STOPPED';
     task.executionStoppedAt = task.stoppedAt = now;
+    for (const attachment of task.attachments) attachment.status = 'DELETED';
     this.touch(task);
     this.emitState(task);
     running.stopped.resolve(task);
