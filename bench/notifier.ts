@@ -8,10 +8,10 @@
  *    ⌈S/10⌉ DescribeServices, R DescribeTaskDefinition, per labelled service ⌈t/100⌉
  *    ListTasks and DescribeTasks, ⌈hosts/100⌉ DescribeContainerInstances, 1 DescribeInstances.
  * B. Broadcast latency to TASKS local task endpoints: one real receiver per task on its own
- *    loopback address (127.0.x.y, one shared port), discovery through the local ECS services
- *    endpoint over HTTP, delivery through notifyTask with the dynalite audit table (real
- *    conditional writes), CONCURRENCY deliveries in flight (Lambda: 10 per batch × the
- *    event source mapping's maximum concurrency 20). Loopback only; one request per task.
+ *    loopback address (127.0.x.y, one shared port; the local ECS's EXTERNAL tasks), discovery
+ *    through the local ECS over HTTP, delivery through notifyTask with the dynalite audit
+ *    table (real conditional writes), CONCURRENCY deliveries in flight (Lambda: 10 per batch
+ *    × the event source mapping's maximum concurrency 20). Loopback only; one request per task.
  */
 import { createServer } from 'node:net';
 import { DescribeContainerInstancesCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ListServicesCommand, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
@@ -19,8 +19,8 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startNotifyEndpoint, type NotifyEndpoint } from '../container/sample/notify-endpoint';
-import { startNotifierEmulators } from '../local/scenarios/notify/emulators';
-import { LocalEcsRegistry, loopbackAllocator, startLocalEcsServicesServer } from '../local/ecs-services';
+import { loopbackAllocator, startLocalEcs } from '../local/emulators/ecs';
+import { startAuditDynalite } from '../tests/helpers/dynalite';
 import { createAuditStore } from '../lib/notifier/audit-adapter';
 import { mapLimit } from '../lib/notifier/chunks';
 import { discoverServices } from '../lib/notifier/discover-services';
@@ -127,23 +127,22 @@ const percentile = (sorted: number[], p: number): number => sorted[Math.min(sort
 
 /** Part B: broadcast to TASKS local endpoints; returns timings in ms. */
 async function broadcastLatency(): Promise<Record<string, number>> {
-  const emulators = await startNotifierEmulators();
-  const registry = new LocalEcsRegistry('bench');
+  const emulators = await startAuditDynalite();
+  const signingKey = 'bench-signing-key-'.padEnd(64, 'x');
+  const ecsServer = await startLocalEcs({ clusters: ['bench'], taskAddresses: loopbackAllocator(2 * 65536 + 10) }); // 127.2.0.10 upwards: away from the demo's addresses
   const port = await freePort();
-  const nextIp = loopbackAllocator(2 * 65536 + 10); // 127.2.0.10 upwards: away from the demo's addresses
   const services = 10;
   const endpoints: NotifyEndpoint[] = [];
   let receipts = 0;
   for (let s = 0; s < services; s += 1) {
-    const definition = registry.registerTaskDefinition(`svc${s}`, 'awsvpc', [{ name: 'app', dockerLabels: { NOTIFY_ME_CONTAINER_PORT: String(port), NOTIFY_ME_API_URI: '/notify' } }]);
-    registry.addService(`svc${s}`, definition, TASKS / services);
+    ecsServer.ecs.registerTaskDefinition({ family: `svc${s}`, containers: { app: { dockerLabels: { NOTIFY_ME_CONTAINER_PORT: String(port), NOTIFY_ME_API_URI: '/notify' } } } });
+    ecsServer.services.create({ cluster: 'bench', serviceName: `svc${s}`, taskDefinition: `svc${s}`, desiredCount: TASKS / services, launchType: 'EXTERNAL' });
   }
-  for (let i = 0; i < TASKS; i += 1) {
-    const task = registry.addTask(`svc${i % services}`, nextIp());
-    task.lastStatus = 'RUNNING';
-    endpoints.push(await startNotifyEndpoint({ host: task.ip, port, path: '/notify', secrets: [emulators.signingKey], log: () => undefined, onNotification: () => void (receipts += 1) }));
+  for (const task of ecsServer.ecs.listTasks({ cluster: 'bench' }).map((arn) => ecsServer.ecs.getTask(arn)!)) {
+    endpoints.push(await startNotifyEndpoint({ host: ecsServer.ecs.addressOf(task)!, port, path: '/notify', secrets: [signingKey], log: () => undefined, onNotification: () => void (receipts += 1) }));
   }
-  const ecsServer = await startLocalEcsServicesServer(registry);
+  // EXTERNAL tasks turn RUNNING once RunTask has answered.
+  await new Promise((resolve) => setImmediate(resolve));
   const ecsClient = new ECSClient({ endpoint: ecsServer.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   const reader = createEcsReader(ecsClient);
   const audit = createAuditStore(emulators.dynamo, { tableName: emulators.auditTable, ttlDays: 1 });
@@ -162,7 +161,7 @@ async function broadcastLatency(): Promise<Record<string, number>> {
   const latencies: number[] = [];
   await mapLimit(taskMessages, CONCURRENCY, async (message) => {
     const t0 = performance.now();
-    await notifyTask(message, { audit, keys: { currentKey: async () => emulators.signingKey }, clock: { now: () => new Date() }, policy: { maxAttempts: 3, timeoutMs: 5_000, baseDelayMs: 100, maxDelayMs: 1_000 } });
+    await notifyTask(message, { audit, keys: { currentKey: async () => signingKey }, clock: { now: () => new Date() }, policy: { maxAttempts: 3, timeoutMs: 5_000, baseDelayMs: 100, maxDelayMs: 1_000 } });
     latencies.push(performance.now() - t0);
   });
   const finished = performance.now();
@@ -173,7 +172,7 @@ async function broadcastLatency(): Promise<Record<string, number>> {
     await endpoint.close();
   }
   ecsClient.destroy();
-  await ecsServer.close();
+  await ecsServer.stop();
   await emulators.stop();
   if (receipts !== TASKS) throw new Error(`expected ${TASKS} receipts, got ${receipts}`);
   return {

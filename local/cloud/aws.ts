@@ -8,6 +8,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -19,6 +20,7 @@ export interface ServiceEndpoints {
   sqs: string;
   sfn?: string;
   ecs?: string;
+  secretsmanager?: string;
 }
 
 export interface LocalClients {
@@ -28,6 +30,7 @@ export interface LocalClients {
   documents: DynamoDBDocumentClient;
   sqs: SQSClient;
   sfn?: SFNClient;
+  secretsManager?: SecretsManagerClient;
   destroy(): void;
 }
 
@@ -39,6 +42,7 @@ export function localClients(endpoints: ServiceEndpoints, region: string): Local
   const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const sqs = new SQSClient({ ...common, endpoint: endpoints.sqs });
   const sfn = endpoints.sfn ? new SFNClient({ ...common, endpoint: endpoints.sfn }) : undefined;
+  const secretsManager = endpoints.secretsmanager ? new SecretsManagerClient({ ...common, endpoint: endpoints.secretsmanager }) : undefined;
   return {
     s3,
     kinesis,
@@ -46,8 +50,9 @@ export function localClients(endpoints: ServiceEndpoints, region: string): Local
     documents,
     sqs,
     ...(sfn ? { sfn } : {}),
+    ...(secretsManager ? { secretsManager } : {}),
     destroy() {
-      for (const client of [s3, kinesis, dynamodb, sqs, sfn]) client?.destroy();
+      for (const client of [s3, kinesis, dynamodb, sqs, sfn, secretsManager]) client?.destroy();
     },
   };
 }
@@ -68,6 +73,7 @@ export function endpointEnvironment(endpoints: ServiceEndpoints, region: string)
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     ...(endpoints.sfn ? { AWS_ENDPOINT_URL_SFN: endpoints.sfn } : {}),
     ...(endpoints.ecs ? { AWS_ENDPOINT_URL_ECS: endpoints.ecs } : {}),
+    ...(endpoints.secretsmanager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager } : {}),
     // s3rver cannot verify streamed (aws-chunked) checksums; S3 path-style is the container's own setting.
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',

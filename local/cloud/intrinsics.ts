@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Template, TemplateResource } from './template';
+import { secretArn } from '../emulators/secrets-manager/server';
 
 export class TemplateResolveError extends Error {
   override readonly name = 'TemplateResolveError';
@@ -146,9 +147,8 @@ export class StackResolver {
       }
       case 'AWS::SecretsManager::Secret': {
         const name = prop('Name') ?? generatedName(stackName, logicalId, 512);
-        // Secrets Manager appends six random characters to a secret's ARN; locally they are stable.
-        const arn = this.arn('secretsmanager', `secret:${name}-${createHash('sha256').update(name).digest('hex').slice(0, 6)}`);
-        result = { ref: arn, attributes: { Id: arn } };
+        const arn = secretArn(this.context.region, this.context.accountId, name);
+        result = { ref: arn, attributes: { Id: arn, Name: name } };
         break;
       }
       case 'AWS::IAM::Role': {

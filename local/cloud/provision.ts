@@ -1,11 +1,14 @@
 /**
  * Creates the stack's data resources in the emulators, straight from the packaged template:
- * DynamoDB tables, Kinesis streams, SQS queues and S3 buckets. No second list to keep in sync.
+ * DynamoDB tables, Kinesis streams, SQS queues, S3 buckets and Secrets Manager secrets (a
+ * generated secret gets a random value as GenerateSecretString asks). No second list to keep in sync.
  */
 import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, ResourceExistsException } from '@aws-sdk/client-secrets-manager';
+import { randomInt } from 'node:crypto';
 import type { LocalClients } from './aws';
 import type { StackResolver } from './intrinsics';
 
@@ -17,6 +20,8 @@ export interface ProvisionedResources {
   streams: Record<string, string>;
   queues: Record<string, { name: string; url: string; arn: string }>;
   buckets: Record<string, string>;
+  /** Secret logical id → its name and ARN (what `Ref` gives functions). */
+  secrets: Record<string, { name: string; arn: string }>;
 }
 
 type Props = Record<string, unknown>;
@@ -39,8 +44,23 @@ function tableInput(name: string, props: Props): CreateTableCommandInput {
 /** Queue attributes the SQS API takes as strings. */
 const QUEUE_ATTRIBUTES = ['DelaySeconds', 'MaximumMessageSize', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'VisibilityTimeout', 'FifoQueue', 'ContentBasedDeduplication'];
 
+/** A value as GenerateSecretString describes it (length, and which characters to leave out). */
+export function generateSecretString(spec: { PasswordLength?: number; ExcludePunctuation?: boolean; ExcludeNumbers?: boolean; ExcludeUppercase?: boolean; ExcludeLowercase?: boolean; ExcludeCharacters?: string; IncludeSpace?: boolean }): string {
+  const sets = [
+    spec.ExcludeLowercase ? '' : 'abcdefghijklmnopqrstuvwxyz',
+    spec.ExcludeUppercase ? '' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+    spec.ExcludeNumbers ? '' : '0123456789',
+    spec.ExcludePunctuation ? '' : '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~',
+    spec.IncludeSpace ? ' ' : '',
+  ];
+  const excluded = new Set(spec.ExcludeCharacters ?? '');
+  const alphabet = [...sets.join('')].filter((c) => !excluded.has(c));
+  if (alphabet.length === 0) throw new Error('GenerateSecretString excludes every character');
+  return Array.from({ length: spec.PasswordLength ?? 32 }, () => alphabet[randomInt(alphabet.length)]).join('');
+}
+
 export async function provisionResources(resolver: StackResolver, clients: LocalClients): Promise<ProvisionedResources> {
-  const out: ProvisionedResources = { tables: {}, streams: {}, queues: {}, buckets: {} };
+  const out: ProvisionedResources = { tables: {}, streams: {}, queues: {}, buckets: {}, secrets: {} };
   const work: Promise<unknown>[] = [];
   const props = (id: string, raw: Props | undefined): Props => (resolver.resolve(raw ?? {}, id) as Props) ?? {};
 
@@ -86,6 +106,18 @@ export async function provisionResources(resolver: StackResolver, clients: Local
     work.push(
       clients.s3.send(new CreateBucketCommand({ Bucket: name })).catch((error: unknown) => {
         if (!(error instanceof Error && /BucketAlready(OwnedByYou|Exists)/.test(error.name))) throw error;
+      }),
+    );
+  }
+  for (const [id, resource] of resolver.resources('AWS::SecretsManager::Secret')) {
+    const { Name: name, Id: arn } = resolver.physicalOf(id).attributes as { Name: string; Id: string };
+    out.secrets[id] = { name, arn };
+    const p = props(id, resource.Properties) as { SecretString?: string; GenerateSecretString?: Parameters<typeof generateSecretString>[0]; Description?: string };
+    const value = p.SecretString ?? generateSecretString(p.GenerateSecretString ?? {});
+    if (!clients.secretsManager) throw new Error(`secret ${id}: the local cloud has no Secrets Manager endpoint`);
+    work.push(
+      clients.secretsManager.send(new CreateSecretCommand({ Name: name, SecretString: value, ...(p.Description ? { Description: p.Description } : {}) })).catch((error: unknown) => {
+        if (!(error instanceof ResourceExistsException)) throw error;
       }),
     );
   }

@@ -14,8 +14,9 @@ import { writeEndpointsFile, removeEndpointsFile } from './endpoints-file';
 import { StackResolver } from './intrinsics';
 import { portsFrom } from './ports';
 import { provisionResources, type ProvisionedResources } from './provision';
-import { loadPackagedService, type PackagedService } from './template';
-import { startEmulators, type Emulators } from '../emulators/data-services';
+import { applyResourceOverrides, loadPackagedService, type PackagedService, type ResourceOverrides } from './template';
+import { startLocalSecretsManager } from '../emulators/secrets-manager/server';
+import { PortInUseError, startEmulators, type Emulators } from '../emulators/data-services';
 import { functionSpecs, startFunctions, type FunctionRuntime } from './wiring/functions';
 import { wireStack, type Wiring, type WiringTiming } from './wiring';
 import { startStepFunctionsForStack, type StackStepFunctions } from './stack-step-functions';
@@ -43,6 +44,11 @@ export interface LocalCloudOptions {
   writeEndpoints?: boolean;
   /** Start the template's ECS services (the queue services' workers). Default true; false creates them at 0 tasks. */
   runServices?: boolean;
+  /**
+   * Changes to the packaged template for this cloud only, merged into its resources by
+   * logical id (scenarios and tests: a shorter visibility timeout, fewer retries).
+   */
+  resourceOverrides?: ResourceOverrides;
   log?: (line: string) => void;
 }
 
@@ -104,11 +110,15 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     if (started.status === 'fulfilled') stops.push(() => started.value.stop());
     if (packaged.status === 'rejected') throw packaged.reason;
     if (started.status === 'rejected') throw started.reason;
-    const service = packaged.value;
+    const service = options.resourceOverrides ? { ...packaged.value, template: applyResourceOverrides(packaged.value.template, options.resourceOverrides) } : packaged.value;
     const emulators: Emulators = started.value;
     const region = service.region;
+    const secretsManager = await startLocalSecretsManager({ port: ports.secretsmanager, region, accountId: ACCOUNT_ID }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? new PortInUseError('secretsmanager', ports.secretsmanager, { cause: error }) : error;
+    });
+    stops.push(() => secretsManager.stop());
     const resolver = new StackResolver(service.template, { stackName: service.stackName, region, accountId: ACCOUNT_ID, endpoints: { sqs: emulators.endpoints.sqs } });
-    const baseEndpoints: ServiceEndpoints = { ...emulators.endpoints };
+    const baseEndpoints: ServiceEndpoints = { ...emulators.endpoints, secretsmanager: secretsManager.endpoint };
     const provisionClients = localClients(baseEndpoints, region);
     stops.push(async () => provisionClients.destroy());
     const provisioned = await mark('provision', provisionResources(resolver, provisionClients));

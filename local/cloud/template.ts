@@ -105,3 +105,24 @@ export async function loadPackagedService(root: string, stage = 'local', log: (l
   }
   return readPackage(dir, stage);
 }
+
+/** Per logical id, properties to merge into the resource (objects merge, anything else replaces). */
+export type ResourceOverrides = Record<string, { Properties?: Record<string, unknown> }>;
+
+function merge(base: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch) || base === null || typeof base !== 'object' || Array.isArray(base)) return patch;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(patch)) out[key] = merge(out[key], value);
+  return out;
+}
+
+/** A copy of the template with the overrides merged in; naming a resource it lacks is an error. */
+export function applyResourceOverrides(template: Template, overrides: ResourceOverrides): Template {
+  const resources = { ...template.Resources };
+  for (const [id, override] of Object.entries(overrides)) {
+    const resource = resources[id];
+    if (!resource) throw new Error(`resourceOverrides names ${id}, which is not a logical id of the packaged template`);
+    resources[id] = merge(resource, override) as TemplateResource;
+  }
+  return { ...template, Resources: resources };
+}

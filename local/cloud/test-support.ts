@@ -1,6 +1,8 @@
 /**
  * A fresh local cloud for a test: free ports, its own scratch and warehouse folders, no
- * endpoints file. The packaged template is shared (cached under .local-cloud/package).
+ * endpoints file, and the template's ECS services created at 0 tasks unless the test asks
+ * for them (`runServices: true`): no background workers beside what a test exercises.
+ * The packaged template is shared (cached under .local-cloud/package).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ export async function freshLocalCloud(options: Partial<LocalCloudOptions> = {}):
     workDir: scratch,
     warehouseDir: join(scratch, 'warehouse'),
     timing: { pollIntervalMs: 50, retryDelayMs: 50, asyncRetryDelayMs: 50 },
+    runServices: false,
     ...options,
   });
   const stop = cloud.stop;

@@ -74,3 +74,42 @@ export async function startDynalite(): Promise<Dynalite> {
     },
   };
 }
+
+export interface AuditDynalite {
+  /** A document client as lib/clients.ts builds it (undefined values removed). */
+  dynamo: DynamoDBDocumentClient;
+  /** The notifier's audit table (partition key `pk`, as resources/notifier.yml declares it). */
+  auditTable: string;
+  stop(): Promise<void>;
+}
+
+/** An in-process DynamoDB with the notifier's audit table: real conditional writes. */
+export async function startAuditDynalite(): Promise<AuditDynalite> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const raw = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const auditTable = 'NotifierAudit';
+  await raw.send(
+    new CreateTableCommand({
+      TableName: auditTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
+  await waitUntilTableExists({ client: raw, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 }, { TableName: auditTable });
+  const dynamo = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    dynamo,
+    auditTable,
+    async stop() {
+      dynamo.destroy();
+      (server as import('node:http').Server).closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}

@@ -6,7 +6,7 @@
  * the receiver answers as a duplicate.
  */
 import { startNotifyEndpoint, type NotifyEndpoint } from '../../container/sample/notify-endpoint';
-import { startNotifierEmulators, type NotifierEmulators } from '../../local/scenarios/notify/emulators';
+import { startAuditDynalite, type AuditDynalite } from '../helpers/dynalite';
 import { createAuditStore } from '../../lib/notifier/audit-adapter';
 import { DeliveryInProgressError, NotifyFailedError } from '../../lib/notifier/errors';
 import type { TaskMessage } from '../../lib/notifier/model';
@@ -14,7 +14,7 @@ import { leaseSecondsFor, notifyTask, type NotifyTaskDeps } from '../../lib/noti
 import type { AuditStore } from '../../lib/notifier/ports';
 
 const KEY = 'integration-signing-key-'.padEnd(64, 'k');
-let emulators: NotifierEmulators;
+let emulators: AuditDynalite;
 let endpoint: NotifyEndpoint;
 let handled: string[];
 let failNext: number;
@@ -22,7 +22,7 @@ let audit: AuditStore;
 let nowMs: number;
 
 beforeAll(async () => {
-  emulators = await startNotifierEmulators();
+  emulators = await startAuditDynalite();
   endpoint = await startNotifyEndpoint({
     host: '127.0.0.1',
     port: 0,

@@ -124,6 +124,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SqsMapping {
   private running = false;
+  private delivering = false;
   private loop: Promise<void> | undefined;
   private readonly waiters = new Set<() => void>();
 
@@ -139,6 +140,11 @@ export class SqsMapping {
     if (this.running) return;
     this.running = true;
     this.loop = this.poll();
+  }
+
+  /** A batch is with the function right now (its messages are in flight, not on the queue). */
+  get busy(): boolean {
+    return this.delivering;
   }
 
   /** Polls now instead of at the next interval (a producer just wrote). */
@@ -201,7 +207,12 @@ export class SqsMapping {
         await this.idle(this.timing.pollIntervalMs);
         continue;
       }
-      await this.deliver(messages.map((m) => toSqsRecord(m, this.config)));
+      this.delivering = true;
+      try {
+        await this.deliver(messages.map((m) => toSqsRecord(m, this.config)));
+      } finally {
+        this.delivering = false;
+      }
     }
   }
 

@@ -3,11 +3,33 @@
  * shows retries and the DLQ. DEMO_FAULT=500-once answers 500 to its first notification
  * (the notifier's retry then succeeds); DEMO_FAULT=hang accepts connections and never
  * answers (the notifier times out, retries, fails, and the message ends in the DLQ).
+ *
+ * The tasks of one ECS service share one environment, so a service whose tasks should
+ * misbehave differently sets DEMO_FAULTS=none,500-once,hang and DEMO_FAULT_CLAIMS=<folder>:
+ * each task claims the first fault no other task has claimed.
  */
+import { openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { endpointOptionsFromEnv, startNotifyEndpoint } from '../../../container/sample/notify-endpoint';
 
-const fault = process.env.DEMO_FAULT ?? 'none';
+function claimFault(): string {
+  const faults = (process.env.DEMO_FAULTS ?? '').split(',').filter(Boolean);
+  const claims = process.env.DEMO_FAULT_CLAIMS;
+  if (!faults.length || !claims) return process.env.DEMO_FAULT ?? 'none';
+  for (const [index, fault] of faults.entries()) {
+    try {
+      // Creating the file fails if another task created it first: one task per fault.
+      closeSync(openSync(join(claims, `fault-${index}`), 'wx'));
+      return fault;
+    } catch {
+      continue;
+    }
+  }
+  return 'none';
+}
+
+const fault = claimFault();
 
 async function main(): Promise<void> {
   const options = endpointOptionsFromEnv();
@@ -16,7 +38,7 @@ async function main(): Promise<void> {
       // Never answers: the request stays open until the notifier's timeout.
       process.stdout.write(`${JSON.stringify({ msg: 'request received, never answering (DEMO_FAULT=hang)' })}\n`);
     });
-    server.listen(options.port, options.host);
+    server.listen(options.port, options.host, () => process.stdout.write(`${JSON.stringify({ msg: 'listening, will never answer (DEMO_FAULT=hang)' })}\n`));
     process.once('SIGTERM', () => process.exit(0));
     return;
   }
