@@ -21,6 +21,7 @@ import { functionSpecs, startFunctions, type FunctionRuntime } from './wiring/fu
 import { wireStack, type Wiring, type WiringTiming } from './wiring';
 import { startStepFunctionsForStack, type StackStepFunctions } from './stack-step-functions';
 import { startEcsForStack, startStackServices, type StackEcs } from './stack-ecs';
+import { startAutoscalingForStack, type StackAutoscaling } from './autoscaling/stack-autoscaling';
 import { startConsole, type ConsoleServer } from '../console/server';
 
 export const ACCOUNT_ID = '000000000000';
@@ -42,8 +43,13 @@ export interface LocalCloudOptions {
   warehouseDir?: string;
   /** Write .local-cloud/endpoints.json (npm run local and the demo; tests leave it alone). */
   writeEndpoints?: boolean;
-  /** Start the template's ECS services (the queue services' workers). Default true; false creates them at 0 tasks. */
+  /** Start the template's ECS services (the queue services' workers). Default true; false creates them at 0 tasks, unscaled. */
   runServices?: boolean;
+  /**
+   * How often the services' target tracking policies are evaluated; one tick stands for one
+   * metric minute. Default 60 000 (as on AWS); 0: only when the caller ticks (scenarios).
+   */
+  scalingTickMs?: number;
   /**
    * Changes to the packaged template for this cloud only, merged into its resources by
    * logical id (scenarios and tests: a shorter visibility timeout, fewer retries).
@@ -66,6 +72,7 @@ export interface LocalCloud {
   functions: FunctionRuntime;
   wiring: Wiring;
   ecs: StackEcs;
+  autoscaling: StackAutoscaling;
   stepFunctions: StackStepFunctions;
   console: ConsoleServer;
   warehouseDir: string;
@@ -159,7 +166,17 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => consoleServer.stop());
 
     // Last: the services' tasks start with the environment that reaches every local service.
-    startStackServices(ecs, resolver, options.runServices ?? true, log);
+    const runServices = options.runServices ?? true;
+    startStackServices(ecs, resolver, runServices, log);
+    const autoscaling = startAutoscalingForStack({
+      resolver,
+      ecs,
+      sqs: clients.sqs,
+      queueUrlByName: (name) => Object.values(provisioned.queues).find((q) => q.name === name)?.url,
+      tickMs: runServices ? (options.scalingTickMs ?? 60_000) : 0,
+      log,
+    });
+    stops.push(async () => autoscaling.stop());
 
     const resources = { ...provisioned, stateMachineArn, stateMachineDefinition };
     const allEndpoints = { ...endpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, console: consoleServer.url };
@@ -191,6 +208,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       functions,
       wiring,
       ecs,
+      autoscaling,
       stepFunctions,
       console: consoleServer,
       warehouseDir,

@@ -50,7 +50,7 @@ export class LocalAutoscaler {
   constructor(
     private readonly backlog: BacklogSource,
     private readonly pool: WorkerPool,
-    private readonly settings: AutoscalerSettings,
+    readonly settings: AutoscalerSettings,
   ) {
     this.desired = settings.minTasks;
   }

@@ -108,10 +108,9 @@ export async function runDemo(cloud: LocalCloud, options: { timeoutMs?: number; 
   return { executions, runs, batches, ok: problems.length === 0, problems };
 }
 
-/** The container bundle the local ECS runs; a clear error when it was not built. */
+/** The sample containers' bundles the local ECS runs (pipeline task, queue worker); a clear error when they were not built. */
 export function checkContainerBuild(root: string): void {
-  const bundle = join(root, 'container', 'dist', 'task.js');
-  if (!existsSync(bundle)) {
-    throw new Error(`the sample container is not built (${bundle} is missing): run npm run build:container, then npm run demo again`);
+  for (const bundle of ['task.js', 'sample-queue.js'].map((file) => join(root, 'container', 'dist', file))) {
+    if (!existsSync(bundle)) throw new Error(`the sample container is not built (${bundle} is missing): run npm run build:container, then try again`);
   }
 }

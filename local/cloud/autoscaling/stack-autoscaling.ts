@@ -1,0 +1,127 @@
+/**
+ * Application Auto Scaling for the stack's ECS services, locally: every target tracking
+ * policy of the template that tracks an SQS queue's visible messages per running task (what
+ * queue services deploy) gets a LocalAutoscaler with the policy's target value and cooldowns
+ * and its scalable target's minimum and maximum, reading the local queue and setting the
+ * local service's desired count. One tick stands for one metric minute: scale out after 3
+ * ticks above the target, in after 15 below it (the alarms target tracking creates).
+ * Scheduled actions are not run locally.
+ */
+import { EventEmitter } from 'node:events';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { StackResolver } from '../intrinsics';
+import type { StackEcs } from '../stack-ecs';
+import { LocalAutoscaler, type ScalingDecision } from './autoscaler';
+import { sqsBacklog } from './sqs-backlog';
+
+export interface ServiceScaler {
+  policyName: string;
+  cluster: string;
+  serviceName: string;
+  queueUrl: string;
+  autoscaler: LocalAutoscaler;
+  target(): number;
+  /** What the target updater does with PutScalingPolicy. */
+  setTarget(value: number): void;
+}
+
+export interface StackAutoscaling {
+  scalers: ServiceScaler[];
+  events: EventEmitter<{ decision: [ScalingDecision & { serviceName: string }]; error: [{ serviceName: string; error: string }] }>;
+  stop(): void;
+}
+
+interface MetricStat {
+  Metric?: { Namespace?: string; MetricName?: string; Dimensions?: Array<{ Name: string; Value: string }> };
+}
+
+const SECONDS_PER_TICK = 60;
+
+/**
+ * The scalers of the template's backlog-per-task policies. `tickMs` > 0 ticks each on a
+ * timer; 0 leaves the ticking to the caller (a scenario that compresses time).
+ */
+export function startAutoscalingForStack(options: {
+  resolver: StackResolver;
+  ecs: StackEcs;
+  sqs: SQSClient;
+  queueUrlByName: (name: string) => string | undefined;
+  tickMs: number;
+  log: (line: string) => void;
+}): StackAutoscaling {
+  const { resolver, ecs } = options;
+  const events: StackAutoscaling['events'] = new EventEmitter();
+  const scalers: ServiceScaler[] = [];
+  for (const [id, resource] of resolver.resources('AWS::ApplicationAutoScaling::ScalingPolicy')) {
+    const raw = resource.Properties as { ScalingTargetId?: { Ref?: string } } | undefined;
+    const p = resolver.resolve(resource.Properties ?? {}, id) as {
+      PolicyName: string;
+      PolicyType?: string;
+      TargetTrackingScalingPolicyConfiguration?: {
+        TargetValue: number;
+        ScaleInCooldown?: number;
+        ScaleOutCooldown?: number;
+        CustomizedMetricSpecification?: { Metrics?: Array<{ MetricStat?: MetricStat }> };
+      };
+    };
+    const tracking = p.TargetTrackingScalingPolicyConfiguration;
+    const visible = tracking?.CustomizedMetricSpecification?.Metrics?.find((m) => m.MetricStat?.Metric?.Namespace === 'AWS/SQS' && m.MetricStat.Metric.MetricName === 'ApproximateNumberOfMessagesVisible');
+    const queueName = visible?.MetricStat?.Metric?.Dimensions?.find((d) => d.Name === 'QueueName')?.Value;
+    const targetId = raw?.ScalingTargetId?.Ref;
+    const target = targetId ? resolver.template.Resources[targetId] : undefined;
+    if (p.PolicyType !== 'TargetTrackingScaling' || !tracking || !queueName || !target || !targetId) {
+      options.log(`local autoscaling: policy ${id} left out: only target tracking on an SQS queue's visible messages per task is emulated`);
+      continue;
+    }
+    const t = resolver.resolve(target.Properties ?? {}, targetId) as { ResourceId: string; MinCapacity: number; MaxCapacity: number };
+    const [, cluster, serviceName] = t.ResourceId.split('/');
+    const service = cluster && serviceName ? ecs.services.find(cluster, serviceName) : undefined;
+    const queueUrl = options.queueUrlByName(queueName);
+    if (!service || !queueUrl) {
+      options.log(`local autoscaling: policy ${id} left out: ${!service ? `service ${t.ResourceId} is not running locally` : `queue ${queueName} is not in the stack`}`);
+      continue;
+    }
+    let targetValue = tracking.TargetValue;
+    const autoscaler = new LocalAutoscaler(
+      sqsBacklog(options.sqs, queueUrl),
+      {
+        running: () => ecs.services.tasksOf(service).filter((task) => task.lastStatus === 'RUNNING').length,
+        setDesired: async (count) => {
+          if (count !== service.desiredCount) ecs.services.update({ cluster: service.clusterArn, service: service.serviceName, desiredCount: count });
+        },
+      },
+      {
+        minTasks: t.MinCapacity,
+        maxTasks: t.MaxCapacity,
+        target: () => targetValue,
+        scaleOutEvaluations: 3,
+        scaleInEvaluations: 15,
+        scaleOutCooldownTicks: Math.ceil((tracking.ScaleOutCooldown ?? 300) / SECONDS_PER_TICK),
+        scaleInCooldownTicks: Math.ceil((tracking.ScaleInCooldown ?? 300) / SECONDS_PER_TICK),
+      },
+    );
+    if (options.tickMs > 0) {
+      autoscaler.start(
+        options.tickMs,
+        (decision) => events.emit('decision', { ...decision, serviceName: service.serviceName }),
+        (error) => events.emit('error', { serviceName: service.serviceName, error: error instanceof Error ? error.message : String(error) }),
+      );
+    }
+    scalers.push({
+      policyName: p.PolicyName,
+      cluster: service.clusterArn,
+      serviceName: service.serviceName,
+      queueUrl,
+      autoscaler,
+      target: () => targetValue,
+      setTarget: (value) => {
+        targetValue = value;
+      },
+    });
+  }
+  return {
+    scalers,
+    events,
+    stop: () => scalers.forEach((s) => s.autoscaler.stop()),
+  };
+}

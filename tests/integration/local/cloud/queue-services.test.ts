@@ -1,0 +1,72 @@
+/**
+ * The queue services on the local cloud, from the packaged template: the ECS service runs the
+ * sample worker (containers.yml) against the stack's queue, messages the produceMessages
+ * function sends are processed, and the backlog-per-task policy (its target, capacity and
+ * cooldowns) scales the service out when ticked.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { freshLocalCloud, projectRoot, waitFor } from '../../../../local/cloud/test-support';
+import { checkContainerBuild } from '../../../../local/scenarios/demo/demo';
+import type { LocalCloud } from '../../../../local/cloud/start';
+import type { ServiceScaler } from '../../../../local/cloud/autoscaling/stack-autoscaling';
+
+jest.setTimeout(120_000);
+
+let cloud: LocalCloud;
+let scaler: ServiceScaler;
+const processed: string[] = [];
+
+beforeAll(async () => {
+  try {
+    checkContainerBuild(projectRoot);
+  } catch {
+    execFileSync(process.execPath, [join(projectRoot, 'container/build.mjs')], { stdio: 'pipe' });
+  }
+  cloud = await freshLocalCloud({ runServices: true, scalingTickMs: 0 });
+  scaler = cloud.autoscaling.scalers.find((s) => s.serviceName === cloud.ecs.stackServices.QueueThumbnailsService)!;
+  cloud.ecs.events.on('log', (line) => {
+    if (line.line.includes('"message processed"')) processed.push(line.taskArn);
+  });
+});
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+const runningTasks = () => cloud.ecs.services.tasksOf(cloud.ecs.services.find(scaler.cluster, scaler.serviceName)!).filter((t) => t.lastStatus === 'RUNNING');
+
+test("the template's scaling policy is emulated with its target, capacity and cooldowns", () => {
+  expect(scaler).toMatchObject({ serviceName: 'ecs-pipelines-local-QueueThumbnailsService', queueUrl: cloud.resources.queues.QueueThumbnailsQueue!.url });
+  const policy = cloud.service.template.Resources.QueueThumbnailsScalingPolicy!.Properties as { TargetTrackingScalingPolicyConfiguration: { TargetValue: number } };
+  expect(scaler.target()).toBe(policy.TargetTrackingScalingPolicyConfiguration.TargetValue);
+  // pipelines.yml: 1..10 tasks, cooldowns 180 s out / 300 s in, one tick per metric minute.
+  expect(scaler.autoscaler.settings).toMatchObject({ minTasks: 1, maxTasks: 10, scaleOutCooldownTicks: 3, scaleInCooldownTicks: 5, scaleOutEvaluations: 3, scaleInEvaluations: 15 });
+});
+
+test('the service starts at its minimum and its worker processes what produceMessages sends', async () => {
+  await waitFor('the first worker', async () => (runningTasks().length === 1 ? true : undefined));
+
+  await cloud.functions.find('ProduceMessagesLambdaFunction')!.invoke({ queueService: 'thumbnails', count: 5, minWorkMs: 10, maxWorkMs: 20 });
+
+  await waitFor('5 processed messages', async () => (processed.length >= 5 ? true : undefined));
+  expect(new Set(processed)).toEqual(new Set(runningTasks().map((t) => t.taskArn)));
+});
+
+test('a backlog above the target for three ticks scales the service out to backlog / target tasks', async () => {
+  // Prepare: a backlog of slow messages, more than one task's target.
+  scaler.setTarget(10);
+  await cloud.functions.find('ProduceMessagesLambdaFunction')!.invoke({ queueService: 'thumbnails', count: 40, minWorkMs: 2000, maxWorkMs: 2000 });
+
+  // Act
+  const decisions = [];
+  for (let i = 0; i < 3; i += 1) decisions.push(await scaler.autoscaler.tick());
+
+  // Assess
+  expect(decisions.map((d) => d.action)).toEqual(['hold', 'hold', 'scale-out']);
+  const { desired } = decisions[2]!;
+  expect(desired).toBeGreaterThanOrEqual(3);
+  await waitFor(`${desired} running workers`, async () => (runningTasks().length === desired ? true : undefined));
+  const depth = await cloud.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: scaler.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+  expect(Number(depth.Attributes!.ApproximateNumberOfMessages)).toBeGreaterThan(0);
+});
