@@ -1,6 +1,7 @@
 /**
- * `npm run local`: the local cloud kept running, with its endpoints printed and written to
- * .local-cloud/endpoints.json. Ctrl-C stops it.
+ * `npm run local`: the whole stack (pipelines, notifier, queue services) kept running on the
+ * local cloud, with its endpoints printed and written to .local-cloud/endpoints.json.
+ * Ctrl-C stops it.
  *
  * Options (environment): LOCAL_CLOUD_PORT_BASE (default 4580; 0 = free ports),
  * LOCAL_CLOUD_PERSIST=<folder> (keep data across restarts), LOCAL_CLOUD_QUIET=1.
@@ -34,11 +35,16 @@ async function main(): Promise<void> {
   console.log(`\n  ${pad('executions')}${cloud.endpoints.console}/executions`);
   console.log(`  ${pad('uploads bucket')}${Object.values(cloud.resources.buckets).join(', ')}`);
   console.log(`  ${pad('state machine')}${cloud.resources.stateMachineArn}`);
+  for (const name of Object.values(cloud.ecs.stackServices)) console.log(`  ${pad('ECS service')}${name}`);
+  const observer = cloud.resources.queues.NotifierObserverQueue;
+  if (observer) console.log(`  ${pad('notifier queue')}${observer.url}`);
   console.log(`  ${pad('endpoints file')}.local-cloud/endpoints.json   function logs: .local-cloud/logs/`);
   console.log('\nTry:');
   const bucket = Object.values(cloud.resources.buckets)[0] ?? '<bucket>';
   console.log(`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.s3} s3 cp local/scenarios/demo/fixtures/orders-2026-11-20.csv s3://${bucket}/incoming/acme/orders-2026-11-20.csv`);
   console.log(`  npx sls invoke local --stage local -f s3UploadWatcher -p tests/events/s3/<event>.json`);
+  console.log(`  npx sls invoke local --stage local -f produceMessages --data '{"queueService":"thumbnails","count":50}'`);
+  if (observer) console.log(`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.sqs} sqs send-message --queue-url ${observer.url} --message-body '{"eventId":"e1","payload":{"action":"reload"}}'`);
   console.log('\nCtrl-C stops the cloud.\n');
   if (process.env.LOCAL_CLOUD_QUIET !== '1') attachProgress(cloud, (line) => console.log(line));
   let stopping = false;

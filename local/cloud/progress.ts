@@ -1,7 +1,8 @@
 /**
  * What happens in the local cloud, as one line per step a person cares about: file accepted or
  * ignored, batch n of m files, run started, task running, heartbeat, run finished with its
- * records and time. Reads the components' own events plus the Batches and Runs tables.
+ * records and time; messages a function took from a queue (and those that failed), and a
+ * service scaling out or in. Reads the components' own events plus the Batches and Runs tables.
  */
 import type { EventEmitter } from 'node:events';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -77,7 +78,8 @@ export function attachProgress(cloud: LocalCloud, print: (line: string) => void)
   on(cloud.ecs.events, 'taskStateChange', (e: { detail: { lastStatus?: string; taskDefinitionArn?: string; stoppedReason?: string; containers?: Array<{ exitCode?: number }>; overrides?: { containerOverrides?: Array<{ environment?: Array<{ name: string; value: string }> }> } } }) => {
     const env = new Map((e.detail.overrides?.containerOverrides ?? []).flatMap((o) => o.environment ?? []).map((kv) => [kv.name, kv.value] as const));
     const shard = env.has(TASK_ENV.SHARD_INDEX) ? ` shard ${Number(env.get(TASK_ENV.SHARD_INDEX)) + 1} of ${env.get(TASK_ENV.SHARD_COUNT)}` : '';
-    const who = `${env.get(TASK_ENV.PIPELINE) ?? e.detail.taskDefinitionArn?.split('/').at(-1)}${shard}`;
+    const group = (e.detail as { group?: string }).group;
+    const who = `${env.get(TASK_ENV.PIPELINE) ?? (group?.startsWith('service:') ? group : e.detail.taskDefinitionArn?.split('/').at(-1))}${shard}`;
     const token = env.get(TASK_ENV.TASK_TOKEN);
     if (token) shardOfToken.set(token, who);
     if (e.detail.lastStatus === 'RUNNING') say('info', `task running: ${who}`);
@@ -85,6 +87,15 @@ export function attachProgress(cloud: LocalCloud, print: (line: string) => void)
       const exit = e.detail.containers?.[0]?.exitCode;
       say(exit === 0 ? 'info' : 'warn', `task stopped: ${who}, exit code ${exit ?? 'none'}${e.detail.stoppedReason ? ` (${e.detail.stoppedReason})` : ''}`);
     }
+  });
+  on(cloud.wiring.events, 'sqsBatch', (b: { function: string; queueArn: string; records: number; failed: number; outcome: string; error?: string }) => {
+    const queue = b.queueArn.split(':').at(-1);
+    if (b.outcome === 'ok') say('info', `${b.function}: handled ${b.records} message(s) from ${queue}`);
+    else if (b.outcome === 'poll-error') say('fail', `${b.function}: cannot receive from ${queue}: ${b.error ?? ''}`);
+    else say('warn', `${b.function}: ${b.failed} of ${b.records} message(s) from ${queue} failed (${b.error ?? ''}); they come back after the visibility timeout`);
+  });
+  on(cloud.autoscaling.events, 'decision', (d: { serviceName: string; action: string; desired: number; visible: number; target: number }) => {
+    if (d.action !== 'hold') say('info', `service ${d.serviceName}: ${d.action} to ${d.desired} task(s) (backlog ${d.visible}, target ${d.target.toFixed(1)} per task)`);
   });
   on(cloud.stepFunctions.events, 'heartbeat', (e: { taskToken: string }) => say('info', `heartbeat: ${shardOfToken.get(e.taskToken) ?? 'task'}`));
   on(cloud.stepFunctions.events, 'notification', (n: { subject?: string; message: string }) => say('warn', `notification: ${n.subject ?? n.message.slice(0, 120)}`));
