@@ -11,18 +11,18 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { dynamoDocumentClient } from '../lib/clients/dynamodb';
-import { ecsClient } from '../lib/clients/ecs';
-import { sqsClient } from '../lib/clients/sqs';
-import { readEnv } from '../lib/config';
-import { createAuditStore } from '../lib/notifier/audit-adapter';
+import { dynamoDocumentClient } from '../lib/shared/clients/dynamodb';
+import { ecsClient } from '../lib/shared/clients/ecs';
+import { sqsClient } from '../lib/shared/clients/sqs';
+import { readEnv } from '../lib/shared/config';
+import { createAuditStore } from '../lib/notifier/adapters/audit-table';
 import { discoverServices, type DiscoverServicesResult } from '../lib/notifier/discover-services';
-import { createEcsReader } from '../lib/notifier/ecs-adapter';
+import { createEcsReader } from '../lib/notifier/adapters/ecs';
 import { describeError } from '../lib/notifier/errors';
 import { BroadcastRequestSchema, broadcastAuditKey, type BroadcastRequest } from '../lib/notifier/model';
 import { parseMessage } from '../lib/notifier/parse';
-import { createQueueSender } from '../lib/notifier/queue-adapter';
-import { logger, metrics } from '../lib/observability';
+import { createQueueSender } from '../lib/notifier/adapters/queues';
+import { logger, metrics } from '../lib/shared/observability';
 
 const env = readEnv(['CLUSTER_NAME', 'NOTIFY_SERVICE_QUEUE_URL', 'NOTIFY_AUDIT_TABLE', 'NOTIFY_AUDIT_TTL_DAYS']);
 const deps = {

@@ -9,17 +9,17 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { batchesTable } from '../lib/adapters/batches-table';
-import { dynamoDocumentClient } from '../lib/clients/dynamodb';
-import { readEnv } from '../lib/config';
-import { keyedQueue } from '../lib/fan-in/keyed-queue';
-import { InvalidArrivalError, parseArrival } from '../lib/fan-in/parse-arrival';
-import { recordArrival, type ArrivalOutcome } from '../lib/fan-in/record-arrival';
-import { correlatedLogger, logger, metrics, perPipeline } from '../lib/observability';
+import { batchesTable } from '../lib/pipelines/adapters/batches-table';
+import { dynamoDocumentClient } from '../lib/shared/clients/dynamodb';
+import { readEnv } from '../lib/shared/config';
+import { keyedQueue } from '../lib/pipelines/fan-in/keyed-queue';
+import { InvalidArrivalError, parseArrival } from '../lib/pipelines/fan-in/parse-arrival';
+import { recordArrival, type ArrivalOutcome } from '../lib/pipelines/fan-in/record-arrival';
+import { correlatedLogger, logger, metrics, perPipeline } from '../lib/shared/observability';
 import { pipelines } from '../lib/registry';
-import { startPipelineDeps } from '../lib/start-pipeline/wiring';
-import { startPipeline } from '../lib/start-pipeline/start-pipeline';
-import { PIPELINE_METRIC, STACK_METRIC } from '../lib/telemetry/metric-names';
+import { startPipelineDeps } from '../lib/pipelines/start/deps';
+import { startPipeline } from '../lib/pipelines/start/start-pipeline';
+import { PIPELINE_METRIC, STACK_METRIC } from '../lib/contracts/metric-names';
 
 const env = readEnv(['BATCHES_TABLE', 'RUNS_TABLE', 'STATE_MACHINE_ARN', 'RUN_LEASE_SECONDS', 'BATCH_TTL_DAYS', 'STAGE', 'SERVICE']);
 const registry = pipelines();
@@ -33,7 +33,7 @@ const deps = {
   start: (request: Parameters<typeof startPipeline>[0]) => startPipeline(request, startDeps),
 };
 
-/** Per-pipeline counts of each outcome (names: lib/telemetry/metric-names.ts). */
+/** Per-pipeline counts of each outcome (names: lib/contracts/metric-names.ts). */
 function countOutcome(pipeline: string, outcome: ArrivalOutcome): void {
   switch (outcome.kind) {
     case 'started':

@@ -1,6 +1,6 @@
 /**
  * Operating command: after a fix, send a dead-letter queue's messages back through their
- * source's use case (lib/operations/redrive.ts); redriven messages are deleted, the others
+ * source's use case (lib/pipelines/operations/redrive.ts); redriven messages are deleted, the others
  * stay and the answer says why.
  *   npx sls invoke -f opsRedriveDlq --stage <stage> --data '{"queue":"fan-in"}'      (or "watcher", "start"; "dryRun":true, "max":N)
  */
@@ -8,22 +8,22 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
-import { createKinesisPublisher } from '../lib/adapters/kinesis-publisher';
-import { kinesisClient } from '../lib/clients/kinesis';
-import { sqsClient } from '../lib/clients/sqs';
-import { readEnv } from '../lib/config';
-import { parseArrival } from '../lib/fan-in/parse-arrival';
-import { recordArrival } from '../lib/fan-in/record-arrival';
-import { logger, metrics, perPipeline } from '../lib/observability';
-import { kinesisStreamReader, sqsDeadLetterQueue } from '../lib/operations/adapters';
-import { DLQ_NAMES, redriveDeadLetters, RedriveInputSchema } from '../lib/operations/redrive';
-import { parseCommand } from '../lib/operations/runs';
+import { createKinesisPublisher } from '../lib/pipelines/adapters/kinesis-publisher';
+import { kinesisClient } from '../lib/shared/clients/kinesis';
+import { sqsClient } from '../lib/shared/clients/sqs';
+import { readEnv } from '../lib/shared/config';
+import { parseArrival } from '../lib/pipelines/fan-in/parse-arrival';
+import { recordArrival } from '../lib/pipelines/fan-in/record-arrival';
+import { logger, metrics, perPipeline } from '../lib/shared/observability';
+import { kinesisStreamReader, sqsDeadLetterQueue } from '../lib/pipelines/adapters/dead-letter-queues';
+import { DLQ_NAMES, redriveDeadLetters, RedriveInputSchema } from '../lib/pipelines/operations/redrive';
+import { parseCommand } from '../lib/pipelines/operations/runs';
 import { pipelines } from '../lib/registry';
-import { startFromEvent } from '../lib/start-pipeline/start-event';
-import { startPipelineDeps } from '../lib/start-pipeline/wiring';
-import { startPipeline } from '../lib/start-pipeline/start-pipeline';
-import { MalformedEventError } from '../lib/watcher/errors';
-import { readWatcherEvent, watchUploads } from '../lib/watcher';
+import { startFromEvent } from '../lib/pipelines/start/start-event';
+import { startPipelineDeps } from '../lib/pipelines/start/deps';
+import { startPipeline } from '../lib/pipelines/start/start-pipeline';
+import { MalformedEventError } from '../lib/pipelines/watcher/errors';
+import { readWatcherEvent, watchUploads } from '../lib/pipelines/watcher';
 
 const env = readEnv(['DEAD_LETTER_QUEUES', 'STREAM_NAME', 'UPLOADS_BUCKET', 'BATCHES_TABLE', 'RUNS_TABLE', 'STATE_MACHINE_ARN', 'RUN_LEASE_SECONDS', 'BATCH_TTL_DAYS', 'STAGE', 'SERVICE']);
 const queueUrls = z.record(z.enum(DLQ_NAMES), z.string().min(1)).parse(JSON.parse(env.DEAD_LETTER_QUEUES));

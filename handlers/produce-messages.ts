@@ -5,13 +5,13 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import * as z from 'zod';
-import { sqsClient } from '../lib/clients/sqs';
-import { readEnv } from '../lib/config';
-import { logger } from '../lib/observability';
-import { sqsMessageSender } from '../lib/scaling/adapters/sqs-message-sender';
-import { parseDeployedQueueServices } from '../lib/scaling/deployed-services';
-import { produceMessages } from '../lib/scaling/produce-messages';
-import { UnknownQueueServiceError } from '../lib/scaling/deployed-services';
+import { sqsClient } from '../lib/shared/clients/sqs';
+import { readEnv } from '../lib/shared/config';
+import { logger } from '../lib/shared/observability';
+import { sqsMessageSender } from '../lib/queue-services/adapters/sqs-message-sender';
+import { parseDeployedQueueServices } from '../lib/queue-services/deployed-services';
+import { produceMessages } from '../lib/queue-services/produce-messages';
+import { UnknownQueueServiceError } from '../lib/queue-services/deployed-services';
 import { pipelines } from '../lib/registry';
 
 const EventSchema = z

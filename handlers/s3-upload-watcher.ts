@@ -6,12 +6,12 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { createKinesisPublisher } from '../lib/adapters/kinesis-publisher';
-import { kinesisClient } from '../lib/clients/kinesis';
-import { readEnv } from '../lib/config';
-import { logger, metrics, perPipeline } from '../lib/observability';
+import { createKinesisPublisher } from '../lib/pipelines/adapters/kinesis-publisher';
+import { kinesisClient } from '../lib/shared/clients/kinesis';
+import { readEnv } from '../lib/shared/config';
+import { logger, metrics, perPipeline } from '../lib/shared/observability';
 import { pipelines } from '../lib/registry';
-import { readWatcherEvent, watchUploads } from '../lib/watcher';
+import { readWatcherEvent, watchUploads } from '../lib/pipelines/watcher';
 
 const env = readEnv(['STREAM_NAME', 'UPLOADS_BUCKET']);
 const deps = {

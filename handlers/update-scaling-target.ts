@@ -7,15 +7,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
-import { applicationAutoScalingClient } from '../lib/clients/application-auto-scaling';
-import { cloudWatchClient } from '../lib/clients/cloudwatch';
-import { readEnv } from '../lib/config';
-import { logger, metrics } from '../lib/observability';
+import { applicationAutoScalingClient } from '../lib/shared/clients/application-auto-scaling';
+import { cloudWatchClient } from '../lib/shared/clients/cloudwatch';
+import { readEnv } from '../lib/shared/config';
+import { logger, metrics } from '../lib/shared/observability';
 import { pipelines } from '../lib/registry';
-import { applicationAutoScalingPolicies } from '../lib/scaling/adapters/application-auto-scaling-policies';
-import { getMetricDataStats } from '../lib/scaling/adapters/cloudwatch-processing-stats';
-import { parseDeployedQueueServices, resolveQueueService } from '../lib/scaling/deployed-services';
-import { updateScalingTarget } from '../lib/scaling/update-scaling-target';
+import { applicationAutoScalingPolicies } from '../lib/queue-services/adapters/application-auto-scaling-policies';
+import { getMetricDataStats } from '../lib/queue-services/adapters/cloudwatch-processing-stats';
+import { parseDeployedQueueServices, resolveQueueService } from '../lib/queue-services/deployed-services';
+import { updateScalingTarget } from '../lib/queue-services/update-scaling-target';
 
 const EventSchema = z.object({ queueService: z.string().min(1) });
 
