@@ -14,7 +14,7 @@
  *   maxReceiveCount the message lands in the DLQ. Its reason is the audit item's lastError.
  */
 import { DeliveryInProgressError, NotifyFailedError, NotifyRejectedError, describeError } from './errors';
-import { deliverWithRetries, deliveryBudgetMs, realSenderDeps, type DeliveryOutcome, type RetryPolicy, type SenderDeps } from './adapters/http-sender';
+import { deliverWithRetries, deliveryBudgetMs, realSenderDeps, type DeliveryOutcome, type RetryPolicy, type SenderDeps } from './http-sender';
 import { idempotencyKey, type TaskMessage } from './model';
 import type { AuditStore, Clock, SigningKeySource } from './ports';
 import { notificationHeaders } from './signing';

@@ -2,9 +2,46 @@
  * What a Batches item says, as pure functions: is the batch complete, has it run, and is
  * this arrival a duplicate or a re-upload. No I/O, so every case is a plain unit test.
  */
-import type { BatchItem, StoredObject } from './adapters/batches-table';
 import { shortHash } from './execution-name';
 import type { BatchObject } from '../contracts/messages';
+
+/** One stored object of a batch: the newest upload of its file (S3 sequencer order). */
+export interface StoredObject {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  versionId?: string | undefined;
+  sequencer?: string | undefined;
+  /** The sequencer right-padded to a fixed width, so DynamoDB compares it as S3 orders events. */
+  sequencerOrder?: string | undefined;
+  eventTime?: string | undefined;
+}
+
+/** A Batches item: which files of one batch arrived, and whether its run started. */
+export interface BatchItem {
+  pk: string;
+  pipeline: string;
+  batchKey: string;
+  /** Logical file names that arrived, sorted. */
+  arrived: string[];
+  /** `obj_<file>` attributes by logical file name. */
+  objects: Record<string, StoredObject>;
+  firstArrivalAt: string;
+  deadline: number;
+  /**
+   * The incomplete-batch sweeper's index key (sparse): OPEN while waiting; OVERDUE once the
+   * sweeper reported it; LATE when an overdue batch completed and started after all (the
+   * sweeper then says so and removes it). Absent once started.
+   */
+  openState?: BatchOpenState;
+  /** When the sweeper reported the batch overdue (ISO); kept after it completes. */
+  overdueNotifiedAt?: string;
+  startedRunKey?: string;
+  startedFingerprint?: string;
+}
+
+export type BatchOpenState = 'OPEN' | 'OVERDUE' | 'LATE';
 
 export const baseRunKey = (pipeline: string, batchKey: string): string => `${pipeline}#${batchKey}`;
 

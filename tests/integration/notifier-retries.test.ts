@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deliverWithRetries, type RetryPolicy, type SenderDeps } from '../../lib/notifier/adapters/http-sender';
+import { deliverWithRetries, type RetryPolicy, type SenderDeps } from '../../lib/notifier/http-sender';
 
 const policy: RetryPolicy = { maxAttempts: 4, timeoutMs: 300, baseDelayMs: 100, maxDelayMs: 1_000 };
 

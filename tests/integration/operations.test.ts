@@ -4,7 +4,8 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { listRuns } from '../../lib/pipelines/operations/runs';
-import { redriveDeadLetters, type DeadLetterQueue, type DlqMessage, type RedriveDeps, type StreamRecord } from '../../lib/pipelines/operations/redrive';
+import type { DeadLetterQueue, DlqMessage, StreamRecord } from '../../lib/pipelines/adapters/dead-letter-queues';
+import { redriveDeadLetters, type RedriveDeps } from '../../lib/pipelines/operations/redrive';
 import { pipelines } from '../../lib/registry';
 import { runsIndex } from '../../lib/pipelines/adapters/runs-index';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';

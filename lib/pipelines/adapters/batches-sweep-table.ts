@@ -5,7 +5,8 @@
 import { UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, updateIf } from './conditional-update';
 import { queryAll } from './query-all';
-import { parseBatchItem, type BatchItem } from './batches-table';
+import type { BatchItem } from '../batch';
+import { parseBatchItem } from './batches-table';
 import { BATCHES_OPEN_INDEX } from './indexes';
 
 export type OverdueReason = 'incomplete' | 'not-started';

@@ -6,10 +6,11 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import * as z from 'zod';
 import { isConditionFailure } from './conditional-update';
 import type { FileArrival } from '../../contracts/messages';
+import type { BatchItem, StoredObject } from '../batch';
 
 export const OBJECT_ATTRIBUTE_PREFIX = 'obj_';
 
-const StoredObjectSchema = z.object({
+const StoredObjectSchema: z.ZodType<StoredObject> = z.object({
   bucket: z.string(),
   key: z.string(),
   size: z.number(),
@@ -20,7 +21,6 @@ const StoredObjectSchema = z.object({
   sequencerOrder: z.string().optional(),
   eventTime: z.string().optional(),
 });
-export type StoredObject = z.infer<typeof StoredObjectSchema>;
 
 const RawBatchItemSchema = z.looseObject({
   pk: z.string(),
@@ -35,30 +35,6 @@ const RawBatchItemSchema = z.looseObject({
   startedFingerprint: z.string().optional(),
   ttl: z.number().optional(),
 });
-
-export interface BatchItem {
-  pk: string;
-  pipeline: string;
-  batchKey: string;
-  /** Logical file names that arrived, sorted. */
-  arrived: string[];
-  /** `obj_<file>` attributes by logical file name. */
-  objects: Record<string, StoredObject>;
-  firstArrivalAt: string;
-  deadline: number;
-  /**
-   * The incomplete-batch sweeper's index key (sparse): OPEN while waiting; OVERDUE once the
-   * sweeper reported it; LATE when an overdue batch completed and started after all (the
-   * sweeper then says so and removes it). Absent once started.
-   */
-  openState?: BatchOpenState;
-  /** When the sweeper reported the batch overdue (ISO); kept after it completes. */
-  overdueNotifiedAt?: string;
-  startedRunKey?: string;
-  startedFingerprint?: string;
-}
-
-export type BatchOpenState = 'OPEN' | 'OVERDUE' | 'LATE';
 
 export class BatchItemError extends Error {
   override readonly name = 'BatchItemError';

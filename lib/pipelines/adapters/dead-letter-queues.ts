@@ -1,7 +1,33 @@
 /** The operating commands' AWS adapters: an SQS dead-letter queue and a Kinesis shard reader. */
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DeadLetterQueue, StreamReader, StreamRecord } from '../operations/redrive';
+
+export interface DlqMessage {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+}
+
+export interface DeadLetterQueue {
+  /** Up to `max` messages, hidden from other readers for the redrive's duration. */
+  receive(max: number): Promise<DlqMessage[]>;
+  delete(message: DlqMessage): Promise<void>;
+  /** Makes a message visible again at once (not redriven). */
+  release(message: DlqMessage): Promise<void>;
+}
+
+/** Kinesis records as the fan-in sees them. */
+export interface StreamRecord {
+  sequenceNumber: string;
+  partitionKey: string;
+  /** base64, as in a Lambda Kinesis event. */
+  data: string;
+}
+
+export interface StreamReader {
+  /** The records of one shard from `start` through `end` (sequence numbers, inclusive). */
+  read(shardId: string, start: string, end: string): Promise<StreamRecord[]>;
+}
 
 /** Seconds a received message stays hidden while it is redriven. */
 const REDRIVE_VISIBILITY_SECONDS = 120;

@@ -8,6 +8,7 @@
  * A message whose redrive succeeded is deleted; any other stays, with the reason reported.
  */
 import * as z from 'zod';
+import type { DeadLetterQueue, DlqMessage, StreamReader, StreamRecord } from '../adapters/dead-letter-queues';
 
 export const DLQ_NAMES = ['watcher', 'fan-in', 'start'] as const;
 export type DlqName = (typeof DLQ_NAMES)[number];
@@ -41,32 +42,6 @@ export const KinesisFailureRecordSchema = z.looseObject({
 });
 export type KinesisBatchInfo = z.infer<typeof KinesisFailureRecordSchema>['KinesisBatchInfo'];
 
-export interface DlqMessage {
-  messageId: string;
-  receiptHandle: string;
-  body: string;
-}
-
-export interface DeadLetterQueue {
-  /** Up to `max` messages, hidden from other readers for the redrive's duration. */
-  receive(max: number): Promise<DlqMessage[]>;
-  delete(message: DlqMessage): Promise<void>;
-  /** Makes a message visible again at once (not redriven). */
-  release(message: DlqMessage): Promise<void>;
-}
-
-/** Kinesis records as the fan-in sees them. */
-export interface StreamRecord {
-  sequenceNumber: string;
-  partitionKey: string;
-  /** base64, as in a Lambda Kinesis event. */
-  data: string;
-}
-
-export interface StreamReader {
-  /** The records of one shard from `start` through `end` (sequence numbers, inclusive). */
-  read(shardId: string, start: string, end: string): Promise<StreamRecord[]>;
-}
 
 export interface RedriveDeps {
   queues: Record<DlqName, DeadLetterQueue>;

@@ -15,7 +15,7 @@
  * Each notice is preceded by its conditional write, so two sweeps never both notify; when
  * publishing fails the write is undone, so the next sweep retries, and the sweep fails.
  */
-import type { BatchItem } from '../adapters/batches-table';
+import type { BatchItem } from '../batch';
 import { missingFiles } from '../batch';
 import { incompleteBatchNotice, lateBatchNotice, runOverMaxRuntimeNotice, stuckBatchNotice } from '../../shared/notices/batch-notices';
 import { renderNotice, type Notice } from '../../shared/notices/notice';

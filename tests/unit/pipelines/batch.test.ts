@@ -1,4 +1,4 @@
-import type { BatchItem } from '../../../lib/pipelines/adapters/batches-table';
+import type { BatchItem } from '../../../lib/pipelines/batch';
 import { batchObjects, decide, missingFiles, rerunKey, uploadFingerprint } from '../../../lib/pipelines/batch';
 
 const REQUIRED = ['orders', 'customers'];

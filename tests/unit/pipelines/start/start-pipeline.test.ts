@@ -1,5 +1,6 @@
 /** Control flow of startPipeline and its entries, over in-memory doubles of the adapters. */
-import type { BatchesTable, BatchItem } from '../../../../lib/pipelines/adapters/batches-table';
+import type { BatchesTable } from '../../../../lib/pipelines/adapters/batches-table';
+import type { BatchItem } from '../../../../lib/pipelines/batch';
 import type { LockRequest, RunItem, RunsTable } from '../../../../lib/pipelines/adapters/runs-table';
 import { ExecutionInputSchema, type BatchObject } from '../../../../lib/contracts/messages';
 import { startManualRun, startScheduledRun } from '../../../../lib/pipelines/start/entries';
