@@ -26,10 +26,14 @@ export interface ProduceInput {
   fifoGroups?: number;
 }
 
-export async function produceMessages(
-  input: ProduceInput,
-  { sender, clock, newId = randomUUID, maxAttempts = 3 }: { sender: MessageSender; clock: () => Date; newId?: () => string; maxAttempts?: number },
-): Promise<{ sent: number }> {
+export interface ProduceMessagesDeps {
+  sender: MessageSender;
+  clock: () => Date;
+  newId?: () => string;
+  maxAttempts?: number;
+}
+
+export async function produceMessages(input: ProduceInput, { sender, clock, newId = randomUUID, maxAttempts = 3 }: ProduceMessagesDeps): Promise<{ sent: number }> {
   const span = Math.max(0, input.maxWorkMs - input.minWorkMs);
   const messages = Array.from({ length: input.count }, (_, i) => {
     const message: SampleWorkMessage = {
