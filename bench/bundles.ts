@@ -17,7 +17,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const esbuildPlugins = require('../scripts/esbuild-plugins.cjs') as Plugin[];
-import { ENV } from '../lib/config.js';
+import { ENV } from '../lib/shared/config.js';
 
 const root = resolve(__dirname, '..');
 const RUNS = Number(process.env.RUNS ?? 11);
@@ -83,7 +83,7 @@ for (const file of functionFiles) {
   for (const [name, def] of Object.entries(doc ?? {})) if (def?.handler) functions.push([name, def.handler.replace(/\.handler$/, '.ts')]);
 }
 
-// A valid value for every variable any function reads (lib/config.ts), so each cold start
+// A valid value for every variable any function reads (lib/shared/config.ts), so each cold start
 // runs its real configuration code: the first candidate each variable's schema accepts.
 const sqsUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/q';
 const candidates = ['1', 'ENABLED', 'arn:aws:states:us-east-1:123456789012:stateMachine:x'];

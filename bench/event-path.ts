@@ -80,8 +80,8 @@ async function main(): Promise<void> {
   });
 
   // Count every request the handlers' own clients send, by service and operation.
-  const { dynamoDocumentClient } = await import('../lib/clients/dynamodb.js');
-  const { kinesisClient } = await import('../lib/clients/kinesis.js');
+  const { dynamoDocumentClient } = await import('../lib/shared/clients/dynamodb.js');
+  const { kinesisClient } = await import('../lib/shared/clients/kinesis.js');
   const requests = new Map<string, number>();
   // DynamoDB updates are told apart by what they write: an arrival, a batch's started mark,
   // or the clean-up after a duplicate that arrived once its batch had started.

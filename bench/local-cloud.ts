@@ -14,7 +14,7 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { resolve } from 'node:path';
-import { FileArrivalSchema } from '../lib/model';
+import { FileArrivalSchema } from '../lib/contracts/messages';
 import { startLocalCloud, type LocalCloud } from '../local/cloud/start';
 import { uploadsBucket } from '../local/scenarios/demo/demo';
 

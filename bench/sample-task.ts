@@ -19,7 +19,7 @@ import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { BatchObject } from '../lib/model';
+import type { BatchObject } from '../lib/contracts/messages';
 import { startS3rver, type S3Emulator } from '../tests/helpers/s3rver';
 
 const ROOT = join(__dirname, '..');

@@ -37,7 +37,7 @@
  *   at once; lowering it leaves the capacity to the policy (Application Auto Scaling
  *   scheduled scaling).
  */
-import { backlogPerTask, backlogTarget, decideTarget, type WindowStats } from '../lib/scaling/target-math';
+import { backlogPerTask, backlogTarget, decideTarget, type WindowStats } from '../lib/queue-services/target-math';
 
 export const DURATION_SECONDS = 6 * 3600;
 export const TASK_START_SECONDS = 60;

@@ -1,5 +1,5 @@
 /**
- * Scaling a queue service on backlog per task (self-tuning target, lib/scaling/target-math.ts)
+ * Scaling a queue service on backlog per task (self-tuning target, lib/queue-services/target-math.ts)
  * against scaling on queue depth alone, for steady, bursty and unpredictable traffic, at two
  * acceptable latencies. The model and the AWS behaviour it follows are in ./scaling-model.ts.
  *
@@ -13,7 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_HEADROOM } from '../lib/scaling/target-math';
+import { DEFAULT_HEADROOM } from '../lib/queue-services/target-math';
 import { renderChart, type Panel } from '../local/scenarios/scale/svg-chart';
 import { backlogPolicy, depthPolicy, simulate, TRAFFIC, type Policy, type Service, type SimResult } from './scaling-model';
 

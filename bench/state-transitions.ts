@@ -8,9 +8,9 @@
  * Run: npm run bench:transitions
  */
 import { join } from 'node:path';
-import type { ExecutionInput } from '../lib/model';
-import { prepareShardTasks } from '../lib/runs/prepare-shard-tasks';
-import { summarizeRun } from '../lib/runs/summarize-run';
+import type { ExecutionInput } from '../lib/contracts/messages';
+import { prepareShardTasks } from '../lib/pipelines/runs/prepare-shard-tasks';
+import { summarizeRun } from '../lib/pipelines/runs/summarize-run';
 import '../local/emulators/stepfunctions/polyfill';
 import { forLocalRun, loadDefinition, runExecution } from '../tests/helpers/asl';
 

@@ -7,63 +7,25 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { dynamoDocumentClient } from '../lib/clients/dynamodb';
-import { ecsClient } from '../lib/clients/ecs';
-import { sqsClient } from '../lib/clients/sqs';
-import { readEnv } from '../lib/config';
-import { createAuditStore } from '../lib/notifier/audit-adapter';
-import { discoverServices, type DiscoverServicesResult } from '../lib/notifier/discover-services';
-import { createEcsReader } from '../lib/notifier/ecs-adapter';
-import { describeError } from '../lib/notifier/errors';
-import { BroadcastRequestSchema, broadcastAuditKey, type BroadcastRequest } from '../lib/notifier/model';
-import { parseMessage } from '../lib/notifier/parse';
-import { createQueueSender } from '../lib/notifier/queue-adapter';
-import { logger, metrics } from '../lib/observability';
+import { DISCOVER_SERVICES_ENV, discoverServicesDeps } from '../lib/notifier/deps';
+import type { DiscoverServicesResult } from '../lib/notifier/discover-services';
+import { broadcastRecord } from '../lib/notifier/records';
+import { readEnv } from '../lib/shared/config';
+import { logger, metrics } from '../lib/shared/observability';
 
-const env = readEnv(['CLUSTER_NAME', 'NOTIFY_SERVICE_QUEUE_URL', 'NOTIFY_AUDIT_TABLE', 'NOTIFY_AUDIT_TTL_DAYS']);
-const deps = {
-  ecs: createEcsReader(ecsClient()),
-  serviceQueue: createQueueSender(sqsClient(), env.NOTIFY_SERVICE_QUEUE_URL),
-  cluster: env.CLUSTER_NAME,
-};
-const audit = createAuditStore(dynamoDocumentClient(), { tableName: env.NOTIFY_AUDIT_TABLE, ttlDays: env.NOTIFY_AUDIT_TTL_DAYS });
-
-async function broadcast(request: BroadcastRequest, messageId?: string): Promise<DiscoverServicesResult> {
-  try {
-    const result = await discoverServices(request, deps);
-    metrics.addMetric('ServicesQueued', MetricUnit.Count, result.queued.length);
-    if (result.misconfigured.length) {
-      metrics.addMetric('ServicesMisconfigured', MetricUnit.Count, result.misconfigured.length);
-      logger.warn('services carry unusable notify labels', { eventId: request.eventId, misconfigured: result.misconfigured });
-    }
-    logger.info('broadcast discovered services', { messageId, ...result });
-    return result;
-  } catch (error) {
-    logger.error('service discovery failed', { messageId, eventId: request.eventId, error: error as Error });
-    metrics.addMetric('ServiceDiscoveryFailed', MetricUnit.Count, 1);
-    await audit
-      .recordDiscoveryFailure(broadcastAuditKey(request.eventId, deps.cluster), { kind: 'broadcast', eventId: request.eventId, cluster: deps.cluster, lastError: describeError(error) }, new Date())
-      .catch((auditError: unknown) => logger.error('could not record the failure in the audit table', { error: auditError as Error }));
-    throw error;
-  }
-}
-
+const deps = discoverServicesDeps(readEnv(DISCOVER_SERVICES_ENV));
 const processor = new BatchProcessor(EventType.SQS);
 
-async function processRecord(record: SQSRecord): Promise<DiscoverServicesResult> {
-  const request = parseMessage(BroadcastRequestSchema, record.body, `observer queue message ${record.messageId}`);
-  return broadcast(request, record.messageId);
-}
+const processRecord = (record: SQSRecord) => broadcastRecord(record.body, `observer queue message ${record.messageId}`, record.messageId, deps);
 
 async function handle(event: SQSEvent | unknown, context: Context): Promise<SQSBatchResponse | DiscoverServicesResult> {
   if (typeof event === 'object' && event !== null && 'Records' in event) {
     return processPartialResponse(event as SQSEvent, processRecord, processor, { context });
   }
-  return broadcast(parseMessage(BroadcastRequestSchema, JSON.stringify(event), 'direct invoke'));
+  return broadcastRecord(JSON.stringify(event), 'direct invoke', undefined, deps);
 }
 
 export const handler = middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,6 +1,6 @@
 /**
  * CloudWatch alarms → the internal alarm topic → here → the operators' topic, rewritten in
- * the one notification format (lib/notifications) that run failures use too. A message that
+ * the one notification format (lib/shared/notices) that run failures use too. A message that
  * is not an alarm fails the invocation (SNS retries, then the alarm formatter's DLQ).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -9,13 +9,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SNSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { snsClient } from '../lib/clients/sns';
-import { readEnv } from '../lib/config';
-import { alarmNotice, parseAlarmMessage } from '../lib/notifications/alarm-notice';
-import { renderNotice } from '../lib/notifications/notice';
-import { snsNoticePublisher } from '../lib/notifications/sns-publisher';
-import { logger, metrics } from '../lib/observability';
-import { STACK_METRIC } from '../lib/telemetry/metric-names';
+import { snsClient } from '../lib/shared/clients/sns';
+import { readEnv } from '../lib/shared/config';
+import { alarmNotice, parseAlarmMessage } from '../lib/shared/notices/alarm-notice';
+import { renderNotice } from '../lib/shared/notices/notice';
+import { snsNoticePublisher } from '../lib/shared/notices/sns-publisher';
+import { logger, metrics } from '../lib/shared/observability';
+import { STACK_METRIC } from '../lib/contracts/metric-names';
 
 const env = readEnv(['TOPIC_ARN', 'STAGE', 'SERVICE', 'AWS_REGION']);
 const publisher = snsNoticePublisher(snsClient(), env.TOPIC_ARN);

@@ -4,12 +4,12 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { dynamoDocumentClient } from '../lib/clients/dynamodb';
-import { readEnv } from '../lib/config';
-import { logger } from '../lib/observability';
-import { listRuns, ListRunsInputSchema, parseCommand } from '../lib/operations/runs';
+import { dynamoDocumentClient } from '../lib/shared/clients/dynamodb';
+import { readEnv } from '../lib/shared/config';
+import { logger } from '../lib/shared/observability';
+import { listRuns, ListRunsInputSchema, parseCommand } from '../lib/pipelines/operations/runs';
 import { pipelines } from '../lib/registry';
-import { runsIndex } from '../lib/sweeper/runs-index';
+import { runsIndex } from '../lib/pipelines/adapters/runs-index';
 
 const env = readEnv(['RUNS_TABLE']);
 const deps = { runs: runsIndex(dynamoDocumentClient(), env.RUNS_TABLE), registry: pipelines(), clock: (): Date => new Date() };

@@ -1,65 +1,19 @@
 /**
  * Operating command: after a fix, send a dead-letter queue's messages back through their
- * source's use case (lib/operations/redrive.ts); redriven messages are deleted, the others
+ * source's use case (lib/pipelines/operations/redrive.ts); redriven messages are deleted, the others
  * stay and the answer says why.
  *   npx sls invoke -f opsRedriveDlq --stage <stage> --data '{"queue":"fan-in"}'      (or "watcher", "start"; "dryRun":true, "max":N)
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
-import { createKinesisPublisher } from '../lib/adapters/kinesis-publisher';
-import { kinesisClient } from '../lib/clients/kinesis';
-import { sqsClient } from '../lib/clients/sqs';
-import { readEnv } from '../lib/config';
-import { parseArrival } from '../lib/fan-in/parse-arrival';
-import { recordArrival } from '../lib/fan-in/record-arrival';
-import { logger, metrics, perPipeline } from '../lib/observability';
-import { kinesisStreamReader, sqsDeadLetterQueue } from '../lib/operations/adapters';
-import { DLQ_NAMES, redriveDeadLetters, RedriveInputSchema } from '../lib/operations/redrive';
-import { parseCommand } from '../lib/operations/runs';
-import { pipelines } from '../lib/registry';
-import { startFromEvent } from '../lib/start-pipeline/start-event';
-import { startPipelineDeps } from '../lib/start-pipeline/wiring';
-import { startPipeline } from '../lib/start-pipeline/start-pipeline';
-import { MalformedEventError } from '../lib/watcher/errors';
-import { readWatcherEvent, watchUploads } from '../lib/watcher';
+import { readEnv } from '../lib/shared/config';
+import { logger, metrics, perPipeline } from '../lib/shared/observability';
+import { REDRIVE_ENV, redriveDeps } from '../lib/pipelines/operations/deps';
+import { redriveDeadLetters, RedriveInputSchema } from '../lib/pipelines/operations/redrive';
+import { parseCommand } from '../lib/pipelines/operations/runs';
 
-const env = readEnv(['DEAD_LETTER_QUEUES', 'STREAM_NAME', 'UPLOADS_BUCKET', 'BATCHES_TABLE', 'RUNS_TABLE', 'STATE_MACHINE_ARN', 'RUN_LEASE_SECONDS', 'BATCH_TTL_DAYS', 'STAGE', 'SERVICE']);
-const queueUrls = z.record(z.enum(DLQ_NAMES), z.string().min(1)).parse(JSON.parse(env.DEAD_LETTER_QUEUES));
-const registry = pipelines();
-const clock = (): Date => new Date();
-const startDeps = startPipelineDeps(env, registry, clock);
-const watcherDeps = {
-  publisher: createKinesisPublisher(kinesisClient(), { streamName: env.STREAM_NAME }),
-  registry,
-  uploadsBucket: env.UPLOADS_BUCKET,
-  log: logger,
-  metrics,
-  perPipeline,
-};
-const queue = (name: (typeof DLQ_NAMES)[number]) => {
-  const url = queueUrls[name];
-  if (!url) throw new Error(`DEAD_LETTER_QUEUES names no "${name}" queue`);
-  return sqsDeadLetterQueue(sqsClient(), url);
-};
-const deps = {
-  queues: { watcher: queue('watcher'), 'fan-in': queue('fan-in'), start: queue('start') },
-  watcher: async (event: unknown) => {
-    const outcome = await watchUploads(readWatcherEvent(event), watcherDeps);
-    if (outcome.malformed.length) throw new MalformedEventError(outcome.malformed);
-  },
-  start: async (event: unknown) => void (await startFromEvent(event, startDeps)),
-  fanIn: async (record: { sequenceNumber: string; data: string }) =>
-    void (await recordArrival(parseArrival(record.sequenceNumber, record.data), {
-      batches: startDeps.batches,
-      registry,
-      clock,
-      ttlDays: env.BATCH_TTL_DAYS,
-      start: (request) => startPipeline(request, startDeps),
-    })),
-  stream: kinesisStreamReader(kinesisClient(), env.STREAM_NAME),
-};
+const deps = redriveDeps(readEnv(REDRIVE_ENV));
 
 export const handler = middy(async (event: unknown) => {
   const input = parseCommand('opsRedriveDlq', '{"queue":"watcher"|"fan-in"|"start","max"?:50,"dryRun"?:false}', RedriveInputSchema, event);

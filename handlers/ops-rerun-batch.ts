@@ -6,11 +6,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { readEnv } from '../lib/config';
-import { logger, metrics, perPipeline } from '../lib/observability';
-import { parseCommand, rerunBatch, RerunBatchInputSchema } from '../lib/operations/runs';
-import { START_PIPELINE_ENV, startPipelineDeps } from '../lib/start-pipeline/wiring';
-import { PIPELINE_METRIC } from '../lib/telemetry/metric-names';
+import { readEnv } from '../lib/shared/config';
+import { logger, metrics, perPipeline } from '../lib/shared/observability';
+import { parseCommand, rerunBatch, RerunBatchInputSchema } from '../lib/pipelines/operations/runs';
+import { START_PIPELINE_ENV, startPipelineDeps } from '../lib/pipelines/start/deps';
+import { PIPELINE_METRIC } from '../lib/contracts/metric-names';
 
 const env = readEnv(START_PIPELINE_ENV);
 const deps = startPipelineDeps(env);

@@ -6,11 +6,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { batchesTable } from '../lib/adapters/batches-table';
-import { dynamoDocumentClient } from '../lib/clients/dynamodb';
-import { readEnv } from '../lib/config';
-import { logger } from '../lib/observability';
-import { parseCommand, showRun, ShowRunInputSchema } from '../lib/operations/runs';
+import { batchesTable } from '../lib/pipelines/adapters/batches-table';
+import { dynamoDocumentClient } from '../lib/shared/clients/dynamodb';
+import { readEnv } from '../lib/shared/config';
+import { logger } from '../lib/shared/observability';
+import { parseCommand, showRun, ShowRunInputSchema } from '../lib/pipelines/operations/runs';
 import { pipelines } from '../lib/registry';
 
 const env = readEnv(['RUNS_TABLE', 'BATCHES_TABLE', 'TASK_LOG_GROUP', 'AWS_REGION']);

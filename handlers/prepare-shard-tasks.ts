@@ -1,12 +1,12 @@
 /**
  * State machine step "Prepare Shard Tasks" (Lambda invoke): the execution input in, one
- * RunTask launch per shard out. See lib/runs/prepare-shard-tasks.ts.
+ * RunTask launch per shard out. See lib/pipelines/runs/prepare-shard-tasks.ts.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { readEnv } from '../lib/config';
-import { logger } from '../lib/observability';
-import { parseTaskNetwork, prepareShardTasks, type PreparedShards } from '../lib/runs/prepare-shard-tasks';
+import { readEnv } from '../lib/shared/config';
+import { logger } from '../lib/shared/observability';
+import { parseTaskNetwork, prepareShardTasks, type PreparedShards } from '../lib/pipelines/runs/prepare-shard-tasks';
 
 const env = readEnv(['RUNS_TABLE', 'TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_ASSIGN_PUBLIC_IP']);
 const deps = {

@@ -5,14 +5,11 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import * as z from 'zod';
-import { sqsClient } from '../lib/clients/sqs';
-import { readEnv } from '../lib/config';
-import { logger } from '../lib/observability';
-import { sqsMessageSender } from '../lib/scaling/adapters/sqs-message-sender';
-import { parseDeployedQueueServices } from '../lib/scaling/deployed-services';
-import { produceMessages } from '../lib/scaling/produce-messages';
-import { UnknownQueueServiceError } from '../lib/scaling/deployed-services';
-import { pipelines } from '../lib/registry';
+import { PRODUCE_MESSAGES_ENV, produceMessagesDeps } from '../lib/queue-services/deps';
+import { UnknownQueueServiceError } from '../lib/queue-services/deployed-services';
+import { produceMessages } from '../lib/queue-services/produce-messages';
+import { readEnv } from '../lib/shared/config';
+import { logger } from '../lib/shared/observability';
 
 const EventSchema = z
   .object({
@@ -24,19 +21,16 @@ const EventSchema = z
   })
   .refine((e) => e.minWorkMs <= e.maxWorkMs, 'minWorkMs must not exceed maxWorkMs');
 
-const env = readEnv(['QUEUE_SERVICES']);
-const deployed = parseDeployedQueueServices(env.QUEUE_SERVICES);
+const deps = produceMessagesDeps(readEnv(PRODUCE_MESSAGES_ENV));
 
 export const handler = middy(async (event: unknown) => {
   const input = EventSchema.parse(event);
-  const target = deployed[input.queueService];
+  const target = deps.deployed[input.queueService];
   if (!target) throw new UnknownQueueServiceError(`queue service "${input.queueService}" is not deployed in this stack`);
   // A FIFO queue needs a message group: one group unless the caller spreads them.
-  const isFifo = pipelines().registry.queueServices?.[input.queueService]?.queue.type === 'fifo';
-  const result = await produceMessages(
-    { queueUrl: target.queueUrl, count: input.count, minWorkMs: input.minWorkMs, maxWorkMs: input.maxWorkMs, fifoGroups: input.fifoGroups ?? (isFifo ? 1 : undefined) },
-    { sender: sqsMessageSender(sqsClient()), clock: () => new Date() },
-  );
+  const isFifo = deps.settings?.[input.queueService]?.queue.type === 'fifo';
+  const { queueService: _name, fifoGroups, ...work } = input;
+  const result = await produceMessages({ queueUrl: target.queueUrl, ...work, fifoGroups: fifoGroups ?? (isFifo ? 1 : undefined) }, deps);
   logger.info('messages produced', { queueService: input.queueService, ...result });
   return result;
 }).use(injectLambdaContext(logger));

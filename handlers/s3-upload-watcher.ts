@@ -6,22 +6,12 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { createKinesisPublisher } from '../lib/adapters/kinesis-publisher';
-import { kinesisClient } from '../lib/clients/kinesis';
-import { readEnv } from '../lib/config';
-import { logger, metrics, perPipeline } from '../lib/observability';
-import { pipelines } from '../lib/registry';
-import { readWatcherEvent, watchUploads } from '../lib/watcher';
+import { readEnv } from '../lib/shared/config';
+import { logger, metrics, perPipeline } from '../lib/shared/observability';
+import { readWatcherEvent, watchUploads } from '../lib/pipelines/watcher';
+import { WATCHER_ENV, watcherDeps } from '../lib/pipelines/watcher/deps';
 
-const env = readEnv(['STREAM_NAME', 'UPLOADS_BUCKET']);
-const deps = {
-  publisher: createKinesisPublisher(kinesisClient(), { streamName: env.STREAM_NAME }),
-  registry: pipelines(),
-  uploadsBucket: env.UPLOADS_BUCKET,
-  log: logger,
-  metrics,
-  perPipeline,
-};
+const deps = watcherDeps(readEnv(WATCHER_ENV));
 
 export interface BatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;

@@ -6,14 +6,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { readEnv } from '../lib/config';
-import { logger, metrics, perPipeline } from '../lib/observability';
-import { START_PIPELINE_ENV, startPipelineDeps } from '../lib/start-pipeline/wiring';
-import { startFromEvent } from '../lib/start-pipeline/start-event';
-import { PIPELINE_METRIC } from '../lib/telemetry/metric-names';
-import type { StartOutcome } from '../lib/start-pipeline/start-pipeline';
+import { readEnv } from '../lib/shared/config';
+import { logger, metrics, perPipeline } from '../lib/shared/observability';
+import { START_PIPELINE_ENV, startPipelineDeps } from '../lib/pipelines/start/deps';
+import { startFromEvent } from '../lib/pipelines/start/start-event';
+import { PIPELINE_METRIC } from '../lib/contracts/metric-names';
+import type { StartOutcome } from '../lib/pipelines/start/start-pipeline';
 
-export { InvalidStartEventError, StartEventSchema } from '../lib/start-pipeline/start-event';
+export { InvalidStartEventError, StartEventSchema } from '../lib/pipelines/start/start-event';
 
 const env = readEnv(START_PIPELINE_ENV);
 const deps = startPipelineDeps(env);

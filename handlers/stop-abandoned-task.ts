@@ -1,15 +1,15 @@
 /**
  * State machine step "Stop Abandoned Task" (Lambda invoke): stops the container of a callback
- * shard that timed out, and returns the shard's failure. See lib/runs/stop-abandoned-task.ts.
+ * shard that timed out, and returns the shard's failure. See lib/pipelines/runs/stop-abandoned-task.ts.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { ecsClient } from '../lib/clients/ecs';
-import { logger, metrics } from '../lib/observability';
-import { ecsTasks } from '../lib/runs/ecs-tasks';
-import { stopAbandonedTask, type ShardFailure } from '../lib/runs/stop-abandoned-task';
+import { ecsClient } from '../lib/shared/clients/ecs';
+import { logger, metrics } from '../lib/shared/observability';
+import { ecsTasks } from '../lib/pipelines/runs/ecs-tasks';
+import { stopAbandonedTask, type ShardFailure } from '../lib/pipelines/runs/stop-abandoned-task';
 
 const deps = { ecs: ecsTasks(ecsClient()) };
 

@@ -1,17 +1,17 @@
 /**
  * State machine step "Summarize Run" (Lambda invoke): the run's state in, its outcome,
- * Runs item values and notification out. See lib/runs/summarize-run.ts.
- * Emits the run's metrics per pipeline (lib/telemetry/metric-names.ts): succeeded / failed
+ * Runs item values and notification out. See lib/pipelines/runs/summarize-run.ts.
+ * Emits the run's metrics per pipeline (lib/contracts/metric-names.ts): succeeded / failed
  * (and by failure class), duration and records affected, which the per-pipeline alarms watch.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { readEnv } from '../lib/config';
-import { correlatedLogger, logger, metrics, perPipeline } from '../lib/observability';
-import { summarizeRun, SummarizeRunRequestSchema, type RunSummary } from '../lib/runs/summarize-run';
-import { PIPELINE_METRIC } from '../lib/telemetry/metric-names';
+import { readEnv } from '../lib/shared/config';
+import { correlatedLogger, logger, metrics, perPipeline } from '../lib/shared/observability';
+import { summarizeRun, SummarizeRunRequestSchema, type RunSummary } from '../lib/pipelines/runs/summarize-run';
+import { PIPELINE_METRIC } from '../lib/contracts/metric-names';
 
 const env = readEnv(['SERVICE', 'STAGE', 'AWS_REGION', 'TASK_LOG_GROUP']);
 const deps = {

@@ -1,20 +1,20 @@
 /**
  * Every few minutes (functions/operations.yml): incomplete, stuck and late batches, and runs
- * past their max runtime, each reported once to the operators' topic (lib/sweeper/sweep.ts).
+ * past their max runtime, each reported once to the operators' topic (lib/pipelines/sweeper/sweep.ts).
  * Also by hand: npx sls invoke -f sweepIncompleteBatches --stage <stage>
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { dynamoDocumentClient } from '../lib/clients/dynamodb';
-import { snsClient } from '../lib/clients/sns';
-import { readEnv } from '../lib/config';
-import { snsNoticePublisher } from '../lib/notifications/sns-publisher';
-import { logger, metrics, perPipeline } from '../lib/observability';
+import { dynamoDocumentClient } from '../lib/shared/clients/dynamodb';
+import { snsClient } from '../lib/shared/clients/sns';
+import { readEnv } from '../lib/shared/config';
+import { snsNoticePublisher } from '../lib/shared/notices/sns-publisher';
+import { logger, metrics, perPipeline } from '../lib/shared/observability';
 import { pipelines } from '../lib/registry';
-import { batchesSweepTable } from '../lib/sweeper/batches-sweep-table';
-import { runsIndex } from '../lib/sweeper/runs-index';
-import { DEFAULT_RUN_LOOKBACK_HOURS, DEFAULT_STUCK_AFTER_SECONDS, sweep, type SweepReport } from '../lib/sweeper/sweep';
+import { batchesSweepTable } from '../lib/pipelines/adapters/batches-sweep-table';
+import { runsIndex } from '../lib/pipelines/adapters/runs-index';
+import { DEFAULT_RUN_LOOKBACK_HOURS, DEFAULT_STUCK_AFTER_SECONDS, sweep, type SweepReport } from '../lib/pipelines/sweeper/sweep';
 
 const env = readEnv(['BATCHES_TABLE', 'RUNS_TABLE', 'TOPIC_ARN', 'STAGE', 'SERVICE']);
 const deps = {

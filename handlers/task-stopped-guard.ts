@@ -1,17 +1,17 @@
 /**
  * Stuck-callback guard: EventBridge `ECS Task State Change` (STOPPED, this stack's cluster,
  * pipeline task groups) → SendTaskFailure for the task's callback token, so an execution
- * never waits for a container that is gone. See lib/runs/stuck-callback-guard.ts.
+ * never waits for a container that is gone. See lib/pipelines/runs/stuck-callback-guard.ts.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
-import { sfnClient } from '../lib/clients/sfn';
-import { logger, metrics } from '../lib/observability';
-import { failStuckCallback, TaskStateChangeDetailSchema, type GuardOutcome } from '../lib/runs/stuck-callback-guard';
-import { taskCallbacks } from '../lib/runs/task-callbacks';
+import { sfnClient } from '../lib/shared/clients/sfn';
+import { logger, metrics } from '../lib/shared/observability';
+import { failStuckCallback, TaskStateChangeDetailSchema, type GuardOutcome } from '../lib/pipelines/runs/stuck-callback-guard';
+import { taskCallbacks } from '../lib/pipelines/runs/task-callbacks';
 
 export const TaskStateChangeEventSchema = z.looseObject({
   source: z.literal('aws.ecs'),

@@ -2,7 +2,7 @@
  * The sample queue service's work: parse the message, "process" it for the time it asks
  * (an abortable wait standing in for real work), fail it when it says so.
  */
-import { SampleWorkMessageSchema } from '../../lib/scaling/sample-message';
+import { SampleWorkMessageSchema } from '../../lib/queue-services/sample-message';
 import type { MessageHandler } from '../worker/queue-consumer';
 
 export class SampleMessageError extends Error {

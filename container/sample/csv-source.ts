@@ -11,7 +11,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse, type Info } from 'csv-parse';
 import { Readable } from 'node:stream';
-import type { BatchObject } from '../../lib/model';
+import type { BatchObject } from '../../lib/contracts/messages';
 import type { StepTimings } from '../worker';
 import { CsvFormatError, CsvHeaderError } from './errors';
 

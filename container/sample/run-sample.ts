@@ -7,7 +7,7 @@
  *  3. load: replace this shard's share of the batch in the warehouse, in one transaction.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { BatchObject } from '../../lib/model';
+import type { BatchObject } from '../../lib/contracts/messages';
 import type { TaskContext, TaskOutcome } from '../worker';
 import type { Warehouse } from '../warehouse/warehouse';
 import { objectLabel, openObject, readCsv } from './csv-source';

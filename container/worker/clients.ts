@@ -1,7 +1,7 @@
 /**
  * The worker's AWS clients, created once per process on first use. Endpoints come from the
  * SDK's AWS_ENDPOINT_URL(_<SERVICE>) variables, which is how the local cloud points a
- * container at its emulators. Separate from lib/clients.ts so the container bundle holds
+ * container at its emulators. Separate from lib/shared/clients so the container bundle holds
  * only the clients a container uses.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

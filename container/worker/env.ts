@@ -1,11 +1,11 @@
 /**
  * The run context a pipeline container receives through ECS container overrides
- * (names in lib/task-contract.ts), read once and validated. A missing or malformed
+ * (names in lib/contracts/task-contract.ts), read once and validated. A missing or malformed
  * variable fails with its name, so a bad task definition or override is obvious in the log.
  */
 import * as z from 'zod';
-import { BatchObjectSchema, type BatchObject } from '../../lib/model';
-import { TASK_ENV } from '../../lib/task-contract';
+import { BatchObjectSchema, type BatchObject } from '../../lib/contracts/messages';
+import { TASK_ENV } from '../../lib/contracts/task-contract';
 import { TaskEnvError } from './errors';
 
 export type ObjectsSource =

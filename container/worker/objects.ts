@@ -4,7 +4,7 @@
  */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { BatchObjectSchema, type BatchObject } from '../../lib/model';
+import { BatchObjectSchema, type BatchObject } from '../../lib/contracts/messages';
 import type { ObjectsSource } from './env';
 import { BatchObjectsError } from './errors';
 

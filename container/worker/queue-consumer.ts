@@ -21,7 +21,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { PROCESSING_DURATION_METRIC as PROCESSING_DURATION, QUEUE_METRICS_NAMESPACE as QUEUE_NAMESPACE, QUEUE_SERVICE_DIMENSION } from '../../lib/scaling/metric-names';
+import { PROCESSING_DURATION_METRIC as PROCESSING_DURATION, QUEUE_METRICS_NAMESPACE as QUEUE_NAMESPACE, QUEUE_SERVICE_DIMENSION } from '../../lib/contracts/metric-names';
 import { errorFields, type LineSink, type Log } from './log';
 
 export { PROCESSING_DURATION, QUEUE_NAMESPACE };

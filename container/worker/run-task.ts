@@ -12,8 +12,8 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { BatchObject } from '../../lib/model';
-import { CONTAINER_METRIC as M } from '../../lib/telemetry/metric-names';
+import type { BatchObject } from '../../lib/contracts/messages';
+import { CONTAINER_METRIC as M } from '../../lib/contracts/metric-names';
 import { workerDynamoClient, workerSfnClient } from './clients';
 import { writeMetrics, type Metric } from './emf';
 import { readTaskEnv, taskTokenOf, type TaskEnv } from './env';
@@ -160,7 +160,7 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
     const durationMs = now() - startedAt;
     const stepMs = timings.snapshot();
     const metrics: Metric[] = [
-      // Names shared with the alarms and dashboard (lib/telemetry/metric-names.ts).
+      // Names shared with the alarms and dashboard (lib/contracts/metric-names.ts).
       { name: M.TaskDuration, unit: 'Milliseconds', value: durationMs },
       { name: M.ExtractDuration, unit: 'Milliseconds', value: stepMs.extract },
       { name: M.TransformDuration, unit: 'Milliseconds', value: stepMs.transform },

@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { compilePattern, PatternSyntaxError } from './patterns';
 import { ScheduleExpressionError, validateScheduleExpression } from './schedule-expression';
-import { TASK_ENV } from '../task-contract';
+import { TASK_ENV } from '../contracts/task-contract';
 
 export const MAX_SHARDS = 20;
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
@@ -185,7 +185,7 @@ export const TargetUpdateSchema = z.strictObject({
    * Share of the acceptable latency the standing backlog may use: target = headroom ×
    * acceptableLatencySeconds × task.concurrency / average processing time. Target tracking
    * holds backlog per task AT the target, where a message waits the whole budget, so a p95
-   * goal needs headroom below 1. Absent: DEFAULT_HEADROOM of lib/scaling/target-math.ts,
+   * goal needs headroom below 1. Absent: DEFAULT_HEADROOM of lib/queue-services/target-math.ts,
    * chosen with bench/scaling-sim.ts (kept out of the parsed value so the default lives in one place).
    */
   headroom: z

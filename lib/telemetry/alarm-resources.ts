@@ -6,7 +6,7 @@
  * AlarmTopic (resources/alarms.yml), whose formatter rewrites it for the operators' topic.
  */
 import type { Registry } from '../registry/schema';
-import { alarmName, type AlarmKind } from './alarm-kinds';
+import { alarmName, type AlarmKind } from '../contracts/alarm-kinds';
 import {
   CONTAINER_METRIC,
   DIMENSION,
@@ -14,7 +14,7 @@ import {
   PIPELINE_METRIC,
   STACK_METRIC,
   STEP_DURATION_METRICS,
-} from './metric-names';
+} from '../contracts/metric-names';
 
 type Cfn = Record<string, unknown>;
 const ref = (id: string): Cfn => ({ Ref: id });

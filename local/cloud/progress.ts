@@ -6,9 +6,9 @@
  */
 import type { EventEmitter } from 'node:events';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { FileArrivalSchema, ExecutionInputSchema } from '../../lib/model';
+import { FileArrivalSchema, ExecutionInputSchema } from '../../lib/contracts/messages';
 import { pipelines } from '../../lib/registry';
-import { TASK_ENV } from '../../lib/task-contract';
+import { TASK_ENV } from '../../lib/contracts/task-contract';
 import type { LocalCloud } from './start';
 import { formatDuration } from '../console/table';
 

@@ -9,14 +9,14 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BATCHES_OPEN_INDEX, RUNS_BY_PIPELINE_INDEX } from '../../lib/sweeper/indexes';
+import { BATCHES_OPEN_INDEX, RUNS_BY_PIPELINE_INDEX } from '../../lib/pipelines/adapters/indexes';
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
 
 export interface Dynalite {
   endpoint: string;
-  /** A document client as lib/clients.ts builds it (undefined values removed). */
+  /** A document client as lib/shared/clients builds it (undefined values removed). */
   client: DynamoDBDocumentClient;
   tables: { batches: string; runs: string };
   stop(): Promise<void>;
@@ -32,7 +32,7 @@ export async function startDynalite(): Promise<Dynalite> {
   const endpoint = `http://127.0.0.1:${port}`;
   const raw = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const tables = { batches: 'Batches', runs: 'Runs' };
-  // The secondary indexes of resources/ingest.yml (names in lib/sweeper/indexes.ts).
+  // The secondary indexes of resources/ingest.yml (names in lib/pipelines/adapters/indexes.ts).
   const indexes: Record<string, { name: string; hash: [string, 'S' | 'N']; range: [string, 'S' | 'N'] }> = {
     Batches: { name: BATCHES_OPEN_INDEX, hash: ['openState', 'S'], range: ['deadline', 'N'] },
     Runs: { name: RUNS_BY_PIPELINE_INDEX, hash: ['pipeline', 'S'], range: ['requestedAt', 'S'] },

@@ -1,6 +1,6 @@
 /**
  * An in-process Kinesis (kinesalite) on a free loopback port, with one stream created.
- * Its client is built like lib/clients.ts builds it: HTTP/1.1 through NodeHttpHandler,
+ * Its client is built like lib/shared/clients builds it: HTTP/1.1 through NodeHttpHandler,
  * the only protocol kinesalite speaks. Start one per test file; `stop()` in afterAll.
  */
 import type { AddressInfo } from 'node:net';

@@ -3,13 +3,13 @@
  * concurrent completion and re-uploads all end in the right number of StartExecution calls.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { batchesTable } from '../../lib/adapters/batches-table';
-import { runsTable } from '../../lib/adapters/runs-table';
-import { recordArrival, type ArrivalOutcome, type RecordArrivalDeps } from '../../lib/fan-in/record-arrival';
-import type { FileArrival } from '../../lib/model';
-import { startPipeline } from '../../lib/start-pipeline/start-pipeline';
+import { batchesTable } from '../../lib/pipelines/adapters/batches-table';
+import { runsTable } from '../../lib/pipelines/adapters/runs-table';
+import { recordArrival, type ArrivalOutcome, type RecordArrivalDeps } from '../../lib/pipelines/fan-in/record-arrival';
+import type { FileArrival } from '../../lib/contracts/messages';
+import { startPipeline } from '../../lib/pipelines/start/start-pipeline';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
-import { arrival, fakeStepFunctions, manualClock, registry, stack } from '../unit/start-pipeline/fakes';
+import { arrival, fakeStepFunctions, manualClock, registry, stack } from '../unit/pipelines/start/fakes';
 
 let db: Dynalite;
 beforeAll(async () => {

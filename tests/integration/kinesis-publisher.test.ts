@@ -4,8 +4,8 @@
  * partial failure re-sends only the refused records, so each arrival lands exactly once.
  */
 import type { PutRecordsCommandInput, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
-import { createKinesisPublisher, KinesisPublishError, partitionKeyOf } from '../../lib/adapters/kinesis-publisher';
-import { FileArrivalSchema, type FileArrival } from '../../lib/model';
+import { createKinesisPublisher, KinesisPublishError, partitionKeyOf } from '../../lib/pipelines/adapters/kinesis-publisher';
+import { FileArrivalSchema, type FileArrival } from '../../lib/contracts/messages';
 import { startKinesalite, type Kinesalite } from '../helpers/kinesalite';
 
 let emulator: Kinesalite;

@@ -7,7 +7,7 @@
  */
 import { startNotifyEndpoint, type NotifyEndpoint } from '../../container/sample/notify-endpoint';
 import { startAuditDynalite, type AuditDynalite } from '../helpers/dynalite';
-import { createAuditStore } from '../../lib/notifier/audit-adapter';
+import { createAuditStore } from '../../lib/notifier/adapters/audit-table';
 import { DeliveryInProgressError, NotifyFailedError } from '../../lib/notifier/errors';
 import type { TaskMessage } from '../../lib/notifier/model';
 import { leaseSecondsFor, notifyTask, type NotifyTaskDeps } from '../../lib/notifier/notify-task';

@@ -3,10 +3,11 @@
  * each queue's nature with in-memory queues (delete on success, keep with the reason).
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { listRuns } from '../../lib/operations/runs';
-import { redriveDeadLetters, type DeadLetterQueue, type DlqMessage, type RedriveDeps, type StreamRecord } from '../../lib/operations/redrive';
+import { listRuns } from '../../lib/pipelines/operations/runs';
+import type { DeadLetterQueue, DlqMessage, StreamRecord } from '../../lib/pipelines/adapters/dead-letter-queues';
+import { redriveDeadLetters, type RedriveDeps } from '../../lib/pipelines/operations/redrive';
 import { pipelines } from '../../lib/registry';
-import { runsIndex } from '../../lib/sweeper/runs-index';
+import { runsIndex } from '../../lib/pipelines/adapters/runs-index';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
 
 let db: Dynalite;

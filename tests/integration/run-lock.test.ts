@@ -4,11 +4,11 @@
  * fresh attempts.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { runsTable } from '../../lib/adapters/runs-table';
-import { RunNotFinishedError } from '../../lib/start-pipeline/errors';
-import { startPipeline, type StartPipelineDeps, type StartRunRequest } from '../../lib/start-pipeline/start-pipeline';
+import { runsTable } from '../../lib/pipelines/adapters/runs-table';
+import { RunNotFinishedError } from '../../lib/pipelines/start/errors';
+import { startPipeline, type StartPipelineDeps, type StartRunRequest } from '../../lib/pipelines/start/start-pipeline';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
-import { fakeStepFunctions, manualClock, registry, stack } from '../unit/start-pipeline/fakes';
+import { fakeStepFunctions, manualClock, registry, stack } from '../unit/pipelines/start/fakes';
 
 let db: Dynalite;
 beforeAll(async () => {

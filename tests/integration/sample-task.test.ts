@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { BatchObject } from '../../lib/model';
+import type { BatchObject } from '../../lib/contracts/messages';
 import { startS3rver, type S3Emulator } from '../helpers/s3rver';
 
 jest.setTimeout(180_000);

@@ -3,16 +3,16 @@
  * conditional writes, the real fan-in arrival path for the files, a fake Step Functions start.
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { batchesTable } from '../../lib/adapters/batches-table';
-import { recordArrival, type RecordArrivalDeps } from '../../lib/fan-in/record-arrival';
-import type { FileArrival } from '../../lib/model';
-import type { RenderedNotice } from '../../lib/notifications/notice';
+import { batchesTable } from '../../lib/pipelines/adapters/batches-table';
+import { recordArrival, type RecordArrivalDeps } from '../../lib/pipelines/fan-in/record-arrival';
+import type { FileArrival } from '../../lib/contracts/messages';
+import type { RenderedNotice } from '../../lib/shared/notices/notice';
 import { pipelines } from '../../lib/registry';
-import type { StartOutcome, StartRunRequest } from '../../lib/start-pipeline/start-pipeline';
-import { batchesSweepTable } from '../../lib/sweeper/batches-sweep-table';
-import { runsIndex } from '../../lib/sweeper/runs-index';
-import { sweep, SweepError, type SweepDeps } from '../../lib/sweeper/sweep';
-import type { PipelineMetrics } from '../../lib/telemetry/pipeline-metrics';
+import type { StartOutcome, StartRunRequest } from '../../lib/pipelines/start/start-pipeline';
+import { batchesSweepTable } from '../../lib/pipelines/adapters/batches-sweep-table';
+import { runsIndex } from '../../lib/pipelines/adapters/runs-index';
+import { sweep, SweepError, type SweepDeps } from '../../lib/pipelines/sweeper/sweep';
+import type { PipelineMetrics } from '../../lib/shared/pipeline-metrics';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
 
 let db: Dynalite;

@@ -107,7 +107,7 @@ describe('alarms in the packaged template', () => {
 
   it('lets every function that starts runs also read the lock holder\'s execution (states:DescribeExecution)', () => {
     // startPipeline's use case calls DescribeExecution when the run lock is held with a live
-    // lease (lib/start-pipeline/start-pipeline.ts): the re-run and redrive commands use it too.
+    // lease (lib/pipelines/start/start-pipeline.ts): the re-run and redrive commands use it too.
     const functions = resources('AWS::Lambda::Function');
     const starters = functions.filter(([, fn]) => roleActions(fn).includes('states:StartExecution'));
     expect(starters.map(([id]) => id)).toEqual(expect.arrayContaining(['OpsRerunBatchLambdaFunction', 'OpsRedriveDlqLambdaFunction']));

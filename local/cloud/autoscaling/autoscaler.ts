@@ -1,11 +1,11 @@
 /**
  * The local autoscaler: the same policy math as the deployed target tracking policy
- * (lib/scaling/target-math.ts) applied to the local queue's backlog on an interval, setting
+ * (lib/queue-services/target-math.ts) applied to the local queue's backlog on an interval, setting
  * the desired count of local worker processes. One tick stands for one metric datapoint:
  * scale out after `scaleOutEvaluations` ticks above the target, to ceil(backlog / target);
  * scale in after `scaleInEvaluations` ticks below 90 % of it; cooldowns in ticks.
  */
-import { backlogPerTask, desiredTasks } from '../../../lib/scaling/target-math';
+import { backlogPerTask, desiredTasks } from '../../../lib/queue-services/target-math';
 
 export interface BacklogSource {
   visibleMessages(): Promise<number>;

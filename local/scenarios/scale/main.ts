@@ -13,8 +13,8 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDeployedQueueServices } from '../../../lib/scaling/deployed-services';
-import { backlogTarget, decideTarget } from '../../../lib/scaling/target-math';
+import { parseDeployedQueueServices } from '../../../lib/queue-services/deployed-services';
+import { backlogTarget, decideTarget } from '../../../lib/queue-services/target-math';
 import { checkContainerBuild } from '../demo/demo';
 import { explain } from '../../cloud/errors';
 import { projectRoot } from '../../cloud/project-root';

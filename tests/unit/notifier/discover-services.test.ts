@@ -8,10 +8,10 @@ import {
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { clusterName, discoverServices, findLabelTarget } from '../../../lib/notifier/discover-services';
-import { createEcsReader } from '../../../lib/notifier/ecs-adapter';
+import { createEcsReader } from '../../../lib/notifier/adapters/ecs';
 import { ClusterNotAllowedError, EcsLookupError } from '../../../lib/notifier/errors';
 import { ServiceMessageSchema } from '../../../lib/notifier/model';
-import { createQueueSender } from '../../../lib/notifier/queue-adapter';
+import { createQueueSender } from '../../../lib/notifier/adapters/queues';
 import labelledDefinition from '../../events/notifier/describe-task-definition-labelled.json';
 
 const ecs = mockClient(ECSClient);

@@ -1,0 +1,192 @@
+/**
+ * The Batches table (layout in lib/contracts/messages.ts): which files of a batch arrived. One
+ * `UpdateItem` per arrival; completeness is read from the item it returns.
+ */
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { isConditionFailure } from './conditional-update';
+import type { FileArrival } from '../../contracts/messages';
+import type { BatchItem, StoredObject } from '../batch';
+
+export const OBJECT_ATTRIBUTE_PREFIX = 'obj_';
+
+const StoredObjectSchema: z.ZodType<StoredObject> = z.object({
+  bucket: z.string(),
+  key: z.string(),
+  size: z.number(),
+  etag: z.string(),
+  versionId: z.string().optional(),
+  sequencer: z.string().optional(),
+  /** The sequencer right-padded to a fixed width, so DynamoDB compares it as S3 orders events. */
+  sequencerOrder: z.string().optional(),
+  eventTime: z.string().optional(),
+});
+
+const RawBatchItemSchema = z.looseObject({
+  pk: z.string(),
+  pipeline: z.string(),
+  batchKey: z.string(),
+  arrived: z.instanceof(Set).transform((set) => [...set].map(String).sort()),
+  firstArrivalAt: z.string(),
+  deadline: z.number(),
+  openState: z.enum(['OPEN', 'OVERDUE', 'LATE']).optional(),
+  overdueNotifiedAt: z.string().optional(),
+  startedRunKey: z.string().optional(),
+  startedFingerprint: z.string().optional(),
+  ttl: z.number().optional(),
+});
+
+export class BatchItemError extends Error {
+  override readonly name = 'BatchItemError';
+}
+
+export const batchPk = (pipeline: string, batchKey: string): string => `${pipeline}#${batchKey}`;
+
+/** Validates a raw item: a malformed item is a bug or a hand edit, and must say which. */
+export function parseBatchItem(raw: Record<string, unknown>): BatchItem {
+  const parsed = RawBatchItemSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new BatchItemError(`Batches item ${String(raw.pk)} is malformed: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  const objects: Record<string, StoredObject> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!name.startsWith(OBJECT_ATTRIBUTE_PREFIX)) continue;
+    const object = StoredObjectSchema.safeParse(value);
+    if (!object.success) throw new BatchItemError(`Batches item ${parsed.data.pk}: ${name} is malformed: ${z.prettifyError(object.error)}`);
+    objects[name.slice(OBJECT_ATTRIBUTE_PREFIX.length)] = object.data;
+  }
+  const { pk, pipeline, batchKey, arrived, firstArrivalAt, deadline, openState, overdueNotifiedAt, startedRunKey, startedFingerprint } = parsed.data;
+  return {
+    pk,
+    pipeline,
+    batchKey,
+    arrived,
+    objects,
+    firstArrivalAt,
+    deadline,
+    openState,
+    startedRunKey,
+    startedFingerprint,
+    ...(overdueNotifiedAt !== undefined ? { overdueNotifiedAt } : {}),
+  };
+}
+
+export interface ArrivalContext {
+  now: Date;
+  windowMinutes: number;
+  ttlDays: number;
+}
+
+export interface BatchesTable {
+  /** Records one file of a batch and returns the whole item as it is now. */
+  recordArrival(arrival: FileArrival, context: ArrivalContext): Promise<BatchItem>;
+  /**
+   * The second write per start: which run the batch started, and closes it for the sweeper.
+   * `late`: the sweeper had reported the batch overdue; the batch moves to LATE so the
+   * sweeper tells people it ran after all.
+   */
+  markStarted(pipeline: string, batchKey: string, started: { runKey: string; fingerprint: string; late?: boolean }): Promise<void>;
+  get(pipeline: string, batchKey: string): Promise<BatchItem | undefined>;
+}
+
+const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+const withoutUndefined = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
+/**
+ * S3 orders the events of one key by `sequencer`: right-pad the shorter with zeros, then
+ * compare as text (S3 User Guide). A fixed width makes DynamoDB's string comparison do that.
+ */
+export const SEQUENCER_ORDER_WIDTH = 48;
+export const sequencerOrder = (sequencer: string): string => sequencer.toUpperCase().padEnd(SEQUENCER_ORDER_WIDTH, '0');
+
+export function batchesTable(client: DynamoDBDocumentClient, tableName: string): BatchesTable {
+  return {
+    async recordArrival(arrival, { now, windowMinutes, ttlDays }) {
+      const nowSeconds = epochSeconds(now);
+      const object = withoutUndefined({
+        bucket: arrival.bucket,
+        key: arrival.key,
+        size: arrival.size,
+        etag: arrival.etag,
+        versionId: arrival.versionId,
+        sequencer: arrival.sequencer,
+        sequencerOrder: arrival.sequencer ? sequencerOrder(arrival.sequencer) : undefined,
+        eventTime: arrival.eventTime,
+      });
+      const pk = batchPk(arrival.pipeline, arrival.batchKey);
+      // S3 may deliver an older event of a key after a newer one: the batch must keep the
+      // newest object (its version is what the run reads), so an event that is not newer than
+      // the stored one writes nothing and the batch is read as it is.
+      const newerOnly = object.sequencerOrder
+        ? { ConditionExpression: 'attribute_not_exists(#obj.#order) OR #obj.#order < :order', order: { ':order': object.sequencerOrder } }
+        : undefined;
+      let result;
+      try {
+        result = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk },
+            ...(newerOnly ? { ConditionExpression: newerOnly.ConditionExpression } : {}),
+            // Set semantics make a duplicate delivery harmless; the if_not_exists fields keep the
+            // first arrival's window.
+            UpdateExpression:
+              'ADD #arrived :file SET #obj = :obj, #pipeline = :pipeline, #batchKey = :batchKey, ' +
+              '#firstArrivalAt = if_not_exists(#firstArrivalAt, :nowIso), #deadline = if_not_exists(#deadline, :deadline), ' +
+              '#openState = if_not_exists(#openState, :open), #ttl = :ttl',
+            ExpressionAttributeNames: {
+              '#arrived': 'arrived',
+              '#obj': `${OBJECT_ATTRIBUTE_PREFIX}${arrival.file}`,
+              '#pipeline': 'pipeline',
+              '#batchKey': 'batchKey',
+              '#firstArrivalAt': 'firstArrivalAt',
+              '#deadline': 'deadline',
+              '#openState': 'openState',
+              '#ttl': 'ttl',
+              ...(newerOnly ? { '#order': 'sequencerOrder' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ...newerOnly?.order,
+              ':file': new Set([arrival.file]),
+              ':obj': object,
+              ':pipeline': arrival.pipeline,
+              ':batchKey': arrival.batchKey,
+              ':nowIso': now.toISOString(),
+              ':deadline': nowSeconds + Math.round(windowMinutes * 60),
+              ':open': 'OPEN',
+              ':ttl': nowSeconds + ttlDays * 86_400,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // A repeat or an older event of this file: the batch as it stands decides what follows.
+        const current = await client.send(new GetCommand({ TableName: tableName, Key: { pk }, ConsistentRead: true }));
+        if (!current.Item) throw new BatchItemError(`Batches item ${pk} failed its arrival condition but cannot be read`, { cause: error });
+        return parseBatchItem(current.Item);
+      }
+      if (!result.Attributes) throw new BatchItemError(`UpdateItem on ${tableName} returned no attributes for ${pk}`);
+      return parseBatchItem(result.Attributes);
+    },
+
+    async markStarted(pipeline, batchKey, { runKey, fingerprint, late }) {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: batchPk(pipeline, batchKey) },
+          UpdateExpression: late
+            ? 'SET #startedRunKey = :runKey, #startedFingerprint = :fingerprint, #openState = :late'
+            : 'SET #startedRunKey = :runKey, #startedFingerprint = :fingerprint REMOVE #openState',
+          ExpressionAttributeNames: { '#startedRunKey': 'startedRunKey', '#startedFingerprint': 'startedFingerprint', '#openState': 'openState' },
+          ExpressionAttributeValues: { ':runKey': runKey, ':fingerprint': fingerprint, ...(late ? { ':late': 'LATE' } : {}) },
+        }),
+      );
+    },
+
+    async get(pipeline, batchKey) {
+      const result = await client.send(new GetCommand({ TableName: tableName, Key: { pk: batchPk(pipeline, batchKey) }, ConsistentRead: true }));
+      return result.Item ? parseBatchItem(result.Item) : undefined;
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * One file arrived: record it on its batch and start the batch's run when it is complete.
+ *
+ * Primary course: one UpdateItem (ADD the file, ALL_NEW) → the item shows the batch complete
+ * and not started → start-pipeline (the run lock) → the second write marks the batch started
+ * and closes it for the incomplete-batch sweeper.
+ *
+ * Alternatives: incomplete → wait. A redelivery of a started batch → "duplicate", no start.
+ * A new upload of a started batch → "reupload-ignored", or with `rerunOnReupload` a run under
+ * a content-derived run key. Another caller is starting the same run right now →
+ * RunStartInProgressError, so the record is retried and finds the batch started (or takes the
+ * lock over if that caller died).
+ */
+import type { BatchesTable } from '../adapters/batches-table';
+import type { FileArrival } from '../../contracts/messages';
+import type { PipelineIndex } from '../../registry/registry';
+import { RunStartInProgressError, UnknownPipelineError } from '../start/errors';
+import type { StartOutcome, StartRunRequest } from '../start/start-pipeline';
+import { batchObjects, decide } from '../batch';
+
+export class UnknownFileError extends Error {
+  override readonly name = 'UnknownFileError';
+}
+
+export interface RecordArrivalDeps {
+  batches: BatchesTable;
+  registry: PipelineIndex;
+  clock: () => Date;
+  ttlDays: number;
+  start: (request: StartRunRequest) => Promise<StartOutcome>;
+  /**
+   * How to wait for a run lock another invocation holds without having started the run yet:
+   * the holder may be a moment from StartExecution, or may have crashed, leaving a lease that
+   * only expiry frees. Kinesis retries a failed record at once, so a record that only failed
+   * could use up its retries inside the lease and reach the DLQ with no run started; waiting
+   * here, within the invocation's time, lets the retry take the lock over (same execution name).
+   */
+  lockWait?: { sleep: (ms: number) => Promise<void>; remainingMs: () => number };
+}
+
+/** Re-asks for the lock with a growing pause while another holder's lease is live, as time allows. */
+async function startWaitingOutLease(request: StartRunRequest, deps: RecordArrivalDeps): Promise<StartOutcome> {
+  let outcome = await deps.start(request);
+  for (let pauseMs = 250; outcome.status === 'in-progress' && deps.lockWait; pauseMs = Math.min(pauseMs * 2, 4000)) {
+    const untilExpiry = outcome.leaseExpiresAt * 1000 + 1000 - deps.clock().getTime();
+    const pause = Math.min(pauseMs, Math.max(untilExpiry, 0));
+    // Keep a margin for the start itself and the batch's started mark.
+    if (pause + 5000 > deps.lockWait.remainingMs()) break;
+    await deps.lockWait.sleep(pause);
+    outcome = await deps.start(request);
+  }
+  return outcome;
+}
+
+export type ArrivalOutcome =
+  | { kind: 'waiting'; missing: string[] }
+  | { kind: 'started'; runKey: string; executionName: string; executionArn: string; reupload: boolean; late: boolean }
+  | { kind: 'already-started'; runKey: string; executionName: string; reupload: boolean; late: boolean }
+  | { kind: 'duplicate'; runKey: string }
+  | { kind: 'reupload-ignored'; runKey: string };
+
+export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDeps): Promise<ArrivalOutcome> {
+  const pipeline = deps.registry.get(arrival.pipeline);
+  if (!pipeline?.trigger) throw new UnknownPipelineError(arrival.pipeline, deps.registry.names.filter((n) => deps.registry.get(n)?.trigger));
+  const required = deps.registry.requiredFiles(arrival.pipeline);
+  if (!required.includes(arrival.file)) {
+    throw new UnknownFileError(`pipeline "${arrival.pipeline}" has no file "${arrival.file}" (its files: ${required.join(', ')})`);
+  }
+
+  const item = await deps.batches.recordArrival(arrival, { now: deps.clock(), windowMinutes: pipeline.trigger.windowMinutes, ttlDays: deps.ttlDays });
+  const decision = decide(item, required, pipeline.trigger.rerunOnReupload);
+
+  switch (decision.action) {
+    case 'wait':
+      return { kind: 'waiting', missing: decision.missing };
+    case 'duplicate':
+    case 'reupload-ignored':
+      // The arrival write re-created `openState` (if_not_exists cannot see the start): the
+      // sweeper closes it when the deadline passes, which keeps that write off this path.
+      return { kind: decision.action, runKey: decision.runKey };
+    case 'start': {
+      const outcome = await startWaitingOutLease(
+        { pipeline: item.pipeline, runKey: decision.runKey, batchKey: item.batchKey, trigger: 's3', objects: batchObjects(item, required) },
+        deps,
+      );
+      if (outcome.status === 'in-progress') {
+        throw new RunStartInProgressError(
+          `run "${outcome.runKey}" is being started by another invocation (lease until ${new Date(outcome.leaseExpiresAt * 1000).toISOString()}); retrying the record`,
+        );
+      }
+      // The sweeper reported this batch overdue before its last file came: mark it LATE so
+      // the sweeper's next pass says it ran after all (the reupload re-run is not late).
+      const late = item.overdueNotifiedAt !== undefined && !decision.reupload;
+      await deps.batches.markStarted(item.pipeline, item.batchKey, { runKey: decision.runKey, fingerprint: decision.fingerprint, ...(late ? { late } : {}) });
+      return outcome.status === 'started'
+        ? { kind: 'started', runKey: outcome.runKey, executionName: outcome.executionName, executionArn: outcome.executionArn, reupload: decision.reupload, late }
+        : { kind: 'already-started', runKey: outcome.runKey, executionName: outcome.executionName, reupload: decision.reupload, late };
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The DLQ redrive wired to AWS: each dead-letter queue goes back through the use case of its
+ * source, built by that use case's own dependency factory (watcher, fan-in, start).
+ */
+import * as z from 'zod';
+import { kinesisClient } from '../../shared/clients/kinesis';
+import { sqsClient } from '../../shared/clients/sqs';
+import { pipelines, type PipelineIndex } from '../../registry';
+import { kinesisStreamReader, sqsDeadLetterQueue } from '../adapters/dead-letter-queues';
+import { FAN_IN_ENV, fanInDeps, type FanInConfig } from '../fan-in/deps';
+import { parseArrival } from '../fan-in/parse-arrival';
+import { recordArrival } from '../fan-in/record-arrival';
+import { startPipelineDeps } from '../start/deps';
+import { startFromEvent } from '../start/start-event';
+import { MalformedEventError } from '../watcher/errors';
+import { readWatcherEvent } from '../watcher/read-event';
+import { watchUploads } from '../watcher/watch-uploads';
+import { WATCHER_ENV, watcherDeps, type WatcherConfig } from '../watcher/deps';
+import { DLQ_NAMES, type DlqName, type RedriveDeps } from './redrive';
+
+export const REDRIVE_ENV = ['DEAD_LETTER_QUEUES', ...WATCHER_ENV, ...FAN_IN_ENV] as const;
+
+export interface RedriveConfig extends WatcherConfig, FanInConfig {
+  /** JSON {"fan-in":url,"watcher":url,"start":url}. */
+  DEAD_LETTER_QUEUES: string;
+}
+
+export function redriveDeps(config: RedriveConfig, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()): RedriveDeps {
+  const queueUrls = z.record(z.enum(DLQ_NAMES), z.string().min(1)).parse(JSON.parse(config.DEAD_LETTER_QUEUES));
+  const queue = (name: DlqName) => {
+    const url = queueUrls[name];
+    if (!url) throw new Error(`DEAD_LETTER_QUEUES names no "${name}" queue`);
+    return sqsDeadLetterQueue(sqsClient(), url);
+  };
+  const watcher = watcherDeps(config, registry);
+  const start = startPipelineDeps(config, registry, clock);
+  const fanIn = fanInDeps(config, registry, clock);
+  return {
+    queues: { watcher: queue('watcher'), 'fan-in': queue('fan-in'), start: queue('start') },
+    watcher: async (event) => {
+      const outcome = await watchUploads(readWatcherEvent(event), watcher);
+      if (outcome.malformed.length) throw new MalformedEventError(outcome.malformed);
+    },
+    start: async (event) => void (await startFromEvent(event, start)),
+    fanIn: async (record) => void (await recordArrival(parseArrival(record.sequenceNumber, record.data), fanIn)),
+    stream: kinesisStreamReader(kinesisClient(), config.STREAM_NAME),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Redrive a dead-letter queue after a fix, each queue by its nature:
+ *  - watcher and start DLQs hold Lambda async-invoke failure records: the original event is
+ *    `requestPayload`, handed again to the function's use case;
+ *  - the fan-in DLQ holds Kinesis batch metadata (shard, first and last sequence number):
+ *    the records are re-read from the stream (while it still retains them) and processed
+ *    through the fan-in's use case.
+ * A message whose redrive succeeded is deleted; any other stays, with the reason reported.
+ */
+import * as z from 'zod';
+import type { DeadLetterQueue, DlqMessage, StreamReader, StreamRecord } from '../adapters/dead-letter-queues';
+
+export const DLQ_NAMES = ['watcher', 'fan-in', 'start'] as const;
+export type DlqName = (typeof DLQ_NAMES)[number];
+
+export const RedriveInputSchema = z.strictObject({
+  queue: z.enum(DLQ_NAMES),
+  /** Stop after this many messages (default 50). */
+  max: z.number().int().min(1).max(1000).default(50),
+  /** Only report what would be redriven. */
+  dryRun: z.boolean().default(false),
+});
+export type RedriveInput = z.infer<typeof RedriveInputSchema>;
+
+/** A Lambda asynchronous invocation's failure record (on-failure destination). */
+export const AsyncFailureRecordSchema = z.looseObject({
+  requestContext: z.looseObject({ functionArn: z.string().optional(), condition: z.string().optional(), approximateInvokeCount: z.number().optional() }).optional(),
+  requestPayload: z.unknown(),
+  responsePayload: z.unknown().optional(),
+});
+
+/** A Kinesis event source mapping's failure record: where the failed batch is on the stream. */
+export const KinesisFailureRecordSchema = z.looseObject({
+  requestContext: z.looseObject({ condition: z.string().optional() }).optional(),
+  KinesisBatchInfo: z.looseObject({
+    shardId: z.string(),
+    startSequenceNumber: z.string(),
+    endSequenceNumber: z.string(),
+    streamArn: z.string().optional(),
+    batchSize: z.number().optional(),
+  }),
+});
+export type KinesisBatchInfo = z.infer<typeof KinesisFailureRecordSchema>['KinesisBatchInfo'];
+
+
+export interface RedriveDeps {
+  queues: Record<DlqName, DeadLetterQueue>;
+  /** The watcher's use case on an original event. */
+  watcher: (event: unknown) => Promise<void>;
+  /** The start-pipeline use case on an original event. */
+  start: (event: unknown) => Promise<void>;
+  /** The fan-in's use case on one stream record. */
+  fanIn: (record: StreamRecord) => Promise<void>;
+  stream: StreamReader;
+}
+
+export interface RedriveReport {
+  queue: DlqName;
+  redriven: string[];
+  /** Left in the queue, with why. */
+  kept: Array<{ messageId: string; reason: string }>;
+  dryRun: boolean;
+}
+
+export class RedriveMessageError extends Error {
+  override readonly name = 'RedriveMessageError';
+}
+
+function parseBody<T extends z.ZodType>(schema: T, body: string, what: string): z.infer<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    throw new RedriveMessageError(`not JSON (${(error as Error).message}); not a ${what}`, { cause: error });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new RedriveMessageError(`not a ${what}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, { cause: parsed.error });
+  return parsed.data;
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+async function redriveOne(queue: DlqName, message: DlqMessage, deps: RedriveDeps, dryRun: boolean): Promise<void> {
+  if (queue === 'fan-in') {
+    const { KinesisBatchInfo: info } = parseBody(KinesisFailureRecordSchema, message.body, 'Kinesis failure record (KinesisBatchInfo)');
+    const records = await deps.stream.read(info.shardId, info.startSequenceNumber, info.endSequenceNumber);
+    if (records.length === 0) {
+      throw new RedriveMessageError(`shard ${info.shardId} no longer holds ${info.startSequenceNumber}..${info.endSequenceNumber} (past the stream's retention?)`);
+    }
+    if (dryRun) return;
+    const failed: string[] = [];
+    for (const record of records) {
+      try {
+        await deps.fanIn(record);
+      } catch (error) {
+        failed.push(`${record.sequenceNumber}: ${describe(error)}`);
+      }
+    }
+    // Records that did succeed are idempotent on the next redrive (set ADD, run lock).
+    if (failed.length) throw new RedriveMessageError(`${failed.length} of ${records.length} record(s) failed again: ${failed.slice(0, 3).join('; ')}`);
+    return;
+  }
+  const record = parseBody(AsyncFailureRecordSchema, message.body, 'Lambda async failure record (requestPayload)');
+  if (record.requestPayload === undefined) throw new RedriveMessageError('the failure record has no requestPayload');
+  if (dryRun) return;
+  await (queue === 'watcher' ? deps.watcher : deps.start)(record.requestPayload);
+}
+
+/**
+ * Primary course: receive up to `max` messages, redrive each through its use case, delete
+ * the redriven ones. Alternatives: a message that fails again (or cannot be read) is made
+ * visible again and reported with its reason; `dryRun` checks and reports without changes.
+ */
+export async function redriveDeadLetters(input: RedriveInput, deps: RedriveDeps): Promise<RedriveReport> {
+  const queue = deps.queues[input.queue];
+  const report: RedriveReport = { queue: input.queue, redriven: [], kept: [], dryRun: input.dryRun };
+  const seen = new Set<string>();
+  while (report.redriven.length + report.kept.length < input.max) {
+    const batch = (await queue.receive(Math.min(10, input.max - report.redriven.length - report.kept.length))).filter((m) => !seen.has(m.messageId));
+    if (batch.length === 0) break;
+    for (const message of batch) {
+      seen.add(message.messageId);
+      try {
+        await redriveOne(input.queue, message, deps, input.dryRun);
+        if (input.dryRun) {
+          report.kept.push({ messageId: message.messageId, reason: 'dry run: would be redriven' });
+          await queue.release(message);
+        } else {
+          await queue.delete(message);
+          report.redriven.push(message.messageId);
+        }
+      } catch (error) {
+        report.kept.push({ messageId: message.messageId, reason: describe(error) });
+        await queue.release(message);
+      }
+    }
+  }
+  return report;
+}

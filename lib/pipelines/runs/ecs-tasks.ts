@@ -1,0 +1,31 @@
+/** ECS task operations of the run steps (adapter over ECSClient for lib/pipelines/runs/stop-abandoned-task.ts). */
+import { DescribeTasksCommand, ListTasksCommand, StopTaskCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { EcsTasks } from './stop-abandoned-task';
+
+export function ecsTasks(client: ECSClient): EcsTasks {
+  return {
+    async listRunning(cluster, family) {
+      const arns: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.send(new ListTasksCommand({ cluster, family, desiredStatus: 'RUNNING', ...(nextToken ? { nextToken } : {}) }));
+        arns.push(...(page.taskArns ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return arns;
+    },
+    async describe(cluster, taskArns) {
+      if (!taskArns.length) return [];
+      const { tasks = [] } = await client.send(new DescribeTasksCommand({ cluster, tasks: taskArns }));
+      return tasks.map((task) => ({
+        taskArn: task.taskArn ?? '',
+        group: task.group,
+        environment: (task.overrides?.containerOverrides ?? []).flatMap((o) => (o.environment ?? []).map((e) => ({ name: e.name ?? '', value: e.value ?? '' }))),
+      }));
+    },
+    async stop(cluster, taskArn, reason) {
+      // ECS caps the reason at 255 characters.
+      await client.send(new StopTaskCommand({ cluster, task: taskArn, reason: reason.slice(0, 255) }));
+    },
+  };
+}

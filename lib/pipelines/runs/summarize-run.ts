@@ -1,0 +1,253 @@
+/**
+ * "Summarize Run": after the shards ran (or setup failed), decides the run's outcome and
+ * builds what the next states write without further logic: the Runs item update (as
+ * DynamoDB attribute values, for the direct integration) and, on failure or anomaly, a
+ * readable notification.
+ */
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import * as z from 'zod';
+import { classifyFailure, FAILURE_HINTS, type ClassifiedFailure, type FailureClass } from './classify-failure';
+import { mainContainer, parseEcsTask, parseEcsTaskCause } from './ecs-task';
+import { renderNotice, runNotice } from '../../shared/notices';
+import { RunStepInputError } from './errors';
+
+const FailureSchema = z.looseObject({ Error: z.string(), Cause: z.string().optional() });
+
+/** The state as the state machine passes it: the execution input plus what the states added. */
+export const SummarizeRunRequestSchema = z.strictObject({
+  run: z.looseObject({
+    pipeline: z.string(),
+    runKey: z.string(),
+    batchKey: z.string(),
+    executionName: z.string(),
+    task: z.looseObject({ taskDefinition: z.string(), container: z.string(), launch: z.enum(['sync', 'callback']) }),
+    shards: z.array(z.looseObject({ index: z.number().int(), count: z.number().int() })),
+    alarms: z.looseObject({ maxRuntimeSeconds: z.number().optional(), maxRecordsAffected: z.number().optional() }),
+    /** After Run Shards: one outcome per shard, in shard order (the Map replaced the launches). */
+    prepared: z.looseObject({ shardRuns: z.array(z.unknown()) }).optional(),
+    /** Set when a state before or around the shards failed. */
+    failure: FailureSchema.optional(),
+  }),
+  executionArn: z.string(),
+  startedAt: z.string(),
+});
+export type SummarizeRunRequest = z.infer<typeof SummarizeRunRequestSchema>;
+
+export interface ShardResult {
+  index: number;
+  status: 'SUCCEEDED' | 'FAILED';
+  exitCode: number | null;
+  stopReason: string | null;
+  recordsAffected: number | null;
+  errorClass?: FailureClass;
+  errorMessage?: string;
+  /** The shard's ECS task, when its outcome names it: the notification links its log. */
+  taskArn?: string;
+}
+
+export interface RunResult {
+  status: 'SUCCEEDED' | 'FAILED';
+  shards: ShardResult[];
+  errorClass: FailureClass | null;
+  errorMessage: string | null;
+  recordsAffected: number | null;
+}
+
+export interface RunSummary {
+  status: 'SUCCEEDED' | 'FAILED';
+  result: RunResult;
+  endedAt: string;
+  durationMs: number;
+  anomalies: string[];
+  notify: boolean;
+  notification: { subject: string; message: string };
+  /** Error/Cause the execution ends with when the run failed. */
+  error: string;
+  cause: string;
+  /** ExpressionAttributeValues of "Record Run Result" (SET status, endedAt, durationMs, result). */
+  attributeValues: Record<string, AttributeValue>;
+}
+
+export interface SummarizeRunDeps {
+  clock: () => Date;
+  /** Names the stack in the notification subject. */
+  stack?: { service: string; stage: string };
+  /** Where the pipeline containers log (awslogs), for links to each task's log stream. */
+  taskLogs?: { region: string; logGroup: string };
+}
+
+const SyncOutcomeSchema = z.looseObject({ launch: z.literal('sync'), task: z.unknown() });
+const CallbackOutcomeSchema = z.looseObject({ launch: z.literal('callback'), output: z.unknown() });
+const CallbackOutputSchema = z.looseObject({ recordsAffected: z.number().int().nonnegative().optional() });
+
+function shardResult(index: number, outcome: unknown, container: string): ShardResult {
+  const failed = FailureSchema.safeParse(outcome);
+  if (failed.success) {
+    const classified = classifyFailure({ error: failed.data.Error, cause: failed.data.Cause }, container);
+    return withTask(failedShard(index, classified), parseEcsTaskCause(failed.data.Cause)?.taskArn);
+  }
+  const sync = SyncOutcomeSchema.safeParse(outcome);
+  if (sync.success) {
+    const task = parseEcsTask(sync.data.task);
+    const main = task ? mainContainer(task, container) : undefined;
+    const exitCode = typeof main?.exitCode === 'number' ? main.exitCode : null;
+    const stopReason = task ? [task.stopCode, task.stoppedReason].filter(Boolean).join(': ') || null : null;
+    if (exitCode !== null && exitCode !== 0) {
+      // Step Functions fails a .sync task on a non-zero essential exit; kept for other essentials.
+      return withTask(failedShard(index, classifyFailure({ error: 'States.TaskFailed', cause: JSON.stringify(sync.data.task) }, container)), task?.taskArn);
+    }
+    return withTask({ index, status: 'SUCCEEDED', exitCode, stopReason, recordsAffected: null }, task?.taskArn);
+  }
+  const callback = CallbackOutcomeSchema.safeParse(outcome);
+  if (callback.success) {
+    const output = CallbackOutputSchema.safeParse(callback.data.output);
+    return { index, status: 'SUCCEEDED', exitCode: null, stopReason: null, recordsAffected: output.success ? (output.data.recordsAffected ?? null) : null };
+  }
+  throw new RunStepInputError(`Summarize Run: shard ${index} has an outcome of unknown shape: ${JSON.stringify(outcome).slice(0, 300)}`);
+}
+
+/**
+ * The awslogs stream prefix of a task definition: resources/ecs.yml uses the registry's
+ * task definition name, i.e. the family without `<service>-<stage>-`.
+ */
+function logStreamPrefix(family: string, stack: { service: string; stage: string } | undefined): string {
+  const prefix = stack ? `${stack.service}-${stack.stage}-` : '';
+  return prefix && family.startsWith(prefix) ? family.slice(prefix.length) : family;
+}
+
+const withTask = (shard: ShardResult, taskArn: string | undefined): ShardResult => (taskArn ? { ...shard, taskArn } : shard);
+
+/** A state before or around the shards failed: no container ran, so no container class applies. */
+function setupFailureOf(error: string, cause: string | undefined): ClassifiedFailure {
+  let detail = cause ?? '';
+  try {
+    // A failed Lambda step's cause is {"errorType","errorMessage","trace"}.
+    const lambda = z.looseObject({ errorMessage: z.string() }).safeParse(JSON.parse(detail));
+    if (lambda.success) detail = lambda.data.errorMessage;
+  } catch {
+    // Plain text cause.
+  }
+  const message = `${error}${detail ? `: ${detail.slice(0, 500)}` : ''}`;
+  return { errorClass: 'unknown', message, exitCode: null, stopReason: null, hint: FAILURE_HINTS.unknown };
+}
+
+function failedShard(index: number, classified: ClassifiedFailure): ShardResult {
+  return {
+    index,
+    status: 'FAILED',
+    exitCode: classified.exitCode,
+    stopReason: classified.stopReason,
+    recordsAffected: null,
+    errorClass: classified.errorClass,
+    errorMessage: classified.message,
+  };
+}
+
+
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h ? `${h}h ${m}m ${s}s` : m ? `${m}m ${s}s` : `${s}s`;
+}
+
+
+/**
+ * Summarizes a finished run.
+ * Primary course: one result per shard (classified when failed), overall status, records
+ * affected, duration and anomalies against the pipeline's alarm thresholds, the Runs item
+ * values and a notification when the run failed or looks wrong.
+ */
+export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSummary {
+  const parsed = SummarizeRunRequestSchema.safeParse(request);
+  if (!parsed.success) {
+    throw new RunStepInputError(`Summarize Run: the state is invalid: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  const { run, executionArn, startedAt } = parsed.data;
+  const ended = deps.clock();
+  const durationMs = Math.max(0, ended.getTime() - Date.parse(startedAt));
+
+  let shards: ShardResult[] = [];
+  let setupFailure: ClassifiedFailure | undefined;
+  if (run.failure) {
+    setupFailure = setupFailureOf(run.failure.Error, run.failure.Cause);
+  } else if (run.prepared) {
+    const outcomes = run.prepared.shardRuns;
+    if (outcomes.length !== run.shards.length) {
+      throw new RunStepInputError(`Summarize Run: ${outcomes.length} shard outcomes for ${run.shards.length} shards`);
+    }
+    shards = outcomes.map((outcome, i) => shardResult(run.shards[i]!.index, outcome, run.task.container));
+  } else {
+    throw new RunStepInputError('Summarize Run: neither shard outcomes nor a failure in the state');
+  }
+
+  const failedShards = shards.filter((s) => s.status === 'FAILED');
+  const status = setupFailure || failedShards.length ? 'FAILED' : 'SUCCEEDED';
+  const firstFailed = failedShards[0];
+  const errorClass = setupFailure?.errorClass ?? firstFailed?.errorClass ?? null;
+  const errorMessage = setupFailure
+    ? `the run could not start its tasks: ${setupFailure.message}`
+    : firstFailed
+      ? `${failedShards.length} of ${shards.length} shard(s) failed; shard ${firstFailed.index}: ${firstFailed.errorMessage}`
+      : null;
+  const known = shards.map((s) => s.recordsAffected).filter((n): n is number => n !== null);
+  const recordsAffected = known.length ? known.reduce((a, b) => a + b, 0) : null;
+  const result: RunResult = { status, shards, errorClass, errorMessage, recordsAffected };
+
+  const anomalies: string[] = [];
+  const { maxRuntimeSeconds, maxRecordsAffected } = run.alarms;
+  if (maxRuntimeSeconds !== undefined && durationMs > maxRuntimeSeconds * 1000) {
+    anomalies.push(`ran ${formatDuration(durationMs)}, above the ${formatDuration(maxRuntimeSeconds * 1000)} threshold (alarms.maxRuntimeSeconds)`);
+  }
+  if (maxRecordsAffected !== undefined && recordsAffected !== null && recordsAffected > maxRecordsAffected) {
+    anomalies.push(`affected ${recordsAffected} records, above the ${maxRecordsAffected} threshold (alarms.maxRecordsAffected)`);
+  }
+
+  const hint = setupFailure?.hint ?? (firstFailed?.errorClass ? FAILURE_HINTS[firstFailed.errorClass] : undefined);
+  // One format for every notice people get (lib/shared/notices): alarms, batches, runs.
+  const rendered = renderNotice(
+    runNotice({
+      stack: deps.stack,
+      pipeline: run.pipeline,
+      batchKey: run.batchKey,
+      runKey: run.runKey,
+      status,
+      errorClass,
+      errorMessage,
+      hint,
+      anomalies,
+      shards,
+      startedAt,
+      endedAt: ended.toISOString(),
+      durationMs,
+      recordsAffected,
+      executionArn,
+      ...(deps.taskLogs
+        ? { taskLogs: { ...deps.taskLogs, container: run.task.container, streamPrefix: logStreamPrefix(run.task.taskDefinition, deps.stack) } }
+        : {}),
+    }),
+  );
+
+  const error = status === 'FAILED' ? `Run.${errorClass ?? 'unknown'}` : '';
+  const cause = errorMessage ?? '';
+  return {
+    status,
+    result,
+    endedAt: ended.toISOString(),
+    durationMs,
+    anomalies,
+    notify: status === 'FAILED' || anomalies.length > 0,
+    notification: { subject: rendered.subject, message: rendered.message },
+    error,
+    cause,
+    attributeValues: {
+      ':status': { S: status },
+      ':endedAt': { S: ended.toISOString() },
+      ':durationMs': { N: String(durationMs) },
+      ':result': { M: marshall(result, { removeUndefinedValues: true }) },
+      ':executionName': { S: run.executionName },
+    },
+  };
+}

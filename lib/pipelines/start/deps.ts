@@ -1,0 +1,35 @@
+/**
+ * The start-pipeline use case wired to AWS: the dependencies every entry that starts runs
+ * shares (fan-in, schedules and manual starts, re-runs, DLQ redrive). Handlers pass the
+ * configuration they read; this module reads no environment itself.
+ */
+import { batchesTable } from '../adapters/batches-table';
+import { runsTable } from '../adapters/runs-table';
+import { stepFunctions } from '../adapters/step-functions';
+import { dynamoDocumentClient } from '../../shared/clients/dynamodb';
+import { sfnClient } from '../../shared/clients/sfn';
+import { pipelines, type PipelineIndex } from '../../registry';
+
+export interface StartPipelineConfig {
+  BATCHES_TABLE: string;
+  RUNS_TABLE: string;
+  STATE_MACHINE_ARN: string;
+  RUN_LEASE_SECONDS: number;
+  STAGE: string;
+  SERVICE: string;
+}
+
+export const START_PIPELINE_ENV = ['BATCHES_TABLE', 'RUNS_TABLE', 'STATE_MACHINE_ARN', 'RUN_LEASE_SECONDS', 'STAGE', 'SERVICE'] as const;
+
+export function startPipelineDeps(config: StartPipelineConfig, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()) {
+  return {
+    runs: runsTable(dynamoDocumentClient(), config.RUNS_TABLE),
+    batches: batchesTable(dynamoDocumentClient(), config.BATCHES_TABLE),
+    sfn: stepFunctions(sfnClient(), config.STATE_MACHINE_ARN),
+    clock,
+    registry,
+    leaseSeconds: config.RUN_LEASE_SECONDS,
+    service: config.SERVICE,
+    stage: config.STAGE,
+  };
+}

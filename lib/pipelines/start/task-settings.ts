@@ -1,0 +1,35 @@
+/** The run's task settings, resolved once from the registry into the execution input. */
+import type { ExecutionInput, RunTaskSettings } from '../../contracts/messages';
+import type { Pipeline } from '../../registry/schema';
+
+export interface StackNames {
+  service: string;
+  stage: string;
+}
+
+export function resolveTaskSettings(pipeline: Pipeline, { service, stage }: StackNames): Pick<ExecutionInput, 'task' | 'shards' | 'alarms'> {
+  const { task } = pipeline;
+  const settings: RunTaskSettings = {
+    taskDefinition: `${service}-${stage}-${task.taskDefinition}`,
+    container: task.container,
+    ...(task.command ? { command: task.command } : {}),
+    cpu: task.cpu,
+    memory: task.memory,
+    shards: task.shards,
+    maxConcurrency: task.maxConcurrency ?? task.shards,
+    launch: task.launch,
+    timeoutSeconds: task.timeoutSeconds,
+    // Sync tasks have no heartbeat of their own; the registry requires one for callbacks.
+    heartbeatSeconds: task.heartbeatSeconds ?? task.timeoutSeconds,
+    spot: task.spot,
+    environment: Object.entries(task.environment).map(([name, value]) => ({ name, value })),
+  };
+  return {
+    task: settings,
+    shards: Array.from({ length: task.shards }, (_, index) => ({ index, count: task.shards })),
+    alarms: {
+      ...(pipeline.alarms.maxRuntimeSeconds !== undefined ? { maxRuntimeSeconds: pipeline.alarms.maxRuntimeSeconds } : {}),
+      ...(pipeline.alarms.maxRecordsAffected !== undefined ? { maxRecordsAffected: pipeline.alarms.maxRecordsAffected } : {}),
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * A finished run (failed, or succeeded with anomalies) → a Notice in the shared format.
+ * Summarize Run (lib/pipelines/runs/summarize-run.ts) has every field; the operating command "show
+ * run" renders the same for any run.
+ */
+import { logGroupUrl, taskLogStreamUrl } from './links';
+import type { Notice } from './notice';
+
+export interface RunShardOutcome {
+  index: number;
+  status: 'SUCCEEDED' | 'FAILED';
+  exitCode: number | null;
+  stopReason: string | null;
+  recordsAffected: number | null;
+  errorClass?: string | undefined;
+  errorMessage?: string | undefined;
+  /** ECS task ARN, when the outcome carried one (the log link needs it). */
+  taskArn?: string | undefined;
+}
+
+export interface RunNoticeInput {
+  stack?: { service: string; stage: string } | undefined;
+  pipeline: string;
+  batchKey: string;
+  runKey: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  errorClass: string | null;
+  errorMessage: string | null;
+  /** What to do about the failure class (FAILURE_HINTS). */
+  hint?: string | undefined;
+  anomalies: string[];
+  shards: RunShardOutcome[];
+  startedAt?: string | undefined;
+  endedAt?: string | undefined;
+  durationMs?: number | null | undefined;
+  recordsAffected: number | null;
+  executionArn?: string | undefined;
+  /** Where the pipeline container logs (awslogs): region, group and container name. */
+  taskLogs?: { region: string; logGroup: string; container: string; streamPrefix?: string } | undefined;
+}
+
+export function runNotice(run: RunNoticeInput): Notice {
+  const failed = run.status === 'FAILED';
+  const firstFailed = run.shards.find((s) => s.status === 'FAILED');
+  const facts: Array<[string, string]> = [['Records', run.recordsAffected === null ? 'unknown' : String(run.recordsAffected)]];
+  for (const anomaly of run.anomalies) facts.push(['Anomaly', anomaly]);
+  if (run.shards.length > 1 || firstFailed) {
+    for (const s of run.shards) {
+      facts.push([
+        `Shard ${s.index}`,
+        `${s.status}${s.exitCode !== null ? `, exit code ${s.exitCode}` : ''}${s.recordsAffected !== null ? `, ${s.recordsAffected} records` : ''}` +
+          `${s.errorMessage ? ` - ${s.errorMessage}` : ''}`,
+      ]);
+    }
+  }
+  const taskLogs: string[] = [];
+  const other: Array<[string, string]> = [];
+  if (run.taskLogs) {
+    const { region, logGroup, container, streamPrefix } = run.taskLogs;
+    const withTask = run.shards.filter((s) => s.taskArn);
+    // Failed shards first: that is the log a person opens.
+    for (const s of [...withTask.filter((x) => x.status === 'FAILED'), ...withTask.filter((x) => x.status !== 'FAILED')]) {
+      taskLogs.push(taskLogStreamUrl({ region, logGroup, container, taskArn: s.taskArn!, ...(streamPrefix ? { streamPrefix } : {}) }));
+    }
+    if (!taskLogs.length) other.push(['Task logs', logGroupUrl(region, logGroup)]);
+  }
+  return {
+    kind: failed ? 'run-failed' : 'run-anomaly',
+    severity: failed ? 'ALARM' : 'WARNING',
+    title: failed ? `run FAILED (${run.errorClass ?? 'unknown'})` : 'run succeeded with anomalies',
+    stack: run.stack,
+    pipeline: run.pipeline,
+    batchKey: run.batchKey,
+    runKey: run.runKey,
+    whatHappened: failed
+      ? `The run failed: ${run.errorMessage ?? 'no error message was recorded'}`
+      : `The run succeeded, but looks wrong: ${run.anomalies.join('; ')}`,
+    ...(run.errorClass ? { cause: { class: run.errorClass, hint: run.hint } } : {}),
+    stopReason: firstFailed?.stopReason ?? null,
+    lastError: firstFailed?.errorMessage ?? (failed ? run.errorMessage : null),
+    ran: { durationMs: run.durationMs ?? null, startedAt: run.startedAt, endedAt: run.endedAt },
+    facts,
+    links: { executionArn: run.executionArn, taskLogs, other },
+  };
+}
