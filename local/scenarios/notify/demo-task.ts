@@ -1,6 +1,7 @@
 /**
- * A demo task process: the sample notify endpoint with an optional fault, so the demo
- * shows retries and the DLQ. DEMO_FAULT=500-once answers 500 to its first notification
+ * A demo task process: the sample notify endpoint (container/sample/notify-endpoint.ts, set
+ * up from the same NOTIFY_* variables) with an optional fault, so the demo shows retries and
+ * the DLQ. Without a fault it is the sample endpoint as is. DEMO_FAULT=500-once answers 500 to its first notification
  * (the notifier's retry then succeeds); DEMO_FAULT=hang accepts connections and never
  * answers (the notifier times out, retries, fails, and the message ends in the DLQ).
  *
@@ -8,7 +9,7 @@
  * misbehave differently sets DEMO_FAULTS=none,500-once,hang and DEMO_FAULT_CLAIMS=<folder>:
  * each task claims the first fault no other task has claimed.
  */
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { endpointOptionsFromEnv, startNotifyEndpoint } from '../../../container/sample/notify-endpoint';
@@ -17,6 +18,7 @@ function claimFault(): string {
   const faults = (process.env.DEMO_FAULTS ?? '').split(',').filter(Boolean);
   const claims = process.env.DEMO_FAULT_CLAIMS;
   if (!faults.length || !claims) return process.env.DEMO_FAULT ?? 'none';
+  mkdirSync(claims, { recursive: true });
   for (const [index, fault] of faults.entries()) {
     try {
       // Creating the file fails if another task created it first: one task per fault.

@@ -7,6 +7,7 @@
  * discoverServices → discoverTasks → notifyTask; and gather what a person checks: receipts,
  * the audit table, the task DLQ and the ECS calls made.
  */
+import { buildSync } from 'esbuild';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { TaskMessageSchema, type TaskMessage } from '../../../lib/notifier/model';
 import type { LocalCloud } from '../../cloud/start';
 import type { ResourceOverrides } from '../../cloud/template';
+import { projectRoot } from '../../cloud/project-root';
 
 /**
  * The notifier's timings, shortened so a failing delivery reaches the DLQ in seconds: a DLQ
@@ -94,7 +96,22 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
   // The receivers get the key as an operator would give it to them: from the stack's secret.
   const key = (await cloud.clients.secretsManager!.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!;
   const port = await freePort();
-  const claims = mkdtempSync(join(tmpdir(), 'notify-scenario-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'notify-scenario-'));
+  const claims = join(scratch, 'claims');
+  // The tasks' program: the sample notify endpoint (with an optional fault), bundled once.
+  // notify-endpoint.ts starts itself when it is the program (require.main === module), which
+  // in a bundle every module is: that check is switched off, and demo-task starts it.
+  const program = join(scratch, 'demo-task.js');
+  buildSync({
+    entryPoints: [join(projectRoot, 'local/scenarios/notify/demo-task.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: program,
+    define: { 'require.main': 'undefined' },
+    logLevel: 'silent',
+  });
   const receipts: string[] = [];
   const serviceOf = new Map<string, string>();
   const onLog = (line: { taskArn: string; line: string }) => {
@@ -107,18 +124,17 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
   cloud.ecs.events.on('log', onLog);
   const labels = { NOTIFY_ME_CONTAINER_PORT: String(port), NOTIFY_ME_API_URI: '/notify' };
   const environment = { NOTIFY_HOST: '{taskIp}', NOTIFY_PORT: String(port), NOTIFY_PATH: '/notify', NOTIFY_HMAC_SECRET: key };
-  const tsx = ['node', '--import', 'tsx'];
   const services: Array<{ name: string; count: number; container: string; command: string[]; labels?: Record<string, string>; extra: Record<string, string> }> = [
-    { name: 'orders-api', count: 2, container: 'app', command: [...tsx, 'container/sample/notify-endpoint.ts'], labels, extra: {} },
-    { name: 'cache-worker', count: 3, container: 'worker', command: [...tsx, 'local/scenarios/notify/demo-task.ts'], labels, extra: { DEMO_FAULTS: 'none,500-once,hang', DEMO_FAULT_CLAIMS: claims } },
-    { name: 'batch-runner', count: 1, container: 'runner', command: [...tsx, 'container/sample/notify-endpoint.ts'], extra: {} },
+    { name: 'orders-api', count: 2, container: 'app', command: ['node', program], labels, extra: {} },
+    { name: 'cache-worker', count: 3, container: 'worker', command: ['node', program], labels, extra: { DEMO_FAULTS: 'none,500-once,hang', DEMO_FAULT_CLAIMS: claims } },
+    { name: 'batch-runner', count: 1, container: 'runner', command: ['node', program], extra: {} },
   ];
   try {
     say(`Starting ECS services in cluster ${cluster} (child processes on loopback addresses)...`);
     for (const s of services) {
       cloud.ecs.ecs.registerTaskDefinition({
         family: s.name,
-        containers: { [s.container]: { command: s.command, cwd: '.', environment: { ...environment, ...s.extra }, ...(s.labels ? { dockerLabels: s.labels } : {}), portMappings: [{ containerPort: port }] } },
+        containers: { [s.container]: { command: s.command, cwd: scratch, environment: { ...environment, ...s.extra }, ...(s.labels ? { dockerLabels: s.labels } : {}), portMappings: [{ containerPort: port }] } },
       });
       const service = cloud.ecs.services.create({ cluster, serviceName: s.name, taskDefinition: s.name, desiredCount: s.count });
       for (const task of cloud.ecs.services.tasksOf(service)) serviceOf.set(task.taskArn, s.name);
@@ -170,6 +186,6 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
     for (const s of services) {
       if (cloud.ecs.services.find(cluster, s.name)) cloud.ecs.services.update({ cluster, service: s.name, desiredCount: 0 });
     }
-    rmSync(claims, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
