@@ -30,7 +30,7 @@ export interface LocalCloudOptions {
   /** Project root (where serverless.yml is). */
   root: string;
   stage?: string;
-  /** First of seven consecutive ports; 0 picks free ports (tests). */
+  /** First of eight consecutive ports (local/cloud/ports.ts); 0 picks free ports (tests). */
   portBase?: number;
   /** Keep S3, Kinesis and DynamoDB data in this folder across restarts. */
   persistDir?: string;
