@@ -3,7 +3,7 @@
  * temporary folder and returns the compiled CloudFormation template.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,10 +21,15 @@ export interface PackageResult {
   dir: string;
   template: CfnTemplate;
   templatePath: string;
+  /** What packaging left in its temp directory (its own, empty at the start): should be nothing. */
+  leftInTempDir: string[];
 }
 
 export async function packageService(options: { stage?: string; env?: NodeJS.ProcessEnv; params?: Record<string, string> } = {}): Promise<PackageResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
+  // Its own temp directory, so what this packaging leaves behind can be told apart from others'.
+  let leftInTempDir: string[] = [];
+  const tempDir = mkdtempSync(join(tmpdir(), 'sls-tmp-'));
   const params = Object.entries(options.params ?? {}).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
   await run(join(projectRoot, 'node_modules/.bin/sls'), ['package', '--stage', options.stage ?? 'dev', '--package', dir, ...params], {
     cwd: projectRoot,
@@ -36,6 +41,7 @@ export async function packageService(options: { stage?: string; env?: NodeJS.Pro
       AWS_PROFILE: 'no-such-profile-offline',
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
+      TMPDIR: tempDir,
       // Its own esbuild work folder, so packagings in parallel test workers do not collide.
       SLS_ESBUILD_WORK_FOLDER: `.esbuild-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       ...options.env,
@@ -45,9 +51,12 @@ export async function packageService(options: { stage?: string; env?: NodeJS.Pro
     // Keep serverless' own explanation: it names what failed to resolve or validate.
     error.message = `${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`;
     throw error;
+  }).finally(() => {
+    leftInTempDir = readdirSync(tempDir);
+    rmSync(tempDir, { recursive: true, force: true });
   });
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
-  return { dir, templatePath, template: JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate };
+  return { dir, templatePath, leftInTempDir, template: JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate };
 }
 
 /** Runs cfn-lint on a template; resolves with its findings split into errors and warnings. */
