@@ -133,9 +133,9 @@ module.exports = async ({ resolveVariable }) => {
         object: { key: eventPrefixes.map((prefix) => ({ prefix })) },
       },
     },
-    // Queue services: their resources, function events and QUEUE_SERVICES (lib/scaling/queue-service-resources.ts).
+    // Queue services: their resources, function events and QUEUE_SERVICES (stack/queue-services.ts).
     queueServices: queueServiceExports(index),
-    // Alarms and dashboard (lib/telemetry/alarm-resources.ts): per pipeline, function and DLQ.
+    // Alarms and dashboard (stack/alarms.ts): per pipeline, function and DLQ.
     observability: await observabilityExports(index, resolveVariable),
   };
 };
@@ -144,14 +144,14 @@ module.exports.loadRegistryModule = loadRegistryModule;
 
 // Queue services (declared after the exports; function declarations are hoisted).
 function queueServiceExports(index) {
-  const mod = { exports: loadTsModule('lib/scaling/queue-service-resources.ts') };
+  const mod = { exports: loadTsModule('stack/queue-services.ts') };
   return mod.exports.queueServiceParts(index.registry.queueServices, mod.exports.STACK_SHARED_REFS);
 }
 
 // Alarms and the dashboard, from the registry, the functions serverless.yml includes and the
 // dead-letter queues of the resource files it includes (declared after the exports).
 async function observabilityExports(index, resolveVariable) {
-  const mod = { exports: loadTsModule('lib/telemetry/alarm-resources.ts') };
+  const mod = { exports: loadTsModule('stack/alarms.ts') };
   const service = await resolveVariable('self:service');
   const stage = await resolveVariable('sls:stage');
   const config = fs.readFileSync(path.join(root, 'serverless.yml'), 'utf8');

@@ -5,8 +5,8 @@
  * DLQ gets its alarm without anyone remembering to add one. Every alarm notifies the internal
  * AlarmTopic (resources/alarms.yml), whose formatter rewrites it for the operators' topic.
  */
-import type { Registry } from '../registry/schema';
-import { alarmName, type AlarmKind } from '../contracts/alarm-kinds';
+import type { Registry } from '../lib/registry/schema';
+import { alarmName, type AlarmKind } from '../lib/contracts/alarm-kinds';
 import {
   CONTAINER_METRIC,
   DIMENSION,
@@ -14,7 +14,7 @@ import {
   PIPELINE_METRIC,
   STACK_METRIC,
   STEP_DURATION_METRICS,
-} from '../contracts/metric-names';
+} from '../lib/contracts/metric-names';
 
 type Cfn = Record<string, unknown>;
 const ref = (id: string): Cfn => ({ Ref: id });

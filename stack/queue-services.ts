@@ -9,9 +9,9 @@
  * (metric math), and alarms. Nothing is named by hand: CloudFormation derives the names
  * from the stack, and everything else refers to them.
  */
-import { backlogTarget } from '../queue-services/target-math';
-import type { QueueService } from '../registry/schema';
-import { QUEUE_METRICS_NAMESPACE } from '../contracts/metric-names';
+import { backlogTarget } from '../lib/queue-services/target-math';
+import type { QueueService } from '../lib/registry/schema';
+import { QUEUE_METRICS_NAMESPACE } from '../lib/contracts/metric-names';
 
 type Cfn = Record<string, unknown>;
 
