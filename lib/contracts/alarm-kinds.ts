@@ -1,6 +1,6 @@
 /**
  * Every alarm kind the stack defines, with the sentence and advice its notification carries.
- * The generator of resources/alarms.yml names alarms `<service>-<stage>/<kind>[/<subject>]`
+ * The alarm generator (stack/alarms.ts) names alarms `<service>-<stage>/<kind>[/<subject>]`
  * (subject: a pipeline, function or queue), and the alarm formatter reads the kind back from
  * the name: one list, so a new alarm cannot reach people without an explanation.
  */

@@ -1,7 +1,8 @@
 /**
  * Every metric name of the system and the dimensions policy, in one place: the Lambda
  * functions (Powertools Metrics), the worker library in the container (its own EMF writer),
- * the alarms (resources/alarms.yml, generated per pipeline) and the dashboard all read these.
+ * the alarms (stack/alarms.ts, generated per pipeline) and the dashboard (stack/dashboard.ts)
+ * all read these.
  *
  * Dimensions policy (CloudWatch bills per unique name + dimension values, so every value set
  * must stay small and known in advance):

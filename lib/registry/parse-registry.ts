@@ -1,5 +1,5 @@
 /**
- * The registry from YAML text: for package time (scripts/registry.cjs) and tests. Functions
+ * The registry from YAML text: for package time (stack/index.ts) and tests. Functions
  * get the registry already parsed into their bundle and call validateRegistry.
  */
 import { parse as parseYaml } from 'yaml';

@@ -1,8 +1,8 @@
 /**
  * Loading, validating and querying the pipeline registry.
  *
- * Used at package time (serverless.yml resolves `scripts/registry.cjs`, which bundles
- * this module) and at cold start, so both fail the same way on the same mistake.
+ * Used at package time (serverless.yml resolves `stack/serverless-variables.cjs`, which
+ * bundles this module) and at cold start, so both fail the same way on the same mistake.
  */
 import * as z from 'zod';
 import { compilePattern, matchPattern, patternsOverlap, type CompiledPattern } from './patterns';

@@ -3,10 +3,11 @@
  * temporary folder and returns the compiled CloudFormation template.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 
 const run = promisify(execFile);
 export const projectRoot = resolve(__dirname, '../..');
@@ -21,12 +22,38 @@ export interface PackageResult {
   dir: string;
   template: CfnTemplate;
   templatePath: string;
+  /** What packaging left in its temp directory (its own, empty at the start): should be nothing. */
+  leftInTempDir: string[];
 }
 
-export async function packageService(options: { stage?: string; env?: NodeJS.ProcessEnv; params?: Record<string, string> } = {}): Promise<PackageResult> {
+export interface PackageOptions {
+  stage?: string;
+  env?: NodeJS.ProcessEnv;
+  params?: Record<string, string>;
+  /** Resource files (relative to the project) packaged after serverless.yml's own `resources:`. */
+  extraResources?: string[];
+}
+
+/**
+ * serverless.yml with more resource files, as a configuration of its own beside it (serverless
+ * takes a configuration only from the service folder); the caller removes it.
+ */
+function configWithResources(files: string[]): string {
+  const config = parseYaml(readFileSync(join(projectRoot, 'serverless.yml'), 'utf8')) as { resources: unknown[] };
+  config.resources = [...config.resources, ...files.map((file) => `\${file(${file})}`)];
+  const path = join(projectRoot, `serverless.test-${process.pid}-${Math.random().toString(36).slice(2, 8)}.json`);
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+export async function packageService(options: PackageOptions = {}): Promise<PackageResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
+  const config = options.extraResources?.length ? configWithResources(options.extraResources) : undefined;
+  // Its own temp directory, so what this packaging leaves behind can be told apart from others'.
+  let leftInTempDir: string[] = [];
+  const tempDir = mkdtempSync(join(tmpdir(), 'sls-tmp-'));
   const params = Object.entries(options.params ?? {}).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
-  await run(join(projectRoot, 'node_modules/.bin/sls'), ['package', '--stage', options.stage ?? 'dev', '--package', dir, ...params], {
+  await run(join(projectRoot, 'node_modules/.bin/sls'), ['package', '--stage', options.stage ?? 'dev', '--package', dir, ...(config ? ['--config', basename(config)] : []), ...params], {
     cwd: projectRoot,
     env: {
       ...process.env,
@@ -36,6 +63,7 @@ export async function packageService(options: { stage?: string; env?: NodeJS.Pro
       AWS_PROFILE: 'no-such-profile-offline',
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
+      TMPDIR: tempDir,
       // Its own esbuild work folder, so packagings in parallel test workers do not collide.
       SLS_ESBUILD_WORK_FOLDER: `.esbuild-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       ...options.env,
@@ -45,9 +73,13 @@ export async function packageService(options: { stage?: string; env?: NodeJS.Pro
     // Keep serverless' own explanation: it names what failed to resolve or validate.
     error.message = `${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`;
     throw error;
+  }).finally(() => {
+    if (config) rmSync(config, { force: true });
+    leftInTempDir = readdirSync(tempDir);
+    rmSync(tempDir, { recursive: true, force: true });
   });
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
-  return { dir, templatePath, template: JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate };
+  return { dir, templatePath, leftInTempDir, template: JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate };
 }
 
 /** Runs cfn-lint on a template; resolves with its findings split into errors and warnings. */

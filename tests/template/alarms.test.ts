@@ -79,8 +79,8 @@ describe('alarms in the packaged template', () => {
 
   it('routes every alarm of the stack to the alarm topic, and the formatter to the operators', () => {
     for (const [id, alarm] of alarms()) {
-      // Queue services (lib/scaling/queue-service-resources.ts) generate their own alarms; they
-      // reach the topic once their STACK_SHARED_REFS passes alarmActions: [Ref AlarmTopic].
+      // Queue services (stack/queue-services.ts) generate their own alarms; they
+      // reach the topic once their stackSharedRefs pass alarmActions: [Ref AlarmTopic].
       // Their dead-letter queues are covered by the generated DLQ alarms checked above.
       if (QUEUE_SERVICE_ALARM.test(id) && !template.Resources[id]!.Properties.AlarmActions) continue;
       const actions = JSON.stringify(alarm.Properties.AlarmActions ?? []);

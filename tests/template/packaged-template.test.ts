@@ -7,9 +7,10 @@ import { cfnLint, packageService, type CfnTemplate } from '../helpers/package-se
 
 let template: CfnTemplate;
 let templatePath: string;
+let leftInTempDir: string[];
 
 beforeAll(async () => {
-  ({ template, templatePath } = await packageService({ stage: 'dev' }));
+  ({ template, templatePath, leftInTempDir } = await packageService({ stage: 'dev' }));
 }, 180_000);
 
 const resourcesOfType = (type: string) =>
@@ -62,6 +63,11 @@ describe('packaged template', () => {
     const { errors } = await cfnLint(templatePath);
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it('leaves nothing behind in the temp directory (no <function>-<pid>-<time> staging folders)', () => {
+    // serverless-esbuild stages each function's zip in a temp folder (patches/serverless-esbuild+*.patch).
+    expect(leftInTempDir).toEqual([]);
+  });
 
   it('runs every function on nodejs22.x, arm64, with its own role', () => {
     const functions = resourcesOfType('AWS::Lambda::Function');

@@ -7,6 +7,10 @@
  * carries an ErrorCode, with exponential backoff and full jitter, a bounded number of times.
  * A re-sent record lands after records of the same key that succeeded beside it: Kinesis
  * cannot keep that order, and the fan-in does not rely on it (arrivals are a set).
+ * A refused call as a whole (throttling, a 5xx, a dropped connection) is retried the same
+ * way, with the same budget: the SDK's own few quick retries are not enough for a stream
+ * at its write limit. An error that will not heal by waiting (no such stream, access
+ * denied, a bad request) stops at once.
  * What still fails stops the publish and throws KinesisPublishError, listing every record
  * not written (failed or never attempted) so the caller can fail exactly their messages.
  */
@@ -120,6 +124,31 @@ export function prepareEntries(arrivals: readonly FileArrival[]): PreparedEntry[
   }));
 }
 
+/** Whole-call errors worth waiting out: throttling, limits, server-side and network faults. */
+const RETRYABLE_CALL_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'LimitExceededException',
+  'ThrottlingException',
+  'KMSThrottlingException',
+  'InternalFailure',
+  'InternalFailureException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TimeoutError',
+  'RequestTimeout',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+export function isRetryableCallError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const code = (error as { code?: string }).code;
+  return RETRYABLE_CALL_ERRORS.has(error.name) || (code !== undefined && RETRYABLE_CALL_ERRORS.has(code)) || (status !== undefined && status >= 500);
+}
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createKinesisPublisher(client: KinesisClient, options: KinesisPublisherOptions): ArrivalPublisher {
@@ -155,10 +184,12 @@ export function createKinesisPublisher(client: KinesisClient, options: KinesisPu
             );
             results = response.Records ?? [];
           } catch (error) {
-            // The SDK already retried throttling and transient errors on the whole call;
-            // what reaches here (no such stream, access denied, network down) will not heal now.
             const code = error instanceof Error ? error.name : 'UnknownError';
             const failed = pending.map((entry) => ({ index: entry.index, partitionKey: entry.partitionKey, errorCode: code }));
+            if (isRetryableCallError(error) && attempt < maxAttempts) {
+              failures = failed;
+              continue;
+            }
             throw new KinesisPublishError(streamName, [...failed, ...notAttempted(chunks.slice(chunkIndex + 1))], arrivals.length, attempt, {
               cause: error,
             });

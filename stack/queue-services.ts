@@ -1,6 +1,9 @@
 /**
- * CloudFormation for every queue service of the registry, generated at package time
- * (scripts/registry.cjs → resources/queue-services.yml and functions/queue-services.yml).
+ * CloudFormation for every queue service of the registry (pipelines.yml `queueServices:`),
+ * generated at package time: the resources by the stack plugin (stack/generate.ts), and what
+ * the updater and producer functions of functions/queue-services.yml need before serverless
+ * compiles them (their QUEUE_SERVICES, schedules and queue ARNs) by the variable resolver
+ * (stack/variables.ts). Adding a queue service is a registry edit.
  *
  * Per service: an encrypted queue and dead-letter queue with a redrive policy, a TLS-only
  * queue policy, a log group, a task role limited to its own queue, an execution role, an
@@ -9,11 +12,9 @@
  * (metric math), and alarms. Nothing is named by hand: CloudFormation derives the names
  * from the stack, and everything else refers to them.
  */
-import { backlogTarget } from '../queue-services/target-math';
-import type { QueueService } from '../registry/schema';
-import { QUEUE_METRICS_NAMESPACE } from '../contracts/metric-names';
-
-type Cfn = Record<string, unknown>;
+import { backlogTarget } from '../lib/queue-services/target-math';
+import type { QueueService } from '../lib/registry/schema';
+import type { Cfn } from './template';
 
 /** Where the stack's shared ECS pieces live (resources/ecs.yml, resources/network.yml). */
 export interface SharedRefs {
@@ -291,7 +292,7 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
         },
       },
     },
-    // Its dead-letter queue is alarmed with every other DLQ of the stack (resources/alarms.yml).
+    // Its dead-letter queue is alarmed with every other DLQ of the stack (stack/alarms.ts).
     // The promise the scaling keeps: no message waits longer than the acceptable latency.
     [`${id}LatencyAlarm`]: {
       Type: 'AWS::CloudWatch::Alarm',
@@ -313,24 +314,11 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
   };
 }
 
-export interface QueueServiceParts {
-  /** Resources of every queue service (empty when the registry has none). */
-  resources: Record<string, Cfn>;
-  outputs: Record<string, Cfn>;
-  /** QUEUE_SERVICES for the functions: JSON built with Fn::Join from the stack's names. */
-  deployedJson: Cfn | string;
-  /** Schedule events for the target updater, one per service. */
-  updaterEvents: unknown[];
-  /** Disabled schedules for the producer, one per service. */
-  producerEvents: unknown[];
-  /** Queue ARNs the producer may send to. */
-  queueArns: Cfn[];
-  /** Whether any queue service exists (functions are still packaged; their schedules are empty). */
-  any: string;
-}
-
-export function queueServiceParts(services: Record<string, QueueService> | undefined, shared: SharedRefs): QueueServiceParts {
-  const entries = Object.entries(services ?? {});
+/** The queue services' resources, and the outputs that name each one's queue and service. */
+export function queueServiceResources(
+  services: Record<string, QueueService> | undefined,
+  shared: SharedRefs,
+): { resources: Record<string, Cfn>; outputs: Record<string, Cfn> } {
   const resources: Record<string, Cfn> = {
     // Where a failed run of the updater or producer (async invocations) is kept.
     QueueServicesDeadLetterQueue: {
@@ -339,12 +327,32 @@ export function queueServiceParts(services: Record<string, QueueService> | undef
     },
   };
   const outputs: Record<string, Cfn> = {};
-  const jsonParts: unknown[] = ['{'];
-  entries.forEach(([name, service], index) => {
+  for (const [name, service] of Object.entries(services ?? {})) {
     Object.assign(resources, serviceResources(name, service, shared));
     const id = logicalPrefix(name);
     outputs[`${id}QueueUrl`] = { Description: `Queue of queue service ${name}`, Value: ref(`${id}Queue`) };
     outputs[`${id}ServiceName`] = { Description: `ECS service of queue service ${name}`, Value: getAtt(`${id}Service`, 'Name') };
+  }
+  return { resources, outputs };
+}
+
+/** What the updater and producer functions (functions/queue-services.yml) take from the registry. */
+export interface QueueServiceFunctionParts {
+  /** QUEUE_SERVICES for the functions: JSON built with Fn::Join from the stack's names. */
+  deployedJson: Cfn | string;
+  /** Schedule events for the target updater, one per service. */
+  updaterEvents: unknown[];
+  /** Disabled schedules for the producer, one per service. */
+  producerEvents: unknown[];
+  /** Queue ARNs the producer may send to. */
+  queueArns: Cfn[];
+}
+
+export function queueServiceFunctionParts(services: Record<string, QueueService> | undefined): QueueServiceFunctionParts {
+  const entries = Object.entries(services ?? {});
+  const jsonParts: unknown[] = ['{'];
+  entries.forEach(([name], index) => {
+    const id = logicalPrefix(name);
     jsonParts.push(
       `${index ? ',' : ''}"${name}":{"serviceName":"`,
       getAtt(`${id}Service`, 'Name'),
@@ -359,8 +367,6 @@ export function queueServiceParts(services: Record<string, QueueService> | undef
   });
   jsonParts.push('}');
   return {
-    resources,
-    outputs,
     deployedJson: entries.length ? join(jsonParts) : '{}',
     updaterEvents: entries.map(([name, service]) => ({
       schedule: {
@@ -381,24 +387,28 @@ export function queueServiceParts(services: Record<string, QueueService> | undef
       },
     })),
     queueArns: entries.map(([name]) => getAtt(`${logicalPrefix(name)}Queue`, 'Arn')),
-    any: String(entries.length > 0),
   };
 }
 
-export { QUEUE_METRICS_NAMESPACE };
+/** Values from the configuration (serverless.yml `custom.stack`) the queue services run with. */
+export interface QueueServiceSettings {
+  containerImage: string;
+  subnetIds: string;
+  assignPublicIp: string;
+  logRetentionDays: number;
+}
 
 /**
- * The stack's shared pieces the queue services run on. The cluster and network come from
- * resources/ecs.yml and resources/network.yml; `${...}` values are Serverless variables,
- * resolved when the service is packaged.
+ * The stack's shared pieces the queue services run on: the cluster and network of
+ * resources/ecs.yml and resources/network.yml, and the alarm topic of stack/alarms.ts.
  */
-export const STACK_SHARED_REFS: SharedRefs = {
+export const stackSharedRefs = (settings: QueueServiceSettings): SharedRefs => ({
   cluster: ref('PipelineCluster'),
-  subnets: { 'Fn::If': ['CreateNetwork', [ref('PublicSubnetA'), ref('PublicSubnetB')], { 'Fn::Split': [',', '${param:subnetIds}'] }] },
+  subnets: { 'Fn::If': ['CreateNetwork', [ref('PublicSubnetA'), ref('PublicSubnetB')], { 'Fn::Split': [',', settings.subnetIds] }] },
   securityGroups: [ref('TaskSecurityGroup')],
-  assignPublicIp: '${param:assignPublicIp}',
-  image: '${param:containerImage}',
-  logRetentionDays: '${param:logRetentionDays}',
-  // Every alarm goes to the alarm topic; its formatter writes to the operators (resources/alarms.yml).
+  assignPublicIp: settings.assignPublicIp,
+  image: settings.containerImage,
+  logRetentionDays: settings.logRetentionDays,
+  // Every alarm goes to the alarm topic; its formatter writes to the operators (stack/alarms.ts).
   alarmActions: [ref('AlarmTopic')],
-};
+});

@@ -1,38 +1,31 @@
 /**
- * CloudFormation for the alarms and the dashboard, generated at package time by
- * scripts/registry.cjs from the registry (per-pipeline thresholds), the functions the stack
- * declares and the dead-letter queues its templates contain, so a new pipeline, function or
- * DLQ gets its alarm without anyone remembering to add one. Every alarm notifies the internal
- * AlarmTopic (resources/alarms.yml), whose formatter rewrites it for the operators' topic.
+ * The stack's alarms, generated at package time (stack/generate.ts) from the registry and
+ * the compiled template, so a new pipeline, function or dead-letter queue gets its alarms
+ * without anyone remembering to add one:
+ *   - per pipeline, thresholds from pipelines.yml `alarms:`: failed runs per hour, run longer
+ *     than maxRuntimeSeconds (duration metric, and runs still running found by the sweeper),
+ *     records affected above maxRecordsAffected, incomplete and stuck batches;
+ *   - the state machine: executions failed, timed out, aborted, throttled;
+ *   - every AWS::Lambda::Function of the template: errors and throttles; the fan-in: iterator age;
+ *   - every queue the template sends failures to (stack/template.ts): any message.
+ * Every alarm notifies the internal AlarmTopic (with its own KMS key: CloudWatch cannot use
+ * the AWS managed SNS key); the formatAlarm function (functions/operations.yml) rewrites each
+ * into the one notification format (lib/shared/notices) for the operators' topic, so alarm
+ * notices read like run-failure notices.
  */
-import type { Registry } from '../registry/schema';
-import { alarmName, type AlarmKind } from '../contracts/alarm-kinds';
-import {
-  CONTAINER_METRIC,
-  DIMENSION,
-  METRICS_NAMESPACE,
-  PIPELINE_METRIC,
-  STACK_METRIC,
-  STEP_DURATION_METRICS,
-} from '../contracts/metric-names';
+import type { Registry } from '../lib/registry/schema';
+import { alarmName, type AlarmKind } from '../lib/contracts/alarm-kinds';
+import { DIMENSION, METRICS_NAMESPACE, PIPELINE_METRIC } from '../lib/contracts/metric-names';
+import type { Cfn } from './template';
 
-type Cfn = Record<string, unknown>;
 const ref = (id: string): Cfn => ({ Ref: id });
 const getAtt = (id: string, attribute: string): Cfn => ({ 'Fn::GetAtt': [id, attribute] });
 
 export const ALARM_TOPIC_ID = 'AlarmTopic';
-/** Dead-letter queues this module defines itself (alarmed like every other). */
-const OWN_DEAD_LETTER_QUEUES = ['FormatAlarmDeadLetterQueue', 'SweepDeadLetterQueue'];
 export const STATE_MACHINE_ID = 'PipelineStateMachine';
 export const FAN_IN_FUNCTION = 'kinesisFanIn';
 /** The fan-in falls this far behind the stream before anyone is told (ms). */
 export const FAN_IN_ITERATOR_AGE_MS = 300_000;
-
-/** serverless' logical id of a function: `kinesisFanIn` → `KinesisFanInLambdaFunction`. */
-export function functionLogicalId(name: string): string {
-  const normalized = name.replace(/-/g, 'Dash').replace(/_/g, 'Underscore').replace(/[^A-Za-z0-9]/g, '');
-  return `${normalized.charAt(0).toUpperCase()}${normalized.slice(1)}LambdaFunction`;
-}
 
 const pascal = (text: string): string => text.replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
@@ -42,11 +35,14 @@ export interface AlarmSources {
   service: string;
   stage: string;
   registry: Registry;
-  /** Function names as serverless.yml declares them. */
-  functions: string[];
+  /** Every AWS::Lambda::Function of the template; `name` as serverless.yml declares it (alarm names). */
+  functions: Array<{ logicalId: string; name: string }>;
   /** Logical ids of every AWS::SQS::Queue that is a dead-letter queue. */
   deadLetterQueues: string[];
 }
+
+/** The fan-in's function, if the stack has it. */
+export const fanInFunction = (sources: Pick<AlarmSources, 'functions'>) => sources.functions.find((fn) => fn.name === FAN_IN_FUNCTION);
 
 interface AlarmSpec {
   kind: AlarmKind;
@@ -94,8 +90,9 @@ const tlsOnly = (resource: Cfn | Cfn[], action: string): Cfn => ({
 });
 
 /**
- * The alarm topic and its key, and the formatter's DLQ. CloudWatch cannot publish to a topic
- * under the AWS managed SNS key, so the topic has a key of its own that CloudWatch may use.
+ * The alarm topic and its key, and the dead-letter queues of the formatter and the sweeper
+ * (functions/operations.yml). CloudWatch cannot publish to a topic under the AWS managed SNS
+ * key, so the topic has a key of its own that CloudWatch may use.
  */
 export function alarmPlumbing(sources: Pick<AlarmSources, 'service' | 'stage'>): Record<string, Cfn> {
   const account = { Ref: 'AWS::AccountId' };
@@ -162,10 +159,17 @@ export function alarmPlumbing(sources: Pick<AlarmSources, 'service' | 'stage'>):
   };
 }
 
+export const alarmOutputs = (): Record<string, Cfn> => ({
+  AlarmTopicArn: {
+    Description: "Raw CloudWatch alarm notifications (the formatter re-publishes them to the operators' topic).",
+    Value: ref(ALARM_TOPIC_ID),
+  },
+});
+
+/** The alarms (alarmPlumbing's topic must be in the template, and its queues among the sources). */
 export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
   const { service, stage, registry } = sources;
-  const resources: Record<string, Cfn> = alarmPlumbing(sources);
-  const deadLetterQueues = [...new Set([...sources.deadLetterQueues, ...OWN_DEAD_LETTER_QUEUES])];
+  const resources: Record<string, Cfn> = {};
   const lambdaDims = (pipeline: string) => [
     { Name: DIMENSION.service, Value: service },
     { Name: DIMENSION.stage, Value: stage },
@@ -234,14 +238,13 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
     });
   }
 
-  for (const fn of sources.functions) {
-    const id = functionLogicalId(fn);
+  for (const { logicalId: id, name } of sources.functions) {
     const dims = [{ Name: 'FunctionName', Value: ref(id) }];
     for (const [kind, metric] of [['lambda-errors', 'Errors'], ['lambda-throttles', 'Throttles']] as const) {
       resources[`${id.replace(/LambdaFunction$/, '')}${metric}Alarm`] = alarm(sources, {
         kind,
-        subject: fn,
-        description: `Function ${fn}: ${metric.toLowerCase()}`,
+        subject: name,
+        description: `Function ${name}: ${metric.toLowerCase()}`,
         namespace: 'AWS/Lambda',
         metric,
         dimensions: dims,
@@ -252,13 +255,14 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
       });
     }
   }
-  if (sources.functions.includes(FAN_IN_FUNCTION)) {
+  const fanIn = fanInFunction(sources);
+  if (fanIn) {
     resources.FanInIteratorAgeAlarm = alarm(sources, {
       kind: 'fan-in-iterator-age',
       description: `Fan-in: records waited more than ${FAN_IN_ITERATOR_AGE_MS / 60_000} minutes on the arrival stream`,
       namespace: 'AWS/Lambda',
       metric: 'IteratorAge',
-      dimensions: [{ Name: 'FunctionName', Value: ref(functionLogicalId(FAN_IN_FUNCTION)) }],
+      dimensions: [{ Name: 'FunctionName', Value: ref(fanIn.logicalId) }],
       statistic: 'Maximum',
       period: 300,
       evaluationPeriods: 2,
@@ -267,7 +271,7 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
     });
   }
 
-  for (const queue of deadLetterQueues) {
+  for (const queue of sources.deadLetterQueues) {
     resources[`${queue}MessagesAlarm`] = alarm(sources, {
       kind: 'dead-letters',
       subject: queue,
@@ -282,51 +286,4 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
     });
   }
   return resources;
-}
-
-/**
- * The stage's dashboard body (a JSON string with CloudFormation references spliced in by
- * Fn::Join): runs by status, durations, records, files flowing, iterator age, DLQ depth.
- */
-export function dashboardBody(sources: AlarmSources): Cfn {
-  const { service, stage, registry } = sources;
-  const pipelines = Object.keys(registry.pipelines);
-  const refs: Cfn[] = [];
-  /** A placeholder in the JSON text, replaced by the CloudFormation value. */
-  const cfn = (value: Cfn): string => {
-    refs.push(value);
-    return `@@CFN${refs.length - 1}@@`;
-  };
-  const region = cfn(ref('AWS::Region'));
-  const lambda = (metric: string, pipeline: string, stat = 'Sum') => [METRICS_NAMESPACE, metric, DIMENSION.service, service, DIMENSION.stage, stage, DIMENSION.pipeline, pipeline, { stat, label: `${pipeline} ${metric}` }];
-  const container = (metric: string, pipeline: string, stat = 'Average') => [METRICS_NAMESPACE, metric, DIMENSION.pipeline, pipeline, DIMENSION.stage, stage, { stat, label: `${pipeline} ${metric}` }];
-  let y = 0;
-  const widget = (title: string, metrics: unknown[], options: Cfn = {}) => {
-    const w = { type: 'metric', x: 0, y, width: 24, height: 6, properties: { title, region, view: 'timeSeries', stacked: false, period: 300, metrics, ...options } };
-    y += 6;
-    return w;
-  };
-  const widgets = [
-    widget('Runs by status', pipelines.flatMap((p) => [lambda(PIPELINE_METRIC.RunsStarted, p), lambda(PIPELINE_METRIC.RunsSucceeded, p), lambda(PIPELINE_METRIC.RunsFailed, p)])),
-    widget('Run duration (s, max)', pipelines.map((p) => lambda(PIPELINE_METRIC.RunDuration, p, 'Maximum'))),
-    widget('Task duration per step (ms, avg)', pipelines.flatMap((p) => [CONTAINER_METRIC.TaskDuration, ...STEP_DURATION_METRICS].map((m) => container(m, p)))),
-    widget('Records affected and rows rejected', pipelines.flatMap((p) => [lambda(PIPELINE_METRIC.RunRecordsAffected, p), container(CONTAINER_METRIC.RowsRejected, p, 'Sum')])),
-    widget('Files flowing', [
-      ...pipelines.flatMap((p) => [lambda(PIPELINE_METRIC.FilesAccepted, p), lambda(PIPELINE_METRIC.BatchesCompleted, p), lambda(PIPELINE_METRIC.DuplicateStartsSuppressed, p), lambda(PIPELINE_METRIC.IncompleteBatches, p)]),
-      [METRICS_NAMESPACE, STACK_METRIC.FilesPublished, DIMENSION.service, service, DIMENSION.stage, stage, { stat: 'Sum' }],
-    ]),
-    ...(sources.functions.includes(FAN_IN_FUNCTION)
-      ? [widget('Fan-in iterator age (ms, max)', [['AWS/Lambda', 'IteratorAge', 'FunctionName', cfn(ref(functionLogicalId(FAN_IN_FUNCTION))), { stat: 'Maximum' }]])]
-      : []),
-    widget('Dead-letter queue depth', [...new Set([...sources.deadLetterQueues, ...OWN_DEAD_LETTER_QUEUES])].map((q) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', cfn(getAtt(q, 'QueueName')), { stat: 'Maximum', label: q }])),
-  ];
-  const text = JSON.stringify({ widgets });
-  const parts: unknown[] = [];
-  let last = 0;
-  for (const match of text.matchAll(/@@CFN(\d+)@@/g)) {
-    parts.push(text.slice(last, match.index), refs[Number(match[1])]);
-    last = match.index + match[0].length;
-  }
-  parts.push(text.slice(last));
-  return { 'Fn::Join': ['', parts.filter((p) => p !== '')] };
 }

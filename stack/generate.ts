@@ -1,0 +1,63 @@
+/**
+ * The CloudFormation the stack generates, added to the compiled template when serverless has
+ * compiled every function, event, state machine and resource file (stack/serverless-plugin.cjs):
+ * the queue services, the alarm topic and its queues, then the alarms and the dashboard, which
+ * cover every function and dead-letter queue the template holds by then, whoever wrote them.
+ */
+import * as z from 'zod';
+import type { Registry } from '../lib/registry/schema';
+import { alarmOutputs, alarmPlumbing, alarmResources, type AlarmSources } from './alarms';
+import { dashboardParts } from './dashboard';
+import { queueServiceResources, stackSharedRefs } from './queue-services';
+import { addOutputs, addResources, deadLetterQueues, resourcesOfType, StackGenerationError, type Template } from './template';
+
+/** serverless.yml `custom.stack`: the configuration values the generated resources use. */
+const SettingsSchema = z.object({
+  containerImage: z.string().min(1, 'the queue services need an image'),
+  subnetIds: z.string(),
+  assignPublicIp: z.enum(['ENABLED', 'DISABLED']),
+  logRetentionDays: z.coerce.number().int().positive(),
+});
+
+export interface StackInputs {
+  service: string;
+  stage: string;
+  registry: Registry;
+  /** serverless.yml `custom.stack`, as serverless resolved it. */
+  settings: unknown;
+  /** Function names as serverless.yml declares them, by logical id (alarm names use them). */
+  functionNames: Record<string, string>;
+}
+
+function parseSettings(settings: unknown) {
+  const result = SettingsSchema.safeParse(settings ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `custom.stack${issue.path.map((key) => `.${String(key)}`).join('')}: ${issue.message}`);
+    throw new StackGenerationError(`serverless.yml is invalid:\n  - ${problems.join('\n  - ')}`);
+  }
+  return result.data;
+}
+
+/** Adds the generated resources and outputs to the compiled template (in place). */
+export function generateStack(template: Template, inputs: StackInputs): void {
+  const settings = parseSettings(inputs.settings);
+  const queueServices = queueServiceResources(inputs.registry.queueServices, stackSharedRefs(settings));
+  addResources(template, queueServices.resources, 'stack/queue-services.ts');
+  addOutputs(template, queueServices.outputs, 'stack/queue-services.ts');
+  addResources(template, alarmPlumbing(inputs), 'stack/alarms.ts');
+  addOutputs(template, alarmOutputs(), 'stack/alarms.ts');
+
+  // Everything that can fail or park messages is in the template now.
+  const sources: AlarmSources = {
+    stack: `${inputs.service}-${inputs.stage}`,
+    service: inputs.service,
+    stage: inputs.stage,
+    registry: inputs.registry,
+    functions: resourcesOfType(template, 'AWS::Lambda::Function').map((logicalId) => ({ logicalId, name: inputs.functionNames[logicalId] ?? logicalId })),
+    deadLetterQueues: deadLetterQueues(template),
+  };
+  addResources(template, alarmResources(sources), 'stack/alarms.ts');
+  const dashboard = dashboardParts(sources);
+  addResources(template, dashboard.resources, 'stack/dashboard.ts');
+  addOutputs(template, dashboard.outputs, 'stack/dashboard.ts');
+}

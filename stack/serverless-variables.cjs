@@ -1,0 +1,12 @@
+// Resolves `${file(stack/serverless-variables.cjs)}` (serverless.yml's custom.registry): what
+// serverless needs from pipelines.yml before it compiles (stack/variables.ts). Validates
+// pipelines.yml with the same zod schema the functions use at cold start, so a bad registry
+// fails `sls package` here, naming the pipeline and the field.
+'use strict';
+const { loadRegistry, loadStack } = require('./load.cjs');
+
+module.exports = async ({ resolveVariable }) => {
+  const index = loadRegistry();
+  const existingBucket = await resolveVariable('param:existingBucketName, ""');
+  return loadStack().registryVariables(index, { existingBucket });
+};

@@ -1,0 +1,29 @@
+/**
+ * What serverless needs from pipelines.yml before it compiles the functions and resources:
+ * function events and environment, IAM resources, the bucket's notifications. Resolved as
+ * `${self:custom.registry.<name>}` (serverless.yml's custom.registry, stack/serverless-variables.cjs).
+ * Resources that depend on what the compiled template holds come from stack/generate.ts instead.
+ */
+import type { PipelineIndex } from '../lib/registry/registry';
+import { queueServiceFunctionParts, type QueueServiceFunctionParts } from './queue-services';
+import { scheduleEvents } from './schedules';
+import { taskReadResources, taskWriteResources } from './task-access';
+import type { Cfn } from './template';
+import { uploadRouting, type UploadRouting } from './uploads';
+
+export interface RegistryVariables extends UploadRouting {
+  taskReadResources: Record<string, Cfn[]>;
+  taskWriteResources: Record<string, Cfn[]>;
+  scheduleEvents: unknown[];
+  queueServices: QueueServiceFunctionParts;
+}
+
+export function registryVariables(index: PipelineIndex, options: { existingBucket: string }): RegistryVariables {
+  return {
+    taskReadResources: taskReadResources(index.registry),
+    taskWriteResources: taskWriteResources(index.registry),
+    scheduleEvents: scheduleEvents(index.registry),
+    ...uploadRouting(index, options.existingBucket),
+    queueServices: queueServiceFunctionParts(index.registry.queueServices),
+  };
+}
