@@ -26,7 +26,7 @@ const ACCEPTABLE_LATENCY = 15;
 /** Traffic phases: seconds, messages per second, processing time range (ms). */
 const PHASES = [
   { seconds: 15, perSecond: 2, minWorkMs: 200, maxWorkMs: 400, label: 'light' },
-  { seconds: 25, perSecond: 12, minWorkMs: 500, maxWorkMs: 1500, label: 'heavy, slower messages' },
+  { seconds: 25, perSecond: 9, minWorkMs: 500, maxWorkMs: 1500, label: 'heavy, slower messages' },
   { seconds: 20, perSecond: 1, minWorkMs: 100, maxWorkMs: 300, label: 'light again' },
 ];
 const DRAIN_SECONDS = 30;
