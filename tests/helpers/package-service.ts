@@ -3,11 +3,14 @@
  * temporary folder and returns the compiled CloudFormation template.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+// The finder is shared with the npm test script, which is CommonJS.
+const { findCfnLint } = require('../../scripts/cfn-lint.cjs') as { findCfnLint: () => string | undefined };
 
 const run = promisify(execFile);
 export const projectRoot = resolve(__dirname, '../..');
@@ -46,7 +49,55 @@ function configWithResources(files: string[]): string {
   return path;
 }
 
+/**
+ * Files whose content decides a packaging's result: the same inputs give the same package, so
+ * test files that package the plain stage share one packaging (several template test files
+ * package `dev` as it is; each used to run `sls package` again, several seconds each).
+ */
+const PACKAGE_INPUTS = ['serverless.yml', 'pipelines.yml', 'functions', 'resources', 'statemachines', 'stack', 'lib', 'handlers', 'scripts', 'patches', 'package-lock.json'];
+
+function filesUnder(entry: string): string[] {
+  const path = join(projectRoot, entry);
+  if (!existsSync(path)) return [];
+  if (statSync(path).isFile()) return [entry];
+  return readdirSync(path, { withFileTypes: true })
+    .flatMap((child) => filesUnder(join(entry, child.name)))
+    .sort();
+}
+
+function inputsHash(stage: string): string {
+  const hash = createHash('sha256').update(stage).update(process.env.PIPELINES_FILE ?? '');
+  for (const file of PACKAGE_INPUTS.flatMap(filesUnder)) hash.update(file).update(readFileSync(join(projectRoot, file)));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The packaged plain stage (no extra params, env or resources), packaged once per set of
+ * inputs and kept in the system temp folder: every template test file reads the same package.
+ */
+async function sharedPackage(stage: string): Promise<PackageResult> {
+  const cacheDir = join(tmpdir(), `ecs-pipelines-package-${inputsHash(stage)}`);
+  const resultFile = join(cacheDir, 'package-result.json');
+  if (existsSync(resultFile)) {
+    const cached = JSON.parse(readFileSync(resultFile, 'utf8')) as Omit<PackageResult, 'template'>;
+    return { ...cached, template: JSON.parse(readFileSync(cached.templatePath, 'utf8')) as CfnTemplate };
+  }
+  const result = await packageFresh({ stage });
+  mkdirSync(cacheDir, { recursive: true });
+  const { template: _template, ...rest } = result;
+  // Written last and whole: a reader sees a complete package or none.
+  const partial = `${resultFile}.${process.pid}`;
+  writeFileSync(partial, JSON.stringify(rest));
+  renameSync(partial, resultFile);
+  return result;
+}
+
 export async function packageService(options: PackageOptions = {}): Promise<PackageResult> {
+  const plain = !options.env && !options.params && !options.extraResources?.length;
+  return plain ? sharedPackage(options.stage ?? 'dev') : packageFresh(options);
+}
+
+async function packageFresh(options: PackageOptions): Promise<PackageResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
   const config = options.extraResources?.length ? configWithResources(options.extraResources) : undefined;
   // Its own temp directory, so what this packaging leaves behind can be told apart from others'.
@@ -84,12 +135,13 @@ export async function packageService(options: PackageOptions = {}): Promise<Pack
 
 /** Runs cfn-lint on a template; resolves with its findings split into errors and warnings. */
 export async function cfnLint(templatePath: string): Promise<{ errors: string[]; warnings: string[] }> {
+  const command = findCfnLint();
+  if (!command) throw new Error('cfn-lint is not installed: `npm test` installs it (scripts/ensure-cfn-lint.cjs), or pip install cfn-lint');
   try {
-    await run('cfn-lint', ['--format', 'parseable', templatePath], { maxBuffer: 16 * 1024 * 1024 });
+    await run(command, ['--format', 'parseable', templatePath], { maxBuffer: 16 * 1024 * 1024 });
     return { errors: [], warnings: [] };
   } catch (error) {
     const out = String((error as { stdout?: string }).stdout ?? '');
-    if (!out && (error as { code?: unknown }).code === 'ENOENT') throw new Error('cfn-lint is not installed: pip install cfn-lint');
     const lines = out.split('\n').filter(Boolean);
     // parseable format: file:line:col:line:col:RULE:message
     return {
