@@ -6,7 +6,7 @@
  * and passes the HMAC key from the notifier's secret as NOTIFY_HMAC_SECRET (ECS `secrets`
  * valueFrom the secret ARN). During a key rotation, set NOTIFY_HMAC_PREVIOUS_SECRET too.
  *
- * Start: `node notify-endpoint.js` (bundled) or `tsx container/sample/notify-endpoint.ts`.
+ * Start: `node scripts/run-ts.mjs container/sample/notify-endpoint-main.ts` (the process entry).
  * Each accepted notification is one JSON line on stdout (CloudWatch Logs in ECS).
  */
 import { createServer, type Server } from 'node:http';
@@ -29,7 +29,7 @@ export interface NotifyEndpoint {
   close(): Promise<void>;
 }
 
-const stdoutLog = (line: Record<string, unknown>): void => {
+export const stdoutLog = (line: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
 };
 
@@ -74,16 +74,4 @@ export function endpointOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): No
     path,
     secrets: [secret, ...(env.NOTIFY_HMAC_PREVIOUS_SECRET ? [env.NOTIFY_HMAC_PREVIOUS_SECRET] : [])],
   };
-}
-
-if (require.main === module) {
-  startNotifyEndpoint(endpointOptionsFromEnv())
-    .then((endpoint) => {
-      // ECS sends SIGTERM on stop: finish in-flight requests, then exit.
-      process.once('SIGTERM', () => void endpoint.close().then(() => process.exit(0)));
-    })
-    .catch((error: unknown) => {
-      stdoutLog({ level: 'ERROR', msg: 'notify endpoint failed to start', error: error instanceof Error ? error.message : String(error) });
-      process.exit(1);
-    });
 }

@@ -2,7 +2,8 @@
  * The packaged CloudFormation template of the local stage: the one source of the local
  * cloud's resources and wiring. `sls package --stage local` takes seconds, so the result
  * is cached under .local-cloud/package/<hash of the inputs> and reused until serverless.yml,
- * functions/, resources/, statemachines/, pipelines.yml or scripts/ change.
+ * functions/, resources/, statemachines/, stack/ (the generators), lib/registry/, pipelines.yml,
+ * scripts/, patches/ or package.json change.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -39,7 +40,7 @@ export class PackageError extends Error {
 }
 
 /** Files whose content decides the template: a change to any re-packages. */
-const INPUTS = ['serverless.yml', 'pipelines.yml', 'functions', 'resources', 'statemachines', 'scripts', 'package.json'];
+const INPUTS = ['serverless.yml', 'pipelines.yml', 'functions', 'resources', 'statemachines', 'stack', 'lib/registry', 'scripts', 'patches', 'package.json'];
 
 function listFiles(root: string, entry: string): string[] {
   const path = join(root, entry);

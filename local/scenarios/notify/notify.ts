@@ -99,8 +99,6 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
   const scratch = mkdtempSync(join(tmpdir(), 'notify-scenario-'));
   const claims = join(scratch, 'claims');
   // The tasks' program: the sample notify endpoint (with an optional fault), bundled once.
-  // notify-endpoint.ts starts itself when it is the program (require.main === module), which
-  // in a bundle every module is: that check is switched off, and demo-task starts it.
   const program = join(scratch, 'demo-task.js');
   buildSync({
     entryPoints: [join(projectRoot, 'local/scenarios/notify/demo-task.ts')],
@@ -109,7 +107,6 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
     format: 'cjs',
     target: 'node20',
     outfile: program,
-    define: { 'require.main': 'undefined' },
     logLevel: 'silent',
   });
   const receipts: string[] = [];
