@@ -2,7 +2,71 @@
 // scripts/run-ts.mjs, the local cloud's function bundles, the bundle benchmark).
 'use strict';
 const fs = require('node:fs');
+const path = require('node:path');
+const Module = require('node:module');
+const esbuild = require('esbuild');
 const { parse } = require('yaml');
+
+const root = path.resolve(__dirname, '..');
+const REGISTRY_FILE = /[\\/]pipelines\.ya?ml$/;
+
+let registryModule;
+
+/**
+ * lib/registry/parse-registry.ts (and the zod schema it uses), bundled in memory once per
+ * process: the same validation `sls package` runs (stack/serverless-variables.cjs).
+ */
+function loadRegistryModule() {
+  if (!registryModule) {
+    const result = esbuild.buildSync({
+      entryPoints: [path.join(root, 'lib/registry/parse-registry.ts')],
+      bundle: true,
+      // zod and yaml load from node_modules as they are.
+      packages: 'external',
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      write: false,
+      logLevel: 'silent',
+    });
+    const text = result.outputFiles[0].text;
+    const mod = new Module(path.join(root, 'lib/registry/parse-registry.bundle.cjs'));
+    mod.paths = Module._nodeModulePaths(root);
+    mod._compile(text, mod.id);
+    registryModule = { exports: mod.exports, text };
+  }
+  return registryModule;
+}
+
+/**
+ * The registry file validated, defaults filled in: what functions ship instead of the schema.
+ * Throws the RegistryError naming each pipeline and field at fault.
+ */
+function validatedRegistry(file, text = fs.readFileSync(file, 'utf8')) {
+  return loadRegistryModule().exports.parseRegistry(text, path.relative(root, file) || file);
+}
+
+/** Changes whenever validatedRegistry's result could: the bundled validation code itself (test transform cache). */
+function registryValidatorSource() {
+  return loadRegistryModule().text;
+}
+
+/**
+ * `import registry from './pipelines.yml'`: the registry validated at build time, so a bad
+ * registry fails the build (and `sls package`) and no function bundles zod or the schema.
+ */
+const registryAsData = {
+  name: 'registry-as-data',
+  setup(build) {
+    build.onLoad({ filter: REGISTRY_FILE }, (args) => {
+      try {
+        return { contents: JSON.stringify(validatedRegistry(args.path)), loader: 'json' };
+      } catch (error) {
+        return { errors: [{ text: error.message }] };
+      }
+    });
+  },
+};
 
 /** `import data from './x.yml'`: the file parsed at build time, so no YAML parser ships. */
 const yamlAsData = {
@@ -19,5 +83,10 @@ const yamlAsData = {
   },
 };
 
-module.exports = [yamlAsData];
+// Order matters: the first plugin whose onLoad returns contents wins.
+module.exports = [registryAsData, yamlAsData];
+module.exports.registryAsData = registryAsData;
 module.exports.yamlAsData = yamlAsData;
+module.exports.REGISTRY_FILE = REGISTRY_FILE;
+module.exports.validatedRegistry = validatedRegistry;
+module.exports.registryValidatorSource = registryValidatorSource;

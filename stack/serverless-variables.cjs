@@ -1,7 +1,7 @@
 // Resolves `${file(stack/serverless-variables.cjs)}` (serverless.yml's custom.registry): what
 // serverless needs from pipelines.yml before it compiles (stack/variables.ts). Validates
-// pipelines.yml with the same zod schema the functions use at cold start, so a bad registry
-// fails `sls package` here, naming the pipeline and the field.
+// pipelines.yml with the zod schema of lib/registry (functions get the registry validated, not
+// the schema), so a bad registry fails `sls package` here, naming the pipeline and the field.
 'use strict';
 const { loadRegistry, loadStack } = require('./load.cjs');
 

@@ -1,6 +1,6 @@
 /**
- * The registry from YAML text: for package time (stack/index.ts) and tests. Functions
- * get the registry already parsed into their bundle and call validateRegistry.
+ * The registry from YAML text: for package time (stack/index.ts, and the esbuild plugin that
+ * bundles it into functions already validated: scripts/esbuild-plugins.cjs) and tests.
  */
 import { parse as parseYaml } from 'yaml';
 import { RegistryError, validateRegistry } from './registry';

@@ -1,11 +1,12 @@
 /**
  * Loading, validating and querying the pipeline registry.
  *
- * Used at package time (serverless.yml resolves `stack/serverless-variables.cjs`, which
- * bundles this module) and at cold start, so both fail the same way on the same mistake.
+ * Used at package time only: serverless.yml resolves `stack/serverless-variables.cjs`, which
+ * bundles this module, and every function bundle gets the registry it validated at build
+ * time (scripts/esbuild-plugins.cjs), so no function carries the schema or zod.
  */
 import * as z from 'zod';
-import { compilePattern, matchPattern, patternsOverlap, type CompiledPattern } from './patterns';
+import { patternsOverlap } from './patterns';
 import { RegistrySchema, type Pipeline, type Registry } from './schema';
 
 export class RegistryError extends Error {
@@ -32,8 +33,7 @@ const describePath = (path: PropertyKey[]): string => {
 
 /**
  * Validates a parsed registry; `source` names the file in messages. The YAML text is parsed
- * at build time into the bundle (scripts/esbuild-plugins.cjs), and at package time by
- * parse-registry.ts, so functions carry no YAML parser.
+ * by parse-registry.ts, at package time and when a function is bundled.
  */
 export function validateRegistry(raw: unknown, source = 'pipelines.yml'): Registry {
   const result = RegistrySchema.safeParse(raw);
@@ -76,84 +76,5 @@ function findOverlaps(registry: Registry): string[] {
   return problems;
 }
 
-export interface FileMatch {
-  pipeline: string;
-  /** The logical file name (`orders`). */
-  file: string;
-  batchKey: string;
-  captures: Record<string, string>;
-}
-
-export interface PipelineIndex {
-  registry: Registry;
-  names: string[];
-  get(name: string): Pipeline | undefined;
-  /**
-   * Which pipeline file a bucket key belongs to, if any. With `defaultBucket`, pipelines
-   * that name no bucket claim keys of that bucket only.
-   */
-  match(bucket: string | undefined, key: string, defaultBucket?: string): FileMatch | undefined;
-  /** The logical files that make a batch of this pipeline complete. */
-  requiredFiles(name: string): string[];
-  /** Literal prefixes to subscribe to, per bucket (undefined: the stack's bucket). */
-  prefixes(): Array<{ bucket: string | undefined; prefix: string }>;
-}
-
-/**
- * The batch key from capture values, in the pipeline's first pattern's order. With several
- * captures, the joining `_` inside a value is escaped (`~5F`, and `~` as `~7E`), or two
- * batches could share a key (`eu_west` + `1` and `eu` + `west_1`); a single capture is its
- * value as it is.
- */
-export function batchKeyOf(captureOrder: string[], captures: Record<string, string>): string {
-  const values = captureOrder.map((name) => captures[name] ?? '');
-  if (values.length < 2) return values.join('') || 'all';
-  return values.map((value) => value.replace(/~/g, '~7E').replace(/_/g, '~5F')).join('_');
-}
-
-export function indexRegistry(registry: Registry): PipelineIndex {
-  const compiled: Array<{ pipeline: string; file: string; bucket?: string; pattern: CompiledPattern; order: string[] }> = [];
-  for (const [pipeline, definition] of Object.entries(registry.pipelines)) {
-    if (!definition.trigger) continue;
-    const files = Object.entries(definition.trigger.files);
-    const order = compilePattern(files[0]![1]).captures;
-    for (const [file, source] of files) {
-      compiled.push({ pipeline, file, bucket: definition.trigger.bucket, pattern: compilePattern(source), order });
-    }
-  }
-  return {
-    registry,
-    names: Object.keys(registry.pipelines),
-    get: (name) => registry.pipelines[name],
-    match(bucket, key, defaultBucket) {
-      for (const entry of compiled) {
-        const owner = entry.bucket ?? defaultBucket;
-        if (owner !== undefined && bucket !== undefined && owner !== bucket) continue;
-        const captures = matchPattern(entry.pattern, key);
-        if (captures) {
-          return { pipeline: entry.pipeline, file: entry.file, captures, batchKey: batchKeyOf(entry.order, captures) };
-        }
-      }
-      return undefined;
-    },
-    requiredFiles: (name) => Object.keys(registry.pipelines[name]?.trigger?.files ?? {}),
-    prefixes() {
-      const all = compiled.map((entry) => ({
-        bucket: entry.bucket,
-        prefix: registry.pipelines[entry.pipeline]!.trigger!.prefix ?? entry.pattern.literalPrefix,
-      }));
-      // S3 rejects notification filters whose prefixes overlap: keep only the outermost.
-      return all.filter(
-        (candidate, index) =>
-          !all.some(
-            (other, j) =>
-              other.bucket === candidate.bucket &&
-              candidate.prefix.startsWith(other.prefix) &&
-              (other.prefix.length < candidate.prefix.length || j < index),
-          ),
-      );
-    },
-  };
-}
-
+export { batchKeyOf, indexRegistry, type FileMatch, type PipelineIndex } from './pipeline-index';
 export { RegistrySchema, z };

@@ -1,0 +1,87 @@
+/**
+ * The registry indexed for lookups: which pipeline file a bucket key belongs to, the batch
+ * key of its captures, the files that complete a batch. Free of the schema (and zod), so
+ * functions can use it on the registry validated at build time.
+ */
+import { compilePattern, matchPattern, type CompiledPattern } from './patterns';
+import type { Pipeline, Registry } from './schema';
+
+export interface FileMatch {
+  pipeline: string;
+  /** The logical file name (`orders`). */
+  file: string;
+  batchKey: string;
+  captures: Record<string, string>;
+}
+
+export interface PipelineIndex {
+  registry: Registry;
+  names: string[];
+  get(name: string): Pipeline | undefined;
+  /**
+   * Which pipeline file a bucket key belongs to, if any. With `defaultBucket`, pipelines
+   * that name no bucket claim keys of that bucket only.
+   */
+  match(bucket: string | undefined, key: string, defaultBucket?: string): FileMatch | undefined;
+  /** The logical files that make a batch of this pipeline complete. */
+  requiredFiles(name: string): string[];
+  /** Literal prefixes to subscribe to, per bucket (undefined: the stack's bucket). */
+  prefixes(): Array<{ bucket: string | undefined; prefix: string }>;
+}
+
+/**
+ * The batch key from capture values, in the pipeline's first pattern's order. With several
+ * captures, the joining `_` inside a value is escaped (`~5F`, and `~` as `~7E`), or two
+ * batches could share a key (`eu_west` + `1` and `eu` + `west_1`); a single capture is its
+ * value as it is.
+ */
+export function batchKeyOf(captureOrder: string[], captures: Record<string, string>): string {
+  const values = captureOrder.map((name) => captures[name] ?? '');
+  if (values.length < 2) return values.join('') || 'all';
+  return values.map((value) => value.replace(/~/g, '~7E').replace(/_/g, '~5F')).join('_');
+}
+
+export function indexRegistry(registry: Registry): PipelineIndex {
+  const compiled: Array<{ pipeline: string; file: string; bucket?: string; pattern: CompiledPattern; order: string[] }> = [];
+  for (const [pipeline, definition] of Object.entries(registry.pipelines)) {
+    if (!definition.trigger) continue;
+    const files = Object.entries(definition.trigger.files);
+    const order = compilePattern(files[0]![1]).captures;
+    for (const [file, source] of files) {
+      compiled.push({ pipeline, file, bucket: definition.trigger.bucket, pattern: compilePattern(source), order });
+    }
+  }
+  return {
+    registry,
+    names: Object.keys(registry.pipelines),
+    get: (name) => registry.pipelines[name],
+    match(bucket, key, defaultBucket) {
+      for (const entry of compiled) {
+        const owner = entry.bucket ?? defaultBucket;
+        if (owner !== undefined && bucket !== undefined && owner !== bucket) continue;
+        const captures = matchPattern(entry.pattern, key);
+        if (captures) {
+          return { pipeline: entry.pipeline, file: entry.file, captures, batchKey: batchKeyOf(entry.order, captures) };
+        }
+      }
+      return undefined;
+    },
+    requiredFiles: (name) => Object.keys(registry.pipelines[name]?.trigger?.files ?? {}),
+    prefixes() {
+      const all = compiled.map((entry) => ({
+        bucket: entry.bucket,
+        prefix: registry.pipelines[entry.pipeline]!.trigger!.prefix ?? entry.pattern.literalPrefix,
+      }));
+      // S3 rejects notification filters whose prefixes overlap: keep only the outermost.
+      return all.filter(
+        (candidate, index) =>
+          !all.some(
+            (other, j) =>
+              other.bucket === candidate.bucket &&
+              candidate.prefix.startsWith(other.prefix) &&
+              (other.prefix.length < candidate.prefix.length || j < index),
+          ),
+      );
+    },
+  };
+}
