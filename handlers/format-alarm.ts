@@ -8,7 +8,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SNSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as v from '../lib/shared/validation';
 import { snsClient } from '../lib/shared/clients/sns';
 import { readEnv } from '../lib/shared/config';
 import { alarmNotice, parseAlarmMessage } from '../lib/shared/notices/alarm-notice';
@@ -21,8 +21,8 @@ const env = readEnv(['TOPIC_ARN', 'STAGE', 'SERVICE', 'AWS_REGION']);
 const publisher = snsNoticePublisher(snsClient(), env.TOPIC_ARN);
 const context = { stack: { service: env.SERVICE, stage: env.STAGE }, region: env.AWS_REGION };
 
-const SnsEventSchema = z.looseObject({
-  Records: z.array(z.looseObject({ Sns: z.looseObject({ Message: z.string(), MessageId: z.string() }) })).min(1),
+const SnsEventSchema = v.looseObject({
+  Records: v.array(v.looseObject({ Sns: v.looseObject({ Message: v.string(), MessageId: v.string() }) })).min(1),
 });
 
 export class InvalidAlarmEventError extends Error {
@@ -31,7 +31,7 @@ export class InvalidAlarmEventError extends Error {
 
 async function formatAlarms(event: SNSEvent | unknown): Promise<{ sent: number }> {
   const parsed = SnsEventSchema.safeParse(event);
-  if (!parsed.success) throw new InvalidAlarmEventError(`formatAlarm expects an SNS event: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  if (!parsed.success) throw new InvalidAlarmEventError(`formatAlarm expects an SNS event: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   let sent = 0;
   for (const record of parsed.data.Records) {
     const alarm = parseAlarmMessage(record.Sns.Message);

@@ -4,20 +4,20 @@
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import * as z from 'zod';
+import * as v from '../lib/shared/validation';
 import { PRODUCE_MESSAGES_ENV, produceMessagesDeps } from '../lib/queue-services/deps';
 import { UnknownQueueServiceError } from '../lib/queue-services/deployed-services';
 import { produceMessages } from '../lib/queue-services/produce-messages';
 import { readEnv } from '../lib/shared/config';
 import { logger } from '../lib/shared/observability';
 
-const EventSchema = z
+const EventSchema = v
   .object({
-    queueService: z.string().min(1),
-    count: z.number().int().min(1).max(10_000).default(100),
-    minWorkMs: z.number().int().min(0).default(200),
-    maxWorkMs: z.number().int().min(0).default(3000),
-    fifoGroups: z.number().int().min(1).optional(),
+    queueService: v.string().min(1),
+    count: v.number().int().min(1).max(10_000).default(100),
+    minWorkMs: v.number().int().min(0).default(200),
+    maxWorkMs: v.number().int().min(0).default(3000),
+    fifoGroups: v.number().int().min(1).optional(),
   })
   .refine((e) => e.minWorkMs <= e.maxWorkMs, 'minWorkMs must not exceed maxWorkMs');
 

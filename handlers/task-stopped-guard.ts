@@ -7,15 +7,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as v from '../lib/shared/validation';
 import { sfnClient } from '../lib/shared/clients/sfn';
 import { logger, metrics } from '../lib/shared/observability';
 import { failStuckCallback, TaskStateChangeDetailSchema, type GuardOutcome } from '../lib/pipelines/runs/stuck-callback-guard';
 import { taskCallbacks } from '../lib/pipelines/runs/task-callbacks';
 
-export const TaskStateChangeEventSchema = z.looseObject({
-  source: z.literal('aws.ecs'),
-  'detail-type': z.literal('ECS Task State Change'),
+export const TaskStateChangeEventSchema = v.looseObject({
+  source: v.literal('aws.ecs'),
+  'detail-type': v.literal('ECS Task State Change'),
   detail: TaskStateChangeDetailSchema,
 });
 
@@ -28,7 +28,7 @@ const deps = { callbacks: taskCallbacks(sfnClient()) };
 export const handler = middy(async (event: unknown): Promise<GuardOutcome> => {
   const parsed = TaskStateChangeEventSchema.safeParse(event);
   if (!parsed.success) {
-    throw new InvalidTaskStateChangeError(`task-stopped-guard expects an ECS Task State Change event: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+    throw new InvalidTaskStateChangeError(`task-stopped-guard expects an ECS Task State Change event: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   }
   const outcome = await failStuckCallback(parsed.data.detail, deps);
   logger.info('stopped task checked', { taskArn: parsed.data.detail.taskArn, group: parsed.data.detail.group, ...outcome });

@@ -5,13 +5,13 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import * as z from 'zod';
+import * as v from '../lib/shared/validation';
 import { UPDATE_SCALING_TARGET_ENV, updateScalingTargetDeps } from '../lib/queue-services/deps';
 import { retuneQueueService } from '../lib/queue-services/retune-queue-service';
 import { readEnv } from '../lib/shared/config';
 import { logger, metrics } from '../lib/shared/observability';
 
-const EventSchema = z.object({ queueService: z.string().min(1) });
+const EventSchema = v.object({ queueService: v.string().min(1) });
 const deps = updateScalingTargetDeps(readEnv(UPDATE_SCALING_TARGET_ENV));
 
 export const handler = middy(async (event: unknown) => retuneQueueService(EventSchema.parse(event).queueService, deps))

@@ -3,7 +3,7 @@
  * (names in lib/contracts/task-contract.ts), read once and validated. A missing or malformed
  * variable fails with its name, so a bad task definition or override is obvious in the log.
  */
-import * as z from 'zod';
+import * as v from '../../lib/shared/validation';
 import { BatchObjectSchema, type BatchObject } from '../../lib/contracts/messages';
 import { TASK_ENV } from '../../lib/contracts/task-contract';
 import { TaskEnvError } from './errors';
@@ -28,21 +28,21 @@ export interface TaskEnv {
   launch: Launch;
 }
 
-const text = z.string().min(1);
-const shardIndex = z.coerce.number().int().min(0);
-const shardCount = z.coerce.number().int().min(1).max(20);
-const heartbeatSeconds = z.coerce.number().int().positive();
-const objectsJson = z
+const text = v.string().min(1);
+const shardIndex = v.coerce.number().int().min(0);
+const shardCount = v.coerce.number().int().min(1).max(20);
+const heartbeatSeconds = v.coerce.number().int().positive();
+const objectsJson = v
   .string()
   .transform((raw, ctx) => {
     try {
       return JSON.parse(raw) as unknown;
     } catch {
       ctx.addIssue({ code: 'custom', message: 'is not JSON' });
-      return z.NEVER;
+      return v.NEVER;
     }
   })
-  .pipe(z.array(BatchObjectSchema).min(1));
+  .pipe(v.array(BatchObjectSchema).min(1));
 
 /** The variable the worker reads besides the task contract's. */
 export const STAGE_ENV = 'STAGE';
@@ -50,7 +50,7 @@ export const STAGE_ENV = 'STAGE';
 /** Reads the task's run context; throws TaskEnvError naming every variable at fault. */
 export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
   const problems: string[] = [];
-  const get = <T>(name: string, schema: z.ZodType<T>, required = true): T | undefined => {
+  const get = <T>(name: string, schema: v.Schema<T>, required = true): T | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') {
       if (required) problems.push(`${name} is not set`);
@@ -92,7 +92,7 @@ export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
   }
 
   let launch: Launch | undefined;
-  const mode = get(TASK_ENV.LAUNCH, z.enum(['sync', 'callback']));
+  const mode = get(TASK_ENV.LAUNCH, v.enum(['sync', 'callback']));
   if (mode === 'sync') launch = { mode };
   if (mode === 'callback') {
     const taskToken = get(TASK_ENV.TASK_TOKEN, text);

@@ -3,12 +3,12 @@
  * too long for ECS container overrides (8,192 characters).
  */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as v from '../../lib/shared/validation';
 import { BatchObjectSchema, type BatchObject } from '../../lib/contracts/messages';
 import type { ObjectsSource } from './env';
 import { BatchObjectsError } from './errors';
 
-const RunObjectsSchema = z.object({ objects: z.array(BatchObjectSchema).min(1) });
+const RunObjectsSchema = v.object({ objects: v.array(BatchObjectSchema).min(1) });
 
 export async function resolveObjects(
   source: ObjectsSource,

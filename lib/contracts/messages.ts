@@ -1,86 +1,87 @@
 /**
- * The messages that cross a boundary between parts of the system, each with its zod
- * schema: what the watcher puts on Kinesis, what start-pipeline hands the state machine,
- * and what the Runs table holds. Validate at every edge; never `JSON.parse(x) as T`.
+ * The messages that cross a boundary between parts of the system, each with its schema
+ * (lib/shared/validation.ts): what the watcher puts on Kinesis, what start-pipeline hands
+ * the state machine, and what the Runs table holds. Validate at every edge; never
+ * `JSON.parse(x) as T`.
  */
-import * as z from 'zod';
+import * as v from '../shared/validation';
 
 /** One accepted S3 object, as the watcher writes it to Kinesis (partition key `pipeline#batchKey`). */
-export const FileArrivalSchema = z.strictObject({
-  pipeline: z.string(),
-  batchKey: z.string(),
-  file: z.string(),
-  bucket: z.string(),
+export const FileArrivalSchema = v.strictObject({
+  pipeline: v.string(),
+  batchKey: v.string(),
+  file: v.string(),
+  bucket: v.string(),
   /** Decoded key, exactly as stored in S3. */
-  key: z.string(),
-  size: z.number().int().nonnegative(),
-  etag: z.string(),
-  versionId: z.string().optional(),
+  key: v.string(),
+  size: v.number().int().nonnegative(),
+  etag: v.string(),
+  versionId: v.string().optional(),
   /** Hex string ordering events of one key; compare with `compareSequencers`. */
-  sequencer: z.string().optional(),
-  eventTime: z.string(),
+  sequencer: v.string().optional(),
+  eventTime: v.string(),
   /** Which delivery path brought it: for logs and metrics. */
-  source: z.enum(['s3', 'eventbridge', 'sqs', 'sns', 'manual']),
+  source: v.enum(['s3', 'eventbridge', 'sqs', 'sns', 'manual']),
 });
-export type FileArrival = z.infer<typeof FileArrivalSchema>;
+export type FileArrival = v.Infer<typeof FileArrivalSchema>;
 
 /** One object of a batch as the run sees it. */
-export const BatchObjectSchema = z.strictObject({
-  file: z.string(),
-  bucket: z.string(),
-  key: z.string(),
-  size: z.number().int().nonnegative(),
-  etag: z.string(),
-  versionId: z.string().optional(),
-  sequencer: z.string().optional(),
+export const BatchObjectSchema = v.strictObject({
+  file: v.string(),
+  bucket: v.string(),
+  key: v.string(),
+  size: v.number().int().nonnegative(),
+  etag: v.string(),
+  versionId: v.string().optional(),
+  sequencer: v.string().optional(),
 });
-export type BatchObject = z.infer<typeof BatchObjectSchema>;
+export type BatchObject = v.Infer<typeof BatchObjectSchema>;
 
-export const TriggerKindSchema = z.enum(['s3', 'schedule', 'manual']);
-export type TriggerKind = z.infer<typeof TriggerKindSchema>;
+export const TriggerKindSchema = v.enum(['s3', 'schedule', 'manual']);
+export type TriggerKind = v.Infer<typeof TriggerKindSchema>;
 
 /** Task settings resolved from the registry for one run. */
-export const RunTaskSettingsSchema = z.strictObject({
+export const RunTaskSettingsSchema = v.strictObject({
   /** Task definition family (`<service>-<stage>-<name>`); ECS runs its latest ACTIVE revision. */
-  taskDefinition: z.string(),
-  container: z.string(),
-  command: z.array(z.string()).optional(),
-  cpu: z.number().int(),
-  memory: z.number().int(),
-  shards: z.number().int().min(1).max(20),
-  maxConcurrency: z.number().int().min(1).max(20),
-  launch: z.enum(['sync', 'callback']),
-  timeoutSeconds: z.number().int(),
-  heartbeatSeconds: z.number().int(),
-  spot: z.boolean(),
-  environment: z.array(z.strictObject({ name: z.string(), value: z.string() })),
+  taskDefinition: v.string(),
+  container: v.string(),
+  command: v.array(v.string()).optional(),
+  cpu: v.number().int(),
+  memory: v.number().int(),
+  shards: v.number().int().min(1).max(20),
+  maxConcurrency: v.number().int().min(1).max(20),
+  launch: v.enum(['sync', 'callback']),
+  timeoutSeconds: v.number().int(),
+  heartbeatSeconds: v.number().int(),
+  spot: v.boolean(),
+  environment: v.array(v.strictObject({ name: v.string(), value: v.string() })),
 });
-export type RunTaskSettings = z.infer<typeof RunTaskSettingsSchema>;
+export type RunTaskSettings = v.Infer<typeof RunTaskSettingsSchema>;
 
 /**
  * The Step Functions execution input. `objects` is inline when small; for a large
  * batch it is empty and `objectsPointer` names where the container reads the list
  * (ECS container overrides are limited to 8,192 characters).
  */
-export const ExecutionInputSchema = z.strictObject({
-  pipeline: z.string(),
-  runKey: z.string(),
-  batchKey: z.string(),
+export const ExecutionInputSchema = v.strictObject({
+  pipeline: v.string(),
+  runKey: v.string(),
+  batchKey: v.string(),
   trigger: TriggerKindSchema,
-  requestedAt: z.string(),
-  executionName: z.string(),
-  objects: z.array(BatchObjectSchema),
-  objectsPointer: z.strictObject({ table: z.literal('runs'), runKey: z.string() }).optional(),
+  requestedAt: v.string(),
+  executionName: v.string(),
+  objects: v.array(BatchObjectSchema),
+  objectsPointer: v.strictObject({ table: v.literal('runs'), runKey: v.string() }).optional(),
   task: RunTaskSettingsSchema,
   /** One entry per shard, the Map state's items. */
-  shards: z.array(z.strictObject({ index: z.number().int(), count: z.number().int() })),
+  shards: v.array(v.strictObject({ index: v.number().int(), count: v.number().int() })),
   /** Thresholds the state machine and alarms compare against. */
-  alarms: z.strictObject({ maxRuntimeSeconds: z.number().int().optional(), maxRecordsAffected: z.number().int().optional() }),
+  alarms: v.strictObject({ maxRuntimeSeconds: v.number().int().optional(), maxRecordsAffected: v.number().int().optional() }),
 });
-export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
+export type ExecutionInput = v.Infer<typeof ExecutionInputSchema>;
 
-export const RunStatusSchema = z.enum(['STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
-export type RunStatus = z.infer<typeof RunStatusSchema>;
+export const RunStatusSchema = v.enum(['STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
+export type RunStatus = v.Infer<typeof RunStatusSchema>;
 
 /**
  * Orders two S3 sequencers of the same key. Per the S3 User Guide: right-pad the shorter

@@ -1,11 +1,11 @@
 /** Queue message bodies → typed messages, with errors that name the message and the field. */
-import type * as z from 'zod';
+import type * as v from '../shared/validation';
 
 export class InvalidMessageError extends Error {
   override readonly name = 'InvalidMessageError';
 }
 
-export function parseMessage<S extends z.ZodType>(schema: S, body: string, where: string): z.infer<S> {
+export function parseMessage<T>(schema: v.Schema<T>, body: string, where: string): T {
   let json: unknown;
   try {
     json = JSON.parse(body);

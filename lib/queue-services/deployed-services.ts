@@ -2,18 +2,18 @@
  * What CloudFormation tells a function about each deployed queue service (the
  * QUEUE_SERVICES variable: names the stack generated), joined to its registry settings.
  */
-import * as z from 'zod';
+import * as v from '../shared/validation';
 import type { QueueService } from '../registry/schema';
 
-export const DeployedQueueServiceSchema = z.strictObject({
-  serviceName: z.string().min(1),
-  policyName: z.string().min(1),
-  metricDimension: z.string().min(1),
-  queueUrl: z.string().min(1),
+export const DeployedQueueServiceSchema = v.strictObject({
+  serviceName: v.string().min(1),
+  policyName: v.string().min(1),
+  metricDimension: v.string().min(1),
+  queueUrl: v.string().min(1),
 });
-export type DeployedQueueService = z.infer<typeof DeployedQueueServiceSchema>;
+export type DeployedQueueService = v.Infer<typeof DeployedQueueServiceSchema>;
 
-export const DeployedQueueServicesSchema = z.record(z.string(), DeployedQueueServiceSchema);
+export const DeployedQueueServicesSchema = v.record(v.string(), DeployedQueueServiceSchema);
 
 export class UnknownQueueServiceError extends Error {
   override readonly name = 'UnknownQueueServiceError';

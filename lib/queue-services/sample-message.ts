@@ -1,13 +1,13 @@
 /** The sample queue service's message: how long to "work", and when it was sent. */
-import * as z from 'zod';
+import * as v from '../shared/validation';
 
-export const SampleWorkMessageSchema = z.strictObject({
-  id: z.string().min(1),
+export const SampleWorkMessageSchema = v.strictObject({
+  id: v.string().min(1),
   /** Simulated processing time. */
-  workMs: z.number().int().nonnegative().max(3_600_000),
+  workMs: v.number().int().nonnegative().max(3_600_000),
   /** ISO time the producer sent it (latency = finish - sentAt). */
-  sentAt: z.string(),
+  sentAt: v.string(),
   /** Make the worker fail this message (poison-message demos). */
-  fail: z.boolean().optional(),
+  fail: v.boolean().optional(),
 });
-export type SampleWorkMessage = z.infer<typeof SampleWorkMessageSchema>;
+export type SampleWorkMessage = v.Infer<typeof SampleWorkMessageSchema>;

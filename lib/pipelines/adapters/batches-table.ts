@@ -3,37 +3,37 @@
  * `UpdateItem` per arrival; completeness is read from the item it returns.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import { isConditionFailure } from './conditional-update';
 import type { FileArrival } from '../../contracts/messages';
 import type { BatchItem, StoredObject } from '../batch';
 
 export const OBJECT_ATTRIBUTE_PREFIX = 'obj_';
 
-const StoredObjectSchema: z.ZodType<StoredObject> = z.object({
-  bucket: z.string(),
-  key: z.string(),
-  size: z.number(),
-  etag: z.string(),
-  versionId: z.string().optional(),
-  sequencer: z.string().optional(),
+const StoredObjectSchema: v.Schema<StoredObject> = v.object({
+  bucket: v.string(),
+  key: v.string(),
+  size: v.number(),
+  etag: v.string(),
+  versionId: v.string().optional(),
+  sequencer: v.string().optional(),
   /** The sequencer right-padded to a fixed width, so DynamoDB compares it as S3 orders events. */
-  sequencerOrder: z.string().optional(),
-  eventTime: z.string().optional(),
+  sequencerOrder: v.string().optional(),
+  eventTime: v.string().optional(),
 });
 
-const RawBatchItemSchema = z.looseObject({
-  pk: z.string(),
-  pipeline: z.string(),
-  batchKey: z.string(),
-  arrived: z.instanceof(Set).transform((set) => [...set].map(String).sort()),
-  firstArrivalAt: z.string(),
-  deadline: z.number(),
-  openState: z.enum(['OPEN', 'OVERDUE', 'LATE']).optional(),
-  overdueNotifiedAt: z.string().optional(),
-  startedRunKey: z.string().optional(),
-  startedFingerprint: z.string().optional(),
-  ttl: z.number().optional(),
+const RawBatchItemSchema = v.looseObject({
+  pk: v.string(),
+  pipeline: v.string(),
+  batchKey: v.string(),
+  arrived: v.instanceof(Set).transform((set) => [...set].map(String).sort()),
+  firstArrivalAt: v.string(),
+  deadline: v.number(),
+  openState: v.enum(['OPEN', 'OVERDUE', 'LATE']).optional(),
+  overdueNotifiedAt: v.string().optional(),
+  startedRunKey: v.string().optional(),
+  startedFingerprint: v.string().optional(),
+  ttl: v.number().optional(),
 });
 
 export class BatchItemError extends Error {
@@ -46,13 +46,13 @@ export const batchPk = (pipeline: string, batchKey: string): string => `${pipeli
 export function parseBatchItem(raw: Record<string, unknown>): BatchItem {
   const parsed = RawBatchItemSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new BatchItemError(`Batches item ${String(raw.pk)} is malformed: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+    throw new BatchItemError(`Batches item ${String(raw.pk)} is malformed: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
   }
   const objects: Record<string, StoredObject> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (!name.startsWith(OBJECT_ATTRIBUTE_PREFIX)) continue;
     const object = StoredObjectSchema.safeParse(value);
-    if (!object.success) throw new BatchItemError(`Batches item ${parsed.data.pk}: ${name} is malformed: ${z.prettifyError(object.error)}`);
+    if (!object.success) throw new BatchItemError(`Batches item ${parsed.data.pk}: ${name} is malformed: ${v.prettifyError(object.error)}`);
     objects[name.slice(OBJECT_ATTRIBUTE_PREFIX.length)] = object.data;
   }
   const { pk, pipeline, batchKey, arrived, firstArrivalAt, deadline, openState, overdueNotifiedAt, startedRunKey, startedFingerprint } = parsed.data;

@@ -5,27 +5,27 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from './query-all';
 import { updateIf } from './conditional-update';
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import { RunItemSchema } from './runs-table';
 import { RUNS_BY_PIPELINE_INDEX } from './indexes';
 
 /** A Runs item as listed: the lock's fields plus what the state machine recorded. */
 export const ListedRunSchema = RunItemSchema.extend({
-  startedAt: z.string().optional(),
-  endedAt: z.string().optional(),
-  durationMs: z.number().optional(),
-  overrunNotifiedAt: z.string().optional(),
-  result: z
+  startedAt: v.string().optional(),
+  endedAt: v.string().optional(),
+  durationMs: v.number().optional(),
+  overrunNotifiedAt: v.string().optional(),
+  result: v
     .looseObject({
-      status: z.string().optional(),
-      errorClass: z.string().nullish(),
-      errorMessage: z.string().nullish(),
-      recordsAffected: z.number().nullish(),
-      shards: z.array(z.looseObject({ index: z.number() })).optional(),
+      status: v.string().optional(),
+      errorClass: v.string().nullish(),
+      errorMessage: v.string().nullish(),
+      recordsAffected: v.number().nullish(),
+      shards: v.array(v.looseObject({ index: v.number() })).optional(),
     })
     .optional(),
 });
-export type ListedRun = z.infer<typeof ListedRunSchema>;
+export type ListedRun = v.Infer<typeof ListedRunSchema>;
 
 export class ListedRunError extends Error {
   override readonly name = 'ListedRunError';
@@ -33,7 +33,7 @@ export class ListedRunError extends Error {
 
 export function parseListedRun(raw: Record<string, unknown>): ListedRun {
   const parsed = ListedRunSchema.safeParse(raw);
-  if (!parsed.success) throw new ListedRunError(`Runs item ${String(raw.pk)} is malformed: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  if (!parsed.success) throw new ListedRunError(`Runs item ${String(raw.pk)} is malformed: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
   return parsed.data;
 }
 

@@ -5,25 +5,25 @@
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import { isConditionFailure } from './conditional-update';
 import { BatchObjectSchema, RunStatusSchema, TriggerKindSchema, type BatchObject, type TriggerKind } from '../../contracts/messages';
 
 /** The fields this code reads; the state machine adds more (result, endedAt, ...), kept as they are. */
-export const RunItemSchema = z.looseObject({
-  pk: z.string(),
-  pipeline: z.string(),
-  batchKey: z.string(),
+export const RunItemSchema = v.looseObject({
+  pk: v.string(),
+  pipeline: v.string(),
+  batchKey: v.string(),
   trigger: TriggerKindSchema,
   status: RunStatusSchema,
-  attempt: z.number().int().positive(),
-  executionName: z.string(),
-  executionArn: z.string().optional(),
-  leaseExpiresAt: z.number().optional(),
-  requestedAt: z.string(),
-  objects: z.array(BatchObjectSchema).optional(),
+  attempt: v.number().int().positive(),
+  executionName: v.string(),
+  executionArn: v.string().optional(),
+  leaseExpiresAt: v.number().optional(),
+  requestedAt: v.string(),
+  objects: v.array(BatchObjectSchema).optional(),
 });
-export type RunItem = z.infer<typeof RunItemSchema>;
+export type RunItem = v.Infer<typeof RunItemSchema>;
 
 export class RunItemError extends Error {
   override readonly name = 'RunItemError';
@@ -59,7 +59,7 @@ export interface RunsTable {
 
 function parseRunItem(raw: Record<string, unknown>): RunItem {
   const parsed = RunItemSchema.safeParse(raw);
-  if (!parsed.success) throw new RunItemError(`Runs item ${String(raw.pk)} is malformed: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  if (!parsed.success) throw new RunItemError(`Runs item ${String(raw.pk)} is malformed: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
   return parsed.data;
 }
 

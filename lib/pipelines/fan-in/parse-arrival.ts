@@ -1,5 +1,5 @@
 /** A Kinesis record's data → FileArrival, or an error saying which record and what is wrong. */
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import { FileArrivalSchema, type FileArrival } from '../../contracts/messages';
 
 export class InvalidArrivalError extends Error {
@@ -23,6 +23,6 @@ export function parseArrival(sequenceNumber: string, base64Data: string): FileAr
     throw new InvalidArrivalError(sequenceNumber, `data is not JSON (${(error as Error).message}; starts ${JSON.stringify(preview)})`, { cause: error });
   }
   const parsed = FileArrivalSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidArrivalError(sequenceNumber, z.prettifyError(parsed.error).replace(/\n/g, '; '), { cause: parsed.error });
+  if (!parsed.success) throw new InvalidArrivalError(sequenceNumber, v.prettifyError(parsed.error).replace(/\n/g, '; '), { cause: parsed.error });
   return parsed.data;
 }

@@ -2,7 +2,7 @@
  * The DLQ redrive wired to AWS: each dead-letter queue goes back through the use case of its
  * source, built by that use case's own dependency factory (watcher, fan-in, start).
  */
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import { kinesisClient } from '../../shared/clients/kinesis';
 import { sqsClient } from '../../shared/clients/sqs';
 import { pipelines, type PipelineIndex } from '../../registry';
@@ -26,7 +26,7 @@ export interface RedriveConfig extends WatcherConfig, FanInConfig {
 }
 
 export function redriveDeps(config: RedriveConfig, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()): RedriveDeps {
-  const queueUrls = z.record(z.enum(DLQ_NAMES), z.string().min(1)).parse(JSON.parse(config.DEAD_LETTER_QUEUES));
+  const queueUrls = v.record(v.enum(DLQ_NAMES), v.string().min(1)).parse(JSON.parse(config.DEAD_LETTER_QUEUES));
   const queue = (name: DlqName) => {
     const url = queueUrls[name];
     if (!url) throw new Error(`DEAD_LETTER_QUEUES names no "${name}" queue`);

@@ -7,40 +7,40 @@
  *    through the fan-in's use case.
  * A message whose redrive succeeded is deleted; any other stays, with the reason reported.
  */
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import type { DeadLetterQueue, DlqMessage, StreamReader, StreamRecord } from '../adapters/dead-letter-queues';
 
 export const DLQ_NAMES = ['watcher', 'fan-in', 'start'] as const;
 export type DlqName = (typeof DLQ_NAMES)[number];
 
-export const RedriveInputSchema = z.strictObject({
-  queue: z.enum(DLQ_NAMES),
+export const RedriveInputSchema = v.strictObject({
+  queue: v.enum(DLQ_NAMES),
   /** Stop after this many messages (default 50). */
-  max: z.number().int().min(1).max(1000).default(50),
+  max: v.number().int().min(1).max(1000).default(50),
   /** Only report what would be redriven. */
-  dryRun: z.boolean().default(false),
+  dryRun: v.boolean().default(false),
 });
-export type RedriveInput = z.infer<typeof RedriveInputSchema>;
+export type RedriveInput = v.Infer<typeof RedriveInputSchema>;
 
 /** A Lambda asynchronous invocation's failure record (on-failure destination). */
-export const AsyncFailureRecordSchema = z.looseObject({
-  requestContext: z.looseObject({ functionArn: z.string().optional(), condition: z.string().optional(), approximateInvokeCount: z.number().optional() }).optional(),
-  requestPayload: z.unknown(),
-  responsePayload: z.unknown().optional(),
+export const AsyncFailureRecordSchema = v.looseObject({
+  requestContext: v.looseObject({ functionArn: v.string().optional(), condition: v.string().optional(), approximateInvokeCount: v.number().optional() }).optional(),
+  requestPayload: v.unknown(),
+  responsePayload: v.unknown().optional(),
 });
 
 /** A Kinesis event source mapping's failure record: where the failed batch is on the stream. */
-export const KinesisFailureRecordSchema = z.looseObject({
-  requestContext: z.looseObject({ condition: z.string().optional() }).optional(),
-  KinesisBatchInfo: z.looseObject({
-    shardId: z.string(),
-    startSequenceNumber: z.string(),
-    endSequenceNumber: z.string(),
-    streamArn: z.string().optional(),
-    batchSize: z.number().optional(),
+export const KinesisFailureRecordSchema = v.looseObject({
+  requestContext: v.looseObject({ condition: v.string().optional() }).optional(),
+  KinesisBatchInfo: v.looseObject({
+    shardId: v.string(),
+    startSequenceNumber: v.string(),
+    endSequenceNumber: v.string(),
+    streamArn: v.string().optional(),
+    batchSize: v.number().optional(),
   }),
 });
-export type KinesisBatchInfo = z.infer<typeof KinesisFailureRecordSchema>['KinesisBatchInfo'];
+export type KinesisBatchInfo = v.Infer<typeof KinesisFailureRecordSchema>['KinesisBatchInfo'];
 
 
 export interface RedriveDeps {
@@ -66,7 +66,7 @@ export class RedriveMessageError extends Error {
   override readonly name = 'RedriveMessageError';
 }
 
-function parseBody<T extends z.ZodType>(schema: T, body: string, what: string): z.infer<T> {
+function parseBody<T>(schema: v.Schema<T>, body: string, what: string): T {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -74,7 +74,7 @@ function parseBody<T extends z.ZodType>(schema: T, body: string, what: string): 
     throw new RedriveMessageError(`not JSON (${(error as Error).message}); not a ${what}`, { cause: error });
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new RedriveMessageError(`not a ${what}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, { cause: parsed.error });
+  if (!parsed.success) throw new RedriveMessageError(`not a ${what}: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`, { cause: parsed.error });
   return parsed.data;
 }
 

@@ -2,7 +2,7 @@
  * Operating commands about runs: list a pipeline's recent runs, show one run, re-run a batch.
  * Plain use cases over the tables; handlers/ops-*.ts give them to `sls invoke`.
  */
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import type { BatchesTable } from '../adapters/batches-table';
 import { missingFiles } from '../batch';
 import { executionConsoleUrl, logGroupUrl, taskLogStreamUrl } from '../../shared/notices/links';
@@ -18,10 +18,10 @@ export class OperationInputError extends Error {
 }
 
 /** Validates a command's input, naming the command and the expected shape on failure. */
-export function parseCommand<T extends z.ZodType>(command: string, usage: string, schema: T, input: unknown): z.infer<T> {
+export function parseCommand<T>(command: string, usage: string, schema: v.Schema<T>, input: unknown): T {
   const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) {
-    throw new OperationInputError(`${command} expects ${usage}; got ${JSON.stringify(input)?.slice(0, 200)}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+    throw new OperationInputError(`${command} expects ${usage}; got ${JSON.stringify(input)?.slice(0, 200)}: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   }
   return parsed.data;
 }
@@ -55,11 +55,11 @@ function runLine(run: ListedRun, now: Date): RunLine {
   };
 }
 
-export const ListRunsInputSchema = z.strictObject({
-  pipeline: z.string().min(1),
-  limit: z.number().int().min(1).max(200).default(20),
+export const ListRunsInputSchema = v.strictObject({
+  pipeline: v.string().min(1),
+  limit: v.number().int().min(1).max(200).default(20),
   /** ISO time: only runs requested at or after it. */
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: v.iso.datetime({ offset: true }).optional(),
 });
 
 export interface ListRunsDeps {
@@ -69,16 +69,16 @@ export interface ListRunsDeps {
 }
 
 /** A pipeline's most recent runs, newest first, with status and duration (Runs index query). */
-export async function listRuns(input: z.infer<typeof ListRunsInputSchema>, deps: ListRunsDeps): Promise<{ pipeline: string; runs: RunLine[] }> {
+export async function listRuns(input: v.Infer<typeof ListRunsInputSchema>, deps: ListRunsDeps): Promise<{ pipeline: string; runs: RunLine[] }> {
   if (!deps.registry.get(input.pipeline)) throw new UnknownPipelineError(input.pipeline, deps.registry.names);
   const runs = await deps.runs.recent(input.pipeline, { limit: input.limit, ...(input.since ? { since: input.since } : {}) });
   const now = deps.clock();
   return { pipeline: input.pipeline, runs: runs.map((run) => runLine(run, now)) };
 }
 
-export const ShowRunInputSchema = z.union([
-  z.strictObject({ runKey: z.string().min(1) }),
-  z.strictObject({ pipeline: z.string().min(1), batch: z.string().min(1) }),
+export const ShowRunInputSchema = v.union([
+  v.strictObject({ runKey: v.string().min(1) }),
+  v.strictObject({ pipeline: v.string().min(1), batch: v.string().min(1) }),
 ]);
 
 export interface ShowRunDeps {
@@ -90,7 +90,7 @@ export interface ShowRunDeps {
 }
 
 /** One run: its files (and which are missing), its tasks per shard, its result and links. */
-export async function showRun(input: z.infer<typeof ShowRunInputSchema>, deps: ShowRunDeps): Promise<Record<string, unknown>> {
+export async function showRun(input: v.Infer<typeof ShowRunInputSchema>, deps: ShowRunDeps): Promise<Record<string, unknown>> {
   const runKey = 'runKey' in input ? input.runKey : `${input.pipeline}#${input.batch}`;
   const raw = await deps.getRun(runKey);
   if (!raw) throw new OperationInputError(`no run "${runKey}" in the Runs table (list them with opsListRuns)`);
@@ -125,14 +125,14 @@ export async function showRun(input: z.infer<typeof ShowRunInputSchema>, deps: S
   };
 }
 
-export const RerunBatchInputSchema = z.strictObject({
-  pipeline: z.string().min(1),
-  batch: z.string().min(1),
+export const RerunBatchInputSchema = v.strictObject({
+  pipeline: v.string().min(1),
+  batch: v.string().min(1),
   /** Default true: a fresh attempt even though the batch already ran. */
-  force: z.boolean().default(true),
+  force: v.boolean().default(true),
 });
 
 /** Re-runs a batch with the files that arrived, through the start-pipeline use case (`force`). */
-export async function rerunBatch(input: z.infer<typeof RerunBatchInputSchema>, deps: StartPipelineDeps & { batches: BatchesTable }): Promise<ManualOutcome> {
+export async function rerunBatch(input: v.Infer<typeof RerunBatchInputSchema>, deps: StartPipelineDeps & { batches: BatchesTable }): Promise<ManualOutcome> {
   return startManualRun({ pipeline: input.pipeline, batch: input.batch, force: input.force }, deps);
 }

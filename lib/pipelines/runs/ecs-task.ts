@@ -3,25 +3,25 @@
  * Step Functions hands it over in PascalCase (the `.sync` output and the `Cause` of a
  * failed `.sync` task), EventBridge and the ECS API in camelCase; both are accepted.
  */
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 
-const ContainerSchema = z.looseObject({
-  name: z.string().optional(),
-  exitCode: z.number().int().nullish(),
-  reason: z.string().nullish(),
-  lastStatus: z.string().nullish(),
+const ContainerSchema = v.looseObject({
+  name: v.string().optional(),
+  exitCode: v.number().int().nullish(),
+  reason: v.string().nullish(),
+  lastStatus: v.string().nullish(),
 });
 
-export const EcsTaskSchema = z.looseObject({
-  taskArn: z.string().optional(),
-  group: z.string().optional(),
-  lastStatus: z.string().optional(),
-  stopCode: z.string().nullish(),
-  stoppedReason: z.string().nullish(),
-  containers: z.array(ContainerSchema).default([]),
+export const EcsTaskSchema = v.looseObject({
+  taskArn: v.string().optional(),
+  group: v.string().optional(),
+  lastStatus: v.string().optional(),
+  stopCode: v.string().nullish(),
+  stoppedReason: v.string().nullish(),
+  containers: v.array(ContainerSchema).default([]),
 });
-export type EcsTask = z.infer<typeof EcsTaskSchema>;
-export type EcsContainer = z.infer<typeof ContainerSchema>;
+export type EcsTask = v.Infer<typeof EcsTaskSchema>;
+export type EcsContainer = v.Infer<typeof ContainerSchema>;
 
 /** `StoppedReason` → `stoppedReason`, recursively: one schema for both casings. */
 export function camelCaseKeys(value: unknown): unknown {

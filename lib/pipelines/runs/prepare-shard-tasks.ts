@@ -8,7 +8,7 @@
  * so the overrides come as JSON text split where the token goes; the state joins them with
  * `States.StringToJson(States.Format('{}{}{}', before, $$.Task.Token, after))`.
  */
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import { ExecutionInputSchema, type ExecutionInput } from '../../contracts/messages';
 import { TASK_ENV } from '../../contracts/task-contract';
 import { OverridesTooLargeError, ReservedEnvironmentError, RunStepInputError } from './errors';
@@ -25,11 +25,11 @@ export const TASK_GROUP_PREFIX = 'pipeline:';
 /** Placeholder for the token while the JSON text is built; JSON-safe, so it appears verbatim. */
 const TOKEN_MARKER = '@@TASK_TOKEN@@';
 
-export const PrepareShardTasksRequestSchema = z.strictObject({
+export const PrepareShardTasksRequestSchema = v.strictObject({
   input: ExecutionInputSchema,
-  executionArn: z.string().min(1),
+  executionArn: v.string().min(1),
 });
-export type PrepareShardTasksRequest = z.infer<typeof PrepareShardTasksRequestSchema>;
+export type PrepareShardTasksRequest = v.Infer<typeof PrepareShardTasksRequestSchema>;
 
 export interface TaskNetwork {
   subnets: string[];
@@ -117,7 +117,7 @@ function overridesLength(overrides: Overrides): number {
 export function prepareShardTasks(request: unknown, deps: PrepareShardTasksDeps): PreparedShards {
   const parsed = PrepareShardTasksRequestSchema.safeParse(request);
   if (!parsed.success) {
-    throw new RunStepInputError(`Prepare Shard Tasks: the execution input is invalid: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+    throw new RunStepInputError(`Prepare Shard Tasks: the execution input is invalid: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
   }
   const { input, executionArn } = parsed.data;
   const { task } = input;
@@ -171,13 +171,13 @@ export function prepareShardTasks(request: unknown, deps: PrepareShardTasksDeps)
 /** Parses the stack's network settings (comma-separated lists from the function environment). */
 export function parseTaskNetwork(subnets: string, securityGroups: string, assignPublicIp: string): TaskNetwork {
   const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
-  const network = z
+  const network = v
     .object({
-      subnets: z.array(z.string().regex(/^subnet-/, 'subnet ids start with subnet-')).min(1, 'at least one subnet'),
-      securityGroups: z.array(z.string().regex(/^sg-/, 'security group ids start with sg-')).min(1, 'at least one security group'),
-      assignPublicIp: z.enum(['ENABLED', 'DISABLED']),
+      subnets: v.array(v.string().regex(/^subnet-/, 'subnet ids start with subnet-')).min(1, 'at least one subnet'),
+      securityGroups: v.array(v.string().regex(/^sg-/, 'security group ids start with sg-')).min(1, 'at least one security group'),
+      assignPublicIp: v.enum(['ENABLED', 'DISABLED']),
     })
     .safeParse({ subnets: list(subnets), securityGroups: list(securityGroups), assignPublicIp });
-  if (!network.success) throw new RunStepInputError(`task network settings are invalid: ${z.prettifyError(network.error)}`, { cause: network.error });
+  if (!network.success) throw new RunStepInputError(`task network settings are invalid: ${v.prettifyError(network.error)}`, { cause: network.error });
   return network.data;
 }

@@ -8,21 +8,21 @@
  * Primary course: list RUNNING tasks of the task definition family in the cluster,
  * describe them (100 per call), stop those of this group and shard.
  */
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import { TASK_ENV } from '../../contracts/task-contract';
 import { RunStepInputError } from './errors';
 
-export const StopAbandonedTaskRequestSchema = z.strictObject({
-  cluster: z.string().min(1),
+export const StopAbandonedTaskRequestSchema = v.strictObject({
+  cluster: v.string().min(1),
   /** Family (or family:revision) the shard was launched with. */
-  taskDefinition: z.string().min(1),
-  group: z.string().min(1),
-  shardIndex: z.number().int().min(0),
+  taskDefinition: v.string().min(1),
+  group: v.string().min(1),
+  shardIndex: v.number().int().min(0),
   /** The caught failure: returned as the shard's outcome. */
-  error: z.string(),
-  cause: z.string().optional(),
+  error: v.string(),
+  cause: v.string().optional(),
 });
-export type StopAbandonedTaskRequest = z.infer<typeof StopAbandonedTaskRequestSchema>;
+export type StopAbandonedTaskRequest = v.Infer<typeof StopAbandonedTaskRequestSchema>;
 
 export interface RunningTask {
   taskArn: string;
@@ -47,7 +47,7 @@ const familyOf = (taskDefinition: string): string => taskDefinition.replace(/^ar
 
 export async function stopAbandonedTask(request: unknown, deps: { ecs: EcsTasks }): Promise<ShardFailure> {
   const parsed = StopAbandonedTaskRequestSchema.safeParse(request);
-  if (!parsed.success) throw new RunStepInputError(`Stop Abandoned Task: the state is invalid: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  if (!parsed.success) throw new RunStepInputError(`Stop Abandoned Task: the state is invalid: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
   const { cluster, taskDefinition, group, shardIndex, error, cause } = parsed.data;
 
   const arns = await deps.ecs.listRunning(cluster, familyOf(taskDefinition));

@@ -5,31 +5,31 @@
  * stop reason and exit code. If the container did call back, Step Functions answers that
  * the token is finished, and nothing else happens.
  */
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import { TASK_ENV } from '../../contracts/task-contract';
 import { TASK_STOPPED_BEFORE_CALLBACK } from './errors';
 import type { FailTaskOutcome, TaskCallbacks } from './task-callbacks';
 
 /** The `detail` of an EventBridge `ECS Task State Change` event, the fields the guard reads. */
-export const TaskStateChangeDetailSchema = z.looseObject({
-  taskArn: z.string(),
-  clusterArn: z.string(),
-  lastStatus: z.string(),
-  group: z.string().optional(),
-  stopCode: z.string().optional(),
-  stoppedReason: z.string().optional(),
-  containers: z
-    .array(z.looseObject({ name: z.string(), exitCode: z.number().int().optional(), reason: z.string().optional(), lastStatus: z.string().optional() }))
+export const TaskStateChangeDetailSchema = v.looseObject({
+  taskArn: v.string(),
+  clusterArn: v.string(),
+  lastStatus: v.string(),
+  group: v.string().optional(),
+  stopCode: v.string().optional(),
+  stoppedReason: v.string().optional(),
+  containers: v
+    .array(v.looseObject({ name: v.string(), exitCode: v.number().int().optional(), reason: v.string().optional(), lastStatus: v.string().optional() }))
     .default([]),
-  overrides: z
+  overrides: v
     .looseObject({
-      containerOverrides: z
-        .array(z.looseObject({ name: z.string(), environment: z.array(z.looseObject({ name: z.string(), value: z.string() })).optional() }))
+      containerOverrides: v
+        .array(v.looseObject({ name: v.string(), environment: v.array(v.looseObject({ name: v.string(), value: v.string() })).optional() }))
         .default([]),
     })
     .optional(),
 });
-export type TaskStateChangeDetail = z.infer<typeof TaskStateChangeDetailSchema>;
+export type TaskStateChangeDetail = v.Infer<typeof TaskStateChangeDetailSchema>;
 
 export type GuardOutcome =
   | { action: 'ignored'; reason: 'not-stopped' | 'no-task-token' }

@@ -6,33 +6,33 @@
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import { classifyFailure, FAILURE_HINTS, type ClassifiedFailure, type FailureClass } from './classify-failure';
 import { mainContainer, parseEcsTask, parseEcsTaskCause } from './ecs-task';
 import { renderNotice, runNotice } from '../../shared/notices';
 import { RunStepInputError } from './errors';
 
-const FailureSchema = z.looseObject({ Error: z.string(), Cause: z.string().optional() });
+const FailureSchema = v.looseObject({ Error: v.string(), Cause: v.string().optional() });
 
 /** The state as the state machine passes it: the execution input plus what the states added. */
-export const SummarizeRunRequestSchema = z.strictObject({
-  run: z.looseObject({
-    pipeline: z.string(),
-    runKey: z.string(),
-    batchKey: z.string(),
-    executionName: z.string(),
-    task: z.looseObject({ taskDefinition: z.string(), container: z.string(), launch: z.enum(['sync', 'callback']) }),
-    shards: z.array(z.looseObject({ index: z.number().int(), count: z.number().int() })),
-    alarms: z.looseObject({ maxRuntimeSeconds: z.number().optional(), maxRecordsAffected: z.number().optional() }),
+export const SummarizeRunRequestSchema = v.strictObject({
+  run: v.looseObject({
+    pipeline: v.string(),
+    runKey: v.string(),
+    batchKey: v.string(),
+    executionName: v.string(),
+    task: v.looseObject({ taskDefinition: v.string(), container: v.string(), launch: v.enum(['sync', 'callback']) }),
+    shards: v.array(v.looseObject({ index: v.number().int(), count: v.number().int() })),
+    alarms: v.looseObject({ maxRuntimeSeconds: v.number().optional(), maxRecordsAffected: v.number().optional() }),
     /** After Run Shards: one outcome per shard, in shard order (the Map replaced the launches). */
-    prepared: z.looseObject({ shardRuns: z.array(z.unknown()) }).optional(),
+    prepared: v.looseObject({ shardRuns: v.array(v.unknown()) }).optional(),
     /** Set when a state before or around the shards failed. */
     failure: FailureSchema.optional(),
   }),
-  executionArn: z.string(),
-  startedAt: z.string(),
+  executionArn: v.string(),
+  startedAt: v.string(),
 });
-export type SummarizeRunRequest = z.infer<typeof SummarizeRunRequestSchema>;
+export type SummarizeRunRequest = v.Infer<typeof SummarizeRunRequestSchema>;
 
 export interface ShardResult {
   index: number;
@@ -77,9 +77,9 @@ export interface SummarizeRunDeps {
   taskLogs?: { region: string; logGroup: string };
 }
 
-const SyncOutcomeSchema = z.looseObject({ launch: z.literal('sync'), task: z.unknown() });
-const CallbackOutcomeSchema = z.looseObject({ launch: z.literal('callback'), output: z.unknown() });
-const CallbackOutputSchema = z.looseObject({ recordsAffected: z.number().int().nonnegative().optional() });
+const SyncOutcomeSchema = v.looseObject({ launch: v.literal('sync'), task: v.unknown() });
+const CallbackOutcomeSchema = v.looseObject({ launch: v.literal('callback'), output: v.unknown() });
+const CallbackOutputSchema = v.looseObject({ recordsAffected: v.number().int().nonnegative().optional() });
 
 function shardResult(index: number, outcome: unknown, container: string): ShardResult {
   const failed = FailureSchema.safeParse(outcome);
@@ -123,7 +123,7 @@ function setupFailureOf(error: string, cause: string | undefined): ClassifiedFai
   let detail = cause ?? '';
   try {
     // A failed Lambda step's cause is {"errorType","errorMessage","trace"}.
-    const lambda = z.looseObject({ errorMessage: z.string() }).safeParse(JSON.parse(detail));
+    const lambda = v.looseObject({ errorMessage: v.string() }).safeParse(JSON.parse(detail));
     if (lambda.success) detail = lambda.data.errorMessage;
   } catch {
     // Plain text cause.
@@ -163,7 +163,7 @@ function formatDuration(ms: number): string {
 export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSummary {
   const parsed = SummarizeRunRequestSchema.safeParse(request);
   if (!parsed.success) {
-    throw new RunStepInputError(`Summarize Run: the state is invalid: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+    throw new RunStepInputError(`Summarize Run: the state is invalid: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
   }
   const { run, executionArn, startedAt } = parsed.data;
   const ended = deps.clock();

@@ -3,24 +3,24 @@
  * dispatched to its use case. Shared by the handler and the DLQ redrive, which hands a failed
  * invocation's original event back to the same code.
  */
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import type { BatchesTable } from '../adapters/batches-table';
 import { startManualRun, startScheduledRun } from './entries';
 import type { StartOutcome, StartPipelineDeps } from './start-pipeline';
 
-const ScheduledEventSchema = z.strictObject({
-  pipeline: z.string().min(1),
-  trigger: z.literal('schedule'),
+const ScheduledEventSchema = v.strictObject({
+  pipeline: v.string().min(1),
+  trigger: v.literal('schedule'),
   /** The schedule's fire time, passed by the rule's input transformer (`<aws.events.event.time>` / `$.time`). */
-  time: z.iso.datetime({ offset: true }).optional(),
+  time: v.iso.datetime({ offset: true }).optional(),
 });
-const ManualEventSchema = z.strictObject({
-  pipeline: z.string().min(1),
-  batch: z.string().min(1).optional(),
-  force: z.boolean().optional(),
+const ManualEventSchema = v.strictObject({
+  pipeline: v.string().min(1),
+  batch: v.string().min(1).optional(),
+  force: v.boolean().optional(),
 });
-export const StartEventSchema = z.union([ScheduledEventSchema, ManualEventSchema]);
-export type StartEvent = z.infer<typeof StartEventSchema>;
+export const StartEventSchema = v.union([ScheduledEventSchema, ManualEventSchema]);
+export type StartEvent = v.Infer<typeof StartEventSchema>;
 
 export class InvalidStartEventError extends Error {
   override readonly name = 'InvalidStartEventError';
@@ -31,7 +31,7 @@ export function parseStartEvent(event: unknown): StartEvent {
   if (!parsed.success) {
     throw new InvalidStartEventError(
       'startPipeline expects {"pipeline":"…","trigger":"schedule","time"?:"…"} or {"pipeline":"…","batch"?:"…","force"?:true}; ' +
-        `got ${JSON.stringify(event)?.slice(0, 300)}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+        `got ${JSON.stringify(event)?.slice(0, 300)}: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
     );
   }
   return parsed.data;

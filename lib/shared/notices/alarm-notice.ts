@@ -3,35 +3,35 @@
  * topic) → a Notice in the shared format. The alarm's kind and subject come from its name
  * (lib/contracts/alarm-kinds.ts); alarms of other stacks still get a readable message.
  */
-import * as z from 'zod';
+import * as v from '../validation';
 import { ALARM_KINDS, parseAlarmName, PIPELINE_ALARM_KINDS } from '../../contracts/alarm-kinds';
 import { alarmConsoleUrl, logGroupUrl, regionOfArn } from './links';
 import type { Notice } from './notice';
 
-const DimensionSchema = z.looseObject({ name: z.string(), value: z.string() });
+const DimensionSchema = v.looseObject({ name: v.string(), value: v.string() });
 
-export const AlarmMessageSchema = z.looseObject({
-  AlarmName: z.string().min(1),
-  AlarmDescription: z.string().nullish(),
-  NewStateValue: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
-  NewStateReason: z.string().default(''),
-  StateChangeTime: z.string().optional(),
-  Region: z.string().optional(),
-  AlarmArn: z.string().optional(),
-  OldStateValue: z.string().optional(),
-  Trigger: z
+export const AlarmMessageSchema = v.looseObject({
+  AlarmName: v.string().min(1),
+  AlarmDescription: v.string().nullish(),
+  NewStateValue: v.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
+  NewStateReason: v.string().default(''),
+  StateChangeTime: v.string().optional(),
+  Region: v.string().optional(),
+  AlarmArn: v.string().optional(),
+  OldStateValue: v.string().optional(),
+  Trigger: v
     .looseObject({
-      MetricName: z.string().optional(),
-      Namespace: z.string().optional(),
-      Dimensions: z.array(DimensionSchema).optional(),
-      Threshold: z.number().optional(),
-      ComparisonOperator: z.string().optional(),
-      Period: z.number().optional(),
-      EvaluationPeriods: z.number().optional(),
+      MetricName: v.string().optional(),
+      Namespace: v.string().optional(),
+      Dimensions: v.array(DimensionSchema).optional(),
+      Threshold: v.number().optional(),
+      ComparisonOperator: v.string().optional(),
+      Period: v.number().optional(),
+      EvaluationPeriods: v.number().optional(),
     })
     .optional(),
 });
-export type AlarmMessage = z.infer<typeof AlarmMessageSchema>;
+export type AlarmMessage = v.Infer<typeof AlarmMessageSchema>;
 
 export class InvalidAlarmMessageError extends Error {
   override readonly name = 'InvalidAlarmMessageError';
@@ -47,7 +47,7 @@ export function parseAlarmMessage(text: string): AlarmMessage {
   }
   const parsed = AlarmMessageSchema.safeParse(json);
   if (!parsed.success) {
-    throw new InvalidAlarmMessageError(`alarm topic message is not a CloudWatch alarm: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, {
+    throw new InvalidAlarmMessageError(`alarm topic message is not a CloudWatch alarm: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`, {
       cause: parsed.error,
     });
   }
