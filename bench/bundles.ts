@@ -4,10 +4,10 @@
  *
  * Cold init = a fresh node process requiring the bundle and making its first handler
  * call with an event that needs no AWS call, until that call returns (performance.now()
- * counts from process start). Median of RUNS processes. Goal: each function within
- * 1.25x of its floor on both.
+ * counts from process start). Median of RUNS processes each, the function's and its
+ * floor's taken in turns. Goal: each function within 1.25x of its floor on both.
  *
- * Run: npm run bench:bundles
+ * Run: npm run bench:bundles (RUNS=21 for more samples, FUNCTIONS=a,b for some functions only)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ import { ENV } from '../lib/shared/config.js';
 
 const root = resolve(__dirname, '..');
 const RUNS = Number(process.env.RUNS ?? 11);
+/** Optional comma-separated function names to measure (all by default). */
+const ONLY = process.env.FUNCTIONS?.split(',').filter(Boolean);
 const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
 
 // The same options serverless-esbuild uses for the deployed bundle (serverless.yml custom.esbuild).
@@ -50,21 +52,35 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function coldInit(script: string, env: NodeJS.ProcessEnv): number {
-  const samples: number[] = [];
+/** One cold start: a fresh process loads the script's bundle and makes its first call; ms since process start. */
+function coldStart(script: string, env: NodeJS.ProcessEnv): number {
+  const outText = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return Number(outText.trim().split('\n').pop());
+}
+
+/**
+ * Median cold init of each script. The scripts' samples alternate (bundle, floor, bundle, ...)
+ * so that both see the same machine load: on a shared machine, load that comes and goes
+ * between two back-to-back series would otherwise decide the ratio.
+ */
+function coldInits(scripts: string[], env: NodeJS.ProcessEnv): number[] {
+  const samples = scripts.map((): number[] => []);
+  const failed = scripts.map(() => false);
   for (let i = 0; i < RUNS; i += 1) {
-    try {
-      const outText = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      samples.push(Number(outText.trim().split('\n').pop()));
-    } catch (error) {
-      // A function that cannot start is a finding, not a crash of the benchmark.
-      const stderr = String((error as { stderr?: string }).stderr ?? '');
-      const line = stderr.split('\n').find((l) => /^\w*Error\b/.test(l)) ?? stderr.slice(-300);
-      console.error(`cold start failed: ${line.slice(0, 300)}`);
-      return NaN;
-    }
+    scripts.forEach((script, k) => {
+      if (failed[k]) return;
+      try {
+        samples[k]!.push(coldStart(script, env));
+      } catch (error) {
+        // A function that cannot start is a finding, not a crash of the benchmark.
+        const stderr = String((error as { stderr?: string }).stderr ?? '');
+        const line = stderr.split('\n').find((l) => /^\w*Error\b/.test(l)) ?? stderr.slice(-300);
+        console.error(`cold start failed: ${line.slice(0, 300)}`);
+        failed[k] = true;
+      }
+    });
   }
-  return median(samples);
+  return samples.map((values, k) => (failed[k] ? NaN : median(values)));
 }
 
 const functionFiles = ['functions/ingest.yml', 'functions/runs.yml', 'functions/notifier.yml', 'functions/queue-services.yml', 'functions/operations.yml'];
@@ -80,7 +96,9 @@ for (const file of functionFiles) {
   } catch {
     continue;
   }
-  for (const [name, def] of Object.entries(doc ?? {})) if (def?.handler) functions.push([name, def.handler.replace(/\.handler$/, '.ts')]);
+  for (const [name, def] of Object.entries(doc ?? {})) {
+    if (def?.handler && (!ONLY || ONLY.includes(name))) functions.push([name, def.handler.replace(/\.handler$/, '.ts')]);
+  }
 }
 
 // A valid value for every variable any function reads (lib/shared/config.ts), so each cold start
@@ -129,14 +147,8 @@ for (const [fn, entry] of functions) {
   const event = JSON.stringify(probeEvents[fn] ?? {});
   const probe = (file: string) =>
     `const h=require(${JSON.stringify(file)}).handler;Promise.resolve(h(${event},{functionName:'bench',awsRequestId:'1',getRemainingTimeInMillis:()=>1000})).catch(()=>{}).then(()=>console.log(performance.now()))`;
-  rows.push({
-    fn,
-    clients,
-    bytes: readFileSync(outfile).length,
-    floorBytes: readFileSync(floorOut).length,
-    initMs: coldInit(probe(outfile), env),
-    floorInitMs: coldInit(probe(floorOut), env),
-  });
+  const [initMs, floorInitMs] = coldInits([probe(outfile), probe(floorOut)], env);
+  rows.push({ fn, clients, bytes: readFileSync(outfile).length, floorBytes: readFileSync(floorOut).length, initMs: initMs!, floorInitMs: floorInitMs! });
 }
 
 const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
