@@ -3,8 +3,8 @@
  * A failure's reason goes to the audit table under `${eventId}#service#${serviceArn}`.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics } from '../lib/shared/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DISCOVER_TASKS_ENV, discoverTasksDeps } from '../lib/notifier/deps';

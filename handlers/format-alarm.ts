@@ -3,9 +3,8 @@
  * the one notification format (lib/shared/notices) that run failures use too. A message that
  * is not an alarm fails the invocation (SNS retries, then the alarm formatter's DLQ).
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics, MetricUnit } from '../lib/shared/metrics';
 import middy from '@middy/core';
 import type { SNSEvent } from 'aws-lambda';
 import * as v from '../lib/shared/validation';

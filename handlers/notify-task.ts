@@ -4,8 +4,8 @@
  * the record fails; after maxReceiveCount the queue's redrive moves it to the DLQ.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics } from '../lib/shared/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { NOTIFY_TASK_ENV, notifyTaskDeps } from '../lib/notifier/deps';

@@ -2,7 +2,7 @@
  * Operating command: a pipeline's recent runs with status and duration.
  *   npx sls invoke -f opsListRuns --stage <stage> --data '{"pipeline":"orders-daily","limit":10}'
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
 import middy from '@middy/core';
 import { dynamoDocumentClient } from '../lib/shared/clients/dynamodb';
 import { readEnv } from '../lib/shared/config';

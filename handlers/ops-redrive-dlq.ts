@@ -4,8 +4,8 @@
  * stay and the answer says why.
  *   npx sls invoke -f opsRedriveDlq --stage <stage> --data '{"queue":"fan-in"}'      (or "watcher", "start"; "dryRun":true, "max":N)
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics } from '../lib/shared/metrics';
 import middy from '@middy/core';
 import { readEnv } from '../lib/shared/config';
 import { logger, metrics, perPipeline } from '../lib/shared/observability';

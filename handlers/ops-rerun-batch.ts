@@ -3,8 +3,8 @@
  * the start-pipeline use case, `force` unless told otherwise).
  *   npx sls invoke -f opsRerunBatch --stage <stage> --data '{"pipeline":"orders-daily","batch":"2026-11-20"}'
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics } from '../lib/shared/metrics';
 import middy from '@middy/core';
 import { readEnv } from '../lib/shared/config';
 import { logger, metrics, perPipeline } from '../lib/shared/observability';

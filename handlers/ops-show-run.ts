@@ -3,7 +3,7 @@
  *   npx sls invoke -f opsShowRun --stage <stage> --data '{"pipeline":"orders-daily","batch":"2026-11-20"}'
  *   npx sls invoke -f opsShowRun --stage <stage> --data '{"runKey":"orders-daily#2026-11-20"}'
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { batchesTable } from '../lib/pipelines/adapters/batches-table';

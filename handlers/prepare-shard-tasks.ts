@@ -2,7 +2,7 @@
  * State machine step "Prepare Shard Tasks" (Lambda invoke): the execution input in, one
  * RunTask launch per shard out. See lib/pipelines/runs/prepare-shard-tasks.ts.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
 import middy from '@middy/core';
 import { readEnv } from '../lib/shared/config';
 import { logger } from '../lib/shared/observability';

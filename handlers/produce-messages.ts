@@ -3,7 +3,7 @@
  * `sls invoke -f produceMessages --data '{"queueService":"thumbnails","count":500}'`.
  */
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
 import * as v from '../lib/shared/validation';
 import { PRODUCE_MESSAGES_ENV, produceMessagesDeps } from '../lib/queue-services/deps';
 import { UnknownQueueServiceError } from '../lib/queue-services/deployed-services';

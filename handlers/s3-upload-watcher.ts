@@ -4,8 +4,8 @@
  * From SQS it answers with partial batch failures; other sources get a thrown error.
  */
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics } from '../lib/shared/metrics';
 import { readEnv } from '../lib/shared/config';
 import { logger, metrics, perPipeline } from '../lib/shared/observability';
 import { readWatcherEvent, watchUploads } from '../lib/pipelines/watcher';

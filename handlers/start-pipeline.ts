@@ -3,8 +3,8 @@
  *   schedule (EventBridge input):  {"pipeline":"…","trigger":"schedule","time":"<event time>"}
  *   by hand:  npx sls invoke -f startPipeline --data '{"pipeline":"…","batch":"…"}'  (add "force":true for a fresh run)
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics } from '../lib/shared/metrics';
 import middy from '@middy/core';
 import { readEnv } from '../lib/shared/config';
 import { logger, metrics, perPipeline } from '../lib/shared/observability';

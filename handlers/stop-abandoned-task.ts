@@ -2,9 +2,8 @@
  * State machine step "Stop Abandoned Task" (Lambda invoke): stops the container of a callback
  * shard that timed out, and returns the shard's failure. See lib/pipelines/runs/stop-abandoned-task.ts.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics, MetricUnit } from '../lib/shared/metrics';
 import middy from '@middy/core';
 import { ecsClient } from '../lib/shared/clients/ecs';
 import { logger, metrics } from '../lib/shared/observability';

@@ -4,9 +4,8 @@
  * Emits the run's metrics per pipeline (lib/contracts/metric-names.ts): succeeded / failed
  * (and by failure class), duration and records affected, which the per-pipeline alarms watch.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics, MetricUnit } from '../lib/shared/metrics';
 import middy from '@middy/core';
 import { readEnv } from '../lib/shared/config';
 import { correlatedLogger, logger, metrics, perPipeline } from '../lib/shared/observability';

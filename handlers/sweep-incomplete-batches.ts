@@ -3,8 +3,8 @@
  * past their max runtime, each reported once to the operators' topic (lib/pipelines/sweeper/sweep.ts).
  * Also by hand: npx sls invoke -f sweepIncompleteBatches --stage <stage>
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics } from '../lib/shared/metrics';
 import middy from '@middy/core';
 import { dynamoDocumentClient } from '../lib/shared/clients/dynamodb';
 import { snsClient } from '../lib/shared/clients/sns';

@@ -3,9 +3,8 @@
  * pipeline task groups) → SendTaskFailure for the task's callback token, so an execution
  * never waits for a container that is gone. See lib/pipelines/runs/stuck-callback-guard.ts.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics, MetricUnit } from '../lib/shared/metrics';
 import middy from '@middy/core';
 import * as v from '../lib/shared/validation';
 import { sfnClient } from '../lib/shared/clients/sfn';

@@ -3,8 +3,8 @@
  * backlog-per-task target from the last hour's processing times.
  */
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
+import { logMetrics } from '../lib/shared/metrics';
 import * as v from '../lib/shared/validation';
 import { UPDATE_SCALING_TARGET_ENV, updateScalingTargetDeps } from '../lib/queue-services/deps';
 import { retuneQueueService } from '../lib/queue-services/retune-queue-service';

@@ -3,7 +3,7 @@
  * use case, report it (metrics, one log line). A failure is reported once here, written to the
  * audit table where the use case is a discovery, and thrown, so only that record fails.
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '../shared/metrics';
 import { logger, metrics } from '../shared/observability';
 import type { Audited } from './deps';
 import { discoverServices, type DiscoverServicesDeps, type DiscoverServicesResult } from './discover-services';

@@ -3,7 +3,7 @@
  * its deployed service and policy, update the target, and report the decision (one log line;
  * metrics per queue service: whether the target moved, the target, the measured average).
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '../shared/metrics';
 import { logger, metrics } from '../shared/observability';
 import type { QueueServicesInStack } from './deps';
 import { resolveQueueService } from './deployed-services';

@@ -4,9 +4,13 @@
  * log level from POWERTOOLS_LOG_LEVEL (the stage's `logLevel` parameter) and the share of
  * invocations logged at debug from POWERTOOLS_LOGGER_SAMPLE_RATE. Metric names and the
  * dimensions policy live in lib/contracts/metric-names.ts.
+ *
+ * The logger and metrics write what Powertools for AWS Lambda writes (same JSON keys, same
+ * EMF documents, same variables) from ./logger.ts and ./metrics.ts: Powertools' own cost each
+ * function about 35 KiB and several milliseconds of cold start.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Logger } from './logger';
+import { Metrics } from './metrics';
 import { correlationKeys, type CorrelationKeys } from './correlation';
 import { METRICS_NAMESPACE } from '../contracts/metric-names';
 import { pipelineMetrics } from './pipeline-metrics';

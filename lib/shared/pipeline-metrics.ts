@@ -1,22 +1,22 @@
 /**
  * Per-pipeline metrics from functions that handle several pipelines in one invocation (the
- * fan-in gets records of many batches). Powertools' one Metrics instance holds one dimension
+ * fan-in gets records of many batches). The one Metrics instance holds one dimension
  * set per flush, so per-pipeline values go out as single-metric documents with the `pipeline`
  * dimension added to the instance's defaults (service, stage). Counts are summed per
  * invocation and published once by `flush()`: a batch of 100 records costs a few log lines,
  * not 100.
  */
-import type { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MetricUnitValue } from './metrics';
 import { DIMENSION, RUNS_FAILED_BY_CLASS, type PipelineMetricName } from '../contracts/metric-names';
 
-export type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
+export type { MetricUnitValue };
 
-/** The part of a Powertools single-metric instance this module uses. */
+/** The part of a single-metric instance this module uses. */
 export interface SingleMetric {
   addDimension(name: string, value: string): unknown;
   addMetric(name: string, unit: MetricUnitValue, value: number): unknown;
 }
-/** The part of Powertools' Metrics this module uses; tests pass the real one with captured stdout. */
+/** The part of Metrics (./metrics.ts) this module uses; tests pass the real one with captured stdout. */
 export interface MetricsSource {
   singleMetric(): SingleMetric;
 }

@@ -2,7 +2,7 @@
  * What the fan-in reports about each record: per-pipeline outcome counts (names in
  * lib/contracts/metric-names.ts) and one log line whose level says whether anyone should look.
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '../../shared/metrics';
 import { PIPELINE_METRIC, STACK_METRIC } from '../../contracts/metric-names';
 import { correlatedLogger, logger, metrics, perPipeline } from '../../shared/observability';
 import type { FileArrival } from '../../contracts/messages';

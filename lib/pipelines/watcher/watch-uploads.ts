@@ -8,7 +8,7 @@
  * one error log; from SQS it becomes a batch item failure, otherwise the invocation fails
  * with MalformedEventError, but only after the good records beside it were published.
  */
-import type { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MetricUnitValue } from '../../shared/metrics';
 import { KinesisPublishError, type ArrivalPublisher } from '../adapters/kinesis-publisher';
 import type { FileArrival } from '../../contracts/messages';
 import type { PipelineIndex } from '../../registry';
@@ -17,9 +17,7 @@ import type { IgnoreReason, WatcherEvent } from './read-event';
 import { filesIgnoredMetric, PIPELINE_METRIC, STACK_METRIC } from '../../contracts/metric-names';
 import type { PipelineMetrics } from '../../shared/pipeline-metrics';
 
-type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
-
-/** The parts of Powertools' Logger and Metrics the use case needs; tests pass fakes. */
+/** The parts of the Logger and Metrics (lib/shared/) the use case needs; tests pass fakes. */
 export interface WatcherLog {
   debug(message: string, attributes: Record<string, unknown>): void;
   /** One line per accepted file, with its correlation keys (pipeline, batchKey, objectKey). */
