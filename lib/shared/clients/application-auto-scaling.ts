@@ -1,4 +1,4 @@
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { once } from './once';
 
-export const applicationAutoScalingClient = once(() => new ApplicationAutoScalingClient({}));
+export const applicationAutoScalingClient = /* @__PURE__ */ once(() => new ApplicationAutoScalingClient({}));

@@ -1,4 +1,4 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { once } from './once';
 
-export const cloudWatchClient = once(() => new CloudWatchClient({}));
+export const cloudWatchClient = /* @__PURE__ */ once(() => new CloudWatchClient({}));

@@ -1,4 +1,4 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { once } from './once';
 
-export const ecsClient = once(() => new ECSClient({}));
+export const ecsClient = /* @__PURE__ */ once(() => new ECSClient({}));

@@ -1,4 +1,4 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { once } from './once';
 
-export const secretsManagerClient = once(() => new SecretsManagerClient({}));
+export const secretsManagerClient = /* @__PURE__ */ once(() => new SecretsManagerClient({}));

@@ -1,4 +1,4 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { once } from './once';
 
-export const sfnClient = once(() => new SFNClient({}));
+export const sfnClient = /* @__PURE__ */ once(() => new SFNClient({}));

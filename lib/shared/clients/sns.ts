@@ -1,4 +1,4 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { once } from './once';
 
-export const snsClient = once(() => new SNSClient({}));
+export const snsClient = /* @__PURE__ */ once(() => new SNSClient({}));

@@ -1,4 +1,4 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { once } from './once';
 
-export const sqsClient = once(() => new SQSClient({}));
+export const sqsClient = /* @__PURE__ */ once(() => new SQSClient({}));
