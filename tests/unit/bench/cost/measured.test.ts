@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MEASURED } from '../../../../bench/cost/measured';
+
+const results = readFileSync(join(__dirname, '../../../../bench/RESULTS.md'), 'utf8');
+
+describe('the measured figures the cost model prices', () => {
+  it('are the ones bench/RESULTS.md records for the event path', () => {
+    expect(results).toContain('| DynamoDB writes per delivered file | 1.00');
+    expect(results).toContain('| DynamoDB writes per batch start | 2.00');
+    expect(results).toContain('watcher 2.8 s, fan-in 26.5 s');
+    expect(results).toContain('`PutRecords` once per 10-message invocation: 1,199');
+    expect(results).toContain('(one `UpdateItem` each: 11,985');
+    expect(MEASURED.eventPath.dynamoWritesPerFile).toBe(1);
+    expect(MEASURED.eventPath.dynamoWritesPerBatchStart).toBe(2);
+    expect(MEASURED.eventPath.watcherMsPerInvocation).toBeCloseTo((2.8 * 1000 * 8) / 1199, 9);
+    expect(MEASURED.eventPath.fanInMsPerRecord).toBeCloseTo(26500 / 11985, 9);
+  });
+
+  it('are the ones bench/RESULTS.md records for transitions and the Lambda steps', () => {
+    expect(results).toContain('| sync | 1 | 9 | 11 |');
+    expect(results).toContain('| sync | 11 | 29 | 31 |');
+    expect(MEASURED.transitions.perRun + MEASURED.transitions.perShard).toBe(9);
+    expect(MEASURED.transitions.perRun + 11 * MEASURED.transitions.perShard).toBe(29);
+    expect(results).toMatch(/\| prepareShardTasks \| - \| 139 KiB \| - \| n\/a \| 45 ms/);
+    expect(results).toMatch(/\| summarizeRun \| - \| 152 KiB \| - \| n\/a \| 46 ms/);
+    expect(results).toMatch(/\| sweepIncompleteBatches \| dynamodb, sns \| 527 KiB \| 342 KiB \| 1.54x \| 127 ms/);
+  });
+});
