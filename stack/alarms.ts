@@ -24,6 +24,23 @@ const getAtt = (id: string, attribute: string): Cfn => ({ 'Fn::GetAtt': [id, att
 export const ALARM_TOPIC_ID = 'AlarmTopic';
 export const STATE_MACHINE_ID = 'PipelineStateMachine';
 export const FAN_IN_FUNCTION = 'kinesisFanIn';
+export const WATCHER_FUNCTION = 's3UploadWatcher';
+
+/**
+ * Which alarms a stage gets (param alarmSet). `full`: every alarm below. `essential` keeps
+ * every alarm that protects data, the ones whose event nothing else reports: any message in
+ * any dead-letter queue, the fan-in falling behind the stream (records expire after 24 h),
+ * state machine executions failed / timed out / aborted / throttled (they break before Summarize
+ * Run can notify), and errors of the watcher and the fan-in (a file's arrival is delayed while
+ * they retry). It drops what is reported twice: the per-pipeline alarms (each failed or
+ * anomalous run, and each incomplete, stuck or overrunning batch, already sends its own notice,
+ * and every failed run also fails its execution), throttles (a throttled invocation is retried
+ * by its source and ends in an alarmed dead-letter queue or the iterator age), and errors of the
+ * state machine's steps (they fail the run or the execution), of the operating commands (the
+ * person who ran one sees it fail) and of the functions with dead-letter queues.
+ */
+export type AlarmSet = 'essential' | 'full';
+const ESSENTIAL_ERROR_ALARMS = [WATCHER_FUNCTION, FAN_IN_FUNCTION];
 /** The fan-in falls this far behind the stream before anyone is told (ms). */
 export const FAN_IN_ITERATOR_AGE_MS = 300_000;
 
@@ -39,6 +56,8 @@ export interface AlarmSources {
   functions: Array<{ logicalId: string; name: string }>;
   /** Logical ids of every AWS::SQS::Queue that is a dead-letter queue. */
   deadLetterQueues: string[];
+  /** Param alarmSet; `full` when not given. */
+  alarmSet?: AlarmSet;
 }
 
 /** The fan-in's function, if the stack has it. */
@@ -178,7 +197,8 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
   const count = (kind: AlarmKind, pipeline: string, metric: string, description: string, threshold = 1, period = 300): Cfn =>
     alarm(sources, { kind, subject: pipeline, description, namespace: METRICS_NAMESPACE, metric, dimensions: lambdaDims(pipeline), statistic: 'Sum', period, threshold, comparison: 'GreaterThanOrEqualToThreshold' });
 
-  for (const [name, pipeline] of Object.entries(registry.pipelines)) {
+  const full = (sources.alarmSet ?? 'full') === 'full';
+  for (const [name, pipeline] of Object.entries(full ? registry.pipelines : {})) {
     const id = pascal(name);
     const { failuresPerHour, maxRuntimeSeconds, maxRecordsAffected } = pipeline.alarms;
     resources[`${id}RunFailuresAlarm`] = count('run-failures', name, PIPELINE_METRIC.RunsFailed, `Pipeline ${name}: ${failuresPerHour} or more failed runs within an hour (alarms.failuresPerHour)`, failuresPerHour, 3600);
@@ -240,7 +260,8 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
 
   for (const { logicalId: id, name } of sources.functions) {
     const dims = [{ Name: 'FunctionName', Value: ref(id) }];
-    for (const [kind, metric] of [['lambda-errors', 'Errors'], ['lambda-throttles', 'Throttles']] as const) {
+    const kinds = full ? ([['lambda-errors', 'Errors'], ['lambda-throttles', 'Throttles']] as const) : ESSENTIAL_ERROR_ALARMS.includes(name) ? ([['lambda-errors', 'Errors']] as const) : [];
+    for (const [kind, metric] of kinds) {
       resources[`${id.replace(/LambdaFunction$/, '')}${metric}Alarm`] = alarm(sources, {
         kind,
         subject: name,

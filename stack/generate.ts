@@ -17,6 +17,13 @@ const SettingsSchema = z.object({
   subnetIds: z.string(),
   assignPublicIp: z.enum(['ENABLED', 'DISABLED']),
   logRetentionDays: z.coerce.number().int().positive(),
+  // Stage parameters that size what the stack costs (README "What it costs"), checked here so a
+  // typo fails `sls package` naming the parameter, not a deploy half-way.
+  samples: z.enum(['true', 'false'], { error: 'param samples must be true or false' }),
+  streamMode: z.enum(['PROVISIONED', 'ON_DEMAND'], { error: 'param streamMode must be PROVISIONED or ON_DEMAND' }),
+  streamShards: z.coerce.number().int('param streamShards must be a whole number').min(1, 'param streamShards must be at least 1'),
+  containerInsights: z.enum(['disabled', 'enabled', 'enhanced'], { error: 'param containerInsights must be disabled, enabled or enhanced' }),
+  alarmSet: z.enum(['essential', 'full'], { error: 'param alarmSet must be essential or full' }),
 });
 
 export interface StackInputs {
@@ -55,6 +62,7 @@ export function generateStack(template: Template, inputs: StackInputs): void {
     registry: inputs.registry,
     functions: resourcesOfType(template, 'AWS::Lambda::Function').map((logicalId) => ({ logicalId, name: inputs.functionNames[logicalId] ?? logicalId })),
     deadLetterQueues: deadLetterQueues(template),
+    alarmSet: settings.alarmSet,
   };
   addResources(template, alarmResources(sources), 'stack/alarms.ts');
   const dashboard = dashboardParts(sources);

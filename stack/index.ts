@@ -10,6 +10,7 @@ import type { PipelineIndex } from '../lib/registry/registry';
 
 export { generateStack } from './generate';
 export { registryVariables } from './variables';
+export { deployedIndex } from './samples';
 
 /** pipelines.yml (or the file given), validated; a bad registry throws RegistryError naming pipeline and field. */
 export function loadRegistry(file: string, root: string): PipelineIndex {

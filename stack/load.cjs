@@ -47,4 +47,9 @@ function loadRegistry(file = process.env.PIPELINES_FILE || path.join(root, 'pipe
   return registries.get(file);
 }
 
-module.exports = { loadStack, loadRegistry };
+/** The registry as this stage deploys it: sample entries only with param samples true (stack/samples.ts). */
+function deployedRegistry({ samples }, file) {
+  return loadStack().deployedIndex(loadRegistry(file), { samples });
+}
+
+module.exports = { loadStack, loadRegistry, deployedRegistry };

@@ -319,13 +319,11 @@ export function queueServiceResources(
   services: Record<string, QueueService> | undefined,
   shared: SharedRefs,
 ): { resources: Record<string, Cfn>; outputs: Record<string, Cfn> } {
-  const resources: Record<string, Cfn> = {
-    // Where a failed run of the updater or producer (async invocations) is kept.
-    QueueServicesDeadLetterQueue: {
-      Type: 'AWS::SQS::Queue',
-      Properties: { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true },
-    },
-  };
+  // Where a failed run of the updater or producer (async invocations) is kept: only where
+  // they are deployed (stack/serverless-parts.cjs deploys them with the first queue service).
+  const resources: Record<string, Cfn> = Object.keys(services ?? {}).length
+    ? { QueueServicesDeadLetterQueue: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true } } }
+    : {};
   const outputs: Record<string, Cfn> = {};
   for (const [name, service] of Object.entries(services ?? {})) {
     Object.assign(resources, serviceResources(name, service, shared));

@@ -4,7 +4,7 @@
 // merged the resources/ files in, so the generators see the whole stack as CloudFormation
 // will, and never read YAML text.
 'use strict';
-const { loadRegistry, loadStack } = require('./load.cjs');
+const { deployedRegistry, loadStack } = require('./load.cjs');
 
 class StackPlugin {
   constructor(serverless) {
@@ -20,7 +20,7 @@ class StackPlugin {
       loadStack().generateStack(service.provider.compiledCloudFormationTemplate, {
         service: service.service,
         stage: provider.getStage(),
-        registry: loadRegistry().registry,
+        registry: deployedRegistry({ samples: String(service.custom?.stack?.samples) === 'true' }).registry,
         settings: service.custom?.stack,
         functionNames,
       });

@@ -3,10 +3,11 @@
 // pipelines.yml with the zod schema of lib/registry (functions get the registry validated, not
 // the schema), so a bad registry fails `sls package` here, naming the pipeline and the field.
 'use strict';
-const { loadRegistry, loadStack } = require('./load.cjs');
+const { deployedRegistry, loadStack } = require('./load.cjs');
 
 module.exports = async ({ resolveVariable }) => {
-  const index = loadRegistry();
+  // stack/serverless-parts.cjs checks the value: only 'true' deploys the samples.
+  const index = deployedRegistry({ samples: String(await resolveVariable('param:samples')) === 'true' });
   const existingBucket = await resolveVariable('param:existingBucketName, ""');
   return loadStack().registryVariables(index, { existingBucket });
 };

@@ -198,6 +198,8 @@ export const TargetUpdateSchema = z.strictObject({
 export const QueueServiceSchema = z
   .strictObject({
     description: z.string().optional(),
+    /** A sample: deployed only where the stage asks for samples (param samples; its tasks run all day). */
+    sample: z.boolean().default(false),
     queue: QueueSchema,
     task: QueueTaskSchema,
     /** How long a message may wait in the queue and be worked on, at most. */

@@ -65,24 +65,37 @@ function filesUnder(entry: string): string[] {
     .sort();
 }
 
-function inputsHash(stage: string): string {
-  const hash = createHash('sha256').update(stage).update(process.env.PIPELINES_FILE ?? '');
+/**
+ * Every optional part on, at production sizes (serverless.yml params; README "What it costs"):
+ * what tests of the whole stack package. The plain `dev` stage is the lean development stage.
+ */
+export const FULL_STACK_PARAMS: Record<string, string> = {
+  notifier: 'true',
+  samples: 'true',
+  alarmSet: 'full',
+  containerInsights: 'enabled',
+  streamMode: 'ON_DEMAND',
+  logRetentionDays: '30',
+};
+
+function inputsHash(stage: string, params: Record<string, string>): string {
+  const hash = createHash('sha256').update(stage).update(process.env.PIPELINES_FILE ?? '').update(JSON.stringify(Object.entries(params).sort()));
   for (const file of PACKAGE_INPUTS.flatMap(filesUnder)) hash.update(file).update(readFileSync(join(projectRoot, file)));
   return hash.digest('hex').slice(0, 16);
 }
 
 /**
- * The packaged plain stage (no extra params, env or resources), packaged once per set of
- * inputs and kept in the system temp folder: every template test file reads the same package.
+ * A stage with given params (no extra env or resources), packaged once per set of inputs and
+ * kept in the system temp folder: every template test file asking for it reads the same package.
  */
-async function sharedPackage(stage: string): Promise<PackageResult> {
-  const cacheDir = join(tmpdir(), `ecs-pipelines-package-${inputsHash(stage)}`);
+async function sharedPackage(stage: string, params: Record<string, string>): Promise<PackageResult> {
+  const cacheDir = join(tmpdir(), `ecs-pipelines-package-${inputsHash(stage, params)}`);
   const resultFile = join(cacheDir, 'package-result.json');
   if (existsSync(resultFile)) {
     const cached = JSON.parse(readFileSync(resultFile, 'utf8')) as Omit<PackageResult, 'template'>;
     return { ...cached, template: JSON.parse(readFileSync(cached.templatePath, 'utf8')) as CfnTemplate };
   }
-  const result = await packageFresh({ stage });
+  const result = await packageFresh({ stage, params });
   mkdirSync(cacheDir, { recursive: true });
   const { template: _template, ...rest } = result;
   // Written last and whole: a reader sees a complete package or none.
@@ -93,8 +106,8 @@ async function sharedPackage(stage: string): Promise<PackageResult> {
 }
 
 export async function packageService(options: PackageOptions = {}): Promise<PackageResult> {
-  const plain = !options.env && !options.params && !options.extraResources?.length;
-  return plain ? sharedPackage(options.stage ?? 'dev') : packageFresh(options);
+  const shareable = !options.env && !options.extraResources?.length;
+  return shareable ? sharedPackage(options.stage ?? 'dev', options.params ?? {}) : packageFresh(options);
 }
 
 async function packageFresh(options: PackageOptions): Promise<PackageResult> {

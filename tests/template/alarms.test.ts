@@ -5,13 +5,13 @@
  */
 import { pipelines } from '../../lib/registry';
 import { allStates, loadRawDefinition } from '../helpers/asl';
-import { cfnLint, packageService, type CfnTemplate } from '../helpers/package-service';
+import { cfnLint, FULL_STACK_PARAMS, packageService, type CfnTemplate } from '../helpers/package-service';
 
 let template: CfnTemplate;
 let templatePath: string;
 
 beforeAll(async () => {
-  ({ template, templatePath } = await packageService({ stage: 'dev' }));
+  ({ template, templatePath } = await packageService({ stage: 'dev', params: FULL_STACK_PARAMS }));
 }, 240_000);
 
 const resources = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);

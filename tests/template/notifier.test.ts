@@ -4,7 +4,7 @@
  * partial batch responses and an encrypted DLQ, and notifyTask deployable inside the tasks'
  * VPC (security group, ENI permissions, endpoints for every service it calls).
  */
-import { cfnLint, packageService, type CfnTemplate } from '../helpers/package-service';
+import { cfnLint, FULL_STACK_PARAMS, packageService, type CfnTemplate } from '../helpers/package-service';
 
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: Record<string, Record<string, unknown>> };
 type Resource = CfnTemplate['Resources'][string];
@@ -13,7 +13,7 @@ let template: CfnTemplate;
 let templatePath: string;
 
 beforeAll(async () => {
-  ({ template, templatePath } = await packageService({ stage: 'dev' }));
+  ({ template, templatePath } = await packageService({ stage: 'dev', params: FULL_STACK_PARAMS }));
 }, 180_000);
 
 const resource = (id: string): Resource => {

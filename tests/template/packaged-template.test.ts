@@ -3,14 +3,14 @@
  * would send is lint-clean, least-privilege, encrypted, and every consumer has a
  * dead-letter path.
  */
-import { cfnLint, packageService, type CfnTemplate } from '../helpers/package-service';
+import { cfnLint, FULL_STACK_PARAMS, packageService, type CfnTemplate } from '../helpers/package-service';
 
 let template: CfnTemplate;
 let templatePath: string;
 let leftInTempDir: string[];
 
 beforeAll(async () => {
-  ({ template, templatePath, leftInTempDir } = await packageService({ stage: 'dev' }));
+  ({ template, templatePath, leftInTempDir } = await packageService({ stage: 'dev', params: FULL_STACK_PARAMS }));
 }, 180_000);
 
 const resourcesOfType = (type: string) =>

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRegistry } from '../../lib/registry/parse-registry';
-import { packageService, type CfnTemplate } from '../helpers/package-service';
+import { FULL_STACK_PARAMS, packageService, type CfnTemplate } from '../helpers/package-service';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type State = Record<string, Json> & { Type: string };
@@ -39,7 +39,7 @@ let definition: { StartAt: string; States: Record<string, State> };
 let roleId: string;
 
 beforeAll(async () => {
-  ({ template } = await packageService({ stage: 'dev' }));
+  ({ template } = await packageService({ stage: 'dev', params: FULL_STACK_PARAMS }));
   const machines = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
   if (machines.length !== 1) throw new Error(`expected one state machine in the packaged template, found ${machines.length}`);
   const [, machine] = machines[0]!;

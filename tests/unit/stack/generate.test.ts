@@ -19,7 +19,7 @@ const registry = parseRegistry(
   }),
 );
 
-const settings = { containerImage: 'example.com/worker:1', subnetIds: 'subnet-1,subnet-2', assignPublicIp: 'DISABLED', logRetentionDays: '7' };
+const settings = { containerImage: 'example.com/worker:1', subnetIds: 'subnet-1,subnet-2', assignPublicIp: 'DISABLED', logRetentionDays: '7', samples: 'true', streamMode: 'PROVISIONED', streamShards: '1', containerInsights: 'disabled', alarmSet: 'full' };
 const inputs = (overrides: Partial<StackInputs> = {}): StackInputs => ({
   service: 'svc',
   stage: 'test',
