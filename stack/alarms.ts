@@ -4,7 +4,8 @@
  * without anyone remembering to add one:
  *   - per pipeline, thresholds from pipelines.yml `alarms:`: failed runs per hour, run longer
  *     than maxRuntimeSeconds (duration metric, and runs still running found by the sweeper),
- *     records affected above maxRecordsAffected, incomplete and stuck batches;
+ *     records affected above maxRecordsAffected, an estimated run cost above maxRunCostUsd,
+ *     incomplete and stuck batches;
  *   - the state machine: executions failed, timed out, aborted, throttled;
  *   - every AWS::Lambda::Function of the template: errors and throttles; the fan-in: iterator age;
  *   - every queue the template sends failures to (stack/template.ts): any message.
@@ -200,7 +201,7 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
   const full = (sources.alarmSet ?? 'full') === 'full';
   for (const [name, pipeline] of Object.entries(full ? registry.pipelines : {})) {
     const id = pascal(name);
-    const { failuresPerHour, maxRuntimeSeconds, maxRecordsAffected } = pipeline.alarms;
+    const { failuresPerHour, maxRuntimeSeconds, maxRecordsAffected, maxRunCostUsd } = pipeline.alarms;
     resources[`${id}RunFailuresAlarm`] = count('run-failures', name, PIPELINE_METRIC.RunsFailed, `Pipeline ${name}: ${failuresPerHour} or more failed runs within an hour (alarms.failuresPerHour)`, failuresPerHour, 3600);
     if (maxRuntimeSeconds !== undefined) {
       resources[`${id}RunTooLongAlarm`] = alarm(sources, {
@@ -228,6 +229,20 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
         statistic: 'Maximum',
         period: 300,
         threshold: maxRecordsAffected,
+        comparison: 'GreaterThanThreshold',
+      });
+    }
+    if (maxRunCostUsd !== undefined) {
+      resources[`${id}RunTooCostlyAlarm`] = alarm(sources, {
+        kind: 'run-too-costly',
+        subject: name,
+        description: `Pipeline ${name}: a run cost an estimated more than $${maxRunCostUsd} (alarms.maxRunCostUsd)`,
+        namespace: METRICS_NAMESPACE,
+        metric: PIPELINE_METRIC.RunCostUsd,
+        dimensions: lambdaDims(name),
+        statistic: 'Maximum',
+        period: 300,
+        threshold: maxRunCostUsd,
         comparison: 'GreaterThanThreshold',
       });
     }

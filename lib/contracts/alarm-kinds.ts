@@ -21,6 +21,10 @@ export const ALARM_KINDS = {
     what: 'A run affected more records than alarms.maxRecordsAffected.',
     hint: 'Check the input files of the batch for duplicates or a wrong date; raise the threshold in pipelines.yml if the volume is real.',
   },
+  'run-too-costly': {
+    what: 'A run of this pipeline cost more than alarms.maxRunCostUsd (estimated from its tasks\' Fargate time and its state transitions).',
+    hint: 'Compare its task-seconds with earlier runs (opsListRuns shows each run\'s cost): a slow step, more shards or a larger task size; raise the threshold in pipelines.yml if the cost is expected.',
+  },
   'executions-failed': {
     what: 'Executions of the pipeline state machine failed.',
     hint: 'Failed runs notify on their own; an execution that failed without one broke before Summarize Run: read its history.',

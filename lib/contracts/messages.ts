@@ -76,7 +76,7 @@ export const ExecutionInputSchema = v.strictObject({
   /** One entry per shard, the Map state's items. */
   shards: v.array(v.strictObject({ index: v.number().int(), count: v.number().int() })),
   /** Thresholds the state machine and alarms compare against. */
-  alarms: v.strictObject({ maxRuntimeSeconds: v.number().int().optional(), maxRecordsAffected: v.number().int().optional() }),
+  alarms: v.strictObject({ maxRuntimeSeconds: v.number().int().optional(), maxRecordsAffected: v.number().int().optional(), maxRunCostUsd: v.number().optional() }),
 });
 export type ExecutionInput = v.Infer<typeof ExecutionInputSchema>;
 
@@ -111,5 +111,6 @@ export function compareSequencers(a: string, b: string): number {
  *   attempt, executionName, executionArn, requestedAt (ISO), startedAt, endedAt, durationMs,
  *   objects (list, only when the execution input carries objectsPointer), result (map, written
  *   by the state machine: status, shards [{index, exitCode, stopReason, recordsAffected}],
- *   errorClass, errorMessage, recordsAffected).
+ *   errorClass, errorMessage, recordsAffected, cost: the run's estimated cost {usd, tasksUsd,
+ *   transitionsUsd, transitions, taskSeconds} or null, lib/pipelines/runs/run-cost.ts).
  */

@@ -46,6 +46,8 @@ export const PIPELINE_METRIC = {
   RunDuration: 'RunDuration',
   /** Sum over the run's shards (Count). */
   RunRecordsAffected: 'RunRecordsAffected',
+  /** The run's estimated cost in USD (lib/pipelines/runs/run-cost.ts; unit None). */
+  RunCostUsd: 'RunCostUsd',
   /** Sweeper: batches past their window without all files (one per batch, when first found). */
   IncompleteBatches: 'IncompleteBatches',
   /** Sweeper: complete batches whose run never started (the start failed; see the fan-in DLQ). */

@@ -69,6 +69,8 @@ export const ScheduleSchema = z.strictObject({
 export const AlarmsSchema = z.strictObject({
   maxRuntimeSeconds: z.number().int().positive().optional(),
   maxRecordsAffected: z.number().int().positive().optional(),
+  /** A run whose estimated cost (USD: Fargate time and transitions) is above this is an anomaly. */
+  maxRunCostUsd: z.number().positive().optional(),
   /** Alarm when this many runs fail within an hour (default 1). */
   failuresPerHour: z.number().int().positive().default(1),
 });

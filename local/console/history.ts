@@ -101,3 +101,26 @@ export function executionView(events: HistoryEvent[], status = 'RUNNING'): Execu
   for (const row of rows) if (!path.includes(row.name)) path.push(row.name);
   return { status, rows, ...(executionError?.error ? { error: executionError.error } : {}), ...(executionError?.cause ? { cause: executionError.cause } : {}), path };
 }
+
+/** A pipeline run's cost estimate, as its "Summarize Run" state returned it (lib/pipelines/runs/run-cost.ts). */
+export interface RunCostView {
+  usd: number;
+  tasksUsd: number;
+  transitionsUsd: number;
+  transitions: number;
+  taskSeconds: number;
+}
+
+/** The estimate in the last "Summarize Run" output of the execution, if it has one. */
+export function runCostOf(view: ExecutionView): RunCostView | undefined {
+  const summarized = [...view.rows].reverse().find((row) => row.name === 'Summarize Run' && row.output !== undefined);
+  if (!summarized) return undefined;
+  try {
+    const cost = (JSON.parse(summarized.output!) as { summary?: { result?: { cost?: unknown } } }).summary?.result?.cost;
+    if (typeof cost !== 'object' || cost === null) return undefined;
+    const fields = cost as Record<string, unknown>;
+    return ['usd', 'tasksUsd', 'transitionsUsd', 'transitions', 'taskSeconds'].every((key) => typeof fields[key] === 'number') ? (cost as RunCostView) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -11,7 +11,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { closeServer, PortInUseError } from '../emulators/data-services';
 import { renderGraphSvg } from './graph';
-import { executionView, type ExecutionView, type StateStatus } from './history';
+import { describeRunCost } from '../../lib/shared/notices/run-notice';
+import { executionView, runCostOf, type ExecutionView, type RunCostView, type StateStatus } from './history';
 import { formatDuration } from './table';
 
 export interface ConsoleServer {
@@ -34,6 +35,8 @@ export interface ExecutionDetail extends ExecutionSummary {
   error?: string;
   cause?: string;
   view: ExecutionView;
+  /** A pipeline run's estimated cost, from its Summarize Run state. */
+  cost?: RunCostView;
 }
 
 export async function listExecutions(sfn: SFNClient, stateMachineArns: string[]): Promise<ExecutionSummary[]> {
@@ -60,6 +63,8 @@ export async function describeExecutionDetail(sfn: SFNClient, executionArn: stri
     events.push(...(page.events ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
+  const view = executionView(events, d.status);
+  const cost = runCostOf(view);
   return {
     executionArn,
     stateMachineArn: d.stateMachineArn!,
@@ -71,7 +76,8 @@ export async function describeExecutionDetail(sfn: SFNClient, executionArn: stri
     ...(d.output !== undefined ? { output: d.output } : {}),
     ...(d.error !== undefined ? { error: d.error } : {}),
     ...(d.cause !== undefined ? { cause: d.cause } : {}),
-    view: executionView(events, d.status),
+    view,
+    ...(cost ? { cost } : {}),
   };
 }
 
@@ -126,6 +132,7 @@ function detailPage(detail: ExecutionDetail, definition: string): string {
     detail.name,
     `<p><a href="/executions">← all executions</a></p><h1>${escape(detail.name)} <span class="${detail.status}">${detail.status}</span></h1>
 <p class="meta">${escape(detail.executionArn)} · started ${detail.startDate?.toISOString() ?? ''} · ${formatDuration(ms)}</p>
+${detail.cost ? `<p class="meta">Estimated cost: ${escape(describeRunCost(detail.cost))}</p>` : ''}
 ${detail.error ? `<p class="FAILED">${escape(detail.error)}: ${escape(detail.cause ?? '')}</p>` : ''}
 <h2>Graph</h2><p class="legend"><span class="SUCCEEDED">■ succeeded</span><span class="FAILED">■ failed</span><span class="CAUGHT">■ failed, caught</span><span class="RUNNING">■ running</span><span class="meta">□ not reached</span></p>
 <div class="graph">${svg}</div>

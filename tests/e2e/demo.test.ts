@@ -47,6 +47,18 @@ test('the execution history shows the ECS task launched with a callback and the 
   expect(detail.view.rows.every((r) => r.status === 'SUCCEEDED')).toBe(true);
 });
 
+test('the run carries its estimated cost, in the Runs item and on the console', async () => {
+  // A callback run of one shard: 7 + 2 transitions, and its task billed one minute at least.
+  const cost = (result.runs[0]!.result as { cost?: { usd: number; tasksUsd: number; transitions: number; taskSeconds: number } }).cost;
+  expect(cost).toEqual(expect.objectContaining({ transitions: 9, taskSeconds: expect.any(Number) }));
+  expect(cost!.taskSeconds).toBeGreaterThanOrEqual(60);
+  expect(cost!.usd).toBeGreaterThan(cost!.tasksUsd);
+  const detail = await describeExecutionDetail(cloud.clients.sfn!, result.executions[0]!.executionArn!);
+  expect(detail.cost).toEqual(cost);
+  const page = await (await fetch(`${cloud.endpoints.console}/executions/${encodeURIComponent(result.executions[0]!.executionArn!)}`)).text();
+  expect(page).toContain('Estimated cost: $');
+});
+
 /** The warehouse rows, read in a child process (PGlite's dynamic imports do not load under jest). */
 async function readWarehouseRows(dataDir: string): Promise<Record<string, Array<Record<string, unknown>>>> {
   const { stdout } = await promisify(execFile)(process.execPath, [join(projectRoot, 'scripts/run-ts.mjs'), 'local/scenarios/demo/read-warehouse.ts', dataDir], { cwd: projectRoot });

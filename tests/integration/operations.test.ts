@@ -21,7 +21,7 @@ describe('opsListRuns', () => {
     const put = (pk: string, pipeline: string, requestedAt: string, extra: Record<string, unknown>) =>
       db.client.send(new PutCommand({ TableName: db.tables.runs, Item: { pk, pipeline, batchKey: pk.split('#')[1], trigger: 's3', attempt: 1, executionName: 'e', requestedAt, ...extra } }));
     await put('orders-daily#a', 'orders-daily', '2026-11-18T06:00:00.000Z', { status: 'SUCCEEDED', durationMs: 61_000, result: { status: 'SUCCEEDED', recordsAffected: 10, errorClass: null } });
-    await put('orders-daily#b', 'orders-daily', '2026-11-19T06:00:00.000Z', { status: 'FAILED', durationMs: 5_000, result: { status: 'FAILED', errorClass: 'out-of-memory' } });
+    await put('orders-daily#b', 'orders-daily', '2026-11-19T06:00:00.000Z', { status: 'FAILED', durationMs: 5_000, result: { status: 'FAILED', errorClass: 'out-of-memory', cost: { usd: 0.0052, tasksUsd: 0.0049, transitionsUsd: 0.0003, transitions: 11, taskSeconds: 600 } } });
     await put('orders-daily#c', 'orders-daily', '2026-11-20T06:00:00.000Z', { status: 'RUNNING', startedAt: '2026-11-20T06:00:00.000Z', executionArn: 'arn:aws:states:us-east-1:1:execution:p:c' });
     await put('inventory-snapshot#x', 'inventory-snapshot', '2026-11-20T07:00:00.000Z', { status: 'SUCCEEDED' });
 
@@ -31,6 +31,8 @@ describe('opsListRuns', () => {
       ['orders-daily#c', 'RUNNING', '2m 0s so far', null],
       ['orders-daily#b', 'FAILED', '5s', 'out-of-memory'],
     ]);
+    // Each run's estimated cost, as the state machine recorded it (none yet for a running one).
+    expect(result.runs.map((r) => r.cost)).toEqual([null, '$0.0052']);
     expect(result.runs[0]!.execution).toContain('#/v2/executions/details/arn:aws:states:us-east-1:1:execution:p:c');
     await expect(listRuns({ pipeline: 'nope', limit: 5 }, deps)).rejects.toThrow('unknown pipeline "nope"');
   });

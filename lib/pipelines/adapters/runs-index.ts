@@ -21,6 +21,8 @@ export const ListedRunSchema = RunItemSchema.extend({
       errorClass: v.string().nullish(),
       errorMessage: v.string().nullish(),
       recordsAffected: v.number().nullish(),
+      /** The run's estimated cost (lib/pipelines/runs/run-cost.ts); null without prices for the region. */
+      cost: v.looseObject({ usd: v.number(), tasksUsd: v.number(), transitionsUsd: v.number(), transitions: v.number(), taskSeconds: v.number() }).nullish(),
       shards: v.array(v.looseObject({ index: v.number() })).optional(),
     })
     .optional(),

@@ -7,6 +7,8 @@ import type { BatchesTable } from '../adapters/batches-table';
 import { missingFiles } from '../batch';
 import { executionConsoleUrl, logGroupUrl, taskLogStreamUrl } from '../../shared/notices/links';
 import { formatDuration } from '../../shared/notices/notice';
+import { describeRunCost } from '../../shared/notices/run-notice';
+import { formatUsd } from '../../shared/pricing/format';
 import type { PipelineIndex } from '../../registry/registry';
 import { startManualRun, type ManualOutcome } from '../start/entries';
 import { UnknownPipelineError } from '../start/errors';
@@ -35,6 +37,8 @@ export interface RunLine {
   requestedAt: string;
   duration: string | null;
   recordsAffected: number | null;
+  /** The run's estimated cost, "$0.0052" (Fargate time and transitions); null while running or without an estimate. */
+  cost: string | null;
   errorClass: string | null;
   execution: string | null;
 }
@@ -50,6 +54,7 @@ function runLine(run: ListedRun, now: Date): RunLine {
     requestedAt: run.requestedAt,
     duration: durationMs === undefined ? null : `${formatDuration(durationMs)}${run.durationMs === undefined ? ' so far' : ''}`,
     recordsAffected: run.result?.recordsAffected ?? null,
+    cost: run.result?.cost ? formatUsd(run.result.cost.usd) : null,
     errorClass: run.result?.errorClass ?? null,
     execution: run.executionArn ? executionConsoleUrl(run.executionArn) : null,
   };
@@ -116,6 +121,7 @@ export async function showRun(input: v.Infer<typeof ShowRunInputSchema>, deps: S
         }
       : (run.objects ?? null),
     result: run.result ?? null,
+    ...(run.result?.cost ? { cost: { estimate: describeRunCost(run.result.cost), ...run.result.cost } } : {}),
     tasks: shards,
     timing: { requestedAt: run.requestedAt, startedAt: run.startedAt ?? null, endedAt: run.endedAt ?? null },
     links: {

@@ -1,5 +1,6 @@
 /**
- * The parts of an ECS task description the run steps read: exit codes and stop reasons.
+ * The parts of an ECS task description the run steps read: exit codes and stop reasons, and
+ * what its cost is estimated from (size, capacity provider, architecture, billed times).
  * Step Functions hands it over in PascalCase (the `.sync` output and the `Cause` of a
  * failed `.sync` task), EventBridge and the ECS API in camelCase; both are accepted.
  */
@@ -19,6 +20,16 @@ export const EcsTaskSchema = v.looseObject({
   stopCode: v.string().nullish(),
   stoppedReason: v.string().nullish(),
   containers: v.array(ContainerSchema).default([]),
+  /** CPU units and MiB, as strings ("512") in the API; numbers are accepted too. */
+  cpu: v.union([v.string(), v.number()]).nullish(),
+  memory: v.union([v.string(), v.number()]).nullish(),
+  capacityProviderName: v.string().nullish(),
+  /** Epoch milliseconds (Step Functions), or ISO text (EventBridge, the API as JSON). */
+  createdAt: v.union([v.number(), v.string()]).nullish(),
+  pullStartedAt: v.union([v.number(), v.string()]).nullish(),
+  startedAt: v.union([v.number(), v.string()]).nullish(),
+  stoppedAt: v.union([v.number(), v.string()]).nullish(),
+  attributes: v.array(v.looseObject({ name: v.string(), value: v.string().nullish() })).nullish(),
 });
 export type EcsTask = v.Infer<typeof EcsTaskSchema>;
 export type EcsContainer = v.Infer<typeof ContainerSchema>;
@@ -60,4 +71,18 @@ export function mainContainer(task: EcsTask, containerName?: string): EcsContain
     task.containers.find((c) => typeof c.exitCode === 'number' && c.exitCode !== 0) ??
     task.containers[0]
   );
+}
+
+/** A task timestamp in epoch milliseconds (numbers below 1e11 are taken as seconds). */
+export function taskTime(value: number | string | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'number') return value < 1e11 ? value * 1000 : value;
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? undefined : parsed;
+}
+
+/** The task's CPU architecture from its `ecs.cpu-architecture` attribute, when it has one. */
+export function taskArchitecture(task: EcsTask): 'ARM64' | 'X86_64' | undefined {
+  const value = task.attributes?.find((a) => a.name === 'ecs.cpu-architecture')?.value?.toLowerCase();
+  return value === 'arm64' ? 'ARM64' : value === 'x86_64' ? 'X86_64' : undefined;
 }

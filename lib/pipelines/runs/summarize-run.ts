@@ -8,7 +8,10 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as v from '../../shared/validation';
 import { classifyFailure, FAILURE_HINTS, type ClassifiedFailure, type FailureClass } from './classify-failure';
-import { mainContainer, parseEcsTask, parseEcsTaskCause } from './ecs-task';
+import { mainContainer, parseEcsTask, parseEcsTaskCause, taskArchitecture, taskTime, type EcsTask } from './ecs-task';
+import { estimateRunCost, runTransitions, type Architecture, type RunCost, type TaskUsage } from './run-cost';
+import type { RegionPrices } from '../../shared/pricing/prices';
+import { formatUsd } from '../../shared/pricing/format';
 import { renderNotice, runNotice } from '../../shared/notices';
 import { RunStepInputError } from './errors';
 
@@ -21,9 +24,19 @@ export const SummarizeRunRequestSchema = v.strictObject({
     runKey: v.string(),
     batchKey: v.string(),
     executionName: v.string(),
-    task: v.looseObject({ taskDefinition: v.string(), container: v.string(), launch: v.enum(['sync', 'callback']) }),
+    task: v.looseObject({
+      taskDefinition: v.string(),
+      container: v.string(),
+      launch: v.enum(['sync', 'callback']),
+      // What the cost estimate needs when the ECS task itself does not say (callback shards).
+      cpu: v.number().optional(),
+      memory: v.number().optional(),
+      maxConcurrency: v.number().int().optional(),
+      spot: v.boolean().optional(),
+      architecture: v.enum(['X86_64', 'ARM64']).optional(),
+    }),
     shards: v.array(v.looseObject({ index: v.number().int(), count: v.number().int() })),
-    alarms: v.looseObject({ maxRuntimeSeconds: v.number().optional(), maxRecordsAffected: v.number().optional() }),
+    alarms: v.looseObject({ maxRuntimeSeconds: v.number().optional(), maxRecordsAffected: v.number().optional(), maxRunCostUsd: v.number().optional() }),
     /** After Run Shards: one outcome per shard, in shard order (the Map replaced the launches). */
     prepared: v.looseObject({ shardRuns: v.array(v.unknown()) }).optional(),
     /** Set when a state before or around the shards failed. */
@@ -52,6 +65,8 @@ export interface RunResult {
   errorClass: FailureClass | null;
   errorMessage: string | null;
   recordsAffected: number | null;
+  /** Estimated from the tasks' billed time and the execution's transitions; null without prices. */
+  cost: RunCost | null;
 }
 
 export interface RunSummary {
@@ -75,6 +90,8 @@ export interface SummarizeRunDeps {
   stack?: { service: string; stage: string };
   /** Where the pipeline containers log (awslogs), for links to each task's log stream. */
   taskLogs?: { region: string; logGroup: string };
+  /** The region's prices (lib/shared/pricing): without them the run carries no cost estimate. */
+  prices?: RegionPrices;
 }
 
 const SyncOutcomeSchema = v.looseObject({ launch: v.literal('sync'), task: v.unknown() });
@@ -144,6 +161,53 @@ function failedShard(index: number, classified: ClassifiedFailure): ShardResult 
   };
 }
 
+type RunRequest = SummarizeRunRequest['run'];
+
+/** The ECS task an outcome names: the `.sync` result, or the task in a failure's cause. */
+function outcomeTask(outcome: unknown): EcsTask | undefined {
+  const failed = FailureSchema.safeParse(outcome);
+  if (failed.success) return parseEcsTaskCause(failed.data.Cause);
+  const sync = SyncOutcomeSchema.safeParse(outcome);
+  return sync.success ? parseEcsTask(sync.data.task) : undefined;
+}
+
+/**
+ * One shard's billed task, as far as the run knows it. A task description (`.sync`, or a
+ * failure that carries it) gives its own times, size, provider and architecture. A callback
+ * shard's output carries none: its task is taken to have run as long as the run, in waves of
+ * task.maxConcurrency (each task is billed until it exits, seconds after its callback). A
+ * shard that failed for want of capacity never had a task.
+ */
+function shardUsage(outcome: unknown, shard: ShardResult, run: RunRequest, runSeconds: number): TaskUsage | undefined {
+  const requested = {
+    cpu: run.task.cpu ?? 256,
+    memory: run.task.memory ?? 512,
+    capacity: run.task.spot ? ('FARGATE_SPOT' as const) : ('FARGATE' as const),
+    architecture: (run.task.architecture ?? 'X86_64') as Architecture,
+  };
+  const task = outcomeTask(outcome);
+  const stopped = taskTime(task?.stoppedAt);
+  const began = taskTime(task?.pullStartedAt) ?? taskTime(task?.startedAt) ?? taskTime(task?.createdAt);
+  if (task && stopped !== undefined && began !== undefined) {
+    return {
+      cpu: Number(task.cpu ?? requested.cpu) || requested.cpu,
+      memory: Number(task.memory ?? requested.memory) || requested.memory,
+      seconds: Math.max(0, (stopped - began) / 1000),
+      capacity: task.capacityProviderName === 'FARGATE_SPOT' ? 'FARGATE_SPOT' : task.capacityProviderName === 'FARGATE' ? 'FARGATE' : requested.capacity,
+      architecture: taskArchitecture(task) ?? requested.architecture,
+    };
+  }
+  if (shard.errorClass === 'capacity') return undefined;
+  const waves = Math.ceil(run.shards.length / Math.max(1, Math.min(run.task.maxConcurrency ?? run.shards.length, run.shards.length)));
+  return { ...requested, seconds: runSeconds / waves };
+}
+
+function runCostOf(run: RunRequest, shards: ShardResult[], setupFailed: boolean, notified: boolean, durationMs: number, prices: RegionPrices): RunCost {
+  const outcomes = run.prepared?.shardRuns ?? [];
+  const tasks = setupFailed ? [] : shards.map((shard, i) => shardUsage(outcomes[i], shard, run, durationMs / 1000)).filter((t): t is TaskUsage => t !== undefined);
+  const transitions = runTransitions({ shards: shards.length, failedShards: shards.filter((s) => s.status === 'FAILED').length, notified, shardsRan: !setupFailed });
+  return estimateRunCost({ tasks, transitions }, prices);
+}
 
 function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
@@ -194,16 +258,25 @@ export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSumma
       : null;
   const known = shards.map((s) => s.recordsAffected).filter((n): n is number => n !== null);
   const recordsAffected = known.length ? known.reduce((a, b) => a + b, 0) : null;
-  const result: RunResult = { status, shards, errorClass, errorMessage, recordsAffected };
-
   const anomalies: string[] = [];
-  const { maxRuntimeSeconds, maxRecordsAffected } = run.alarms;
+  const { maxRuntimeSeconds, maxRecordsAffected, maxRunCostUsd } = run.alarms;
   if (maxRuntimeSeconds !== undefined && durationMs > maxRuntimeSeconds * 1000) {
     anomalies.push(`ran ${formatDuration(durationMs)}, above the ${formatDuration(maxRuntimeSeconds * 1000)} threshold (alarms.maxRuntimeSeconds)`);
   }
   if (maxRecordsAffected !== undefined && recordsAffected !== null && recordsAffected > maxRecordsAffected) {
     anomalies.push(`affected ${recordsAffected} records, above the ${maxRecordsAffected} threshold (alarms.maxRecordsAffected)`);
   }
+  // The cost counts the notify state only when one follows; the threshold is checked without it.
+  const costOf = (notified: boolean) => (deps.prices ? runCostOf(run, shards, setupFailure !== undefined, notified, durationMs, deps.prices) : null);
+  if (maxRunCostUsd !== undefined) {
+    const estimate = costOf(false);
+    if (estimate && estimate.usd > maxRunCostUsd) {
+      anomalies.push(`cost an estimated ${formatUsd(estimate.usd)}, above the ${formatUsd(maxRunCostUsd)} threshold (alarms.maxRunCostUsd)`);
+    }
+  }
+  const notify = status === 'FAILED' || anomalies.length > 0;
+  const cost = costOf(notify);
+  const result: RunResult = { status, shards, errorClass, errorMessage, recordsAffected, cost };
 
   const hint = setupFailure?.hint ?? (firstFailed?.errorClass ? FAILURE_HINTS[firstFailed.errorClass] : undefined);
   // One format for every notice people get (lib/shared/notices): alarms, batches, runs.
@@ -223,6 +296,7 @@ export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSumma
       endedAt: ended.toISOString(),
       durationMs,
       recordsAffected,
+      cost,
       executionArn,
       ...(deps.taskLogs
         ? { taskLogs: { ...deps.taskLogs, container: run.task.container, streamPrefix: logStreamPrefix(run.task.taskDefinition, deps.stack) } }
@@ -238,7 +312,7 @@ export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSumma
     endedAt: ended.toISOString(),
     durationMs,
     anomalies,
-    notify: status === 'FAILED' || anomalies.length > 0,
+    notify,
     notification: { subject: rendered.subject, message: rendered.message },
     error,
     cause,

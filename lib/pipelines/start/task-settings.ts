@@ -30,6 +30,7 @@ export function resolveTaskSettings(pipeline: Pipeline, { service, stage }: Stac
     alarms: {
       ...(pipeline.alarms.maxRuntimeSeconds !== undefined ? { maxRuntimeSeconds: pipeline.alarms.maxRuntimeSeconds } : {}),
       ...(pipeline.alarms.maxRecordsAffected !== undefined ? { maxRecordsAffected: pipeline.alarms.maxRecordsAffected } : {}),
+      ...(pipeline.alarms.maxRunCostUsd !== undefined ? { maxRunCostUsd: pipeline.alarms.maxRunCostUsd } : {}),
     },
   };
 }

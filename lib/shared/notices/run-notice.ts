@@ -5,6 +5,7 @@
  */
 import { logGroupUrl, taskLogStreamUrl } from './links';
 import type { Notice } from './notice';
+import { formatUsd } from '../pricing/format';
 
 export interface RunShardOutcome {
   index: number;
@@ -34,6 +35,8 @@ export interface RunNoticeInput {
   endedAt?: string | undefined;
   durationMs?: number | null | undefined;
   recordsAffected: number | null;
+  /** The run's estimated cost (lib/pipelines/runs/run-cost.ts), when it was estimated. */
+  cost?: { usd: number; tasksUsd: number; transitionsUsd: number; transitions: number; taskSeconds: number } | null | undefined;
   executionArn?: string | undefined;
   /** Where the pipeline container logs (awslogs): region, group and container name. */
   taskLogs?: { region: string; logGroup: string; container: string; streamPrefix?: string } | undefined;
@@ -43,6 +46,7 @@ export function runNotice(run: RunNoticeInput): Notice {
   const failed = run.status === 'FAILED';
   const firstFailed = run.shards.find((s) => s.status === 'FAILED');
   const facts: Array<[string, string]> = [['Records', run.recordsAffected === null ? 'unknown' : String(run.recordsAffected)]];
+  if (run.cost) facts.push(['Estimated cost', describeRunCost(run.cost)]);
   for (const anomaly of run.anomalies) facts.push(['Anomaly', anomaly]);
   if (run.shards.length > 1 || firstFailed) {
     for (const s of run.shards) {
@@ -82,4 +86,9 @@ export function runNotice(run: RunNoticeInput): Notice {
     facts,
     links: { executionArn: run.executionArn, taskLogs, other },
   };
+}
+
+/** "$0.0034 (Fargate $0.0032 for 600 task-seconds, 9 transitions $0.0002)". */
+export function describeRunCost(cost: NonNullable<RunNoticeInput['cost']>): string {
+  return `${formatUsd(cost.usd)} (Fargate ${formatUsd(cost.tasksUsd)} for ${cost.taskSeconds} task-seconds, ${cost.transitions} transitions ${formatUsd(cost.transitionsUsd)})`;
 }

@@ -110,4 +110,26 @@ describe('generateStack', () => {
     template.Resources.AlarmTopic = { Type: 'AWS::SNS::Topic' };
     expect(() => generateStack(template, inputs())).toThrow('stack/alarms.ts generates resource AlarmTopic, but the template already has a resource of that name');
   });
+
+  it('alarms on a run estimated above alarms.maxRunCostUsd, only for a pipeline that sets it', () => {
+    const costly = parseRegistry(
+      JSON.stringify({
+        pipelines: {
+          demo: {
+            trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
+            task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+            alarms: { maxRunCostUsd: 0.25 },
+          },
+        },
+      }),
+    );
+    const template = compiled();
+    generateStack(template, inputs({ registry: costly }));
+    expect(alarms(template).filter((a) => a.MetricName === 'RunCostUsd')).toEqual([
+      expect.objectContaining({ AlarmName: 'svc-test/run-too-costly/demo', Statistic: 'Maximum', Threshold: 0.25, ComparisonOperator: 'GreaterThanThreshold' }),
+    ]);
+    const plain = compiled();
+    generateStack(plain, inputs());
+    expect(alarms(plain).filter((a) => a.MetricName === 'RunCostUsd')).toEqual([]);
+  });
 });

@@ -1,4 +1,5 @@
 import { summarizeRun } from '../../../../lib/pipelines/runs/summarize-run';
+import { regionPrices } from '../../../../lib/shared/pricing/prices';
 
 const run = (alarms: Record<string, number>, outcomes: unknown[]) => ({
   run: {
@@ -31,5 +32,54 @@ describe('summarizeRun', () => {
   it('does not notify a quiet successful run', () => {
     const summary = summarizeRun(run({}, [{ launch: 'callback', output: {} }]), { clock: () => new Date('2026-11-20T06:01:00.000Z') });
     expect(summary).toMatchObject({ status: 'SUCCEEDED', notify: false, anomalies: [], result: { recordsAffected: null } });
+  });
+});
+
+describe('summarizeRun: the run cost estimate', () => {
+  const prices = regionPrices('us-east-1');
+  const started = Date.parse('2026-11-20T06:00:00.000Z');
+  /** A stopped ECS task as the `.sync` integration returns it (PascalCase, epoch milliseconds). */
+  const syncTask = (seconds: number, over: Record<string, unknown> = {}) => ({
+    launch: 'sync',
+    task: { TaskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/abc', Cpu: '512', Memory: '1024', CapacityProviderName: 'FARGATE_SPOT', PullStartedAt: started + 5_000, StoppedAt: started + 5_000 + seconds * 1000, StopCode: 'EssentialContainerExited', Containers: [{ Name: 'pipeline', ExitCode: 0 }], ...over },
+  });
+  const syncRun = (alarms: Record<string, number>, outcomes: unknown[]) => {
+    const request = run(alarms, outcomes);
+    return { ...request, run: { ...request.run, task: { ...request.run.task, launch: 'sync', cpu: 512, memory: 1024 } } };
+  };
+
+  it('prices a .sync shard from its own task: billed time, size and capacity provider, plus the transitions', () => {
+    const summary = summarizeRun(syncRun({}, [syncTask(600)]), { clock: () => new Date('2026-11-20T06:11:00.000Z'), prices });
+    // Spot 600 s × (0.5 × 0.012144 + 1 × 0.0013335) / 3600 = 0.00123425; 7 + 2 × 1 = 9 transitions × 0.000025 = 0.000225
+    expect(summary.result.cost).toEqual({ usd: expect.closeTo(0.00145925, 9), tasksUsd: expect.closeTo(0.00123425, 9), transitionsUsd: expect.closeTo(0.000225, 9), transitions: 9, taskSeconds: 600 });
+    expect(summary.attributeValues[':result']!.M!.cost!.M!.transitions).toEqual({ N: '9' });
+    expect(summary.notify).toBe(false);
+  });
+
+  it('makes a run above alarms.maxRunCostUsd an anomaly, and its notice shows the cost', () => {
+    const summary = summarizeRun(syncRun({ maxRunCostUsd: 0.001 }, [syncTask(600)]), { clock: () => new Date('2026-11-20T06:11:00.000Z'), prices });
+    expect(summary.anomalies).toEqual(['cost an estimated $0.0015, above the $0.0010 threshold (alarms.maxRunCostUsd)']);
+    expect(summary.notify).toBe(true);
+    // The notify state is one more transition: 0.00123425 + 10 × 0.000025 = 0.00148425
+    expect(summary.result.cost?.usd).toBeCloseTo(0.00148425, 9);
+    expect(summary.notification.message).toContain('Estimated cost');
+    expect(summary.notification.message).toContain('$0.0015 (Fargate $0.0012 for 600 task-seconds, 10 transitions $0.0003)');
+  });
+
+  it('takes a callback shard to have run as long as the run, in waves of maxConcurrency', () => {
+    const request = run({}, [{ launch: 'callback', output: {} }, { launch: 'callback', output: {} }]);
+    const callbackRun = { ...request, run: { ...request.run, task: { ...request.run.task, cpu: 512, memory: 1024, maxConcurrency: 1, architecture: 'ARM64' } } };
+    const summary = summarizeRun(callbackRun, { clock: () => new Date('2026-11-20T06:45:00.000Z'), prices });
+    // 45 min in 2 waves: 1,350 s per task; 2 × 1,350 × (0.5 × 0.03238 + 0.00356) / 3600 = 0.0148125; 11 transitions
+    expect(summary.result.cost).toMatchObject({ tasksUsd: expect.closeTo(0.0148125, 9), transitions: 11, taskSeconds: 2700 });
+  });
+
+  it('counts no task for a shard that never got capacity, and carries no estimate without prices', () => {
+    const noCapacity = { Error: 'AmazonECS.Unknown', Cause: 'RunTask failures: RESOURCE:FARGATE capacity is unavailable at this time' };
+    const summary = summarizeRun(syncRun({}, [noCapacity]), { clock: () => new Date('2026-11-20T06:01:00.000Z'), prices });
+    expect(summary.result.errorClass).toBe('capacity');
+    // No task; 7 + 2 + 1 (keeping the failure) + 1 (notifying) = 11 transitions
+    expect(summary.result.cost).toEqual({ usd: expect.closeTo(0.000275, 9), tasksUsd: 0, transitionsUsd: expect.closeTo(0.000275, 9), transitions: 11, taskSeconds: 0 });
+    expect(summarizeRun(syncRun({}, [syncTask(600)]), { clock: () => new Date('2026-11-20T06:11:00.000Z') }).result.cost).toBeNull();
   });
 });

@@ -26,7 +26,7 @@ pipelines:
       timeoutSeconds: 3600
       heartbeatSeconds: 120
       environment: { TARGET: warehouse }
-    alarms: { maxRuntimeSeconds: 1800, maxRecordsAffected: 5000000 }
+    alarms: { maxRuntimeSeconds: 1800, maxRecordsAffected: 5000000, maxRunCostUsd: 0.5 }
   inventory-snapshot:
     trigger:
       files:

@@ -61,7 +61,7 @@ describe('startPipeline', () => {
         environment: [{ name: 'TARGET', value: 'warehouse' }],
       },
       shards: [{ index: 0, count: 1 }],
-      alarms: { maxRuntimeSeconds: 1800, maxRecordsAffected: 5000000 },
+      alarms: { maxRuntimeSeconds: 1800, maxRecordsAffected: 5000000, maxRunCostUsd: 0.5 },
     });
     expect(input).not.toHaveProperty('objectsPointer');
   });
