@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ExecutionInput } from '../../lib/contracts/messages';
 import { prepareShardTasks } from '../../lib/pipelines/runs/prepare-shard-tasks';
 import { summarizeRun } from '../../lib/pipelines/runs/summarize-run';
-import '../../local/stepfunctions/polyfill';
+import '../../local/emulators/stepfunctions/polyfill';
 import { forLocalRun, loadDefinition, runExecution } from './asl';
 
 /** Callers bundled elsewhere (the benchmark) pass the file themselves: __dirname moves with the bundle. */
