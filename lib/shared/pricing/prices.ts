@@ -3,18 +3,18 @@
  * The table is bundled as data (YAML is parsed at build time), so a function that estimates
  * a run's cost carries the same figures the cost model prints.
  */
-import * as z from 'zod';
+import * as v from '../validation';
 import table from './prices.yml';
 
-const PriceSchema = z.strictObject({
-  what: z.string().min(1),
-  page: z.url(),
-  read: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'read is the date the price was read, YYYY-MM-DD'),
-  from: z.string().min(1),
-  usd: z.record(z.string(), z.number().nonnegative()),
+const PriceSchema = v.strictObject({
+  what: v.string().min(1),
+  page: v.string().regex(/^https:\/\//, 'page is the https URL of the AWS pricing page'),
+  read: v.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'read is the date the price was read, YYYY-MM-DD'),
+  from: v.string().min(1),
+  usd: v.record(v.string(), v.number().nonnegative()),
 });
 
-const AssumptionSchema = z.strictObject({ value: z.number().nonnegative(), why: z.string().min(1) });
+const AssumptionSchema = v.strictObject({ value: v.number().nonnegative(), why: v.string().min(1) });
 
 export const PRICE_NAMES = [
   'kinesisShardHour',
@@ -50,13 +50,13 @@ export type PriceName = (typeof PRICE_NAMES)[number];
 export const ASSUMPTION_NAMES = ['sqsPollsPerMappingMonth', 'containerInsightsMetricsPerCluster', 'containerInsightsMetricsPerService'] as const;
 export type AssumptionName = (typeof ASSUMPTION_NAMES)[number];
 
-export const PriceTableSchema = z.strictObject({
-  read: z.string(),
-  hoursPerMonth: z.number().positive(),
-  prices: z.strictObject(Object.fromEntries(PRICE_NAMES.map((name) => [name, PriceSchema])) as Record<PriceName, typeof PriceSchema>),
-  assumptions: z.strictObject(Object.fromEntries(ASSUMPTION_NAMES.map((name) => [name, AssumptionSchema])) as Record<AssumptionName, typeof AssumptionSchema>),
+export const PriceTableSchema = v.strictObject({
+  read: v.string(),
+  hoursPerMonth: v.number().positive(),
+  prices: v.strictObject(Object.fromEntries(PRICE_NAMES.map((name) => [name, PriceSchema])) as Record<PriceName, typeof PriceSchema>),
+  assumptions: v.strictObject(Object.fromEntries(ASSUMPTION_NAMES.map((name) => [name, AssumptionSchema])) as Record<AssumptionName, typeof AssumptionSchema>),
 });
-export type PriceTable = z.infer<typeof PriceTableSchema>;
+export type PriceTable = v.Infer<typeof PriceTableSchema>;
 
 export class PriceTableError extends Error {
   override readonly name = 'PriceTableError';
@@ -73,7 +73,7 @@ export interface RegionPrices {
 /** Validates a price table; `source` names it in messages. */
 export function parsePriceTable(raw: unknown, source = 'lib/shared/pricing/prices.yml'): PriceTable {
   const parsed = PriceTableSchema.safeParse(raw);
-  if (!parsed.success) throw new PriceTableError(`${source} is invalid: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new PriceTableError(`${source} is invalid: ${v.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
