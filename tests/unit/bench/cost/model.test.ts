@@ -58,10 +58,10 @@ describe('idleCost', () => {
     // 2 tasks × 730 h × (0.5 vCPU × 0.03238 + 1 GB × 0.00356) = 2 × 730 × 0.01975 = 28.835
     expect(line(idle, 'Service')).toBeCloseTo(28.835, 6);
     expect(line(idle, 'Service public IPv4')).toBeCloseTo(2 * 730 * 0.005, 6); // 7.30
-    // 8,760 invocations (730 h × 12) × ($0.20/M + 0.127 s × 0.25 GB × $0.0000133334)
-    expect(line(idle, 'SweepFunction (scheduled)')).toBeCloseTo(8760 * (0.2 / 1e6 + 0.127 * 0.25 * 0.0000133334), 9);
+    // 8,760 invocations (730 h × 12) × ($0.20/M + 0.153 s × 0.25 GB × $0.0000133334)
+    expect(line(idle, 'SweepFunction (scheduled)')).toBeCloseTo(8760 * (0.2 / 1e6 + 0.153 * 0.25 * 0.0000133334), 9);
     expect(line(idle, 'SQS polling')).toBeCloseTo((657_000 / 1e6) * 0.4, 9); // 0.2628
-    const handTotal = 21.9 + 14.6 + 0.4 + 0.3 + 3 + 1 + 0.4 + 5.7 + 28.835 + 7.3 + 8760 * (0.2 / 1e6 + 0.127 * 0.25 * 0.0000133334) + 0.2628;
+    const handTotal = 21.9 + 14.6 + 0.4 + 0.3 + 3 + 1 + 0.4 + 5.7 + 28.835 + 7.3 + 8760 * (0.2 / 1e6 + 0.153 * 0.25 * 0.0000133334) + 0.2628;
     expect(idle.totalUsd).toBeCloseTo(handTotal, 6);
   });
 
@@ -175,13 +175,13 @@ describe('perRun', () => {
     const cost = perRun(eventPath('PROVISIONED'), us);
     // Fargate: 600 s × (0.5 × 0.04048 + 1 × 0.004445) / 3600 = 0.024685 / 6 = 0.00411417
     // Step Functions: 7 + 2 × 1 = 9 transitions × $0.025 / 1,000 = 0.000225
-    // Lambda steps (1 GB arm64): 2 × $0.20/M + (0.045 + 0.046) s × 1 GB × 0.0000133334 = 0.0000016133
+    // Lambda steps (1 GB arm64): 2 × $0.20/M + (0.049 + 0.059) s × 1 GB × 0.0000133334 = 0.0000018400
     // DynamoDB: 4 write units × $0.625/M = 0.0000025; public IPv4: 600 s × $0.005 / 3600 = 0.00083333
     expect(line(cost, 'Fargate')).toBeCloseTo(0.00411417, 8);
     expect(line(cost, 'Step Functions')).toBeCloseTo(0.000225, 9);
-    expect(line(cost, 'Lambda steps')).toBeCloseTo(0.0000016133, 9);
+    expect(line(cost, 'Lambda steps')).toBeCloseTo(0.00000184, 9);
     expect(line(cost, 'public IPv4')).toBeCloseTo(0.00083333, 8);
-    expect(cost.totalUsd).toBeCloseTo(0.00411417 + 0.000225 + 0.0000016133 + 0.0000025 + 0.00083333, 8);
+    expect(cost.totalUsd).toBeCloseTo(0.00411417 + 0.000225 + 0.00000184 + 0.0000025 + 0.00083333, 8);
   });
 
   it('prices Spot by its own rate and bills each task one minute at least', () => {
