@@ -79,7 +79,7 @@ export const STACK_METRIC = {
   AlarmNotificationsSent: 'AlarmNotificationsSent',
 } as const;
 
-/** `no-pipeline` → `IgnoredNoPipeline`: reasons are a closed set (lib/pipelines/watcher/read-event.ts), so one metric each. */
+/** `outside-prefix` → `IgnoredOutsidePrefix`: reasons are a closed set (lib/pipelines/watcher/read-event.ts), so one metric each. */
 export function filesIgnoredMetric(reason: string): string {
   return `${STACK_METRIC.FilesIgnoredPrefix}${reason.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase())}`;
 }

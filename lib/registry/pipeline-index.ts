@@ -14,6 +14,12 @@ export interface FileMatch {
   captures: Record<string, string>;
 }
 
+/** Which part of a pipeline's trigger an S3 object did not match, and what was expected. */
+export interface MissedMatch {
+  part: 'bucket' | 'prefix' | 'pattern';
+  detail: string;
+}
+
 export interface PipelineIndex {
   registry: Registry;
   names: string[];
@@ -23,6 +29,11 @@ export interface PipelineIndex {
    * that name no bucket claim keys of that bucket only.
    */
   match(bucket: string | undefined, key: string, defaultBucket?: string): FileMatch | undefined;
+  /**
+   * For a key `match` gave no pipeline: the first part that did not match (the bucket, the
+   * watched prefixes, or the file patterns under the prefix it is in), with what was expected.
+   */
+  explainMiss(bucket: string | undefined, key: string, defaultBucket?: string): MissedMatch;
   /** The logical files that make a batch of this pipeline complete. */
   requiredFiles(name: string): string[];
   /** Literal prefixes to subscribe to, per bucket (undefined: the stack's bucket). */
@@ -65,6 +76,24 @@ export function indexRegistry(registry: Registry): PipelineIndex {
         }
       }
       return undefined;
+    },
+    explainMiss(bucket, key, defaultBucket) {
+      const owned = compiled.filter((entry) => {
+        const owner = entry.bucket ?? defaultBucket;
+        return owner === undefined || bucket === undefined || owner === bucket;
+      });
+      if (owned.length === 0) {
+        const watched = [...new Set(compiled.map((entry) => entry.bucket ?? defaultBucket ?? "the stack's bucket"))];
+        return { part: 'bucket', detail: `bucket ${bucket ?? '?'} is watched by no pipeline (watched: ${watched.join(', ') || 'none'})` };
+      }
+      const prefixOf = (entry: (typeof compiled)[number]) => registry.pipelines[entry.pipeline]!.trigger!.prefix ?? entry.pattern.literalPrefix;
+      const under = owned.filter((entry) => key.startsWith(prefixOf(entry)));
+      if (under.length === 0) {
+        const prefixes = [...new Set(owned.map(prefixOf))];
+        return { part: 'prefix', detail: `key is under none of the prefixes watched in bucket ${bucket ?? '?'} (${prefixes.join(', ')})` };
+      }
+      const patterns = under.map((entry) => `${entry.pipeline} ${entry.file}: ${entry.pattern.source}`);
+      return { part: 'pattern', detail: `key is under a watched prefix but matches none of its file patterns (${patterns.join('; ')})` };
     },
     requiredFiles: (name) => Object.keys(registry.pipelines[name]?.trigger?.files ?? {}),
     prefixes() {

@@ -46,7 +46,7 @@ export function attachProgress(cloud: LocalCloud, print: (line: string) => void)
   on(cloud.wiring.events, 's3', (e: { bucket: string; key: string; size: number; targets: number }) => {
     const match = registry.match(e.bucket, e.key);
     if (e.targets === 0) say('warn', `upload ${e.key}: ignored, no notification of bucket ${e.bucket} covers it (watched prefixes: ${registry.prefixes().map((p) => p.prefix).join(', ')})`);
-    else if (!match) say('warn', `upload ${e.key}: ignored, it matches no file pattern of pipelines.yml`);
+    else if (!match) say('warn', `upload ${e.key}: ignored, ${registry.explainMiss(e.bucket, e.key, e.bucket).detail}`);
     else say('info', `upload ${e.key} (${e.size} B): accepted for ${match.pipeline}, batch ${match.batchKey}, file "${match.file}"`);
   });
   on(cloud.functions.events, 'result', (r: { function: string; event: { Records?: Array<{ kinesis?: { data: string } }> }; error?: { name: string; message: string } }) => {

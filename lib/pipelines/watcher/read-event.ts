@@ -28,7 +28,13 @@ export type IgnoreReason =
   | 'replication'
   | 'intelligent-tiering'
   | 'other-event'
-  | 'no-pipeline';
+  /** A created object no pipeline claims, named by the part that did not match (PipelineIndex.explainMiss). */
+  | 'other-bucket'
+  | 'outside-prefix'
+  | 'no-pattern-match';
+
+/** The reasons an object-created event can have when no pipeline claims its object. */
+export type UnclaimedReason = 'other-bucket' | 'outside-prefix' | 'no-pattern-match';
 
 /** An object S3 reports as created, key already decoded. */
 export interface UploadedObject {
@@ -68,7 +74,7 @@ const malformed = (problem: string): Notice => ({ kind: 'malformed', problem });
 const at = (where: string, path: string): string => (where ? `${where}.${path}` : path);
 
 /** S3 notification event names, with or without the `s3:` prefix some producers add. */
-export function classifyNotification(eventName: string): 'created' | Exclude<IgnoreReason, 'no-pipeline'> {
+export function classifyNotification(eventName: string): 'created' | Exclude<IgnoreReason, UnclaimedReason> {
   const family = eventName.replace(/^s3:/, '').split(':')[0];
   switch (family) {
     case 'ObjectCreated':
@@ -93,7 +99,7 @@ export function classifyNotification(eventName: string): 'created' | Exclude<Ign
 }
 
 /** EventBridge detail types of S3 (see the S3 user guide, "EventBridge event message structure"). */
-export function classifyDetailType(detailType: string, reason?: string): 'created' | Exclude<IgnoreReason, 'no-pipeline'> {
+export function classifyDetailType(detailType: string, reason?: string): 'created' | Exclude<IgnoreReason, UnclaimedReason> {
   switch (detailType) {
     case 'Object Created':
       return 'created';

@@ -3,17 +3,18 @@
  *
  * Primary course: read every message; keep objects created under a registered pipeline's
  * pattern in their bucket; publish them in one ordered PutRecords run; report the result.
- * Ignored events (test events, deletions, restores, lifecycle, replication, tiering,
- * unregistered keys) are counted per reason and logged at debug. A malformed message gets
+ * Ignored events (test events, deletions, restores, lifecycle, replication, tiering, and
+ * objects no pipeline claims: another bucket, outside the watched prefixes, or no file pattern
+ * matched) are counted per reason and logged at debug. A malformed message gets
  * one error log; from SQS it becomes a batch item failure, otherwise the invocation fails
  * with MalformedEventError, but only after the good records beside it were published.
  */
 import type { MetricUnitValue } from '../../shared/metrics';
 import { KinesisPublishError, type ArrivalPublisher } from '../adapters/kinesis-publisher';
 import type { FileArrival } from '../../contracts/messages';
-import type { PipelineIndex } from '../../registry';
+import type { MissedMatch, PipelineIndex } from '../../registry';
 import { MalformedEventError, type MalformedMessage } from './errors';
-import type { IgnoreReason, WatcherEvent } from './read-event';
+import type { IgnoreReason, UnclaimedReason, WatcherEvent } from './read-event';
 import { filesIgnoredMetric, PIPELINE_METRIC, STACK_METRIC } from '../../contracts/metric-names';
 import type { PipelineMetrics } from '../../shared/pipeline-metrics';
 
@@ -51,15 +52,18 @@ export interface WatchOutcome {
 
 const metricName = filesIgnoredMetric;
 
+/** The ignore reason of an object no pipeline claims, by the part of the trigger it missed. */
+const UNCLAIMED_REASON: Record<MissedMatch['part'], UnclaimedReason> = { bucket: 'other-bucket', prefix: 'outside-prefix', pattern: 'no-pattern-match' };
+
 export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps): Promise<WatchOutcome> {
   const { log, metrics } = deps;
   const arrivals: FileArrival[] = [];
   const originOf: string[] = [];
   const ignored: Partial<Record<IgnoreReason, number>> = {};
   const malformed: MalformedMessage[] = [];
-  const ignore = (reason: IgnoreReason, what: string, messageId: string): void => {
+  const ignore = (reason: IgnoreReason, what: string, messageId: string, detail?: string): void => {
     ignored[reason] = (ignored[reason] ?? 0) + 1;
-    log.debug('Ignored S3 event', { reason, what, messageId });
+    log.debug('Ignored S3 event', { reason, what, messageId, ...(detail ? { detail } : {}) });
   };
 
   for (const message of input.messages) {
@@ -71,7 +75,8 @@ export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps):
         const { object } = notice;
         const match = deps.registry.match(object.bucket, object.key, deps.uploadsBucket);
         if (!match) {
-          ignore('no-pipeline', `s3://${object.bucket}/${object.key}`, message.messageId);
+          const miss = deps.registry.explainMiss(object.bucket, object.key, deps.uploadsBucket);
+          ignore(UNCLAIMED_REASON[miss.part], `s3://${object.bucket}/${object.key}`, message.messageId, miss.detail);
           continue;
         }
         arrivals.push({ pipeline: match.pipeline, batchKey: match.batchKey, file: match.file, ...object });

@@ -37,7 +37,7 @@ beforeAll(async () => {
     TASK_LOG_GROUP: '/ecs/ecs-pipelines-test',
     SERVICE: 'ecs-pipelines',
     STREAM_NAME: 'arrivals',
-    UPLOADS_BUCKET: 'ecs-pipelines-test-uploads',
+    UPLOADS_BUCKET: 'ecs-pipelines-local-uploads-000000000000-us-east-1',
     BATCHES_TABLE: db.tables.batches,
     RUNS_TABLE: db.tables.runs,
     STATE_MACHINE_ARN: STATE_MACHINE,

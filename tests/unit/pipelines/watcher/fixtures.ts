@@ -8,7 +8,7 @@ import type { WatcherLog, WatcherMetrics } from '../../../../lib/pipelines/watch
 export const fixture = <T = any>(path: string): T => JSON.parse(readFileSync(join(__dirname, '../../../events', path), 'utf8')) as T;
 
 /** The bucket of the derived fixtures, standing in for the stack's uploads bucket. */
-export const TEST_BUCKET = 'ecs-pipelines-test-uploads';
+export const TEST_BUCKET = 'ecs-pipelines-local-uploads-000000000000-us-east-1';
 
 /**
  * A registry for hostile cases. `local-partner` (the stack's bucket) comes before
