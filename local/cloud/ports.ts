@@ -3,7 +3,8 @@
  * (LOCAL_CLOUD_PORT_BASE, default 4580) so `sls invoke local --stage local` and the AWS CLI
  * find them; tests pass base 0 and get free ports.
  */
-export const SERVICE_ORDER = ['s3', 'kinesis', 'dynamodb', 'sqs', 'sfn', 'ecs', 'console', 'secretsmanager'] as const;
+/** `monitoring` serves SNS, CloudWatch and Application Auto Scaling (local/emulators/monitoring-server.ts). */
+export const SERVICE_ORDER = ['s3', 'kinesis', 'dynamodb', 'sqs', 'sfn', 'ecs', 'console', 'secretsmanager', 'monitoring'] as const;
 export type LocalService = (typeof SERVICE_ORDER)[number];
 
 export const DEFAULT_PORT_BASE = 4580;

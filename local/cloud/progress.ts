@@ -98,7 +98,9 @@ export function attachProgress(cloud: LocalCloud, print: (line: string) => void)
     if (d.action !== 'hold') say('info', `service ${d.serviceName}: ${d.action} to ${d.desired} task(s) (backlog ${d.visible}, target ${d.target.toFixed(1)} per task)`);
   });
   on(cloud.stepFunctions.events, 'heartbeat', (e: { taskToken: string }) => say('info', `heartbeat: ${shardOfToken.get(e.taskToken) ?? 'task'}`));
-  on(cloud.stepFunctions.events, 'notification', (n: { subject?: string; message: string }) => say('warn', `notification: ${n.subject ?? n.message.slice(0, 120)}`));
+  on(cloud.monitoring.sns, 'message', (n: { topicName: string; subject?: string; message: string; publisher?: string }) =>
+    say('warn', `notice on ${n.topicName}${n.publisher ? ` from ${n.publisher}` : ''}: ${n.subject ?? n.message.slice(0, 120)}`),
+  );
   on(cloud.stepFunctions.events, 'executionClosed', (record: { executionArn: string; name: string; status: string; input: string; startDate: Date; stopDate?: Date; error?: string; cause?: string }) => {
     const input = ExecutionInputSchema.safeParse(JSON.parse(record.input));
     const runKey = input.success ? input.data.runKey : record.name;

@@ -1,25 +1,18 @@
 /**
  * The local Step Functions for this stack: every AWS::StepFunctions::StateMachine of the
  * packaged template, its definition resolved to local names, with its service integrations
- * served by the local cloud (DynamoDB emulator, local ECS, in-process functions, an SNS outbox).
+ * served by the local cloud (DynamoDB emulator, local ECS, in-process functions, the local SNS).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
 import { startLocalStepFunctions, type LocalStepFunctions } from '../emulators/stepfunctions';
 import type { HistoryEvent, ExecutionRecord } from '../emulators/stepfunctions';
 import { LOCAL_CREDENTIALS, type ServiceEndpoints } from './aws';
 import type { StackResolver } from './intrinsics';
 import type { StackEcs } from './stack-ecs';
 import { PortInUseError } from '../emulators/data-services';
-
-export interface Notification {
-  messageId: string;
-  topicArn: string;
-  subject?: string;
-  message: string;
-  at: Date;
-}
+import { SnsError, type LocalSns, type PublishInput } from '../emulators/sns/local-sns';
+import { TaskError } from '../emulators/stepfunctions/integrations';
 
 export interface StackStepFunctions {
   endpoint: string;
@@ -27,9 +20,7 @@ export interface StackStepFunctions {
   stateMachineArns: string[];
   /** The definition as deployed (intrinsics resolved), JSON text. */
   definitionOf(stateMachineArn: string): string;
-  /** SNS messages the state machine published (the local SNS keeps them here). */
-  notifications: Notification[];
-  events: EventEmitter<{ history: [{ executionArn: string; event: HistoryEvent }]; executionClosed: [ExecutionRecord]; notification: [Notification]; heartbeat: [{ taskToken: string }] }>;
+  events: EventEmitter<{ history: [{ executionArn: string; event: HistoryEvent }]; executionClosed: [ExecutionRecord]; heartbeat: [{ taskToken: string }] }>;
   /** Lets the state machine's Lambda integration reach the in-process functions. */
   setLambdas(lambdas: Record<string, (payload: unknown) => Promise<unknown>>): void;
   stop(): Promise<void>;
@@ -40,12 +31,13 @@ export async function startStepFunctionsForStack(options: {
   port: number;
   endpoints: ServiceEndpoints;
   ecs: StackEcs;
+  /** The local SNS: the state machine's sns:publish states publish to the stack's topics there. */
+  sns: LocalSns;
   timeScale: number;
 }): Promise<StackStepFunctions> {
   const { resolver } = options;
   const { region, accountId } = resolver.context;
   const events: StackStepFunctions['events'] = new EventEmitter();
-  const notifications: Notification[] = [];
   const dynamodb = new DynamoDBClient({ region, credentials: LOCAL_CREDENTIALS, endpoint: options.endpoints.dynamodb });
   const lambdas: Record<string, (payload: unknown) => Promise<unknown>> = {};
   let server: Awaited<ReturnType<typeof startLocalStepFunctions>>;
@@ -60,16 +52,14 @@ export async function startStepFunctionsForStack(options: {
         ecs: options.ecs.ecs,
         lambdas: lambdas as never,
         sns: async (params) => {
-          const note: Notification = {
-            messageId: randomUUID(),
-            topicArn: params.TopicArn ?? params.TargetArn ?? '',
-            ...(params.Subject ? { subject: params.Subject } : {}),
-            message: params.Message,
-            at: new Date(),
-          };
-          notifications.push(note);
-          events.emit('notification', note);
-          return { MessageId: note.messageId };
+          try {
+            const { messageId } = options.sns.publish({ ...(params as PublishInput), publisher: 'state machine' });
+            return { MessageId: messageId };
+          } catch (error) {
+            // The SNS integration names errors after the API's exceptions: SNS.NotFoundException, ...
+            if (error instanceof SnsError) throw new TaskError(`SNS.${error.code}Exception`, error.message);
+            throw error;
+          }
         },
       },
     });
@@ -104,7 +94,6 @@ export async function startStepFunctionsForStack(options: {
       if (definition === undefined) throw new Error(`no state machine ${arn} in this stack`);
       return definition;
     },
-    notifications,
     events,
     setLambdas: (fns) => Object.assign(lambdas, fns),
     async stop() {

@@ -4,8 +4,8 @@
  * functions in-process wired to their event sources, serves the execution console, and
  * starts the template's ECS services.
  *
- * Primary course: package (cached) ∥ start emulators → provision → ECS → Step Functions →
- * functions → wiring → console → services → endpoints file.
+ * Primary course: package (cached) ∥ start emulators → SNS, CloudWatch (monitoring) → provision →
+ * ECS → Step Functions → functions → wiring → console → services → endpoints file.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ import { startStepFunctionsForStack, type StackStepFunctions } from './stack-ste
 import { startEcsForStack, startStackServices, type StackEcs } from './stack-ecs';
 import { startAutoscalingForStack, type StackAutoscaling } from './autoscaling/stack-autoscaling';
 import { startConsole, type ConsoleServer } from '../console/server';
+import { collectServiceMetrics, scalingPoliciesOf } from './service-metrics';
+import { startMonitoringForStack, type StackMonitoring } from './stack-monitoring';
 
 export const ACCOUNT_ID = '000000000000';
 
@@ -30,7 +32,7 @@ export interface LocalCloudOptions {
   /** Project root (where serverless.yml is). */
   root: string;
   stage?: string;
-  /** First of eight consecutive ports (local/cloud/ports.ts); 0 picks free ports (tests). */
+  /** First of the consecutive ports of local/cloud/ports.ts; 0 picks free ports (tests). */
   portBase?: number;
   /** Keep S3, Kinesis and DynamoDB data in this folder across restarts. */
   persistDir?: string;
@@ -39,6 +41,8 @@ export interface LocalCloudOptions {
   timing?: Partial<WiringTiming>;
   /** Multiplies the state machine's waits, retries, timeouts and heartbeats (tests: small). */
   timeScale?: number;
+  /** How often the stack's alarms are evaluated. Default 10 000 ms; 0: only when a caller asks (tests). */
+  alarmTickMs?: number;
   /** Where the local warehouse (PGlite) keeps its data. Default <workDir>/warehouse. */
   warehouseDir?: string;
   /** Write .local-cloud/endpoints.json (npm run local and the demo; tests leave it alone). */
@@ -62,7 +66,7 @@ export interface LocalCloud {
   region: string;
   stage: string;
   stackName: string;
-  endpoints: ServiceEndpoints & { sfn: string; ecs: string; console: string };
+  endpoints: ServiceEndpoints & { sfn: string; ecs: string; console: string; monitoring: string };
   /** AWS_ENDPOINT_URL_* and credentials: what an SDK, the CLI or `sls invoke local` needs. */
   environment: Record<string, string>;
   service: PackagedService;
@@ -74,6 +78,8 @@ export interface LocalCloud {
   ecs: StackEcs;
   autoscaling: StackAutoscaling;
   stepFunctions: StackStepFunctions;
+  /** SNS topics and their messages, CloudWatch metrics and alarms, the scaling policies' API. */
+  monitoring: StackMonitoring;
   console: ConsoleServer;
   warehouseDir: string;
   startupMs: number;
@@ -125,7 +131,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     stops.push(() => secretsManager.stop());
     const resolver = new StackResolver(service.template, { stackName: service.stackName, region, accountId: ACCOUNT_ID, endpoints: { sqs: emulators.endpoints.sqs } });
-    const baseEndpoints: ServiceEndpoints = { ...emulators.endpoints, secretsmanager: secretsManager.endpoint };
+    const monitoring = await mark('monitoring', startMonitoringForStack({ resolver, port: ports.monitoring, alarmTickMs: options.alarmTickMs ?? 10_000, log }));
+    stops.push(() => monitoring.stop());
+    const baseEndpoints: ServiceEndpoints = { ...emulators.endpoints, secretsmanager: secretsManager.endpoint, monitoring: monitoring.endpoint };
     const provisionClients = localClients(baseEndpoints, region);
     stops.push(async () => provisionClients.destroy());
     const provisioned = await mark('provision', provisionResources(resolver, provisionClients));
@@ -134,7 +142,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => ecs.stop());
     const stepFunctions = await mark(
       'stepfunctions',
-      startStepFunctionsForStack({ resolver, port: ports.sfn, endpoints: { ...baseEndpoints, ecs: ecs.endpoint }, ecs, timeScale: options.timeScale ?? 1 }),
+      startStepFunctionsForStack({ resolver, port: ports.sfn, endpoints: { ...baseEndpoints, ecs: ecs.endpoint }, ecs, sns: monitoring.sns, timeScale: options.timeScale ?? 1 }),
     );
     stops.push(() => stepFunctions.stop());
 
@@ -156,6 +164,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The local ECS's task state changes go on the local event bus, like ECS's go to EventBridge.
     const unsubscribe = ecs.onTaskStateChange((event) => wiring.putEvent(event));
     stops.push(async () => unsubscribe());
+    // SNS subscriptions deliver to the functions and queues; metrics come from what everything writes and does.
+    const queueUrlByArn = new Map(Object.values(provisioned.queues).map((q) => [q.arn, q.url]));
+    monitoring.setTargets({ invokeAsync: (ref, event) => wiring.invokeAsync(ref, event), queueUrlOf: (arn) => queueUrlByArn.get(arn), sqs: clients.sqs });
+    stops.push(collectServiceMetrics({ monitoring, functions, ecs, stepFunctions }));
 
     const stateMachine = resolver.resources('AWS::StepFunctions::StateMachine')[0];
     if (!stateMachine) throw new Error('the template has no AWS::StepFunctions::StateMachine: check stepFunctions in serverless.yml');
@@ -177,9 +189,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       log,
     });
     stops.push(async () => autoscaling.stop());
+    monitoring.setScalingPolicies(scalingPoliciesOf(autoscaling, region, ACCOUNT_ID));
 
     const resources = { ...provisioned, stateMachineArn, stateMachineDefinition };
-    const allEndpoints = { ...endpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, console: consoleServer.url };
+    const allEndpoints = { ...endpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, console: consoleServer.url, monitoring: monitoring.endpoint };
     if (options.writeEndpoints) {
       writeEndpointsFile(options.root, {
         pid: process.pid,
@@ -210,6 +223,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ecs,
       autoscaling,
       stepFunctions,
+      monitoring,
       console: consoleServer,
       warehouseDir,
       startupMs,

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzip } from 'node:zlib';
 
 /** An error the API answers with: `code` becomes `__type`, so SDK clients throw that exception name. */
 export class AwsApiError extends Error {
@@ -37,15 +38,21 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const readBody = (req: IncomingMessage): Promise<string> =>
+/** The request body as text; gzip bodies (the SDK compresses large CloudWatch requests) are inflated. */
+export const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (String(req.headers['content-encoding'] ?? '').toLowerCase() !== 'gzip') return resolve(body.toString('utf8'));
+      gunzip(body, (error, inflated) => (error ? reject(error) : resolve(inflated.toString('utf8'))));
+    });
     req.on('error', reject);
   });
 
-export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<RunningServer> {
+/** Answers one request of the protocol: for a server of its own, or one that serves several protocols. */
+export function awsJsonHandler(options: Pick<AwsJsonServerOptions, 'targetPrefix' | 'jsonVersion' | 'operations'>): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const contentType = `application/x-amz-json-${options.jsonVersion}`;
   const send = (res: ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body ?? {});
@@ -79,11 +86,16 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       else send(res, 500, { __type: 'InternalFailure', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     }
   };
-  const server: Server = createServer((req, res) => {
+  return (req, res) =>
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { __type: 'InternalFailure', message: String(error) });
+      else res.destroy();
     });
-  });
+}
+
+export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<RunningServer> {
+  const handler = awsJsonHandler(options);
+  const server: Server = createServer((req, res) => void handler(req, res));
   // SDK clients keep connections alive; close them on stop so tests end promptly.
   server.keepAliveTimeout = 1_000;
   await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,10 @@ export interface ServiceScaler {
   serviceName: string;
   queueUrl: string;
   autoscaler: LocalAutoscaler;
+  /** Application Auto Scaling's resource id: service/<cluster>/<service>. */
+  resourceId: string;
+  /** The policy's TargetTrackingScalingPolicyConfiguration as the template declares it. */
+  configuration: Record<string, unknown>;
   target(): number;
   /** What the target updater does with PutScalingPolicy. */
   setTarget(value: number): void;
@@ -113,6 +117,8 @@ export function startAutoscalingForStack(options: {
       serviceName: service.serviceName,
       queueUrl,
       autoscaler,
+      resourceId: t.ResourceId,
+      configuration: tracking as unknown as Record<string, unknown>,
       target: () => targetValue,
       setTarget: (value) => {
         targetValue = value;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
+import { createInterface } from 'node:readline';
 import type { StackResolver } from '../intrinsics';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const esbuildPlugins = require('../../../scripts/esbuild-plugins.cjs') as import('esbuild').Plugin[];
@@ -40,6 +41,14 @@ export class HandlerNotFoundError extends Error {
 }
 
 export type Fault = { kind: 'crash-mid-batch'; afterRecords: number };
+
+/** One line a function wrote to stdout or stderr. */
+export interface FunctionLogLine {
+  function: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+  at: Date;
+}
 
 export interface InvocationRecord {
   function: string;
@@ -123,6 +132,10 @@ export class LocalFunction {
     });
     worker.stdout.pipe(this.log, { end: false });
     worker.stderr.pipe(this.log, { end: false });
+    // Each line also goes to listeners: EMF metrics, the console's logs and `npm run logs`.
+    for (const stream of ['stdout', 'stderr'] as const) {
+      createInterface({ input: worker[stream] }).on('line', (line) => this.events.emit('log', { function: this.spec.logicalId, stream, line, at: new Date() } satisfies FunctionLogLine));
+    }
     worker.on('message', (message: { id: number; ok: boolean; result?: unknown; error?: { name: string; message: string } }) => {
       if (message.id === 0 && !message.ok) {
         // The module failed to load (init error): every pending and future call fails with it.

@@ -79,6 +79,8 @@ export interface Wiring {
   fireSchedule(ruleName: string): void;
   /** The S3 notification event the stack's bucket would send for this object (for tests and `sls invoke local`). */
   s3EventFor(bucket: string, key: string, size: number, eTag: string): unknown;
+  /** Invokes a function asynchronously (Event), with its retries and on-failure destination; false when there is no such function. */
+  invokeAsync(functionRef: string, event: unknown): boolean;
   /** Every async invocation accepted so far has finished (retries included). */
   drain(): Promise<void>;
   kinesisMappings: KinesisMapping[];
@@ -341,6 +343,11 @@ export async function wireStack(options: {
     putEvent,
     fireSchedule,
     s3EventFor: (bucket, key, size, eTag) => s3EventFor(bucket, key, size, eTag),
+    invokeAsync(functionRef, event) {
+      const fn = functions.find(functionRef);
+      if (fn) invoker.invoke(fn, event);
+      return Boolean(fn);
+    },
     drain: () => invoker.drain(),
     kinesisMappings,
     sqsMappings,
