@@ -24,6 +24,7 @@ import { startEcsForStack, startStackServices, type StackEcs } from './stack-ecs
 import { startAutoscalingForStack, type StackAutoscaling } from './autoscaling/stack-autoscaling';
 import { startConsole, type ConsoleServer } from '../console/server';
 import { collectServiceMetrics, scalingPoliciesOf } from './service-metrics';
+import { collectRunLogs, type RunLogs } from './run-logs';
 import { startMonitoringForStack, type StackMonitoring } from './stack-monitoring';
 
 export const ACCOUNT_ID = '000000000000';
@@ -81,6 +82,8 @@ export interface LocalCloud {
   /** SNS topics and their messages, CloudWatch metrics and alarms, the scaling policies' API. */
   monitoring: StackMonitoring;
   console: ConsoleServer;
+  /** Container and function logs per run and task. */
+  runLogs: RunLogs;
   warehouseDir: string;
   startupMs: number;
   timings: Record<string, number>;
@@ -174,7 +177,23 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const stateMachineArn = resolver.physicalOf(stateMachine[0]).ref;
     const stateMachineDefinition = stepFunctions.definitionOf(stateMachineArn);
 
-    const consoleServer = await mark('console', startConsole({ port: ports.console, sfn: clients.sfn!, definitions: (arn) => stepFunctions.definitionOf(arn), stateMachineArns: stepFunctions.stateMachineArns }));
+    const runLogs = collectRunLogs({ ecs, functions, logDir: join(workDir, 'logs') });
+    stops.push(() => runLogs.stop());
+    const executionsOfRun = (runKey: string) =>
+      stepFunctions.sfn
+        .listExecutions()
+        .filter((e) => {
+          try {
+            return (JSON.parse(e.input) as { runKey?: unknown }).runKey === runKey;
+          } catch {
+            return false;
+          }
+        })
+        .map((e) => e.executionArn);
+    const consoleServer = await mark(
+      'console',
+      startConsole({ port: ports.console, sfn: clients.sfn!, definitions: (arn) => stepFunctions.definitionOf(arn), stateMachineArns: stepFunctions.stateMachineArns, logs: runLogs, executionsOfRun, notices: () => monitoring.notices(), alarms: () => [...monitoring.alarms.alarms.values()] }),
+    );
     stops.push(() => consoleServer.stop());
 
     // Last: the services' tasks start with the environment that reaches every local service.
@@ -225,6 +244,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       stepFunctions,
       monitoring,
       console: consoleServer,
+      runLogs,
       warehouseDir,
       startupMs,
       timings,

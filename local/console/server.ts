@@ -14,6 +14,9 @@ import { renderGraphSvg } from './graph';
 import { describeRunCost } from '../../lib/shared/notices/run-notice';
 import { executionView, runCostOf, type ExecutionView, type RunCostView, type StateStatus } from './history';
 import { formatDuration } from './table';
+import type { RunLogs } from '../cloud/run-logs';
+import type { PublishedMessage } from '../emulators/sns/local-sns';
+import type { AlarmStatus } from '../emulators/cloudwatch/alarms';
 
 export interface ConsoleServer {
   url: string;
@@ -147,6 +150,14 @@ export async function startConsole(options: {
   sfn: SFNClient;
   stateMachineArns: string[];
   definitions: (stateMachineArn: string) => string;
+  /** Container and function logs per run and task (local/cloud/run-logs.ts). */
+  logs?: RunLogs;
+  /** The executions whose input names this run key. */
+  executionsOfRun?: (runKey: string) => string[];
+  /** Messages published to the stack's topics (the local SNS). */
+  notices?: () => PublishedMessage[];
+  /** The stack's alarms and their states (the local CloudWatch). */
+  alarms?: () => AlarmStatus[];
 }): Promise<ConsoleServer> {
   const send = (res: ServerResponse, status: number, type: string, body: string) => {
     res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -156,6 +167,17 @@ export async function startConsole(options: {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/' || path === '/executions') return send(res, 200, 'text/html; charset=utf-8', listPage(await listExecutions(options.sfn, options.stateMachineArns)));
     if (path === '/api/executions') return send(res, 200, 'application/json', JSON.stringify(await listExecutions(options.sfn, options.stateMachineArns)));
+    if (path === '/api/notifications') return send(res, 200, 'application/json', JSON.stringify(options.notices?.() ?? []));
+    if (path === '/api/alarms') return send(res, 200, 'application/json', JSON.stringify(options.alarms?.() ?? []));
+    const runLogs = /^\/api\/runs\/(.+)\/logs$/.exec(path);
+    if (runLogs && options.logs) {
+      const runKey = decodeURIComponent(runLogs[1]!);
+      const executions = options.executionsOfRun?.(runKey) ?? [];
+      const lines = options.logs.ofRun(runKey, executions);
+      return send(res, executions.length || lines.length ? 200 : 404, 'application/json', JSON.stringify({ runKey, executions, tasks: options.logs.tasksOfRun(runKey).map((t) => t.taskArn), lines }));
+    }
+    const taskLogs = /^\/api\/tasks\/(.+)\/logs$/.exec(path);
+    if (taskLogs && options.logs) return send(res, 200, 'application/json', JSON.stringify({ taskArn: decodeURIComponent(taskLogs[1]!), lines: options.logs.ofTask(decodeURIComponent(taskLogs[1]!)) }));
     const detail = /^\/(api\/)?executions\/(.+)$/.exec(path);
     if (detail) {
       const arn = decodeURIComponent(detail[2]!);
