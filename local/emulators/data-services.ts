@@ -9,9 +9,12 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
+import { SafeFilesystemStore } from './s3/safe-store';
+import { s3RequestGuard } from './s3/guard';
 
 // The emulators ship without type declarations; these are the parts used here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -26,11 +29,15 @@ const { createSqsServer } = require('local-aws-sqs') as { createSqsServer: (opti
 // s3rver checks access keys against its own registry: accept the local cloud's keys (and the tests').
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
-for (const key of ['local', 'test']) DUMMY_ACCOUNT.createKeyPair(key, key);
+const S3_ACCESS_KEYS = ['local', 'test'];
+for (const key of S3_ACCESS_KEYS) DUMMY_ACCOUNT.createKeyPair(key, key);
 
 interface S3rverInstance extends EventEmitter {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  store: unknown;
+  context: { store: unknown };
+  middleware: unknown[];
 }
 
 export type ServiceName = 's3' | 'kinesis' | 'dynamodb' | 'sqs';
@@ -88,6 +95,30 @@ export function closeServer(server: Server): Promise<void> {
 
 const url = (port: number) => `http://${HOST}:${port}`;
 
+/**
+ * Answers a request whose handler throws with a 500 in the service's JSON error shape, instead
+ * of letting the exception end the process (and every table, stream and queue with it).
+ */
+export function guardRequests<S extends Server>(server: S, service: string, onError: (error: unknown) => void = () => undefined): S {
+  const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    for (const listener of listeners) {
+      try {
+        listener.call(server, req, res);
+      } catch (error) {
+        onError(error);
+        if (!res.headersSent) {
+          const body = JSON.stringify({ __type: 'InternalFailure', message: `the local ${service} failed on this request: ${error instanceof Error ? error.message : String(error)}` });
+          res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+        } else res.destroy();
+      }
+    }
+  });
+  return server;
+}
+
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
   const ports = options.ports ?? {};
   const persist = options.persistDir;
@@ -98,11 +129,11 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   };
   try {
     const kinesis = kinesalite({ createStreamMs: 0, shardLimit: 100, ...(persist ? { path: join(persist, 'kinesis') } : {}) });
-    const kinesisPort = await listen(kinesis, 'kinesis', ports.kinesis ?? 0);
+    const kinesisPort = await listen(guardRequests(kinesis, 'Kinesis'), 'kinesis', ports.kinesis ?? 0);
     stops.push(() => closeServer(kinesis));
 
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(persist ? { path: join(persist, 'dynamodb') } : {}) });
-    const dynamoPort = await listen(dynamo, 'dynamodb', ports.dynamodb ?? 0);
+    const dynamoPort = await listen(guardRequests(dynamo, 'DynamoDB'), 'dynamodb', ports.dynamodb ?? 0);
     stops.push(() => closeServer(dynamo));
 
     const sqsPort = ports.sqs ?? 0;
@@ -119,11 +150,16 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError('sqs', sqsPort, { cause: error });
       throw error;
     }
+    guardRequests(sqs, 'SQS');
     stops.push(() => closeServer(sqs));
 
     const s3Dir = persist ? join(persist, 's3') : mkdtempSync(join(tmpdir(), 'local-cloud-s3-'));
     if (!persist) stops.push(async () => rmSync(s3Dir, { recursive: true, force: true }));
     const s3 = new S3rver({ address: HOST, port: ports.s3 ?? 0, silent: true, directory: s3Dir, resetOnClose: false, allowMismatchedSignatures: true });
+    // Keys are stored so that none can leave the data folder (s3/safe-store.ts), and what S3
+    // refuses (unsigned requests, unsigned form POSTs, keys over 1,024 bytes) is refused first.
+    s3.store = s3.context.store = new SafeFilesystemStore(s3Dir);
+    s3.middleware.unshift(s3RequestGuard(new Map(S3_ACCESS_KEYS.map((key) => [key, key]))));
     let s3Address: AddressInfo;
     try {
       s3Address = await s3.run();
@@ -132,6 +168,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
       throw error;
     }
     stops.push(() => s3.close());
+    guardRequests((s3 as unknown as { httpServer: Server }).httpServer, 'S3');
 
     return {
       endpoints: {
