@@ -42,6 +42,9 @@ export interface ExecutionRecord {
   error?: string;
   cause?: string;
   history: HistoryEvent[];
+  /** How many times RedriveExecution restarted it. */
+  redriveCount: number;
+  redriveDate?: Date;
 }
 
 export interface StateMachineRecord {
@@ -89,6 +92,8 @@ interface RunningExecution {
 type LibraryEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 const TOKEN_SENTINEL = '__local_sfn_task_token__';
+/** Names of the states a redrive adds to reuse a Map's succeeded iterations (hidden from history). */
+const REDRIVE_STATE = '__redrive';
 const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 type TimeoutErrorFactory = (cause: string) => Error;
@@ -222,28 +227,106 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
       if (record.status === 'RUNNING' && record.input === inputText) return { executionArn, startDate: record.startDate };
       throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const makeTimeoutError = await libraryTimeoutError();
-    const record: ExecutionRecord = { executionArn, stateMachineArn: machine.stateMachineArn, name, status: 'RUNNING', startDate: this.clock(), input: inputText, history: [] };
+    const record: ExecutionRecord = { executionArn, stateMachineArn: machine.stateMachineArn, name, status: 'RUNNING', startDate: this.clock(), input: inputText, history: [], redriveCount: 0 };
     const running: RunningExecution = { record, abort: () => {}, inFlight: new Set() };
     this.executions.set(executionArn, running);
+    await this.launch(running, machine, machine.prepared.runnable, parsed, {});
+    return { executionArn, startDate: record.startDate };
+  }
 
+  /** Runs a definition for an execution (from its start, or from where a redrive resumes it). */
+  private async launch(running: RunningExecution, machine: StateMachineRecord, runnable: StateMachineDefinition, input: JsonValue, redrive: { reusedIterations?: Map<string, Set<number>> }): Promise<void> {
+    const { record } = running;
+    const makeTimeoutError = await libraryTimeoutError();
     const handlers: Record<string, (taskInput: JsonValue) => Promise<JsonValue>> = {};
     for (const info of machine.prepared.tasks.values()) {
       handlers[info.name] = (taskInput) => this.runTaskState(running, info, taskInput, makeTimeoutError);
     }
-    const sm = new StateMachine(machine.prepared.runnable, { validationOptions: { noValidate: true } });
-    const execution = sm.run(parsed, {
+    const sm = new StateMachine(runnable, { validationOptions: { noValidate: true } });
+    const execution = sm.run(input, {
       overrides: { taskResourceLocalHandlers: handlers },
       noThrowOnAbort: true,
       context: {
-        Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: record.startDate.toISOString() },
+        Execution: { Id: record.executionArn, Name: record.name, RoleArn: machine.roleArn, StartTime: record.startDate.toISOString(), RedriveCount: record.redriveCount },
         StateMachine: { Id: machine.stateMachineArn, Name: machine.name },
         Task: { Token: TOKEN_SENTINEL },
       },
     });
     running.abort = execution.abort;
-    void this.follow(running, machine.prepared, execution.eventLogs, execution.result);
-    return { executionArn, startDate: record.startDate };
+    void this.follow(running, machine.prepared, execution.eventLogs, execution.result, { redriven: record.redriveCount > 0, reusedIterations: redrive.reusedIterations ?? new Map() });
+  }
+
+  /**
+   * RedriveExecution: a FAILED, TIMED_OUT or ABORTED execution continues from the state that did
+   * not finish, with that state's input, under the same ARN; earlier states are not run again.
+   * For an inline Map only the iterations that did not succeed run again; the others keep their
+   * results. History gets an ExecutionRedriven event and the execution's redriveCount goes up.
+   */
+  async redriveExecution(executionArn: string): Promise<{ redriveDate: Date }> {
+    const running = this.executions.get(executionArn);
+    if (!running) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    const { record } = running;
+    if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') throw new SfnError('ExecutionNotRedrivable', `Execution is ${record.status} and cannot be redriven.`);
+    const machine = this.describeStateMachine(record.stateMachineArn);
+    const runnable = JSON.parse(JSON.stringify(machine.prepared.runnable)) as StateMachineDefinition & { StartAt: string; States: Record<string, Record<string, unknown>> };
+    // The top-level state that was entered last and never exited is where the execution stopped.
+    const open = new Map<string, HistoryEvent>();
+    for (const event of record.history) {
+      if (event.iterationIndex !== undefined || !event.stateName || !(event.stateName in runnable.States)) continue;
+      if (event.type.endsWith('StateEntered')) open.set(event.stateName, event);
+      else if (event.type.endsWith('StateExited')) open.delete(event.stateName);
+    }
+    const resumeAt = [...open.values()].sort((a, b) => a.id - b.id).at(-1);
+    let input: JsonValue = JSON.parse(record.input) as JsonValue;
+    const reusedIterations = new Map<string, Set<number>>();
+    if (resumeAt) {
+      runnable.StartAt = resumeAt.stateName!;
+      input = JSON.parse((resumeAt.stateEnteredEventDetails as { input: string }).input) as JsonValue;
+      const state = runnable.States[resumeAt.stateName!]!;
+      if (state.Type === 'Map') {
+        const reused = this.reuseSucceededIterations(record, resumeAt, state);
+        if (reused.size) reusedIterations.set(resumeAt.stateName!, reused);
+      }
+    }
+    record.status = 'RUNNING';
+    for (const key of ['stopDate', 'output', 'error', 'cause'] as const) delete record[key];
+    record.redriveCount += 1;
+    record.redriveDate = this.clock();
+    this.record(record, 'ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: record.redriveCount } });
+    await this.launch(running, machine, runnable, input, { reusedIterations });
+    return { redriveDate: record.redriveDate };
+  }
+
+  /**
+   * Rewrites an inline Map (in place) so iterations that succeeded since `entered` return their
+   * recorded output instead of running again; returns their indexes. A Map that shapes its items
+   * (ItemSelector or Parameters) is left whole: every iteration runs again.
+   */
+  private reuseSucceededIterations(record: ExecutionRecord, entered: HistoryEvent, state: Record<string, unknown>): Set<number> {
+    const name = entered.stateName!;
+    const processor = (state.ItemProcessor ?? state.Iterator) as { StartAt: string; States: Record<string, unknown> } | undefined;
+    if (!processor || state.ItemSelector || state.Parameters) return new Set();
+    const outputs = new Map<number, string>();
+    const succeeded = new Set<number>();
+    for (const event of record.history.filter((e) => e.id > entered.id)) {
+      if (event.iterationIndex === undefined) continue;
+      if (event.type.endsWith('StateExited') && event.stateName !== name) outputs.set(event.iterationIndex, (event.stateExitedEventDetails as { output: string }).output);
+      if (event.type === 'MapIterationSucceeded' && event.stateName === name) succeeded.add(event.iterationIndex);
+    }
+    const reused = [...succeeded].filter((i) => outputs.has(i));
+    if (reused.length === 0) return new Set();
+    const states: Record<string, unknown> = { ...processor.States };
+    for (const i of reused) states[`${REDRIVE_STATE} Reuse Iteration ${i}`] = { Type: 'Pass', Result: JSON.parse(outputs.get(i)!) as unknown, End: true };
+    states[`${REDRIVE_STATE} Rerun Iteration`] = { Type: 'Pass', InputPath: '$.item', Next: processor.StartAt };
+    states[`${REDRIVE_STATE} Route Iteration`] = {
+      Type: 'Choice',
+      Choices: reused.map((i) => ({ Variable: '$.index', NumericEquals: i, Next: `${REDRIVE_STATE} Reuse Iteration ${i}` })),
+      Default: `${REDRIVE_STATE} Rerun Iteration`,
+    };
+    state.ItemSelector = { 'index.$': '$$.Map.Item.Index', 'item.$': '$$.Map.Item.Value' };
+    const key = state.ItemProcessor ? 'ItemProcessor' : 'Iterator';
+    state[key] = { ...processor, StartAt: `${REDRIVE_STATE} Route Iteration`, States: states };
+    return new Set(reused);
   }
 
   describeExecution(executionArn: string): ExecutionRecord {
@@ -445,13 +528,23 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
   }
 
   /** Turns the library's event log into AWS history events and settles the execution. */
-  private async follow(running: RunningExecution, prepared: PreparedDefinition, events: AsyncGenerator<LibraryEvent>, result: Promise<unknown>): Promise<void> {
+  private async follow(
+    running: RunningExecution,
+    prepared: PreparedDefinition,
+    events: AsyncGenerator<LibraryEvent>,
+    result: Promise<unknown>,
+    redrive: { redriven: boolean; reusedIterations: Map<string, Set<number>> },
+  ): Promise<void> {
     const { record } = running;
     const mapStarted = new Set<string>();
     for await (const ev of events) {
       const at = new Date(ev.timestamp);
+      // A redrive's bookkeeping states, and the iterations it reuses, are not part of the history.
+      if ('state' in ev && (ev.state as { name?: string }).name?.startsWith(REDRIVE_STATE)) continue;
+      if (ev.type.startsWith('MapIteration') && redrive.reusedIterations.get((ev as { parentState: { name: string } }).parentState.name)?.has((ev as { index: number }).index)) continue;
       switch (ev.type) {
         case 'ExecutionStarted':
+          if (redrive.redriven) break;
           this.record(record, 'ExecutionStarted', { executionStartedEventDetails: { input: record.input, inputDetails: { truncated: false }, roleArn: this.describeStateMachine(record.stateMachineArn).roleArn } }, {}, at);
           break;
         case 'StateEntered': {

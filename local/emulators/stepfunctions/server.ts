@@ -36,6 +36,7 @@ const Requests = {
     includeExecutionData: z.boolean().optional(),
   }),
   StopExecution: z.object({ executionArn: z.string(), error: z.string().optional(), cause: z.string().optional() }),
+  RedriveExecution: z.object({ executionArn: z.string(), clientToken: z.string().optional() }),
   SendTaskSuccess: z.object({ taskToken: z.string(), output: z.string() }),
   SendTaskFailure: z.object({ taskToken: z.string(), error: z.string().optional(), cause: z.string().optional() }),
   SendTaskHeartbeat: z.object({ taskToken: z.string() }),
@@ -50,7 +51,16 @@ const page = <T>(items: T[], maxResults: number | undefined, nextToken: string |
   return start + size < items.length ? { items: slice, nextToken: String(start + size) } : { items: slice };
 };
 
-const executionListItem = (r: ExecutionRecord) => ({ executionArn: r.executionArn, stateMachineArn: r.stateMachineArn, name: r.name, status: r.status, startDate: seconds(r.startDate), stopDate: seconds(r.stopDate) });
+const executionListItem = (r: ExecutionRecord) => ({
+  executionArn: r.executionArn,
+  stateMachineArn: r.stateMachineArn,
+  name: r.name,
+  status: r.status,
+  startDate: seconds(r.startDate),
+  stopDate: seconds(r.stopDate),
+  redriveCount: r.redriveCount,
+  ...(r.redriveDate ? { redriveDate: seconds(r.redriveDate) } : {}),
+});
 
 /** The AWS wire shape: local-only fields dropped, timestamps as epoch seconds. */
 const wireEvent = ({ stateName: _s, iterationIndex: _i, timestamp, ...rest }: HistoryEvent) => ({ ...rest, timestamp: seconds(timestamp) });
@@ -99,6 +109,8 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsServerO
           ...(r.output !== undefined ? { output: r.output, outputDetails: { included: true } } : {}),
           ...(r.error !== undefined ? { error: r.error } : {}),
           ...(r.cause !== undefined ? { cause: r.cause } : {}),
+          redriveStatus: r.status === 'RUNNING' || r.status === 'SUCCEEDED' ? 'NOT_REDRIVABLE' : 'REDRIVABLE',
+          ...(r.status === 'RUNNING' || r.status === 'SUCCEEDED' ? { redriveStatusReason: `Execution is ${r.status} and cannot be redriven.` } : {}),
         };
       },
       ListExecutions: (input) => {
@@ -117,6 +129,10 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsServerO
       StopExecution: (input) => {
         const req = parse(Requests.StopExecution, input, 'StopExecution');
         return { stopDate: seconds(sfn.stopExecution(req.executionArn, req.error, req.cause).stopDate) };
+      },
+      RedriveExecution: async (input) => {
+        const req = parse(Requests.RedriveExecution, input, 'RedriveExecution');
+        return { redriveDate: seconds((await sfn.redriveExecution(req.executionArn)).redriveDate) };
       },
       SendTaskSuccess: (input) => {
         const req = parse(Requests.SendTaskSuccess, input, 'SendTaskSuccess');
