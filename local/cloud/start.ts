@@ -25,6 +25,8 @@ import { startAutoscalingForStack, type StackAutoscaling } from './autoscaling/s
 import { startConsole, type ConsoleServer } from '../console/server';
 import { collectServiceMetrics, scalingPoliciesOf } from './service-metrics';
 import { collectRunLogs, type RunLogs } from './run-logs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { startMonitoringForStack, type StackMonitoring } from './stack-monitoring';
 
 export const ACCOUNT_ID = '000000000000';
@@ -192,7 +194,20 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         .map((e) => e.executionArn);
     const consoleServer = await mark(
       'console',
-      startConsole({ port: ports.console, sfn: clients.sfn!, definitions: (arn) => stepFunctions.definitionOf(arn), stateMachineArns: stepFunctions.stateMachineArns, logs: runLogs, executionsOfRun, notices: () => monitoring.notices(), alarms: () => [...monitoring.alarms.alarms.values()] }),
+      startConsole({
+        port: ports.console,
+        sfn: clients.sfn!,
+        definitions: (arn) => stepFunctions.definitionOf(arn),
+        stateMachineArns: stepFunctions.stateMachineArns,
+        history: (arn) => stepFunctions.sfn.getExecutionHistory(arn),
+        logs: runLogs,
+        executionsOfRun,
+        notices: () => monitoring.notices(),
+        alarms: () => [...monitoring.alarms.alarms.values()],
+        task: (arn) => ecs.ecs.getTask(arn),
+        runItem: async (runKey) => (provisioned.tables.RunsTable ? (await clients.documents.send(new GetCommand({ TableName: provisioned.tables.RunsTable, Key: { pk: runKey } }))).Item : undefined),
+        readObject: (bucket, key, limit) => readObjectText(clients.s3, bucket, key, limit),
+      }),
     );
     stops.push(() => consoleServer.stop());
 
@@ -252,6 +267,18 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
   } catch (error) {
     await stopAll();
+    throw error;
+  }
+}
+
+/** The first `limit` bytes of an object as text, for the console; undefined when there is no such object. */
+async function readObjectText(s3: S3Client, bucket: string, key: string, limit: number): Promise<{ body: string; truncated: boolean } | undefined> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${limit}` }));
+    const bytes = Buffer.from(await out.Body!.transformToByteArray());
+    return { body: bytes.subarray(0, limit).toString('utf8'), truncated: bytes.length > limit };
+  } catch (error) {
+    if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchBucket') return undefined;
     throw error;
   }
 }

@@ -26,8 +26,24 @@ interface Edge {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const WIDTH = 190;
-const HEIGHT = 40;
+const WIDTH = 210;
+const HEIGHT = 56;
+/** Characters per label line: names wrap at words, never cut. */
+const LINE_CHARS = 30;
+
+/** A state name in lines of at most LINE_CHARS at word breaks (a longer word gets a line of its own). */
+export function wrapLabel(name: string, width = LINE_CHARS): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of name.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
 const GAP_X = 40;
 const GAP_Y = 46;
 
@@ -123,6 +139,13 @@ const STROKE: Record<StateStatus | 'NONE', string> = {
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+function labelLines(node: Node): string[] {
+  const lines = wrapLabel(node.name);
+  const size = lines.length > 2 ? 10 : 12;
+  const top = node.y + (lines.length > 2 ? 13 : lines.length === 2 ? 17 : 24);
+  return [`<text x="${node.x + WIDTH / 2}" y="${top}" text-anchor="middle" font-weight="600" font-size="${size}">${lines.map((l, i) => `<tspan x="${node.x + WIDTH / 2}" dy="${i === 0 ? 0 : size + 2}">${escape(l)}</tspan>`).join('')}</text>`];
+}
+
 /**
  * `statusOf(name)` gives the status of a state in the execution (by state name; a Map's
  * inner states share their names across iterations: the last status wins).
@@ -169,8 +192,8 @@ export function renderGraphSvg(definitionJson: string, statusOf: (name: string) 
     parts.push(
       `<g data-state="${escape(node.name)}" data-status="${status}"><title>${escape(node.name)} (${escape(node.type)}): ${status === 'NONE' ? 'not reached' : status}</title>`,
       `<rect x="${node.x}" y="${node.y}" width="${WIDTH}" height="${HEIGHT}" rx="6" fill="${FILL[status]}" stroke="${STROKE[status]}" stroke-width="${status === 'NONE' ? 1 : 2}"/>`,
-      `<text x="${node.x + WIDTH / 2}" y="${node.y + 17}" text-anchor="middle" font-weight="600">${escape(node.name.length > 28 ? `${node.name.slice(0, 27)}…` : node.name)}</text>`,
-      `<text x="${node.x + WIDTH / 2}" y="${node.y + 31}" text-anchor="middle" fill="#6b7785" font-size="10">${escape(node.type)}</text></g>`,
+      ...labelLines(node),
+      `<text x="${node.x + WIDTH / 2}" y="${node.y + HEIGHT - 7}" text-anchor="middle" fill="#6b7785" font-size="10">${escape(node.type)}</text></g>`,
     );
   }
   parts.push('</svg>');

@@ -1,19 +1,27 @@
 /**
- * The local execution console, served by the local cloud:
- *   /executions             every execution, newest first, with status and timing
- *   /executions/<arn>       the state machine graph with the path taken, and the states table
- *   /api/executions[/<arn>] the same as JSON
- * It reads through the Step Functions API (ListExecutions, DescribeExecution,
- * GetExecutionHistory), so it shows exactly what an SDK client would see.
+ * The local console, served by the local cloud:
+ *   /executions                 executions, newest first, filtered by pipeline, status and start time
+ *   /executions/<arn>           timeline of states and shards, a detail panel per state (full
+ *                               input, output, error, cause; a shard's ECS task and its log),
+ *                               stop and redrive, links to the run, its files and tasks, the graph
+ *   /notifications, /alarms     messages on the stack's topics; alarm states
+ *   /runs/<runKey>, /tasks/<arn>, /s3/<bucket>/<key>   a run's logs, a task, an object
+ *   /api/...                    the same as JSON
+ * Executions are read, stopped and redriven through the Step Functions API, as an SDK client
+ * would; the timeline reads the local history, which says which Map iteration an event is of.
  */
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, RedriveExecutionCommand, StopExecutionCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import * as z from 'zod';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeServer, PortInUseError } from '../emulators/data-services';
 import { renderGraphSvg } from './graph';
 import { describeRunCost } from '../../lib/shared/notices/run-notice';
 import { executionView, runCostOf, type ExecutionView, type RunCostView, type StateStatus } from './history';
-import { formatDuration } from './table';
+import { alarmsPage, executionPage, listPage, notificationsPage, objectPage, runPage, taskPage, type ExecutionPageModel, type ListedExecution, type ListFilters } from './pages';
+import { buildTimeline } from './timeline';
+import type { HistoryEvent as LocalHistoryEvent } from '../emulators/stepfunctions';
+import type { LocalTask } from '../emulators/ecs';
 import type { RunLogs } from '../cloud/run-logs';
 import type { PublishedMessage } from '../emulators/sns/local-sns';
 import type { AlarmStatus } from '../emulators/cloudwatch/alarms';
@@ -84,72 +92,13 @@ export async function describeExecutionDetail(sfn: SFNClient, executionArn: stri
   };
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const pretty = (text: string | undefined) => {
-  if (text === undefined) return '';
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
-  }
-};
-
-const STYLE = `body{font-family:system-ui,sans-serif;margin:24px;color:#1f2933}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-table{border-collapse:collapse;font-size:13px}th,td{border-bottom:1px solid #e4e7eb;padding:6px 10px;text-align:left;vertical-align:top}
-.SUCCEEDED{color:#1d8b3a;font-weight:600}.FAILED,.TIMED_OUT{color:#c22c2c;font-weight:600}.RUNNING{color:#2b6cb0;font-weight:600}.CAUGHT{color:#b7791f;font-weight:600}.ABORTED,.CANCELLED{color:#777;font-weight:600}
-pre{margin:0;max-width:420px;max-height:160px;overflow:auto;font-size:11px;background:#f5f7fa;padding:4px}a{color:#2b6cb0}.graph{border:1px solid #e4e7eb;border-radius:8px;padding:8px;display:inline-block;background:#fcfcfd}
-.legend span{display:inline-block;margin-right:14px;font-size:12px}.meta{color:#52606d;font-size:13px}`;
-
-const page = (title: string, body: string, refresh: boolean) =>
-  `<!doctype html><html><head><meta charset="utf-8"><title>${escape(title)}</title>${refresh ? '<meta http-equiv="refresh" content="2">' : ''}<style>${STYLE}</style></head><body>${body}</body></html>`;
-
-function listPage(executions: ExecutionSummary[]): string {
-  const rows = executions
-    .map((e) => {
-      const ms = e.startDate ? (e.stopDate ?? new Date()).getTime() - e.startDate.getTime() : undefined;
-      return `<tr><td><a href="/executions/${encodeURIComponent(e.executionArn)}">${escape(e.name)}</a></td><td class="${e.status}">${e.status}</td><td>${e.startDate?.toISOString() ?? ''}</td><td>${formatDuration(ms)}</td><td class="meta">${escape(e.stateMachineArn.split(':').at(-1) ?? '')}</td></tr>`;
-    })
-    .join('');
-  const running = executions.some((e) => e.status === 'RUNNING');
-  return page(
-    'Executions',
-    `<h1>Executions</h1><p class="meta">Local Step Functions · ${executions.length} execution(s)${running ? ' · refreshing while any runs' : ''}</p>
-<table><tr><th>Name</th><th>Status</th><th>Started</th><th>Duration</th><th>State machine</th></tr>${rows || '<tr><td colspan="5">No executions yet: upload a complete batch (npm run demo does).</td></tr>'}</table>`,
-    running,
-  );
-}
-
-function detailPage(detail: ExecutionDetail, definition: string): string {
-  const last = new Map<string, StateStatus>();
-  for (const row of detail.view.rows) last.set(row.name, row.status);
-  const svg = renderGraphSvg(definition, (name) => last.get(name), detail.view.path);
-  const start = detail.view.rows[0]?.enteredAt.getTime() ?? 0;
-  const rows = detail.view.rows
-    .map(
-      (r, i) =>
-        `<tr><td>${i + 1}</td><td>${escape(r.name)}</td><td>${escape(r.type)}</td><td class="${r.status}">${r.status}</td><td>+${formatDuration(r.enteredAt.getTime() - start)}</td><td>${formatDuration(r.durationMs)}</td><td><pre>${escape(pretty(r.input))}</pre></td><td>${r.error ? `<b>${escape(r.error)}</b><pre>${escape(pretty(r.cause))}</pre>` : `<pre>${escape(pretty(r.output))}</pre>`}</td></tr>`,
-    )
-    .join('');
-  const ms = detail.startDate ? (detail.stopDate ?? new Date()).getTime() - detail.startDate.getTime() : undefined;
-  return page(
-    detail.name,
-    `<p><a href="/executions">← all executions</a></p><h1>${escape(detail.name)} <span class="${detail.status}">${detail.status}</span></h1>
-<p class="meta">${escape(detail.executionArn)} · started ${detail.startDate?.toISOString() ?? ''} · ${formatDuration(ms)}</p>
-${detail.cost ? `<p class="meta">Estimated cost: ${escape(describeRunCost(detail.cost))}</p>` : ''}
-${detail.error ? `<p class="FAILED">${escape(detail.error)}: ${escape(detail.cause ?? '')}</p>` : ''}
-<h2>Graph</h2><p class="legend"><span class="SUCCEEDED">■ succeeded</span><span class="FAILED">■ failed</span><span class="CAUGHT">■ failed, caught</span><span class="RUNNING">■ running</span><span class="meta">□ not reached</span></p>
-<div class="graph">${svg}</div>
-<h2>States</h2><table><tr><th>#</th><th>State</th><th>Type</th><th>Status</th><th>At</th><th>Duration</th><th>Input</th><th>Output / error</th></tr>${rows}</table>
-<h2>Execution input</h2><pre>${escape(pretty(detail.input))}</pre>${detail.output ? `<h2>Execution output</h2><pre>${escape(pretty(detail.output))}</pre>` : ''}`,
-    detail.status === 'RUNNING',
-  );
-}
-
-export async function startConsole(options: {
+export interface ConsoleOptions {
   port: number;
   sfn: SFNClient;
   stateMachineArns: string[];
   definitions: (stateMachineArn: string) => string;
+  /** The local history (its events say which Map iteration they belong to): for the timeline. */
+  history?: (executionArn: string) => LocalHistoryEvent[];
   /** Container and function logs per run and task (local/cloud/run-logs.ts). */
   logs?: RunLogs;
   /** The executions whose input names this run key. */
@@ -158,37 +107,171 @@ export async function startConsole(options: {
   notices?: () => PublishedMessage[];
   /** The stack's alarms and their states (the local CloudWatch). */
   alarms?: () => AlarmStatus[];
-}): Promise<ConsoleServer> {
-  const send = (res: ServerResponse, status: number, type: string, body: string) => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  /** One task of the local ECS. */
+  task?: (taskArn: string) => LocalTask | undefined;
+  /** The Runs table item of a run. */
+  runItem?: (runKey: string) => Promise<Record<string, unknown> | undefined>;
+  /** Reads an object of the local S3 (at most `limit` bytes). */
+  readObject?: (bucket: string, key: string, limit: number) => Promise<{ body: string; truncated: boolean } | undefined>;
+}
+
+const ExecutionInputShape = z.looseObject({ pipeline: z.string().optional(), runKey: z.string().optional(), objects: z.array(z.looseObject({ bucket: z.string(), key: z.string(), file: z.string().optional() })).optional() });
+
+function inputFacts(input: string | undefined): { pipeline?: string; runKey?: string; objects: Array<{ bucket: string; key: string; file?: string }> } {
+  try {
+    const parsed = ExecutionInputShape.safeParse(JSON.parse(input ?? '{}'));
+    if (!parsed.success) return { objects: [] };
+    return { ...(parsed.data.pipeline ? { pipeline: parsed.data.pipeline } : {}), ...(parsed.data.runKey ? { runKey: parsed.data.runKey } : {}), objects: (parsed.data.objects ?? []).map((o) => ({ bucket: o.bucket, key: o.key, ...(o.file ? { file: o.file } : {}) })) };
+  } catch {
+    return { objects: [] };
+  }
+}
+
+const SHARD_INDEX = 'SHARD_INDEX';
+const shardOf = (task: LocalTask) => {
+  const value = task.overrides.containerOverrides.flatMap((o) => o.environment ?? []).find((kv) => kv.name === SHARD_INDEX)?.value;
+  return value === undefined ? undefined : Number(value);
+};
+
+export async function startConsole(options: ConsoleOptions): Promise<ConsoleServer> {
+  const send = (res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
     res.end(body);
   };
+  const html = (res: ServerResponse, body: string, status = 200) => send(res, status, 'text/html; charset=utf-8', body);
+  const json = (res: ServerResponse, body: unknown, status = 200) => send(res, status, 'application/json', JSON.stringify(body));
+
+  /** Executions with what their input says (pipeline, run key), newest first. */
+  const listed = async (): Promise<ListedExecution[]> =>
+    Promise.all(
+      (await listExecutions(options.sfn, options.stateMachineArns)).map(async (e) => {
+        const d = await options.sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
+        const facts = inputFacts(d.input);
+        return { ...e, ...(facts.pipeline ? { pipeline: facts.pipeline } : {}), ...(facts.runKey ? { runKey: facts.runKey } : {}), redriveCount: d.redriveCount ?? 0 };
+      }),
+    );
+
+  const executionModel = async (arn: string, flash?: string): Promise<ExecutionPageModel> => {
+    const d = await options.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    const events = options.history?.(arn) ?? [];
+    const timeline = buildTimeline(events, d.status!, d.stopDate);
+    const last = new Map<string, StateStatus>();
+    for (const bar of timeline.bars.values()) last.set(bar.name, bar.status);
+    const path: string[] = [];
+    for (const bar of timeline.bars.values()) if (!path.includes(bar.name)) path.push(bar.name);
+    const facts = inputFacts(d.input);
+    const tasks = facts.runKey && options.logs ? options.logs.tasksOfRun(facts.runKey) : [];
+    const { cost } = await describeExecutionDetail(options.sfn, arn);
+    return {
+      ...(cost ? { costText: describeRunCost(cost) } : {}),
+      executionArn: arn,
+      name: d.name!,
+      status: d.status!,
+      ...(d.startDate ? { startDate: d.startDate } : {}),
+      ...(d.stopDate ? { stopDate: d.stopDate } : {}),
+      ...(d.input !== undefined ? { input: d.input } : {}),
+      ...(d.output !== undefined ? { output: d.output } : {}),
+      ...(d.error !== undefined ? { error: d.error } : {}),
+      ...(d.cause !== undefined ? { cause: d.cause } : {}),
+      redriveCount: d.redriveCount ?? 0,
+      redrivable: d.redriveStatus === 'REDRIVABLE',
+      ...(facts.pipeline ? { pipeline: facts.pipeline } : {}),
+      ...(facts.runKey ? { runKey: facts.runKey } : {}),
+      objects: facts.objects,
+      timeline,
+      graphSvg: renderGraphSvg(options.definitions(d.stateMachineArn!), (name) => last.get(name), path),
+      // A shard's task: started while its state was open (a retry's task is another one).
+      tasksOf: (bar) =>
+        tasks
+          .filter((t) => shardOf(t) === bar.iteration && t.createdAt.getTime() >= bar.start - 1000 && t.createdAt.getTime() <= (bar.end ?? Date.now()) + 1000)
+          .map((task) => ({ task, lines: options.logs!.ofTask(task.taskArn) })),
+      ...(flash ? { flash } : {}),
+    };
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://local').pathname;
-    if (path === '/' || path === '/executions') return send(res, 200, 'text/html; charset=utf-8', listPage(await listExecutions(options.sfn, options.stateMachineArns)));
-    if (path === '/api/executions') return send(res, 200, 'application/json', JSON.stringify(await listExecutions(options.sfn, options.stateMachineArns)));
-    if (path === '/api/notifications') return send(res, 200, 'application/json', JSON.stringify(options.notices?.() ?? []));
-    if (path === '/api/alarms') return send(res, 200, 'application/json', JSON.stringify(options.alarms?.() ?? []));
+    const url = new URL(req.url ?? '/', 'http://local');
+    const path = url.pathname;
+    const action = /^\/executions\/(.+)\/(stop|redrive)$/.exec(path);
+    if (req.method === 'POST' && action) {
+      const arn = decodeURIComponent(action[1]!);
+      let flash: string;
+      try {
+        if (action[2] === 'stop') {
+          await options.sfn.send(new StopExecutionCommand({ executionArn: arn, error: 'StoppedFromConsole', cause: 'Stopped from the local console' }));
+          flash = 'Stop requested: the execution is ABORTED and its running ECS tasks are stopped.';
+        } else {
+          await options.sfn.send(new RedriveExecutionCommand({ executionArn: arn }));
+          flash = 'Redriven: the execution continues from the state that did not finish.';
+        }
+      } catch (error) {
+        flash = `${action[2] === 'stop' ? 'Stop' : 'Redrive'} refused: ${(error as Error).name}: ${(error as Error).message}`;
+      }
+      return send(res, 303, 'text/plain', '', { location: `/executions/${encodeURIComponent(arn)}?flash=${encodeURIComponent(flash)}` });
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', `${req.method} is not supported here`);
+    if (path === '/' || path === '/executions') {
+      const all = await listed();
+      const since = Number(url.searchParams.get('since') ?? '');
+      const filters: ListFilters = {
+        ...(url.searchParams.get('pipeline') ? { pipeline: url.searchParams.get('pipeline')! } : {}),
+        ...(url.searchParams.get('status') ? { status: url.searchParams.get('status')! } : {}),
+        ...(Number.isFinite(since) && since > 0 ? { sinceMinutes: since } : {}),
+      };
+      const from = filters.sinceMinutes ? Date.now() - filters.sinceMinutes * 60_000 : 0;
+      const shown = all.filter((e) => (!filters.pipeline || e.pipeline === filters.pipeline) && (!filters.status || e.status === filters.status) && (e.startDate?.getTime() ?? 0) >= from);
+      const pipelines = [...new Set(all.map((e) => e.pipeline).filter((p): p is string => Boolean(p)))].sort();
+      return html(res, listPage(shown, filters, pipelines));
+    }
+    if (path === '/api/executions') return json(res, await listExecutions(options.sfn, options.stateMachineArns));
+    if (path === '/notifications') return html(res, notificationsPage(options.notices?.() ?? []));
+    if (path === '/alarms') return html(res, alarmsPage(options.alarms?.() ?? []));
+    if (path === '/api/notifications') return json(res, options.notices?.() ?? []);
+    if (path === '/api/alarms') return json(res, options.alarms?.() ?? []);
     const runLogs = /^\/api\/runs\/(.+)\/logs$/.exec(path);
     if (runLogs && options.logs) {
       const runKey = decodeURIComponent(runLogs[1]!);
       const executions = options.executionsOfRun?.(runKey) ?? [];
       const lines = options.logs.ofRun(runKey, executions);
-      return send(res, executions.length || lines.length ? 200 : 404, 'application/json', JSON.stringify({ runKey, executions, tasks: options.logs.tasksOfRun(runKey).map((t) => t.taskArn), lines }));
+      return json(res, { runKey, executions, tasks: options.logs.tasksOfRun(runKey).map((t) => t.taskArn), lines }, executions.length || lines.length ? 200 : 404);
+    }
+    const run = /^\/runs\/(.+)$/.exec(path);
+    if (run && options.logs) {
+      const runKey = decodeURIComponent(run[1]!);
+      const arns = options.executionsOfRun?.(runKey) ?? [];
+      return html(res, runPage(runKey, arns.map((arn) => ({ arn, name: arn.split(':').at(-1)! })), options.logs.ofRun(runKey, arns), await options.runItem?.(runKey)));
     }
     const taskLogs = /^\/api\/tasks\/(.+)\/logs$/.exec(path);
-    if (taskLogs && options.logs) return send(res, 200, 'application/json', JSON.stringify({ taskArn: decodeURIComponent(taskLogs[1]!), lines: options.logs.ofTask(decodeURIComponent(taskLogs[1]!)) }));
+    if (taskLogs && options.logs) return json(res, { taskArn: decodeURIComponent(taskLogs[1]!), lines: options.logs.ofTask(decodeURIComponent(taskLogs[1]!)) });
+    const task = /^\/tasks\/(.+)$/.exec(path);
+    if (task && options.task && options.logs) {
+      const found = options.task(decodeURIComponent(task[1]!));
+      if (!found) return send(res, 404, 'text/plain; charset=utf-8', `no task ${decodeURIComponent(task[1]!)} on the local ECS`);
+      return html(res, taskPage(found, options.logs.ofTask(found.taskArn)));
+    }
+    const object = /^\/s3\/([^/]+)\/(.+)$/.exec(path);
+    if (object && options.readObject) {
+      const read = await options.readObject(decodeURIComponent(object[1]!), decodeURIComponent(object[2]!), 1024 * 1024);
+      if (!read) return send(res, 404, 'text/plain; charset=utf-8', `no object s3://${decodeURIComponent(object[1]!)}/${decodeURIComponent(object[2]!)} in the local S3`);
+      return html(res, objectPage(decodeURIComponent(object[1]!), decodeURIComponent(object[2]!), read.body, read.truncated));
+    }
     const detail = /^\/(api\/)?executions\/(.+)$/.exec(path);
     if (detail) {
       const arn = decodeURIComponent(detail[2]!);
-      let found: ExecutionDetail;
+      if (detail[1]) {
+        try {
+          return json(res, await describeExecutionDetail(options.sfn, arn));
+        } catch (error) {
+          return send(res, 404, 'text/plain; charset=utf-8', `no execution ${arn}: ${(error as Error).message}`);
+        }
+      }
+      let model: ExecutionPageModel;
       try {
-        found = await describeExecutionDetail(options.sfn, arn);
+        model = await executionModel(arn, url.searchParams.get('flash') ?? undefined);
       } catch (error) {
         return send(res, 404, 'text/plain; charset=utf-8', `no execution ${arn}: ${(error as Error).message}`);
       }
-      if (detail[1]) return send(res, 200, 'application/json', JSON.stringify(found));
-      return send(res, 200, 'text/html; charset=utf-8', detailPage(found, options.definitions(found.stateMachineArn)));
+      return html(res, executionPage(model));
     }
     return send(res, 404, 'text/plain; charset=utf-8', 'not found: try /executions');
   };

@@ -142,6 +142,12 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
   private readonly machines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, RunningExecution>();
   private readonly tokens = new Map<string, OpenTask>();
+  /**
+   * Map iterations that entered a Task state and whose handler has not run yet, by execution and
+   * state name: the library calls a state's handler right after its StateEntered event, in the
+   * same order, so the oldest unclaimed entry is the caller's iteration. `last` covers retries.
+   */
+  private readonly iterationEntries = new Map<string, { pending: number[]; last?: number }>();
 
   constructor(options: LocalStepFunctionsOptions = {}) {
     super();
@@ -418,6 +424,14 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     return task;
   }
 
+  private claimIteration(executionArn: string, stateName: string): number | undefined {
+    const entries = this.iterationEntries.get(`${executionArn}|${stateName}`);
+    if (!entries) return undefined;
+    const index = entries.pending.shift();
+    if (index !== undefined) entries.last = index;
+    return index ?? entries.last;
+  }
+
   /** One Task state run: integration call, callback wait, timeouts, history events. */
   private async runTaskState(running: RunningExecution, info: TaskStateInfo, taskInput: JsonValue, makeTimeoutError: TimeoutErrorFactory): Promise<JsonValue> {
     const { record } = running;
@@ -456,6 +470,8 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
       callback.catch(() => {});
     }
     const stateName = info.name;
+    const index = this.claimIteration(record.executionArn, info.name);
+    const iteration = index !== undefined ? { iterationIndex: index } : {};
     this.record(record, 'TaskScheduled', {
       taskScheduledEventDetails: {
         ...details,
@@ -464,8 +480,8 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
         ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
         ...(heartbeatSeconds !== undefined && pattern === 'callback' ? { heartbeatInSeconds: heartbeatSeconds } : {}),
       },
-    }, { stateName });
-    this.record(record, 'TaskStarted', { taskStartedEventDetails: details }, { stateName });
+    }, { stateName, ...iteration });
+    this.record(record, 'TaskStarted', { taskStartedEventDetails: details }, { stateName, ...iteration });
 
     const controller = new AbortController();
     let timeoutTimer: NodeJS.Timeout | undefined;
@@ -487,7 +503,7 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
 
     const timeout = (error: 'States.Timeout' | 'States.HeartbeatTimeout', cause: string) => {
       if (controller.signal.aborted) return;
-      this.record(record, 'TaskTimedOut', { taskTimedOutEventDetails: { ...details, error, cause } }, { stateName });
+      this.record(record, 'TaskTimedOut', { taskTimedOutEventDetails: { ...details, error, cause } }, { stateName, ...iteration });
       cleanup(cause);
       fail(error === 'States.Timeout' ? makeTimeoutError(cause) : new TaskError(error, cause));
     };
@@ -501,7 +517,7 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
         const base = { executionArn: record.executionArn, stateName, resource: info.resource, parameters, signal: controller.signal };
         const result = await resolver(token ? { ...base, taskToken: token.token } : base);
         if (pattern !== 'callback') return result;
-        this.record(record, 'TaskSubmitted', { taskSubmittedEventDetails: { ...details, output: jsonText(result) } }, { stateName });
+        this.record(record, 'TaskSubmitted', { taskSubmittedEventDetails: { ...details, output: jsonText(result) } }, { stateName, ...iteration });
         const beat = (): void => {
           if (heartbeatMs === undefined || controller.signal.aborted) return;
           clearTimeout(heartbeatTimer);
@@ -513,12 +529,12 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
       })();
       const output = await Promise.race([work, failed]);
       if (controller.signal.aborted) throw new ExecutionClosedError('task closed');
-      this.record(record, 'TaskSucceeded', { taskSucceededEventDetails: { ...details, output: jsonText(output) } }, { stateName });
+      this.record(record, 'TaskSucceeded', { taskSucceededEventDetails: { ...details, output: jsonText(output) } }, { stateName, ...iteration });
       return output;
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
       if (!(e instanceof ExecutionClosedError) && !(e.name === 'States.Timeout' || e.name === 'States.HeartbeatTimeout')) {
-        this.record(record, 'TaskFailed', { taskFailedEventDetails: { ...details, error: e.name, cause: e.message } }, { stateName });
+        this.record(record, 'TaskFailed', { taskFailedEventDetails: { ...details, error: e.name, cause: e.message } }, { stateName, ...iteration });
       }
       throw e;
     } finally {
@@ -625,6 +641,12 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
   private record(record: ExecutionRecord, type: string, details: Record<string, unknown>, meta: { stateName?: string; iterationIndex?: number } = {}, at: Date = this.clock()): void {
     const id = record.history.length + 1;
     const event: HistoryEvent = { id, previousEventId: id - 1, timestamp: at, type, ...meta, ...details };
+    if (type === 'TaskStateEntered' && meta.iterationIndex !== undefined && meta.stateName) {
+      const key = `${record.executionArn}|${meta.stateName}`;
+      const entries = this.iterationEntries.get(key) ?? { pending: [] };
+      entries.pending.push(meta.iterationIndex);
+      this.iterationEntries.set(key, entries);
+    }
     record.history.push(event);
     this.emit('event', { executionArn: record.executionArn, event });
   }
