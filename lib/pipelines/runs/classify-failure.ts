@@ -55,6 +55,20 @@ const CAPACITY = /capacity is unavailable|insufficient capacity|RESOURCE:(CPU|ME
 
 const trimText = (text: string, max = 500): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
+/**
+ * What a person reads of a cause the worker library sent: its `errorMessage` (the cause is the
+ * JSON {errorType, errorMessage, causes, context}); any other cause as it is.
+ */
+function reportedMessage(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string' && parsed.errorMessage) return parsed.errorMessage;
+  } catch {
+    // not JSON: the cause is the message
+  }
+  return cause;
+}
+
 function joinStop(stopCode: string | null | undefined, stoppedReason: string | null | undefined): string | null {
   const parts = [stopCode, stoppedReason].filter((p): p is string => typeof p === 'string' && p.length > 0);
   return parts.length ? parts.join(': ') : null;
@@ -111,5 +125,5 @@ export function classifyFailure(failure: StepFailure, containerName?: string): C
     return build('unknown', `${error}${cause ? `: ${trimText(cause, 300)}` : ''}`, null, null);
   }
   // Anything else is an error the container reported itself through SendTaskFailure.
-  return build('container-error', `the container reported ${error}${cause ? `: ${trimText(cause, 300)}` : ''}`, null, null);
+  return build('container-error', `the container reported ${error}${cause ? `: ${trimText(reportedMessage(cause), 300)}` : ''}`, null, null);
 }
