@@ -22,9 +22,13 @@ export const logger = new Logger({
 
 // The stage is a dimension of every metric (dev and prod alarms must not mix); the Lambda
 // environment sets STAGE, tests and tools without it get "unknown" rather than a crash.
+// Its warnings ("No application metrics to publish" after an invocation that counted
+// nothing, ...) go through the logger: a structured WARN line at the stage's log level, not
+// a bare stderr line in every function's log and every test's output.
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
   defaultDimensions: { stage: process.env.STAGE || 'unknown' },
+  logger: { warn: (message: string) => logger.warn(message) },
 });
 
 /** Per-pipeline counts and values through the same metrics instance (flush at the end of each invocation). */
