@@ -32,13 +32,20 @@ export function readRejectThreshold(env: NodeJS.ProcessEnv): RejectThreshold {
   return threshold;
 }
 
+/** `(customers: 2 of 4, orders: 5 of 14)`: where the rejected rows came from, when there are several files. */
+function perFile(byFile: Record<string, { read: number; rejected: number }> | undefined): string {
+  const files = Object.entries(byFile ?? {});
+  if (files.length < 2) return '';
+  return ` (${files.map(([file, c]) => `${file}: ${c.rejected} of ${c.read}`).join(', ')})`;
+}
+
 /** Over the threshold: more rejected rows than allowed by count, or by share of rows read. */
-export function overThreshold(threshold: RejectThreshold, rowsRead: number, rowsRejected: number): string | undefined {
+export function overThreshold(threshold: RejectThreshold, rowsRead: number, rowsRejected: number, byFile?: Record<string, { read: number; rejected: number }>): string | undefined {
   if (threshold.maxCount !== undefined && rowsRejected > threshold.maxCount) {
-    return `${rowsRejected} rows rejected, more than REJECT_MAX_COUNT=${threshold.maxCount}`;
+    return `${rowsRejected} rows rejected${perFile(byFile)}, more than REJECT_MAX_COUNT=${threshold.maxCount}`;
   }
   if (rowsRead > 0 && rowsRejected / rowsRead > threshold.maxRatio) {
-    return `${rowsRejected} of ${rowsRead} rows rejected, more than REJECT_MAX_RATIO=${threshold.maxRatio}`;
+    return `${rowsRejected} of ${rowsRead} rows rejected${perFile(byFile)}, more than REJECT_MAX_RATIO=${threshold.maxRatio}`;
   }
   return undefined;
 }

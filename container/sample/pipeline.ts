@@ -21,7 +21,14 @@ export interface PipelineResult {
   /** Data rows of this shard's share, accepted or not. */
   rowsRead: number;
   rowsRejected: number;
+  /** The same counts per logical file (`orders`, `customers`): which file the rejects came from. */
+  rowsByFile: Record<string, FileCounts>;
   loads: TableLoad[];
+}
+
+export interface FileCounts {
+  read: number;
+  rejected: number;
 }
 
 export interface SamplePipeline {
@@ -37,10 +44,27 @@ export interface OwnedRow<T> {
   fields: Record<string, string>;
 }
 
-/** Counts for one pipeline run, shared by its files. */
+/** Counts for one pipeline run, in total and per file. */
 export interface RowCounts {
   read: number;
   rejected: number;
+  byFile: Record<string, FileCounts>;
+}
+
+export const newRowCounts = (): RowCounts => ({ read: 0, rejected: 0, byFile: {} });
+
+const fileCounts = (counts: RowCounts, file: string): FileCounts => (counts.byFile[file] ??= { read: 0, rejected: 0 });
+
+/** One row of `file` read. */
+export function countRead(counts: RowCounts, file: string): void {
+  counts.read += 1;
+  fileCounts(counts, file).read += 1;
+}
+
+/** One row of `file` (already counted as read) rejected. */
+export function countRejected(counts: RowCounts, file: string): void {
+  counts.rejected += 1;
+  fileCounts(counts, file).rejected += 1;
 }
 
 /** The reason for a zod failure: every issue, with the column it concerns. */
@@ -65,17 +89,17 @@ export async function* ownedRows<T>(
     if ((seen += 1) % 8192 === 0 && io.signal.aborted) throw io.signal.reason;
     if (item.kind === 'malformed') {
       if (io.shard.index !== 0) continue;
-      counts.read += 1;
-      counts.rejected += 1;
+      countRead(counts, file);
+      countRejected(counts, file);
       await io.reject({ file, line: item.line, reason: item.reason, record: item.raw });
       continue;
     }
     const hash = fnv1a32(shardKey(item.fields));
     if (!ownsHash(io.shard, hash)) continue;
-    counts.read += 1;
+    countRead(counts, file);
     const parsed = schema.safeParse(item.fields);
     if (!parsed.success) {
-      counts.rejected += 1;
+      countRejected(counts, file);
       await io.reject({ file, line: item.line, reason: issuesText(parsed.error), record: item.fields });
       continue;
     }

@@ -77,7 +77,7 @@ export async function runSamplePipeline(ctx: TaskContext, deps: SampleDeps): Pro
   timings.add('transform', Math.max(0, phaseMs - (timings.snapshot().extract - extractBefore)));
 
   const rejectsAt = `s3://${written.bucket}/${written.key}`;
-  const over = overThreshold(threshold, result.rowsRead, result.rowsRejected);
+  const over = overThreshold(threshold, result.rowsRead, result.rowsRejected, result.rowsByFile);
   if (over) throw new RejectThresholdError(`${over}; see ${rejectsAt}`);
 
   const { rowsInserted } = await timings.time('load', () =>
@@ -89,6 +89,6 @@ export async function runSamplePipeline(ctx: TaskContext, deps: SampleDeps): Pro
   return {
     recordsAffected: rowsInserted,
     rowsRejected: result.rowsRejected,
-    details: { rowsRead: result.rowsRead, rejects: rejectsAt, tables: result.loads.map((l) => ({ table: l.table.name, rows: l.rows.length })) },
+    details: { rowsRead: result.rowsRead, rowsByFile: result.rowsByFile, rejects: rejectsAt, tables: result.loads.map((l) => ({ table: l.table.name, rows: l.rows.length })) },
   };
 }

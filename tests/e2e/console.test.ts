@@ -125,7 +125,7 @@ test('a failed run shows its full cause, the failed shard with the container lin
     await expect(page.textContent('#execution-status')).resolves.toBe('FAILED');
     const cause = (await page.textContent('#execution-error pre')) ?? '';
     expect(cause).not.toContain('…');
-    expect(cause).toMatch(/rows rejected, more than REJECT_MAX_RATIO/);
+    expect(cause).toMatch(/7 of 18 rows rejected \(customers: 2 of 6, orders: 5 of 12\), more than REJECT_MAX_RATIO/);
     await page.click('#timeline .row[data-shard="1"] .bar[data-state="Run ECS Task And Wait For Callback"]');
     const panel = page.locator('.detail:not([hidden])');
     await expect(panel.locator('h3').textContent()).resolves.toBe('Run ECS Task And Wait For Callback');

@@ -161,6 +161,8 @@ describe('orders-daily', () => {
     expect(code).toBe(0);
     expect(final.result).toMatchObject({ recordsAffected: 5, rowsRejected: 7 });
     expect(final.details).toMatchObject({ rowsRead: 18 });
+    // Which file the rows came from, and which the rejects.
+    expect(final.details).toMatchObject({ rowsByFile: { customers: { read: 6, rejected: 2 }, orders: { read: 12, rejected: 5 } } });
     await expect(ordersRows(dataDir, '2026-11-20')).resolves.toEqual(EXPECTED_ORDERS);
   });
 
@@ -216,7 +218,8 @@ describe('orders-daily', () => {
     expect(code).toBe(1);
     expect(final.error).toMatchObject({
       name: 'RejectThresholdError',
-      message: '7 of 18 rows rejected, more than REJECT_MAX_RATIO=0.1; see s3://uploads/rejects/orders-daily/threshold-2026-11-20/shard-0.jsonl',
+      // The message says which file the rejected rows came from.
+      message: '7 of 18 rows rejected (customers: 2 of 6, orders: 5 of 12), more than REJECT_MAX_RATIO=0.1; see s3://uploads/rejects/orders-daily/threshold-2026-11-20/shard-0.jsonl',
     });
     await expect(ordersRows(dataDir, 'threshold-2026-11-20')).resolves.toEqual([]);
   });

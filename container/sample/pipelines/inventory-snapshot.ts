@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import type { TableSpec, WarehouseRow } from '../../warehouse/warehouse';
 import { centsField, centsToDecimal, dateField, nonNegativeIntField, trimmed } from '../normalize';
-import { ownedRows, type PipelineIo, type PipelineResult, type RowCounts, type SamplePipeline } from '../pipeline';
+import { newRowCounts, ownedRows, type PipelineIo, type PipelineResult, type RowCounts, type SamplePipeline } from '../pipeline';
 
 export const SNAPSHOT_COLUMNS = ['sku', 'region', 'warehouse', 'quantity', 'unit_cost', 'counted_at'] as const;
 
@@ -55,7 +55,7 @@ interface SkuTotal {
 }
 
 async function run(io: PipelineIo): Promise<PipelineResult> {
-  const counts: RowCounts = { read: 0, rejected: 0 };
+  const counts: RowCounts = newRowCounts();
   const totals = new Map<string, SkuTotal>();
   for await (const row of ownedRows(io, 'snapshot', SNAPSHOT_COLUMNS, snapshotKey, SnapshotRowSchema, counts)) {
     const { region, sku, quantity, unit_cost: unitCost, counted_at: counted } = row.value;
@@ -73,7 +73,7 @@ async function run(io: PipelineIo): Promise<PipelineResult> {
   const rows: WarehouseRow[] = [...totals.values()]
     .sort((a, b) => (a.region === b.region ? (a.sku < b.sku ? -1 : 1) : a.region < b.region ? -1 : 1))
     .map((t) => ({ shardHash: t.hash, values: [t.region, t.sku, t.rows, t.quantity, centsToDecimal(t.cents), t.lastCounted] }));
-  return { rowsRead: counts.read, rowsRejected: counts.rejected, loads: [{ table: INVENTORY_TABLE, rows }] };
+  return { rowsRead: counts.read, rowsRejected: counts.rejected, rowsByFile: counts.byFile, loads: [{ table: INVENTORY_TABLE, rows }] };
 }
 
 export const inventorySnapshot: SamplePipeline = { files: ['snapshot'], tables: [INVENTORY_TABLE], run };

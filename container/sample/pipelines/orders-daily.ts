@@ -10,7 +10,7 @@
 import * as z from 'zod';
 import type { TableSpec, WarehouseRow } from '../../warehouse/warehouse';
 import { centsField, centsToDecimal, dateField, trimmed } from '../normalize';
-import { ownedRows, type PipelineIo, type PipelineResult, type RowCounts, type SamplePipeline } from '../pipeline';
+import { countRejected, newRowCounts, ownedRows, type PipelineIo, type PipelineResult, type RowCounts, type SamplePipeline } from '../pipeline';
 
 export const CUSTOMER_COLUMNS = ['customer_id', 'name', 'country'] as const;
 export const ORDER_COLUMNS = ['order_id', 'customer_id', 'ordered_at', 'amount'] as const;
@@ -61,12 +61,12 @@ interface DayTotal {
 }
 
 async function run(io: PipelineIo): Promise<PipelineResult> {
-  const counts: RowCounts = { read: 0, rejected: 0 };
+  const counts: RowCounts = newRowCounts();
   const customers = new Map<string, Customer>();
   for await (const row of ownedRows(io, 'customers', CUSTOMER_COLUMNS, customerKey, CustomerRowSchema, counts)) {
     const first = customers.get(row.value.customer_id);
     if (first) {
-      counts.rejected += 1;
+      countRejected(counts, 'customers');
       await io.reject({ file: 'customers', line: row.line, reason: `duplicate customer_id "${row.value.customer_id}" (first at line ${first.line})`, record: row.fields });
       continue;
     }
@@ -77,7 +77,7 @@ async function run(io: PipelineIo): Promise<PipelineResult> {
   for await (const row of ownedRows(io, 'orders', ORDER_COLUMNS, customerKey, OrderRowSchema, counts)) {
     const { customer_id: customerId, ordered_at: date, amount } = row.value;
     if (!customers.has(customerId)) {
-      counts.rejected += 1;
+      countRejected(counts, 'orders');
       await io.reject({ file: 'orders', line: row.line, reason: `customer_id: "${customerId}" is not in the customers file`, record: row.fields });
       continue;
     }
@@ -97,7 +97,7 @@ async function run(io: PipelineIo): Promise<PipelineResult> {
       const customer = customers.get(t.customerId)!;
       return { shardHash: t.hash, values: [t.date, t.customerId, customer.name, customer.country, t.orders, centsToDecimal(t.cents)] };
     });
-  return { rowsRead: counts.read, rowsRejected: counts.rejected, loads: [{ table: ORDERS_DAILY_TABLE, rows }] };
+  return { rowsRead: counts.read, rowsRejected: counts.rejected, rowsByFile: counts.byFile, loads: [{ table: ORDERS_DAILY_TABLE, rows }] };
 }
 
 export const ordersDaily: SamplePipeline = { files: ['customers', 'orders'], tables: [ORDERS_DAILY_TABLE], run };
