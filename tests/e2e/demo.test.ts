@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freshLocalCloud } from '../../local/cloud/test-support';
 import { describeExecutionDetail } from '../../local/console/server';
-import { checkContainerBuild, runDemo, type DemoResult } from '../../local/scenarios/demo/demo';
+import { checkContainerBuild, describeFigures, runDemo, runFigures, type DemoResult } from '../../local/scenarios/demo/demo';
 import type { LocalCloud } from '../../local/cloud/start';
 import { projectRoot } from '../../local/cloud/test-support';
 
@@ -38,6 +38,13 @@ test('the Runs item records the result: 8 orders read, none rejected, 4 rows loa
   const run = result.runs[0]!;
   expect(run).toEqual(expect.objectContaining({ pipeline: 'orders-daily', batchKey: '2026-11-20', trigger: 's3', executionName: result.executions[0]!.name }));
   expect((run.result as { recordsAffected?: number }).recordsAffected).toBe(4);
+});
+
+test("the demo's summary says what the numbers are: rows read per file, rejected, loaded into which table; no notices", () => {
+  const figures = runFigures(cloud, 'orders-daily#2026-11-20');
+  expect(figures).toEqual({ rowsRead: 12, rowsRejected: 0, rowsByFile: { customers: { read: 4, rejected: 0 }, orders: { read: 8, rejected: 0 } }, recordsAffected: 4, tables: { orders_daily_customer: 4 } });
+  expect(describeFigures(figures!)).toBe('read 12 rows (customers 4, orders 8), rejected 0; loaded 4 rows into orders_daily_customer');
+  expect(cloud.monitoring.notices()).toEqual([]);
 });
 
 test('the execution history shows the ECS task launched with a callback and the run recorded', async () => {

@@ -114,3 +114,50 @@ export function checkContainerBuild(root: string): void {
     if (!existsSync(bundle)) throw new Error(`the sample container is not built (${bundle} is missing): run npm run build:container, then try again`);
   }
 }
+
+/** What a run's containers say they did, from each task's final log line (the worker's `task finished`). */
+export interface RunFigures {
+  rowsRead: number;
+  rowsRejected: number;
+  /** Rows read and rejected per logical file, summed over the shards. */
+  rowsByFile: Record<string, { read: number; rejected: number }>;
+  /** Rows written to the warehouse (the run's recordsAffected), per table. */
+  recordsAffected: number;
+  tables: Record<string, number>;
+}
+
+export function runFigures(cloud: LocalCloud, runKey: string): RunFigures | undefined {
+  let found = false;
+  const figures: RunFigures = { rowsRead: 0, rowsRejected: 0, rowsByFile: {}, recordsAffected: 0, tables: {} };
+  for (const line of cloud.runLogs.ofRun(runKey)) {
+    if (!line.taskArn || !line.line.startsWith('{')) continue;
+    let entry: { message?: string; result?: { recordsAffected?: number; rowsRejected?: number }; details?: { rowsRead?: number; rowsByFile?: Record<string, { read: number; rejected: number }>; tables?: Array<{ table: string; rows: number }> } };
+    try {
+      entry = JSON.parse(line.line) as typeof entry;
+    } catch {
+      continue;
+    }
+    if (entry.message !== 'task finished' || !entry.result) continue;
+    found = true;
+    figures.recordsAffected += entry.result.recordsAffected ?? 0;
+    figures.rowsRejected += entry.result.rowsRejected ?? 0;
+    figures.rowsRead += entry.details?.rowsRead ?? 0;
+    for (const [file, c] of Object.entries(entry.details?.rowsByFile ?? {})) {
+      const sum = (figures.rowsByFile[file] ??= { read: 0, rejected: 0 });
+      sum.read += c.read;
+      sum.rejected += c.rejected;
+    }
+    for (const t of entry.details?.tables ?? []) figures.tables[t.table] = (figures.tables[t.table] ?? 0) + t.rows;
+  }
+  return found ? figures : undefined;
+}
+
+/** `read 12 rows (orders 8, customers 4), rejected 0; loaded 4 rows into orders_daily_customer` */
+export function describeFigures(figures: RunFigures): string {
+  const files = Object.entries(figures.rowsByFile);
+  const read = `read ${figures.rowsRead} rows${files.length ? ` (${files.map(([f, c]) => `${f} ${c.read}`).join(', ')})` : ''}`;
+  const rejected = figures.rowsRejected === 0 ? 'rejected 0' : `rejected ${figures.rowsRejected} (${files.filter(([, c]) => c.rejected).map(([f, c]) => `${f} ${c.rejected} of ${c.read}`).join(', ')})`;
+  const tables = Object.entries(figures.tables);
+  const loaded = `loaded ${figures.recordsAffected} rows${tables.length ? ` into ${tables.map(([t, n]) => (tables.length > 1 ? `${t} (${n})` : t)).join(', ')}` : ''}`;
+  return `${read}, ${rejected}; ${loaded}`;
+}

@@ -11,7 +11,8 @@ import { attachProgress } from '../../cloud/progress';
 import { explain } from '../../cloud/errors';
 import { describeExecutionDetail } from '../../console/server';
 import { renderExecutionTable } from '../../console/table';
-import { checkContainerBuild, DEMO_UPLOADS, runDemo } from './demo';
+import { checkContainerBuild, DEMO_UPLOADS, describeFigures, runDemo, runFigures } from './demo';
+import { pipelines } from '../../../lib/registry';
 import { readWarehouseRows } from './warehouse';
 import { projectRoot } from '../../cloud/project-root';
 
@@ -38,7 +39,14 @@ async function main(): Promise<number> {
     console.log(`  executions: ${result.executions.length}`);
     for (const run of result.runs) {
       const r = run.result as { recordsAffected?: number } | undefined;
-      console.log(`  run ${String(run.pk).padEnd(28)} ${String(run.status).padEnd(10)} records ${r?.recordsAffected ?? '-'}  ${run.durationMs !== undefined ? `${Number(run.durationMs) / 1000} s` : ''}`);
+      const figures = runFigures(cloud, String(run.pk));
+      const took = run.durationMs !== undefined ? ` in ${Number(run.durationMs) / 1000} s` : '';
+      console.log(`  run ${String(run.pk)}: ${String(run.status)}${took}`);
+      // What the numbers are: rows read from the files, rows rejected, rows the warehouse got (the run's recordsAffected).
+      if (figures) console.log(`    ${describeFigures(figures)}`);
+      else console.log(`    ${r?.recordsAffected ?? 0} rows loaded (recordsAffected)`);
+      const description = pipelines().get(String(run.pipeline))?.description;
+      if (description) console.log(`    (${description})`);
     }
     for (const batch of result.batches) {
       const arrived = [...((batch.arrived as Set<string> | undefined) ?? [])];
@@ -51,6 +59,9 @@ async function main(): Promise<number> {
       console.log(`\n${renderExecutionTable(`execution ${execution.name}`, detail.view, { color, ioWidth: 36 })}`);
       console.log(`  graph: ${cloud.endpoints.console}/executions/${encodeURIComponent(execution.executionArn!)}`);
     }
+    const notices = cloud.monitoring.notices();
+    console.log(`\n  notices: ${notices.length === 0 ? `none (a failed run, an anomaly or an alarm would be here and on ${cloud.endpoints.console}/notifications)` : notices.length}`);
+    for (const n of notices) console.log(`    ${n.at.toISOString().slice(11, 19)} ${n.topicName}: ${n.subject ?? n.message.slice(0, 100)}`);
     const rows = await readWarehouseRows(warehouseDir);
     console.log(`\n  warehouse (PGlite): ${relative(root, warehouseDir)}`);
     for (const [table, tableRows] of Object.entries(rows)) {
@@ -59,7 +70,8 @@ async function main(): Promise<number> {
     }
     ok = result.ok;
     console.log(ok ? bold('\n✔ demo passed: one run for the complete batch, none for the incomplete one or the duplicate') : bold(`\n✘ demo failed: ${result.problems.join('; ')}`));
-    if (!ok) console.log('  function logs: .local-cloud/logs/   container logs: printed above as task output');
+    if (!ok) console.log('  function logs: .local-cloud/logs/   container logs: .local-cloud/logs/tasks/');
+    if (!process.argv.includes('--keep')) console.log('  The console links above end with this demo: npm run demo -- --keep keeps the cloud running to browse them.');
   } finally {
     if (process.argv.includes('--keep')) {
       console.log(`\nThe local cloud keeps running: ${cloud.endpoints.console}/executions (Ctrl-C stops it)`);
