@@ -31,6 +31,17 @@ test('every labelled task is notified once; the unlabelled service is not', () =
   expect(result.receipts.filter((r) => r.startsWith('batch-runner'))).toEqual([]);
 });
 
+test('receipts are the deliveries a task accepted, once per task; the 500 and the unanswered requests are listed as failed attempts', () => {
+  const receivers = result.receipts.map((r) => r.split(': ')[0]);
+  expect(receivers).toHaveLength(4);
+  expect(new Set(receivers).size).toBe(4);
+  expect(result.failedAttempts.filter((a) => a.includes('answered 500'))).toHaveLength(1);
+  expect(result.failedAttempts.filter((a) => a.includes('never answering')).length).toBeGreaterThanOrEqual(1);
+  // The task that answered 500 accepted the retry: it is among the receipts too.
+  const retried = result.failedAttempts.find((a) => a.includes('answered 500'))!.split(': ')[0];
+  expect(receivers).toContain(retried);
+});
+
 test('the task that answers 500 once is delivered on the retry; the one that never answers ends in the DLQ with its reason', () => {
   const cache = auditOf('cache-worker').map((item) => [item.status, item.attempts]).sort();
   // Two receives of 3 attempts each for the silent task (maxReceiveCount 2, NOTIFY_MAX_ATTEMPTS 3).

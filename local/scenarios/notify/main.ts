@@ -35,8 +35,11 @@ async function main(): Promise<number> {
     const result = await runNotifyScenario(cloud, { say, ...(verbose ? { onTaskLine: (entry: string) => say(`  [task] ${entry}`) } : {}) });
     say(`Queues drained in ${(result.drainedMs / 1000).toFixed(1)} s.`);
 
-    say('\nReceipts (what the tasks logged):');
-    for (const entry of result.receipts) say(`  ${compact(entry)}`);
+    say('\nReceipts (deliveries a task accepted, once each):');
+    for (const entry of result.receipts) say(`  ✔ ${compact(entry)}`);
+    say('\nFailed attempts (not receipts: answered with an error or never answered; the notifier retried):');
+    for (const entry of result.failedAttempts) say(`  ✘ ${compact(entry)}`);
+    if (!result.failedAttempts.length) say('  (none)');
 
     say('\nAudit table:');
     for (const item of [...result.audit].sort((a, b) => String(a.service).localeCompare(String(b.service)))) {

@@ -44,8 +44,10 @@ export interface NotifyResult {
   eventId: string;
   payload: Record<string, unknown>;
   tasks: ScenarioTask[];
-  /** `<service>/<task id>: <log line>` for every notification a task logged. */
+  /** `<service>/<task id>: <log line>` for every notification a task accepted (answered 2xx). */
   receipts: string[];
+  /** Attempts that were not receipts: answered with an error, or never answered (the notifier retries, then gives up). */
+  failedAttempts: string[];
   audit: Array<Record<string, unknown>>;
   dead: TaskMessage[];
   ecsCalls: Record<string, number>;
@@ -110,12 +112,20 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
     logLevel: 'silent',
   });
   const receipts: string[] = [];
+  const failedAttempts: string[] = [];
   const serviceOf = new Map<string, string>();
   const onLog = (line: { taskArn: string; line: string }) => {
     const service = serviceOf.get(line.taskArn);
     if (!service) return;
-    const entry = `${service}/${line.taskArn.split('/').at(-1)}: ${line.line}`;
-    if (line.line.includes('notification received') || line.line.includes('request received')) receipts.push(entry);
+    const who = `${service}/${line.taskArn.split('/').at(-1)}`;
+    const entry = `${who}: ${line.line}`;
+    if (line.line.includes('notification received')) receipts.push(entry);
+    else if (line.line.includes('request received')) failedAttempts.push(entry);
+    else if (line.line.includes('answering 500')) {
+      // The received line came first: that attempt was answered 500, it is not a receipt.
+      const at = receipts.map((r) => r.startsWith(`${who}: `)).lastIndexOf(true);
+      if (at !== -1) failedAttempts.push(receipts.splice(at, 1)[0]!.replace('notification received', 'notification received, answered 500'));
+    }
     options.onTaskLine?.(entry);
   };
   cloud.ecs.events.on('log', onLog);
@@ -177,7 +187,9 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
     if (delivered.length !== 4) problems.push(`${delivered.length} deliveries, expected 4 (2 orders-api + 2 cache-worker)`);
     if (dead.length !== 1 || dead[0]?.serviceName !== 'cache-worker') problems.push(`the task DLQ holds ${dead.length} message(s), expected the hanging cache-worker task's`);
     if (receipts.some((r) => r.startsWith('batch-runner'))) problems.push('the unlabelled batch-runner was notified');
-    return { eventId, payload, tasks, receipts, audit, dead, ecsCalls: Object.fromEntries(cloud.ecs.calls), drainedMs, ok: problems.length === 0, problems };
+    const receivers = receipts.map((r) => r.split(': ')[0]);
+    if (new Set(receivers).size !== receivers.length) problems.push(`a task accepted the event twice: ${receivers.join(', ')}`);
+    return { eventId, payload, tasks, receipts, failedAttempts, audit, dead, ecsCalls: Object.fromEntries(cloud.ecs.calls), drainedMs, ok: problems.length === 0, problems };
   } finally {
     cloud.ecs.events.off('log', onLog);
     for (const s of services) {
