@@ -23,6 +23,20 @@ import { renderChart, sparkline } from './svg-chart';
 
 const QUEUE_SERVICE = 'thumbnails';
 const ACCEPTABLE_LATENCY = 15;
+/** What each column of the table means, printed above it. */
+const COLUMNS = [
+  'Columns:',
+  '  t            seconds since the traffic started (one tick: one scaling evaluation)',
+  '  phase        the traffic sent that second (messages per second, how long each takes)',
+  '  tasks        the service\'s desired task count after this tick',
+  '  backlog      messages visible in the queue, waiting for a task',
+  '  p95 latency  95th percentile of how long the messages finished in this second waited, queue to done',
+  '  target       backlog per task the policy holds (headroom x acceptable latency x concurrency / average processing time;',
+  '               the target updater re-tunes it from measured processing times every 10 ticks here, hourly on AWS)',
+  '  decision     what the policy did: scale out (backlog per task above the target 3 ticks running), scale in (below it 15 ticks), hold',
+  '',
+].join('\n');
+
 /** Traffic phases: seconds, messages per second, processing time range (ms). */
 const PHASES = [
   { seconds: 15, perSecond: 2, minWorkMs: 200, maxWorkMs: 400, label: 'light' },
@@ -62,6 +76,7 @@ async function main(): Promise<void> {
     const totalSeconds = PHASES.reduce((sum, phase) => sum + phase.seconds, 0) + DRAIN_SECONDS;
     const rows: Array<{ t: number; tasks: number; backlog: number; p95: number; target: number }> = [];
     write(`acceptable latency ${ACCEPTABLE_LATENCY} s; one tick = one second = one metric datapoint\n`);
+    write(COLUMNS);
     write('   t  phase                     tasks  backlog  p95 latency  target  decision\n');
     for (let t = 1; t <= totalSeconds; t += 1) {
       const started = Date.now();
