@@ -7,7 +7,15 @@ const Module = require('node:module');
 const esbuild = require('esbuild');
 const { parse } = require('yaml');
 
-const root = path.resolve(__dirname, '..');
+// The project root: the folder with serverless.yml above this file. Walked up to, not taken as
+// `__dirname/..`: scripts/run-ts.mjs bundles this file into local tools (the local cloud bundles
+// functions with it) and defines __dirname there as the entry point's folder.
+const root = (() => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'serverless.yml'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`esbuild-plugins: no serverless.yml above ${__dirname}`);
+  }
+})();
 const REGISTRY_FILE = /[\\/]pipelines\.ya?ml$/;
 
 let registryModule;
