@@ -87,6 +87,7 @@ async function runTask(s3: S3Emulator, objects: BatchObject[], rows: number, dat
     PIPELINE: 'orders-daily',
     RUN_KEY: `orders-daily#bench-${rows}`,
     BATCH_KEY: `bench-${rows}`,
+    TRIGGER: 's3',
     EXECUTION_ARN: 'arn:aws:states:us-east-1:123456789012:execution:pipeline:bench',
     STAGE: 'bench',
     SHARD_INDEX: '0',

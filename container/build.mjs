@@ -6,6 +6,7 @@
 // only the local warehouse uses it (the AWS image loads into Redshift).
 // Usage: node container/build.mjs  (from anywhere)
 import { build } from 'esbuild';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +26,15 @@ const result = await build({
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',
+  // Written below, each file replaced in one rename: a test that runs dist/task.js while
+  // another test rebuilds never reads a half-written bundle.
+  write: false,
 });
+mkdirSync(join(here, 'dist'), { recursive: true });
+for (const file of result.outputFiles) {
+  const temporary = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temporary, file.contents);
+  renameSync(temporary, file.path);
+}
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
 console.log(`container/dist/task.js and sample-queue.js built (${(bytes / 1024).toFixed(0)} KiB with maps and licenses)`);

@@ -12,7 +12,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { BatchObject } from '../../lib/contracts/messages';
+import type { BatchObject, TriggerKind } from '../../lib/contracts/messages';
 import { CONTAINER_METRIC as M } from '../../lib/contracts/metric-names';
 import { workerDynamoClient, workerSfnClient } from './clients';
 import { writeMetrics, type Metric } from './emf';
@@ -47,6 +47,14 @@ export interface TaskResult {
 
 export interface TaskContext {
   task: TaskEnv;
+  /**
+   * What started the run: `s3` (a complete batch: `objects` holds its files), `schedule` or
+   * `manual` (files when the run is for a batch; none for a run of a period or by hand).
+   */
+  trigger: TriggerKind;
+  /** Schedule runs: the schedule's fire time, which names the period to work on; undefined otherwise. */
+  scheduledTime: Date | undefined;
+  /** The batch's files; empty only for `schedule` and `manual` runs without files. */
   objects: BatchObject[];
   /** The process environment, for the task's own settings. */
   env: NodeJS.ProcessEnv;
@@ -106,6 +114,8 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
       pipeline: task.pipeline,
       runKey: task.runKey,
       batchKey: task.batchKey,
+      trigger: task.trigger,
+      ...(task.scheduledTime ? { scheduledTime: task.scheduledTime.toISOString() } : {}),
       shardIndex: task.shard.index,
       shardCount: task.shard.count,
       executionArn: task.executionArn,
@@ -215,7 +225,7 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   void (async () => {
     try {
       const objects = await resolveObjects(task.objects, deps.dynamo ?? workerDynamoClient);
-      const outcome = await work({ task, objects, env, signal: controller.signal, log, timings });
+      const outcome = await work({ task, trigger: task.trigger, scheduledTime: task.scheduledTime, objects, env, signal: controller.signal, log, timings });
       // Work that ignored an abort still must not report success for a dead token.
       if (controller.signal.aborted) throw controller.signal.reason;
       await settle({ kind: 'succeeded', outcome });

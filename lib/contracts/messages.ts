@@ -68,6 +68,8 @@ export const ExecutionInputSchema = v.strictObject({
   runKey: v.string(),
   batchKey: v.string(),
   trigger: TriggerKindSchema,
+  /** Schedule runs: the schedule's fire time (ISO 8601, UTC); the container reads it as SCHEDULED_TIME. */
+  scheduledTime: v.iso.datetime().optional(),
   requestedAt: v.string(),
   executionName: v.string(),
   objects: v.array(BatchObjectSchema),
@@ -107,7 +109,7 @@ export function compareSequencers(a: string, b: string): number {
  *   startedRunKey, startedFingerprint (set after the run started: the second write per start).
  *
  * Runs, pk = run key (`pipeline#batchKey`, `pipeline#schedule#<time>`, `pipeline#manual#...`):
- *   pipeline, batchKey, trigger, status (RunStatus), leaseExpiresAt (epoch s, while STARTING),
+ *   pipeline, batchKey, trigger, scheduledTime (schedule runs), status (RunStatus), leaseExpiresAt (epoch s, while STARTING),
  *   attempt, executionName, executionArn, requestedAt (ISO), startedAt, endedAt, durationMs,
  *   objects (list, only when the execution input carries objectsPointer), result (map, written
  *   by the state machine: status, shards [{index, exitCode, stopReason, recordsAffected}],

@@ -67,6 +67,7 @@ async function runSample(task: Run) {
     PIPELINE: task.pipeline,
     RUN_KEY: `${task.pipeline}#${task.batchKey}`,
     BATCH_KEY: task.batchKey,
+    TRIGGER: 's3',
     EXECUTION_ARN: `arn:aws:states:us-east-1:123456789012:execution:pipeline:${task.pipeline}`,
     STAGE: 'test',
     SHARD_INDEX: String(shard.index),
@@ -288,5 +289,33 @@ describe('inventory-snapshot shards', () => {
     await runShard(dataDir, 1, 2);
 
     await expect(inventoryRows(dataDir)).resolves.toEqual(EXPECTED_INVENTORY);
+  });
+});
+
+describe('runs without files (schedule and manual)', () => {
+  it('a schedule run with no files reports zero records, succeeds, and leaves the batch rows alone', async () => {
+    // Prepare: a loaded inventory batch, so a wrong empty load would be visible.
+    const dataDir = inventoryDir();
+    await runSample({ pipeline: 'inventory-snapshot', batchKey: 'eu_2026-11-20', objects: [objects.snapshot!], dataDir });
+    // Act: what a schedule firing of inventory-snapshot passes the container.
+    const { code, final } = await runSample({
+      pipeline: 'inventory-snapshot',
+      batchKey: 'schedule#2026-11-20T05:00Z',
+      objects: [],
+      dataDir,
+      shard: { index: 1, count: 2 },
+      env: { TRIGGER: 'schedule', SCHEDULED_TIME: '2026-11-20T05:00:00.000Z' },
+    });
+    // Assess
+    expect(code).toBe(0);
+    expect(final).toMatchObject({ trigger: 'schedule', scheduledTime: '2026-11-20T05:00:00.000Z', result: { recordsAffected: 0, rowsRejected: 0 } });
+    expect(final.details).toMatchObject({ files: 0, reason: 'a schedule run without files' });
+    await expect(inventoryRows(dataDir)).resolves.toEqual(EXPECTED_INVENTORY);
+  });
+
+  it('a manual run with no files succeeds the same way', async () => {
+    const { code, final } = await runSample({ pipeline: 'orders-daily', batchKey: 'manual#2026-11-20T10:00:00.000Z', objects: [], dataDir: ordersDir(), env: { TRIGGER: 'manual' } });
+    expect(code).toBe(0);
+    expect(final.result).toMatchObject({ recordsAffected: 0 });
   });
 });

@@ -21,6 +21,7 @@ export const RunItemSchema = v.looseObject({
   executionArn: v.string().optional(),
   leaseExpiresAt: v.number().optional(),
   requestedAt: v.string(),
+  scheduledTime: v.string().optional(),
   objects: v.array(BatchObjectSchema).optional(),
 });
 export type RunItem = v.Infer<typeof RunItemSchema>;
@@ -37,6 +38,8 @@ export interface LockRequest {
   attempt: number;
   executionName: string;
   requestedAt: string;
+  /** Schedule runs: the fire time (ISO). */
+  scheduledTime?: string;
   /** Epoch seconds. */
   now: number;
   /** Epoch seconds; after it a retry may take the lock over (crash between lock and start). */
@@ -82,6 +85,7 @@ export function runsTable(client: DynamoDBDocumentClient, tableName: string): Ru
         executionName: request.executionName,
         requestedAt: request.requestedAt,
         leaseExpiresAt: request.leaseExpiresAt,
+        ...(request.scheduledTime ? { scheduledTime: request.scheduledTime } : {}),
         ...(request.objects ? { objects: request.objects } : {}),
       };
       const takeOverFinished = request.replacesFinishedAttempt !== undefined;

@@ -95,6 +95,8 @@ function baseEnvironment(input: ExecutionInput, executionArn: string, runsTable:
     { Name: TASK_ENV.PIPELINE, Value: input.pipeline },
     { Name: TASK_ENV.RUN_KEY, Value: input.runKey },
     { Name: TASK_ENV.BATCH_KEY, Value: input.batchKey },
+    { Name: TASK_ENV.TRIGGER, Value: input.trigger },
+    ...(input.scheduledTime ? [{ Name: TASK_ENV.SCHEDULED_TIME, Value: input.scheduledTime }] : []),
     { Name: TASK_ENV.EXECUTION_ARN, Value: executionArn },
     { Name: TASK_ENV.SHARD_INDEX, Value: String(shard.index) },
     { Name: TASK_ENV.SHARD_COUNT, Value: String(shard.count) },

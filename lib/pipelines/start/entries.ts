@@ -23,8 +23,10 @@ export async function startScheduledRun(request: ScheduledStart, deps: StartPipe
   const pipeline = deps.registry.get(request.pipeline);
   if (!pipeline) throw new UnknownPipelineError(request.pipeline, deps.registry.names);
   if (!pipeline.schedule) throw new NotScheduledError(request.pipeline);
-  const batchKey = `schedule#${isoMinute(request.time ?? deps.clock())}`;
-  return startPipeline({ pipeline: request.pipeline, runKey: baseRunKey(request.pipeline, batchKey), batchKey, trigger: 'schedule', objects: [] }, deps);
+  const scheduledTime = request.time ?? deps.clock();
+  const batchKey = `schedule#${isoMinute(scheduledTime)}`;
+  // No files: the container learns the trigger and fire time and decides what the period means.
+  return startPipeline({ pipeline: request.pipeline, runKey: baseRunKey(request.pipeline, batchKey), batchKey, trigger: 'schedule', objects: [], scheduledTime }, deps);
 }
 
 export interface ManualStart {

@@ -29,6 +29,8 @@ export interface StartRunRequest {
   batchKey: string;
   trigger: TriggerKind;
   objects: BatchObject[];
+  /** Schedule runs: the fire time, passed to the container as SCHEDULED_TIME. */
+  scheduledTime?: Date;
   /** A fresh attempt of a run key whose last attempt finished (manual `force: true`). */
   force?: boolean;
 }
@@ -98,11 +100,13 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
   const name = executionName({ pipeline: request.pipeline, batchKey: request.batchKey, runKey: request.runKey, attempt });
   // ECS container overrides hold 8,192 characters: a long object list travels on the Runs item.
   const inline = JSON.stringify(request.objects).length <= MAX_INLINE_OBJECTS_CHARS;
+  const scheduledTime = request.scheduledTime?.toISOString();
   const input: ExecutionInput = ExecutionInputSchema.parse({
     pipeline: request.pipeline,
     runKey: request.runKey,
     batchKey: request.batchKey,
     trigger: request.trigger,
+    ...(scheduledTime ? { scheduledTime } : {}),
     requestedAt: nowDate.toISOString(),
     executionName: name,
     objects: inline ? request.objects : [],
@@ -118,6 +122,7 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
     attempt,
     executionName: name,
     requestedAt: input.requestedAt,
+    ...(scheduledTime ? { scheduledTime } : {}),
     now,
     leaseExpiresAt: now + deps.leaseSeconds,
     ...(inline ? {} : { objects: request.objects }),

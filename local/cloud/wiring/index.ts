@@ -13,6 +13,7 @@ import type { LocalClients } from '../aws';
 import type { StackResolver } from '../intrinsics';
 import { AsyncInvoker, type AsyncInvokeConfig } from './async-invoke';
 import { matchesPattern } from './event-pattern';
+import { transformInput, type InputTransformer } from './input-transformer';
 import type { FunctionRuntime, LocalFunction } from './functions';
 import { KinesisMapping, type KinesisBatchOutcome, type KinesisMappingTiming } from './kinesis-mapping';
 import { SqsMapping, type SqsBatchOutcome } from './sqs-mapping';
@@ -44,6 +45,7 @@ interface Target {
   Id: string;
   Input?: string;
   InputPath?: string;
+  InputTransformer?: InputTransformer;
 }
 
 interface Rule {
@@ -75,8 +77,8 @@ export interface Wiring {
   events: EventEmitter<WiringEvents>;
   /** Delivers an event to the rules whose pattern matches (the local default event bus). */
   putEvent(event: BusEvent): number;
-  /** Runs a schedule rule's targets now, as if its time had come. */
-  fireSchedule(ruleName: string): void;
+  /** Runs a schedule rule's targets now, as if its time (default: now) had come. */
+  fireSchedule(ruleName: string, time?: Date): void;
   /** The S3 notification event the stack's bucket would send for this object (for tests and `sls invoke local`). */
   s3EventFor(bucket: string, key: string, size: number, eTag: string): unknown;
   /** Every async invocation accepted so far has finished (retries included). */
@@ -84,6 +86,15 @@ export interface Wiring {
   kinesisMappings: KinesisMapping[];
   sqsMappings: SqsMapping[];
   stop(): Promise<void>;
+}
+
+/** A transformed input is JSON, or text when the template is text. */
+function parseOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 /** Keys in S3 event notifications are URL-encoded with spaces as '+'. */
@@ -150,7 +161,14 @@ export async function wireStack(options: {
 
   const deliver = (rule: Rule, event: BusEvent | Record<string, unknown>) => {
     for (const target of rule.targets) {
-      const payload = target.Input !== undefined ? (JSON.parse(target.Input) as unknown) : target.InputPath === '$.detail' ? (event as BusEvent).detail : event;
+      const payload =
+        target.Input !== undefined
+          ? (JSON.parse(target.Input) as unknown)
+          : target.InputTransformer
+            ? parseOrText(transformInput(target.InputTransformer, event))
+            : target.InputPath === '$.detail'
+              ? (event as BusEvent).detail
+              : event;
       events.emit('rule', { rule: rule.name, target: target.Arn, event: payload });
       const fn = functions.find(target.Arn);
       if (fn) invoker.invoke(fn, payload);
@@ -175,10 +193,9 @@ export async function wireStack(options: {
     return matched;
   };
 
-  const fireSchedule = (ruleName: string) => {
+  const fireSchedule = (ruleName: string, time = new Date()) => {
     const rule = rules.find((r) => r.name === ruleName || r.logicalId === ruleName);
     if (!rule?.schedule) throw new Error(`no schedule rule named ${ruleName} (schedules: ${rules.filter((r) => r.schedule).map((r) => r.name).join(', ') || 'none'})`);
-    const time = new Date();
     events.emit('schedule', { rule: rule.name, time });
     deliver(rule, {
       version: '0',

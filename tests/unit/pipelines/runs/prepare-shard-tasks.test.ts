@@ -39,7 +39,7 @@ describe('prepareShardTasks', () => {
       overrides: { Cpu: '256', Memory: '512', ContainerOverrides: [{ Name: 'pipeline', Command: ['node', 'dist/task.js'] }] },
     });
     expect(env(shardRuns[1]!)).toEqual({
-      PIPELINE: 'inventory-snapshot', RUN_KEY: 'inventory-snapshot#eu#2026-11-20', BATCH_KEY: 'eu#2026-11-20', EXECUTION_ARN,
+      PIPELINE: 'inventory-snapshot', RUN_KEY: 'inventory-snapshot#eu#2026-11-20', BATCH_KEY: 'eu#2026-11-20', TRIGGER: 's3', EXECUTION_ARN,
       SHARD_INDEX: '1', SHARD_COUNT: '2', OBJECTS: JSON.stringify(input().objects), RUNS_TABLE: 'runs', LAUNCH: 'sync',
     });
     expect(shardRuns[1]!.overridesWithToken).toBeUndefined();
@@ -54,6 +54,12 @@ describe('prepareShardTasks', () => {
     const environment = Object.fromEntries(joined.ContainerOverrides[0].Environment.map((e: { Name: string; Value: string }) => [e.Name, e.Value]));
     expect(environment).toMatchObject({ TASK_TOKEN: token, HEARTBEAT_SECONDS: '60', LAUNCH: 'callback', MODE: 'say "hi"\\n', OBJECTS: JSON.stringify(input().objects) });
     expect(shardRuns[0]!.overrides).toBeUndefined();
+  });
+
+  it('tells a schedule run its trigger and fire time, with an empty object list', () => {
+    const scheduled = input({ trigger: 'schedule', scheduledTime: '2026-11-20T05:00:00.000Z', objects: [], batchKey: 'schedule#2026-11-20T05:00Z' });
+    const { shardRuns } = prepareShardTasks({ input: scheduled, executionArn: EXECUTION_ARN }, deps);
+    expect(env(shardRuns[0]!)).toMatchObject({ TRIGGER: 'schedule', SCHEDULED_TIME: '2026-11-20T05:00:00.000Z', OBJECTS: '[]' });
   });
 
   it('passes the pointer instead of the objects when the input has objectsPointer', () => {

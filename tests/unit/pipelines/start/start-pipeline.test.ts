@@ -117,6 +117,13 @@ describe('startScheduledRun', () => {
     expect(calls[0]!.input).toMatchObject({ trigger: 'schedule', batchKey: 'schedule#2026-11-20T06:00Z', objects: [] });
   });
 
+  test('passes the fire time to the execution and records it on the run', async () => {
+    const { deps, calls, locks } = setup();
+    await startScheduledRun({ pipeline: 'inventory-snapshot', time: new Date('2026-11-20T06:00:07Z') }, deps);
+    expect(calls[0]!.input).toMatchObject({ scheduledTime: '2026-11-20T06:00:07.000Z' });
+    expect(locks[0]).toMatchObject({ runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z', scheduledTime: '2026-11-20T06:00:07.000Z' });
+  });
+
   test('without a time it uses the clock minute; a pipeline without a schedule is refused', async () => {
     const { deps } = setup();
     await expect(startScheduledRun({ pipeline: 'inventory-snapshot' }, deps)).resolves.toMatchObject({ runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
