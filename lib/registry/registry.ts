@@ -76,5 +76,5 @@ function findOverlaps(registry: Registry): string[] {
   return problems;
 }
 
-export { batchKeyOf, indexRegistry, type FileMatch, type PipelineIndex } from './pipeline-index';
+export { batchKeyOf, capturesOfBatchKey, escapeCaptureValue, indexRegistry, type FileMatch, type PipelineIndex } from './pipeline-index';
 export { RegistrySchema, z };

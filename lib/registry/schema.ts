@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { compilePattern, PatternSyntaxError } from './patterns';
+import { BatchTemplateError, parseBatchTemplate } from './batch-template';
 import { ScheduleExpressionError, validateScheduleExpression } from './schedule-expression';
 import { TASK_ENV } from '../contracts/task-contract';
 
@@ -61,9 +62,29 @@ export const TaskSchema = z.strictObject({
   environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
 });
 
+const batchTemplate = z.string().superRefine((value, ctx) => {
+  try {
+    parseBatchTemplate(value);
+  } catch (error) {
+    if (!(error instanceof BatchTemplateError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
+});
+
+/** What a schedule does with a batch that is not complete when it fires (README "Schedules"). */
+export const WhenIncompleteSchema = z.enum(['run', 'skip', 'notify'], { error: 'whenIncomplete is run, skip or notify' });
+export const DEFAULT_WHEN_INCOMPLETE = 'notify' as const;
+
 export const ScheduleSchema = z.strictObject({
   expression: scheduleExpression,
   enabled: z.boolean().default(true),
+  /**
+   * Capture → template of the fire time: the batch (or batches, when a capture is left out)
+   * a firing runs. Absent: each firing is one run without files.
+   */
+  batch: z.record(z.string(), batchTemplate).optional(),
+  /** With `batch`: a batch not complete at fire time runs with what arrived, is skipped, or is reported (default notify). */
+  whenIncomplete: WhenIncompleteSchema.optional(),
 });
 
 export const AlarmsSchema = z.strictObject({
@@ -101,6 +122,29 @@ export const PipelineSchema = z
     }
     if (!pipeline.trigger && !pipeline.schedule) {
       ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'a pipeline needs a trigger, a schedule, or both' });
+    }
+    const schedule = pipeline.schedule;
+    if (schedule?.whenIncomplete !== undefined && schedule.batch === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['schedule', 'whenIncomplete'], message: 'whenIncomplete applies to a schedule that runs batches: set schedule.batch too' });
+    }
+    if (schedule?.batch !== undefined) {
+      if (!pipeline.trigger) {
+        ctx.addIssue({ code: 'custom', path: ['schedule', 'batch'], message: 'schedule.batch names captures of trigger.files, and this pipeline has no trigger' });
+      } else {
+        let captures: string[] = [];
+        try {
+          captures = compilePattern(Object.values(pipeline.trigger.files)[0] ?? '').captures;
+        } catch {
+          // The pattern's own issue reports it.
+        }
+        const names = Object.keys(schedule.batch);
+        if (names.length === 0) ctx.addIssue({ code: 'custom', path: ['schedule', 'batch'], message: 'schedule.batch needs at least one capture' });
+        for (const name of names) {
+          if (captures.length > 0 && !captures.includes(name)) {
+            ctx.addIssue({ code: 'custom', path: ['schedule', 'batch', name], message: `{${name}} is not a capture of trigger.files (the batch key is {${captures.join('}, {')}})` });
+          }
+        }
+      }
     }
     if (pipeline.trigger) {
       // zod runs this check even when a field failed; the field's own issue reports a bad pattern.
@@ -249,5 +293,7 @@ export type Registry = z.infer<typeof RegistrySchema>;
 export type Pipeline = z.infer<typeof PipelineSchema>;
 export type PipelineTask = z.infer<typeof TaskSchema>;
 export type PipelineTrigger = z.infer<typeof TriggerSchema>;
+export type PipelineSchedule = z.infer<typeof ScheduleSchema>;
+export type WhenIncomplete = z.infer<typeof WhenIncompleteSchema>;
 export type QueueService = z.infer<typeof QueueServiceSchema>;
 export type QueueServiceScheduledAction = z.infer<typeof ScheduledActionSchema>;

@@ -21,6 +21,7 @@ export interface ServiceEndpoints {
   sfn?: string;
   ecs?: string;
   secretsmanager?: string;
+  sns?: string;
 }
 
 export interface LocalClients {
@@ -74,6 +75,7 @@ export function endpointEnvironment(endpoints: ServiceEndpoints, region: string)
     ...(endpoints.sfn ? { AWS_ENDPOINT_URL_SFN: endpoints.sfn } : {}),
     ...(endpoints.ecs ? { AWS_ENDPOINT_URL_ECS: endpoints.ecs } : {}),
     ...(endpoints.secretsmanager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager } : {}),
+    ...(endpoints.sns ? { AWS_ENDPOINT_URL_SNS: endpoints.sns } : {}),
     // s3rver cannot verify streamed (aws-chunked) checksums; S3 path-style is the container's own setting.
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',

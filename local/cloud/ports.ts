@@ -3,7 +3,7 @@
  * (LOCAL_CLOUD_PORT_BASE, default 4580) so `sls invoke local --stage local` and the AWS CLI
  * find them; tests pass base 0 and get free ports.
  */
-export const SERVICE_ORDER = ['s3', 'kinesis', 'dynamodb', 'sqs', 'sfn', 'ecs', 'console', 'secretsmanager'] as const;
+export const SERVICE_ORDER = ['s3', 'kinesis', 'dynamodb', 'sqs', 'sfn', 'ecs', 'console', 'secretsmanager', 'sns'] as const;
 export type LocalService = (typeof SERVICE_ORDER)[number];
 
 export const DEFAULT_PORT_BASE = 4580;

@@ -18,6 +18,8 @@ export interface Notification {
   topicArn: string;
   subject?: string;
   message: string;
+  /** SNS message attributes (functions' notices carry kind, severity, pipeline). */
+  attributes?: Record<string, string>;
   at: Date;
 }
 

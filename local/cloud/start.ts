@@ -23,6 +23,8 @@ import { startStepFunctionsForStack, type StackStepFunctions } from './stack-ste
 import { startEcsForStack, startStackServices, type StackEcs } from './stack-ecs';
 import { startAutoscalingForStack, type StackAutoscaling } from './autoscaling/stack-autoscaling';
 import { startConsole, type ConsoleServer } from '../console/server';
+import { startLocalSns } from '../emulators/sns/server';
+import { randomUUID } from 'node:crypto';
 
 export const ACCOUNT_ID = '000000000000';
 
@@ -30,7 +32,7 @@ export interface LocalCloudOptions {
   /** Project root (where serverless.yml is). */
   root: string;
   stage?: string;
-  /** First of eight consecutive ports (local/cloud/ports.ts); 0 picks free ports (tests). */
+  /** First of nine consecutive ports (local/cloud/ports.ts); 0 picks free ports (tests). */
   portBase?: number;
   /** Keep S3, Kinesis and DynamoDB data in this folder across restarts. */
   persistDir?: string;
@@ -62,7 +64,7 @@ export interface LocalCloud {
   region: string;
   stage: string;
   stackName: string;
-  endpoints: ServiceEndpoints & { sfn: string; ecs: string; console: string };
+  endpoints: ServiceEndpoints & { sfn: string; ecs: string; sns: string; console: string };
   /** AWS_ENDPOINT_URL_* and credentials: what an SDK, the CLI or `sls invoke local` needs. */
   environment: Record<string, string>;
   service: PackagedService;
@@ -138,7 +140,22 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     );
     stops.push(() => stepFunctions.stop());
 
-    const endpoints: ServiceEndpoints = { ...baseEndpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint };
+    // The functions' SNS publishes (sweeper, schedules, alarm formatter) join the state machine's notifications.
+    const sns = await mark(
+      'sns',
+      startLocalSns({
+        port: ports.sns,
+        onPublish: ({ topicArn, subject, message, attributes }) => {
+          const note = { messageId: randomUUID(), topicArn, ...(subject !== undefined ? { subject } : {}), message, attributes, at: new Date() };
+          stepFunctions.notifications.push(note);
+          stepFunctions.events.emit('notification', note);
+          return note.messageId;
+        },
+      }),
+    );
+    stops.push(() => sns.stop());
+
+    const endpoints: ServiceEndpoints = { ...baseEndpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, sns: sns.endpoint };
     const environment = endpointEnvironment(endpoints, region);
     ecs.setAwsEnvironment(environment);
     const clients = localClients(endpoints, region);
@@ -179,7 +196,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(async () => autoscaling.stop());
 
     const resources = { ...provisioned, stateMachineArn, stateMachineDefinition };
-    const allEndpoints = { ...endpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, console: consoleServer.url };
+    const allEndpoints = { ...endpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, sns: sns.endpoint, console: consoleServer.url };
     if (options.writeEndpoints) {
       writeEndpointsFile(options.root, {
         pid: process.pid,

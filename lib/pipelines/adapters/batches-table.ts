@@ -5,6 +5,8 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as v from '../../shared/validation';
 import { isConditionFailure } from './conditional-update';
+import { BATCHES_BY_PIPELINE_INDEX } from './indexes';
+import { queryAll } from './query-all';
 import type { FileArrival } from '../../contracts/messages';
 import type { BatchItem, StoredObject } from '../batch';
 
@@ -87,6 +89,8 @@ export interface BatchesTable {
    */
   markStarted(pipeline: string, batchKey: string, started: { runKey: string; fingerprint: string; late?: boolean }): Promise<void>;
   get(pipeline: string, batchKey: string): Promise<BatchItem | undefined>;
+  /** Batch keys of a pipeline that have an item, in key order; `prefix` narrows them (index pipeline-batchKey). */
+  listBatchKeys(pipeline: string, prefix?: string): Promise<string[]>;
 }
 
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
@@ -181,6 +185,20 @@ export function batchesTable(client: DynamoDBDocumentClient, tableName: string):
           ExpressionAttributeNames: { '#startedRunKey': 'startedRunKey', '#startedFingerprint': 'startedFingerprint', '#openState': 'openState' },
           ExpressionAttributeValues: { ':runKey': runKey, ':fingerprint': fingerprint, ...(late ? { ':late': 'LATE' } : {}) },
         }),
+      );
+    },
+
+    async listBatchKeys(pipeline, prefix) {
+      return queryAll(
+        client,
+        {
+          TableName: tableName,
+          IndexName: BATCHES_BY_PIPELINE_INDEX,
+          KeyConditionExpression: prefix ? '#pipeline = :pipeline AND begins_with(#batchKey, :prefix)' : '#pipeline = :pipeline',
+          ExpressionAttributeNames: { '#pipeline': 'pipeline', ...(prefix ? { '#batchKey': 'batchKey' } : {}) },
+          ExpressionAttributeValues: { ':pipeline': pipeline, ...(prefix ? { ':prefix': prefix } : {}) },
+        },
+        (raw) => v.object({ batchKey: v.string() }).parse(raw).batchKey,
       );
     },
 

@@ -10,7 +10,7 @@ import { kinesisStreamReader, sqsDeadLetterQueue } from '../adapters/dead-letter
 import { FAN_IN_ENV, fanInDeps, type FanInConfig } from '../fan-in/deps';
 import { parseArrival } from '../fan-in/parse-arrival';
 import { recordArrival } from '../fan-in/record-arrival';
-import { startPipelineDeps } from '../start/deps';
+import { startFromEventDeps } from '../start/deps';
 import { startFromEvent } from '../start/start-event';
 import { MalformedEventError } from '../watcher/errors';
 import { readWatcherEvent } from '../watcher/read-event';
@@ -18,11 +18,13 @@ import { watchUploads } from '../watcher/watch-uploads';
 import { WATCHER_ENV, watcherDeps, type WatcherConfig } from '../watcher/deps';
 import { DLQ_NAMES, type DlqName, type RedriveDeps } from './redrive';
 
-export const REDRIVE_ENV = ['DEAD_LETTER_QUEUES', ...WATCHER_ENV, ...FAN_IN_ENV] as const;
+// TOPIC_ARN: a redriven schedule firing may tell the operators about an incomplete batch.
+export const REDRIVE_ENV = ['DEAD_LETTER_QUEUES', ...WATCHER_ENV, ...FAN_IN_ENV, 'TOPIC_ARN'] as const;
 
 export interface RedriveConfig extends WatcherConfig, FanInConfig {
   /** JSON {"fan-in":url,"watcher":url,"start":url}. */
   DEAD_LETTER_QUEUES: string;
+  TOPIC_ARN: string;
 }
 
 export function redriveDeps(config: RedriveConfig, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()): RedriveDeps {
@@ -33,7 +35,7 @@ export function redriveDeps(config: RedriveConfig, registry: PipelineIndex = pip
     return sqsDeadLetterQueue(sqsClient(), url);
   };
   const watcher = watcherDeps(config, registry);
-  const start = startPipelineDeps(config, registry, clock);
+  const start = startFromEventDeps(config, registry, clock);
   const fanIn = fanInDeps(config, registry, clock);
   return {
     queues: { watcher: queue('watcher'), 'fan-in': queue('fan-in'), start: queue('start') },

@@ -10,7 +10,7 @@ import { formatDuration } from '../../shared/notices/notice';
 import { describeRunCost } from '../../shared/notices/run-notice';
 import { formatUsd } from '../../shared/pricing/format';
 import type { PipelineIndex } from '../../registry/registry';
-import { startManualRun, type ManualOutcome } from '../start/entries';
+import { startManualRun, type ManualOutcome } from '../start/manual-run';
 import { UnknownPipelineError } from '../start/errors';
 import type { StartPipelineDeps } from '../start/start-pipeline';
 import { parseListedRun, type ListedRun, type RunsIndex } from '../adapters/runs-index';
@@ -101,7 +101,9 @@ export async function showRun(input: v.Infer<typeof ShowRunInputSchema>, deps: S
   if (!raw) throw new OperationInputError(`no run "${runKey}" in the Runs table (list them with opsListRuns)`);
   const run = parseListedRun(raw);
   const pipeline = deps.registry.get(run.pipeline);
-  const batch = run.trigger === 's3' || run.trigger === 'manual' ? await deps.batches.get(run.pipeline, run.batchKey) : undefined;
+  // Runs of a batch (any trigger) show its files; a run without one (`schedule#…`, `manual#…`) has none.
+  const ofBatch = !/^(schedule|manual)#/.test(run.batchKey);
+  const batch = ofBatch ? await deps.batches.get(run.pipeline, run.batchKey) : undefined;
   const required = deps.registry.requiredFiles(run.pipeline);
   const container = pipeline?.task.container ?? 'pipeline';
   const shards = ((raw.result as { shards?: Array<Record<string, unknown>> } | undefined)?.shards ?? []).map((shard) => ({

@@ -8,6 +8,8 @@ import { runsTable } from '../adapters/runs-table';
 import { stepFunctions } from '../adapters/step-functions';
 import { dynamoDocumentClient } from '../../shared/clients/dynamodb';
 import { sfnClient } from '../../shared/clients/sfn';
+import { snsClient } from '../../shared/clients/sns';
+import { snsNoticePublisher } from '../../shared/notices/sns-publisher';
 import { pipelines, type PipelineIndex } from '../../registry';
 
 export interface StartPipelineConfig {
@@ -32,4 +34,11 @@ export function startPipelineDeps(config: StartPipelineConfig, registry: Pipelin
     service: config.SERVICE,
     stage: config.STAGE,
   };
+}
+
+/** Schedule firings also tell the operators about batches incomplete at fire time. */
+export const START_FROM_EVENT_ENV = [...START_PIPELINE_ENV, 'TOPIC_ARN'] as const;
+
+export function startFromEventDeps(config: StartPipelineConfig & { TOPIC_ARN: string }, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()) {
+  return { ...startPipelineDeps(config, registry, clock), notices: snsNoticePublisher(snsClient(), config.TOPIC_ARN) };
 }

@@ -13,6 +13,7 @@ export type NoticeKind =
   | 'run-anomaly'
   | 'run-over-max-runtime'
   | 'batch-incomplete'
+  | 'batch-incomplete-at-schedule'
   | 'batch-stuck'
   | 'batch-late-completed'
   | 'alarm'

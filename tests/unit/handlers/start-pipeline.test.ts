@@ -1,6 +1,6 @@
 /** The start-pipeline handler: both event shapes validated, one use case each. */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -18,6 +18,7 @@ beforeAll(() => {
     RUN_LEASE_SECONDS: '120',
     STAGE: 'test',
     SERVICE: 'ecs-pipelines',
+    TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:operators',
   });
   ({ handler } = require('../../../handlers/start-pipeline') as { handler: typeof handler });
 });
@@ -31,9 +32,12 @@ beforeEach(() => {
 });
 
 test('a scheduled event starts the run keyed by its fire time', async () => {
+  // inventory-snapshot selects yesterday's batches (region left open); with none, one run without files.
+  ddb.on(QueryCommand).resolves({ Items: [] });
   const outcome = await handler({ pipeline: 'inventory-snapshot', trigger: 'schedule', time: '2026-11-20T06:00:00Z' }, context);
 
-  expect(outcome).toMatchObject({ status: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
+  expect(outcome).toMatchObject({ selected: { date: '2026-11-19' }, actions: [{ action: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' }] });
+  expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ IndexName: 'pipeline-batchKey', ExpressionAttributeValues: { ':pipeline': 'inventory-snapshot' } });
   const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
   expect(input).toMatchObject({ trigger: 'schedule', task: { taskDefinition: 'ecs-pipelines-test-sample-pipeline', shards: 2 } });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { indexRegistry } from '../../../lib/registry/registry';
+import { capturesOfBatchKey, indexRegistry } from '../../../lib/registry/registry';
 import { parseRegistry } from '../../../lib/registry/parse-registry';
 import { registryProblems } from '../../helpers/registry';
 import { compilePattern, matchPattern, patternsOverlap } from '../../../lib/registry/patterns';
@@ -67,6 +67,11 @@ describe('registry validation names the pipeline and field', () => {
     ['a pattern with a stray brace', (p: any) => (p.trigger.files.orders = 'in/orders-{date.csv'), 'brace'],
     ['an environment variable the run sets itself', (p: any) => (p.task.environment = { RUN_KEY: 'x' }), 'pipeline "demo", field task.environment: RUN_KEY is set by the run itself'],
     ['a pattern outside the prefix', (p: any) => (p.trigger.prefix = 'other/'), 'pattern does not start with the prefix "other/"'],
+    ['a schedule batch of a capture the files lack', (p: any) => (p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { day: '{fireDate}' } }), 'pipeline "demo", field schedule.batch.day: {day} is not a capture of trigger.files (the batch key is {date})'],
+    ['a schedule batch template that is not one', (p: any) => (p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { date: '{yesterday}' } }), 'pipeline "demo", field schedule.batch.date: "{yesterday}" in "{yesterday}" is not a fire time expression'],
+    ['a schedule batch on a pipeline without files', (p: any) => { delete p.trigger; p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { date: '{fireDate}' } }; }, 'pipeline "demo", field schedule.batch: schedule.batch names captures of trigger.files, and this pipeline has no trigger'],
+    ['whenIncomplete without a batch', (p: any) => (p.schedule = { expression: 'cron(0 6 * * ? *)', whenIncomplete: 'run' }), 'pipeline "demo", field schedule.whenIncomplete: whenIncomplete applies to a schedule that runs batches'],
+    ['an unknown whenIncomplete', (p: any) => (p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { date: '{fireDate}' }, whenIncomplete: 'wait' }), 'pipeline "demo", field schedule.whenIncomplete: whenIncomplete is run, skip or notify'],
   ])('rejects %s', (_name, patch, message) => {
     const problems = problemsOf(registryWith(patch));
     expect(problems.join('\n')).toContain(message);
@@ -93,6 +98,21 @@ describe('registry validation names the pipeline and field', () => {
 
   it('reports YAML syntax errors with the file name', () => {
     expect(() => parseRegistry('pipelines: [unclosed', 'my.yml')).toThrow(/my\.yml: not valid YAML/);
+  });
+});
+
+describe('batch keys', () => {
+  it('reads capture values back from a batch key, escapes included', () => {
+    const index = indexRegistry(parseRegistry(shipped));
+    const key = index.match(undefined, 'incoming/inventory/eu_west~1/snapshot-2026-11-20.csv')!.batchKey;
+    expect(capturesOfBatchKey(index.captures('inventory-snapshot'), key)).toEqual({ region: 'eu_west~1', date: '2026-11-20' });
+    expect(capturesOfBatchKey(['date'], '2026-11-20')).toEqual({ date: '2026-11-20' });
+    expect(capturesOfBatchKey(['region', 'date'], 'no-separator')).toBeUndefined();
+  });
+
+  it('accepts a schedule that maps captures to fire time templates and says what to do when incomplete', () => {
+    const registry = parseRegistry(registryWith((p) => (p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { date: '{fireDate - 1 day}' }, whenIncomplete: 'skip' })));
+    expect(registry.pipelines.demo!.schedule).toEqual({ expression: 'cron(0 6 * * ? *)', enabled: true, batch: { date: '{fireDate - 1 day}' }, whenIncomplete: 'skip' });
   });
 });
 

@@ -1,8 +1,9 @@
 /**
- * Schedules through the local cloud, end to end: the schedule rule fired by the local
- * scheduler and the documented manual command (`sls invoke local -f startPipeline` with a
- * schedule event) each start a run of the real state machine, whose containers (the sample
- * pipeline, built) run without files and succeed.
+ * Schedules through the local cloud, end to end: the schedule fired by the local scheduler
+ * and the documented manual command (`sls invoke local -f startPipeline` with a schedule
+ * event) each start a run of the real state machine, whose containers (the sample pipeline,
+ * built) run without files and succeed; a schedule whose batch is incomplete at fire time
+ * tells the operators instead of running (orders-daily, whenIncomplete: notify).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { promisify } from 'node:util';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { freshLocalCloud, projectRoot, waitFor } from '../../../../local/cloud/test-support';
+import { uploadFixture } from '../../../../local/scenarios/demo/demo';
 import type { LocalCloud } from '../../../../local/cloud/start';
 
 jest.setTimeout(300_000);
@@ -44,10 +46,16 @@ const finishedRun = (runKey: string) =>
     return item && (item.status === 'SUCCEEDED' || item.status === 'FAILED') ? item : undefined;
   }, 120_000);
 
+/** Fires the schedule of a pipeline as its time had come. */
+function fireScheduleOf(pipeline: string, time: Date) {
+  const rule = cloud.resolver.resources('AWS::Events::Rule').find(([, r]) => JSON.stringify(r.Properties).includes(`\\"pipeline\\":\\"${pipeline}\\"`));
+  if (!rule) throw new Error(`no schedule of ${pipeline} in the template`);
+  cloud.wiring.fireSchedule(rule[0], time);
+}
+
 test('the inventory-snapshot schedule fired by the local scheduler runs the pipeline without files and succeeds', async () => {
-  // Act: the schedule rule's time has come.
-  const rule = cloud.resolver.resources('AWS::Events::Rule').find(([, r]) => (r.Properties as { ScheduleExpression?: string }).ScheduleExpression)!;
-  cloud.wiring.fireSchedule(rule[0], new Date('2026-11-20T06:00:00Z'));
+  // Act: the schedule's time has come; no region sent yesterday's snapshot (whenIncomplete: run).
+  fireScheduleOf('inventory-snapshot', new Date('2026-11-20T06:00:00Z'));
   // Assess: one run keyed by the fire minute, SUCCEEDED; the fire time reached the run.
   const item = await finishedRun('inventory-snapshot#schedule#2026-11-20T06:00Z');
   expect(item).toMatchObject({ pipeline: 'inventory-snapshot', trigger: 'schedule', status: 'SUCCEEDED', scheduledTime: '2026-11-20T06:00:00.000Z' });
@@ -66,7 +74,7 @@ test('the documented manual command starts a schedule run that succeeds', async 
     { cwd: projectRoot, env: { ...process.env, LOCAL_CLOUD_ENDPOINTS_FILE: endpointsFile, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' } },
   );
   // Assess: this invocation started a run of its minute (the clock's, as no fire time was given), which succeeded.
-  expect(stdout).toMatch(/"status": "started"/);
+  expect(stdout).toMatch(/"action": "started"/);
   const minutes = [before, new Date()].map((d) => `inventory-snapshot#schedule#${d.toISOString().slice(0, 16)}Z`);
   const runKey = await waitFor('the run of the manual schedule start', async () => {
     for (const key of new Set(minutes)) if (await runItem(key)) return key;
@@ -74,4 +82,21 @@ test('the documented manual command starts a schedule run that succeeds', async 
   });
   const item = await finishedRun(runKey);
   expect(item).toMatchObject({ trigger: 'schedule', status: 'SUCCEEDED' });
+});
+
+test('the orders-daily schedule with yesterday\'s batch incomplete tells the operators and runs nothing', async () => {
+  // Prepare: only the orders of the 19th arrived.
+  await uploadFixture(cloud, { fixture: 'orders-2026-11-20.csv', key: 'incoming/acme/orders-2026-11-19.csv', why: '' });
+  await waitFor('the batch of the 19th', async () => {
+    const out = await cloud.clients.documents.send(new GetCommand({ TableName: cloud.resources.tables.BatchesTable!, Key: { pk: 'orders-daily#2026-11-19' } }));
+    return out.Item;
+  });
+  // Act: the 07:00 firing of the 20th.
+  fireScheduleOf('orders-daily', new Date('2026-11-20T07:00:00Z'));
+  // Assess: one notice through the function's SNS publish, and no run of the batch.
+  const notice = await waitFor('the notice', async () => cloud.stepFunctions.notifications.find((n) => n.attributes?.kind === 'batch-incomplete-at-schedule'));
+  expect(notice.subject).toBe('[ecs-pipelines local] WARNING: orders-daily 2026-11-19: incomplete at schedule, missing customers');
+  expect(notice.attributes).toMatchObject({ pipeline: 'orders-daily', severity: 'WARNING' });
+  await cloud.wiring.drain();
+  expect(await runItem('orders-daily#2026-11-19')).toBeUndefined();
 });

@@ -1,4 +1,5 @@
 /** Test doubles shared by the fan-in and start-pipeline tests (unit and integration). */
+import type { LockRequest, RunItem, RunsTable } from '../../../../lib/pipelines/adapters/runs-table';
 import type { StepFunctions } from '../../../../lib/pipelines/adapters/step-functions';
 import { executionArnOf } from '../../../../lib/pipelines/execution-name';
 import type { FileArrival } from '../../../../lib/contracts/messages';
@@ -104,3 +105,26 @@ export function arrival(overrides: Partial<FileArrival> & Pick<FileArrival, 'fil
 }
 
 export const stack = { service: 'ecs-pipelines', stage: 'test' };
+
+/** The Runs table's lock, in memory: the conditions of runs-table.ts without DynamoDB. */
+export function memoryRuns(initial: RunItem[] = []) {
+  const items = new Map(initial.map((i) => [i.pk, i]));
+  const locks: LockRequest[] = [];
+  const runs: RunsTable = {
+    async acquireLock(request) {
+      locks.push(request);
+      const held = items.get(request.runKey);
+      const expired = held?.status === 'STARTING' && (held.leaseExpiresAt ?? Infinity) < request.now;
+      const replaceable = (held?.status === 'SUCCEEDED' || held?.status === 'FAILED') && held.attempt === request.replacesFinishedAttempt;
+      if (held && !expired && !replaceable) return { acquired: false, holder: held };
+      items.set(request.runKey, { pk: request.runKey, pipeline: request.pipeline, batchKey: request.batchKey, trigger: request.trigger, status: 'STARTING', attempt: request.attempt, executionName: request.executionName, requestedAt: request.requestedAt, leaseExpiresAt: request.leaseExpiresAt });
+      return { acquired: true };
+    },
+    async releaseLease() {},
+    async get(runKey) {
+      return items.get(runKey);
+    },
+  };
+  return { runs, items, locks };
+}
+

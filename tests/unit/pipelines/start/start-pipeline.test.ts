@@ -1,34 +1,13 @@
 /** Control flow of startPipeline and its entries, over in-memory doubles of the adapters. */
 import type { BatchesTable } from '../../../../lib/pipelines/adapters/batches-table';
 import type { BatchItem } from '../../../../lib/pipelines/batch';
-import type { LockRequest, RunItem, RunsTable } from '../../../../lib/pipelines/adapters/runs-table';
+import type { RunItem } from '../../../../lib/pipelines/adapters/runs-table';
 import { ExecutionInputSchema, type BatchObject } from '../../../../lib/contracts/messages';
-import { startManualRun, startScheduledRun } from '../../../../lib/pipelines/start/entries';
-import { BatchNotFoundError, NotScheduledError, UnknownPipelineError } from '../../../../lib/pipelines/start/errors';
+import { startManualRun } from '../../../../lib/pipelines/start/manual-run';
+import { BatchNotFoundError, UnknownPipelineError } from '../../../../lib/pipelines/start/errors';
 import { startPipeline, type StartPipelineDeps } from '../../../../lib/pipelines/start/start-pipeline';
 import { MAX_INLINE_OBJECTS_CHARS } from '../../../../lib/contracts/task-contract';
-import { fakeStepFunctions, manualClock, registry, stack } from './fakes';
-
-function memoryRuns(initial: RunItem[] = []) {
-  const items = new Map(initial.map((i) => [i.pk, i]));
-  const locks: LockRequest[] = [];
-  const runs: RunsTable = {
-    async acquireLock(request) {
-      locks.push(request);
-      const held = items.get(request.runKey);
-      const expired = held?.status === 'STARTING' && (held.leaseExpiresAt ?? Infinity) < request.now;
-      const replaceable = (held?.status === 'SUCCEEDED' || held?.status === 'FAILED') && held.attempt === request.replacesFinishedAttempt;
-      if (held && !expired && !replaceable) return { acquired: false, holder: held };
-      items.set(request.runKey, { pk: request.runKey, pipeline: request.pipeline, batchKey: request.batchKey, trigger: request.trigger, status: 'STARTING', attempt: request.attempt, executionName: request.executionName, requestedAt: request.requestedAt, leaseExpiresAt: request.leaseExpiresAt });
-      return { acquired: true };
-    },
-    async releaseLease() {},
-    async get(runKey) {
-      return items.get(runKey);
-    },
-  };
-  return { runs, items, locks };
-}
+import { fakeStepFunctions, manualClock, memoryRuns, registry, stack } from './fakes';
 
 function setup(initial: RunItem[] = []) {
   const memory = memoryRuns(initial);
@@ -105,32 +84,6 @@ describe('startPipeline', () => {
   });
 });
 
-describe('startScheduledRun', () => {
-  test('keys the run by the schedule time to the minute, so retries of one firing share it', async () => {
-    const { deps, calls } = setup();
-    const first = await startScheduledRun({ pipeline: 'inventory-snapshot', time: new Date('2026-11-20T06:00:00Z') }, deps);
-    const retry = await startScheduledRun({ pipeline: 'inventory-snapshot', time: new Date('2026-11-20T06:00:00Z') }, deps);
-
-    expect(first).toMatchObject({ status: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
-    expect(retry.status).toBe('already-started');
-    expect(calls).toHaveLength(1);
-    expect(calls[0]!.input).toMatchObject({ trigger: 'schedule', batchKey: 'schedule#2026-11-20T06:00Z', objects: [] });
-  });
-
-  test('passes the fire time to the execution and records it on the run', async () => {
-    const { deps, calls, locks } = setup();
-    await startScheduledRun({ pipeline: 'inventory-snapshot', time: new Date('2026-11-20T06:00:07Z') }, deps);
-    expect(calls[0]!.input).toMatchObject({ scheduledTime: '2026-11-20T06:00:07.000Z' });
-    expect(locks[0]).toMatchObject({ runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z', scheduledTime: '2026-11-20T06:00:07.000Z' });
-  });
-
-  test('without a time it uses the clock minute; a pipeline without a schedule is refused', async () => {
-    const { deps } = setup();
-    await expect(startScheduledRun({ pipeline: 'inventory-snapshot' }, deps)).resolves.toMatchObject({ runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
-    await expect(startScheduledRun({ pipeline: 'orders-daily' }, deps)).rejects.toBeInstanceOf(NotScheduledError);
-  });
-});
-
 describe('startManualRun', () => {
   const batchItem: BatchItem = {
     pk: 'orders-daily#2026-11-19',
@@ -148,6 +101,7 @@ describe('startManualRun', () => {
       recordArrival: jest.fn(),
       markStarted: async (...args) => void marked.push(args),
       get: async (pipeline, batchKey) => (item && item.pipeline === pipeline && item.batchKey === batchKey ? item : undefined),
+      listBatchKeys: async (pipeline) => (item && item.pipeline === pipeline ? [item.batchKey] : []),
     };
     return { table, marked };
   }
