@@ -1,7 +1,7 @@
 /**
  * The CloudFormation the stack generates, added to the compiled template when serverless has
  * compiled every function, event, state machine and resource file (stack/serverless-plugin.cjs):
- * the queue services, the alarm topic and its queues, then the alarms and the dashboard, which
+ * the queue services, the pipeline schedules, the alarm topic and its queues, then the alarms and the dashboard, which
  * cover every function and dead-letter queue the template holds by then, whoever wrote them.
  */
 import * as z from 'zod';
@@ -9,7 +9,11 @@ import type { Registry } from '../lib/registry/schema';
 import { alarmOutputs, alarmPlumbing, alarmResources, type AlarmSources } from './alarms';
 import { dashboardParts } from './dashboard';
 import { queueServiceResources, stackSharedRefs } from './queue-services';
+import { scheduleResources } from './schedules';
 import { addOutputs, addResources, deadLetterQueues, resourcesOfType, StackGenerationError, type Template } from './template';
+
+/** The function every pipeline schedule invokes (functions/ingest.yml startPipeline). */
+const START_PIPELINE_FUNCTION = 'StartPipelineLambdaFunction';
 
 /** serverless.yml `custom.stack`: the configuration values the generated resources use. */
 const SettingsSchema = z.object({
@@ -51,6 +55,12 @@ export function generateStack(template: Template, inputs: StackInputs): void {
   const queueServices = queueServiceResources(inputs.registry.queueServices, stackSharedRefs(settings));
   addResources(template, queueServices.resources, 'stack/queue-services.ts');
   addOutputs(template, queueServices.outputs, 'stack/queue-services.ts');
+  // The pipelines' EventBridge Scheduler schedules invoke startPipeline.
+  const schedules = scheduleResources(inputs.registry, { service: inputs.service, stage: inputs.stage, targetFunction: START_PIPELINE_FUNCTION });
+  if (Object.keys(schedules).length && template.Resources[START_PIPELINE_FUNCTION]?.Type !== 'AWS::Lambda::Function') {
+    throw new StackGenerationError(`pipelines.yml declares schedules, but the template has no function ${START_PIPELINE_FUNCTION} for them to invoke (functions/ingest.yml startPipeline)`);
+  }
+  addResources(template, schedules, 'stack/schedules.ts');
   addResources(template, alarmPlumbing(inputs), 'stack/alarms.ts');
   addOutputs(template, alarmOutputs(), 'stack/alarms.ts');
 

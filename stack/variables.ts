@@ -6,7 +6,6 @@
  */
 import type { PipelineIndex } from '../lib/registry/registry';
 import { queueServiceFunctionParts, type QueueServiceFunctionParts } from './queue-services';
-import { scheduleEvents } from './schedules';
 import { taskReadResources, taskWriteResources } from './task-access';
 import type { Cfn } from './template';
 import { uploadRouting, type UploadRouting } from './uploads';
@@ -14,7 +13,6 @@ import { uploadRouting, type UploadRouting } from './uploads';
 export interface RegistryVariables extends UploadRouting {
   taskReadResources: Record<string, Cfn[]>;
   taskWriteResources: Record<string, Cfn[]>;
-  scheduleEvents: unknown[];
   queueServices: QueueServiceFunctionParts;
 }
 
@@ -22,7 +20,6 @@ export function registryVariables(index: PipelineIndex, options: { existingBucke
   return {
     taskReadResources: taskReadResources(index.registry),
     taskWriteResources: taskWriteResources(index.registry),
-    scheduleEvents: scheduleEvents(index.registry),
     ...uploadRouting(index, options.existingBucket),
     queueServices: queueServiceFunctionParts(index.registry.queueServices),
   };

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { compilePattern, PatternSyntaxError } from './patterns';
-import { BatchTemplateError, parseBatchTemplate } from './batch-template';
+import { BatchTemplateError, isTimeZone, parseBatchTemplate } from './batch-template';
 import { ScheduleExpressionError, validateScheduleExpression } from './schedule-expression';
 import { TASK_ENV } from '../contracts/task-contract';
 
@@ -77,6 +77,11 @@ export const DEFAULT_WHEN_INCOMPLETE = 'notify' as const;
 
 export const ScheduleSchema = z.strictObject({
   expression: scheduleExpression,
+  /** IANA time zone the expression is read in (EventBridge Scheduler follows its daylight-saving changes); default UTC. */
+  timezone: z
+    .string()
+    .refine(isTimeZone, { error: (issue) => `unknown time zone "${String(issue.input)}": use an IANA name such as Europe/Berlin or America/New_York` })
+    .default('UTC'),
   enabled: z.boolean().default(true),
   /**
    * Capture → template of the fire time: the batch (or batches, when a capture is left out)

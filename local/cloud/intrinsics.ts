@@ -161,6 +161,11 @@ export class StackResolver {
         result = { ref: name, attributes: { Arn: this.arn('logs', `log-group:${name}:*`) } };
         break;
       }
+      case 'AWS::Scheduler::Schedule': {
+        const name = prop('Name') ?? generatedName(stackName, logicalId, 64);
+        result = { ref: name, attributes: { Arn: this.arn('scheduler', `schedule/${prop('GroupName') ?? 'default'}/${name}`) } };
+        break;
+      }
       case 'AWS::Events::Rule': {
         const name = prop('Name') ?? generatedName(stackName, logicalId, 64);
         result = { ref: name, attributes: { Arn: this.arn('events', `rule/${name}`) } };

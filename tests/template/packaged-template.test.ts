@@ -238,14 +238,54 @@ describe('packaged template', () => {
     expect(configs.every((c: any) => c.Event === 's3:ObjectCreated:*')).toBe(true);
   });
 
-  it('schedules start-pipeline for each pipeline that declares a schedule', () => {
-    const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    const transformers = rules.flatMap(([, r]) => r.Properties.Targets.map((t: any) => t.InputTransformer));
-    // The firing's own time reaches the handler, so retries of one firing share a run key.
-    expect(transformers).toContainEqual({
-      InputPathsMap: { time: '$.time' },
-      InputTemplate: '{"pipeline":"inventory-snapshot","trigger":"schedule","time":<time>}',
-    });
-    expect(rules.find(([, r]) => JSON.stringify(r.Properties.Targets).includes('inventory-snapshot'))![1].Properties.ScheduleExpression).toBe('cron(0 6 * * ? *)');
+  it('schedules start-pipeline for each pipeline that declares a schedule, in its time zone', () => {
+    const schedules = resourcesOfType('AWS::Scheduler::Schedule');
+    const inputs = schedules.map(([, s]) => JSON.parse(s.Properties.Target.Input));
+    // The firing's own scheduled time reaches the handler, so retries of one firing share a run key.
+    expect(inputs).toContainEqual({ pipeline: 'inventory-snapshot', trigger: 'schedule', time: '<aws.scheduler.scheduled-time>' });
+    const inventory = schedules.find(([, s]) => s.Properties.Target.Input.includes('inventory-snapshot'))![1].Properties;
+    expect(inventory.ScheduleExpression).toBe('cron(0 6 * * ? *)');
+    expect(inventory).toMatchObject({ Name: 'ecs-pipelines-dev-inventory-snapshot', ScheduleExpressionTimezone: 'Europe/Berlin', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'OFF' } });
+    expect(schedules.map(([, s]) => JSON.parse(s.Properties.Target.Input).pipeline).sort()).toEqual(['inventory-snapshot', 'orders-daily']);
+    // Nothing else invokes start-pipeline on a schedule (the EventBridge rules read UTC only).
+    const rulesToStart = resourcesOfType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('StartPipelineLambdaFunction'));
+    expect(rulesToStart).toEqual([]);
+  });
+
+  it('retries an undelivered firing, then keeps it in an alarmed dead-letter queue', () => {
+    for (const [id, schedule] of resourcesOfType('AWS::Scheduler::Schedule')) {
+      const target = schedule.Properties.Target;
+      expect({ id, target: { Arn: target.Arn, RetryPolicy: target.RetryPolicy, DeadLetterConfig: target.DeadLetterConfig } }).toEqual({
+        id,
+        target: {
+          Arn: { 'Fn::GetAtt': ['StartPipelineLambdaFunction', 'Arn'] },
+          RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 20 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['PipelineSchedulesDeadLetterQueue', 'Arn'] } },
+        },
+      });
+    }
+    expect(template.Resources.PipelineSchedulesDeadLetterQueue).toMatchObject({ Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } });
+    const alarmed = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []));
+    expect(alarmed.some((dimensions) => dimensions.includes('PipelineSchedulesDeadLetterQueue'))).toBe(true);
+  });
+
+  it("gives the schedules one role that may invoke start-pipeline and write the schedules' DLQ, nothing else", () => {
+    const roles = new Set(resourcesOfType('AWS::Scheduler::Schedule').map(([, s]) => JSON.stringify(s.Properties.Target.RoleArn)));
+    expect([...roles]).toEqual([JSON.stringify({ 'Fn::GetAtt': ['PipelineSchedulesRole', 'Arn'] })]);
+    const role = template.Resources.PipelineSchedulesRole!.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/default/ecs-pipelines-dev-*' } },
+        },
+      }),
+    ]);
+    const statements = role.Policies.flatMap((p: any) => p.PolicyDocument.Statement).map((st: Statement) => ({ Action: st.Action, Resource: st.Resource }));
+    expect(statements).toEqual([
+      { Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': ['StartPipelineLambdaFunction', 'Arn'] } },
+      { Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['PipelineSchedulesDeadLetterQueue', 'Arn'] } },
+    ]);
   });
 });

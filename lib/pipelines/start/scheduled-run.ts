@@ -102,7 +102,7 @@ export async function startScheduledRun(request: ScheduledStart, deps: Scheduled
   if (!schedule) throw new NotScheduledError(request.pipeline);
   const scheduledTime = request.time ?? deps.clock();
   const minute = isoMinute(scheduledTime);
-  const timeZone = 'UTC';
+  const timeZone = schedule.timezone;
   const outcome: ScheduledOutcome = { pipeline: request.pipeline, scheduledTime: scheduledTime.toISOString(), timeZone, actions: [] };
   const pending: string[] = [];
 

@@ -17,6 +17,7 @@ import { transformInput, type InputTransformer } from './input-transformer';
 import type { FunctionRuntime, LocalFunction } from './functions';
 import { KinesisMapping, type KinesisBatchOutcome, type KinesisMappingTiming } from './kinesis-mapping';
 import { SqsMapping, type SqsBatchOutcome } from './sqs-mapping';
+import { LocalScheduler, schedulesFromTemplate } from './scheduler';
 
 export interface WiringTiming extends KinesisMappingTiming {
   /** Delay before an async invocation's first retry (Lambda: about a minute). */
@@ -77,7 +78,7 @@ export interface Wiring {
   events: EventEmitter<WiringEvents>;
   /** Delivers an event to the rules whose pattern matches (the local default event bus). */
   putEvent(event: BusEvent): number;
-  /** Runs a schedule rule's targets now, as if its time (default: now) had come. */
+  /** Runs a schedule's (EventBridge Scheduler) or a schedule rule's targets now, as if its time (default: now) had come. */
   fireSchedule(ruleName: string, time?: Date): void;
   /** The S3 notification event the stack's bucket would send for this object (for tests and `sls invoke local`). */
   s3EventFor(bucket: string, key: string, size: number, eTag: string): unknown;
@@ -193,9 +194,23 @@ export async function wireStack(options: {
     return matched;
   };
 
+  // EventBridge Scheduler schedules, in their time zones.
+  const scheduler = new LocalScheduler(schedulesFromTemplate(resolver), (schedule, payload, time) => {
+    events.emit('schedule', { rule: schedule.name, time });
+    events.emit('rule', { rule: schedule.name, target: schedule.targetArn, event: payload });
+    const fn = functions.find(schedule.targetArn);
+    if (!fn) throw new Error(`schedule ${schedule.name} targets ${schedule.targetArn}, which is not a function of the template`);
+    invoker.invoke(fn, payload);
+  });
+  scheduler.start();
+
   const fireSchedule = (ruleName: string, time = new Date()) => {
+    if (scheduler.find(ruleName)) return scheduler.fire(ruleName, time);
     const rule = rules.find((r) => r.name === ruleName || r.logicalId === ruleName);
-    if (!rule?.schedule) throw new Error(`no schedule rule named ${ruleName} (schedules: ${rules.filter((r) => r.schedule).map((r) => r.name).join(', ') || 'none'})`);
+    if (!rule?.schedule) {
+      const known = [...scheduler.schedules.map((s) => s.name), ...rules.filter((r) => r.schedule).map((r) => r.name)];
+      throw new Error(`no schedule named ${ruleName} (schedules: ${known.join(', ') || 'none'})`);
+    }
     events.emit('schedule', { rule: rule.name, time });
     deliver(rule, {
       version: '0',
@@ -365,6 +380,7 @@ export async function wireStack(options: {
       options.s3Events.off('event', onS3);
       functions.events.off('result', onResult);
       for (const timer of timers) clearTimeout(timer);
+      scheduler.stop();
       await Promise.all([...kinesisMappings, ...sqsMappings].map((m) => m.stop()));
     },
   };

@@ -112,7 +112,7 @@ describe('batch keys', () => {
 
   it('accepts a schedule that maps captures to fire time templates and says what to do when incomplete', () => {
     const registry = parseRegistry(registryWith((p) => (p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { date: '{fireDate - 1 day}' }, whenIncomplete: 'skip' })));
-    expect(registry.pipelines.demo!.schedule).toEqual({ expression: 'cron(0 6 * * ? *)', enabled: true, batch: { date: '{fireDate - 1 day}' }, whenIncomplete: 'skip' });
+    expect(registry.pipelines.demo!.schedule).toEqual({ expression: 'cron(0 6 * * ? *)', timezone: 'UTC', enabled: true, batch: { date: '{fireDate - 1 day}' }, whenIncomplete: 'skip' });
   });
 });
 

@@ -15,6 +15,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { freshLocalCloud, projectRoot, waitFor } from '../../../../local/cloud/test-support';
 import { uploadFixture } from '../../../../local/scenarios/demo/demo';
 import type { LocalCloud } from '../../../../local/cloud/start';
+import { scheduleLogicalId } from '../../../../stack/schedules';
 
 jest.setTimeout(300_000);
 const run = promisify(execFile);
@@ -46,19 +47,17 @@ const finishedRun = (runKey: string) =>
     return item && (item.status === 'SUCCEEDED' || item.status === 'FAILED') ? item : undefined;
   }, 120_000);
 
-/** Fires the schedule of a pipeline as its time had come. */
+/** Fires the EventBridge Scheduler schedule of a pipeline as if its time had come. */
 function fireScheduleOf(pipeline: string, time: Date) {
-  const rule = cloud.resolver.resources('AWS::Events::Rule').find(([, r]) => JSON.stringify(r.Properties).includes(`\\"pipeline\\":\\"${pipeline}\\"`));
-  if (!rule) throw new Error(`no schedule of ${pipeline} in the template`);
-  cloud.wiring.fireSchedule(rule[0], time);
+  cloud.wiring.fireSchedule(scheduleLogicalId(pipeline), time);
 }
 
 test('the inventory-snapshot schedule fired by the local scheduler runs the pipeline without files and succeeds', async () => {
-  // Act: the schedule's time has come; no region sent yesterday's snapshot (whenIncomplete: run).
-  fireScheduleOf('inventory-snapshot', new Date('2026-11-20T06:00:00Z'));
-  // Assess: one run keyed by the fire minute, SUCCEEDED; the fire time reached the run.
-  const item = await finishedRun('inventory-snapshot#schedule#2026-11-20T06:00Z');
-  expect(item).toMatchObject({ pipeline: 'inventory-snapshot', trigger: 'schedule', status: 'SUCCEEDED', scheduledTime: '2026-11-20T06:00:00.000Z' });
+  // Act: 06:00 in Berlin (05:00 UTC) has come; no region sent yesterday's snapshot (whenIncomplete: run).
+  fireScheduleOf('inventory-snapshot', new Date('2026-11-20T05:00:00Z'));
+  // Assess: one run keyed by the fire minute, SUCCEEDED; the scheduled time reached the run.
+  const item = await finishedRun('inventory-snapshot#schedule#2026-11-20T05:00Z');
+  expect(item).toMatchObject({ pipeline: 'inventory-snapshot', trigger: 'schedule', status: 'SUCCEEDED', scheduledTime: '2026-11-20T05:00:00.000Z' });
   // A sync launch reports through its exit code: both shards' containers exited 0.
   expect((item.result as { shards: Array<{ exitCode?: number }> }).shards.map((shard) => shard.exitCode)).toEqual([0, 0]);
   const execution = await cloud.clients.sfn!.send(new DescribeExecutionCommand({ executionArn: item.executionArn as string }));
@@ -91,8 +90,8 @@ test('the orders-daily schedule with yesterday\'s batch incomplete tells the ope
     const out = await cloud.clients.documents.send(new GetCommand({ TableName: cloud.resources.tables.BatchesTable!, Key: { pk: 'orders-daily#2026-11-19' } }));
     return out.Item;
   });
-  // Act: the 07:00 firing of the 20th.
-  fireScheduleOf('orders-daily', new Date('2026-11-20T07:00:00Z'));
+  // Act: the 07:00 (Berlin) firing of the 20th.
+  fireScheduleOf('orders-daily', new Date('2026-11-20T06:00:00Z'));
   // Assess: one notice through the function's SNS publish, and no run of the batch.
   const notice = await waitFor('the notice', async () => cloud.stepFunctions.notifications.find((n) => n.attributes?.kind === 'batch-incomplete-at-schedule'));
   expect(notice.subject).toBe('[ecs-pipelines local] WARNING: orders-daily 2026-11-19: incomplete at schedule, missing customers');

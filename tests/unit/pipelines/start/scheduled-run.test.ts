@@ -31,9 +31,19 @@ const regional = (name: string, whenIncomplete: string) => `
       batch: { date: '{fireDate - 1 day}' }
       whenIncomplete: ${whenIncomplete}`;
 
+const berlin = `
+  berlin:
+    trigger:
+      files: { orders: 'incoming/berlin/orders-{date}.csv' }
+      windowMinutes: 60${task}
+    schedule:
+      expression: cron(30 0 * * ? *)
+      timezone: Europe/Berlin
+      batch: { date: '{fireDate - 1 day}' }`;
+
 const registry = indexRegistry(
   parseRegistry(`
-pipelines:${daily('daily')}${daily('daily-run', 'run')}${daily('daily-skip', 'skip')}${regional('regional', 'run')}${regional('regional-notify', 'notify')}
+pipelines:${berlin}${daily('daily')}${daily('daily-run', 'run')}${daily('daily-skip', 'skip')}${regional('regional', 'run')}${regional('regional-notify', 'notify')}
 `),
 );
 
@@ -150,6 +160,13 @@ describe('a schedule with batch: the batch of the fire time', () => {
     const { deps } = setup({ items: [item('daily', '2026-11-19', ['orders', 'customers'])], runs: [lease] });
     await expect(startScheduledRun({ pipeline: 'daily', time: FIRE }, deps)).rejects.toBeInstanceOf(RunStartInProgressError);
   });
+});
+
+test("reads the fire time in the schedule's time zone: 00:30 in Berlin is still the 19th in UTC", async () => {
+  const { deps, calls } = setup({ items: [item('berlin', '2026-11-19', ['orders'])] });
+  const outcome = await startScheduledRun({ pipeline: 'berlin', time: new Date('2026-11-19T23:30:00Z') }, deps);
+  expect(outcome).toMatchObject({ timeZone: 'Europe/Berlin', selected: { date: '2026-11-19' }, actions: [{ action: 'started', runKey: 'berlin#2026-11-19' }] });
+  expect(calls).toHaveLength(1);
 });
 
 describe('whenIncomplete', () => {
