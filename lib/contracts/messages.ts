@@ -82,7 +82,8 @@ export const ExecutionInputSchema = v.strictObject({
 });
 export type ExecutionInput = v.Infer<typeof ExecutionInputSchema>;
 
-export const RunStatusSchema = v.enum(['STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
+/** QUEUED: waiting for a concurrency slot (task.maxConcurrentRuns or the stack-wide limit). */
+export const RunStatusSchema = v.enum(['QUEUED', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
 export type RunStatus = v.Infer<typeof RunStatusSchema>;
 
 /**
@@ -113,6 +114,11 @@ export function compareSequencers(a: string, b: string): number {
  *   attempt, executionName, executionArn, requestedAt (ISO), startedAt, endedAt, durationMs,
  *   objects (list, only when the execution input carries objectsPointer), result (map, written
  *   by the state machine: status, shards [{index, exitCode, stopReason, recordsAffected}],
- *   errorClass, errorMessage, recordsAffected, cost: the run's estimated cost {usd, tasksUsd,
- *   transitionsUsd, transitions, taskSeconds} or null, lib/pipelines/runs/run-cost.ts).
+ *   errorClass, errorMessage, recordsAffected).
+ *   While QUEUED (a concurrency limit): queue = 'QUEUED' (sparse index queue-queueSeq),
+ *   queueSeq (arrival order), queuedAt (ISO), input (the execution input, started as it is).
+ *
+ * Run control items in Runs (lib/pipelines/adapters/run-queue.ts): `queue#seq` (counter n:
+ * the arrival order of queued runs); `slots#pipeline#<name>` and `slots#stack` (holders: the
+ * string set of run keys admitted under that limit and not yet released).
  */

@@ -53,6 +53,8 @@ export const TaskSchema = z.strictObject({
   memory: z.number().int().min(512).max(122880),
   shards: z.number().int().min(1, 'shards must be at least 1').max(MAX_SHARDS, `shards must be at most ${MAX_SHARDS}`).default(1),
   maxConcurrency: z.number().int().min(1).max(MAX_SHARDS).optional(),
+  /** Runs of this pipeline at once; more wait as QUEUED, in arrival order (README "Run control"). */
+  maxConcurrentRuns: z.number().int().min(1, 'maxConcurrentRuns must be at least 1').max(1000).optional(),
   launch: z.enum(['sync', 'callback']),
   timeoutSeconds: z.number().int().min(60).max(31_536_000),
   // The heartbeat clock starts at RunTask: a Fargate task must be placed, pull its image and

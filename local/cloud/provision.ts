@@ -30,7 +30,7 @@ function tableInput(name: string, props: Props): CreateTableCommandInput {
   const indexes = (props.GlobalSecondaryIndexes as Props[] | undefined)?.map((index) => ({
     IndexName: index.IndexName as string,
     KeySchema: index.KeySchema as CreateTableCommandInput['KeySchema'],
-    Projection: index.Projection as { ProjectionType: 'ALL' | 'KEYS_ONLY' },
+    Projection: index.Projection as { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] },
   }));
   return {
     TableName: name,

@@ -24,6 +24,7 @@ import { startEcsForStack, startStackServices, type StackEcs } from './stack-ecs
 import { startAutoscalingForStack, type StackAutoscaling } from './autoscaling/stack-autoscaling';
 import { startConsole, type ConsoleServer } from '../console/server';
 import { startLocalSns } from '../emulators/sns/server';
+import type { ExecutionRecord } from '../emulators/stepfunctions';
 import { randomUUID } from 'node:crypto';
 
 export const ACCOUNT_ID = '000000000000';
@@ -173,6 +174,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The local ECS's task state changes go on the local event bus, like ECS's go to EventBridge.
     const unsubscribe = ecs.onTaskStateChange((event) => wiring.putEvent(event));
     stops.push(async () => unsubscribe());
+    // So do the executions' status changes, like Step Functions' (the run dispatcher listens).
+    const onExecutionClosed = (record: ExecutionRecord) => wiring.putEvent(executionStatusChange(record));
+    stepFunctions.events.on('executionClosed', onExecutionClosed);
+    stops.push(async () => void stepFunctions.events.off('executionClosed', onExecutionClosed));
 
     const stateMachine = resolver.resources('AWS::StepFunctions::StateMachine')[0];
     if (!stateMachine) throw new Error('the template has no AWS::StepFunctions::StateMachine: check stepFunctions in serverless.yml');
@@ -237,4 +242,27 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     await stopAll();
     throw error;
   }
+}
+
+/** An ended execution as Step Functions sends it to EventBridge ("Step Functions Execution Status Change"). */
+function executionStatusChange(record: ExecutionRecord) {
+  return {
+    source: 'aws.states',
+    'detail-type': 'Step Functions Execution Status Change',
+    resources: [record.executionArn],
+    detail: {
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      name: record.name,
+      status: record.status,
+      startDate: record.startDate.getTime(),
+      stopDate: record.stopDate?.getTime() ?? null,
+      input: record.input,
+      inputDetails: { included: true },
+      output: record.output ?? null,
+      outputDetails: { included: record.output !== undefined },
+      error: record.error ?? null,
+      cause: record.cause ?? null,
+    },
+  };
 }

@@ -9,7 +9,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BATCHES_BY_PIPELINE_INDEX, BATCHES_OPEN_INDEX, RUNS_BY_PIPELINE_INDEX } from '../../lib/pipelines/adapters/indexes';
+import { BATCHES_BY_PIPELINE_INDEX, BATCHES_OPEN_INDEX, RUNS_BY_PIPELINE_INDEX, RUNS_QUEUE_INDEX } from '../../lib/pipelines/adapters/indexes';
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
@@ -33,13 +33,16 @@ export async function startDynalite(): Promise<Dynalite> {
   const raw = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const tables = { batches: 'Batches', runs: 'Runs' };
   // The secondary indexes of resources/ingest.yml (names in lib/pipelines/adapters/indexes.ts).
-  type Index = { name: string; hash: [string, 'S' | 'N']; range: [string, 'S' | 'N']; projection: 'ALL' | 'KEYS_ONLY' };
+  type Index = { name: string; hash: [string, 'S' | 'N']; range: [string, 'S' | 'N']; projection: 'ALL' | 'KEYS_ONLY' | string[] };
   const indexes: Record<string, Index[]> = {
     Batches: [
       { name: BATCHES_OPEN_INDEX, hash: ['openState', 'S'], range: ['deadline', 'N'], projection: 'ALL' },
       { name: BATCHES_BY_PIPELINE_INDEX, hash: ['pipeline', 'S'], range: ['batchKey', 'S'], projection: 'KEYS_ONLY' },
     ],
-    Runs: [{ name: RUNS_BY_PIPELINE_INDEX, hash: ['pipeline', 'S'], range: ['requestedAt', 'S'], projection: 'ALL' }],
+    Runs: [
+      { name: RUNS_BY_PIPELINE_INDEX, hash: ['pipeline', 'S'], range: ['requestedAt', 'S'], projection: 'ALL' },
+      { name: RUNS_QUEUE_INDEX, hash: ['queue', 'S'], range: ['queueSeq', 'N'], projection: ['pipeline', 'executionName'] },
+    ],
   };
   for (const TableName of Object.values(tables)) {
     const tableIndexes = indexes[TableName]!;
@@ -57,7 +60,7 @@ export async function startDynalite(): Promise<Dynalite> {
             { AttributeName: index.hash[0], KeyType: 'HASH' },
             { AttributeName: index.range[0], KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: index.projection },
+          Projection: Array.isArray(index.projection) ? { ProjectionType: 'INCLUDE', NonKeyAttributes: index.projection } : { ProjectionType: index.projection },
         })),
       }),
     );

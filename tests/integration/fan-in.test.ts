@@ -5,6 +5,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { batchesTable } from '../../lib/pipelines/adapters/batches-table';
 import { runsTable } from '../../lib/pipelines/adapters/runs-table';
+import { runQueue } from '../../lib/pipelines/adapters/run-queue';
 import { recordArrival, type ArrivalOutcome, type RecordArrivalDeps } from '../../lib/pipelines/fan-in/record-arrival';
 import type { FileArrival } from '../../lib/contracts/messages';
 import { startPipeline } from '../../lib/pipelines/start/start-pipeline';
@@ -21,7 +22,7 @@ afterAll(async () => {
 
 function fanIn(sfn = fakeStepFunctions()) {
   const time = manualClock();
-  const startDeps = { runs: runsTable(db.client, db.tables.runs), sfn: sfn.sfn, clock: time.clock, registry, leaseSeconds: 120, ...stack };
+  const startDeps = { runs: runsTable(db.client, db.tables.runs), sfn: sfn.sfn, clock: time.clock, registry, leaseSeconds: 120, ...stack, runControl: { queue: runQueue(db.client, db.tables.runs), stackLimit: 0 } };
   const deps: RecordArrivalDeps = {
     batches: batchesTable(db.client, db.tables.batches),
     registry,
@@ -149,7 +150,7 @@ async function batchWithCrashedStart(batchKey: string) {
   };
   const runs = runsTable(db.client, db.tables.runs);
   const startWith = (sfn: ReturnType<typeof fakeStepFunctions>['sfn']) => (request: Parameters<RecordArrivalDeps['start']>[0]) =>
-    startPipeline(request, { runs, sfn, clock: time.clock, registry, leaseSeconds: 30, ...stack });
+    startPipeline(request, { runs, sfn, clock: time.clock, registry, leaseSeconds: 30, ...stack, runControl: { queue: runQueue(db.client, db.tables.runs), stackLimit: 0 } });
   const deps: RecordArrivalDeps = { batches: batchesTable(db.client, db.tables.batches), registry, clock: time.clock, ttlDays: 35, start: startWith(crashing.sfn) };
   await recordArrival(arrival({ file: 'orders', batchKey }), deps);
   void recordArrival(arrival({ file: 'customers', batchKey }), deps);

@@ -5,6 +5,7 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { runsTable } from '../../lib/pipelines/adapters/runs-table';
+import { runQueue } from '../../lib/pipelines/adapters/run-queue';
 import { RunNotFinishedError } from '../../lib/pipelines/start/errors';
 import { startPipeline, type StartPipelineDeps, type StartRunRequest } from '../../lib/pipelines/start/start-pipeline';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
@@ -26,7 +27,7 @@ function request(overrides: Partial<StartRunRequest> = {}): StartRunRequest {
 }
 
 function deps(sfn: StartPipelineDeps['sfn'], clock: () => Date): StartPipelineDeps {
-  return { runs: runsTable(db.client, db.tables.runs), sfn, clock, registry, leaseSeconds: 120, ...stack };
+  return { runs: runsTable(db.client, db.tables.runs), sfn, clock, registry, leaseSeconds: 120, ...stack, runControl: { queue: runQueue(db.client, db.tables.runs), stackLimit: 0 } };
 }
 
 const runItem = async (runKey: string) => (await db.client.send(new GetCommand({ TableName: db.tables.runs, Key: { pk: runKey } }))).Item;

@@ -5,6 +5,7 @@
  */
 import { batchesTable } from '../../lib/pipelines/adapters/batches-table';
 import { runsTable } from '../../lib/pipelines/adapters/runs-table';
+import { runQueue } from '../../lib/pipelines/adapters/run-queue';
 import { recordArrival } from '../../lib/pipelines/fan-in/record-arrival';
 import { startScheduledRun, type ScheduledRunDeps } from '../../lib/pipelines/start/scheduled-run';
 import { startPipeline } from '../../lib/pipelines/start/start-pipeline';
@@ -47,6 +48,7 @@ function setup() {
     registry,
     leaseSeconds: 120,
     ...stack,
+    runControl: { queue: runQueue(db.client, db.tables.runs), stackLimit: 0 },
     notices: { publish: async (notice) => (published.push(notice), { messageId: 'm' }) },
   };
   const arrive = (region: string, date: string) =>

@@ -252,6 +252,29 @@ describe('packaged template', () => {
     expect(rulesToStart).toEqual([]);
   });
 
+  it('dispatches queued runs when an execution of this stack ends, and every 5 minutes', () => {
+    const fn = template.Resources.DispatchRunsLambdaFunction!;
+    expect(fn).toBeDefined();
+    const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('DispatchRunsLambdaFunction'));
+    const pattern = rules.map(([, r]) => r.Properties.EventPattern).find(Boolean);
+    expect(pattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { stateMachineArn: [{ Ref: 'PipelineStateMachine' }], status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
+    });
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression).filter(Boolean)).toEqual(['rate(5 minutes)']);
+    // Its own dead letters (the event's delivery, and the function's async failures).
+    const eventTarget = rules.flatMap(([, r]) => r.Properties.Targets).find((t: any) => t.DeadLetterConfig);
+    expect(eventTarget.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['DispatchDeadLetterQueue', 'Arn'] } });
+    // Every function that may start runs reads the queue index and knows the stack-wide limit.
+    for (const id of ['KinesisFanInLambdaFunction', 'StartPipelineLambdaFunction', 'OpsRerunBatchLambdaFunction', 'OpsRedriveDlqLambdaFunction', 'DispatchRunsLambdaFunction']) {
+      const role = template.Resources[template.Resources[id]!.Properties.Role['Fn::GetAtt'][0]]!;
+      const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+      expect({ id, queue: statements.some((st: any) => [st.Action].flat().includes('dynamodb:Query') && JSON.stringify(st.Resource).includes('/index/queue-queueSeq')) }).toEqual({ id, queue: true });
+      expect({ id, env: String(template.Resources[id]!.Properties.Environment.Variables.MAX_CONCURRENT_RUNS) }).toEqual({ id, env: '0' });
+    }
+  });
+
   it('retries an undelivered firing, then keeps it in an alarmed dead-letter queue', () => {
     for (const [id, schedule] of resourcesOfType('AWS::Scheduler::Schedule')) {
       const target = schedule.Properties.Target;

@@ -15,6 +15,9 @@ export const ListedRunSchema = RunItemSchema.extend({
   endedAt: v.string().optional(),
   durationMs: v.number().optional(),
   overrunNotifiedAt: v.string().optional(),
+  /** While QUEUED: since when, and the place in the arrival order. */
+  queuedAt: v.string().optional(),
+  queueSeq: v.number().optional(),
   result: v
     .looseObject({
       status: v.string().optional(),

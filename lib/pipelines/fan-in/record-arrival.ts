@@ -56,6 +56,8 @@ export type ArrivalOutcome =
   | { kind: 'waiting'; missing: string[] }
   | { kind: 'started'; runKey: string; executionName: string; executionArn: string; reupload: boolean; late: boolean }
   | { kind: 'already-started'; runKey: string; executionName: string; reupload: boolean; late: boolean }
+  /** The batch's run waits for a concurrency slot (QUEUED); it starts when one frees. */
+  | { kind: 'queued'; runKey: string; executionName: string; queueSeq: number; reupload: boolean; late: boolean }
   | { kind: 'duplicate'; runKey: string }
   | { kind: 'reupload-ignored'; runKey: string };
 
@@ -92,9 +94,10 @@ export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDep
       // the sweeper's next pass says it ran after all (the reupload re-run is not late).
       const late = item.overdueNotifiedAt !== undefined && !decision.reupload;
       await deps.batches.markStarted(item.pipeline, item.batchKey, { runKey: decision.runKey, fingerprint: decision.fingerprint, ...(late ? { late } : {}) });
-      return outcome.status === 'started'
-        ? { kind: 'started', runKey: outcome.runKey, executionName: outcome.executionName, executionArn: outcome.executionArn, reupload: decision.reupload, late }
-        : { kind: 'already-started', runKey: outcome.runKey, executionName: outcome.executionName, reupload: decision.reupload, late };
+      const run = { runKey: outcome.runKey, executionName: outcome.executionName, reupload: decision.reupload, late };
+      if (outcome.status === 'started') return { kind: 'started', ...run, executionArn: outcome.executionArn };
+      if (outcome.status === 'queued') return { kind: 'queued', ...run, queueSeq: outcome.queueSeq };
+      return { kind: 'already-started', ...run };
     }
   }
 }

@@ -15,6 +15,10 @@ export function countOutcome(pipeline: string, outcome: ArrivalOutcome): void {
       perPipeline.count(pipeline, PIPELINE_METRIC.RunsStarted);
       if (outcome.late) perPipeline.count(pipeline, PIPELINE_METRIC.LateBatchesCompleted);
       break;
+    case 'queued':
+      perPipeline.count(pipeline, PIPELINE_METRIC.BatchesCompleted);
+      if (outcome.late) perPipeline.count(pipeline, PIPELINE_METRIC.LateBatchesCompleted);
+      break;
     case 'already-started':
       perPipeline.count(pipeline, PIPELINE_METRIC.BatchesCompleted);
       perPipeline.count(pipeline, PIPELINE_METRIC.DuplicateStartsSuppressed);

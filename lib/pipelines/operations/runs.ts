@@ -36,6 +36,8 @@ export interface RunLine {
   attempt: number;
   requestedAt: string;
   duration: string | null;
+  /** QUEUED runs: how long the run has waited for a concurrency slot. */
+  waiting: string | null;
   recordsAffected: number | null;
   /** The run's estimated cost, "$0.0052" (Fargate time and transitions); null while running or without an estimate. */
   cost: string | null;
@@ -53,6 +55,7 @@ function runLine(run: ListedRun, now: Date): RunLine {
     attempt: run.attempt,
     requestedAt: run.requestedAt,
     duration: durationMs === undefined ? null : `${formatDuration(durationMs)}${run.durationMs === undefined ? ' so far' : ''}`,
+    waiting: run.status === 'QUEUED' && run.queuedAt ? formatDuration(now.getTime() - Date.parse(run.queuedAt)) : null,
     recordsAffected: run.result?.recordsAffected ?? null,
     cost: run.result?.cost ? formatUsd(run.result.cost.usd) : null,
     errorClass: run.result?.errorClass ?? null,

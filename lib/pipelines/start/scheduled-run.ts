@@ -40,6 +40,8 @@ export type ScheduledRunDeps = StartPipelineDeps & { batches: BatchesTable; noti
 /** One thing a firing did. */
 export type ScheduledAction =
   | { action: 'started' | 'already-started'; runKey: string; batchKey: string; executionArn?: string; missingFiles: string[] }
+  /** Waiting for a concurrency slot (task.maxConcurrentRuns or the stack-wide limit). */
+  | { action: 'queued'; runKey: string; batchKey: string; missingFiles: string[] }
   /** The batch ran before (fan-in, an earlier firing, by hand): nothing to do. */
   | { action: 'already-ran'; runKey: string; batchKey: string }
   | { action: 'skipped' | 'notified'; batchKey?: string; missingFiles: string[] };
@@ -92,6 +94,7 @@ function settled(outcome: StartOutcome, batchKey: string, missing: string[], pen
     pending.push(outcome.runKey);
     return { action: 'already-started', runKey: outcome.runKey, batchKey, missingFiles: missing };
   }
+  if (outcome.status === 'queued') return { action: 'queued', runKey: outcome.runKey, batchKey, missingFiles: missing };
   return { action: outcome.status, runKey: outcome.runKey, batchKey, ...(outcome.executionArn ? { executionArn: outcome.executionArn } : {}), missingFiles: missing };
 }
 

@@ -8,6 +8,10 @@
  * run to RUNNING (then SUCCEEDED / FAILED): this code never writes after the lock, so a
  * batch start costs two writes (this lock and the fan-in's started mark on the batch).
  *
+ * A pipeline under a concurrency limit (task.maxConcurrentRuns, or the stack-wide limit): the
+ * locked run waits as QUEUED in arrival order and a dispatch starts the queued runs that fit
+ * (run-control.ts); this run is "started" if that was its turn, else "queued".
+ *
  * Alternatives: the lock is held → report who holds it ("already-started"; while the
  * holder's lease is live and its execution does not exist yet, "in-progress", which the
  * caller retries). A crash after the lock → the lease expires, the
@@ -21,6 +25,7 @@ import { ExecutionInputSchema, type BatchObject, type ExecutionInput, type Trigg
 import type { PipelineIndex } from '../../registry/registry';
 import { MAX_INLINE_OBJECTS_CHARS } from '../../contracts/task-contract';
 import { RunNotFinishedError, StartExecutionError, UnknownPipelineError } from './errors';
+import { dispatchQueuedRuns, limitsOf, type RunControl } from './run-control';
 import { resolveTaskSettings } from './task-settings';
 
 export interface StartRunRequest {
@@ -43,6 +48,8 @@ export interface StartPipelineDeps {
   leaseSeconds: number;
   service: string;
   stage: string;
+  /** Concurrency limits: the queue and the stack-wide limit (per pipeline: the registry). */
+  runControl: RunControl;
 }
 
 interface RunRef {
@@ -56,7 +63,9 @@ export type StartOutcome =
   /** The run key has an execution (this or an earlier attempt): nothing to do. */
   | (RunRef & { status: 'already-started'; executionArn?: string; runStatus: RunItem['status'] })
   /** Another caller holds a live lease and is starting it right now. */
-  | (RunRef & { status: 'in-progress'; leaseExpiresAt: number });
+  | (RunRef & { status: 'in-progress'; leaseExpiresAt: number })
+  /** Locked and waiting for a concurrency slot (QUEUED); `queueSeq` is its place in the arrival order. */
+  | (RunRef & { status: 'queued'; queueSeq: number });
 
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
@@ -143,6 +152,8 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
       : outcome;
   }
 
+  if (limitsOf(request.pipeline, deps).length > 0) return queueRun({ runKey: request.runKey, attempt, executionName: name, input, now }, deps);
+
   let started;
   try {
     started = await sfn.startExecution({ name, input: JSON.stringify(input) });
@@ -163,4 +174,21 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
   // lease, which keeps a batch start at two writes (the lock and the batch's started mark).
   const ref = { runKey: request.runKey, attempt, executionName: name, executionArn: started.executionArn };
   return started.alreadyExisted ? { ...ref, status: 'already-started', runStatus: 'STARTING' } : { ...ref, status: 'started' };
+}
+
+/** The locked run waits for a slot; the dispatch then starts whatever fits, this run perhaps. */
+async function queueRun(run: RunRef & { input: ExecutionInput; now: number }, deps: StartPipelineDeps): Promise<StartOutcome> {
+  const { queue } = deps.runControl;
+  const queueSeq = await queue.nextSeq();
+  const queued = await queue.enqueue({ runKey: run.runKey, executionName: run.executionName, seq: queueSeq, input: JSON.stringify(run.input), queuedAt: run.input.requestedAt });
+  if (!queued) {
+    // The lease ran out and another caller took the lock over: it is theirs to queue.
+    const holder = await deps.runs.get(run.runKey);
+    if (!holder) throw new StartExecutionError(`run lock on "${run.runKey}" was lost and the Runs item is gone; retry`);
+    return outcomeOfHolder(holder, run.now);
+  }
+  const dispatched = await dispatchQueuedRuns(deps);
+  const mine = dispatched.started.find((started) => started.runKey === run.runKey);
+  const ref = { runKey: run.runKey, attempt: run.attempt, executionName: run.executionName };
+  return mine ? { ...ref, status: 'started', executionArn: mine.executionArn } : { ...ref, status: 'queued', queueSeq };
 }

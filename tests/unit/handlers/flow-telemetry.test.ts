@@ -42,6 +42,7 @@ beforeAll(async () => {
     RUNS_TABLE: db.tables.runs,
     STATE_MACHINE_ARN: STATE_MACHINE,
     RUN_LEASE_SECONDS: '30',
+    MAX_CONCURRENT_RUNS: '0',
     BATCH_TTL_DAYS: '35',
   });
   // Handlers read env and build their logger/metrics at load: load them now.

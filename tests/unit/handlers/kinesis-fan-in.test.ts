@@ -25,6 +25,7 @@ beforeAll(() => {
     RUNS_TABLE: 'Runs',
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:ecs-pipelines-test-pipeline',
     RUN_LEASE_SECONDS: '120',
+    MAX_CONCURRENT_RUNS: '0',
     BATCH_TTL_DAYS: '35',
     STAGE: 'test',
     SERVICE: 'ecs-pipelines',

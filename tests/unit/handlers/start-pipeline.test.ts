@@ -16,6 +16,7 @@ beforeAll(() => {
     RUNS_TABLE: 'Runs',
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:ecs-pipelines-test-pipeline',
     RUN_LEASE_SECONDS: '120',
+    MAX_CONCURRENT_RUNS: '0',
     STAGE: 'test',
     SERVICE: 'ecs-pipelines',
     TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:operators',
@@ -33,11 +34,22 @@ beforeEach(() => {
 
 test('a scheduled event starts the run keyed by its fire time', async () => {
   // inventory-snapshot selects yesterday's batches (region left open); with none, one run without files.
-  ddb.on(QueryCommand).resolves({ Items: [] });
+  ddb.on(QueryCommand, { IndexName: 'pipeline-batchKey' }).resolves({ Items: [] });
+  // inventory-snapshot has maxConcurrentRuns: the run is queued (its number from the counter),
+  // then the dispatch finds it first in the queue, admits it and takes it back with its input.
+  const queued: Record<string, unknown> = {};
+  ddb.on(UpdateCommand, { Key: { pk: 'queue#seq' } }).resolves({ Attributes: { n: 1 } });
+  ddb.on(UpdateCommand, { ConditionExpression: 'executionName = :name AND #status = :starting' }).callsFake((input) => {
+    Object.assign(queued, { pk: input.Key.pk, executionName: input.ExpressionAttributeValues[':name'], input: input.ExpressionAttributeValues[':input'] });
+    return {};
+  });
+  ddb.on(QueryCommand, { IndexName: 'queue-queueSeq' }).callsFake(() => ({ Items: [{ pk: queued.pk, pipeline: 'inventory-snapshot', executionName: queued.executionName, queueSeq: 1 }] }));
+  ddb.on(UpdateCommand, { ReturnValues: 'ALL_OLD' }).callsFake(() => ({ Attributes: { input: queued.input } }));
   const outcome = await handler({ pipeline: 'inventory-snapshot', trigger: 'schedule', time: '2026-11-20T06:00:00Z' }, context);
 
   expect(outcome).toMatchObject({ selected: { date: '2026-11-19' }, actions: [{ action: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' }] });
   expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ IndexName: 'pipeline-batchKey', ExpressionAttributeValues: { ':pipeline': 'inventory-snapshot' } });
+  expect(ddb.commandCalls(UpdateCommand).some((c) => c.args[0].input.Key?.pk === 'slots#pipeline#inventory-snapshot')).toBe(true);
   const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
   expect(input).toMatchObject({ trigger: 'schedule', task: { taskDefinition: 'ecs-pipelines-test-sample-pipeline', shards: 2 } });
 });

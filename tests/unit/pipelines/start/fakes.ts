@@ -1,4 +1,5 @@
 /** Test doubles shared by the fan-in and start-pipeline tests (unit and integration). */
+import type { RunQueue } from '../../../../lib/pipelines/adapters/run-queue';
 import type { LockRequest, RunItem, RunsTable } from '../../../../lib/pipelines/adapters/runs-table';
 import type { StepFunctions } from '../../../../lib/pipelines/adapters/step-functions';
 import { executionArnOf } from '../../../../lib/pipelines/execution-name';
@@ -52,6 +53,8 @@ export const ORDERS_DAILY = registry.get('orders-daily')!;
 /** Step Functions as far as names go: a name starts one execution, ever. */
 export function fakeStepFunctions(options: { failNext?: number } = {}) {
   const executions = new Map<string, string>();
+  /** Executions' statuses other than RUNNING, set by the test. */
+  const statuses = new Map<string, string>();
   const calls: Array<{ name: string; input: unknown }> = [];
   let failures = options.failNext ?? 0;
   const sfn: StepFunctions = {
@@ -71,8 +74,11 @@ export function fakeStepFunctions(options: { failNext?: number } = {}) {
     async findExecution(name) {
       return executions.has(name) ? executionArnOf(STATE_MACHINE_ARN, name) : undefined;
     },
+    async executionStatus(name) {
+      return executions.has(name) ? (statuses.get(name) ?? 'RUNNING') : undefined;
+    },
   };
-  return { sfn, calls, executions };
+  return { sfn, calls, executions, statuses };
 }
 
 /** A clock tests move by hand. */
@@ -105,6 +111,18 @@ export function arrival(overrides: Partial<FileArrival> & Pick<FileArrival, 'fil
 }
 
 export const stack = { service: 'ecs-pipelines', stage: 'test' };
+
+/** No concurrency limit in these registries: a queue that must never be used. */
+export const noRunControl = {
+  runControl: {
+    stackLimit: 0,
+    queue: new Proxy({} as RunQueue, {
+      get: (_target, method) => () => {
+        throw new Error(`the run queue was used (${String(method)}) though no concurrency limit is configured`);
+      },
+    }),
+  },
+};
 
 /** The Runs table's lock, in memory: the conditions of runs-table.ts without DynamoDB. */
 export function memoryRuns(initial: RunItem[] = []) {

@@ -9,7 +9,7 @@ import { NotScheduledError, RunStartInProgressError } from '../../../../lib/pipe
 import { batchAtSchedule, startScheduledRun, type ScheduledRunDeps } from '../../../../lib/pipelines/start/scheduled-run';
 import type { RenderedNotice } from '../../../../lib/shared/notices';
 import { indexRegistry, parseRegistry } from '../../../../lib/registry/parse-registry';
-import { fakeStepFunctions, manualClock, memoryRuns, registry as sampleRegistry, stack } from './fakes';
+import { fakeStepFunctions, manualClock, memoryRuns, noRunControl, registry as sampleRegistry, stack } from './fakes';
 
 const task = `
     task: { taskDefinition: sample-pipeline, container: pipeline, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800 }`;
@@ -93,6 +93,7 @@ function setup(options: { items?: BatchItem[]; runs?: RunItem[]; registry?: type
     registry: options.registry ?? registry,
     leaseSeconds: 120,
     ...stack,
+    ...noRunControl,
     batches: batches.table,
     notices: { publish: async (notice) => (published.push(notice), { messageId: `m${published.length}` }) },
   };

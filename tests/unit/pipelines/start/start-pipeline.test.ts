@@ -7,13 +7,13 @@ import { startManualRun } from '../../../../lib/pipelines/start/manual-run';
 import { BatchNotFoundError, UnknownPipelineError } from '../../../../lib/pipelines/start/errors';
 import { startPipeline, type StartPipelineDeps } from '../../../../lib/pipelines/start/start-pipeline';
 import { MAX_INLINE_OBJECTS_CHARS } from '../../../../lib/contracts/task-contract';
-import { fakeStepFunctions, manualClock, memoryRuns, registry, stack } from './fakes';
+import { fakeStepFunctions, manualClock, memoryRuns, noRunControl, registry, stack } from './fakes';
 
 function setup(initial: RunItem[] = []) {
   const memory = memoryRuns(initial);
   const fake = fakeStepFunctions();
   const time = manualClock('2026-11-20T06:00:41.123Z');
-  const deps: StartPipelineDeps = { runs: memory.runs, sfn: fake.sfn, clock: time.clock, registry, leaseSeconds: 120, ...stack };
+  const deps: StartPipelineDeps = { runs: memory.runs, sfn: fake.sfn, clock: time.clock, registry, leaseSeconds: 120, ...stack, ...noRunControl };
   return { deps, ...memory, ...fake };
 }
 
