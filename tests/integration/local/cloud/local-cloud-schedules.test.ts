@@ -6,7 +6,7 @@
  * tells the operators instead of running (orders-daily, whenIncomplete: notify).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,7 @@ const run = promisify(execFile);
 
 let cloud: LocalCloud & { scratch: string };
 let endpointsFile: string;
+const workFolder = `.esbuild-schedules-${process.pid}`;
 beforeAll(async () => {
   // The local ECS runs the sample container's bundle: build it from the sources under test.
   execFileSync(process.execPath, [join(projectRoot, 'container/build.mjs')], { stdio: 'pipe' });
@@ -33,6 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cloud?.stop();
   delete process.env.LOCAL_CLOUD_ENDPOINTS_FILE;
+  rmSync(join(projectRoot, workFolder), { recursive: true, force: true });
 });
 
 const runItem = async (runKey: string) => {
@@ -70,7 +72,11 @@ test('the documented manual command starts a schedule run that succeeds', async 
   const { stdout } = await run(
     join(projectRoot, 'node_modules/.bin/sls'),
     ['invoke', 'local', '--stage', 'local', '-f', 'startPipeline', '--data', '{"pipeline":"inventory-snapshot","trigger":"schedule"}'],
-    { cwd: projectRoot, env: { ...process.env, LOCAL_CLOUD_ENDPOINTS_FILE: endpointsFile, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' } },
+    {
+      cwd: projectRoot,
+      // Its own esbuild work folder: another test may run `sls invoke local` at the same time.
+      env: { ...process.env, LOCAL_CLOUD_ENDPOINTS_FILE: endpointsFile, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_ESBUILD_WORK_FOLDER: workFolder },
+    },
   );
   // Assess: this invocation started a run of its minute (the clock's, as no fire time was given), which succeeded.
   expect(stdout).toMatch(/"action": "started"/);
