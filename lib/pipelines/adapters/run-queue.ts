@@ -8,7 +8,7 @@
  * index queue-queueSeq until a dispatcher takes them (QUEUED → STARTING, conditional).
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 import { isConditionFailure, updateIf } from './conditional-update';
 import { RUNS_QUEUE_INDEX } from './indexes';
 import { queryAll } from './query-all';
@@ -19,13 +19,13 @@ const SEQUENCE_KEY = 'queue#seq';
 export const slotScope = { pipeline: (name: string) => `slots#pipeline#${name}`, stack: 'slots#stack' } as const;
 
 /** A queued run as the index holds it (keys and what a dispatch decides on; the input stays on the item). */
-export const QueuedRunSchema = z.looseObject({
-  pk: z.string(),
-  pipeline: z.string(),
-  executionName: z.string(),
-  queueSeq: z.number().int(),
+export const QueuedRunSchema = v.looseObject({
+  pk: v.string(),
+  pipeline: v.string(),
+  executionName: v.string(),
+  queueSeq: v.number().int(),
 });
-export type QueuedRun = z.infer<typeof QueuedRunSchema>;
+export type QueuedRun = v.Infer<typeof QueuedRunSchema>;
 
 /** `taken` comes with the execution input the run was queued with; otherwise the run's status now (none: gone). */
 export type TakeResult = { result: 'taken'; input: string } | { result: 'not-queued'; status?: string };
@@ -58,7 +58,7 @@ export function runQueue(client: DynamoDBDocumentClient, tableName: string): Run
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return z.object({ n: z.number().int() }).parse(out.Attributes).n;
+      return v.object({ n: v.number().int() }).parse(out.Attributes).n;
     },
 
     enqueue({ runKey, executionName, seq, input, queuedAt }) {
@@ -101,7 +101,7 @@ export function runQueue(client: DynamoDBDocumentClient, tableName: string): Run
             ReturnValues: 'ALL_OLD',
           }),
         );
-        return { result: 'taken', input: z.object({ input: z.string() }).parse(out.Attributes).input };
+        return { result: 'taken', input: v.object({ input: v.string() }).parse(out.Attributes).input };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
       }

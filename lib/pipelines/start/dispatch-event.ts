@@ -3,20 +3,20 @@
  * free) or its 5-minute schedule. Validated at the edge; the run is read from the execution
  * input the event carries (lib/contracts/messages.ts ExecutionInputSchema).
  */
-import * as z from 'zod';
+import * as v from '../../shared/validation';
 
-const EndedExecutionSchema = z.object({
-  source: z.literal('aws.states'),
-  'detail-type': z.literal('Step Functions Execution Status Change'),
-  detail: z.object({
-    status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
-    name: z.string(),
+const EndedExecutionSchema = v.object({
+  source: v.literal('aws.states'),
+  'detail-type': v.literal('Step Functions Execution Status Change'),
+  detail: v.object({
+    status: v.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
+    name: v.string(),
     /** The execution input as text; EventBridge leaves it out when it is too large (inputDetails.included false). */
-    input: z.string().nullish(),
+    input: v.string().nullish(),
   }),
 });
-const ScheduledEventSchema = z.object({ source: z.literal('aws.events'), 'detail-type': z.literal('Scheduled Event') });
-const RunOfInputSchema = z.object({ runKey: z.string().min(1), pipeline: z.string().min(1) });
+const ScheduledEventSchema = v.object({ source: v.literal('aws.events'), 'detail-type': v.literal('Scheduled Event') });
+const RunOfInputSchema = v.object({ runKey: v.string().min(1), pipeline: v.string().min(1) });
 
 export class InvalidDispatchEventError extends Error {
   override readonly name = 'InvalidDispatchEventError';
