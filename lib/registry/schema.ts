@@ -8,6 +8,20 @@ import { compilePattern, PatternSyntaxError } from './patterns';
 import { BatchTemplateError, isTimeZone, parseBatchTemplate } from './batch-template';
 import { ScheduleExpressionError, validateScheduleExpression } from './schedule-expression';
 import { TASK_ENV } from '../contracts/task-contract';
+import {
+  ARCHITECTURES,
+  CAPACITIES,
+  ImageSchema,
+  MAX_EPHEMERAL_STORAGE_GIB,
+  MIN_EPHEMERAL_STORAGE_GIB,
+  OwnerSchema,
+  PlacementSchema,
+  PolicyStatementSchema,
+  SecretsSchema,
+  StackCapacitySchema,
+  sameImage,
+  statementProblems,
+} from './container';
 
 export const MAX_SHARDS = 20;
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
@@ -45,9 +59,16 @@ export const TriggerSchema = z.strictObject({
 });
 
 export const TaskSchema = z.strictObject({
-  /** Logical task definition name; the stack's task definition family is `<service>-<stage>-<name>`. */
-  taskDefinition: z.string().regex(NAME, 'task definition names are lower-case words with dashes'),
-  container: z.string().min(1),
+  /**
+   * Logical task definition name (default: the pipeline's name); the family is
+   * `<service>-<stage>-<name>`. Pipelines that name the same one share its container.
+   */
+  taskDefinition: z.string().regex(NAME, 'task definition names are lower-case words with dashes').optional(),
+  container: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/, 'container names are letters, digits, - and _'),
+  /** An image URI, or `{ build: { context, dockerfile, target } }` (built by `npm run deploy`). */
+  image: ImageSchema,
+  /** The image's and the task's CPU architecture (ECS's default is X86_64). */
+  architecture: z.enum(ARCHITECTURES, { error: 'architecture is ARM64 or X86_64' }).default('X86_64'),
   command: z.array(z.string()).min(1).optional(),
   cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096), z.literal(8192), z.literal(16384)]),
   memory: z.number().int().min(512).max(122880),
@@ -60,8 +81,22 @@ export const TaskSchema = z.strictObject({
   // The heartbeat clock starts at RunTask: a Fargate task must be placed, pull its image and
   // start before its first heartbeat, which commonly takes tens of seconds.
   heartbeatSeconds: z.number().int().min(60, 'heartbeatSeconds must be at least 60: the task must start and send its first heartbeat within it').optional(),
-  spot: z.boolean().default(false),
+  /** Fargate task storage in GiB (Fargate gives 20 without it). */
+  ephemeralStorageGiB: z
+    .number()
+    .int()
+    .min(MIN_EPHEMERAL_STORAGE_GIB, `ephemeralStorageGiB must be ${MIN_EPHEMERAL_STORAGE_GIB}..${MAX_EPHEMERAL_STORAGE_GIB} (Fargate)`)
+    .max(MAX_EPHEMERAL_STORAGE_GIB, `ephemeralStorageGiB must be ${MIN_EPHEMERAL_STORAGE_GIB}..${MAX_EPHEMERAL_STORAGE_GIB} (Fargate)`)
+    .optional(),
+  capacity: z.enum(CAPACITIES, { error: 'capacity is fargate, fargate-spot or ec2' }).default('fargate'),
+  /** ECS placement constraints and strategies: capacity ec2 only. */
+  placement: PlacementSchema.optional(),
+  /** Plain values, passed with each run. Secrets go in `secrets`. */
   environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
+  /** Name → Secrets Manager ARN, SSM parameter ARN or name: injected by ECS, never in plain text. */
+  secrets: SecretsSchema.default({}),
+  /** IAM statements this pipeline's task role gets besides what the stack gives every pipeline. */
+  policies: z.array(PolicyStatementSchema).default([]),
 });
 
 const batchTemplate = z.string().superRefine((value, ctx) => {
@@ -110,9 +145,12 @@ export const PipelineSchema = z
     task: TaskSchema,
     schedule: ScheduleSchema.optional(),
     alarms: AlarmsSchema.default({ failuresPerHour: 1 }),
+    /** Who runs this pipeline: its notices and alarms reach them too. */
+    owner: OwnerSchema.optional(),
   })
   .superRefine((pipeline, ctx) => {
     const { task } = pipeline;
+    checkContainer(task, ctx);
     if (task.launch === 'callback' && task.heartbeatSeconds === undefined) {
       ctx.addIssue({ code: 'custom', path: ['task', 'heartbeatSeconds'], message: 'a callback pipeline needs heartbeatSeconds' });
     }
@@ -179,6 +217,31 @@ export const PipelineSchema = z
       }
     }
   });
+
+/** What a pipeline's container settings say about each other (task.*). */
+function checkContainer(task: z.infer<typeof TaskSchema>, ctx: z.RefinementCtx): void {
+  const at = (...path: Array<string | number>) => ['task', ...path];
+  if (task.placement !== undefined && task.capacity !== 'ec2') {
+    ctx.addIssue({ code: 'custom', path: at('placement'), message: `placement applies to capacity ec2 only: Fargate places tasks itself (this pipeline's capacity is ${task.capacity})` });
+  }
+  if (task.capacity === 'fargate-spot' && task.architecture === 'ARM64') {
+    ctx.addIssue({ code: 'custom', path: at('capacity'), message: 'Fargate Spot runs X86_64 tasks only: set task.architecture to X86_64, or capacity to fargate' });
+  }
+  if (task.capacity === 'ec2' && task.ephemeralStorageGiB !== undefined) {
+    ctx.addIssue({ code: 'custom', path: at('ephemeralStorageGiB'), message: "ephemeralStorageGiB applies to Fargate; EC2 tasks use the instance's volume (capacity.ec2.rootVolumeGiB)" });
+  }
+  for (const name of Object.keys(task.secrets ?? {})) {
+    if (name in (task.environment ?? {})) {
+      ctx.addIssue({ code: 'custom', path: at('secrets', name), message: `${name} is in task.environment too: a variable is either a secret or a plain value` });
+    }
+    if (name in TASK_ENV) {
+      ctx.addIssue({ code: 'custom', path: at('secrets', name), message: `${name} is set by the run itself; choose another name` });
+    }
+  }
+  (task.policies ?? []).forEach((statement, index) => {
+    for (const message of statementProblems(statement)) ctx.addIssue({ code: 'custom', path: at('policies', index), message });
+  });
+}
 
 /**
  * A queue service: a long-running ECS service consuming its own SQS queue, scaled on
@@ -288,13 +351,65 @@ export const QueueServiceSchema = z
     });
   });
 
-export const RegistrySchema = z.strictObject({
-  pipelines: z.record(z.string().regex(NAME, 'pipeline names are lower-case words with dashes, at most 40 characters'), PipelineSchema),
-  /** Long-running queue consumers scaled on backlog per task (optional). */
-  queueServices: z
-    .record(z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'queue service names are lower-case words with dashes, at most 24 characters'), QueueServiceSchema)
-    .optional(),
-});
+export const RegistrySchema = z
+  .strictObject({
+    pipelines: z.record(z.string().regex(NAME, 'pipeline names are lower-case words with dashes, at most 40 characters'), PipelineSchema),
+    /** Long-running queue consumers scaled on backlog per task (optional). */
+    queueServices: z
+      .record(z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'queue service names are lower-case words with dashes, at most 24 characters'), QueueServiceSchema)
+      .optional(),
+    /** Capacity the stack adds for pipelines that ask for it (task.capacity ec2). */
+    capacity: StackCapacitySchema.optional(),
+  })
+  .superRefine(checkTaskDefinitions);
+
+/** The task definition a pipeline runs: its own, or the one it names in task.taskDefinition. */
+export const taskDefinitionOf = (name: string, pipeline: { task: { taskDefinition?: string | undefined } }): string => pipeline.task.taskDefinition ?? name;
+
+/** Task settings that live in the task definition, so pipelines sharing one must agree on them. */
+const SHARED_TASK_FIELDS = ['container', 'image', 'architecture', 'ephemeralStorageGiB', 'secrets'] as const;
+const launchFamily = (capacity: string) => (capacity === 'ec2' ? 'ec2' : 'fargate');
+
+/** Rules across pipelines: shared task definitions agree, EC2 pipelines have EC2 capacity to run on. */
+function checkTaskDefinitions(registry: { pipelines: Record<string, z.infer<typeof PipelineSchema>>; capacity?: z.infer<typeof StackCapacitySchema> | undefined }, ctx: z.RefinementCtx): void {
+  const firstOf = new Map<string, [string, z.infer<typeof TaskSchema>]>();
+  for (const [name, pipeline] of Object.entries(registry.pipelines ?? {})) {
+    const task = pipeline?.task;
+    if (!task) continue;
+    const at = (field: string) => ['pipelines', name, 'task', field];
+    if (task.capacity === 'ec2') {
+      const ec2 = registry.capacity?.ec2;
+      if (!ec2) {
+        ctx.addIssue({ code: 'custom', path: at('capacity'), message: 'capacity ec2 runs on the stack\'s EC2 capacity: declare capacity.ec2 (instanceType, architecture, maxInstances) at the top of the registry' });
+      } else if (ec2.architecture !== task.architecture) {
+        ctx.addIssue({ code: 'custom', path: at('architecture'), message: `the stack's EC2 capacity is ${ec2.architecture} (capacity.ec2.architecture), this task is ${task.architecture}` });
+      }
+    }
+    const definition = taskDefinitionOf(name, pipeline);
+    const first = firstOf.get(definition);
+    if (!first) {
+      firstOf.set(definition, [name, task]);
+      continue;
+    }
+    const [firstName, firstTask] = first;
+    const differs = (field: (typeof SHARED_TASK_FIELDS)[number]) =>
+      field === 'image' ? !sameImage(task.image, firstTask.image) : JSON.stringify(task[field]) !== JSON.stringify(firstTask[field]);
+    for (const field of SHARED_TASK_FIELDS.filter(differs)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at(field),
+        message: `differs from pipeline "${firstName}", which shares task definition "${definition}": pipelines that share a task definition share its container, so task.${field} must be the same (or give this pipeline its own taskDefinition)`,
+      });
+    }
+    if (launchFamily(task.capacity) !== launchFamily(firstTask.capacity)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('capacity'),
+        message: `pipeline "${firstName}" runs task definition "${definition}" on ${firstTask.capacity}: one task definition is for Fargate or for EC2, not both`,
+      });
+    }
+  }
+}
 
 export type Registry = z.infer<typeof RegistrySchema>;
 export type Pipeline = z.infer<typeof PipelineSchema>;
@@ -304,3 +419,4 @@ export type PipelineSchedule = z.infer<typeof ScheduleSchema>;
 export type WhenIncomplete = z.infer<typeof WhenIncompleteSchema>;
 export type QueueService = z.infer<typeof QueueServiceSchema>;
 export type QueueServiceScheduledAction = z.infer<typeof ScheduledActionSchema>;
+export type StackCapacity = z.infer<typeof StackCapacitySchema>;

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRegistry } from '../../lib/registry/parse-registry';
+import { taskDefinitionOf } from '../../lib/registry/schema';
 import { FULL_STACK_PARAMS, packageService, type CfnTemplate } from '../helpers/package-service';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -147,8 +148,8 @@ describe('shard launches', () => {
     const definitions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');
     const launches = Object.entries(registry.pipelines).map(([name, pipeline]) => ({
       name,
-      spot: pipeline.task.spot,
-      definition: definitions.find((r) => String(r.Properties.Family).endsWith(`-${pipeline.task.taskDefinition}`)),
+      spot: pipeline.task.capacity === 'fargate-spot',
+      definition: definitions.find((r) => String(r.Properties.Family).endsWith(`-${taskDefinitionOf(name, pipeline)}`)),
     }));
     expect(launches.filter((l) => !l.definition).map((l) => l.name)).toEqual([]);
     const offenders = launches.filter((l) => l.spot && l.definition?.Properties.RuntimePlatform?.CpuArchitecture === 'ARM64');

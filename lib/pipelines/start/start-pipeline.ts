@@ -120,7 +120,7 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
     executionName: name,
     objects: inline ? request.objects : [],
     ...(inline ? {} : { objectsPointer: { table: 'runs', runKey: request.runKey } }),
-    ...resolveTaskSettings(pipeline, deps),
+    ...resolveTaskSettings(request.pipeline, pipeline, deps),
   });
 
   const lock = await runs.acquireLock({

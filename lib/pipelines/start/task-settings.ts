@@ -1,16 +1,16 @@
 /** The run's task settings, resolved once from the registry into the execution input. */
 import type { ExecutionInput, RunTaskSettings } from '../../contracts/messages';
-import type { Pipeline } from '../../registry/schema';
+import { taskDefinitionOf, type Pipeline } from '../../registry/schema';
 
 export interface StackNames {
   service: string;
   stage: string;
 }
 
-export function resolveTaskSettings(pipeline: Pipeline, { service, stage }: StackNames): Pick<ExecutionInput, 'task' | 'shards' | 'alarms'> {
+export function resolveTaskSettings(name: string, pipeline: Pipeline, { service, stage }: StackNames): Pick<ExecutionInput, 'task' | 'shards' | 'alarms'> {
   const { task } = pipeline;
   const settings: RunTaskSettings = {
-    taskDefinition: `${service}-${stage}-${task.taskDefinition}`,
+    taskDefinition: `${service}-${stage}-${taskDefinitionOf(name, pipeline)}`,
     container: task.container,
     ...(task.command ? { command: task.command } : {}),
     cpu: task.cpu,
@@ -21,7 +21,7 @@ export function resolveTaskSettings(pipeline: Pipeline, { service, stage }: Stac
     timeoutSeconds: task.timeoutSeconds,
     // Sync tasks have no heartbeat of their own; the registry requires one for callbacks.
     heartbeatSeconds: task.heartbeatSeconds ?? task.timeoutSeconds,
-    spot: task.spot,
+    spot: task.capacity === 'fargate-spot',
     environment: Object.entries(task.environment).map(([name, value]) => ({ name, value })),
   };
   return {

@@ -7,7 +7,7 @@ const shipped = readFileSync(join(__dirname, '../../../pipelines.yml'), 'utf8');
 
 const pipeline = {
   trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-  task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+  task: { taskDefinition: 'sample', container: 'app', image: 'example.com/app:1', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
 };
 
 /** A valid registry with one queue service, as YAML (JSON is YAML), with `patch` applied to the service. */

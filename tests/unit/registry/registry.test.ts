@@ -11,7 +11,7 @@ const shipped = readFileSync(join(__dirname, '../../../pipelines.yml'), 'utf8');
 function registryWith(patch: (pipeline: Record<string, any>) => void, extra: Record<string, unknown> = {}): string {
   const pipeline: Record<string, any> = {
     trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-    task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+    task: { taskDefinition: 'sample', container: 'app', image: 'example.com/app:1', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
   };
   patch(pipeline);
   return JSON.stringify({ pipelines: { demo: pipeline, ...extra } });
@@ -82,7 +82,7 @@ describe('registry validation names the pipeline and field', () => {
       registryWith(() => undefined, {
         other: {
           trigger: { files: { all: 'in/{name}-2026.csv' }, windowMinutes: 5 },
-          task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+          task: { taskDefinition: 'sample', container: 'app', image: 'example.com/app:1', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
         },
       }),
     );
@@ -152,7 +152,7 @@ describe('bucket ownership', () => {
       registryWith(() => undefined, {
         partner: {
           trigger: { bucket: 'partner-drop', files: { feed: 'in/orders-{date}.csv' }, windowMinutes: 5 },
-          task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+          task: { taskDefinition: 'sample', container: 'app', image: 'example.com/app:1', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
         },
       }),
     ),

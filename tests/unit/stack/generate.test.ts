@@ -12,7 +12,7 @@ const registry = parseRegistry(
     pipelines: {
       demo: {
         trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-        task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+        task: { taskDefinition: 'sample', container: 'app', image: 'example.com/app:1', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
       },
     },
     queueServices: { thumbnails: { queue: { maxReceiveCount: 3, visibilityTimeoutSeconds: 30 }, task: { container: 'worker', cpu: 256, memory: 512 }, acceptableLatencySeconds: 60, maxTasks: 4 } },

@@ -21,6 +21,7 @@ pipelines:
     task:
       taskDefinition: sample-pipeline
       container: pipeline
+      image: example.com/sample:1
       command: [node, dist/task.js]
       cpu: 512
       memory: 1024
@@ -38,6 +39,7 @@ pipelines:
     task:
       taskDefinition: sample-pipeline
       container: pipeline
+      image: example.com/sample:1
       cpu: 256
       memory: 512
       shards: 3

@@ -24,20 +24,20 @@ pipelines:
       files:
         report: drops/{day}/report-{part}.csv
       windowMinutes: 5
-    task: { taskDefinition: sample, container: c, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
+    task: { taskDefinition: sample, container: c, image: example.com/c:1, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
   local-partner:
     trigger:
       files:
         feed: partner/{day}.json
       windowMinutes: 5
-    task: { taskDefinition: sample, container: c, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
+    task: { taskDefinition: sample, container: c, image: example.com/c:1, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
   partner:
     trigger:
       bucket: partner-bucket
       files:
         feed: partner/{day}.json
       windowMinutes: 5
-    task: { taskDefinition: sample, container: c, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
+    task: { taskDefinition: sample, container: c, image: example.com/c:1, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
 `,
       'test-registry.yml',
     ),
