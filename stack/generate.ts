@@ -3,11 +3,15 @@
  * compiled every function, event, state machine and resource file (stack/serverless-plugin.cjs):
  * the queue services, the pipeline schedules, the alarm topic and its queues, then the alarms and the dashboard, which
  * cover every function and dead-letter queue the template holds by then, whoever wrote them.
+ * Before anything else, the pipelines' task definitions and roles (stack/pipeline-tasks.ts);
+ * last, the check that the stage makes no name longer than AWS allows (stack/names.ts).
  */
 import * as z from 'zod';
 import type { Registry } from '../lib/registry/schema';
 import { alarmOutputs, alarmPlumbing, alarmResources, type AlarmSources } from './alarms';
 import { dashboardParts } from './dashboard';
+import { checkNameLengths } from './names';
+import { pipelineTaskResources } from './pipeline-tasks';
 import { queueServiceResources, stackSharedRefs } from './queue-services';
 import { scheduleResources } from './schedules';
 import { addOutputs, addResources, deadLetterQueues, resourcesOfType, StackGenerationError, type Template } from './template';
@@ -28,11 +32,17 @@ const SettingsSchema = z.object({
   streamShards: z.coerce.number().int('param streamShards must be a whole number').min(1, 'param streamShards must be at least 1'),
   containerInsights: z.enum(['disabled', 'enabled', 'enhanced'], { error: 'param containerInsights must be disabled, enabled or enhanced' }),
   alarmSet: z.enum(['essential', 'full'], { error: 'param alarmSet must be essential or full' }),
+  /** '' when the stack creates its uploads bucket. */
+  existingBucketName: z.string(),
+  /** Stage-specific environment of pipeline containers, by task definition name. */
+  taskEnvironment: z.record(z.string(), z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'environment names are UPPER_SNAKE_CASE'), z.coerce.string())).default({}),
 });
 
 export interface StackInputs {
   service: string;
   stage: string;
+  /** The region being packaged for: names that include it are checked against their limits. */
+  region: string;
   registry: Registry;
   /** serverless.yml `custom.stack`, as serverless resolved it. */
   settings: unknown;
@@ -43,7 +53,11 @@ export interface StackInputs {
 function parseSettings(settings: unknown) {
   const result = SettingsSchema.safeParse(settings ?? {});
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `custom.stack${issue.path.map((key) => `.${String(key)}`).join('')}: ${issue.message}`);
+    const problems = result.error.issues.map((issue) => {
+      // A record key failed its own rule: say which.
+      const message = issue.code === 'invalid_key' ? issue.issues.map((inner) => inner.message).join('; ') : issue.message;
+      return `custom.stack${issue.path.map((key) => `.${String(key)}`).join('')}: ${message}`;
+    });
     throw new StackGenerationError(`serverless.yml is invalid:\n  - ${problems.join('\n  - ')}`);
   }
   return result.data;
@@ -52,6 +66,16 @@ function parseSettings(settings: unknown) {
 /** Adds the generated resources and outputs to the compiled template (in place). */
 export function generateStack(template: Template, inputs: StackInputs): void {
   const settings = parseSettings(inputs.settings);
+  const pipelineTasks = pipelineTaskResources(template, {
+    service: inputs.service,
+    stage: inputs.stage,
+    registry: inputs.registry,
+    settings,
+    // Built images use the stage's containerImage until the deploy command builds them.
+    imageOf: (_name, image) => (typeof image === 'string' ? image : settings.containerImage),
+    builtImageRepositoryArn: { 'Fn::Sub': 'arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*' },
+  });
+  addResources(template, pipelineTasks, 'stack/pipeline-tasks.ts');
   const queueServices = queueServiceResources(inputs.registry.queueServices, stackSharedRefs(settings));
   addResources(template, queueServices.resources, 'stack/queue-services.ts');
   addOutputs(template, queueServices.outputs, 'stack/queue-services.ts');
@@ -78,4 +102,6 @@ export function generateStack(template: Template, inputs: StackInputs): void {
   const dashboard = dashboardParts(sources);
   addResources(template, dashboard.resources, 'stack/dashboard.ts');
   addOutputs(template, dashboard.outputs, 'stack/dashboard.ts');
+  // Last: every name the template will create is in it now.
+  checkNameLengths(template, inputs);
 }

@@ -6,20 +6,15 @@
  */
 import type { PipelineIndex } from '../lib/registry/registry';
 import { queueServiceFunctionParts, type QueueServiceFunctionParts } from './queue-services';
-import { taskReadResources, taskWriteResources } from './task-access';
 import type { Cfn } from './template';
 import { uploadRouting, type UploadRouting } from './uploads';
 
 export interface RegistryVariables extends UploadRouting {
-  taskReadResources: Record<string, Cfn[]>;
-  taskWriteResources: Record<string, Cfn[]>;
   queueServices: QueueServiceFunctionParts;
 }
 
 export function registryVariables(index: PipelineIndex, options: { existingBucket: string }): RegistryVariables {
   return {
-    taskReadResources: taskReadResources(index.registry),
-    taskWriteResources: taskWriteResources(index.registry),
     ...uploadRouting(index, options.existingBucket),
     queueServices: queueServiceFunctionParts(index.registry.queueServices),
   };

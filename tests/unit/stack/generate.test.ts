@@ -19,10 +19,11 @@ const registry = parseRegistry(
   }),
 );
 
-const settings = { containerImage: 'example.com/worker:1', subnetIds: 'subnet-1,subnet-2', assignPublicIp: 'DISABLED', logRetentionDays: '7', samples: 'true', streamMode: 'PROVISIONED', streamShards: '1', containerInsights: 'disabled', alarmSet: 'full' };
+const settings = { containerImage: 'example.com/worker:1', subnetIds: 'subnet-1,subnet-2', assignPublicIp: 'DISABLED', logRetentionDays: '7', samples: 'true', streamMode: 'PROVISIONED', streamShards: '1', containerInsights: 'disabled', alarmSet: 'full', existingBucketName: '' };
 const inputs = (overrides: Partial<StackInputs> = {}): StackInputs => ({
   service: 'svc',
   stage: 'test',
+  region: 'eu-west-1',
   registry,
   settings,
   functionNames: { FanOutLambdaFunction: 'fan-out', KinesisFanInLambdaFunction: 'kinesisFanIn' },
@@ -46,6 +47,11 @@ function compiled(): Template {
       HandWrittenEvConf: onFailure('HandWrittenFunction', 'FormatAlarmDeadLetterQueue'),
       UpdaterEvConf: onFailure('HandWrittenFunction', 'QueueServicesDeadLetterQueue'),
       Leftovers: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } },
+      // What the pipeline task definitions run in and report to (resources/*.yml).
+      PipelineCluster: { Type: 'AWS::ECS::Cluster' },
+      PipelineTaskLogGroup: { Type: 'AWS::Logs::LogGroup' },
+      RunsTable: { Type: 'AWS::DynamoDB::Table' },
+      PipelineStateMachineRole: { Type: 'AWS::IAM::Role' },
     },
   };
 }
@@ -103,6 +109,8 @@ describe('generateStack', () => {
     expect(attempt({ ...settings, assignPublicIp: 'yes' })).toThrow(StackGenerationError);
     expect(attempt({ ...settings, assignPublicIp: 'yes' })).toThrow(/custom\.stack\.assignPublicIp: /);
     expect(attempt(undefined)).toThrow(/custom\.stack\.containerImage: .*\n.*custom\.stack\.subnetIds: .*\n.*custom\.stack\.assignPublicIp: .*\n.*custom\.stack\.logRetentionDays: /);
+    expect(attempt(undefined)).toThrow(/custom\.stack\.existingBucketName: /);
+    expect(attempt({ ...settings, taskEnvironment: { sample: { 'bad name': 'x' } } })).toThrow(/custom\.stack\.taskEnvironment\.sample\.bad name: environment names are UPPER_SNAKE_CASE/);
   });
 
   it('fails naming the resource when the template already has one the generators write', () => {
