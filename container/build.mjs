@@ -1,7 +1,8 @@
 // Bundles the sample containers' entry points, one file each (the AWS SDK clients, zod,
 // csv-parse and the worker library included), so the runtime image needs no node_modules:
 // dist/task.js (the sample pipeline task) and dist/sample-queue.js (the sample queue service).
-// One image serves both (stage param containerImage); the registry's command picks the file.
+// One image serves both (npm run deploy builds it for the sample pipelines; the queue service
+// runs stage param containerImage); the registry's command picks the file.
 // PGlite stays external: it loads its WASM and data files from its package directory, and
 // only the local warehouse uses it (the AWS image loads into Redshift).
 // Usage: node container/build.mjs  (from anywhere)

@@ -3,13 +3,15 @@
  * compiled every function, event, state machine and resource file (stack/serverless-plugin.cjs):
  * the queue services, the pipeline schedules, the alarm topic and its queues, then the alarms and the dashboard, which
  * cover every function and dead-letter queue the template holds by then, whoever wrote them.
- * Before anything else, the pipelines' task definitions and roles (stack/pipeline-tasks.ts);
- * last, the check that the stage makes no name longer than AWS allows (stack/names.ts).
+ * Before anything else, the image repository (stack/images.ts) and the pipelines' task
+ * definitions and roles (stack/pipeline-tasks.ts); last, the check that the stage makes no
+ * name longer than AWS allows (stack/names.ts).
  */
 import * as z from 'zod';
 import type { Registry } from '../lib/registry/schema';
 import { alarmOutputs, alarmPlumbing, alarmResources, type AlarmSources } from './alarms';
 import { dashboardParts } from './dashboard';
+import { FIRST_DEPLOY, IMAGE_REPOSITORY_ID, imageParts } from './images';
 import { checkNameLengths } from './names';
 import { pipelineTaskResources } from './pipeline-tasks';
 import { queueServiceResources, stackSharedRefs } from './queue-services';
@@ -34,6 +36,8 @@ const SettingsSchema = z.object({
   alarmSet: z.enum(['essential', 'full'], { error: 'param alarmSet must be essential or full' }),
   /** '' when the stack creates its uploads bucket. */
   existingBucketName: z.string(),
+  /** Digests of the built images (`<task definition>=sha256:…,…`), passed by npm run deploy. */
+  images: z.string().default(''),
   /** Stage-specific environment of pipeline containers, by task definition name. */
   taskEnvironment: z.record(z.string(), z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'environment names are UPPER_SNAKE_CASE'), z.coerce.string())).default({}),
 });
@@ -63,17 +67,26 @@ function parseSettings(settings: unknown) {
   return result.data;
 }
 
+export interface GeneratedStack {
+  /** Task definitions whose image the stack builds but that have no digest yet. */
+  unbuiltImages: string[];
+  /** The images param said this deploy creates the repository before any image is built. */
+  firstDeploy: boolean;
+}
+
 /** Adds the generated resources and outputs to the compiled template (in place). */
-export function generateStack(template: Template, inputs: StackInputs): void {
+export function generateStack(template: Template, inputs: StackInputs): GeneratedStack {
   const settings = parseSettings(inputs.settings);
+  const images = imageParts(inputs.registry, inputs, settings.images);
+  addResources(template, images.resources, 'stack/images.ts');
+  addOutputs(template, images.outputs, 'stack/images.ts');
   const pipelineTasks = pipelineTaskResources(template, {
     service: inputs.service,
     stage: inputs.stage,
     registry: inputs.registry,
     settings,
-    // Built images use the stage's containerImage until the deploy command builds them.
-    imageOf: (_name, image) => (typeof image === 'string' ? image : settings.containerImage),
-    builtImageRepositoryArn: { 'Fn::Sub': 'arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*' },
+    imageOf: images.imageOf,
+    builtImageRepositoryArn: { 'Fn::GetAtt': [IMAGE_REPOSITORY_ID, 'Arn'] },
   });
   addResources(template, pipelineTasks, 'stack/pipeline-tasks.ts');
   const queueServices = queueServiceResources(inputs.registry.queueServices, stackSharedRefs(settings));
@@ -104,4 +117,5 @@ export function generateStack(template: Template, inputs: StackInputs): void {
   addOutputs(template, dashboard.outputs, 'stack/dashboard.ts');
   // Last: every name the template will create is in it now.
   checkNameLengths(template, inputs);
+  return { unbuiltImages: images.unbuilt, firstDeploy: settings.images.trim() === FIRST_DEPLOY };
 }

@@ -7,14 +7,17 @@
 const { deployedRegistry, loadStack } = require('./load.cjs');
 
 class StackPlugin {
-  constructor(serverless) {
+  constructor(serverless, options, utils) {
     this.serverless = serverless;
+    this.log = utils?.log ?? { warning: (text) => console.warn(text) };
+    this.generated = undefined;
     this.hooks = {
       // Before serverless-iam-roles-per-function names the functions' roles (this plugin is
       // listed before it): a stage that makes those or other names too long fails here, with
       // the names and the longest stage that fits.
       'before:package:finalize': () => this.checkNames(),
       'after:aws:package:finalize:mergeCustomProviderResources': () => this.generate(),
+      'before:deploy:deploy': () => this.refuseUnbuiltImages(),
     };
   }
 
@@ -39,15 +42,32 @@ class StackPlugin {
     const service = this.serverless.service;
     const provider = this.serverless.getProvider('aws');
     const functionNames = Object.fromEntries(service.getAllFunctions().map((name) => [provider.naming.getLambdaLogicalId(name), name]));
-    this.rethrow(() =>
-      loadStack().generateStack(service.provider.compiledCloudFormationTemplate, {
+    this.rethrow(() => {
+      this.generated = loadStack().generateStack(service.provider.compiledCloudFormationTemplate, {
         service: service.service,
         stage: provider.getStage(),
         region: provider.getRegion(),
         registry: deployedRegistry({ samples: String(service.custom?.stack?.samples) === 'true' }).registry,
         settings: service.custom?.stack,
         functionNames,
-      }),
+      });
+    });
+    const unbuilt = this.generated.unbuiltImages;
+    if (unbuilt.length && !this.generated.firstDeploy) {
+      this.log.warning(`Task definition${unbuilt.length > 1 ? 's' : ''} ${unbuilt.join(', ')} build${unbuilt.length > 1 ? '' : 's'} its image, and none is built yet: npm run deploy builds, pushes and deploys with its digest.`);
+    }
+  }
+
+  /**
+   * A plain `sls deploy` would point task definitions that build their image at no image (or
+   * back from the deployed digest to none): only npm run deploy, which builds first, deploys them.
+   */
+  refuseUnbuiltImages() {
+    const unbuilt = this.generated?.unbuiltImages ?? [];
+    if (!unbuilt.length || this.generated.firstDeploy) return;
+    const stage = this.serverless.getProvider('aws').getStage();
+    throw new this.serverless.classes.Error(
+      `pipelines.yml builds the image of ${unbuilt.join(', ')} (task.image.build) and this deploy has no digest for it: deploy with npm run deploy -- --stage ${stage}, which builds and pushes the image first.`,
     );
   }
 

@@ -13,6 +13,7 @@ import { cfnLint, packageService, projectRoot, type CfnTemplate, type PackageRes
 const DB_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-db-AbCdEf';
 const SIGNING_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:1.4.2';
+const SAMPLE_DIGEST = `sha256:${'c'.repeat(64)}`;
 
 const ORDERS_EU = `
   orders-eu:
@@ -57,7 +58,7 @@ beforeAll(async () => {
   const env = { PIPELINES_FILE: registryFile() };
   // One after the other: serverless writes its state file under the service folder.
   dev = await packageService({ stage: 'dev', env });
-  prod = await packageService({ stage: 'prod-eu', env, params: { existingBucketName: 'acme-landing' } });
+  prod = await packageService({ stage: 'prod-eu', env, params: { existingBucketName: 'acme-landing', images: `sample-pipeline=${SAMPLE_DIGEST}` } });
 }, 300_000);
 
 type Resource = CfnTemplate['Resources'][string];
@@ -152,6 +153,35 @@ describe.each([
     const roles = definitions.flatMap(([, r]) => [roleIdOf(r.Properties.TaskRoleArn), roleIdOf(r.Properties.ExecutionRoleArn)]).sort();
     expect(passRole.flatMap((s) => [s.Resource].flat()).map(roleIdOf).sort()).toEqual(roles);
     for (const statement of passRole) expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+  });
+});
+
+describe('the sample pipelines\' built image', () => {
+  const sample = (template: CfnTemplate, stage: string) => definitionOf(template, `ecs-pipelines-${stage}-sample-pipeline`).Properties;
+  const repositoryUri = { 'Fn::GetAtt': ['ImageRepository', 'RepositoryUri'] };
+
+  it('lives in the stack\'s repository: scanned on push, immutable tags, old images expiring', () => {
+    expect(dev.template.Resources.ImageRepository?.Properties).toMatchObject({ ImageScanningConfiguration: { ScanOnPush: true }, ImageTagMutability: 'IMMUTABLE', LifecyclePolicy: expect.anything() });
+    expect(Object.keys(dev.template.Outputs ?? {})).toEqual(expect.arrayContaining(['ImageRepositoryUri', 'ImagePushPolicyArn']));
+  });
+
+  it('is pinned to the digest npm run deploy passes, and points at a not-built tag before that', () => {
+    expect(sample(prod.template, 'prod-eu').ContainerDefinitions[0].Image).toEqual({ 'Fn::Join': ['', [repositoryUri, '@', SAMPLE_DIGEST]] });
+    expect(sample(dev.template, 'dev').ContainerDefinitions[0].Image).toEqual({ 'Fn::Join': ['', [repositoryUri, ':', 'sample-pipeline.not-built']] });
+  });
+
+  it('may be pulled by the sample\'s execution role from that repository only; pushing is a separate policy', () => {
+    const statements = statementsOf(dev.template, roleIdOf(sample(dev.template, 'dev').ExecutionRoleArn));
+    expect(statements.find((s) => s.Sid === 'PullImage')).toEqual({
+      Sid: 'PullImage',
+      Effect: 'Allow',
+      Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+      Resource: { 'Fn::GetAtt': ['ImageRepository', 'Arn'] },
+    });
+    expect(actionsOf(statements)).not.toContain('ecr:PutImage');
+    const push = dev.template.Resources.ImagePushPolicy!;
+    expect(push.Type).toBe('AWS::IAM::ManagedPolicy');
+    expect(JSON.stringify(push.Properties.PolicyDocument)).toContain('ecr:PutImage');
   });
 });
 
