@@ -3,13 +3,15 @@
  * compiled every function, event, state machine and resource file (stack/serverless-plugin.cjs):
  * the queue services, the pipeline schedules, the alarm topic and its queues, then the alarms and the dashboard, which
  * cover every function and dead-letter queue the template holds by then, whoever wrote them.
- * Before anything else, the image repository (stack/images.ts) and the pipelines' task
- * definitions and roles (stack/pipeline-tasks.ts); last, the check that the stage makes no
- * name longer than AWS allows (stack/names.ts).
+ * Before anything else, the image repository (stack/images.ts), the pipelines' task
+ * definitions and roles (stack/pipeline-tasks.ts) and the capacity they run on
+ * (stack/capacity.ts); last, the check that the stage makes no name longer than AWS allows
+ * (stack/names.ts).
  */
 import * as z from 'zod';
 import type { Registry } from '../lib/registry/schema';
 import { alarmOutputs, alarmPlumbing, alarmResources, type AlarmSources } from './alarms';
+import { capacityResources } from './capacity';
 import { dashboardParts } from './dashboard';
 import { FIRST_DEPLOY, IMAGE_REPOSITORY_ID, imageParts } from './images';
 import { checkNameLengths } from './names';
@@ -89,6 +91,7 @@ export function generateStack(template: Template, inputs: StackInputs): Generate
     builtImageRepositoryArn: { 'Fn::GetAtt': [IMAGE_REPOSITORY_ID, 'Arn'] },
   });
   addResources(template, pipelineTasks, 'stack/pipeline-tasks.ts');
+  addResources(template, capacityResources(template, { service: inputs.service, stage: inputs.stage, ec2: inputs.registry.capacity?.ec2, settings }), 'stack/capacity.ts');
   const queueServices = queueServiceResources(inputs.registry.queueServices, stackSharedRefs(settings));
   addResources(template, queueServices.resources, 'stack/queue-services.ts');
   addOutputs(template, queueServices.outputs, 'stack/queue-services.ts');

@@ -53,7 +53,19 @@ export const RunTaskSettingsSchema = v.strictObject({
   launch: v.enum(['sync', 'callback']),
   timeoutSeconds: v.number().int(),
   heartbeatSeconds: v.number().int(),
-  spot: v.boolean(),
+  /** pipelines.yml task.architecture (what the run's cost estimate prices). */
+  architecture: v.enum(['ARM64', 'X86_64']),
+  /** pipelines.yml task.capacity: EC2 runs take another RunTask state (placement, no awsvpc). */
+  capacity: v.enum(['fargate', 'fargate-spot', 'ec2']),
+  /** What RunTask's capacity provider strategy names: FARGATE, FARGATE_SPOT or the stack's EC2 provider. */
+  capacityProvider: v.string().min(1),
+  /** EC2 runs: ECS placement constraints and strategies, as pipelines.yml declares them. */
+  placement: v
+    .strictObject({
+      constraints: v.array(v.strictObject({ type: v.string(), expression: v.string().optional() })),
+      strategy: v.array(v.strictObject({ type: v.string(), field: v.string().optional() })),
+    })
+    .optional(),
   environment: v.array(v.strictObject({ name: v.string(), value: v.string() })),
 });
 export type RunTaskSettings = v.Infer<typeof RunTaskSettingsSchema>;

@@ -28,7 +28,7 @@ function input(shards: number, launch: 'sync' | 'callback'): ExecutionInput {
     objects: [{ file: 'orders', bucket: 'b', key: 'incoming/acme/orders-2026-11-20.csv', size: 1, etag: 'e' }],
     task: {
       taskDefinition: 'ecs-pipelines-bench-sample-pipeline', container: 'pipeline', cpu: 512, memory: 1024,
-      shards, maxConcurrency: shards, launch, timeoutSeconds: 3600, heartbeatSeconds: 120, spot: false, environment: [],
+      shards, maxConcurrency: shards, launch, timeoutSeconds: 3600, heartbeatSeconds: 120, architecture: 'ARM64', capacity: 'fargate', capacityProvider: 'FARGATE', environment: [],
     },
     shards: Array.from({ length: shards }, (_, index) => ({ index, count: shards })),
     alarms: {},

@@ -41,13 +41,40 @@ const ORDERS_EU = `
         - { Effect: Allow, Action: [sqs:SendMessage], Resource: 'arn:aws:sqs:eu-west-1:123456789012:orders-out' }
     owner:
       team: orders
+  # On the stack's EC2 capacity, placed on memory-optimized Graviton instances.
+  orders-backfill:
+    schedule:
+      expression: cron(0 2 ? * SUN *)
+    task:
+      container: orders
+      image: ${IMAGE}
+      architecture: ARM64
+      cpu: 2048
+      memory: 8192
+      capacity: ec2
+      placement:
+        constraints: [{ type: memberOf, expression: 'attribute:ecs.instance-type =~ r7g.*' }]
+        strategy: [{ type: binpack, field: memory }]
+      launch: sync
+      timeoutSeconds: 7200
+`;
+
+const EC2_CAPACITY = `
+capacity:
+  ec2:
+    instanceType: r7g.xlarge
+    architecture: ARM64
+    maxInstances: 4
+    scheduledActions:
+      - { name: sunday-backfill, schedule: 'cron(45 1 ? * SUN *)', minInstances: 1 }
+      - { name: after-backfill, schedule: 'cron(0 6 ? * SUN *)', minInstances: 0 }
 `;
 
 /** The shipped registry with orders-eu added, in a file of its own. */
 function registryFile(): string {
   const shipped = readFileSync(join(projectRoot, 'pipelines.yml'), 'utf8');
   const file = join(mkdtempSync(join(tmpdir(), 'registry-')), 'pipelines.yml');
-  writeFileSync(file, shipped.replace(/^pipelines:\n/m, `pipelines:${ORDERS_EU}\n`));
+  writeFileSync(file, `${shipped.replace(/^pipelines:\n/m, `pipelines:${ORDERS_EU}\n`)}\n${EC2_CAPACITY}`);
   return file;
 }
 
@@ -139,7 +166,7 @@ describe.each([
     // Pipeline task definitions have a family; a queue service's is named by CloudFormation.
     const definitions = byType(template(), 'AWS::ECS::TaskDefinition').filter(([, r]) => typeof r.Properties.Family === 'string');
     const families = definitions.map(([, r]) => r.Properties.Family as string).sort();
-    expect(families).toEqual([`ecs-pipelines-${stage}-orders-eu`, `ecs-pipelines-${stage}-sample-pipeline`]);
+    expect(families).toEqual([`ecs-pipelines-${stage}-orders-backfill`, `ecs-pipelines-${stage}-orders-eu`, `ecs-pipelines-${stage}-sample-pipeline`]);
     const machineRole = byType(template(), 'AWS::StepFunctions::StateMachine')[0]![1].Properties.RoleArn['Fn::GetAtt'][0];
     const statements = [
       ...template().Resources[machineRole]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement),
@@ -153,6 +180,18 @@ describe.each([
     const roles = definitions.flatMap(([, r]) => [roleIdOf(r.Properties.TaskRoleArn), roleIdOf(r.Properties.ExecutionRoleArn)]).sort();
     expect(passRole.flatMap((s) => [s.Resource].flat()).map(roleIdOf).sort()).toEqual(roles);
     for (const statement of passRole) expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+  });
+
+  it('runs its EC2 pipeline on the stack\'s EC2 capacity: an EC2 task definition, a capacity provider with managed scaling, the scheduled sizes', () => {
+    const backfill = definitionOf(template(), `ecs-pipelines-${stage}-orders-backfill`).Properties;
+    expect(backfill).toMatchObject({ RequiresCompatibilities: ['EC2'], NetworkMode: 'bridge', RuntimePlatform: { CpuArchitecture: 'ARM64' } });
+    expect(backfill.EphemeralStorage).toBeUndefined();
+    const provider = template().Resources.Ec2CapacityProvider!.Properties;
+    expect(provider.Name).toBe(`ec2-ecs-pipelines-${stage}`);
+    expect(provider.AutoScalingGroupProvider).toMatchObject({ ManagedScaling: { Status: 'ENABLED' }, ManagedTerminationProtection: 'ENABLED' });
+    expect(template().Resources.Ec2CapacityGroup!.Properties).toMatchObject({ MinSize: '0', MaxSize: '4', NewInstancesProtectedFromScaleIn: true });
+    expect(template().Resources.Ec2CapacitySundayBackfillSchedule!.Properties).toMatchObject({ Recurrence: '45 1 * * SUN', MinSize: 1 });
+    expect(template().Resources.PipelineClusterCapacityProviders!.Properties.CapacityProviders).toEqual(['FARGATE', 'FARGATE_SPOT', { Ref: 'Ec2CapacityProvider' }]);
   });
 });
 

@@ -42,7 +42,7 @@ export const FAILURE_HINTS: Record<FailureClass, string> = {
   'out-of-memory': 'The container ran out of memory: raise task.memory in pipelines.yml or use more shards.',
   'image-pull':
     "ECS could not start the container: check the image tag, the execution role's ECR/log permissions and the subnets' route to ECR.",
-  capacity: 'Fargate had no capacity after the retries: run again later, or set task.spot to false.',
+  capacity: 'Fargate had no capacity after the retries: run again later, or set task.capacity to fargate.',
   timeout: 'The task ran past task.timeoutSeconds: raise it in pipelines.yml or find the slow step.',
   'heartbeat-timeout':
     'The container stopped sending heartbeats: it hung or lost its network; its log stream shows the last step.',

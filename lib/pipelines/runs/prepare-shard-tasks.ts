@@ -58,11 +58,16 @@ export interface ShardLaunch {
   shard: { index: number; count: number };
   launch: 'sync' | 'callback';
   taskDefinition: string;
-  capacityProvider: 'FARGATE' | 'FARGATE_SPOT';
+  /** The Map's Choice sends EC2 launches to their own RunTask states. */
+  capacity: 'fargate' | 'fargate-spot' | 'ec2';
+  capacityProvider: string;
   group: string;
   networkConfiguration: { AwsvpcConfiguration: { Subnets: string[]; SecurityGroups: string[]; AssignPublicIp: string } };
   timeoutSeconds: number;
   heartbeatSeconds: number;
+  /** EC2 launches: RunTask's PlacementConstraints and PlacementStrategy (Fargate takes none). */
+  placementConstraints?: Array<{ Type: string; Expression?: string }>;
+  placementStrategy?: Array<{ Type: string; Field?: string }>;
   /** `.sync` launches. */
   overrides?: Overrides;
   /** Callback launches: the overrides' JSON text before and after the task token. */
@@ -150,7 +155,14 @@ export function prepareShardTasks(request: unknown, deps: PrepareShardTasksDeps)
       shard: { index: shard.index, count: shard.count },
       launch: task.launch,
       taskDefinition: task.taskDefinition,
-      capacityProvider: task.spot ? ('FARGATE_SPOT' as const) : ('FARGATE' as const),
+      capacity: task.capacity,
+      capacityProvider: task.capacityProvider,
+      ...(task.capacity === 'ec2'
+        ? {
+            placementConstraints: (task.placement?.constraints ?? []).map((c) => ({ Type: c.type, ...(c.expression !== undefined ? { Expression: c.expression } : {}) })),
+            placementStrategy: (task.placement?.strategy ?? []).map((s) => ({ Type: s.type, ...(s.field !== undefined ? { Field: s.field } : {}) })),
+          }
+        : {}),
       group: taskGroup(input.pipeline, input.executionName),
       networkConfiguration: {
         AwsvpcConfiguration: {

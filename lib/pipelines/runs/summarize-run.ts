@@ -32,7 +32,7 @@ export const SummarizeRunRequestSchema = v.strictObject({
       cpu: v.number().optional(),
       memory: v.number().optional(),
       maxConcurrency: v.number().int().optional(),
-      spot: v.boolean().optional(),
+      capacity: v.enum(['fargate', 'fargate-spot', 'ec2']).optional(),
       architecture: v.enum(['X86_64', 'ARM64']).optional(),
     }),
     shards: v.array(v.looseObject({ index: v.number().int(), count: v.number().int() })),
@@ -176,13 +176,16 @@ function outcomeTask(outcome: unknown): EcsTask | undefined {
  * failure that carries it) gives its own times, size, provider and architecture. A callback
  * shard's output carries none: its task is taken to have run as long as the run, in waves of
  * task.maxConcurrency (each task is billed until it exits, seconds after its callback). A
- * shard that failed for want of capacity never had a task.
+ * shard that failed for want of capacity never had a task; an EC2 shard's cost is its
+ * instance's, shared with whatever else ran there, so it has no estimate of its own.
  */
 function shardUsage(outcome: unknown, shard: ShardResult, run: RunRequest, runSeconds: number): TaskUsage | undefined {
+  // EC2 tasks are billed through their instances (the stack's capacity), not per task.
+  if (run.task.capacity === 'ec2') return undefined;
   const requested = {
     cpu: run.task.cpu ?? 256,
     memory: run.task.memory ?? 512,
-    capacity: run.task.spot ? ('FARGATE_SPOT' as const) : ('FARGATE' as const),
+    capacity: run.task.capacity === 'fargate-spot' ? ('FARGATE_SPOT' as const) : ('FARGATE' as const),
     architecture: (run.task.architecture ?? 'X86_64') as Architecture,
   };
   const task = outcomeTask(outcome);

@@ -1,5 +1,6 @@
 /** The run's task settings, resolved once from the registry into the execution input. */
 import type { ExecutionInput, RunTaskSettings } from '../../contracts/messages';
+import { ec2CapacityProviderName } from '../../contracts/stack-names';
 import { taskDefinitionOf, type Pipeline } from '../../registry/schema';
 
 export interface StackNames {
@@ -21,7 +22,10 @@ export function resolveTaskSettings(name: string, pipeline: Pipeline, { service,
     timeoutSeconds: task.timeoutSeconds,
     // Sync tasks have no heartbeat of their own; the registry requires one for callbacks.
     heartbeatSeconds: task.heartbeatSeconds ?? task.timeoutSeconds,
-    spot: task.capacity === 'fargate-spot',
+    architecture: task.architecture,
+    capacity: task.capacity,
+    capacityProvider: task.capacity === 'ec2' ? ec2CapacityProviderName(service, stage) : task.capacity === 'fargate-spot' ? 'FARGATE_SPOT' : 'FARGATE',
+    ...(task.placement ? { placement: task.placement } : {}),
     environment: Object.entries(task.environment).map(([name, value]) => ({ name, value })),
   };
   return {

@@ -48,7 +48,7 @@ function compiled(): Template {
       UpdaterEvConf: onFailure('HandWrittenFunction', 'QueueServicesDeadLetterQueue'),
       Leftovers: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } },
       // What the pipeline task definitions run in and report to (resources/*.yml).
-      PipelineCluster: { Type: 'AWS::ECS::Cluster' },
+      PipelineCluster: { Type: 'AWS::ECS::Cluster', Properties: {} },
       PipelineTaskLogGroup: { Type: 'AWS::Logs::LogGroup' },
       RunsTable: { Type: 'AWS::DynamoDB::Table' },
       PipelineStateMachineRole: { Type: 'AWS::IAM::Role' },

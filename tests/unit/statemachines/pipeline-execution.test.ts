@@ -103,7 +103,9 @@ function executionInput(change: { runKey: string; task?: Partial<ExecutionInput[
       launch: 'sync',
       timeoutSeconds: 3600,
       heartbeatSeconds: 120,
-      spot: false,
+      architecture: 'ARM64',
+      capacity: 'fargate',
+      capacityProvider: 'FARGATE',
       environment: [{ name: 'WAREHOUSE', value: 'redshift' }],
       ...change.task,
     },
@@ -216,6 +218,14 @@ async function execute(input: ExecutionInput, ecs: { sync?: EcsHandler; callback
           runTasks.push(p as Params);
           return ecs.callback!(p as Params);
         },
+        'Run ECS Task On EC2 And Wait For Exit': (p) => {
+          runTasks.push(p as Params);
+          return ecs.sync!(p as Params);
+        },
+        'Run ECS Task On EC2 And Wait For Callback': (p) => {
+          runTasks.push(p as Params);
+          return ecs.callback!(p as Params);
+        },
         'Stop Abandoned Task': async (p) => ({ Payload: clone(await stopAbandonedTask((p as Params).Payload, { ecs: launchedTasks(runTasks, stopped) })) }),
         'Summarize Run': (p) => ({ Payload: clone(summarizeRun((p as Params).Payload, { clock: () => new Date() })) }),
         'Record Run Result': (p) => dynamoUpdate(p as Params),
@@ -228,7 +238,12 @@ async function execute(input: ExecutionInput, ecs: { sync?: EcsHandler; callback
           return { MessageId: `m-${published.length}` };
         },
       },
-      retryIntervalOverrides: { 'Run ECS Task And Wait For Exit': 0, 'Run ECS Task And Wait For Callback': 0 },
+      retryIntervalOverrides: {
+        'Run ECS Task And Wait For Exit': 0,
+        'Run ECS Task And Wait For Callback': 0,
+        'Run ECS Task On EC2 And Wait For Exit': 0,
+        'Run ECS Task On EC2 And Wait For Callback': 0,
+      },
     },
   });
   return { record, published, runTasks, stopped };
@@ -327,6 +342,58 @@ describe('pipeline state machine', () => {
     expect(item.result).toMatchObject({ status: 'SUCCEEDED', recordsAffected: 4200, shards: [{ index: 0, status: 'SUCCEEDED', exitCode: null, recordsAffected: 4200 }] });
   });
 
+  describe('on the stack\'s EC2 capacity', () => {
+    const ec2 = {
+      capacity: 'ec2' as const,
+      capacityProvider: 'ec2-ecs-pipelines-test',
+      placement: { constraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type =~ r6g.*' }], strategy: [{ type: 'binpack', field: 'memory' }] },
+    };
+    const placed = {
+      CapacityProviderStrategy: [{ CapacityProvider: 'ec2-ecs-pipelines-test', Weight: 1 }],
+      PlacementConstraints: [{ Type: 'memberOf', Expression: 'attribute:ecs.instance-type =~ r6g.*' }],
+      PlacementStrategy: [{ Type: 'binpack', Field: 'memory' }],
+    };
+
+    it('runs a .sync task with the pipeline\'s placement, on its instance\'s network', async () => {
+      // Prepare
+      const runKey = 'orders-daily#ec2-sync';
+      await lockRun(runKey);
+
+      // Act
+      const { record, runTasks } = await execute(executionInput({ runKey, task: ec2 }), { sync: (p) => stoppedTask(p, 0) as Json });
+
+      // Assess
+      expect(record.error).toBeUndefined();
+      expect(statesEntered(record)).toEqual(MAIN_PATH_SYNC.map((state) => (state === 'Run ECS Task And Wait For Exit' ? 'Run ECS Task On EC2 And Wait For Exit' : state)));
+      expect(Object.keys(runTasks[0]!).every((k) => ALLOWED_RUN_TASK_PARAMETERS.has(k))).toBe(true);
+      expect(runTasks[0]).toMatchObject(placed);
+      expect(runTasks[0]!.NetworkConfiguration).toBeUndefined();
+      expect((await runItem(runKey)).status).toBe('SUCCEEDED');
+    });
+
+    it('waits for the callback of a placed task', async () => {
+      // Prepare
+      const runKey = 'orders-daily#ec2-callback';
+      await lockRun(runKey);
+
+      // Act
+      const { record, runTasks } = await execute(executionInput({ runKey, task: { ...ec2, launch: 'callback', heartbeatSeconds: 120 } }), {
+        callback: (p) => {
+          const token = environmentOf(p).TASK_TOKEN!;
+          const waiting = hub.wait(token, 1_000);
+          hub.sendTaskSuccess(token, { recordsAffected: 7 });
+          return waiting;
+        },
+      });
+
+      // Assess
+      expect(record.error).toBeUndefined();
+      expect(statesEntered(record)).toContain('Run ECS Task On EC2 And Wait For Callback');
+      expect(runTasks[0]).toMatchObject(placed);
+      expect((await runItem(runKey)).result).toMatchObject({ status: 'SUCCEEDED', recordsAffected: 7 });
+    });
+  });
+
   it('succeeds but notifies operators when a run affects more records than its threshold', async () => {
     // Prepare
     const runKey = 'orders-daily#anomaly';
@@ -358,7 +425,7 @@ describe('pipeline state machine', () => {
     let attempts = 0;
 
     // Act
-    const { record } = await execute(executionInput({ runKey, task: { spot: true } }), {
+    const { record } = await execute(executionInput({ runKey, task: { capacity: 'fargate-spot', capacityProvider: 'FARGATE_SPOT' } }), {
       sync: (p) => {
         attempts += 1;
         if (attempts <= 2) {

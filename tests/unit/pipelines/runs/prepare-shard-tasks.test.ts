@@ -17,7 +17,7 @@ function input(change: Omit<Partial<ExecutionInput>, 'task'> & { task?: Partial<
     objects: [{ file: 'snapshot', bucket: 'uploads', key: 'incoming/inventory/eu/snapshot-2026-11-20.csv', size: 99, etag: '"e"' }],
     task: {
       taskDefinition: 'ecs-pipelines-dev-sample-pipeline', container: 'pipeline', command: ['node', 'dist/task.js'], cpu: 256, memory: 512,
-      shards: 2, maxConcurrency: 2, launch: 'sync', timeoutSeconds: 1800, heartbeatSeconds: 60, spot: true, environment: [], ...task,
+      shards: 2, maxConcurrency: 2, launch: 'sync', timeoutSeconds: 1800, heartbeatSeconds: 60, architecture: 'X86_64', capacity: 'fargate-spot', capacityProvider: 'FARGATE_SPOT', environment: [], ...task,
     },
     shards: [{ index: 0, count: 2 }, { index: 1, count: 2 }],
     alarms: {},
@@ -43,6 +43,22 @@ describe('prepareShardTasks', () => {
       SHARD_INDEX: '1', SHARD_COUNT: '2', OBJECTS: JSON.stringify(input().objects), RUNS_TABLE: 'runs', LAUNCH: 'sync',
     });
     expect(shardRuns[1]!.overridesWithToken).toBeUndefined();
+  });
+
+  it('gives EC2 launches their capacity provider and placement in the PascalCase RunTask reads, and Fargate launches none', () => {
+    const placement = { constraints: [{ type: 'distinctInstance' }, { type: 'memberOf', expression: 'attribute:ecs.instance-type =~ r6g.*' }], strategy: [{ type: 'spread', field: 'instanceId' }] };
+    const ec2 = prepareShardTasks({ input: input({ task: { capacity: 'ec2', capacityProvider: 'ec2-ecs-pipelines-dev', placement } }), executionArn: EXECUTION_ARN }, deps).shardRuns[0]!;
+    expect(ec2).toMatchObject({
+      capacity: 'ec2',
+      capacityProvider: 'ec2-ecs-pipelines-dev',
+      placementConstraints: [{ Type: 'distinctInstance' }, { Type: 'memberOf', Expression: 'attribute:ecs.instance-type =~ r6g.*' }],
+      placementStrategy: [{ Type: 'spread', Field: 'instanceId' }],
+    });
+    const unplaced = prepareShardTasks({ input: input({ task: { capacity: 'ec2', capacityProvider: 'ec2-ecs-pipelines-dev' } }), executionArn: EXECUTION_ARN }, deps).shardRuns[0]!;
+    expect(unplaced).toMatchObject({ placementConstraints: [], placementStrategy: [] });
+    const fargate = prepareShardTasks({ input: input(), executionArn: EXECUTION_ARN }, deps).shardRuns[0]!;
+    expect(fargate).not.toHaveProperty('placementConstraints');
+    expect(fargate).not.toHaveProperty('placementStrategy');
   });
 
   it('splits callback overrides where the token goes, so the joined text is the overrides with TASK_TOKEN', () => {
