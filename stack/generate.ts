@@ -15,6 +15,7 @@ import { capacityResources } from './capacity';
 import { dashboardParts } from './dashboard';
 import { FIRST_DEPLOY, IMAGE_REPOSITORY_ID, imageParts } from './images';
 import { checkNameLengths } from './names';
+import { ownerSubscriptions } from './owners';
 import { pipelineTaskResources } from './pipeline-tasks';
 import { queueServiceResources, stackSharedRefs } from './queue-services';
 import { scheduleResources } from './schedules';
@@ -91,6 +92,7 @@ export function generateStack(template: Template, inputs: StackInputs): Generate
     builtImageRepositoryArn: { 'Fn::GetAtt': [IMAGE_REPOSITORY_ID, 'Arn'] },
   });
   addResources(template, pipelineTasks, 'stack/pipeline-tasks.ts');
+  addResources(template, ownerSubscriptions(template, inputs.registry), 'stack/owners.ts');
   addResources(template, capacityResources(template, { service: inputs.service, stage: inputs.stage, ec2: inputs.registry.capacity?.ec2, settings }), 'stack/capacity.ts');
   const queueServices = queueServiceResources(inputs.registry.queueServices, stackSharedRefs(settings));
   addResources(template, queueServices.resources, 'stack/queue-services.ts');

@@ -5,17 +5,20 @@
  * Resources that depend on what the compiled template holds come from stack/generate.ts instead.
  */
 import type { PipelineIndex } from '../lib/registry/registry';
+import { ownerNoticeParts, type OwnerNoticeParts } from './owners';
 import { queueServiceFunctionParts, type QueueServiceFunctionParts } from './queue-services';
 import type { Cfn } from './template';
 import { uploadRouting, type UploadRouting } from './uploads';
 
 export interface RegistryVariables extends UploadRouting {
   queueServices: QueueServiceFunctionParts;
+  ownerNotices: OwnerNoticeParts;
 }
 
 export function registryVariables(index: PipelineIndex, options: { existingBucket: string }): RegistryVariables {
   return {
     ...uploadRouting(index, options.existingBucket),
     queueServices: queueServiceFunctionParts(index.registry.queueServices),
+    ownerNotices: ownerNoticeParts(index.registry),
   };
 }

@@ -14,6 +14,8 @@ const DB_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-d
 const SIGNING_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:1.4.2';
 const SAMPLE_DIGEST = `sha256:${'c'.repeat(64)}`;
+const OWNER_EMAIL = 'orders-oncall@example.com';
+const OWNER_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:orders-alerts';
 
 const ORDERS_EU = `
   orders-eu:
@@ -41,6 +43,8 @@ const ORDERS_EU = `
         - { Effect: Allow, Action: [sqs:SendMessage], Resource: 'arn:aws:sqs:eu-west-1:123456789012:orders-out' }
     owner:
       team: orders
+      email: ${OWNER_EMAIL}
+      topicArn: ${OWNER_TOPIC}
   # On the stack's EC2 capacity, placed on memory-optimized Graviton instances.
   orders-backfill:
     schedule:
@@ -57,6 +61,9 @@ const ORDERS_EU = `
         strategy: [{ type: binpack, field: memory }]
       launch: sync
       timeoutSeconds: 7200
+    owner:
+      team: orders
+      email: ${OWNER_EMAIL}
 `;
 
 const EC2_CAPACITY = `
@@ -180,6 +187,20 @@ describe.each([
     const roles = definitions.flatMap(([, r]) => [roleIdOf(r.Properties.TaskRoleArn), roleIdOf(r.Properties.ExecutionRoleArn)]).sort();
     expect(passRole.flatMap((s) => [s.Resource].flat()).map(roleIdOf).sort()).toEqual(roles);
     for (const statement of passRole) expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+  });
+
+  it('sends its notices and alarms to its owner too: one filtered email subscription, and its topic through the forwarder', () => {
+    const subscriptions = byType(template(), 'AWS::SNS::Subscription').map(([, r]) => r.Properties);
+    const emails = subscriptions.filter((p) => p.Protocol === 'email' && p.Endpoint === OWNER_EMAIL);
+    expect(emails).toEqual([
+      { TopicArn: { Ref: 'OperatorsTopic' }, Protocol: 'email', Endpoint: OWNER_EMAIL, FilterPolicyScope: 'MessageAttributes', FilterPolicy: { pipeline: ['orders-backfill', 'orders-eu'] } },
+    ]);
+    const forwarder = subscriptions.filter((p) => p.Protocol === 'lambda' && JSON.stringify(p.TopicArn) === '{"Ref":"OperatorsTopic"}');
+    expect(forwarder).toHaveLength(1);
+    expect(forwarder[0]).toMatchObject({ TopicArn: { Ref: 'OperatorsTopic' }, FilterPolicy: { pipeline: ['orders-eu'] } });
+    expect(JSON.stringify(forwarder[0]!.Endpoint)).toContain('ForwardOwnerNoticesLambdaFunction');
+    const publishes = statementsOf(template(), 'ForwardOwnerNoticesIamRoleLambdaExecution').filter((s) => actionsOf([s]).includes('sns:Publish'));
+    expect(publishes.flatMap((s) => [s.Resource].flat())).toEqual([OWNER_TOPIC]);
   });
 
   it('runs its EC2 pipeline on the stack\'s EC2 capacity: an EC2 task definition, a capacity provider with managed scaling, the scheduled sizes', () => {
