@@ -207,6 +207,21 @@ export const PlacementSchema = z.strictObject({
 });
 export type Placement = z.infer<typeof PlacementSchema>;
 
+// --- the local cloud ---------------------------------------------------------------------
+
+/**
+ * How `npm run local` runs the container without Docker: its command (task.command, or the
+ * Dockerfile's CMD of a built image) as a process in `cwd`, with `environment` on top of the
+ * task definition's. Secrets come from the local secrets file or the environment, by name.
+ */
+export const LocalRunSchema = z.strictObject({
+  /** Relative to the project root; default: the build context (the project root for an image URI). */
+  cwd: relativePath('local.cwd').optional(),
+  /** Values that differ locally; `{warehouseDir}`, `{taskIp}` and `{taskArn}` are filled in. */
+  environment: z.record(z.string().regex(ENV_NAME, 'environment names are UPPER_SNAKE_CASE'), z.string()).default({}),
+});
+export type LocalRun = z.infer<typeof LocalRunSchema>;
+
 // --- owner -------------------------------------------------------------------------------
 
 export const OwnerSchema = z.strictObject({

@@ -12,6 +12,7 @@ import {
   ARCHITECTURES,
   CAPACITIES,
   ImageSchema,
+  LocalRunSchema,
   MAX_EPHEMERAL_STORAGE_GIB,
   MIN_EPHEMERAL_STORAGE_GIB,
   OwnerSchema,
@@ -97,6 +98,8 @@ export const TaskSchema = z.strictObject({
   secrets: SecretsSchema.default({}),
   /** IAM statements this pipeline's task role gets besides what the stack gives every pipeline. */
   policies: z.array(PolicyStatementSchema).default([]),
+  /** How the local cloud runs this container (npm run local): its folder and local environment. */
+  local: LocalRunSchema.optional(),
 });
 
 const batchTemplate = z.string().superRefine((value, ctx) => {
@@ -367,7 +370,7 @@ export const RegistrySchema = z
 export const taskDefinitionOf = (name: string, pipeline: { task: { taskDefinition?: string | undefined } }): string => pipeline.task.taskDefinition ?? name;
 
 /** Task settings that live in the task definition, so pipelines sharing one must agree on them. */
-const SHARED_TASK_FIELDS = ['container', 'image', 'architecture', 'ephemeralStorageGiB', 'secrets'] as const;
+const SHARED_TASK_FIELDS = ['container', 'image', 'architecture', 'ephemeralStorageGiB', 'secrets', 'local'] as const;
 const launchFamily = (capacity: string) => (capacity === 'ec2' ? 'ec2' : 'fargate');
 
 /** Rules across pipelines: shared task definitions agree, EC2 pipelines have EC2 capacity to run on. */

@@ -4,7 +4,9 @@
  * Ctrl-C stops it.
  *
  * Options (environment): LOCAL_CLOUD_PORT_BASE (default 4580; 0 = free ports),
- * LOCAL_CLOUD_PERSIST=<folder> (keep data across restarts), LOCAL_CLOUD_QUIET=1.
+ * LOCAL_CLOUD_PERSIST=<folder> (keep data across restarts), LOCAL_CLOUD_QUIET=1,
+ * PIPELINES_FILE=<registry> (another pipelines.yml), LOCAL_SECRETS_FILE=<file> (the pipelines'
+ * secrets as NAME=value lines; default local/secrets.env; the environment wins).
  */
 import { resolve } from 'node:path';
 import { startLocalCloud, type LocalCloud } from './start';

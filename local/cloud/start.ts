@@ -21,6 +21,8 @@ import { functionSpecs, startFunctions, type FunctionRuntime } from './wiring/fu
 import { wireStack, type Wiring, type WiringTiming } from './wiring';
 import { startStepFunctionsForStack, type StackStepFunctions } from './stack-step-functions';
 import { startEcsForStack, startStackServices, type StackEcs } from './stack-ecs';
+import { loadRegistryFile, pipelineContainers, registryFileOf } from './pipeline-containers';
+import { localSecrets, secretsFileOf } from './secrets';
 import { startAutoscalingForStack, type StackAutoscaling } from './autoscaling/stack-autoscaling';
 import { startConsole, type ConsoleServer } from '../console/server';
 import { startLocalSns } from '../emulators/sns/server';
@@ -58,6 +60,10 @@ export interface LocalCloudOptions {
    * logical id (scenarios and tests: a shorter visibility timeout, fewer retries).
    */
   resourceOverrides?: ResourceOverrides;
+  /** The registry to run instead of pipelines.yml (default: PIPELINES_FILE when set): stack, functions and containers all take it. */
+  pipelinesFile?: string;
+  /** Where containers' secrets are, NAME=value (default: LOCAL_SECRETS_FILE, or local/secrets.env); the environment wins. */
+  secretsFile?: string;
   log?: (line: string) => void;
 }
 
@@ -99,6 +105,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const log = options.log ?? (() => undefined);
   const warehouseDir = options.warehouseDir ?? join(workDir, 'warehouse');
   const ports = portsFrom(options.portBase ?? 0);
+  const registryFile = options.pipelinesFile ?? process.env.PIPELINES_FILE;
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop: ${String(error)}`));
@@ -107,7 +114,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   try {
     // Packaging and the emulators start side by side; if one fails the other is stopped.
     const [packaged, started] = await Promise.allSettled([
-      mark('package', loadPackagedService(options.root, stage, log)),
+      mark('package', loadPackagedService(options.root, stage, log, registryFile)),
       mark(
         'emulators',
         startEmulators({
@@ -133,7 +140,20 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(async () => provisionClients.destroy());
     const provisioned = await mark('provision', provisionResources(resolver, provisionClients));
 
-    const ecs = await mark('ecs', startEcsForStack({ root: options.root, resolver, port: ports.ecs, awsEnvironment: endpointEnvironment(baseEndpoints, region), warehouseDir, log }));
+    const ecs = await mark(
+      'ecs',
+      startEcsForStack({
+        root: options.root,
+        resolver,
+        port: ports.ecs,
+        awsEnvironment: endpointEnvironment(baseEndpoints, region),
+        warehouseDir,
+        // The registry the stack was packaged from says how its pipelines' containers run here.
+        pipelines: pipelineContainers(loadRegistryFile(registryFileOf(options.root, registryFile)), options.root, { warehouseDir }),
+        secrets: localSecrets(options.root, secretsFileOf(options.root, options.secretsFile)),
+        log,
+      }),
+    );
     stops.push(() => ecs.stop());
     const stepFunctions = await mark(
       'stepfunctions',
@@ -162,7 +182,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const clients = localClients(endpoints, region);
     stops.push(async () => clients.destroy());
 
-    const functions = await mark('functions', startFunctions({ root: options.root, workDir, specs: functionSpecs(resolver), endpointEnv: environment }));
+    const functions = await mark(
+      'functions',
+      startFunctions({ root: options.root, workDir, specs: functionSpecs(resolver), endpointEnv: environment, ...(registryFile ? { registryFile } : {}) }),
+    );
     stops.push(() => functions.stop());
     // The state machine's Lambda integration calls the same in-process functions.
     stepFunctions.setLambdas(Object.fromEntries([...functions.functions.values()].map((fn) => [fn.spec.name, (payload: unknown) => fn.invoke(payload)])));

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import type { StackResolver } from '../intrinsics';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const esbuildPlugins = require('../../../scripts/esbuild-plugins.cjs') as import('esbuild').Plugin[];
+const esbuildPlugins = require('../../../scripts/esbuild-plugins.cjs') as { withRegistry: (file: string | undefined) => import('esbuild').Plugin[] };
 
 export interface FunctionSpec {
   logicalId: string;
@@ -68,7 +68,7 @@ export function functionSpecs(resolver: StackResolver): FunctionSpec[] {
 }
 
 /** Bundles a handler file (`handlers/x.handler` → handlers/x.ts) into a CommonJS file under outDir. */
-async function bundleHandler(root: string, spec: FunctionSpec, outDir: string): Promise<{ bundle: string; exportName: string }> {
+async function bundleHandler(root: string, spec: FunctionSpec, outDir: string, registryFile?: string): Promise<{ bundle: string; exportName: string }> {
   const dot = spec.handler.lastIndexOf('.');
   const modulePath = spec.handler.slice(0, dot);
   const exportName = spec.handler.slice(dot + 1);
@@ -85,7 +85,8 @@ async function bundleHandler(root: string, spec: FunctionSpec, outDir: string): 
     sourcemap: 'inline',
     // Dependencies load from node_modules: start-up stays fast and the versions are the tested ones.
     packages: 'external',
-    plugins: esbuildPlugins,
+    // The registry the stack was packaged from: pipelines.yml, or the cloud's own file.
+    plugins: esbuildPlugins.withRegistry(registryFile),
     logLevel: 'silent',
   });
   return { bundle, exportName };
@@ -245,6 +246,8 @@ export async function startFunctions(options: {
   workDir: string;
   specs: FunctionSpec[];
   endpointEnv: Record<string, string>;
+  /** The registry the functions bundle instead of pipelines.yml (the cloud's pipelinesFile). */
+  registryFile?: string;
 }): Promise<FunctionRuntime> {
   // Bundles live under the project so their external packages resolve from its node_modules.
   const buildDir = join(options.root, '.local-cloud', 'functions', `${process.pid}-${randomUUID().slice(0, 8)}`);
@@ -256,7 +259,7 @@ export async function startFunctions(options: {
   const logs: WriteStream[] = [];
   await Promise.all(
     options.specs.map(async (spec) => {
-      const code = await bundleHandler(options.root, spec, buildDir);
+      const code = await bundleHandler(options.root, spec, buildDir, options.registryFile);
       const log = createWriteStream(join(logDir, `${spec.logicalId}.log`), { flags: 'a' });
       logs.push(log);
       const env = {
