@@ -3,25 +3,25 @@
  * subscription's filter policy) → the owner's topic, unchanged. A failed publish fails the
  * invocation: SNS's asynchronous invoke retries it, then the function's dead-letter queue keeps it.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { injectLambdaContext } from '../lib/shared/logger';
 import middy from '@middy/core';
 import type { SNSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as v from '../lib/shared/validation';
 import { pipelines } from '../lib/registry';
 import { snsClient } from '../lib/shared/clients/sns';
 import { forwardToOwner, ownerTopics } from '../lib/shared/notices/owner-notices';
 import { snsNoticePublisher } from '../lib/shared/notices/sns-publisher';
 import { logger } from '../lib/shared/observability';
 
-const SnsEventSchema = z.looseObject({
-  Records: z
+const SnsEventSchema = v.looseObject({
+  Records: v
     .array(
-      z.looseObject({
-        Sns: z.looseObject({
-          MessageId: z.string(),
-          Message: z.string(),
-          Subject: z.string().nullish(),
-          MessageAttributes: z.record(z.string(), z.looseObject({ Type: z.string(), Value: z.string() })).default({}),
+      v.looseObject({
+        Sns: v.looseObject({
+          MessageId: v.string(),
+          Message: v.string(),
+          Subject: v.string().nullish(),
+          MessageAttributes: v.record(v.string(), v.looseObject({ Type: v.string(), Value: v.string() })).optional(),
         }),
       }),
     )
@@ -40,10 +40,10 @@ const deps = {
 
 async function forwardOwnerNotices(event: SNSEvent | unknown): Promise<{ forwarded: number }> {
   const parsed = SnsEventSchema.safeParse(event);
-  if (!parsed.success) throw new InvalidOwnerNoticeEventError(`forwardOwnerNotices expects an SNS event: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  if (!parsed.success) throw new InvalidOwnerNoticeEventError(`forwardOwnerNotices expects an SNS event: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   let forwarded = 0;
   for (const { Sns } of parsed.data.Records) {
-    const attributes = Object.fromEntries(Object.entries(Sns.MessageAttributes).flatMap(([name, value]) => (value.Type === 'String' ? [[name, value.Value]] : [])));
+    const attributes = Object.fromEntries(Object.entries(Sns.MessageAttributes ?? {}).flatMap(([name, value]) => (value.Type === 'String' ? [[name, value.Value]] : [])));
     const outcome = await forwardToOwner({ subject: Sns.Subject ?? '', message: Sns.Message, attributes }, deps);
     if (outcome.forwarded) {
       forwarded += 1;

@@ -6,6 +6,9 @@
 import { compilePattern, matchPattern, type CompiledPattern } from './patterns';
 import type { Pipeline, Registry } from './schema';
 
+/** The task definition a pipeline runs: its own, or the one it names in task.taskDefinition. */
+export const taskDefinitionOf = (name: string, pipeline: { task: { taskDefinition?: string | undefined } }): string => pipeline.task.taskDefinition ?? name;
+
 export interface FileMatch {
   pipeline: string;
   /** The logical file name (`orders`). */

@@ -366,8 +366,9 @@ export const RegistrySchema = z
   })
   .superRefine(checkTaskDefinitions);
 
-/** The task definition a pipeline runs: its own, or the one it names in task.taskDefinition. */
-export const taskDefinitionOf = (name: string, pipeline: { task: { taskDefinition?: string | undefined } }): string => pipeline.task.taskDefinition ?? name;
+import { taskDefinitionOf } from './pipeline-index';
+
+export { taskDefinitionOf };
 
 /** Task settings that live in the task definition, so pipelines sharing one must agree on them. */
 const SHARED_TASK_FIELDS = ['container', 'image', 'architecture', 'ephemeralStorageGiB', 'secrets', 'local'] as const;

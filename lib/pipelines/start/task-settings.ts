@@ -1,7 +1,8 @@
 /** The run's task settings, resolved once from the registry into the execution input. */
 import type { ExecutionInput, RunTaskSettings } from '../../contracts/messages';
 import { ec2CapacityProviderName } from '../../contracts/stack-names';
-import { taskDefinitionOf, type Pipeline } from '../../registry/schema';
+import { taskDefinitionOf } from '../../registry/pipeline-index';
+import type { Pipeline } from '../../registry/schema';
 
 export interface StackNames {
   service: string;

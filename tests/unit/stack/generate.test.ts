@@ -125,7 +125,7 @@ describe('generateStack', () => {
         pipelines: {
           demo: {
             trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-            task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+            task: { taskDefinition: 'sample', container: 'app', image: 'example.com/app:1', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
             alarms: { maxRunCostUsd: 0.25 },
           },
         },
