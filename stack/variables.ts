@@ -7,16 +7,20 @@
 import type { PipelineIndex } from '../lib/registry/registry';
 import { ownerNoticeParts, type OwnerNoticeParts } from './owners';
 import { queueServiceFunctionParts, type QueueServiceFunctionParts } from './queue-services';
+import { uploadsListStatement } from './task-access';
 import type { Cfn } from './template';
 import { uploadRouting, type UploadRouting } from './uploads';
 
 export interface RegistryVariables extends UploadRouting {
+  /** opsBackfill's s3:ListBucket on the watched prefixes (a statement that allows nothing when no pipeline has files). */
+  uploadsListStatement: Cfn;
   queueServices: QueueServiceFunctionParts;
   ownerNotices: OwnerNoticeParts;
 }
 
 export function registryVariables(index: PipelineIndex, options: { existingBucket: string }): RegistryVariables {
   return {
+    uploadsListStatement: uploadsListStatement(index.registry) ?? { Effect: 'Deny', Action: ['s3:ListBucket'], Resource: '*' },
     ...uploadRouting(index, options.existingBucket),
     queueServices: queueServiceFunctionParts(index.registry.queueServices),
     ownerNotices: ownerNoticeParts(index.registry),

@@ -53,6 +53,15 @@ export function compilePattern(source: string): CompiledPattern {
   };
 }
 
+/** The key a pattern names for these capture values (every capture must have one). */
+export function renderPattern(source: string, captures: Record<string, string>): string {
+  return source.replace(CAPTURE, (whole, name: string) => {
+    const value = captures[name];
+    if (value === undefined) throw new PatternSyntaxError(`pattern "${source}" needs a value for {${name}}`);
+    return value;
+  });
+}
+
 /** Capture values by name when the key matches, otherwise undefined. */
 export function matchPattern(pattern: CompiledPattern, key: string): Record<string, string> | undefined {
   const match = pattern.regex.exec(key);

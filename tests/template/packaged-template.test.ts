@@ -275,6 +275,15 @@ describe('packaged template', () => {
     }
   });
 
+  it('lets opsBackfill list the watched prefixes of the uploads bucket, and read no object', () => {
+    const fn = template.Resources.OpsBackfillLambdaFunction!;
+    const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]]!;
+    const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const s3 = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
+    expect(s3).toEqual([expect.objectContaining({ Effect: 'Allow', Action: ['s3:ListBucket'], Condition: { StringLike: { 's3:prefix': ['incoming/acme/*', 'incoming/inventory/*'] } } })]);
+    expect(JSON.stringify(s3[0].Resource)).toContain('arn:${AWS::Partition}:s3:::${Bucket}');
+  });
+
   it('retries an undelivered firing, then keeps it in an alarmed dead-letter queue', () => {
     for (const [id, schedule] of resourcesOfType('AWS::Scheduler::Schedule')) {
       const target = schedule.Properties.Target;

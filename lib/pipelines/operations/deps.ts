@@ -10,7 +10,10 @@ import { kinesisStreamReader, sqsDeadLetterQueue } from '../adapters/dead-letter
 import { FAN_IN_ENV, fanInDeps, type FanInConfig } from '../fan-in/deps';
 import { parseArrival } from '../fan-in/parse-arrival';
 import { recordArrival } from '../fan-in/record-arrival';
-import { startFromEventDeps } from '../start/deps';
+import { START_PIPELINE_ENV, startFromEventDeps, startPipelineDeps, type StartPipelineConfig } from '../start/deps';
+import { uploadedObjects } from '../adapters/uploaded-objects';
+import { s3Client } from '../../shared/clients/s3';
+import type { BackfillDeps } from './backfill';
 import { startFromEvent } from '../start/start-event';
 import { MalformedEventError } from '../watcher/errors';
 import { readWatcherEvent } from '../watcher/read-event';
@@ -47,4 +50,15 @@ export function redriveDeps(config: RedriveConfig, registry: PipelineIndex = pip
     fanIn: async (record) => void (await recordArrival(parseArrival(record.sequenceNumber, record.data), fanIn)),
     stream: kinesisStreamReader(kinesisClient(), config.STREAM_NAME),
   };
+}
+
+/** Backfill: the start use case, the uploads bucket it lists and how long batch records live. */
+export const BACKFILL_ENV = [...START_PIPELINE_ENV, 'UPLOADS_BUCKET', 'BATCH_TTL_DAYS'] as const;
+
+export function backfillDeps(
+  config: StartPipelineConfig & { UPLOADS_BUCKET: string; BATCH_TTL_DAYS: number },
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+): BackfillDeps {
+  return { start: startPipelineDeps(config, registry, clock), objects: uploadedObjects(s3Client()), uploadsBucket: config.UPLOADS_BUCKET, ttlDays: config.BATCH_TTL_DAYS };
 }

@@ -1,0 +1,34 @@
+/**
+ * What opsBackfill may list in S3: the watched prefixes of every bucket the pipelines read.
+ */
+import type { Registry } from '../lib/registry/schema';
+import type { Cfn } from './template';
+
+/** The uploads bucket's name: the stack's own, or the existing one named by a param. */
+export const STACK_BUCKET: Cfn = {
+  'Fn::If': ['CreateUploadsBucket', { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, '${param:existingBucketName}'],
+};
+
+/**
+ * Backfill (opsBackfill) lists the watched prefixes of every bucket pipelines read: one
+ * s3:ListBucket statement, conditioned on those prefixes. It reads no object.
+ */
+export function uploadsListStatement(registry: Registry): Cfn | undefined {
+  const byBucket = new Map<string, { bucket: unknown; prefixes: Set<string> }>();
+  for (const pipeline of Object.values(registry.pipelines)) {
+    if (!pipeline.trigger) continue;
+    const bucket = pipeline.trigger.bucket ?? STACK_BUCKET;
+    const id = JSON.stringify(bucket);
+    const entry = byBucket.get(id) ?? { bucket, prefixes: new Set<string>() };
+    const prefixes = pipeline.trigger.prefix !== undefined ? [pipeline.trigger.prefix] : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]!);
+    for (const prefix of prefixes) entry.prefixes.add(prefix);
+    byBucket.set(id, entry);
+  }
+  if (byBucket.size === 0) return undefined;
+  return {
+    Effect: 'Allow',
+    Action: ['s3:ListBucket'],
+    Resource: [...byBucket.values()].map(({ bucket }) => ({ 'Fn::Sub': ['arn:${AWS::Partition}:s3:::${Bucket}', { Bucket: bucket }] })),
+    Condition: { StringLike: { 's3:prefix': [...new Set([...byBucket.values()].flatMap(({ prefixes }) => [...prefixes].map((p) => `${p}*`)))] } },
+  };
+}
