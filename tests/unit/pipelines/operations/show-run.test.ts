@@ -11,7 +11,7 @@ describe('showRun', () => {
     };
     const shown = await showRun(
       { runKey: item.pk },
-      { getRun: async () => item, batches: {} as BatchesTable, registry: pipelines(), clock: () => new Date('2026-11-20T07:00:00.000Z'), taskLogs: { region: 'us-east-1', logGroup: '/ecs/x' } },
+      { getRun: async () => item, batches: { get: async () => undefined } as unknown as BatchesTable, registry: pipelines(), clock: () => new Date('2026-11-20T07:00:00.000Z'), taskLogs: { region: 'us-east-1', logGroup: '/ecs/x' } },
     );
     expect(shown.run).toMatchObject({ status: 'SUCCEEDED', duration: '2m 5s', cost: '$0.0012' });
     expect(shown.cost).toEqual({ estimate: '$0.0012 (Fargate $0.0010 for 240 task-seconds, 11 transitions $0.0003)', usd: 0.00124, tasksUsd: 0.00096, transitionsUsd: 0.00028, transitions: 11, taskSeconds: 240 });
