@@ -30,14 +30,20 @@ export class InvalidAlarmEventError extends Error {
 
 async function formatAlarms(event: SNSEvent | unknown): Promise<{ sent: number }> {
   const parsed = SnsEventSchema.safeParse(event);
-  if (!parsed.success) throw new InvalidAlarmEventError(`formatAlarm expects an SNS event: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  if (!parsed.success)
+    throw new InvalidAlarmEventError(`formatAlarm expects an SNS event: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   let sent = 0;
   for (const record of parsed.data.Records) {
     const alarm = parseAlarmMessage(record.Sns.Message);
     const rendered = renderNotice(alarmNotice(alarm, context));
     await publisher.publish(rendered);
     sent += 1;
-    logger.info('alarm notification sent', { alarmName: alarm.AlarmName, state: alarm.NewStateValue, pipeline: rendered.attributes.pipeline, snsMessageId: record.Sns.MessageId });
+    logger.info('alarm notification sent', {
+      alarmName: alarm.AlarmName,
+      state: alarm.NewStateValue,
+      pipeline: rendered.attributes.pipeline,
+      snsMessageId: record.Sns.MessageId,
+    });
   }
   metrics.addMetric(STACK_METRIC.AlarmNotificationsSent, MetricUnit.Count, sent);
   return { sent };

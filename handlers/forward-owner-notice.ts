@@ -35,19 +35,29 @@ export class InvalidOwnerNoticeEventError extends Error {
 const topics = ownerTopics(pipelines().registry.pipelines);
 const deps = {
   ownerTopicOf: (pipeline: string) => topics[pipeline],
-  publish: (topicArn: string, notice: Parameters<ReturnType<typeof snsNoticePublisher>['publish']>[0]) => snsNoticePublisher(snsClient(), topicArn).publish(notice),
+  publish: (topicArn: string, notice: Parameters<ReturnType<typeof snsNoticePublisher>['publish']>[0]) =>
+    snsNoticePublisher(snsClient(), topicArn).publish(notice),
 };
 
 async function forwardOwnerNotices(event: SNSEvent | unknown): Promise<{ forwarded: number }> {
   const parsed = SnsEventSchema.safeParse(event);
-  if (!parsed.success) throw new InvalidOwnerNoticeEventError(`forwardOwnerNotices expects an SNS event: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  if (!parsed.success)
+    throw new InvalidOwnerNoticeEventError(
+      `forwardOwnerNotices expects an SNS event: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+    );
   let forwarded = 0;
   for (const { Sns } of parsed.data.Records) {
-    const attributes = Object.fromEntries(Object.entries(Sns.MessageAttributes ?? {}).flatMap(([name, value]) => (value.Type === 'String' ? [[name, value.Value]] : [])));
+    const attributes = Object.fromEntries(
+      Object.entries(Sns.MessageAttributes ?? {}).flatMap(([name, value]) => (value.Type === 'String' ? [[name, value.Value]] : [])),
+    );
     const outcome = await forwardToOwner({ subject: Sns.Subject ?? '', message: Sns.Message, attributes }, deps);
     if (outcome.forwarded) {
       forwarded += 1;
-      logger.info('notice forwarded to its owner', { pipeline: attributes.pipeline, topicArn: outcome.topicArn, snsMessageId: Sns.MessageId });
+      logger.info('notice forwarded to its owner', {
+        pipeline: attributes.pipeline,
+        topicArn: outcome.topicArn,
+        snsMessageId: Sns.MessageId,
+      });
     } else {
       logger.warn('notice not forwarded', { reason: outcome.reason, snsMessageId: Sns.MessageId });
     }

@@ -26,7 +26,10 @@ export const handler = middy(async (event: unknown) => {
   const report = await backfill(input, deps);
   if (!report.dryRun) for (let i = 0; i < report.started.length; i++) perPipeline.count(input.pipeline, PIPELINE_METRIC.RunsStarted);
   perPipeline.flush();
-  logger.info(`backfill${report.dryRun ? ' (dry run)' : ''}: ${report.started.length} ${report.dryRun ? 'would start' : 'started'}, ${report.queued.length} queued, ${report.alreadyRan.length} already ran, ${report.incomplete.length} incomplete, ${report.missing.length} missing`, { pipeline: input.pipeline, report });
+  logger.info(
+    `backfill${report.dryRun ? ' (dry run)' : ''}: ${report.started.length} ${report.dryRun ? 'would start' : 'started'}, ${report.queued.length} queued, ${report.alreadyRan.length} already ran, ${report.incomplete.length} incomplete, ${report.missing.length} missing`,
+    { pipeline: input.pipeline, report },
+  );
   return report;
 })
   .use(injectLambdaContext(logger))

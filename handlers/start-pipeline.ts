@@ -27,10 +27,20 @@ async function startRun(event: unknown): Promise<StartEventOutcome['outcome']> {
   }
   perPipeline.flush();
   if (result.kind === 'schedule') {
-    logger.info(`schedule fired: ${statuses.join(', ')}`, { pipeline, scheduledTime: result.outcome.scheduledTime, request: result.request, outcome: result.outcome });
+    logger.info(`schedule fired: ${statuses.join(', ')}`, {
+      pipeline,
+      scheduledTime: result.outcome.scheduledTime,
+      request: result.request,
+      outcome: result.outcome,
+    });
   } else {
     const { outcome, request } = result;
-    const keys = { pipeline, runKey: outcome.runKey, ...(request.batch ? { batchKey: request.batch } : {}), ...('executionArn' in outcome && outcome.executionArn ? { executionArn: outcome.executionArn } : {}) };
+    const keys = {
+      pipeline,
+      runKey: outcome.runKey,
+      ...(request.batch ? { batchKey: request.batch } : {}),
+      ...('executionArn' in outcome && outcome.executionArn ? { executionArn: outcome.executionArn } : {}),
+    };
     logger.info(`start ${outcome.status}`, { ...keys, request, outcome });
   }
   return result.outcome;

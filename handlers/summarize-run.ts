@@ -47,7 +47,8 @@ export const handler = middy(async (event: unknown): Promise<RunSummary> => {
   if (summary.status === 'FAILED') perPipeline.runFailed(run.pipeline, summary.result.errorClass ?? 'unknown');
   else perPipeline.count(run.pipeline, PIPELINE_METRIC.RunsSucceeded);
   perPipeline.value(run.pipeline, PIPELINE_METRIC.RunDuration, MetricUnit.Seconds, Math.round(summary.durationMs / 1000));
-  if (summary.result.recordsAffected !== null) perPipeline.value(run.pipeline, PIPELINE_METRIC.RunRecordsAffected, MetricUnit.Count, summary.result.recordsAffected);
+  if (summary.result.recordsAffected !== null)
+    perPipeline.value(run.pipeline, PIPELINE_METRIC.RunRecordsAffected, MetricUnit.Count, summary.result.recordsAffected);
   if (summary.result.cost) perPipeline.value(run.pipeline, PIPELINE_METRIC.RunCostUsd, MetricUnit.NoUnit, summary.result.cost.usd);
   perPipeline.flush();
   if (summary.anomalies.length) metrics.addMetric('RunAnomalies', MetricUnit.Count, summary.anomalies.length);

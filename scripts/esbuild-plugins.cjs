@@ -70,7 +70,9 @@ function registryPlugin(registryFile = () => process.env.PIPELINES_FILE) {
         try {
           return { contents: JSON.stringify(validatedRegistry(file)), loader: 'json', watchFiles: [file] };
         } catch (error) {
-          return { errors: [{ text: error.code === 'ENOENT' ? `${file}: no such file${other ? ' (PIPELINES_FILE)' : ''}` : error.message }] };
+          return {
+            errors: [{ text: error.code === 'ENOENT' ? `${file}: no such file${other ? ' (PIPELINES_FILE)' : ''}` : error.message }],
+          };
         }
       });
     },

@@ -110,7 +110,12 @@ function ec2Resources({ service, stage, ec2, settings }: CapacityInputs & { ec2:
         Name: ec2CapacityProviderName(service, stage),
         AutoScalingGroupProvider: {
           AutoScalingGroupArn: ref(EC2_IDS.group),
-          ManagedScaling: { Status: 'ENABLED', TargetCapacity: ec2.targetCapacityPercent, MinimumScalingStepSize: 1, MaximumScalingStepSize: 10 },
+          ManagedScaling: {
+            Status: 'ENABLED',
+            TargetCapacity: ec2.targetCapacityPercent,
+            MinimumScalingStepSize: 1,
+            MaximumScalingStepSize: 10,
+          },
           ManagedTerminationProtection: 'ENABLED',
           ManagedDraining: 'ENABLED',
         },
@@ -135,9 +140,12 @@ function ec2Resources({ service, stage, ec2, settings }: CapacityInputs & { ec2:
 /** The cluster's capacity providers, and the EC2 capacity when the registry declares it. */
 export function capacityResources(template: Template, inputs: CapacityInputs): Record<string, Cfn> {
   const cluster = template.Resources.PipelineCluster;
-  if (!cluster) throw new StackGenerationError('stack/capacity.ts needs resource PipelineCluster (resources/ecs.yml), and the template has none');
+  if (!cluster)
+    throw new StackGenerationError('stack/capacity.ts needs resource PipelineCluster (resources/ecs.yml), and the template has none');
   if (cluster.Properties?.CapacityProviders !== undefined || cluster.Properties?.DefaultCapacityProviderStrategy !== undefined) {
-    throw new StackGenerationError('PipelineCluster names capacity providers itself, and stack/capacity.ts associates them (an ECS cluster takes one or the other): remove CapacityProviders and DefaultCapacityProviderStrategy from resources/ecs.yml');
+    throw new StackGenerationError(
+      'PipelineCluster names capacity providers itself, and stack/capacity.ts associates them (an ECS cluster takes one or the other): remove CapacityProviders and DefaultCapacityProviderStrategy from resources/ecs.yml',
+    );
   }
   const resources = inputs.ec2 ? ec2Resources({ ...inputs, ec2: inputs.ec2 }) : {};
   resources[CLUSTER_PROVIDERS_ID] = {

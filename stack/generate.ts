@@ -35,14 +35,18 @@ const SettingsSchema = z.object({
   samples: z.enum(['true', 'false'], { error: 'param samples must be true or false' }),
   streamMode: z.enum(['PROVISIONED', 'ON_DEMAND'], { error: 'param streamMode must be PROVISIONED or ON_DEMAND' }),
   streamShards: z.coerce.number().int('param streamShards must be a whole number').min(1, 'param streamShards must be at least 1'),
-  containerInsights: z.enum(['disabled', 'enabled', 'enhanced'], { error: 'param containerInsights must be disabled, enabled or enhanced' }),
+  containerInsights: z.enum(['disabled', 'enabled', 'enhanced'], {
+    error: 'param containerInsights must be disabled, enabled or enhanced',
+  }),
   alarmSet: z.enum(['essential', 'full'], { error: 'param alarmSet must be essential or full' }),
   /** '' when the stack creates its uploads bucket. */
   existingBucketName: z.string(),
   /** Digests of the built images (`<task definition>=sha256:…,…`), passed by npm run deploy. */
   images: z.string().default(''),
   /** Stage-specific environment of pipeline containers, by task definition name. */
-  taskEnvironment: z.record(z.string(), z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'environment names are UPPER_SNAKE_CASE'), z.coerce.string())).default({}),
+  taskEnvironment: z
+    .record(z.string(), z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'environment names are UPPER_SNAKE_CASE'), z.coerce.string()))
+    .default({}),
 });
 
 export interface StackInputs {
@@ -93,14 +97,24 @@ export function generateStack(template: Template, inputs: StackInputs): Generate
   });
   addResources(template, pipelineTasks, 'stack/pipeline-tasks.ts');
   addResources(template, ownerSubscriptions(template, inputs.registry), 'stack/owners.ts');
-  addResources(template, capacityResources(template, { service: inputs.service, stage: inputs.stage, ec2: inputs.registry.capacity?.ec2, settings }), 'stack/capacity.ts');
+  addResources(
+    template,
+    capacityResources(template, { service: inputs.service, stage: inputs.stage, ec2: inputs.registry.capacity?.ec2, settings }),
+    'stack/capacity.ts',
+  );
   const queueServices = queueServiceResources(inputs.registry.queueServices, stackSharedRefs(settings));
   addResources(template, queueServices.resources, 'stack/queue-services.ts');
   addOutputs(template, queueServices.outputs, 'stack/queue-services.ts');
   // The pipelines' EventBridge Scheduler schedules invoke startPipeline.
-  const schedules = scheduleResources(inputs.registry, { service: inputs.service, stage: inputs.stage, targetFunction: START_PIPELINE_FUNCTION });
+  const schedules = scheduleResources(inputs.registry, {
+    service: inputs.service,
+    stage: inputs.stage,
+    targetFunction: START_PIPELINE_FUNCTION,
+  });
   if (Object.keys(schedules).length && template.Resources[START_PIPELINE_FUNCTION]?.Type !== 'AWS::Lambda::Function') {
-    throw new StackGenerationError(`pipelines.yml declares schedules, but the template has no function ${START_PIPELINE_FUNCTION} for them to invoke (functions/ingest.yml startPipeline)`);
+    throw new StackGenerationError(
+      `pipelines.yml declares schedules, but the template has no function ${START_PIPELINE_FUNCTION} for them to invoke (functions/ingest.yml startPipeline)`,
+    );
   }
   addResources(template, schedules, 'stack/schedules.ts');
   addResources(template, alarmPlumbing(inputs), 'stack/alarms.ts');
@@ -112,7 +126,10 @@ export function generateStack(template: Template, inputs: StackInputs): Generate
     service: inputs.service,
     stage: inputs.stage,
     registry: inputs.registry,
-    functions: resourcesOfType(template, 'AWS::Lambda::Function').map((logicalId) => ({ logicalId, name: inputs.functionNames[logicalId] ?? logicalId })),
+    functions: resourcesOfType(template, 'AWS::Lambda::Function').map((logicalId) => ({
+      logicalId,
+      name: inputs.functionNames[logicalId] ?? logicalId,
+    })),
     deadLetterQueues: deadLetterQueues(template),
     alarmSet: settings.alarmSet,
   };

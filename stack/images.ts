@@ -61,7 +61,9 @@ export function imageParts(registry: Registry, names: { service: string; stage: 
   const digests = parseImageDigests(imagesParam);
   const unknown = Object.keys(digests).filter((name) => !built.some((b) => b.name === name));
   if (unknown.length) {
-    throw new StackGenerationError(`param images names ${unknown.join(', ')}, but no task definition of pipelines.yml builds an image by that name (built: ${built.map((b) => b.name).join(', ') || 'none'})`);
+    throw new StackGenerationError(
+      `param images names ${unknown.join(', ')}, but no task definition of pipelines.yml builds an image by that name (built: ${built.map((b) => b.name).join(', ') || 'none'})`,
+    );
   }
   const repositoryUri = getAtt(IMAGE_REPOSITORY_ID, 'RepositoryUri');
   const imageOf = (name: string, image: TaskImage): unknown => {
@@ -85,8 +87,18 @@ export function imageParts(registry: Registry, names: { service: string; stage: 
           LifecyclePolicy: {
             LifecyclePolicyText: JSON.stringify({
               rules: [
-                { rulePriority: 1, description: 'Untagged layers of interrupted pushes', selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 }, action: { type: 'expire' } },
-                { rulePriority: 2, description: `Keep the ${KEPT_IMAGES} newest images`, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: KEPT_IMAGES }, action: { type: 'expire' } },
+                {
+                  rulePriority: 1,
+                  description: 'Untagged layers of interrupted pushes',
+                  selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 },
+                  action: { type: 'expire' },
+                },
+                {
+                  rulePriority: 2,
+                  description: `Keep the ${KEPT_IMAGES} newest images`,
+                  selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: KEPT_IMAGES },
+                  action: { type: 'expire' },
+                },
               ],
             }),
           },
@@ -109,7 +121,14 @@ export function imageParts(registry: Registry, names: { service: string; stage: 
               {
                 Sid: 'PushImages',
                 Effect: 'Allow',
-                Action: ['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:BatchGetImage'],
+                Action: [
+                  'ecr:BatchCheckLayerAvailability',
+                  'ecr:InitiateLayerUpload',
+                  'ecr:UploadLayerPart',
+                  'ecr:CompleteLayerUpload',
+                  'ecr:PutImage',
+                  'ecr:BatchGetImage',
+                ],
                 Resource: repositoryArn,
               },
             ],
@@ -119,7 +138,10 @@ export function imageParts(registry: Registry, names: { service: string; stage: 
     },
     outputs: {
       ImageRepositoryUri: { Description: 'Where npm run deploy pushes the built pipeline images.', Value: repositoryUri },
-      ImagePushPolicyArn: { Description: 'Attach to whoever runs npm run deploy: push to the image repository only.', Value: { Ref: IMAGE_PUSH_POLICY_ID } },
+      ImagePushPolicyArn: {
+        Description: 'Attach to whoever runs npm run deploy: push to the image repository only.',
+        Value: { Ref: IMAGE_PUSH_POLICY_ID },
+      },
     },
     imageOf,
     unbuilt,

@@ -66,7 +66,12 @@ export function possibleNames(value: unknown, context: NameContext): string[] | 
   if (typeof value.Ref === 'string') return pseudo[value.Ref] !== undefined ? [pseudo[value.Ref]!] : undefined;
   const sub = value['Fn::Sub'];
   if (sub !== undefined) {
-    const [text, variables] = typeof sub === 'string' ? [sub, {}] : Array.isArray(sub) && typeof sub[0] === 'string' ? [sub[0], (sub[1] ?? {}) as Record<string, unknown>] : [undefined, {}];
+    const [text, variables] =
+      typeof sub === 'string'
+        ? [sub, {}]
+        : Array.isArray(sub) && typeof sub[0] === 'string'
+          ? [sub[0], (sub[1] ?? {}) as Record<string, unknown>]
+          : [undefined, {}];
     if (text === undefined) return undefined;
     let results = [''];
     let rest = text;
@@ -74,7 +79,13 @@ export function possibleNames(value: unknown, context: NameContext): string[] | 
       const [whole, escaped, name] = match as unknown as [string, string, string];
       const before = rest.slice(0, rest.indexOf(whole));
       rest = rest.slice(rest.indexOf(whole) + whole.length);
-      const options = escaped ? [`\${${name}}`] : name in variables ? possibleNames(variables[name], context) : pseudo[name] !== undefined ? [pseudo[name]!] : undefined;
+      const options = escaped
+        ? [`\${${name}}`]
+        : name in variables
+          ? possibleNames(variables[name], context)
+          : pseudo[name] !== undefined
+            ? [pseudo[name]!]
+            : undefined;
       if (!options) return undefined;
       results = results.flatMap((prefix) => options.map((option) => `${prefix}${before}${option}`));
     }
@@ -92,8 +103,10 @@ export function possibleNames(value: unknown, context: NameContext): string[] | 
   }
   const branches = value['Fn::If'];
   if (Array.isArray(branches)) {
-    const options = [branches[1], branches[2]].map((branch) => (isRecord(branch) && branch.Ref === 'AWS::NoValue' ? [] : possibleNames(branch, context)));
-    return options.some((option) => option === undefined) ? undefined : options.flat() as string[];
+    const options = [branches[1], branches[2]].map((branch) =>
+      isRecord(branch) && branch.Ref === 'AWS::NoValue' ? [] : possibleNames(branch, context),
+    );
+    return options.some((option) => option === undefined) ? undefined : (options.flat() as string[]);
   }
   return undefined;
 }
@@ -134,6 +147,8 @@ export function checkNameLengths(template: Template, context: NameContext): void
   }
   if (problems.length) {
     const advice = Number.isFinite(maxStage) ? `; use a stage name of at most ${Math.max(1, maxStage)} characters` : '';
-    throw new StackGenerationError(`stage "${context.stage}" (region ${context.region}) makes names too long${advice}:\n  - ${problems.join('\n  - ')}`);
+    throw new StackGenerationError(
+      `stage "${context.stage}" (region ${context.region}) makes names too long${advice}:\n  - ${problems.join('\n  - ')}`,
+    );
   }
 }

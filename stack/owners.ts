@@ -36,7 +36,9 @@ function ownerEmails(registry: Registry): Map<string, string[]> {
 export function ownerSubscriptions(template: Template, registry: Registry): Record<string, Cfn> {
   const emails = ownerEmails(registry);
   if (emails.size && !template.Resources[OPERATORS_TOPIC_ID]) {
-    throw new StackGenerationError(`stack/owners.ts subscribes owners to ${OPERATORS_TOPIC_ID} (resources/notifications.yml), and the template has none`);
+    throw new StackGenerationError(
+      `stack/owners.ts subscribes owners to ${OPERATORS_TOPIC_ID} (resources/notifications.yml), and the template has none`,
+    );
   }
   const resources: Record<string, Cfn> = {};
   for (const [email, pipelines] of emails) {
@@ -68,7 +70,16 @@ export function ownerNoticeParts(registry: Registry): OwnerNoticeParts {
   const pipelines = Object.keys(topics);
   return {
     events: pipelines.length
-      ? [{ sns: { arn: { Ref: OPERATORS_TOPIC_ID }, topicName: 'operators', filterPolicyScope: 'MessageAttributes', filterPolicy: filterOn(pipelines) } }]
+      ? [
+          {
+            sns: {
+              arn: { Ref: OPERATORS_TOPIC_ID },
+              topicName: 'operators',
+              filterPolicyScope: 'MessageAttributes',
+              filterPolicy: filterOn(pipelines),
+            },
+          },
+        ]
       : [],
     statements: [
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': [OWNER_NOTICES_DLQ_ID, 'Arn'] } },

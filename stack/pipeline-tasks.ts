@@ -17,7 +17,15 @@
  * (the registry makes them agree on image, secrets and the rest): give a pipeline a task
  * definition of its own to keep its rights to itself.
  */
-import { ecrRepositoryOf, isBuiltImage, secretKmsKey, secretSource, secretValueFrom, type PolicyStatement, type TaskImage } from '../lib/registry/container';
+import {
+  ecrRepositoryOf,
+  isBuiltImage,
+  secretKmsKey,
+  secretSource,
+  secretValueFrom,
+  type PolicyStatement,
+  type TaskImage,
+} from '../lib/registry/container';
 import { taskDefinitionOf, type Pipeline, type Registry } from '../lib/registry/schema';
 import { StackGenerationError, type Cfn, type Template } from './template';
 
@@ -94,11 +102,21 @@ const stackBucket = (settings: PipelineTaskSettings): Cfn => ({
   'Fn::If': ['CreateUploadsBucket', sub('${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}'), settings.existingBucketName],
 });
 
-const objectsUnder = (bucket: unknown, prefix: string): Cfn => ({ 'Fn::Sub': [`arn:\${AWS::Partition}:s3:::\${Bucket}/${prefix}*`, { Bucket: bucket }] });
+const objectsUnder = (bucket: unknown, prefix: string): Cfn => ({
+  'Fn::Sub': [`arn:\${AWS::Partition}:s3:::\${Bucket}/${prefix}*`, { Bucket: bucket }],
+});
 
 /** A pipeline's literal prefixes: the trigger's prefix, or each pattern's text before its first capture. */
 const triggerPrefixes = (pipeline: Pipeline): string[] =>
-  pipeline.trigger ? [...new Set(pipeline.trigger.prefix !== undefined ? [pipeline.trigger.prefix] : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]!))] : [];
+  pipeline.trigger
+    ? [
+        ...new Set(
+          pipeline.trigger.prefix !== undefined
+            ? [pipeline.trigger.prefix]
+            : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]!),
+        ),
+      ]
+    : [];
 
 /**
  * A registry string as CloudFormation: `${AWS::Partition}`, `${AWS::Region}`,
@@ -122,7 +140,16 @@ function policyStatement(statement: PolicyStatement): Cfn {
           Condition: Object.fromEntries(
             Object.entries(statement.Condition).map(([operator, keys]) => [
               operator,
-              Object.fromEntries(Object.entries(keys).map(([key, value]) => [key, typeof value === 'string' ? withPseudoParameters(value) : Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? withPseudoParameters(v) : v)) : value])),
+              Object.fromEntries(
+                Object.entries(keys).map(([key, value]) => [
+                  key,
+                  typeof value === 'string'
+                    ? withPseudoParameters(value)
+                    : Array.isArray(value)
+                      ? value.map((v) => (typeof v === 'string' ? withPseudoParameters(v) : v))
+                      : value,
+                ]),
+              ),
             ]),
           ),
         }
@@ -136,7 +163,10 @@ function policyStatement(statement: PolicyStatement): Cfn {
  */
 export function secretGrant(reference: string): { valueFrom: unknown; service: 'secretsmanager' | 'ssm'; resources: unknown[] } {
   const source = secretSource(reference);
-  if (!source) throw new StackGenerationError(`secret "${reference}" is neither an ARN nor an SSM parameter name (the registry should have refused it)`);
+  if (!source)
+    throw new StackGenerationError(
+      `secret "${reference}" is neither an ARN nor an SSM parameter name (the registry should have refused it)`,
+    );
   if (source.service === 'secretsmanager') {
     // arn:aws:secretsmanager:<region>:<account>:secret:<name>[:json-key:version-stage:version-id]
     const secretArn = source.arn.split(':').slice(0, 7).join(':');
@@ -170,8 +200,12 @@ function groupResources(group: TaskDefinitionGroup, inputs: PipelineTaskInputs):
   const bucket = stackBucket(settings);
 
   // --- task role: what the container itself may do ---
-  const reads = group.pipelines.flatMap(([, pipeline]) => triggerPrefixes(pipeline).map((prefix) => objectsUnder(pipeline.trigger?.bucket ?? bucket, prefix)));
-  const writes = group.pipelines.flatMap(([name, pipeline]) => ['rejects', 'staging'].map((area) => objectsUnder(pipeline.trigger?.bucket ?? bucket, `${area}/${name}/`)));
+  const reads = group.pipelines.flatMap(([, pipeline]) =>
+    triggerPrefixes(pipeline).map((prefix) => objectsUnder(pipeline.trigger?.bucket ?? bucket, prefix)),
+  );
+  const writes = group.pipelines.flatMap(([name, pipeline]) =>
+    ['rejects', 'staging'].map((area) => objectsUnder(pipeline.trigger?.bucket ?? bucket, `${area}/${name}/`)),
+  );
   const stackStatements: Cfn[] = [
     ...(reads.length ? [{ Sid: 'ReadBatchFiles', Effect: 'Allow', Action: 's3:GetObject', Resource: unique(reads) }] : []),
     { Sid: 'WriteStagingAndRejects', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: unique(writes) },
@@ -201,7 +235,14 @@ function groupResources(group: TaskDefinitionGroup, inputs: PipelineTaskInputs):
   });
 
   // --- execution role: what ECS does to start the container ---
-  const executionStatements: Cfn[] = [{ Sid: 'WriteLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(TASK_LOG_GROUP_ID, 'Arn') }];
+  const executionStatements: Cfn[] = [
+    {
+      Sid: 'WriteLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: getAtt(TASK_LOG_GROUP_ID, 'Arn'),
+    },
+  ];
   const repository = isBuiltImage(task.image)
     ? inputs.builtImageRepositoryArn
     : (() => {
@@ -212,15 +253,26 @@ function groupResources(group: TaskDefinitionGroup, inputs: PipelineTaskInputs):
     executionStatements.push(
       // GetAuthorizationToken has no resource-level permissions.
       { Sid: 'AuthenticateToEcr', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
-      { Sid: 'PullImage', Effect: 'Allow', Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'], Resource: repository },
+      {
+        Sid: 'PullImage',
+        Effect: 'Allow',
+        Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+        Resource: repository,
+      },
     );
   }
-  const secrets = Object.entries(task.secrets).map(([name, secret]) => ({ name, grant: secretGrant(secretValueFrom(secret)), key: secretKmsKey(secret) }));
+  const secrets = Object.entries(task.secrets).map(([name, secret]) => ({
+    name,
+    grant: secretGrant(secretValueFrom(secret)),
+    key: secretKmsKey(secret),
+  }));
   const secretsManager = unique(secrets.filter((s) => s.grant.service === 'secretsmanager').flatMap((s) => s.grant.resources));
   const parameters = unique(secrets.filter((s) => s.grant.service === 'ssm').flatMap((s) => s.grant.resources));
   const keys = unique(secrets.flatMap((s) => (s.key ? [s.key] : [])));
-  if (secretsManager.length) executionStatements.push({ Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretsManager });
-  if (parameters.length) executionStatements.push({ Sid: 'ReadParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameters });
+  if (secretsManager.length)
+    executionStatements.push({ Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretsManager });
+  if (parameters.length)
+    executionStatements.push({ Sid: 'ReadParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameters });
   if (keys.length) executionStatements.push({ Sid: 'DecryptSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: keys });
 
   // --- the task definition ---
@@ -237,9 +289,15 @@ function groupResources(group: TaskDefinitionGroup, inputs: PipelineTaskInputs):
     [ids.taskRole]: {
       Type: 'AWS::IAM::Role',
       Properties: {
-        Description: `Containers of task definition ${group.name} (pipelines ${group.pipelines.map(([name]) => name).join(', ')})`.slice(0, 1000),
+        Description: `Containers of task definition ${group.name} (pipelines ${group.pipelines.map(([name]) => name).join(', ')})`.slice(
+          0,
+          1000,
+        ),
         AssumeRolePolicyDocument: trustEcsTasks,
-        Policies: [{ PolicyName: 'pipeline-run', PolicyDocument: { Version: '2012-10-17', Statement: stackStatements } }, ...pipelinePolicies],
+        Policies: [
+          { PolicyName: 'pipeline-run', PolicyDocument: { Version: '2012-10-17', Statement: stackStatements } },
+          ...pipelinePolicies,
+        ],
       },
     },
     [ids.executionRole]: {
@@ -315,7 +373,9 @@ function launchPolicy(groups: TaskDefinitionGroup[]): Cfn {
             Sid: 'RunPipelineTasks',
             Effect: 'Allow',
             Action: 'ecs:RunTask',
-            Resource: groups.map((group) => sub(`arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${group.family}:*`)),
+            Resource: groups.map((group) =>
+              sub(`arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${group.family}:*`),
+            ),
             Condition: { ArnEquals: { 'ecs:cluster': getAtt(CLUSTER_ID, 'Arn') } },
           },
           {
@@ -334,7 +394,8 @@ function launchPolicy(groups: TaskDefinitionGroup[]): Cfn {
 /** Every pipeline task definition with its roles, and the state machine's launch policy. */
 export function pipelineTaskResources(template: Template, inputs: PipelineTaskInputs): Record<string, Cfn> {
   for (const id of [CLUSTER_ID, TASK_LOG_GROUP_ID, RUNS_TABLE_ID, STATE_MACHINE_ROLE_ID]) {
-    if (!template.Resources[id]) throw new StackGenerationError(`stack/pipeline-tasks.ts needs resource ${id} (resources/*.yml), and the template has none`);
+    if (!template.Resources[id])
+      throw new StackGenerationError(`stack/pipeline-tasks.ts needs resource ${id} (resources/*.yml), and the template has none`);
   }
   const groups = taskDefinitionGroups(inputs.registry, inputs.service, inputs.stage);
   if (groups.length === 0) throw new StackGenerationError('pipelines.yml declares no pipeline: the stack has nothing to run');

@@ -32,7 +32,8 @@ const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _dash, c:
 export const scheduleLogicalId = (pipeline: string): string => `${pascal(pipeline)}Schedule`;
 
 /** The input startPipeline gets: the scheduled time, not the moment of delivery, names the firing. */
-export const scheduleInput = (pipeline: string): string => JSON.stringify({ pipeline, trigger: 'schedule', time: '<aws.scheduler.scheduled-time>' });
+export const scheduleInput = (pipeline: string): string =>
+  JSON.stringify({ pipeline, trigger: 'schedule', time: '<aws.scheduler.scheduled-time>' });
 
 export function scheduleResources(registry: Registry, refs: ScheduleRefs): Record<string, Resource> {
   const scheduled = Object.entries(registry.pipelines).filter(([, pipeline]) => pipeline.schedule);
@@ -78,7 +79,11 @@ export function scheduleResources(registry: Registry, refs: ScheduleRefs): Recor
               Action: 'sts:AssumeRole',
               Condition: {
                 StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-                ArnLike: { 'aws:SourceArn': { 'Fn::Sub': `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/default/${prefix}*` } },
+                ArnLike: {
+                  'aws:SourceArn': {
+                    'Fn::Sub': `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/default/${prefix}*`,
+                  },
+                },
               },
             },
           ],
@@ -90,7 +95,12 @@ export function scheduleResources(registry: Registry, refs: ScheduleRefs): Recor
               Version: '2012-10-17',
               Statement: [
                 { Sid: 'InvokeStartPipeline', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: target },
-                { Sid: 'UndeliveredFirings', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [SCHEDULE_DLQ, 'Arn'] } },
+                {
+                  Sid: 'UndeliveredFirings',
+                  Effect: 'Allow',
+                  Action: 'sqs:SendMessage',
+                  Resource: { 'Fn::GetAtt': [SCHEDULE_DLQ, 'Arn'] },
+                },
               ],
             },
           },
@@ -101,7 +111,9 @@ export function scheduleResources(registry: Registry, refs: ScheduleRefs): Recor
   for (const [pipeline, { schedule }] of scheduled) {
     const name = `${prefix}${pipeline}`;
     if (name.length > MAX_SCHEDULE_NAME) {
-      throw new Error(`schedule name "${name}" of pipeline "${pipeline}" is longer than ${MAX_SCHEDULE_NAME} characters: shorten the service, stage or pipeline name`);
+      throw new Error(
+        `schedule name "${name}" of pipeline "${pipeline}" is longer than ${MAX_SCHEDULE_NAME} characters: shorten the service, stage or pipeline name`,
+      );
     }
     resources[scheduleLogicalId(pipeline)] = {
       Type: 'AWS::Scheduler::Schedule',

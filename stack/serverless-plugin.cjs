@@ -54,7 +54,9 @@ class StackPlugin {
     });
     const unbuilt = this.generated.unbuiltImages;
     if (unbuilt.length && !this.generated.firstDeploy) {
-      this.log.warning(`Task definition${unbuilt.length > 1 ? 's' : ''} ${unbuilt.join(', ')} build${unbuilt.length > 1 ? '' : 's'} its image, and none is built yet: npm run deploy builds, pushes and deploys with its digest.`);
+      this.log.warning(
+        `Task definition${unbuilt.length > 1 ? 's' : ''} ${unbuilt.join(', ')} build${unbuilt.length > 1 ? '' : 's'} its image, and none is built yet: npm run deploy builds, pushes and deploys with its digest.`,
+      );
     }
   }
 

@@ -6,7 +6,11 @@ import type { Cfn } from './template';
 
 /** The uploads bucket's name: the stack's own, or the existing one named by a param. */
 export const STACK_BUCKET: Cfn = {
-  'Fn::If': ['CreateUploadsBucket', { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, '${param:existingBucketName}'],
+  'Fn::If': [
+    'CreateUploadsBucket',
+    { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' },
+    '${param:existingBucketName}',
+  ],
 };
 
 /**
@@ -20,7 +24,10 @@ export function uploadsListStatement(registry: Registry): Cfn | undefined {
     const bucket = pipeline.trigger.bucket ?? STACK_BUCKET;
     const id = JSON.stringify(bucket);
     const entry = byBucket.get(id) ?? { bucket, prefixes: new Set<string>() };
-    const prefixes = pipeline.trigger.prefix !== undefined ? [pipeline.trigger.prefix] : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]!);
+    const prefixes =
+      pipeline.trigger.prefix !== undefined
+        ? [pipeline.trigger.prefix]
+        : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]!);
     for (const prefix of prefixes) entry.prefixes.add(prefix);
     byBucket.set(id, entry);
   }
@@ -29,6 +36,8 @@ export function uploadsListStatement(registry: Registry): Cfn | undefined {
     Effect: 'Allow',
     Action: ['s3:ListBucket'],
     Resource: [...byBucket.values()].map(({ bucket }) => ({ 'Fn::Sub': ['arn:${AWS::Partition}:s3:::${Bucket}', { Bucket: bucket }] })),
-    Condition: { StringLike: { 's3:prefix': [...new Set([...byBucket.values()].flatMap(({ prefixes }) => [...prefixes].map((p) => `${p}*`)))] } },
+    Condition: {
+      StringLike: { 's3:prefix': [...new Set([...byBucket.values()].flatMap(({ prefixes }) => [...prefixes].map((p) => `${p}*`)))] },
+    },
   };
 }

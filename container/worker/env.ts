@@ -8,13 +8,9 @@ import { BatchObjectSchema, TriggerKindSchema, type BatchObject, type TriggerKin
 import { TASK_ENV } from '../../lib/contracts/task-contract';
 import { TaskEnvError } from './errors';
 
-export type ObjectsSource =
-  | { kind: 'inline'; objects: BatchObject[] }
-  | { kind: 'runs-table'; table: string; runKey: string };
+export type ObjectsSource = { kind: 'inline'; objects: BatchObject[] } | { kind: 'runs-table'; table: string; runKey: string };
 
-export type Launch =
-  | { mode: 'sync' }
-  | { mode: 'callback'; taskToken: string; heartbeatSeconds: number | undefined };
+export type Launch = { mode: 'sync' } | { mode: 'callback'; taskToken: string; heartbeatSeconds: number | undefined };
 
 export interface TaskEnv {
   pipeline: string;
@@ -90,7 +86,8 @@ export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
   } else if (hasInline) {
     const list = get(TASK_ENV.OBJECTS, objectsJson);
     // A run of a batch has its files; only schedule and manual runs may come without any.
-    if (list && list.length === 0 && trigger === 's3') problems.push(`${TASK_ENV.OBJECTS} is empty, but a run of an uploaded batch (${TASK_ENV.TRIGGER}=s3) has files`);
+    if (list && list.length === 0 && trigger === 's3')
+      problems.push(`${TASK_ENV.OBJECTS} is empty, but a run of an uploaded batch (${TASK_ENV.TRIGGER}=s3) has files`);
     else if (list) objects = { kind: 'inline', objects: list };
   } else if (hasPointer) {
     const pointer = get(TASK_ENV.OBJECTS_RUN_KEY, text);

@@ -87,9 +87,7 @@ export interface WorkerDeps {
 const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT'];
 export const DEFAULT_NAMESPACE = 'EcsPipelines';
 
-type Settlement =
-  | { kind: 'succeeded'; outcome: TaskOutcome }
-  | { kind: 'failed'; error: unknown; code: number };
+type Settlement = { kind: 'succeeded'; outcome: TaskOutcome } | { kind: 'failed'; error: unknown; code: number };
 
 /** Runs `work` as a pipeline task; resolves with the exit code after calling `exit` with it. */
 export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<number> {
@@ -124,8 +122,7 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   );
   const timings = new StepTimings();
   const controller = new AbortController();
-  const port: TaskTokenPort | undefined =
-    task.launch.mode === 'callback' ? taskTokenPort(sfn(), task.launch.taskToken) : undefined;
+  const port: TaskTokenPort | undefined = task.launch.mode === 'callback' ? taskTokenPort(sfn(), task.launch.taskToken) : undefined;
   let tokenRejected = false;
   let settled = false;
   let heartbeats: Heartbeats | undefined;
@@ -133,7 +130,11 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   const exitCode = new Promise<number>((resolve) => (resolveCode = resolve));
 
   const onStop = () =>
-    void settle({ kind: 'failed', error: new TaskStoppedError('received a stop signal: ECS is stopping the task'), code: EXIT_CODES.stopped });
+    void settle({
+      kind: 'failed',
+      error: new TaskStoppedError('received a stop signal: ECS is stopping the task'),
+      code: EXIT_CODES.stopped,
+    });
 
   async function settle(settlement: Settlement): Promise<void> {
     if (settled) return;
@@ -225,7 +226,16 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   void (async () => {
     try {
       const objects = await resolveObjects(task.objects, deps.dynamo ?? workerDynamoClient);
-      const outcome = await work({ task, trigger: task.trigger, scheduledTime: task.scheduledTime, objects, env, signal: controller.signal, log, timings });
+      const outcome = await work({
+        task,
+        trigger: task.trigger,
+        scheduledTime: task.scheduledTime,
+        objects,
+        env,
+        signal: controller.signal,
+        log,
+        timings,
+      });
       // Work that ignored an abort still must not report success for a dead token.
       if (controller.signal.aborted) throw controller.signal.reason;
       await settle({ kind: 'succeeded', outcome });

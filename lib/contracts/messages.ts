@@ -90,7 +90,11 @@ export const ExecutionInputSchema = v.strictObject({
   /** One entry per shard, the Map state's items. */
   shards: v.array(v.strictObject({ index: v.number().int(), count: v.number().int() })),
   /** Thresholds the state machine and alarms compare against. */
-  alarms: v.strictObject({ maxRuntimeSeconds: v.number().int().optional(), maxRecordsAffected: v.number().int().optional(), maxRunCostUsd: v.number().optional() }),
+  alarms: v.strictObject({
+    maxRuntimeSeconds: v.number().int().optional(),
+    maxRecordsAffected: v.number().int().optional(),
+    maxRunCostUsd: v.number().optional(),
+  }),
 });
 export type ExecutionInput = v.Infer<typeof ExecutionInputSchema>;
 

@@ -60,7 +60,8 @@ export function parseBatchTemplate(template: string): TemplatePart[] {
     if (format && !/yyyy|MM|dd|HH|mm/.test(format)) {
       throw new BatchTemplateError(`format "${format}" in "${template}" has none of the tokens yyyy, MM, dd, HH, mm`);
     }
-    if (expression.format.replace(FORMAT_TOKEN, '').includes('/')) throw new BatchTemplateError(`format "${expression.format}" in "${template}" has a "/"`);
+    if (expression.format.replace(FORMAT_TOKEN, '').includes('/'))
+      throw new BatchTemplateError(`format "${expression.format}" in "${template}" has a "/"`);
     parts.push({ expression });
     rest = rest.slice(close + 1);
   }
@@ -91,11 +92,25 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 export function localTime(instant: Date, timeZone: string): LocalTime {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
     formatters.set(timeZone, formatter);
   }
   const parts = Object.fromEntries(formatter.formatToParts(instant).map((p) => [p.type, p.value]));
-  return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day), hour: Number(parts.hour), minute: Number(parts.minute) };
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+  };
 }
 
 /** Calendar arithmetic on a local date, clamping the day (Jan 31 + 1 month = Feb 28/29). */

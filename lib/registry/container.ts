@@ -31,7 +31,9 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const DOMAIN_PART = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?';
 const DOMAIN = `${DOMAIN_PART}(?:\\.${DOMAIN_PART})*(?::\\d+)?`;
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-export const IMAGE_REFERENCE = new RegExp(`^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::\\w[\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
+export const IMAGE_REFERENCE = new RegExp(
+  `^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::\\w[\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+);
 
 /** An image in an ECR repository: account, region and repository name (pull grants name it). */
 const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/;
@@ -45,7 +47,10 @@ const relativePath = (what: string) =>
   z
     .string()
     .min(1, `${what} is a path relative to the project root`)
-    .refine((path) => !path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(path), `${what} is a path relative to the project root, not an absolute one`);
+    .refine(
+      (path) => !path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(path),
+      `${what} is a path relative to the project root, not an absolute one`,
+    );
 
 export const ImageBuildSchema = z.strictObject({
   build: z.strictObject({
@@ -54,12 +59,20 @@ export const ImageBuildSchema = z.strictObject({
     /** The Dockerfile, relative to the project root (default: <context>/Dockerfile). */
     dockerfile: relativePath('build.dockerfile').optional(),
     /** The multi-stage build's target stage. */
-    target: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'build.target is a stage name of the Dockerfile').optional(),
+    target: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'build.target is a stage name of the Dockerfile')
+      .optional(),
   }),
 });
 export type ImageBuild = z.infer<typeof ImageBuildSchema>['build'];
 
-const imageUri = z.string().regex(IMAGE_REFERENCE, 'task.image is an image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:1.4.2 (or @sha256:<digest>)');
+const imageUri = z
+  .string()
+  .regex(
+    IMAGE_REFERENCE,
+    'task.image is an image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:1.4.2 (or @sha256:<digest>)',
+  );
 
 export const ImageSchema = z.union([imageUri, ImageBuildSchema], {
   error: (issue) =>
@@ -83,10 +96,7 @@ const SSM_PARAMETER_NAME = /^\/[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/;
 
-export type SecretSource =
-  | { service: 'secretsmanager'; arn: string }
-  | { service: 'ssm'; arn: string }
-  | { service: 'ssm'; name: string };
+export type SecretSource = { service: 'secretsmanager'; arn: string } | { service: 'ssm'; arn: string } | { service: 'ssm'; name: string };
 
 /** Where a secret reference points, or undefined when it is none of the accepted forms. */
 export function secretSource(reference: string): SecretSource | undefined {
@@ -96,10 +106,12 @@ export function secretSource(reference: string): SecretSource | undefined {
   return undefined;
 }
 
-const secretReference = z.string().refine(
-  (value) => secretSource(value) !== undefined,
-  'is neither an ARN (arn:aws:secretsmanager:…:secret:… or arn:aws:ssm:…:parameter/…) nor an SSM parameter name starting with "/": the registry names a secret, never its value',
-);
+const secretReference = z
+  .string()
+  .refine(
+    (value) => secretSource(value) !== undefined,
+    'is neither an ARN (arn:aws:secretsmanager:…:secret:… or arn:aws:ssm:…:parameter/…) nor an SSM parameter name starting with "/": the registry names a secret, never its value',
+  );
 
 export const SecretSchema = z.union([
   secretReference,
@@ -114,7 +126,10 @@ export type Secret = z.infer<typeof SecretSchema>;
 export const secretValueFrom = (secret: Secret): string => (typeof secret === 'string' ? secret : secret.valueFrom);
 export const secretKmsKey = (secret: Secret): string | undefined => (typeof secret === 'string' ? undefined : secret.kmsKeyArn);
 
-export const SecretsSchema = z.record(z.string().regex(ENV_NAME, 'secret names are environment variable names (UPPER_SNAKE_CASE)'), SecretSchema);
+export const SecretsSchema = z.record(
+  z.string().regex(ENV_NAME, 'secret names are environment variable names (UPPER_SNAKE_CASE)'),
+  SecretSchema,
+);
 
 // --- task-role statements ----------------------------------------------------------------
 
@@ -124,7 +139,10 @@ const oneOrMany = (item: z.ZodString, what: string) =>
 const conditionValue = z.union([z.string(), z.number(), z.boolean()]);
 
 export const PolicyStatementSchema = z.strictObject({
-  Sid: z.string().regex(/^[A-Za-z0-9]+$/, 'Sid is letters and digits').optional(),
+  Sid: z
+    .string()
+    .regex(/^[A-Za-z0-9]+$/, 'Sid is letters and digits')
+    .optional(),
   Effect: z.enum(['Allow', 'Deny'], { error: 'Effect is Allow or Deny' }),
   Action: oneOrMany(z.string().regex(IAM_ACTION, 'an action is service:Action, e.g. sqs:SendMessage'), 'Action'),
   /** ARNs; `${AWS::Partition}`, `${AWS::Region}` and `${AWS::AccountId}` are filled in by the stack. */
@@ -134,7 +152,22 @@ export const PolicyStatementSchema = z.strictObject({
 export type PolicyStatement = z.infer<typeof PolicyStatementSchema>;
 
 /** Verbs of actions that only read; anything else counts as a write. */
-const READ_VERBS = ['Get', 'List', 'Describe', 'BatchGet', 'BatchCheck', 'Head', 'Query', 'Scan', 'Select', 'Search', 'Lookup', 'View', 'Read', 'Filter'];
+const READ_VERBS = [
+  'Get',
+  'List',
+  'Describe',
+  'BatchGet',
+  'BatchCheck',
+  'Head',
+  'Query',
+  'Scan',
+  'Select',
+  'Search',
+  'Lookup',
+  'View',
+  'Read',
+  'Filter',
+];
 /**
  * Writes AWS offers no resource-level permission for, so `Resource: '*'` is the only way to
  * grant them (CloudWatch metrics, X-Ray segments).
@@ -154,13 +187,19 @@ export function statementProblems(statement: PolicyStatement): string[] {
   const problems: string[] = [];
   for (const action of list(statement.Action)) {
     if (action === '*' || action.endsWith(':*')) {
-      problems.push(`Action "${action}" allows every ${action === '*' ? 'AWS' : action.split(':')[0]} action: list the actions the container needs`);
+      problems.push(
+        `Action "${action}" allows every ${action === '*' ? 'AWS' : action.split(':')[0]} action: list the actions the container needs`,
+      );
     }
   }
   if (list(statement.Resource).includes('*')) {
-    const writes = list(statement.Action).filter((action) => action !== '*' && !action.endsWith(':*') && !isReadAction(action) && !WRITES_WITHOUT_RESOURCES.has(action));
+    const writes = list(statement.Action).filter(
+      (action) => action !== '*' && !action.endsWith(':*') && !isReadAction(action) && !WRITES_WITHOUT_RESOURCES.has(action),
+    );
     if (writes.length) {
-      problems.push(`Resource "*" with ${writes.length > 1 ? 'write actions' : 'the write action'} ${writes.join(', ')}: name the resources the container may change`);
+      problems.push(
+        `Resource "*" with ${writes.length > 1 ? 'write actions' : 'the write action'} ${writes.join(', ')}: name the resources the container may change`,
+      );
     }
   }
   return problems;
@@ -193,7 +232,10 @@ export const PlacementStrategySchema = z
     if (strategy.type === 'binpack' && strategy.field !== 'cpu' && strategy.field !== 'memory') {
       ctx.addIssue({ code: 'custom', path: ['field'], message: 'a binpack strategy packs on field cpu or memory' });
     }
-    if (strategy.type === 'spread' && !(strategy.field === 'instanceId' || strategy.field === 'host' || strategy.field?.startsWith('attribute:'))) {
+    if (
+      strategy.type === 'spread' &&
+      !(strategy.field === 'instanceId' || strategy.field === 'host' || strategy.field?.startsWith('attribute:'))
+    ) {
       ctx.addIssue({ code: 'custom', path: ['field'], message: 'a spread strategy spreads on field instanceId, host or attribute:<name>' });
     }
     if (strategy.type === 'random' && strategy.field !== undefined) {
@@ -202,8 +244,14 @@ export const PlacementStrategySchema = z
   });
 
 export const PlacementSchema = z.strictObject({
-  constraints: z.array(PlacementConstraintSchema).max(MAX_PLACEMENT_CONSTRAINTS, `at most ${MAX_PLACEMENT_CONSTRAINTS} placement constraints`).default([]),
-  strategy: z.array(PlacementStrategySchema).max(MAX_PLACEMENT_STRATEGIES, `at most ${MAX_PLACEMENT_STRATEGIES} placement strategies`).default([]),
+  constraints: z
+    .array(PlacementConstraintSchema)
+    .max(MAX_PLACEMENT_CONSTRAINTS, `at most ${MAX_PLACEMENT_CONSTRAINTS} placement constraints`)
+    .default([]),
+  strategy: z
+    .array(PlacementStrategySchema)
+    .max(MAX_PLACEMENT_STRATEGIES, `at most ${MAX_PLACEMENT_STRATEGIES} placement strategies`)
+    .default([]),
 });
 export type Placement = z.infer<typeof PlacementSchema>;
 
@@ -253,14 +301,16 @@ export function toUnixCron(expression: string): string {
   const match = CRON.exec(expression);
   if (!match) throw new CronConversionError('a scheduled action needs cron(...)');
   const fields = match[1]!.trim().split(/\s+/);
-  if (fields.length !== 6) throw new CronConversionError(`cron needs 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`);
+  if (fields.length !== 6)
+    throw new CronConversionError(`cron needs 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`);
   const [minutes, hours, dom, month, dow, year] = fields as [string, string, string, string, string, string];
   if (year !== '*') throw new CronConversionError('Auto Scaling schedules repeat every year: the year field must be *');
   // Day names (WED has a W) are fine; L, W and # are not.
   if (/[LW]/i.test(dom) || /[L#]/i.test(dow.replace(/[A-Z]{3}/gi, ''))) {
     throw new CronConversionError('Auto Scaling schedules take no L, W or # in the day fields');
   }
-  const unixDow = dow === '?' ? '*' : dow.replace(/\d+/g, (n, offset: number, text: string) => (text[offset - 1] === '/' ? n : String(Number(n) - 1)));
+  const unixDow =
+    dow === '?' ? '*' : dow.replace(/\d+/g, (n, offset: number, text: string) => (text[offset - 1] === '/' ? n : String(Number(n) - 1)));
   return [minutes, hours, dom === '?' ? '*' : dom, month, unixDow].join(' ');
 }
 
@@ -282,7 +332,10 @@ export const Ec2ScheduledActionSchema = z
     minInstances: z.number().int().min(0).optional(),
     maxInstances: z.number().int().min(0).optional(),
   })
-  .refine((action) => action.minInstances !== undefined || action.maxInstances !== undefined, 'a scheduled action sets minInstances, maxInstances or both');
+  .refine(
+    (action) => action.minInstances !== undefined || action.maxInstances !== undefined,
+    'a scheduled action sets minInstances, maxInstances or both',
+  );
 
 export const Ec2CapacitySchema = z
   .strictObject({
@@ -299,7 +352,11 @@ export const Ec2CapacitySchema = z
   })
   .superRefine((capacity, ctx) => {
     if (capacity.minInstances > capacity.maxInstances) {
-      ctx.addIssue({ code: 'custom', path: ['minInstances'], message: `minInstances (${capacity.minInstances}) must not exceed maxInstances (${capacity.maxInstances})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minInstances'],
+        message: `minInstances (${capacity.minInstances}) must not exceed maxInstances (${capacity.maxInstances})`,
+      });
     }
     if (architectureOfInstanceType(capacity.instanceType) !== capacity.architecture) {
       ctx.addIssue({
@@ -310,7 +367,12 @@ export const Ec2CapacitySchema = z
     }
     const seen = new Set<string>();
     capacity.scheduledActions.forEach((action, index) => {
-      if (seen.has(action.name)) ctx.addIssue({ code: 'custom', path: ['scheduledActions', index, 'name'], message: `scheduled action "${action.name}" is declared twice` });
+      if (seen.has(action.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scheduledActions', index, 'name'],
+          message: `scheduled action "${action.name}" is declared twice`,
+        });
       seen.add(action.name);
     });
   });

@@ -7,7 +7,8 @@ import { compilePattern, matchPattern, type CompiledPattern } from './patterns';
 import type { Pipeline, Registry } from './schema';
 
 /** The task definition a pipeline runs: its own, or the one it names in task.taskDefinition. */
-export const taskDefinitionOf = (name: string, pipeline: { task: { taskDefinition?: string | undefined } }): string => pipeline.task.taskDefinition ?? name;
+export const taskDefinitionOf = (name: string, pipeline: { task: { taskDefinition?: string | undefined } }): string =>
+  pipeline.task.taskDefinition ?? name;
 
 export interface FileMatch {
   pipeline: string;
@@ -54,7 +55,9 @@ export function capturesOfBatchKey(captureOrder: string[], batchKey: string): Re
   if (captureOrder.length < 2) return captureOrder.length === 1 ? { [captureOrder[0]!]: batchKey } : {};
   const values = batchKey.split('_');
   if (values.length !== captureOrder.length) return undefined;
-  return Object.fromEntries(captureOrder.map((name, i) => [name, values[i]!.replace(/~(5F|7E)/g, (_m, code: string) => (code === '5F' ? '_' : '~'))]));
+  return Object.fromEntries(
+    captureOrder.map((name, i) => [name, values[i]!.replace(/~(5F|7E)/g, (_m, code: string) => (code === '5F' ? '_' : '~'))]),
+  );
 }
 
 export function indexRegistry(registry: Registry): PipelineIndex {

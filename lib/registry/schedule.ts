@@ -24,10 +24,12 @@ function wallClockOf(instant: Date, timeZone: string): number {
 /** The instants at which a zone's clocks show this wall-clock time: none (skipped), one, or two (repeated). */
 export function instantsOfWallClock(wallClock: number, timeZone: string): Date[] {
   // Offsets in force around the wall-clock time; a change of offset happens at most once a day.
-  const offsets = new Set([-1, 1].map((side) => {
-    const probe = new Date(wallClock + side * 14 * 3_600_000);
-    return wallClockOf(probe, timeZone) - Math.floor(probe.getTime() / MINUTE) * MINUTE;
-  }));
+  const offsets = new Set(
+    [-1, 1].map((side) => {
+      const probe = new Date(wallClock + side * 14 * 3_600_000);
+      return wallClockOf(probe, timeZone) - Math.floor(probe.getTime() / MINUTE) * MINUTE;
+    }),
+  );
   return [...offsets]
     .map((offset) => new Date(wallClock - offset))
     .filter((instant) => wallClockOf(instant, timeZone) === wallClock)

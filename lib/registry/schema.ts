@@ -51,7 +51,8 @@ export const TriggerSchema = z.strictObject({
   /** Every pattern must start with this prefix; defaults to the patterns' common literal prefix. */
   prefix: z.string().optional(),
   /** Logical file name → key pattern with `{captures}` forming the batch key. */
-  files: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'file names are lower-case words'), patternString)
+  files: z
+    .record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'file names are lower-case words'), patternString)
     .refine((files) => Object.keys(files).length > 0, 'a pipeline needs at least one file'),
   /** How long to wait, from the first file of a batch, for the rest before the batch is overdue. */
   windowMinutes: z.number().positive('window must be greater than 0'),
@@ -81,7 +82,11 @@ export const TaskSchema = z.strictObject({
   timeoutSeconds: z.number().int().min(60).max(31_536_000),
   // The heartbeat clock starts at RunTask: a Fargate task must be placed, pull its image and
   // start before its first heartbeat, which commonly takes tens of seconds.
-  heartbeatSeconds: z.number().int().min(60, 'heartbeatSeconds must be at least 60: the task must start and send its first heartbeat within it').optional(),
+  heartbeatSeconds: z
+    .number()
+    .int()
+    .min(60, 'heartbeatSeconds must be at least 60: the task must start and send its first heartbeat within it')
+    .optional(),
   /** Fargate task storage in GiB (Fargate gives 20 without it). */
   ephemeralStorageGiB: z
     .number()
@@ -120,7 +125,9 @@ export const ScheduleSchema = z.strictObject({
   /** IANA time zone the expression is read in (EventBridge Scheduler follows its daylight-saving changes); default UTC. */
   timezone: z
     .string()
-    .refine(isTimeZone, { error: (issue) => `unknown time zone "${String(issue.input)}": use an IANA name such as Europe/Berlin or America/New_York` })
+    .refine(isTimeZone, {
+      error: (issue) => `unknown time zone "${String(issue.input)}": use an IANA name such as Europe/Berlin or America/New_York`,
+    })
     .default('UTC'),
   enabled: z.boolean().default(true),
   /**
@@ -173,11 +180,19 @@ export const PipelineSchema = z
     }
     const schedule = pipeline.schedule;
     if (schedule?.whenIncomplete !== undefined && schedule.batch === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['schedule', 'whenIncomplete'], message: 'whenIncomplete applies to a schedule that runs batches: set schedule.batch too' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule', 'whenIncomplete'],
+        message: 'whenIncomplete applies to a schedule that runs batches: set schedule.batch too',
+      });
     }
     if (schedule?.batch !== undefined) {
       if (!pipeline.trigger) {
-        ctx.addIssue({ code: 'custom', path: ['schedule', 'batch'], message: 'schedule.batch names captures of trigger.files, and this pipeline has no trigger' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['schedule', 'batch'],
+          message: 'schedule.batch names captures of trigger.files, and this pipeline has no trigger',
+        });
       } else {
         let captures: string[] = [];
         try {
@@ -186,10 +201,15 @@ export const PipelineSchema = z
           // The pattern's own issue reports it.
         }
         const names = Object.keys(schedule.batch);
-        if (names.length === 0) ctx.addIssue({ code: 'custom', path: ['schedule', 'batch'], message: 'schedule.batch needs at least one capture' });
+        if (names.length === 0)
+          ctx.addIssue({ code: 'custom', path: ['schedule', 'batch'], message: 'schedule.batch needs at least one capture' });
         for (const name of names) {
           if (captures.length > 0 && !captures.includes(name)) {
-            ctx.addIssue({ code: 'custom', path: ['schedule', 'batch', name], message: `{${name}} is not a capture of trigger.files (the batch key is {${captures.join('}, {')}})` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['schedule', 'batch', name],
+              message: `{${name}} is not a capture of trigger.files (the batch key is {${captures.join('}, {')}})`,
+            });
           }
         }
       }
@@ -225,17 +245,33 @@ export const PipelineSchema = z
 function checkContainer(task: z.infer<typeof TaskSchema>, ctx: z.RefinementCtx): void {
   const at = (...path: Array<string | number>) => ['task', ...path];
   if (task.placement !== undefined && task.capacity !== 'ec2') {
-    ctx.addIssue({ code: 'custom', path: at('placement'), message: `placement applies to capacity ec2 only: Fargate places tasks itself (this pipeline's capacity is ${task.capacity})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: at('placement'),
+      message: `placement applies to capacity ec2 only: Fargate places tasks itself (this pipeline's capacity is ${task.capacity})`,
+    });
   }
   if (task.capacity === 'fargate-spot' && task.architecture === 'ARM64') {
-    ctx.addIssue({ code: 'custom', path: at('capacity'), message: 'Fargate Spot runs X86_64 tasks only: set task.architecture to X86_64, or capacity to fargate' });
+    ctx.addIssue({
+      code: 'custom',
+      path: at('capacity'),
+      message: 'Fargate Spot runs X86_64 tasks only: set task.architecture to X86_64, or capacity to fargate',
+    });
   }
   if (task.capacity === 'ec2' && task.ephemeralStorageGiB !== undefined) {
-    ctx.addIssue({ code: 'custom', path: at('ephemeralStorageGiB'), message: "ephemeralStorageGiB applies to Fargate; EC2 tasks use the instance's volume (capacity.ec2.rootVolumeGiB)" });
+    ctx.addIssue({
+      code: 'custom',
+      path: at('ephemeralStorageGiB'),
+      message: "ephemeralStorageGiB applies to Fargate; EC2 tasks use the instance's volume (capacity.ec2.rootVolumeGiB)",
+    });
   }
   for (const name of Object.keys(task.secrets ?? {})) {
     if (name in (task.environment ?? {})) {
-      ctx.addIssue({ code: 'custom', path: at('secrets', name), message: `${name} is in task.environment too: a variable is either a secret or a plain value` });
+      ctx.addIssue({
+        code: 'custom',
+        path: at('secrets', name),
+        message: `${name} is in task.environment too: a variable is either a secret or a plain value`,
+      });
     }
     if (name in TASK_ENV) {
       ctx.addIssue({ code: 'custom', path: at('secrets', name), message: `${name} is set by the run itself; choose another name` });
@@ -257,7 +293,11 @@ export const QueueSchema = z.strictObject({
   /** Receives before a message moves to the dead-letter queue. */
   maxReceiveCount: z.number().int().min(1, 'maxReceiveCount must be at least 1').max(1000, 'maxReceiveCount must be at most 1000'),
   /** The first lease on a received message; the worker extends it while it works. */
-  visibilityTimeoutSeconds: z.number().int().min(10, 'visibilityTimeoutSeconds must be at least 10 (the worker extends it at a fraction of it)').max(43_200, 'visibilityTimeoutSeconds must be at most 43200 (12 hours)'),
+  visibilityTimeoutSeconds: z
+    .number()
+    .int()
+    .min(10, 'visibilityTimeoutSeconds must be at least 10 (the worker extends it at a fraction of it)')
+    .max(43_200, 'visibilityTimeoutSeconds must be at most 43200 (12 hours)'),
   retentionSeconds: z.number().int().min(60).max(1_209_600).default(345_600),
   /** FIFO only: deduplicate on a hash of the body instead of a MessageDeduplicationId. */
   contentBasedDeduplication: z.boolean().optional(),
@@ -326,7 +366,11 @@ export const QueueServiceSchema = z
     /** Seeds the first target (acceptable latency / this) until measurements exist. */
     expectedProcessingSeconds: z.number().positive('expectedProcessingSeconds must be greater than 0').default(1),
     /** At least 1: with no running task the backlog-per-task metric has no task count to divide by. */
-    minTasks: z.number().int().min(1, 'minTasks must be at least 1: target tracking needs a running task to measure backlog per task').default(1),
+    minTasks: z
+      .number()
+      .int()
+      .min(1, 'minTasks must be at least 1: target tracking needs a running task to measure backlog per task')
+      .default(1),
     maxTasks: z.number().int().min(1).max(1000),
     scaleInCooldownSeconds: z.number().int().min(0).max(86_400).default(300),
     // 180 s: shorter lets target tracking add tasks again before the last ones started and
@@ -337,19 +381,35 @@ export const QueueServiceSchema = z
   })
   .superRefine((service, ctx) => {
     if (service.minTasks > service.maxTasks) {
-      ctx.addIssue({ code: 'custom', path: ['minTasks'], message: `minTasks (${service.minTasks}) must not exceed maxTasks (${service.maxTasks})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minTasks'],
+        message: `minTasks (${service.minTasks}) must not exceed maxTasks (${service.maxTasks})`,
+      });
     }
     if (service.queue.type === 'standard' && service.queue.contentBasedDeduplication !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['queue', 'contentBasedDeduplication'], message: 'contentBasedDeduplication applies to FIFO queues only' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queue', 'contentBasedDeduplication'],
+        message: 'contentBasedDeduplication applies to FIFO queues only',
+      });
     }
     const seen = new Set<string>();
     service.scheduledActions.forEach((action, index) => {
       if (seen.has(action.name)) {
-        ctx.addIssue({ code: 'custom', path: ['scheduledActions', index, 'name'], message: `scheduled action "${action.name}" is declared twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scheduledActions', index, 'name'],
+          message: `scheduled action "${action.name}" is declared twice`,
+        });
       }
       seen.add(action.name);
       if (action.maxTasks !== undefined && action.maxTasks > service.maxTasks * 10) {
-        ctx.addIssue({ code: 'custom', path: ['scheduledActions', index, 'maxTasks'], message: 'maxTasks is more than ten times the service maxTasks: a typo?' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scheduledActions', index, 'maxTasks'],
+          message: 'maxTasks is more than ten times the service maxTasks: a typo?',
+        });
       }
     });
   });
@@ -359,7 +419,10 @@ export const RegistrySchema = z
     pipelines: z.record(z.string().regex(NAME, 'pipeline names are lower-case words with dashes, at most 40 characters'), PipelineSchema),
     /** Long-running queue consumers scaled on backlog per task (optional). */
     queueServices: z
-      .record(z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'queue service names are lower-case words with dashes, at most 24 characters'), QueueServiceSchema)
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'queue service names are lower-case words with dashes, at most 24 characters'),
+        QueueServiceSchema,
+      )
       .optional(),
     /** Capacity the stack adds for pipelines that ask for it (task.capacity ec2). */
     capacity: StackCapacitySchema.optional(),
@@ -375,7 +438,10 @@ const SHARED_TASK_FIELDS = ['container', 'image', 'architecture', 'ephemeralStor
 const launchFamily = (capacity: string) => (capacity === 'ec2' ? 'ec2' : 'fargate');
 
 /** Rules across pipelines: shared task definitions agree, EC2 pipelines have EC2 capacity to run on. */
-function checkTaskDefinitions(registry: { pipelines: Record<string, z.infer<typeof PipelineSchema>>; capacity?: z.infer<typeof StackCapacitySchema> | undefined }, ctx: z.RefinementCtx): void {
+function checkTaskDefinitions(
+  registry: { pipelines: Record<string, z.infer<typeof PipelineSchema>>; capacity?: z.infer<typeof StackCapacitySchema> | undefined },
+  ctx: z.RefinementCtx,
+): void {
   const firstOf = new Map<string, [string, z.infer<typeof TaskSchema>]>();
   for (const [name, pipeline] of Object.entries(registry.pipelines ?? {})) {
     const task = pipeline?.task;
@@ -384,9 +450,18 @@ function checkTaskDefinitions(registry: { pipelines: Record<string, z.infer<type
     if (task.capacity === 'ec2') {
       const ec2 = registry.capacity?.ec2;
       if (!ec2) {
-        ctx.addIssue({ code: 'custom', path: at('capacity'), message: 'capacity ec2 runs on the stack\'s EC2 capacity: declare capacity.ec2 (instanceType, architecture, maxInstances) at the top of the registry' });
+        ctx.addIssue({
+          code: 'custom',
+          path: at('capacity'),
+          message:
+            "capacity ec2 runs on the stack's EC2 capacity: declare capacity.ec2 (instanceType, architecture, maxInstances) at the top of the registry",
+        });
       } else if (ec2.architecture !== task.architecture) {
-        ctx.addIssue({ code: 'custom', path: at('architecture'), message: `the stack's EC2 capacity is ${ec2.architecture} (capacity.ec2.architecture), this task is ${task.architecture}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: at('architecture'),
+          message: `the stack's EC2 capacity is ${ec2.architecture} (capacity.ec2.architecture), this task is ${task.architecture}`,
+        });
       }
     }
     const definition = taskDefinitionOf(name, pipeline);

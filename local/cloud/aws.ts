@@ -37,7 +37,13 @@ export interface LocalClients {
 
 export function localClients(endpoints: ServiceEndpoints, region: string): LocalClients {
   const common = { region, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
-  const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const s3 = new S3Client({
+    ...common,
+    endpoint: endpoints.s3,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   const kinesis = new KinesisClient({ ...common, endpoint: endpoints.kinesis, requestHandler: new NodeHttpHandler() });
   const dynamodb = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb });
   const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });

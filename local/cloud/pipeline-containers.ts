@@ -60,7 +60,11 @@ export function dockerfileCommand(text: string, target?: string): { entryPoint?:
     if (upper === 'FROM') {
       const [, base = '', name] = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/i.exec(argument) ?? [];
       const parent = stages.find((stage) => stage.name !== undefined && stage.name.toLowerCase() === base.toLowerCase());
-      stages.push({ ...(name ? { name } : {}), ...(parent?.entryPoint ? { entryPoint: parent.entryPoint } : {}), ...(parent?.command ? { command: parent.command } : {}) });
+      stages.push({
+        ...(name ? { name } : {}),
+        ...(parent?.entryPoint ? { entryPoint: parent.entryPoint } : {}),
+        ...(parent?.command ? { command: parent.command } : {}),
+      });
     } else if (upper === 'CMD' && stages.length) {
       stages.at(-1)!.command = commandOf(argument);
     } else if (upper === 'ENTRYPOINT' && stages.length) {

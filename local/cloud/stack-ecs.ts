@@ -13,7 +13,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
-import { startLocalEcs, type LocalEcs, type LocalEcsOptions, type LocalEcsServices, type LocalTaskDefinitionInput, type LogLine, type NetworkMode, type TaskStateChangeEvent } from '../emulators/ecs';
+import {
+  startLocalEcs,
+  type LocalEcs,
+  type LocalEcsOptions,
+  type LocalEcsServices,
+  type LocalTaskDefinitionInput,
+  type LogLine,
+  type NetworkMode,
+  type TaskStateChangeEvent,
+} from '../emulators/ecs';
 import type { StackResolver } from './intrinsics';
 import type { PipelineContainer } from './pipeline-containers';
 import { PortInUseError } from '../emulators/data-services';
@@ -22,7 +31,14 @@ export const CONTAINERS_FILE = join('local', 'cloud', 'containers.yml');
 
 const ContainersFileSchema = z.record(
   z.string(),
-  z.record(z.string(), z.strictObject({ cwd: z.string(), entryPoint: z.array(z.string()).optional(), environment: z.record(z.string(), z.string()).default({}) })),
+  z.record(
+    z.string(),
+    z.strictObject({
+      cwd: z.string(),
+      entryPoint: z.array(z.string()).optional(),
+      environment: z.record(z.string(), z.string()).default({}),
+    }),
+  ),
 );
 
 export interface StackEcs {
@@ -90,7 +106,10 @@ export function taskDefinitionsFromTemplate(
       // A pipeline's image command (its Dockerfile's CMD) when the definition has none.
       const command = c.Command ?? (where === pipeline ? pipeline?.command : undefined);
       if (!where) {
-        skipped(family, `container ${c.Name} has no entry in ${CONTAINERS_FILE} (${name}: { ${c.Name}: { cwd: <folder> } }): its tasks cannot run locally`);
+        skipped(
+          family,
+          `container ${c.Name} has no entry in ${CONTAINERS_FILE} (${name}: { ${c.Name}: { cwd: <folder> } }): its tasks cannot run locally`,
+        );
         return [];
       }
       containers[c.Name] = {
@@ -102,23 +121,35 @@ export function taskDefinitionsFromTemplate(
         ...(c.Secrets?.length ? { secrets: c.Secrets.map((s) => ({ name: s.Name, valueFrom: s.ValueFrom })) } : {}),
         environment: {
           ...Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, String(e.Value)])),
-          ...Object.fromEntries(Object.entries(where.environment).map(([k, v]) => [k, v.replace(/\{(\w+)\}/g, (m, key: string) => placeholders[key] ?? m)])),
+          ...Object.fromEntries(
+            Object.entries(where.environment).map(([k, v]) => [k, v.replace(/\{(\w+)\}/g, (m, key: string) => placeholders[key] ?? m)]),
+          ),
         },
         essential: c.Essential ?? true,
         ...(c.Cpu !== undefined ? { cpu: c.Cpu } : {}),
         ...(c.Memory !== undefined ? { memory: c.Memory } : {}),
         ...(c.DockerLabels ? { dockerLabels: c.DockerLabels } : {}),
-        ...(c.PortMappings ? { portMappings: c.PortMappings.map((m) => ({ containerPort: m.ContainerPort, ...(m.HostPort !== undefined ? { hostPort: m.HostPort } : {}), ...(m.Protocol ? { protocol: m.Protocol } : {}) })) } : {}),
+        ...(c.PortMappings
+          ? {
+              portMappings: c.PortMappings.map((m) => ({
+                containerPort: m.ContainerPort,
+                ...(m.HostPort !== undefined ? { hostPort: m.HostPort } : {}),
+                ...(m.Protocol ? { protocol: m.Protocol } : {}),
+              })),
+            }
+          : {}),
       };
     }
-    return [{
-      family,
-      containers,
-      ...(p.NetworkMode ? { networkMode: p.NetworkMode } : {}),
-      ...(p.Cpu ? { cpu: String(p.Cpu) } : {}),
-      ...(p.Memory ? { memory: String(p.Memory) } : {}),
-      ...(p.Tags ? { tags: p.Tags.map((t) => ({ key: t.Key, value: t.Value })) } : {}),
-    }];
+    return [
+      {
+        family,
+        containers,
+        ...(p.NetworkMode ? { networkMode: p.NetworkMode } : {}),
+        ...(p.Cpu ? { cpu: String(p.Cpu) } : {}),
+        ...(p.Memory ? { memory: String(p.Memory) } : {}),
+        ...(p.Tags ? { tags: p.Tags.map((t) => ({ key: t.Key, value: t.Value })) } : {}),
+      },
+    ];
   });
 }
 
@@ -135,16 +166,33 @@ interface ServiceSpec {
 export function servicesFromTemplate(resolver: StackResolver): ServiceSpec[] {
   const capacity = new Map<string, { min?: number; max?: number }>();
   for (const [id, resource] of resolver.resources('AWS::ApplicationAutoScaling::ScalableTarget')) {
-    const p = resolver.resolve(resource.Properties ?? {}, id) as { ServiceNamespace?: string; ResourceId?: string; MinCapacity?: number; MaxCapacity?: number };
+    const p = resolver.resolve(resource.Properties ?? {}, id) as {
+      ServiceNamespace?: string;
+      ResourceId?: string;
+      MinCapacity?: number;
+      MaxCapacity?: number;
+    };
     if (p.ServiceNamespace === 'ecs' && p.ResourceId) capacity.set(p.ResourceId, { min: p.MinCapacity, max: p.MaxCapacity });
   }
   return resolver.resources('AWS::ECS::Service').map(([id, resource]) => {
-    const p = resolver.resolve(resource.Properties ?? {}, id) as { Cluster?: string; TaskDefinition: string; DesiredCount?: number; LaunchType?: ServiceSpec['launchType'] };
+    const p = resolver.resolve(resource.Properties ?? {}, id) as {
+      Cluster?: string;
+      TaskDefinition: string;
+      DesiredCount?: number;
+      LaunchType?: ServiceSpec['launchType'];
+    };
     const serviceName = resolver.physicalOf(id).attributes.Name!;
     const cluster = (p.Cluster ?? 'default').split('/').at(-1)!;
     const bounds = capacity.get(`service/${cluster}/${serviceName}`) ?? {};
     const desiredCount = Math.min(bounds.max ?? Infinity, Math.max(bounds.min ?? 0, p.DesiredCount ?? 1));
-    return { logicalId: id, cluster, serviceName, taskDefinition: p.TaskDefinition, desiredCount, ...(p.LaunchType ? { launchType: p.LaunchType } : {}) };
+    return {
+      logicalId: id,
+      cluster,
+      serviceName,
+      taskDefinition: p.TaskDefinition,
+      desiredCount,
+      ...(p.LaunchType ? { launchType: p.LaunchType } : {}),
+    };
   });
 }
 
@@ -219,9 +267,17 @@ export async function startEcsForStack(options: {
 export function startStackServices(ecs: StackEcs, resolver: StackResolver, run: boolean, log: (line: string) => void): void {
   for (const spec of servicesFromTemplate(resolver)) {
     if (!ecs.ecs.findTaskDefinition(spec.taskDefinition)) {
-      log(`local ECS: service ${spec.serviceName} left out: its task definition ${spec.taskDefinition.split('/').at(-1)} cannot run locally`);
+      log(
+        `local ECS: service ${spec.serviceName} left out: its task definition ${spec.taskDefinition.split('/').at(-1)} cannot run locally`,
+      );
       continue;
     }
-    ecs.services.create({ cluster: spec.cluster, serviceName: spec.serviceName, taskDefinition: spec.taskDefinition, desiredCount: run ? spec.desiredCount : 0, ...(spec.launchType ? { launchType: spec.launchType } : {}) });
+    ecs.services.create({
+      cluster: spec.cluster,
+      serviceName: spec.serviceName,
+      taskDefinition: spec.taskDefinition,
+      desiredCount: run ? spec.desiredCount : 0,
+      ...(spec.launchType ? { launchType: spec.launchType } : {}),
+    });
   }
 }

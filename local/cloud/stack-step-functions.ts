@@ -31,7 +31,12 @@ export interface StackStepFunctions {
   definitionOf(stateMachineArn: string): string;
   /** SNS messages the state machine published (the local SNS keeps them here). */
   notifications: Notification[];
-  events: EventEmitter<{ history: [{ executionArn: string; event: HistoryEvent }]; executionClosed: [ExecutionRecord]; notification: [Notification]; heartbeat: [{ taskToken: string }] }>;
+  events: EventEmitter<{
+    history: [{ executionArn: string; event: HistoryEvent }];
+    executionClosed: [ExecutionRecord];
+    notification: [Notification];
+    heartbeat: [{ taskToken: string }];
+  }>;
   /** Lets the state machine's Lambda integration reach the in-process functions. */
   setLambdas(lambdas: Record<string, (payload: unknown) => Promise<unknown>>): void;
   stop(): Promise<void>;
@@ -81,9 +86,15 @@ export async function startStepFunctionsForStack(options: {
   }
   const definitions = new Map<string, string>();
   for (const [id, resource] of resolver.resources('AWS::StepFunctions::StateMachine')) {
-    const p = resolver.resolve(resource.Properties ?? {}, id) as { StateMachineName?: string; DefinitionString?: string; Definition?: unknown; DefinitionSubstitutions?: Record<string, unknown> };
+    const p = resolver.resolve(resource.Properties ?? {}, id) as {
+      StateMachineName?: string;
+      DefinitionString?: string;
+      Definition?: unknown;
+      DefinitionSubstitutions?: Record<string, unknown>;
+    };
     let definition = p.DefinitionString ?? JSON.stringify(p.Definition ?? {});
-    for (const [name, value] of Object.entries(p.DefinitionSubstitutions ?? {})) definition = definition.split(`\${${name}}`).join(String(value));
+    for (const [name, value] of Object.entries(p.DefinitionSubstitutions ?? {}))
+      definition = definition.split(`\${${name}}`).join(String(value));
     const arn = resolver.physicalOf(id).ref;
     const name = resolver.physicalOf(id).attributes.Name!;
     server.sfn.createStateMachine({ name, definition, roleArn: resolver.resolve(resource.Properties?.RoleArn, id) as string });

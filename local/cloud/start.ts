@@ -127,14 +127,23 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     if (started.status === 'fulfilled') stops.push(() => started.value.stop());
     if (packaged.status === 'rejected') throw packaged.reason;
     if (started.status === 'rejected') throw started.reason;
-    const service = options.resourceOverrides ? { ...packaged.value, template: applyResourceOverrides(packaged.value.template, options.resourceOverrides) } : packaged.value;
+    const service = options.resourceOverrides
+      ? { ...packaged.value, template: applyResourceOverrides(packaged.value.template, options.resourceOverrides) }
+      : packaged.value;
     const emulators: Emulators = started.value;
     const region = service.region;
-    const secretsManager = await startLocalSecretsManager({ port: ports.secretsmanager, region, accountId: ACCOUNT_ID }).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'EADDRINUSE' ? new PortInUseError('secretsmanager', ports.secretsmanager, { cause: error }) : error;
-    });
+    const secretsManager = await startLocalSecretsManager({ port: ports.secretsmanager, region, accountId: ACCOUNT_ID }).catch(
+      (error: NodeJS.ErrnoException) => {
+        throw error.code === 'EADDRINUSE' ? new PortInUseError('secretsmanager', ports.secretsmanager, { cause: error }) : error;
+      },
+    );
     stops.push(() => secretsManager.stop());
-    const resolver = new StackResolver(service.template, { stackName: service.stackName, region, accountId: ACCOUNT_ID, endpoints: { sqs: emulators.endpoints.sqs } });
+    const resolver = new StackResolver(service.template, {
+      stackName: service.stackName,
+      region,
+      accountId: ACCOUNT_ID,
+      endpoints: { sqs: emulators.endpoints.sqs },
+    });
     const baseEndpoints: ServiceEndpoints = { ...emulators.endpoints, secretsmanager: secretsManager.endpoint };
     const provisionClients = localClients(baseEndpoints, region);
     stops.push(async () => provisionClients.destroy());
@@ -157,7 +166,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => ecs.stop());
     const stepFunctions = await mark(
       'stepfunctions',
-      startStepFunctionsForStack({ resolver, port: ports.sfn, endpoints: { ...baseEndpoints, ecs: ecs.endpoint }, ecs, timeScale: options.timeScale ?? 1 }),
+      startStepFunctionsForStack({
+        resolver,
+        port: ports.sfn,
+        endpoints: { ...baseEndpoints, ecs: ecs.endpoint },
+        ecs,
+        timeScale: options.timeScale ?? 1,
+      }),
     );
     stops.push(() => stepFunctions.stop());
 
@@ -167,7 +182,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       startLocalSns({
         port: ports.sns,
         onPublish: ({ topicArn, subject, message, attributes }) => {
-          const note = { messageId: randomUUID(), topicArn, ...(subject !== undefined ? { subject } : {}), message, attributes, at: new Date() };
+          const note = {
+            messageId: randomUUID(),
+            topicArn,
+            ...(subject !== undefined ? { subject } : {}),
+            message,
+            attributes,
+            at: new Date(),
+          };
           stepFunctions.notifications.push(note);
           stepFunctions.events.emit('notification', note);
           return note.messageId;
@@ -184,14 +206,30 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     const functions = await mark(
       'functions',
-      startFunctions({ root: options.root, workDir, specs: functionSpecs(resolver), endpointEnv: environment, ...(registryFile ? { registryFile } : {}) }),
+      startFunctions({
+        root: options.root,
+        workDir,
+        specs: functionSpecs(resolver),
+        endpointEnv: environment,
+        ...(registryFile ? { registryFile } : {}),
+      }),
     );
     stops.push(() => functions.stop());
     // The state machine's Lambda integration calls the same in-process functions.
-    stepFunctions.setLambdas(Object.fromEntries([...functions.functions.values()].map((fn) => [fn.spec.name, (payload: unknown) => fn.invoke(payload)])));
+    stepFunctions.setLambdas(
+      Object.fromEntries([...functions.functions.values()].map((fn) => [fn.spec.name, (payload: unknown) => fn.invoke(payload)])),
+    );
     const wiring = await mark(
       'wiring',
-      wireStack({ resolver, functions, clients, s3Events: emulators.s3Events, region, accountId: ACCOUNT_ID, ...(options.timing ? { timing: options.timing } : {}) }),
+      wireStack({
+        resolver,
+        functions,
+        clients,
+        s3Events: emulators.s3Events,
+        region,
+        accountId: ACCOUNT_ID,
+        ...(options.timing ? { timing: options.timing } : {}),
+      }),
     );
     stops.push(() => wiring.stop());
     // The local ECS's task state changes go on the local event bus, like ECS's go to EventBridge.
@@ -207,7 +245,15 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const stateMachineArn = resolver.physicalOf(stateMachine[0]).ref;
     const stateMachineDefinition = stepFunctions.definitionOf(stateMachineArn);
 
-    const consoleServer = await mark('console', startConsole({ port: ports.console, sfn: clients.sfn!, definitions: (arn) => stepFunctions.definitionOf(arn), stateMachineArns: stepFunctions.stateMachineArns }));
+    const consoleServer = await mark(
+      'console',
+      startConsole({
+        port: ports.console,
+        sfn: clients.sfn!,
+        definitions: (arn) => stepFunctions.definitionOf(arn),
+        stateMachineArns: stepFunctions.stateMachineArns,
+      }),
+    );
     stops.push(() => consoleServer.stop());
 
     // Last: the services' tasks start with the environment that reaches every local service.

@@ -41,7 +41,18 @@ export class PackageError extends Error {
 }
 
 /** Files whose content decides the template: a change to any re-packages. */
-const INPUTS = ['serverless.yml', 'pipelines.yml', 'functions', 'resources', 'statemachines', 'stack', 'lib/registry', 'scripts', 'patches', 'package.json'];
+const INPUTS = [
+  'serverless.yml',
+  'pipelines.yml',
+  'functions',
+  'resources',
+  'statemachines',
+  'stack',
+  'lib/registry',
+  'scripts',
+  'patches',
+  'package.json',
+];
 
 function listFiles(root: string, entry: string): string[] {
   const path = join(root, entry);
@@ -70,12 +81,22 @@ function runPackage(root: string, stage: string, outDir: string, registryFile?: 
       {
         cwd: root,
         // The stack and the functions' bundles take the registry from PIPELINES_FILE.
-        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...(registryFile ? { PIPELINES_FILE: registryFile } : {}) },
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+          ...(registryFile ? { PIPELINES_FILE: registryFile } : {}),
+        },
         maxBuffer: 16 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
         if (error) {
-          reject(new PackageError(`sls package --stage ${stage} failed (fix serverless.yml or pipelines.yml, then retry):\n${[stdout, stderr].join("\n").trim()}`, { cause: error }));
+          reject(
+            new PackageError(
+              `sls package --stage ${stage} failed (fix serverless.yml or pipelines.yml, then retry):\n${[stdout, stderr].join('\n').trim()}`,
+              { cause: error },
+            ),
+          );
         } else resolve();
       },
     );
@@ -96,13 +117,20 @@ function readPackage(dir: string, stage: string): PackagedService {
  * The packaged template for the stage, packaging only when the inputs changed since the last
  * time. `registryFile`: another registry than pipelines.yml.
  */
-export async function loadPackagedService(root: string, stage = 'local', log: (line: string) => void = () => undefined, registryFile?: string): Promise<PackagedService> {
+export async function loadPackagedService(
+  root: string,
+  stage = 'local',
+  log: (line: string) => void = () => undefined,
+  registryFile?: string,
+): Promise<PackagedService> {
   const cacheRoot = join(root, '.local-cloud', 'package');
   // One cache entry per stage and registry: clouds of other registries keep theirs.
   const prefix = registryFile ? `${stage}-registry-${createHash('sha256').update(registryFile).digest('hex').slice(0, 8)}-` : `${stage}-`;
   const dir = join(cacheRoot, `${prefix}${inputsHash(root, stage, registryFile)}`);
   if (!existsSync(join(dir, 'serverless-state.json'))) {
-    log(`packaging the service (sls package --stage ${stage}); cached until serverless.yml, functions/, resources/ or pipelines.yml change`);
+    log(
+      `packaging the service (sls package --stage ${stage}); cached until serverless.yml, functions/, resources/ or pipelines.yml change`,
+    );
     const work = `${dir}.tmp-${process.pid}-${Date.now()}`;
     mkdirSync(cacheRoot, { recursive: true });
     try {
@@ -114,7 +142,8 @@ export async function loadPackagedService(root: string, stage = 'local', log: (l
     }
     for (const old of readdirSync(cacheRoot)) {
       const sameRegistry = registryFile ? old.startsWith(prefix) : old.startsWith(prefix) && !old.startsWith(`${stage}-registry-`);
-      if (sameRegistry && join(cacheRoot, old) !== dir && !old.includes('.tmp-')) rmSync(join(cacheRoot, old), { recursive: true, force: true });
+      if (sameRegistry && join(cacheRoot, old) !== dir && !old.includes('.tmp-'))
+        rmSync(join(cacheRoot, old), { recursive: true, force: true });
     }
   }
   return readPackage(dir, stage);
@@ -124,7 +153,15 @@ export async function loadPackagedService(root: string, stage = 'local', log: (l
 export type ResourceOverrides = Record<string, { Properties?: Record<string, unknown> }>;
 
 function merge(base: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch) || base === null || typeof base !== 'object' || Array.isArray(base)) return patch;
+  if (
+    patch === null ||
+    typeof patch !== 'object' ||
+    Array.isArray(patch) ||
+    base === null ||
+    typeof base !== 'object' ||
+    Array.isArray(base)
+  )
+    return patch;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [key, value] of Object.entries(patch)) out[key] = merge(out[key], value);
   return out;

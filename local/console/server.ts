@@ -6,7 +6,13 @@
  * It reads through the Step Functions API (ListExecutions, DescribeExecution,
  * GetExecutionHistory), so it shows exactly what an SDK client would see.
  */
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeServer, PortInUseError } from '../emulators/data-services';
@@ -46,7 +52,14 @@ export async function listExecutions(sfn: SFNClient, stateMachineArns: string[])
     do {
       const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, nextToken, maxResults: 1000 }));
       for (const e of page.executions ?? []) {
-        all.push({ executionArn: e.executionArn!, stateMachineArn, name: e.name!, status: e.status!, ...(e.startDate ? { startDate: e.startDate } : {}), ...(e.stopDate ? { stopDate: e.stopDate } : {}) });
+        all.push({
+          executionArn: e.executionArn!,
+          stateMachineArn,
+          name: e.name!,
+          status: e.status!,
+          ...(e.startDate ? { startDate: e.startDate } : {}),
+          ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+        });
       }
       nextToken = page.nextToken;
     } while (nextToken);
@@ -154,8 +167,10 @@ export async function startConsole(options: {
   };
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
-    if (path === '/' || path === '/executions') return send(res, 200, 'text/html; charset=utf-8', listPage(await listExecutions(options.sfn, options.stateMachineArns)));
-    if (path === '/api/executions') return send(res, 200, 'application/json', JSON.stringify(await listExecutions(options.sfn, options.stateMachineArns)));
+    if (path === '/' || path === '/executions')
+      return send(res, 200, 'text/html; charset=utf-8', listPage(await listExecutions(options.sfn, options.stateMachineArns)));
+    if (path === '/api/executions')
+      return send(res, 200, 'application/json', JSON.stringify(await listExecutions(options.sfn, options.stateMachineArns)));
     const detail = /^\/(api\/)?executions\/(.+)$/.exec(path);
     if (detail) {
       const arn = decodeURIComponent(detail[2]!);
@@ -174,7 +189,9 @@ export async function startConsole(options: {
     handle(req, res).catch((error: unknown) => send(res, 500, 'text/plain; charset=utf-8', `console error: ${String(error)}`));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError('console', options.port, { cause: error }) : error));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError('console', options.port, { cause: error }) : error),
+    );
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;

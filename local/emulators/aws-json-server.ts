@@ -49,7 +49,11 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
   const contentType = `application/x-amz-json-${options.jsonVersion}`;
   const send = (res: ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body ?? {});
-    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID() });
+    res.writeHead(status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': crypto.randomUUID(),
+    });
     res.end(text);
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -58,7 +62,10 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
     const operation = prefix === options.targetPrefix && op ? options.operations[op] : undefined;
     const raw = await readBody(req);
     if (!operation) {
-      send(res, 400, { __type: 'UnknownOperationException', message: `Operation "${target}" is not supported by this local emulator (prefix ${options.targetPrefix}; supported: ${Object.keys(options.operations).join(', ')})` });
+      send(res, 400, {
+        __type: 'UnknownOperationException',
+        message: `Operation "${target}" is not supported by this local emulator (prefix ${options.targetPrefix}; supported: ${Object.keys(options.operations).join(', ')})`,
+      });
       return;
     }
     let input: unknown;
@@ -76,7 +83,8 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       send(res, 200, await operation(input as Record<string, unknown>));
     } catch (error) {
       if (error instanceof AwsApiError) send(res, error.status, { __type: error.code, message: error.message });
-      else send(res, 500, { __type: 'InternalFailure', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      else
+        send(res, 500, { __type: 'InternalFailure', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     }
   };
   const server: Server = createServer((req, res) => {

@@ -17,7 +17,12 @@ import { EventEmitter } from 'node:events';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kinesalite: (options: { path?: string; createStreamMs?: number; shardLimit?: number }) => Server = require('kinesalite');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite: (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server = require('dynalite');
+const dynalite: (options: {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}) => Server = require('dynalite');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver: new (options: Record<string, unknown>) => S3rverInstance = require('s3rver');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -58,7 +63,10 @@ export class PortInUseError extends Error {
     readonly port: number,
     options?: { cause?: unknown },
   ) {
-    super(`port ${port} (${service}) is in use: stop the other local cloud (npm run local) or set LOCAL_CLOUD_PORT_BASE to a free range`, options);
+    super(
+      `port ${port} (${service}) is in use: stop the other local cloud (npm run local) or set LOCAL_CLOUD_PORT_BASE to a free range`,
+      options,
+    );
   }
 }
 
@@ -101,7 +109,12 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     const kinesisPort = await listen(kinesis, 'kinesis', ports.kinesis ?? 0);
     stops.push(() => closeServer(kinesis));
 
-    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(persist ? { path: join(persist, 'dynamodb') } : {}) });
+    const dynamo = dynalite({
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+      ...(persist ? { path: join(persist, 'dynamodb') } : {}),
+    });
     const dynamoPort = await listen(dynamo, 'dynamodb', ports.dynamodb ?? 0);
     stops.push(() => closeServer(dynamo));
 
@@ -123,7 +136,14 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
 
     const s3Dir = persist ? join(persist, 's3') : mkdtempSync(join(tmpdir(), 'local-cloud-s3-'));
     if (!persist) stops.push(async () => rmSync(s3Dir, { recursive: true, force: true }));
-    const s3 = new S3rver({ address: HOST, port: ports.s3 ?? 0, silent: true, directory: s3Dir, resetOnClose: false, allowMismatchedSignatures: true });
+    const s3 = new S3rver({
+      address: HOST,
+      port: ports.s3 ?? 0,
+      silent: true,
+      directory: s3Dir,
+      resetOnClose: false,
+      allowMismatchedSignatures: true,
+    });
     let s3Address: AddressInfo;
     try {
       s3Address = await s3.run();

@@ -56,14 +56,23 @@ export function planDeploy(registry: Registry, options: PlanOptions): DeployPlan
     const { image, architecture } = group.pipelines[0]![1].task;
     if (!isBuiltImage(image)) continue;
     const step = buildStep(image.build, architecture);
-    const same = builds.find((b) => b.platform === step.platform && b.context === step.context && b.dockerfile === step.dockerfile && b.target === step.target);
+    const same = builds.find(
+      (b) => b.platform === step.platform && b.context === step.context && b.dockerfile === step.dockerfile && b.target === step.target,
+    );
     if (same) {
       same.taskDefinitions.push(group.name);
     } else {
       builds.push({ ...step, taskDefinitions: [group.name], tag: `${group.name}-${options.buildId}` });
     }
   }
-  return { service: options.service, stage: options.stage, region: options.region, stackName: `${options.service}-${options.stage}`, builds, passThrough: options.passThrough ?? [] };
+  return {
+    service: options.service,
+    stage: options.stage,
+    region: options.region,
+    stackName: `${options.service}-${options.stage}`,
+    builds,
+    passThrough: options.passThrough ?? [],
+  };
 }
 
 function buildStep(build: ImageBuild, architecture: keyof typeof PLATFORM): Omit<ImageBuildStep, 'taskDefinitions' | 'tag'> {
@@ -83,7 +92,11 @@ export class DeployError extends Error {
 /** What the deploy does to the world, behind one seam so tests can see the order of things. */
 export interface DeployTools {
   /** Runs a program, showing its output unless quiet; code 127 when it does not exist. */
-  run(command: string, args: string[], options?: { input?: string; quiet?: boolean }): Promise<{ code: number; stdout: string; stderr: string }>;
+  run(
+    command: string,
+    args: string[],
+    options?: { input?: string; quiet?: boolean },
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
   /** A stack output, or undefined when the stack or the output does not exist. */
   stackOutput(stackName: string, region: string, key: string): Promise<string | undefined>;
   /** Docker credentials for the account's ECR registry in the region. */
@@ -100,7 +113,15 @@ export interface DeployTools {
 const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 const commandLine = (command: string, args: string[]) => [command, ...args.map(quote)].join(' ');
 
-const deployArgs = (plan: DeployPlan, images?: string) => ['deploy', '--stage', plan.stage, '--region', plan.region, ...(images !== undefined ? ['--param', `images=${images}`] : []), ...plan.passThrough];
+const deployArgs = (plan: DeployPlan, images?: string) => [
+  'deploy',
+  '--stage',
+  plan.stage,
+  '--region',
+  plan.region,
+  ...(images !== undefined ? ['--param', `images=${images}`] : []),
+  ...plan.passThrough,
+];
 
 const buildArgs = (build: ImageBuildStep, repository: string, metadataFile: string) => [
   'buildx',
@@ -132,7 +153,15 @@ export function dryRun(plan: DeployPlan, tools: Pick<DeployTools, 'docker' | 'sl
     `#   ${commandLine(tools.sls, deployArgs(plan, FIRST_DEPLOY))}`,
     `${commandLine(tools.docker, ['login', '--username', 'AWS', '--password-stdin', '<registry>'])}   # password: an ECR authorization token`,
     ...plan.builds.map((build) => commandLine(tools.docker, buildArgs(build, repository, `<metadata of ${build.tag}>`))),
-    commandLine(tools.sls, deployArgs(plan, imagesParam(plan.builds.flatMap((build) => build.taskDefinitions.map((name): [string, string] => [name, `<digest of ${build.tag}>`]))))),
+    commandLine(
+      tools.sls,
+      deployArgs(
+        plan,
+        imagesParam(
+          plan.builds.flatMap((build) => build.taskDefinitions.map((name): [string, string] => [name, `<digest of ${build.tag}>`])),
+        ),
+      ),
+    ),
   ];
 }
 
@@ -141,21 +170,30 @@ async function checkDocker(tools: DeployTools, plan: DeployPlan): Promise<void> 
   const nothing = 'Nothing was pushed or deployed.';
   const buildx = await tools.run(tools.docker, ['buildx', 'version'], { quiet: true });
   if (buildx.code === 127) {
-    throw new DeployError(`${needs}, which needs Docker, and "${tools.docker}" is not installed or not on the PATH: install Docker with buildx, or set task.image to an image URI you push yourself. ${nothing}`);
+    throw new DeployError(
+      `${needs}, which needs Docker, and "${tools.docker}" is not installed or not on the PATH: install Docker with buildx, or set task.image to an image URI you push yourself. ${nothing}`,
+    );
   }
   if (buildx.code !== 0) {
-    throw new DeployError(`${needs}, which needs docker buildx, and "${tools.docker} buildx version" failed (${(buildx.stderr || buildx.stdout).trim().split('\n')[0]}): install the buildx plugin. ${nothing}`);
+    throw new DeployError(
+      `${needs}, which needs docker buildx, and "${tools.docker} buildx version" failed (${(buildx.stderr || buildx.stdout).trim().split('\n')[0]}): install the buildx plugin. ${nothing}`,
+    );
   }
   const daemon = await tools.run(tools.docker, ['info', '--format', '{{.ServerVersion}}'], { quiet: true });
   if (daemon.code !== 0) {
-    throw new DeployError(`${needs}, and the Docker daemon does not answer (${(daemon.stderr || daemon.stdout).trim().split('\n')[0]}): start Docker and run the deploy again. ${nothing}`);
+    throw new DeployError(
+      `${needs}, and the Docker daemon does not answer (${(daemon.stderr || daemon.stdout).trim().split('\n')[0]}): start Docker and run the deploy again. ${nothing}`,
+    );
   }
 }
 
 async function runOrFail(tools: DeployTools, command: string, args: string[], what: string, input?: string): Promise<string> {
   tools.log(`$ ${commandLine(command, args)}`);
   const result = await tools.run(command, args, input !== undefined ? { input } : undefined);
-  if (result.code !== 0) throw new DeployError(`${what} failed (exit ${result.code}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  if (result.code !== 0)
+    throw new DeployError(
+      `${what} failed (exit ${result.code}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ')}`,
+    );
   return result.stdout;
 }
 
@@ -172,11 +210,20 @@ export async function deploy(plan: DeployPlan, tools: DeployTools): Promise<stri
     tools.log(`Stack ${plan.stackName} has no image repository yet: deploying once to create it.`);
     await runOrFail(tools, tools.sls, deployArgs(plan, FIRST_DEPLOY), 'the first deploy (creating the image repository)');
     repository = await tools.stackOutput(plan.stackName, plan.region, REPOSITORY_OUTPUT);
-    if (!repository) throw new DeployError(`stack ${plan.stackName} still has no output ${REPOSITORY_OUTPUT} after deploying: is serverless.yml's stack plugin (stack/serverless-plugin.cjs) listed?`);
+    if (!repository)
+      throw new DeployError(
+        `stack ${plan.stackName} still has no output ${REPOSITORY_OUTPUT} after deploying: is serverless.yml's stack plugin (stack/serverless-plugin.cjs) listed?`,
+      );
   }
 
   const login = await tools.ecrLogin(plan.region);
-  await runOrFail(tools, tools.docker, ['login', '--username', login.username, '--password-stdin', login.registry], 'docker login', login.password);
+  await runOrFail(
+    tools,
+    tools.docker,
+    ['login', '--username', login.username, '--password-stdin', login.registry],
+    'docker login',
+    login.password,
+  );
 
   const digests: Array<[string, string]> = [];
   for (const build of plan.builds) {

@@ -46,13 +46,20 @@ function serviceName(): string {
 }
 
 function buildId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const commit = spawnSync('git', ['rev-parse', '--short=8', 'HEAD'], { cwd: root, encoding: 'utf8' });
   return commit.status === 0 ? `${stamp}-${commit.stdout.trim()}` : stamp;
 }
 
 /** Runs a program with its output shown as it comes, and kept for error messages. */
-function run(command: string, args: string[], options?: { input?: string; quiet?: boolean }): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  options?: { input?: string; quiet?: boolean },
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(command, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -65,7 +72,9 @@ function run(command: string, args: string[], options?: { input?: string; quiet?
       stderr += chunk;
       if (!options?.quiet) process.stderr.write(chunk);
     });
-    child.on('error', (error: NodeJS.ErrnoException) => done({ code: error.code === 'ENOENT' ? 127 : 1, stdout, stderr: stderr || error.message }));
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      done({ code: error.code === 'ENOENT' ? 127 : 1, stdout, stderr: stderr || error.message }),
+    );
     child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
     child.stdin.end(options?.input ?? '');
   });
@@ -91,7 +100,8 @@ const tools: DeployTools = {
   },
   readDigest(file) {
     const digest = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)['containerimage.digest'];
-    if (typeof digest !== 'string' || !digest.startsWith('sha256:')) throw new DeployError(`docker buildx wrote no image digest to ${file}`);
+    if (typeof digest !== 'string' || !digest.startsWith('sha256:'))
+      throw new DeployError(`docker buildx wrote no image digest to ${file}`);
     return digest;
   },
   metadataFile: (build) => join(mkdtempSync(join(tmpdir(), 'image-build-')), `${build.tag}.json`),
@@ -103,7 +113,13 @@ const tools: DeployTools = {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const registry = parseRegistry(readFileSync(process.env.PIPELINES_FILE || join(root, 'pipelines.yml'), 'utf8'));
-  const plan = planDeploy(registry, { service: serviceName(), stage: args.stage, region: args.region, buildId: buildId(new Date()), passThrough: args.passThrough });
+  const plan = planDeploy(registry, {
+    service: serviceName(),
+    stage: args.stage,
+    region: args.region,
+    buildId: buildId(new Date()),
+    passThrough: args.passThrough,
+  });
   if (args.dryRun) {
     console.log(`Dry run: the commands npm run deploy would run for stage ${plan.stage} (${plan.region}); nothing runs.`);
     for (const line of dryRun(plan, { ...tools, sls: 'npx sls' })) console.log(line);

@@ -48,7 +48,10 @@ const logs: LogLine[] = [];
 beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), 'registry-pipeline-'));
   const registry = join(folder, 'pipelines.yml');
-  writeFileSync(registry, readFileSync(join(projectRoot, 'pipelines.yml'), 'utf8').replace(/^pipelines:\n/m, `pipelines:${SECRET_READER}\n`));
+  writeFileSync(
+    registry,
+    readFileSync(join(projectRoot, 'pipelines.yml'), 'utf8').replace(/^pipelines:\n/m, `pipelines:${SECRET_READER}\n`),
+  );
   const secrets = join(folder, 'secrets.env');
   writeFileSync(secrets, `# the local values of the pipelines' secrets\nAPI_TOKEN=${API_TOKEN}\n`);
   process.env.DB_PASSWORD = DB_PASSWORD;
@@ -66,15 +69,20 @@ const runOf = (date: string) =>
   waitFor(
     `the run of secret-reader ${date} to finish`,
     async () => {
-      const { Item } = await cloud.clients.documents.send(new GetCommand({ TableName: cloud.resources.tables.RunsTable!, Key: { pk: `secret-reader#${date}` } }));
+      const { Item } = await cloud.clients.documents.send(
+        new GetCommand({ TableName: cloud.resources.tables.RunsTable!, Key: { pk: `secret-reader#${date}` } }),
+      );
       return Item && ['SUCCEEDED', 'FAILED'].includes(Item.status as string) ? Item : undefined;
     },
     120_000,
   );
 
-const upload = (date: string) => cloud.clients.s3.send(new PutObjectCommand({ Bucket: uploadsBucket(cloud), Key: `incoming/secret-reader/note-${date}.txt`, Body: 'hello' }));
+const upload = (date: string) =>
+  cloud.clients.s3.send(
+    new PutObjectCommand({ Bucket: uploadsBucket(cloud), Key: `incoming/secret-reader/note-${date}.txt`, Body: 'hello' }),
+  );
 
-test('the stack packaged for the cloud has the pipeline\'s task definition, generated from the registry', () => {
+test("the stack packaged for the cloud has the pipeline's task definition, generated from the registry", () => {
   const families = Object.values(cloud.service.template.Resources)
     .filter((r) => r.Type === 'AWS::ECS::TaskDefinition')
     .map((r) => (r.Properties as { Family?: string }).Family);
@@ -110,7 +118,9 @@ test('a secret with no local value fails the task before it starts, saying where
   // Assess
   expect(run.status).toBe('FAILED');
   const [shard] = (run.result as { shards: Array<{ stopReason: string }> }).shards;
-  expect(shard!.stopReason).toContain('TaskFailedToStart: ResourceInitializationError: unable to pull secrets or registry auth: secret DB_PASSWORD');
+  expect(shard!.stopReason).toContain(
+    'TaskFailedToStart: ResourceInitializationError: unable to pull secrets or registry auth: secret DB_PASSWORD',
+  );
   expect(shard!.stopReason).toContain('has no local value: set DB_PASSWORD in');
   expect(shard!.stopReason).toContain('secrets.env (NAME=value) or in the environment of the local cloud');
 });

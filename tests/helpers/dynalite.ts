@@ -9,7 +9,12 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BATCHES_BY_PIPELINE_INDEX, BATCHES_OPEN_INDEX, RUNS_BY_PIPELINE_INDEX, RUNS_QUEUE_INDEX } from '../../lib/pipelines/adapters/indexes';
+import {
+  BATCHES_BY_PIPELINE_INDEX,
+  BATCHES_OPEN_INDEX,
+  RUNS_BY_PIPELINE_INDEX,
+  RUNS_QUEUE_INDEX,
+} from '../../lib/pipelines/adapters/indexes';
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
@@ -60,7 +65,9 @@ export async function startDynalite(): Promise<Dynalite> {
             { AttributeName: index.hash[0], KeyType: 'HASH' },
             { AttributeName: index.range[0], KeyType: 'RANGE' },
           ],
-          Projection: Array.isArray(index.projection) ? { ProjectionType: 'INCLUDE', NonKeyAttributes: index.projection } : { ProjectionType: index.projection },
+          Projection: Array.isArray(index.projection)
+            ? { ProjectionType: 'INCLUDE', NonKeyAttributes: index.projection }
+            : { ProjectionType: index.projection },
         })),
       }),
     );
@@ -94,7 +101,11 @@ export async function startAuditDynalite(): Promise<AuditDynalite> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const raw = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const raw = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   const auditTable = 'NotifierAudit';
   await raw.send(
     new CreateTableCommand({

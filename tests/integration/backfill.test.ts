@@ -20,7 +20,8 @@ import { arrival, fakeStepFunctions, manualClock, stack } from '../unit/pipeline
 
 jest.setTimeout(60_000);
 
-const task = (extra = '') => `{ taskDefinition: sample-pipeline, container: pipeline, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800${extra} }`;
+const task = (extra = '') =>
+  `{ taskDefinition: sample-pipeline, container: pipeline, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800${extra} }`;
 const registry = indexRegistry(
   parseRegistry(`
 pipelines:
@@ -82,13 +83,16 @@ test('a range: complete batches run once, incomplete ones and days without files
   const { deps, calls } = setup();
   // The 4th went through the watcher and the fan-in before.
   for (const file of ['orders', 'customers']) {
-    await recordArrival(arrival({ pipeline: 'daily', file, batchKey: '2026-11-04', bucket: s3.bucket, key: `incoming/daily/${file}-2026-11-04.csv` }), {
-      batches: deps.start.batches,
-      registry,
-      clock: deps.start.clock,
-      ttlDays: 35,
-      start: (request) => startPipeline(request, deps.start),
-    });
+    await recordArrival(
+      arrival({ pipeline: 'daily', file, batchKey: '2026-11-04', bucket: s3.bucket, key: `incoming/daily/${file}-2026-11-04.csv` }),
+      {
+        batches: deps.start.batches,
+        registry,
+        clock: deps.start.clock,
+        ttlDays: 35,
+        start: (request) => startPipeline(request, deps.start),
+      },
+    );
   }
   const startedBefore = calls.length;
 
@@ -98,12 +102,23 @@ test('a range: complete batches run once, incomplete ones and days without files
   const second = await backfill(input({ pipeline: 'daily', from: '2026-11-01', to: '2026-11-04' }), deps);
 
   // Assess
-  const plan = { started: [{ batchKey: '2026-11-01', runKey: 'daily#2026-11-01' }], incomplete: [{ batchKey: '2026-11-02', missing: ['customers'] }], missing: ['2026-11-03'] };
-  expect(dry).toMatchObject({ dryRun: true, range: { capture: 'date', from: '2026-11-01', to: '2026-11-04' }, ...plan, alreadyRan: [{ batchKey: '2026-11-04', runKey: 'daily#2026-11-04' }] });
+  const plan = {
+    started: [{ batchKey: '2026-11-01', runKey: 'daily#2026-11-01' }],
+    incomplete: [{ batchKey: '2026-11-02', missing: ['customers'] }],
+    missing: ['2026-11-03'],
+  };
+  expect(dry).toMatchObject({
+    dryRun: true,
+    range: { capture: 'date', from: '2026-11-01', to: '2026-11-04' },
+    ...plan,
+    alreadyRan: [{ batchKey: '2026-11-04', runKey: 'daily#2026-11-04' }],
+  });
   expect(first).toMatchObject({ dryRun: false, ...plan, queued: [] });
   expect(second).toMatchObject({ started: [], alreadyRan: [{ batchKey: '2026-11-01' }, { batchKey: '2026-11-04' }] });
   // One execution for the 1st, with its files from the bucket; the incomplete 2nd was not recorded.
-  const started = calls.slice(startedBefore).map((c) => c.input as { runKey: string; trigger: string; objects: Array<{ file: string; key: string; etag: string }> });
+  const started = calls
+    .slice(startedBefore)
+    .map((c) => c.input as { runKey: string; trigger: string; objects: Array<{ file: string; key: string; etag: string }> });
   expect(started.map((c) => c.runKey)).toEqual(['daily#2026-11-01']);
   expect(started[0]!.objects.map((o) => [o.file, o.key])).toEqual([
     ['orders', 'incoming/daily/orders-2026-11-01.csv'],
@@ -121,7 +136,9 @@ test('named batches: a batch key without files is listed as missing; a key of th
     incomplete: [{ batchKey: '2026-12-01', missing: ['customers'] }],
     missing: ['2026-11-30'],
   });
-  await expect(backfill(input({ pipeline: 'regional', batches: ['eu'] }), deps)).rejects.toThrow(/batch "eu" is not a batch key of pipeline "regional"/);
+  await expect(backfill(input({ pipeline: 'regional', batches: ['eu'] }), deps)).rejects.toThrow(
+    /batch "eu" is not a batch key of pipeline "regional"/,
+  );
 });
 
 test('a range respects the concurrency limit: the runs beyond it are queued', async () => {
@@ -139,5 +156,7 @@ test('bad input is refused saying what is expected', async () => {
   expect(() => command({ pipeline: 'daily' })).toThrow(/give either from and to, or batches/);
   expect(() => command({ pipeline: 'daily', from: '2026-11-01' })).toThrow(/a range needs both from and to/);
   const { deps } = setup();
-  await expect(backfill(input({ pipeline: 'regional', from: 'a', to: 'b', capture: 'day' }), deps)).rejects.toThrow(/"capture" is one of "region", "date" \(not "day"\)/);
+  await expect(backfill(input({ pipeline: 'regional', from: 'a', to: 'b', capture: 'day' }), deps)).rejects.toThrow(
+    /"capture" is one of "region", "date" \(not "day"\)/,
+  );
 });

@@ -33,11 +33,29 @@ async function setup(stackLimit = 0) {
   const fresh: Dynalite = await startDynalite();
   const fake = fakeStepFunctions();
   const runControl: RunControl = { queue: runQueue(fresh.client, fresh.tables.runs), stackLimit };
-  const deps: StartPipelineDeps = { runs: runsTable(fresh.client, fresh.tables.runs), sfn: fake.sfn, clock: manualClock().clock, registry, leaseSeconds: 120, ...stack, runControl };
-  const start = (pipeline: string, batchKey: string) => startPipeline({ pipeline, runKey: `${pipeline}#${batchKey}`, batchKey, trigger: 's3', objects: [] }, deps);
-  const status = async (runKey: string) => (await fresh.client.send(new GetCommand({ TableName: fresh.tables.runs, Key: { pk: runKey } }))).Item?.status as string | undefined;
+  const deps: StartPipelineDeps = {
+    runs: runsTable(fresh.client, fresh.tables.runs),
+    sfn: fake.sfn,
+    clock: manualClock().clock,
+    registry,
+    leaseSeconds: 120,
+    ...stack,
+    runControl,
+  };
+  const start = (pipeline: string, batchKey: string) =>
+    startPipeline({ pipeline, runKey: `${pipeline}#${batchKey}`, batchKey, trigger: 's3', objects: [] }, deps);
+  const status = async (runKey: string) =>
+    (await fresh.client.send(new GetCommand({ TableName: fresh.tables.runs, Key: { pk: runKey } }))).Item?.status as string | undefined;
   const setStatus = (runKey: string, value: string) =>
-    fresh.client.send(new UpdateCommand({ TableName: fresh.tables.runs, Key: { pk: runKey }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': value } }));
+    fresh.client.send(
+      new UpdateCommand({
+        TableName: fresh.tables.runs,
+        Key: { pk: runKey },
+        UpdateExpression: 'SET #s = :s',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': value },
+      }),
+    );
   /** The execution closed (as Step Functions reports it). */
   const closeExecution = async (runKey: string) => fake.statuses.set((await deps.runs.get(runKey))!.executionName, 'SUCCEEDED');
   /** The run ended: the state machine's last write, then the status-change event's release. */
@@ -65,12 +83,21 @@ test('beyond maxConcurrentRuns runs wait as QUEUED and start in arrival order as
     await expect(t.start('limited', '2026-12-03')).resolves.toMatchObject({ status: 'already-started', runStatus: 'QUEUED' });
 
     // The first ends: the third (not the fourth) starts; a duplicate end event changes nothing.
-    await expect(t.end('limited#2026-12-01', 'limited')).resolves.toMatchObject({ started: [{ runKey: 'limited#2026-12-03' }], waiting: 2 });
+    await expect(t.end('limited#2026-12-01', 'limited')).resolves.toMatchObject({
+      started: [{ runKey: 'limited#2026-12-03' }],
+      waiting: 2,
+    });
     await expect(releaseRunSlots({ runKey: 'limited#2026-12-01', pipeline: 'limited' }, t.deps)).resolves.toMatchObject({ started: [] });
     await t.end('limited#2026-12-02', 'limited');
     await t.end('limited#2026-12-03', 'limited');
     await t.end('limited#2026-12-04', 'limited');
-    expect(t.startedKeys()).toEqual(['limited#2026-12-01', 'limited#2026-12-02', 'limited#2026-12-03', 'limited#2026-12-04', 'limited#2026-12-05']);
+    expect(t.startedKeys()).toEqual([
+      'limited#2026-12-01',
+      'limited#2026-12-02',
+      'limited#2026-12-03',
+      'limited#2026-12-04',
+      'limited#2026-12-05',
+    ]);
     // Other pipelines are not limited by it.
     await expect(t.start('other', '2026-12-01')).resolves.toMatchObject({ status: 'started' });
   } finally {
@@ -81,7 +108,13 @@ test('beyond maxConcurrentRuns runs wait as QUEUED and start in arrival order as
 test('a stack-wide limit counts every pipeline, and a pipeline that is full does not hold up the others', async () => {
   const t = await setup(3);
   try {
-    const order = [['limited', '1'], ['limited', '2'], ['limited', '3'], ['other', '1'], ['other', '2']] as const;
+    const order = [
+      ['limited', '1'],
+      ['limited', '2'],
+      ['limited', '3'],
+      ['other', '1'],
+      ['other', '2'],
+    ] as const;
     const outcomes = [];
     for (const [pipeline, day] of order) outcomes.push((await t.start(pipeline, day)).status);
     // limited#3 waits for its pipeline's slot; other#1 takes the stack's third; other#2 waits for the stack.
@@ -154,7 +187,9 @@ test('50 runs started at once with maxConcurrentRuns 2: each starts exactly once
     expect(maxRunning).toBeLessThanOrEqual(2);
     expect(new Set(t.startedKeys()).size).toBe(50);
     expect(t.startedKeys()).toHaveLength(50);
-    const seqOf = new Map(await Promise.all(keys.map(async (key) => [key, (await t.deps.runs.get(key)) as unknown as { queueSeq?: number }] as const)));
+    const seqOf = new Map(
+      await Promise.all(keys.map(async (key) => [key, (await t.deps.runs.get(key)) as unknown as { queueSeq?: number }] as const)),
+    );
     const arrival = [...keys].sort((a, b) => (seqOf.get(a)!.queueSeq ?? 0) - (seqOf.get(b)!.queueSeq ?? 0));
     expect(t.startedKeys()).toEqual(arrival);
     expect(outcomes.filter((o) => o.status === 'started' || o.status === 'queued')).toHaveLength(50);

@@ -52,13 +52,21 @@ function setup() {
     notices: { publish: async (notice) => (published.push(notice), { messageId: 'm' }) },
   };
   const arrive = (region: string, date: string) =>
-    recordArrival(arrival({ pipeline: 'inventory', file: 'snapshot', batchKey: registry.match(undefined, `incoming/inventory/${region}/snapshot-${date}.csv`)!.batchKey, key: `incoming/inventory/${region}/snapshot-${date}.csv` }), {
-      batches: deps.batches,
-      registry,
-      clock: deps.clock,
-      ttlDays: 35,
-      start: (request) => startPipeline(request, deps),
-    });
+    recordArrival(
+      arrival({
+        pipeline: 'inventory',
+        file: 'snapshot',
+        batchKey: registry.match(undefined, `incoming/inventory/${region}/snapshot-${date}.csv`)!.batchKey,
+        key: `incoming/inventory/${region}/snapshot-${date}.csv`,
+      }),
+      {
+        batches: deps.batches,
+        registry,
+        clock: deps.clock,
+        ttlDays: 35,
+        start: (request) => startPipeline(request, deps),
+      },
+    );
   return { deps, published, arrive, ...fake };
 }
 
@@ -85,13 +93,18 @@ test("a firing runs every region's batch of the selected day once, however it ra
   expect(retry.actions.map((a) => a.action)).toEqual(['already-ran', 'already-ran', 'already-ran']);
   const runKeys = calls.map((c) => (c.input as { runKey: string }).runKey);
   expect(runKeys).toEqual(['inventory#eu_2026-11-19', 'inventory#ap~5Fsouth_2026-11-19', 'inventory#us_2026-11-19']);
-  await expect(deps.batches.get('inventory', 'us_2026-11-19')).resolves.toMatchObject({ startedRunKey: 'inventory#us_2026-11-19', openState: undefined });
+  await expect(deps.batches.get('inventory', 'us_2026-11-19')).resolves.toMatchObject({
+    startedRunKey: 'inventory#us_2026-11-19',
+    openState: undefined,
+  });
 });
 
 test('a day without any batch is reported once, naming the selection', async () => {
   const { deps, published, calls } = setup();
   const outcome = await startScheduledRun({ pipeline: 'inventory', time: new Date('2026-12-02T06:00:00Z') }, deps);
   expect(outcome.actions).toEqual([{ action: 'notified', missingFiles: ['snapshot'] }]);
-  expect(published.map((n) => n.subject)).toEqual(['[ecs-pipelines test] WARNING: inventory: no batch of date=2026-12-01 at schedule time']);
+  expect(published.map((n) => n.subject)).toEqual([
+    '[ecs-pipelines test] WARNING: inventory: no batch of date=2026-12-01 at schedule time',
+  ]);
   expect(calls).toHaveLength(0);
 });

@@ -67,7 +67,12 @@ async function run(io: PipelineIo): Promise<PipelineResult> {
     const first = customers.get(row.value.customer_id);
     if (first) {
       counts.rejected += 1;
-      await io.reject({ file: 'customers', line: row.line, reason: `duplicate customer_id "${row.value.customer_id}" (first at line ${first.line})`, record: row.fields });
+      await io.reject({
+        file: 'customers',
+        line: row.line,
+        reason: `duplicate customer_id "${row.value.customer_id}" (first at line ${first.line})`,
+        record: row.fields,
+      });
       continue;
     }
     customers.set(row.value.customer_id, { name: row.value.name, country: row.value.country, line: row.line });
@@ -78,7 +83,12 @@ async function run(io: PipelineIo): Promise<PipelineResult> {
     const { customer_id: customerId, ordered_at: date, amount } = row.value;
     if (!customers.has(customerId)) {
       counts.rejected += 1;
-      await io.reject({ file: 'orders', line: row.line, reason: `customer_id: "${customerId}" is not in the customers file`, record: row.fields });
+      await io.reject({
+        file: 'orders',
+        line: row.line,
+        reason: `customer_id: "${customerId}" is not in the customers file`,
+        record: row.fields,
+      });
       continue;
     }
     const group = `${date}\u0000${customerId}`;

@@ -57,7 +57,8 @@ export function parseBatchItem(raw: Record<string, unknown>): BatchItem {
     if (!object.success) throw new BatchItemError(`Batches item ${parsed.data.pk}: ${name} is malformed: ${v.prettifyError(object.error)}`);
     objects[name.slice(OBJECT_ATTRIBUTE_PREFIX.length)] = object.data;
   }
-  const { pk, pipeline, batchKey, arrived, firstArrivalAt, deadline, openState, overdueNotifiedAt, startedRunKey, startedFingerprint } = parsed.data;
+  const { pk, pipeline, batchKey, arrived, firstArrivalAt, deadline, openState, overdueNotifiedAt, startedRunKey, startedFingerprint } =
+    parsed.data;
   return {
     pk,
     pipeline,
@@ -182,7 +183,11 @@ export function batchesTable(client: DynamoDBDocumentClient, tableName: string):
           UpdateExpression: late
             ? 'SET #startedRunKey = :runKey, #startedFingerprint = :fingerprint, #openState = :late'
             : 'SET #startedRunKey = :runKey, #startedFingerprint = :fingerprint REMOVE #openState',
-          ExpressionAttributeNames: { '#startedRunKey': 'startedRunKey', '#startedFingerprint': 'startedFingerprint', '#openState': 'openState' },
+          ExpressionAttributeNames: {
+            '#startedRunKey': 'startedRunKey',
+            '#startedFingerprint': 'startedFingerprint',
+            '#openState': 'openState',
+          },
           ExpressionAttributeValues: { ':runKey': runKey, ':fingerprint': fingerprint, ...(late ? { ':late': 'LATE' } : {}) },
         }),
       );
@@ -203,7 +208,9 @@ export function batchesTable(client: DynamoDBDocumentClient, tableName: string):
     },
 
     async get(pipeline, batchKey) {
-      const result = await client.send(new GetCommand({ TableName: tableName, Key: { pk: batchPk(pipeline, batchKey) }, ConsistentRead: true }));
+      const result = await client.send(
+        new GetCommand({ TableName: tableName, Key: { pk: batchPk(pipeline, batchKey) }, ConsistentRead: true }),
+      );
       return result.Item ? parseBatchItem(result.Item) : undefined;
     },
   };

@@ -65,10 +65,18 @@ export function runQueue(client: DynamoDBDocumentClient, tableName: string): Run
       return updateIf(client, {
         TableName: tableName,
         Key: { pk: runKey },
-        UpdateExpression: 'SET #status = :queued, #queue = :queued, queueSeq = :seq, queuedAt = :queuedAt, #input = :input REMOVE leaseExpiresAt',
+        UpdateExpression:
+          'SET #status = :queued, #queue = :queued, queueSeq = :seq, queuedAt = :queuedAt, #input = :input REMOVE leaseExpiresAt',
         ConditionExpression: 'executionName = :name AND #status = :starting',
         ExpressionAttributeNames: { '#status': 'status', '#queue': 'queue', '#input': 'input' },
-        ExpressionAttributeValues: { ':queued': QUEUED, ':seq': seq, ':queuedAt': queuedAt, ':input': input, ':name': executionName, ':starting': 'STARTING' },
+        ExpressionAttributeValues: {
+          ':queued': QUEUED,
+          ':seq': seq,
+          ':queuedAt': queuedAt,
+          ':input': input,
+          ':name': executionName,
+          ':starting': 'STARTING',
+        },
       });
     },
 
@@ -106,7 +114,13 @@ export function runQueue(client: DynamoDBDocumentClient, tableName: string): Run
         if (!isConditionFailure(error)) throw error;
       }
       const current = await client.send(
-        new GetCommand({ TableName: tableName, Key: { pk: run.pk }, ConsistentRead: true, ProjectionExpression: 'executionName, #status', ExpressionAttributeNames: { '#status': 'status' } }),
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: run.pk },
+          ConsistentRead: true,
+          ProjectionExpression: 'executionName, #status',
+          ExpressionAttributeNames: { '#status': 'status' },
+        }),
       );
       const status = current.Item?.executionName === run.executionName ? (current.Item.status as string) : undefined;
       return { result: 'not-queued', ...(status ? { status } : {}) };

@@ -62,10 +62,10 @@ export interface RunsTable {
 
 function parseRunItem(raw: Record<string, unknown>): RunItem {
   const parsed = RunItemSchema.safeParse(raw);
-  if (!parsed.success) throw new RunItemError(`Runs item ${String(raw.pk)} is malformed: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
+  if (!parsed.success)
+    throw new RunItemError(`Runs item ${String(raw.pk)} is malformed: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
   return parsed.data;
 }
-
 
 export function runsTable(client: DynamoDBDocumentClient, tableName: string): RunsTable {
   const get = async (runKey: string): Promise<RunItem | undefined> => {
@@ -97,7 +97,11 @@ export function runsTable(client: DynamoDBDocumentClient, tableName: string): Ru
             ConditionExpression:
               'attribute_not_exists(pk) OR (#status = :starting AND #lease < :now)' +
               (takeOverFinished ? ' OR (#attempt = :previous AND #status IN (:succeeded, :failed))' : ''),
-            ExpressionAttributeNames: { '#status': 'status', '#lease': 'leaseExpiresAt', ...(takeOverFinished ? { '#attempt': 'attempt' } : {}) },
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#lease': 'leaseExpiresAt',
+              ...(takeOverFinished ? { '#attempt': 'attempt' } : {}),
+            },
             ExpressionAttributeValues: {
               ':starting': 'STARTING',
               ':now': request.now,

@@ -1,5 +1,11 @@
 /** Starting executions of the pipeline state machine. */
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  StartExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { executionArnOf } from '../execution-name';
 
 export interface StartedExecution {

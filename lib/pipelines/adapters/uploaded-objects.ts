@@ -23,7 +23,9 @@ export function uploadedObjects(client: S3Client): UploadedObjects {
     async *list(bucket, prefix) {
       let ContinuationToken: string | undefined;
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(ContinuationToken ? { ContinuationToken } : {}) }));
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(ContinuationToken ? { ContinuationToken } : {}) }),
+        );
         for (const object of page.Contents ?? []) {
           if (object.Key !== undefined) yield { key: object.Key, size: object.Size ?? 0, etag: unquote(object.ETag) };
         }

@@ -47,7 +47,10 @@ export const BackfillInputSchema = v
   })
   .refine((input) => isRange(input) !== (input.batches !== undefined), 'give either from and to, or batches')
   .refine((input) => !isRange(input) || (input.from !== undefined && input.to !== undefined), 'a range needs both from and to')
-  .refine((input) => input.from === undefined || input.to === undefined || input.from <= input.to, { message: 'from is after to', path: ['from'] })
+  .refine((input) => input.from === undefined || input.to === undefined || input.from <= input.to, {
+    message: 'from is after to',
+    path: ['from'],
+  })
   .refine((input) => input.capture === undefined || isRange(input), { message: 'capture applies to a range', path: ['capture'] })
   .refine((input) => (input.batches?.length ?? 0) <= MAX_BATCHES, { message: `at most ${MAX_BATCHES} batches at once`, path: ['batches'] });
 export type BackfillInput = v.Infer<typeof BackfillInputSchema>;
@@ -94,13 +97,22 @@ export async function backfill(input: BackfillInput, deps: BackfillDeps): Promis
   const { registry } = deps.start;
   const pipeline = registry.get(input.pipeline);
   if (!pipeline) throw new UnknownPipelineError(input.pipeline, registry.names);
-  if (!pipeline.trigger) throw new OperationInputError(`pipeline "${input.pipeline}" has no file trigger: there are no batches to backfill`);
+  if (!pipeline.trigger)
+    throw new OperationInputError(`pipeline "${input.pipeline}" has no file trigger: there are no batches to backfill`);
   const bucket = pipeline.trigger.bucket ?? deps.uploadsBucket;
   const order = registry.captures(input.pipeline);
   const required = registry.requiredFiles(input.pipeline);
   const patterns = Object.entries(pipeline.trigger.files);
   const found = new Map<string, Map<string, UploadedObject>>();
-  const report: BackfillReport = { pipeline: input.pipeline, dryRun: input.dryRun, started: [], queued: [], alreadyRan: [], incomplete: [], missing: [] };
+  const report: BackfillReport = {
+    pipeline: input.pipeline,
+    dryRun: input.dryRun,
+    started: [],
+    queued: [],
+    alreadyRan: [],
+    incomplete: [],
+    missing: [],
+  };
   const add = (batchKey: string, file: string, object: UploadedObject) => {
     const files = found.get(batchKey) ?? new Map<string, UploadedObject>();
     files.set(file, object);
@@ -110,7 +122,10 @@ export async function backfill(input: BackfillInput, deps: BackfillDeps): Promis
   if (input.batches) {
     for (const batchKey of input.batches) {
       const captures = capturesOfBatchKey(order, batchKey);
-      if (!captures) throw new OperationInputError(`batch "${batchKey}" is not a batch key of pipeline "${input.pipeline}" (its captures: {${order.join('}_{')}})`);
+      if (!captures)
+        throw new OperationInputError(
+          `batch "${batchKey}" is not a batch key of pipeline "${input.pipeline}" (its captures: {${order.join('}_{')}})`,
+        );
       found.set(batchKey, new Map());
       for (const [file, source] of patterns) {
         const key = renderPattern(source, captures);
@@ -120,7 +135,9 @@ export async function backfill(input: BackfillInput, deps: BackfillDeps): Promis
   } else {
     const capture = input.capture ?? (order.length === 1 ? order[0] : order.includes('date') ? 'date' : undefined);
     if (!capture || !order.includes(capture)) {
-      throw new OperationInputError(`say which capture the range is of: "capture" is one of ${order.map((c) => `"${c}"`).join(', ')}${input.capture ? ` (not "${input.capture}")` : ''}`);
+      throw new OperationInputError(
+        `say which capture the range is of: "capture" is one of ${order.map((c) => `"${c}"`).join(', ')}${input.capture ? ` (not "${input.capture}")` : ''}`,
+      );
     }
     const [from, to] = [input.from!, input.to!];
     report.range = { capture, from, to };
@@ -191,7 +208,17 @@ async function runBatch(
   for (const [file, object] of files) {
     if (item && missingFiles(item, [file]).length === 0) continue; // keep what the watcher recorded
     last = await recordArrival(
-      { pipeline, batchKey, file, bucket, key: object.key, size: object.size, etag: object.etag, eventTime: deps.start.clock().toISOString(), source: 'manual' },
+      {
+        pipeline,
+        batchKey,
+        file,
+        bucket,
+        key: object.key,
+        size: object.size,
+        etag: object.etag,
+        eventTime: deps.start.clock().toISOString(),
+        source: 'manual',
+      },
       arrivalDeps,
     );
   }

@@ -30,7 +30,11 @@ export interface RedriveConfig extends WatcherConfig, FanInConfig {
   TOPIC_ARN: string;
 }
 
-export function redriveDeps(config: RedriveConfig, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()): RedriveDeps {
+export function redriveDeps(
+  config: RedriveConfig,
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+): RedriveDeps {
   const queueUrls = v.record(v.enum(DLQ_NAMES), v.string().min(1)).parse(JSON.parse(config.DEAD_LETTER_QUEUES));
   const queue = (name: DlqName) => {
     const url = queueUrls[name];
@@ -60,5 +64,10 @@ export function backfillDeps(
   registry: PipelineIndex = pipelines(),
   clock: () => Date = () => new Date(),
 ): BackfillDeps {
-  return { start: startPipelineDeps(config, registry, clock), objects: uploadedObjects(s3Client()), uploadsBucket: config.UPLOADS_BUCKET, ttlDays: config.BATCH_TTL_DAYS };
+  return {
+    start: startPipelineDeps(config, registry, clock),
+    objects: uploadedObjects(s3Client()),
+    uploadsBucket: config.UPLOADS_BUCKET,
+    ttlDays: config.BATCH_TTL_DAYS,
+  };
 }

@@ -23,7 +23,9 @@ export class OperationInputError extends Error {
 export function parseCommand<T>(command: string, usage: string, schema: v.Schema<T>, input: unknown): T {
   const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) {
-    throw new OperationInputError(`${command} expects ${usage}; got ${JSON.stringify(input)?.slice(0, 200)}: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+    throw new OperationInputError(
+      `${command} expects ${usage}; got ${JSON.stringify(input)?.slice(0, 200)}: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -46,7 +48,9 @@ export interface RunLine {
 }
 
 function runLine(run: ListedRun, now: Date): RunLine {
-  const durationMs = run.durationMs ?? (run.startedAt && (run.status === 'RUNNING' || run.status === 'STARTING') ? now.getTime() - Date.parse(run.startedAt) : undefined);
+  const durationMs =
+    run.durationMs ??
+    (run.startedAt && (run.status === 'RUNNING' || run.status === 'STARTING') ? now.getTime() - Date.parse(run.startedAt) : undefined);
   return {
     runKey: run.pk,
     batchKey: run.batchKey,
@@ -77,7 +81,10 @@ export interface ListRunsDeps {
 }
 
 /** A pipeline's most recent runs, newest first, with status and duration (Runs index query). */
-export async function listRuns(input: v.Infer<typeof ListRunsInputSchema>, deps: ListRunsDeps): Promise<{ pipeline: string; runs: RunLine[] }> {
+export async function listRuns(
+  input: v.Infer<typeof ListRunsInputSchema>,
+  deps: ListRunsDeps,
+): Promise<{ pipeline: string; runs: RunLine[] }> {
   if (!deps.registry.get(input.pipeline)) throw new UnknownPipelineError(input.pipeline, deps.registry.names);
   const runs = await deps.runs.recent(input.pipeline, { limit: input.limit, ...(input.since ? { since: input.since } : {}) });
   const now = deps.clock();
@@ -119,7 +126,12 @@ export async function showRun(input: v.Infer<typeof ShowRunInputSchema>, deps: S
     run: runLine(run, deps.clock()),
     files: batch
       ? {
-          arrived: batch.arrived.map((file) => ({ file, key: batch.objects[file]?.key, size: batch.objects[file]?.size, eventTime: batch.objects[file]?.eventTime })),
+          arrived: batch.arrived.map((file) => ({
+            file,
+            key: batch.objects[file]?.key,
+            size: batch.objects[file]?.size,
+            eventTime: batch.objects[file]?.eventTime,
+          })),
           missing: missingFiles(batch, required),
           firstArrivalAt: batch.firstArrivalAt,
           ...(batch.overdueNotifiedAt ? { overdueNotifiedAt: batch.overdueNotifiedAt } : {}),
@@ -144,6 +156,9 @@ export const RerunBatchInputSchema = v.strictObject({
 });
 
 /** Re-runs a batch with the files that arrived, through the start-pipeline use case (`force`). */
-export async function rerunBatch(input: v.Infer<typeof RerunBatchInputSchema>, deps: StartPipelineDeps & { batches: BatchesTable }): Promise<ManualOutcome> {
+export async function rerunBatch(
+  input: v.Infer<typeof RerunBatchInputSchema>,
+  deps: StartPipelineDeps & { batches: BatchesTable },
+): Promise<ManualOutcome> {
   return startManualRun({ pipeline: input.pipeline, batch: input.batch, force: input.force }, deps);
 }

@@ -24,9 +24,21 @@ export interface StartPipelineConfig {
   SERVICE: string;
 }
 
-export const START_PIPELINE_ENV = ['BATCHES_TABLE', 'RUNS_TABLE', 'STATE_MACHINE_ARN', 'RUN_LEASE_SECONDS', 'MAX_CONCURRENT_RUNS', 'STAGE', 'SERVICE'] as const;
+export const START_PIPELINE_ENV = [
+  'BATCHES_TABLE',
+  'RUNS_TABLE',
+  'STATE_MACHINE_ARN',
+  'RUN_LEASE_SECONDS',
+  'MAX_CONCURRENT_RUNS',
+  'STAGE',
+  'SERVICE',
+] as const;
 
-export function startPipelineDeps(config: StartPipelineConfig, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()) {
+export function startPipelineDeps(
+  config: StartPipelineConfig,
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+) {
   return {
     runs: runsTable(dynamoDocumentClient(), config.RUNS_TABLE),
     batches: batchesTable(dynamoDocumentClient(), config.BATCHES_TABLE),
@@ -43,7 +55,11 @@ export function startPipelineDeps(config: StartPipelineConfig, registry: Pipelin
 /** Schedule firings also tell the operators about batches incomplete at fire time. */
 export const START_FROM_EVENT_ENV = [...START_PIPELINE_ENV, 'TOPIC_ARN'] as const;
 
-export function startFromEventDeps(config: StartPipelineConfig & { TOPIC_ARN: string }, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()) {
+export function startFromEventDeps(
+  config: StartPipelineConfig & { TOPIC_ARN: string },
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+) {
   return { ...startPipelineDeps(config, registry, clock), notices: snsNoticePublisher(snsClient(), config.TOPIC_ARN) };
 }
 

@@ -22,7 +22,9 @@ export class InvalidDispatchEventError extends Error {
   override readonly name = 'InvalidDispatchEventError';
 }
 
-export type DispatchEvent = { kind: 'ended'; execution: string; status: string; run?: { runKey: string; pipeline: string } } | { kind: 'scheduled' };
+export type DispatchEvent =
+  | { kind: 'ended'; execution: string; status: string; run?: { runKey: string; pipeline: string } }
+  | { kind: 'scheduled' };
 
 export function parseDispatchEvent(event: unknown): DispatchEvent {
   const ended = EndedExecutionSchema.safeParse(event);

@@ -39,7 +39,14 @@ export async function startManualRun(request: ManualStart, deps: StartPipelineDe
   const required = deps.registry.requiredFiles(request.pipeline);
   const runKey = request.force && item.startedRunKey ? item.startedRunKey : baseRunKey(request.pipeline, request.batch);
   const outcome = await startPipeline(
-    { pipeline: request.pipeline, runKey, batchKey: request.batch, trigger: 'manual', objects: batchObjects(item, required), force: request.force ?? false },
+    {
+      pipeline: request.pipeline,
+      runKey,
+      batchKey: request.batch,
+      trigger: 'manual',
+      objects: batchObjects(item, required),
+      force: request.force ?? false,
+    },
     deps,
   );
   if (outcome.status !== 'in-progress') {

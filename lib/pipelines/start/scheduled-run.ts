@@ -80,7 +80,12 @@ function batchKeyPrefix(order: string[], selected: Record<string, string>): stri
 }
 
 /** The batch keys a firing selects: one when every capture is mapped, else those with a matching batch. */
-async function selectBatchKeys(pipeline: string, order: string[], selected: Record<string, string>, batches: BatchesTable): Promise<string[]> {
+async function selectBatchKeys(
+  pipeline: string,
+  order: string[],
+  selected: Record<string, string>,
+  batches: BatchesTable,
+): Promise<string[]> {
   if (order.every((name) => name in selected)) return [batchKeyOf(order, selected)];
   const keys = await batches.listBatchKeys(pipeline, batchKeyPrefix(order, selected));
   return keys.filter((key) => {
@@ -95,7 +100,13 @@ function settled(outcome: StartOutcome, batchKey: string, missing: string[], pen
     return { action: 'already-started', runKey: outcome.runKey, batchKey, missingFiles: missing };
   }
   if (outcome.status === 'queued') return { action: 'queued', runKey: outcome.runKey, batchKey, missingFiles: missing };
-  return { action: outcome.status, runKey: outcome.runKey, batchKey, ...(outcome.executionArn ? { executionArn: outcome.executionArn } : {}), missingFiles: missing };
+  return {
+    action: outcome.status,
+    runKey: outcome.runKey,
+    batchKey,
+    ...(outcome.executionArn ? { executionArn: outcome.executionArn } : {}),
+    missingFiles: missing,
+  };
 }
 
 export async function startScheduledRun(request: ScheduledStart, deps: ScheduledRunDeps): Promise<ScheduledOutcome> {
@@ -110,7 +121,10 @@ export async function startScheduledRun(request: ScheduledStart, deps: Scheduled
   const pending: string[] = [];
 
   const runWithoutFiles = async (batchKey: string, runKey: string) => {
-    const started = await startPipeline({ pipeline: request.pipeline, runKey, batchKey, trigger: 'schedule', objects: [], scheduledTime }, deps);
+    const started = await startPipeline(
+      { pipeline: request.pipeline, runKey, batchKey, trigger: 'schedule', objects: [], scheduledTime },
+      deps,
+    );
     outcome.actions.push(settled(started, batchKey, [], pending));
   };
 
@@ -122,7 +136,9 @@ export async function startScheduledRun(request: ScheduledStart, deps: Scheduled
   }
 
   const whenIncomplete: WhenIncomplete = schedule.whenIncomplete ?? DEFAULT_WHEN_INCOMPLETE;
-  const selected = Object.fromEntries(Object.entries(schedule.batch).map(([name, template]) => [name, renderBatchTemplate(template, scheduledTime, timeZone)]));
+  const selected = Object.fromEntries(
+    Object.entries(schedule.batch).map(([name, template]) => [name, renderBatchTemplate(template, scheduledTime, timeZone)]),
+  );
   outcome.selected = selected;
   const order = deps.registry.captures(request.pipeline);
   const required = deps.registry.requiredFiles(request.pipeline);
@@ -136,13 +152,20 @@ export async function startScheduledRun(request: ScheduledStart, deps: Scheduled
       outcome.actions.push({ action: 'already-ran', runKey: state.runKey, batchKey });
     } else if (state.state === 'complete') {
       const runKey = baseRunKey(request.pipeline, batchKey);
-      const started = await startPipeline({ pipeline: request.pipeline, runKey, batchKey, trigger: 'schedule', objects: state.objects, scheduledTime }, deps);
-      if (started.status !== 'in-progress') await deps.batches.markStarted(request.pipeline, batchKey, { runKey, fingerprint: state.fingerprint });
+      const started = await startPipeline(
+        { pipeline: request.pipeline, runKey, batchKey, trigger: 'schedule', objects: state.objects, scheduledTime },
+        deps,
+      );
+      if (started.status !== 'in-progress')
+        await deps.batches.markStarted(request.pipeline, batchKey, { runKey, fingerprint: state.fingerprint });
       outcome.actions.push(settled(started, batchKey, [], pending));
     } else if (whenIncomplete === 'run') {
       // Not the batch's own run key: the batch stays open and still runs once when it completes.
       const runKey = `${baseRunKey(request.pipeline, batchKey)}#schedule#${minute}`;
-      const started = await startPipeline({ pipeline: request.pipeline, runKey, batchKey, trigger: 'schedule', objects: state.objects, scheduledTime }, deps);
+      const started = await startPipeline(
+        { pipeline: request.pipeline, runKey, batchKey, trigger: 'schedule', objects: state.objects, scheduledTime },
+        deps,
+      );
       outcome.actions.push(settled(started, batchKey, state.missing, pending));
     } else {
       incomplete.push({ batchKey, ...(item ? { item } : {}), missing: state.missing });
@@ -158,7 +181,9 @@ export async function startScheduledRun(request: ScheduledStart, deps: Scheduled
   }
 
   if (pending.length) {
-    throw new RunStartInProgressError(`runs ${pending.join(', ')} are being started by another invocation; retry the firing (every start is idempotent)`);
+    throw new RunStartInProgressError(
+      `runs ${pending.join(', ')} are being started by another invocation; retry the firing (every start is idempotent)`,
+    );
   }
   for (const { batchKey, item, missing } of incomplete) {
     if (whenIncomplete === 'notify') {
@@ -178,12 +203,17 @@ export async function startScheduledRun(request: ScheduledStart, deps: Scheduled
         ),
       );
     }
-    outcome.actions.push({ action: whenIncomplete === 'notify' ? 'notified' : 'skipped', ...(batchKey !== undefined ? { batchKey } : {}), missingFiles: missing });
+    outcome.actions.push({
+      action: whenIncomplete === 'notify' ? 'notified' : 'skipped',
+      ...(batchKey !== undefined ? { batchKey } : {}),
+      missingFiles: missing,
+    });
   }
   return outcome;
 }
 
 function finish(outcome: ScheduledOutcome, pending: string[]): ScheduledOutcome {
-  if (pending.length) throw new RunStartInProgressError(`run ${pending.join(', ')} is being started by another invocation; retry the firing`);
+  if (pending.length)
+    throw new RunStartInProgressError(`run ${pending.join(', ')} is being started by another invocation; retry the firing`);
   return outcome;
 }

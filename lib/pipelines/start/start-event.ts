@@ -43,7 +43,10 @@ export type StartEventOutcome =
 export async function startFromEvent(event: unknown, deps: ScheduledRunDeps): Promise<StartEventOutcome> {
   const request = parseStartEvent(event);
   if ('trigger' in request) {
-    const outcome = await startScheduledRun({ pipeline: request.pipeline, ...(request.time ? { time: new Date(request.time) } : {}) }, deps);
+    const outcome = await startScheduledRun(
+      { pipeline: request.pipeline, ...(request.time ? { time: new Date(request.time) } : {}) },
+      deps,
+    );
     return { request, kind: 'schedule', outcome };
   }
   return { request, kind: 'manual', outcome: await startManualRun(request, deps) };

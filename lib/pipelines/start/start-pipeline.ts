@@ -75,11 +75,20 @@ function outcomeOfHolder(holder: RunItem, now: number): StartOutcome {
   if (holder.status === 'STARTING' && !holder.executionArn && holder.leaseExpiresAt !== undefined && holder.leaseExpiresAt >= now) {
     return { ...ref, status: 'in-progress', leaseExpiresAt: holder.leaseExpiresAt };
   }
-  return { ...ref, status: 'already-started', runStatus: holder.status, ...(holder.executionArn ? { executionArn: holder.executionArn } : {}) };
+  return {
+    ...ref,
+    status: 'already-started',
+    runStatus: holder.status,
+    ...(holder.executionArn ? { executionArn: holder.executionArn } : {}),
+  };
 }
 
 /** Attempt number and lock mode for a forced run, from the run key's current item. */
-async function forcedAttempt(request: StartRunRequest, runs: RunsTable, now: number): Promise<{ attempt: number; replaces?: number } | StartOutcome> {
+async function forcedAttempt(
+  request: StartRunRequest,
+  runs: RunsTable,
+  now: number,
+): Promise<{ attempt: number; replaces?: number } | StartOutcome> {
   const previous = await runs.get(request.runKey);
   if (!previous) return { attempt: 1 };
   if (previous.status === 'SUCCEEDED' || previous.status === 'FAILED') return { attempt: previous.attempt + 1, replaces: previous.attempt };
@@ -88,7 +97,12 @@ async function forcedAttempt(request: StartRunRequest, runs: RunsTable, now: num
     if ((previous.leaseExpiresAt ?? 0) < now) return { attempt: previous.attempt };
     return outcomeOfHolder(previous, now);
   }
-  throw new RunNotFinishedError(request.runKey, previous.attempt, previous.status === 'STARTING' ? 'starting' : previous.status, previous.executionArn);
+  throw new RunNotFinishedError(
+    request.runKey,
+    previous.attempt,
+    previous.status === 'STARTING' ? 'starting' : previous.status,
+    previous.executionArn,
+  );
 }
 
 export async function startPipeline(request: StartRunRequest, deps: StartPipelineDeps): Promise<StartOutcome> {
@@ -148,11 +162,19 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
     // machine's first write: the execution itself says which it is (a read, not a write).
     const executionArn = await sfn.findExecution(outcome.executionName);
     return executionArn
-      ? { runKey: outcome.runKey, attempt: outcome.attempt, executionName: outcome.executionName, status: 'already-started', runStatus: 'STARTING', executionArn }
+      ? {
+          runKey: outcome.runKey,
+          attempt: outcome.attempt,
+          executionName: outcome.executionName,
+          status: 'already-started',
+          runStatus: 'STARTING',
+          executionArn,
+        }
       : outcome;
   }
 
-  if (limitsOf(request.pipeline, deps).length > 0) return queueRun({ runKey: request.runKey, attempt, executionName: name, input, now }, deps);
+  if (limitsOf(request.pipeline, deps).length > 0)
+    return queueRun({ runKey: request.runKey, attempt, executionName: name, input, now }, deps);
 
   let started;
   try {
@@ -180,7 +202,13 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
 async function queueRun(run: RunRef & { input: ExecutionInput; now: number }, deps: StartPipelineDeps): Promise<StartOutcome> {
   const { queue } = deps.runControl;
   const queueSeq = await queue.nextSeq();
-  const queued = await queue.enqueue({ runKey: run.runKey, executionName: run.executionName, seq: queueSeq, input: JSON.stringify(run.input), queuedAt: run.input.requestedAt });
+  const queued = await queue.enqueue({
+    runKey: run.runKey,
+    executionName: run.executionName,
+    seq: queueSeq,
+    input: JSON.stringify(run.input),
+    queuedAt: run.input.requestedAt,
+  });
   if (!queued) {
     // The lease ran out and another caller took the lock over: it is theirs to queue.
     const holder = await deps.runs.get(run.runKey);

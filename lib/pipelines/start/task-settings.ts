@@ -9,7 +9,11 @@ export interface StackNames {
   stage: string;
 }
 
-export function resolveTaskSettings(name: string, pipeline: Pipeline, { service, stage }: StackNames): Pick<ExecutionInput, 'task' | 'shards' | 'alarms'> {
+export function resolveTaskSettings(
+  name: string,
+  pipeline: Pipeline,
+  { service, stage }: StackNames,
+): Pick<ExecutionInput, 'task' | 'shards' | 'alarms'> {
   const { task } = pipeline;
   const settings: RunTaskSettings = {
     taskDefinition: `${service}-${stage}-${taskDefinitionOf(name, pipeline)}`,
@@ -25,7 +29,8 @@ export function resolveTaskSettings(name: string, pipeline: Pipeline, { service,
     heartbeatSeconds: task.heartbeatSeconds ?? task.timeoutSeconds,
     architecture: task.architecture,
     capacity: task.capacity,
-    capacityProvider: task.capacity === 'ec2' ? ec2CapacityProviderName(service, stage) : task.capacity === 'fargate-spot' ? 'FARGATE_SPOT' : 'FARGATE',
+    capacityProvider:
+      task.capacity === 'ec2' ? ec2CapacityProviderName(service, stage) : task.capacity === 'fargate-spot' ? 'FARGATE_SPOT' : 'FARGATE',
     ...(task.placement ? { placement: task.placement } : {}),
     environment: Object.entries(task.environment).map(([name, value]) => ({ name, value })),
   };

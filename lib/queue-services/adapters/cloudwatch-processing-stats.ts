@@ -55,7 +55,13 @@ export function getMetricStatisticsStats(client: CloudWatchClient): ProcessingSt
   return {
     async window(dimension, from, to) {
       const out = await client.send(
-        new GetMetricStatisticsCommand({ ...metric(dimension), StartTime: from, EndTime: to, Period: PERIOD, Statistics: ['Sum', 'SampleCount'] }),
+        new GetMetricStatisticsCommand({
+          ...metric(dimension),
+          StartTime: from,
+          EndTime: to,
+          Period: PERIOD,
+          Statistics: ['Sum', 'SampleCount'],
+        }),
       );
       const totals = sumWindow((out.Datapoints ?? []).map((d) => ({ sumSeconds: (d.Sum ?? 0) / MS, count: d.SampleCount ?? 0 })));
       return totals;

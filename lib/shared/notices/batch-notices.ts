@@ -55,7 +55,11 @@ export function stuckBatchNotice(batch: BatchNoticeInput & { lastArrivalAt?: str
       'Every file of the batch arrived, but no run was started for it: starting the run failed after its retries, ' +
       "and the fan-in's record is likely in its dead-letter queue.",
     cause: { class: 'start-failed', hint: ALARM_KINDS['stuck-batches'].hint },
-    facts: [arrivedFact(batch.arrived), ['First file at', batch.firstArrivalAt], ...(batch.lastArrivalAt ? [['Last file at', batch.lastArrivalAt] as [string, string]] : [])],
+    facts: [
+      arrivedFact(batch.arrived),
+      ['First file at', batch.firstArrivalAt],
+      ...(batch.lastArrivalAt ? [['Last file at', batch.lastArrivalAt] as [string, string]] : []),
+    ],
   };
 }
 
@@ -130,11 +134,16 @@ export interface IncompleteAtScheduleInput {
 
 /** A schedule fired and its batch was not complete (schedule.whenIncomplete: notify): nothing ran. */
 export function incompleteAtScheduleNotice(input: IncompleteAtScheduleInput): Notice {
-  const selection = Object.entries(input.selected).map(([name, value]) => `${name}=${value}`).join(', ');
+  const selection = Object.entries(input.selected)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ');
   return {
     kind: 'batch-incomplete-at-schedule',
     severity: 'WARNING',
-    title: input.batchKey !== undefined ? `incomplete at schedule, missing ${input.missing.join(', ')}` : `no batch of ${selection} at schedule time`,
+    title:
+      input.batchKey !== undefined
+        ? `incomplete at schedule, missing ${input.missing.join(', ')}`
+        : `no batch of ${selection} at schedule time`,
     stack: input.stack,
     pipeline: input.pipeline,
     batchKey: input.batchKey,

@@ -30,5 +30,7 @@ export async function forwardToOwner(notice: RenderedNotice, deps: OwnerNoticeDe
 
 /** Pipeline → owner topic, for the pipelines of the registry that name one. */
 export function ownerTopics(pipelines: Record<string, { owner?: { topicArn?: string | undefined } | undefined }>): Record<string, string> {
-  return Object.fromEntries(Object.entries(pipelines).flatMap(([name, pipeline]) => (pipeline.owner?.topicArn ? [[name, pipeline.owner.topicArn]] : [])));
+  return Object.fromEntries(
+    Object.entries(pipelines).flatMap(([name, pipeline]) => (pipeline.owner?.topicArn ? [[name, pipeline.owner.topicArn]] : [])),
+  );
 }

@@ -12,7 +12,9 @@ import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import type { StackResolver } from '../intrinsics';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const esbuildPlugins = require('../../../scripts/esbuild-plugins.cjs') as { withRegistry: (file: string | undefined) => import('esbuild').Plugin[] };
+const esbuildPlugins = require('../../../scripts/esbuild-plugins.cjs') as {
+  withRegistry: (file: string | undefined) => import('esbuild').Plugin[];
+};
 
 export interface FunctionSpec {
   logicalId: string;
@@ -63,17 +65,32 @@ export function functionSpecs(resolver: StackResolver): FunctionSpec[] {
     const environment = Object.fromEntries(
       Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     );
-    return { logicalId, name: physical.ref, arn: physical.attributes.Arn!, handler: props.Handler, timeoutSeconds: props.Timeout ?? 6, environment };
+    return {
+      logicalId,
+      name: physical.ref,
+      arn: physical.attributes.Arn!,
+      handler: props.Handler,
+      timeoutSeconds: props.Timeout ?? 6,
+      environment,
+    };
   });
 }
 
 /** Bundles a handler file (`handlers/x.handler` → handlers/x.ts) into a CommonJS file under outDir. */
-async function bundleHandler(root: string, spec: FunctionSpec, outDir: string, registryFile?: string): Promise<{ bundle: string; exportName: string }> {
+async function bundleHandler(
+  root: string,
+  spec: FunctionSpec,
+  outDir: string,
+  registryFile?: string,
+): Promise<{ bundle: string; exportName: string }> {
   const dot = spec.handler.lastIndexOf('.');
   const modulePath = spec.handler.slice(0, dot);
   const exportName = spec.handler.slice(dot + 1);
   const source = ['.ts', '.mts', '.js', '.mjs', '.cjs'].map((ext) => join(root, modulePath + ext)).find((file) => existsSync(file));
-  if (!source) throw new HandlerNotFoundError(`function ${spec.name}: handler file ${modulePath}.ts (or .js) does not exist (serverless.yml says handler: ${spec.handler})`);
+  if (!source)
+    throw new HandlerNotFoundError(
+      `function ${spec.name}: handler file ${modulePath}.ts (or .js) does not exist (serverless.yml says handler: ${spec.handler})`,
+    );
   const bundle = join(outDir, `${spec.logicalId}.cjs`);
   await build({
     entryPoints: [source],
@@ -208,13 +225,27 @@ export class LocalFunction {
     }).then(
       (result) => {
         this.done(worker);
-        const record: InvocationRecord = { function: this.spec.logicalId, requestId, startedAt, durationMs: Date.now() - startedAt, event, result };
+        const record: InvocationRecord = {
+          function: this.spec.logicalId,
+          requestId,
+          startedAt,
+          durationMs: Date.now() - startedAt,
+          event,
+          result,
+        };
         this.events.emit('result', record);
         return result;
       },
       (error: FunctionError) => {
         this.done(worker);
-        const record: InvocationRecord = { function: this.spec.logicalId, requestId, startedAt, durationMs: Date.now() - startedAt, event, error: { name: error.errorType, message: error.message } };
+        const record: InvocationRecord = {
+          function: this.spec.logicalId,
+          requestId,
+          startedAt,
+          durationMs: Date.now() - startedAt,
+          event,
+          error: { name: error.errorType, message: error.message },
+        };
         this.events.emit('result', record);
         throw error;
       },
@@ -272,7 +303,10 @@ export async function startFunctions(options: {
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
         LAMBDA_TASK_ROOT: options.root,
       };
-      functions.set(spec.logicalId, new LocalFunction(spec, code, env, log, events, join(options.root, 'local', 'cloud', 'wiring', 'worker-bootstrap.cjs')));
+      functions.set(
+        spec.logicalId,
+        new LocalFunction(spec, code, env, log, events, join(options.root, 'local', 'cloud', 'wiring', 'worker-bootstrap.cjs')),
+      );
     }),
   );
   for (const fn of functions.values()) fn.warm();

@@ -103,7 +103,11 @@ const encodeS3Key = (key: string) => encodeURIComponent(key).replace(/%20/g, '+'
 
 function filterMatches(config: NotificationConfig, key: string): boolean {
   return (config.Filter?.S3Key?.Rules ?? []).every((rule) =>
-    rule.Name.toLowerCase() === 'prefix' ? key.startsWith(rule.Value) : rule.Name.toLowerCase() === 'suffix' ? key.endsWith(rule.Value) : true,
+    rule.Name.toLowerCase() === 'prefix'
+      ? key.startsWith(rule.Value)
+      : rule.Name.toLowerCase() === 'suffix'
+        ? key.endsWith(rule.Value)
+        : true,
   );
 }
 
@@ -126,7 +130,9 @@ export async function wireStack(options: {
   const events = new EventEmitter<WiringEvents>();
 
   // ARN → queue URL, for destinations and targets.
-  const queueUrlByArn = new Map(resolver.resources('AWS::SQS::Queue').map(([id]) => [resolver.physicalOf(id).attributes.Arn!, resolver.physicalOf(id).ref]));
+  const queueUrlByArn = new Map(
+    resolver.resources('AWS::SQS::Queue').map(([id]) => [resolver.physicalOf(id).attributes.Arn!, resolver.physicalOf(id).ref]),
+  );
   const queueUrl = (arn: string | undefined) => (arn ? queueUrlByArn.get(arn) : undefined);
   const mustFind = (ref: string, where: string): LocalFunction => {
     const fn = functions.find(ref);
@@ -137,20 +143,34 @@ export async function wireStack(options: {
   // Asynchronous invoke configuration per function.
   const asyncConfig = new Map<LocalFunction, AsyncInvokeConfig>();
   for (const [id, resource] of resolver.resources('AWS::Lambda::EventInvokeConfig')) {
-    const p = resolver.resolve(resource.Properties, id) as { FunctionName: string; MaximumRetryAttempts?: number; DestinationConfig?: { OnFailure?: { Destination?: string } } };
+    const p = resolver.resolve(resource.Properties, id) as {
+      FunctionName: string;
+      MaximumRetryAttempts?: number;
+      DestinationConfig?: { OnFailure?: { Destination?: string } };
+    };
     const destination = queueUrl(p.DestinationConfig?.OnFailure?.Destination);
-    asyncConfig.set(mustFind(p.FunctionName, id), { maximumRetryAttempts: p.MaximumRetryAttempts ?? 2, ...(destination ? { onFailureQueueUrl: destination } : {}) });
+    asyncConfig.set(mustFind(p.FunctionName, id), {
+      maximumRetryAttempts: p.MaximumRetryAttempts ?? 2,
+      ...(destination ? { onFailureQueueUrl: destination } : {}),
+    });
   }
   const invoker = new AsyncInvoker(
     clients.sqs,
     (fn) => asyncConfig.get(fn) ?? { maximumRetryAttempts: 2 },
     timing.asyncRetryDelayMs,
-    (fn, error, attempts) => events.emit('asyncFailure', { function: fn.spec.logicalId, error: `${error.name}: ${error.message}`, attempts }),
+    (fn, error, attempts) =>
+      events.emit('asyncFailure', { function: fn.spec.logicalId, error: `${error.name}: ${error.message}`, attempts }),
   );
 
   // EventBridge rules: patterns and schedules, with their targets.
   const rules: Rule[] = resolver.resources('AWS::Events::Rule').map(([id, resource]) => {
-    const p = resolver.resolve(resource.Properties, id) as { Name?: string; EventPattern?: Record<string, unknown>; ScheduleExpression?: string; State?: string; Targets?: Target[] };
+    const p = resolver.resolve(resource.Properties, id) as {
+      Name?: string;
+      EventPattern?: Record<string, unknown>;
+      ScheduleExpression?: string;
+      State?: string;
+      Targets?: Target[];
+    };
     return {
       logicalId: id,
       name: resolver.physicalOf(id).ref,
@@ -183,7 +203,15 @@ export async function wireStack(options: {
   };
 
   const putEvent = (input: BusEvent): number => {
-    const event = { version: '0', id: randomUUID(), account: accountId, time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), region, resources: [], ...input };
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      account: accountId,
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region,
+      resources: [],
+      ...input,
+    };
     let matched = 0;
     for (const rule of rules) {
       if (rule.pattern && matchesPattern(rule.pattern, event)) {
@@ -245,7 +273,9 @@ export async function wireStack(options: {
   // S3 notifications of the stack's buckets.
   const notifications = new Map<string, NotificationConfig[]>();
   for (const [id, resource] of resolver.resources('AWS::S3::Bucket')) {
-    const p = resolver.resolve(resource.Properties, id) as { NotificationConfiguration?: { LambdaConfigurations?: NotificationConfig[]; QueueConfigurations?: NotificationConfig[] } };
+    const p = resolver.resolve(resource.Properties, id) as {
+      NotificationConfiguration?: { LambdaConfigurations?: NotificationConfig[]; QueueConfigurations?: NotificationConfig[] };
+    };
     const n = p.NotificationConfiguration;
     notifications.set(resolver.physicalOf(id).ref, [...(n?.LambdaConfigurations ?? []), ...(n?.QueueConfigurations ?? [])]);
   }
@@ -264,12 +294,19 @@ export async function wireStack(options: {
           s3SchemaVersion: '1.0',
           configurationId: 'local',
           bucket: { name: bucket, ownerIdentity: { principalId: 'LOCAL' }, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encodeS3Key(key), size, eTag, sequencer: sequencer ?? process.hrtime.bigint().toString(16).toUpperCase().padStart(18, '0') },
+          object: {
+            key: encodeS3Key(key),
+            size,
+            eTag,
+            sequencer: sequencer ?? process.hrtime.bigint().toString(16).toUpperCase().padStart(18, '0'),
+          },
         },
       },
     ],
   });
-  const onS3 = (raw: { Records: Array<{ eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }> }) => {
+  const onS3 = (raw: {
+    Records: Array<{ eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }>;
+  }) => {
     for (const record of raw.Records) {
       const bucket = record.s3.bucket.name;
       const { key, size = 0, eTag = '' } = record.s3.object;
@@ -291,7 +328,9 @@ export async function wireStack(options: {
   // Event source mappings: Kinesis streams and SQS queues of the stack.
   const kinesisMappings: KinesisMapping[] = [];
   const sqsMappings: SqsMapping[] = [];
-  const streamByArn = new Map(resolver.resources('AWS::Kinesis::Stream').map(([id]) => [resolver.physicalOf(id).attributes.Arn!, resolver.physicalOf(id).ref]));
+  const streamByArn = new Map(
+    resolver.resources('AWS::Kinesis::Stream').map(([id]) => [resolver.physicalOf(id).attributes.Arn!, resolver.physicalOf(id).ref]),
+  );
   for (const [id, resource] of resolver.resources('AWS::Lambda::EventSourceMapping')) {
     const p = resolver.resolve(resource.Properties, id) as {
       EventSourceArn: string;
@@ -326,7 +365,7 @@ export async function wireStack(options: {
           queueArn: p.EventSourceArn,
           // Lambda's defaults for SQS: 10 messages, no window.
           batchSize: p.BatchSize ?? 10,
-          batchWindowMs: (timing.batchWindowMs ?? (p.MaximumBatchingWindowInSeconds ?? 0) * 1000),
+          batchWindowMs: timing.batchWindowMs ?? (p.MaximumBatchingWindowInSeconds ?? 0) * 1000,
           reportBatchItemFailures,
           filters,
           region,
@@ -340,7 +379,10 @@ export async function wireStack(options: {
       continue;
     }
     const streamName = streamByArn.get(p.EventSourceArn);
-    if (!streamName) throw new Error(`${id}: event source ${p.EventSourceArn} is neither a stream nor a queue of this stack; the local cloud cannot wire it`);
+    if (!streamName)
+      throw new Error(
+        `${id}: event source ${p.EventSourceArn} is neither a stream nor a queue of this stack; the local cloud cannot wire it`,
+      );
     const destination = queueUrl(p.DestinationConfig?.OnFailure?.Destination);
     const mapping = new KinesisMapping(
       fn,

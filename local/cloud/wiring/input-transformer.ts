@@ -11,7 +11,10 @@ export interface InputTransformer {
 
 function valueAt(event: unknown, path: string): unknown {
   if (path === '$') return event;
-  const steps = path.replace(/^\$\.?/, '').split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '');
+  const steps = path
+    .replace(/^\$\.?/, '')
+    .split(/\.|\[(\d+)\]/)
+    .filter((s) => s !== undefined && s !== '');
   let at: unknown = event;
   for (const step of steps) {
     if (at === null || typeof at !== 'object') return undefined;

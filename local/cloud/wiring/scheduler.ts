@@ -78,7 +78,8 @@ export class LocalScheduler {
   /** Fires a schedule now, as if `scheduledTime` (default now) had come. */
   fire(nameOrLogicalId: string, scheduledTime = new Date()): void {
     const schedule = this.find(nameOrLogicalId);
-    if (!schedule) throw new Error(`no schedule named ${nameOrLogicalId} (schedules: ${this.schedules.map((s) => s.name).join(', ') || 'none'})`);
+    if (!schedule)
+      throw new Error(`no schedule named ${nameOrLogicalId} (schedules: ${this.schedules.map((s) => s.name).join(', ') || 'none'})`);
     this.deliver(schedule, scheduledPayload(schedule, scheduledTime), scheduledTime);
   }
 
@@ -95,14 +96,17 @@ export class LocalScheduler {
     const [next] = nextScheduleTimes(schedule.expression, after, 1, schedule.timeZone);
     if (!next) return;
     // setTimeout holds at most ~24.8 days: re-arm in steps.
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      const now = Date.now();
-      if (now >= next.getTime()) {
-        this.fire(schedule.logicalId, next);
-        this.arm(schedule, next);
-      } else this.arm(schedule, after);
-    }, Math.min(Math.max(next.getTime() - Date.now(), 0), 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        const now = Date.now();
+        if (now >= next.getTime()) {
+          this.fire(schedule.logicalId, next);
+          this.arm(schedule, next);
+        } else this.arm(schedule, after);
+      },
+      Math.min(Math.max(next.getTime() - Date.now(), 0), 2 ** 31 - 1),
+    );
     timer.unref();
     this.timers.add(timer);
   }

@@ -259,12 +259,17 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
 
   /** Adds a revision of the family (like RegisterTaskDefinition) and returns it. */
   registerTaskDefinition(input: LocalTaskDefinitionInput): LocalTaskDefinition {
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(input.family)) throw new TaskDefinitionError(`task definition family "${input.family}" must be 1-255 letters, digits, - or _`);
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(input.family))
+      throw new TaskDefinitionError(`task definition family "${input.family}" must be 1-255 letters, digits, - or _`);
     const names = Object.keys(input.containers);
     if (names.length === 0) throw new TaskDefinitionError(`task definition "${input.family}" declares no containers`);
     const revisions = this.definitions.get(input.family) ?? [];
     const revision = revisions.length + 1;
-    const def: LocalTaskDefinition = { ...input, revision, taskDefinitionArn: `arn:aws:ecs:${this.region}:${this.accountId}:task-definition/${input.family}:${revision}` };
+    const def: LocalTaskDefinition = {
+      ...input,
+      revision,
+      taskDefinitionArn: `arn:aws:ecs:${this.region}:${this.accountId}:task-definition/${input.family}:${revision}`,
+    };
     revisions.push(def);
     this.definitions.set(input.family, revisions);
     return def;
@@ -324,7 +329,10 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
   /** The cluster's ARN; a ClusterNotFoundError when the local ECS was given its clusters and this is not one. */
   checkCluster(cluster?: string): string {
     const arn = this.clusterArn(cluster);
-    if (this.clusters && !this.clusters.has(arn)) throw new ClusterNotFoundError(`Cluster not found: ${cluster ?? 'default'} (local clusters: ${[...this.clusters].map((c) => c.split('/').at(-1)).join(', ')})`);
+    if (this.clusters && !this.clusters.has(arn))
+      throw new ClusterNotFoundError(
+        `Cluster not found: ${cluster ?? 'default'} (local clusters: ${[...this.clusters].map((c) => c.split('/').at(-1)).join(', ')})`,
+      );
     return arn;
   }
 
@@ -333,7 +341,16 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     const def = this.findTaskDefinition(input.taskDefinition);
     if (!def) {
       const known = [...this.definitions.keys()].join(', ') || 'none registered';
-      return { tasks: [], failures: [{ arn: input.taskDefinition, reason: 'MISSING', detail: `task definition "${input.taskDefinition}" is not registered with the local ECS (known families: ${known})` }] };
+      return {
+        tasks: [],
+        failures: [
+          {
+            arn: input.taskDefinition,
+            reason: 'MISSING',
+            detail: `task definition "${input.taskDefinition}" is not registered with the local ECS (known families: ${known})`,
+          },
+        ],
+      };
     }
     const count = input.count ?? 1;
     const tasks: LocalTask[] = [];
@@ -490,11 +507,19 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
       const override = task.overrides.containerOverrides.find((o) => o.name === container.name);
       const argv = [...(spec.entryPoint ?? []), ...(override?.command ?? spec.command ?? [])];
       if (argv.length === 0) {
-        return this.failToStart(running, container, `CannotStartContainerError: container "${container.name}" of ${def.family}:${def.revision} has no command to run locally (give it one in the task definition, pipelines.yml task.command or its Dockerfile's CMD, local/cloud/containers.yml, or the RunTask override)`);
+        return this.failToStart(
+          running,
+          container,
+          `CannotStartContainerError: container "${container.name}" of ${def.family}:${def.revision} has no command to run locally (give it one in the task definition, pipelines.yml task.command or its Dockerfile's CMD, local/cloud/containers.yml, or the RunTask override)`,
+        );
       }
       const cwd = spec.cwd ? (isAbsolute(spec.cwd) ? spec.cwd : resolve(this.baseDir, spec.cwd)) : this.baseDir;
       if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-        return this.failToStart(running, container, `CannotStartContainerError: working directory "${cwd}" of container "${container.name}" (task definition ${def.family}:${def.revision}) does not exist; build or create it first`);
+        return this.failToStart(
+          running,
+          container,
+          `CannotStartContainerError: working directory "${cwd}" of container "${container.name}" (task definition ${def.family}:${def.revision}) does not exist; build or create it first`,
+        );
       }
       const env: Record<string, string> = {};
       for (const name of this.inherit) if (process.env[name] !== undefined) env[name] = process.env[name]!;
@@ -505,7 +530,11 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
         try {
           value = this.secrets?.valueOf(secret.name, secret.valueFrom);
         } catch (error) {
-          return this.failToStart(running, container, `ResourceInitializationError: unable to pull secrets or registry auth: ${(error as Error).message}`);
+          return this.failToStart(
+            running,
+            container,
+            `ResourceInitializationError: unable to pull secrets or registry auth: ${(error as Error).message}`,
+          );
         }
         if (value === undefined) {
           // ECS's own words when the execution role cannot read a secret, then what to do locally.
@@ -561,8 +590,13 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     child.once('error', (error: NodeJS.ErrnoException) => {
       if (container.lastStatus === 'RUNNING') return; // a kill() error after start; 'exit' reports it
       running.children.delete(container.name);
-      const what = error.code === 'ENOENT' ? `exec: "${file}": executable file not found in $PATH` : `${error.code ?? error.name}: ${error.message}`;
-      this.failToStart(running, container, `CannotStartContainerError: ${what} (local ECS: container "${container.name}" of ${task.taskDefinitionArn.split('/').at(-1)}, command ${JSON.stringify(argv)}, cwd ${cwd})`);
+      const what =
+        error.code === 'ENOENT' ? `exec: "${file}": executable file not found in $PATH` : `${error.code ?? error.name}: ${error.message}`;
+      this.failToStart(
+        running,
+        container,
+        `CannotStartContainerError: ${what} (local ECS: container "${container.name}" of ${task.taskDefinitionArn.split('/').at(-1)}, command ${JSON.stringify(argv)}, cwd ${cwd})`,
+      );
     });
     child.once('close', (code, signal) => {
       if (container.lastStatus !== 'RUNNING') return; // never started: 'error' handled it

@@ -33,8 +33,15 @@ function handle(body: string, response: ServerResponse, onPublish: (message: Pub
   const topicArn = form.get('TopicArn') ?? form.get('TargetArn');
   const message = form.get('Message');
   if (action !== 'Publish' || !topicArn || message === null) {
-    const why = action !== 'Publish' ? `the local SNS answers Publish only, not ${action ?? 'a request without Action'}` : 'Publish needs TopicArn and Message';
-    reply(response, 400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>${xml(why)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+    const why =
+      action !== 'Publish'
+        ? `the local SNS answers Publish only, not ${action ?? 'a request without Action'}`
+        : 'Publish needs TopicArn and Message';
+    reply(
+      response,
+      400,
+      `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>${xml(why)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+    );
     return;
   }
   const attributes: Record<string, string> = {};
@@ -43,7 +50,11 @@ function handle(body: string, response: ServerResponse, onPublish: (message: Pub
   }
   const subject = form.get('Subject');
   const messageId = onPublish({ topicArn, message, attributes, ...(subject !== null ? { subject } : {}) });
-  reply(response, 200, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`);
+  reply(
+    response,
+    200,
+    `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+  );
 }
 
 export async function startLocalSns(options: { port: number; onPublish: (message: PublishedMessage) => string }): Promise<LocalSns> {
@@ -53,7 +64,9 @@ export async function startLocalSns(options: { port: number; onPublish: (message
     request.on('end', () => handle(Buffer.concat(chunks).toString('utf8'), response, options.onPublish));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError('sns', options.port, { cause: error }) : error));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError('sns', options.port, { cause: error }) : error),
+    );
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;

@@ -38,7 +38,9 @@ async function main(): Promise<number> {
     console.log(`  executions: ${result.executions.length}`);
     for (const run of result.runs) {
       const r = run.result as { recordsAffected?: number } | undefined;
-      console.log(`  run ${String(run.pk).padEnd(28)} ${String(run.status).padEnd(10)} records ${r?.recordsAffected ?? '-'}  ${run.durationMs !== undefined ? `${Number(run.durationMs) / 1000} s` : ''}`);
+      console.log(
+        `  run ${String(run.pk).padEnd(28)} ${String(run.status).padEnd(10)} records ${r?.recordsAffected ?? '-'}  ${run.durationMs !== undefined ? `${Number(run.durationMs) / 1000} s` : ''}`,
+      );
     }
     for (const batch of result.batches) {
       const arrived = [...((batch.arrived as Set<string> | undefined) ?? [])];
@@ -58,7 +60,11 @@ async function main(): Promise<number> {
       for (const row of tableRows.slice(0, 10)) console.log(`    ${JSON.stringify(row)}`);
     }
     ok = result.ok;
-    console.log(ok ? bold('\n✔ demo passed: one run for the complete batch, none for the incomplete one or the duplicate') : bold(`\n✘ demo failed: ${result.problems.join('; ')}`));
+    console.log(
+      ok
+        ? bold('\n✔ demo passed: one run for the complete batch, none for the incomplete one or the duplicate')
+        : bold(`\n✘ demo failed: ${result.problems.join('; ')}`),
+    );
     if (!ok) console.log('  function logs: .local-cloud/logs/   container logs: printed above as task output');
   } finally {
     if (process.argv.includes('--keep')) {

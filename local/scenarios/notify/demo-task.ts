@@ -40,7 +40,9 @@ async function main(): Promise<void> {
       // Never answers: the request stays open until the notifier's timeout.
       process.stdout.write(`${JSON.stringify({ msg: 'request received, never answering (DEMO_FAULT=hang)' })}\n`);
     });
-    server.listen(options.port, options.host, () => process.stdout.write(`${JSON.stringify({ msg: 'listening, will never answer (DEMO_FAULT=hang)' })}\n`));
+    server.listen(options.port, options.host, () =>
+      process.stdout.write(`${JSON.stringify({ msg: 'listening, will never answer (DEMO_FAULT=hang)' })}\n`),
+    );
     process.once('SIGTERM', () => process.exit(0));
     return;
   }

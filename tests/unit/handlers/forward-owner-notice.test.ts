@@ -55,7 +55,7 @@ const snsEvent = (pipeline: string) => ({
 });
 
 describe('forwardOwnerNotices', () => {
-  it('publishes the notice unchanged to the owner\'s topic of its pipeline', async () => {
+  it("publishes the notice unchanged to the owner's topic of its pipeline", async () => {
     const outcome = await handler(snsEvent('orders'), context);
 
     expect(outcome).toEqual({ forwarded: 1 });
@@ -78,8 +78,10 @@ describe('forwardOwnerNotices', () => {
     expect(sns.commandCalls(PublishCommand)).toEqual([]);
   });
 
-  it('fails the invocation when the owner\'s topic refuses the notice, so it is retried', async () => {
-    sns.on(PublishCommand).rejects(Object.assign(new Error('User is not authorized to perform: SNS:Publish'), { name: 'AuthorizationErrorException' }));
+  it("fails the invocation when the owner's topic refuses the notice, so it is retried", async () => {
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('User is not authorized to perform: SNS:Publish'), { name: 'AuthorizationErrorException' }));
     await expect(handler(snsEvent('orders'), context)).rejects.toThrow('not authorized');
   });
 
@@ -91,11 +93,13 @@ describe('forwardOwnerNotices', () => {
 describe('forwardToOwner', () => {
   it('says why a notice without a pipeline is not forwarded', async () => {
     const publish = jest.fn();
-    expect(await forwardToOwner({ subject: 's', message: 'm', attributes: { kind: 'alarm' } }, { ownerTopicOf: () => ORDERS_TOPIC, publish })).toEqual({ forwarded: false, reason: 'the notice names no pipeline' });
+    expect(
+      await forwardToOwner({ subject: 's', message: 'm', attributes: { kind: 'alarm' } }, { ownerTopicOf: () => ORDERS_TOPIC, publish }),
+    ).toEqual({ forwarded: false, reason: 'the notice names no pipeline' });
     expect(publish).not.toHaveBeenCalled();
   });
 
-  it('knows the owner topics of the registry\'s pipelines', () => {
+  it("knows the owner topics of the registry's pipelines", () => {
     expect(ownerTopics(registry.pipelines)).toEqual({ orders: ORDERS_TOPIC });
   });
 });

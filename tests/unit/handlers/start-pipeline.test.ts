@@ -29,7 +29,9 @@ beforeEach(() => {
   sfn.reset();
   ddb.on(PutCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
-  sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:sm:${input.name}`, startDate: new Date() }));
+  sfn
+    .on(StartExecutionCommand)
+    .callsFake((input) => ({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:sm:${input.name}`, startDate: new Date() }));
 });
 
 test('a scheduled event starts the run keyed by its fire time', async () => {
@@ -40,15 +42,27 @@ test('a scheduled event starts the run keyed by its fire time', async () => {
   const queued: Record<string, unknown> = {};
   ddb.on(UpdateCommand, { Key: { pk: 'queue#seq' } }).resolves({ Attributes: { n: 1 } });
   ddb.on(UpdateCommand, { ConditionExpression: 'executionName = :name AND #status = :starting' }).callsFake((input) => {
-    Object.assign(queued, { pk: input.Key.pk, executionName: input.ExpressionAttributeValues[':name'], input: input.ExpressionAttributeValues[':input'] });
+    Object.assign(queued, {
+      pk: input.Key.pk,
+      executionName: input.ExpressionAttributeValues[':name'],
+      input: input.ExpressionAttributeValues[':input'],
+    });
     return {};
   });
-  ddb.on(QueryCommand, { IndexName: 'queue-queueSeq' }).callsFake(() => ({ Items: [{ pk: queued.pk, pipeline: 'inventory-snapshot', executionName: queued.executionName, queueSeq: 1 }] }));
+  ddb
+    .on(QueryCommand, { IndexName: 'queue-queueSeq' })
+    .callsFake(() => ({ Items: [{ pk: queued.pk, pipeline: 'inventory-snapshot', executionName: queued.executionName, queueSeq: 1 }] }));
   ddb.on(UpdateCommand, { ReturnValues: 'ALL_OLD' }).callsFake(() => ({ Attributes: { input: queued.input } }));
   const outcome = await handler({ pipeline: 'inventory-snapshot', trigger: 'schedule', time: '2026-11-20T06:00:00Z' }, context);
 
-  expect(outcome).toMatchObject({ selected: { date: '2026-11-19' }, actions: [{ action: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' }] });
-  expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ IndexName: 'pipeline-batchKey', ExpressionAttributeValues: { ':pipeline': 'inventory-snapshot' } });
+  expect(outcome).toMatchObject({
+    selected: { date: '2026-11-19' },
+    actions: [{ action: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' }],
+  });
+  expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
+    IndexName: 'pipeline-batchKey',
+    ExpressionAttributeValues: { ':pipeline': 'inventory-snapshot' },
+  });
   expect(ddb.commandCalls(UpdateCommand).some((c) => c.args[0].input.Key?.pk === 'slots#pipeline#inventory-snapshot')).toBe(true);
   const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
   expect(input).toMatchObject({ trigger: 'schedule', task: { taskDefinition: 'ecs-pipelines-test-sample-pipeline', shards: 2 } });
@@ -85,5 +99,7 @@ test('events of neither shape are refused with what was expected', async () => {
 test('an unknown pipeline or batch is named in the error', async () => {
   ddb.on(GetCommand).resolves({});
   await expect(handler({ pipeline: 'orders-weekly', batch: 'x' }, context)).rejects.toThrow(/unknown pipeline "orders-weekly"/);
-  await expect(handler({ pipeline: 'orders-daily', batch: '1999-01-01' }, context)).rejects.toThrow(/batch "1999-01-01" of pipeline "orders-daily" not found/);
+  await expect(handler({ pipeline: 'orders-daily', batch: '1999-01-01' }, context)).rejects.toThrow(
+    /batch "1999-01-01" of pipeline "orders-daily" not found/,
+  );
 });

@@ -7,7 +7,15 @@ function registry(targetUpdate: Record<string, unknown>): string {
     pipelines: {
       demo: {
         trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-        task: { taskDefinition: 'sample', container: 'app', image: 'example.com/app:1', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+        task: {
+          taskDefinition: 'sample',
+          container: 'app',
+          image: 'example.com/app:1',
+          cpu: 256,
+          memory: 512,
+          launch: 'sync',
+          timeoutSeconds: 600,
+        },
       },
     },
     queueServices: {

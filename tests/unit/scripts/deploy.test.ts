@@ -29,8 +29,14 @@ function fakeTools(docker: { buildx?: number; daemon?: number } = {}, outputs: A
     sls: 'sls',
     async run(command, args, opts) {
       calls.push(`${command} ${args.join(' ')}${opts?.input ? ` <<< ${opts.input}` : ''}`);
-      if (args[0] === 'buildx' && args[1] === 'version') return { code: docker.buildx ?? 0, stdout: '', stderr: docker.buildx === 1 ? "docker: unknown command: docker buildx" : '' };
-      if (args[0] === 'info') return { code: docker.daemon ?? 0, stdout: '', stderr: docker.daemon ? 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' : '' };
+      if (args[0] === 'buildx' && args[1] === 'version')
+        return { code: docker.buildx ?? 0, stdout: '', stderr: docker.buildx === 1 ? 'docker: unknown command: docker buildx' : '' };
+      if (args[0] === 'info')
+        return {
+          code: docker.daemon ?? 0,
+          stdout: '',
+          stderr: docker.daemon ? 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' : '',
+        };
       return { code: 0, stdout: '', stderr: '' };
     },
     async stackOutput(stack, region, key) {
@@ -52,7 +58,13 @@ describe('planDeploy', () => {
   it('builds the shipped sample image once, for ARM64, from the project root', () => {
     const plan = planDeploy(shipped, options);
     expect(plan.builds).toEqual([
-      { taskDefinitions: ['sample-pipeline'], platform: 'linux/arm64', context: '.', dockerfile: 'container/Dockerfile', tag: 'sample-pipeline-20261205T100000Z' },
+      {
+        taskDefinitions: ['sample-pipeline'],
+        platform: 'linux/arm64',
+        context: '.',
+        dockerfile: 'container/Dockerfile',
+        tag: 'sample-pipeline-20261205T100000Z',
+      },
     ]);
   });
 
@@ -89,9 +101,13 @@ describe('deploy', () => {
 
   it('stops when buildx or the daemon is missing, before asking AWS anything', async () => {
     const buildx = fakeTools({ buildx: 1 });
-    await expect(deploy(plan(), buildx.tools)).rejects.toThrow('which needs docker buildx, and "docker buildx version" failed (docker: unknown command: docker buildx): install the buildx plugin');
+    await expect(deploy(plan(), buildx.tools)).rejects.toThrow(
+      'which needs docker buildx, and "docker buildx version" failed (docker: unknown command: docker buildx): install the buildx plugin',
+    );
     const daemon = fakeTools({ daemon: 1 });
-    await expect(deploy(plan(), daemon.tools)).rejects.toThrow('the Docker daemon does not answer (Cannot connect to the Docker daemon at unix:///var/run/docker.sock): start Docker');
+    await expect(deploy(plan(), daemon.tools)).rejects.toThrow(
+      'the Docker daemon does not answer (Cannot connect to the Docker daemon at unix:///var/run/docker.sock): start Docker',
+    );
     expect(daemon.calls).toEqual(['docker buildx version', 'docker info --format {{.ServerVersion}}']);
   });
 
@@ -132,7 +148,9 @@ describe('deploy', () => {
     expect(lines).toContain(
       "docker buildx build --platform linux/arm64 --file container/Dockerfile --tag '<repository>:sample-pipeline-20261205T100000Z' --provenance=false --push --metadata-file '<metadata of sample-pipeline-20261205T100000Z>' .",
     );
-    expect(lines.at(-1)).toBe("npx sls deploy --stage dev --region eu-west-1 --param 'images=sample-pipeline=<digest of sample-pipeline-20261205T100000Z>' --verbose");
+    expect(lines.at(-1)).toBe(
+      "npx sls deploy --stage dev --region eu-west-1 --param 'images=sample-pipeline=<digest of sample-pipeline-20261205T100000Z>' --verbose",
+    );
   });
 });
 
@@ -151,14 +169,20 @@ describe('npm run deploy, as a process', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Dry run: the commands npm run deploy would run for stage dev (us-east-1); nothing runs.');
-    expect(result.stdout).toMatch(/^\/nonexistent\/docker buildx build --platform linux\/arm64 --file container\/Dockerfile --tag '<repository>:sample-pipeline-\d{8}T\d{6}Z[-\w]*' --provenance=false --push/m);
-    expect(result.stdout).toMatch(/^npx sls deploy --stage dev --region us-east-1 --param 'images=sample-pipeline=<digest of sample-pipeline-[^>]+>'$/m);
+    expect(result.stdout).toMatch(
+      /^\/nonexistent\/docker buildx build --platform linux\/arm64 --file container\/Dockerfile --tag '<repository>:sample-pipeline-\d{8}T\d{6}Z[-\w]*' --provenance=false --push/m,
+    );
+    expect(result.stdout).toMatch(
+      /^npx sls deploy --stage dev --region us-east-1 --param 'images=sample-pipeline=<digest of sample-pipeline-[^>]+>'$/m,
+    );
   }, 60_000);
 
   it('stops with a clear message and exit code 1 when Docker is missing', () => {
     const result = npmRunDeploy(['--stage', 'dev'], { DOCKER: '/nonexistent/docker' });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('npm run deploy: pipelines.yml builds the image of sample-pipeline (task.image.build), which needs Docker, and "/nonexistent/docker" is not installed or not on the PATH');
+    expect(result.stderr).toContain(
+      'npm run deploy: pipelines.yml builds the image of sample-pipeline (task.image.build), which needs Docker, and "/nonexistent/docker" is not installed or not on the PATH',
+    );
     expect(result.stderr).toContain('Nothing was pushed or deployed.');
   }, 60_000);
 });

@@ -8,10 +8,26 @@ import { capacityResources, ECS_OPTIMIZED_AMI } from '../../../stack/capacity';
 import { StackGenerationError, type Template } from '../../../stack/template';
 
 const settings = { subnetIds: 'subnet-1,subnet-2', assignPublicIp: 'DISABLED' as const };
-const template = (cluster: Record<string, unknown> = {}): Template => ({ Resources: { PipelineCluster: { Type: 'AWS::ECS::Cluster', Properties: cluster } } });
+const template = (cluster: Record<string, unknown> = {}): Template => ({
+  Resources: { PipelineCluster: { Type: 'AWS::ECS::Cluster', Properties: cluster } },
+});
 const ec2 = parseRegistry(
   JSON.stringify({
-    pipelines: { p: { schedule: { expression: 'rate(1 hour)' }, task: { container: 'app', image: 'example.com/a:1', architecture: 'ARM64', capacity: 'ec2', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 } } },
+    pipelines: {
+      p: {
+        schedule: { expression: 'rate(1 hour)' },
+        task: {
+          container: 'app',
+          image: 'example.com/a:1',
+          architecture: 'ARM64',
+          capacity: 'ec2',
+          cpu: 256,
+          memory: 512,
+          launch: 'sync',
+          timeoutSeconds: 600,
+        },
+      },
+    },
     capacity: {
       ec2: {
         instanceType: 'r7g.large',
@@ -28,7 +44,11 @@ const ec2 = parseRegistry(
   }),
 ).capacity!.ec2!;
 
-const resources = (input?: typeof ec2) => capacityResources(template(), { service: 'ecs-pipelines', stage: 'dev', ec2: input, settings }) as Record<string, { Type: string; Properties: any }>;
+const resources = (input?: typeof ec2) =>
+  capacityResources(template(), { service: 'ecs-pipelines', stage: 'dev', ec2: input, settings }) as Record<
+    string,
+    { Type: string; Properties: any }
+  >;
 
 describe('capacityResources', () => {
   it('associates Fargate and Fargate Spot with the cluster, and nothing else without EC2 capacity', () => {
@@ -62,17 +82,34 @@ describe('capacityResources', () => {
         ManagedDraining: 'ENABLED',
       },
     });
-    expect(all.PipelineClusterCapacityProviders!.Properties.CapacityProviders).toEqual(['FARGATE', 'FARGATE_SPOT', { Ref: 'Ec2CapacityProvider' }]);
+    expect(all.PipelineClusterCapacityProviders!.Properties.CapacityProviders).toEqual([
+      'FARGATE',
+      'FARGATE_SPOT',
+      { Ref: 'Ec2CapacityProvider' },
+    ]);
   });
 
-  it('turns the registry\'s scheduled actions into Auto Scaling schedules in Unix cron', () => {
+  it("turns the registry's scheduled actions into Auto Scaling schedules in Unix cron", () => {
     const all = resources(ec2);
-    expect(all.Ec2CapacityMorningRampSchedule!.Properties).toEqual({ AutoScalingGroupName: { Ref: 'Ec2CapacityGroup' }, Recurrence: '40 5 * * 1-5', TimeZone: 'Europe/Berlin', MinSize: 2 });
-    expect(all.Ec2CapacityEveningReleaseSchedule!.Properties).toEqual({ AutoScalingGroupName: { Ref: 'Ec2CapacityGroup' }, Recurrence: '0 19 * * *', MinSize: 0 });
+    expect(all.Ec2CapacityMorningRampSchedule!.Properties).toEqual({
+      AutoScalingGroupName: { Ref: 'Ec2CapacityGroup' },
+      Recurrence: '40 5 * * 1-5',
+      TimeZone: 'Europe/Berlin',
+      MinSize: 2,
+    });
+    expect(all.Ec2CapacityEveningReleaseSchedule!.Properties).toEqual({
+      AutoScalingGroupName: { Ref: 'Ec2CapacityGroup' },
+      Recurrence: '0 19 * * *',
+      MinSize: 0,
+    });
   });
 
   it('refuses a cluster that names its capacity providers itself', () => {
-    expect(() => capacityResources(template({ CapacityProviders: ['FARGATE'] }), { service: 's', stage: 'd', ec2: undefined, settings })).toThrow(StackGenerationError);
-    expect(() => capacityResources(template({ CapacityProviders: ['FARGATE'] }), { service: 's', stage: 'd', ec2: undefined, settings })).toThrow('remove CapacityProviders and DefaultCapacityProviderStrategy from resources/ecs.yml');
+    expect(() =>
+      capacityResources(template({ CapacityProviders: ['FARGATE'] }), { service: 's', stage: 'd', ec2: undefined, settings }),
+    ).toThrow(StackGenerationError);
+    expect(() =>
+      capacityResources(template({ CapacityProviders: ['FARGATE'] }), { service: 's', stage: 'd', ec2: undefined, settings }),
+    ).toThrow('remove CapacityProviders and DefaultCapacityProviderStrategy from resources/ecs.yml');
   });
 });

@@ -8,7 +8,11 @@ import { FIRST_DEPLOY, imageParts, parseImageDigests } from '../../../stack/imag
 import { StackGenerationError } from '../../../stack/template';
 
 // The plugin is CommonJS, as serverless loads it.
-const StackPlugin = require('../../../stack/serverless-plugin.cjs') as new (serverless: unknown, options: unknown, utils: unknown) => {
+const StackPlugin = require('../../../stack/serverless-plugin.cjs') as new (
+  serverless: unknown,
+  options: unknown,
+  utils: unknown,
+) => {
   hooks: Record<string, () => unknown>;
   generated: { unbuiltImages: string[]; firstDeploy: boolean } | undefined;
   refuseUnbuiltImages(): void;
@@ -34,32 +38,45 @@ describe('imageParts', () => {
     const rules = JSON.parse(repository.Properties.LifecyclePolicy.LifecyclePolicyText).rules;
     expect(rules.map((r: any) => r.selection.tagStatus)).toEqual(['untagged', 'any']);
     const push = (parts.resources.ImagePushPolicy as any).Properties.PolicyDocument.Statement;
-    expect(push[1]).toMatchObject({ Action: expect.arrayContaining(['ecr:PutImage', 'ecr:UploadLayerPart']), Resource: { 'Fn::GetAtt': ['ImageRepository', 'Arn'] } });
+    expect(push[1]).toMatchObject({
+      Action: expect.arrayContaining(['ecr:PutImage', 'ecr:UploadLayerPart']),
+      Resource: { 'Fn::GetAtt': ['ImageRepository', 'Arn'] },
+    });
     expect(Object.keys(parts.outputs)).toEqual(['ImageRepositoryUri', 'ImagePushPolicyArn']);
   });
 
   it('pins a built image to the digest the deploy passes, and uses a given URI as it is', () => {
     const parts = imageParts(registry, names, `built=${DIGEST}`);
-    expect(parts.imageOf('built', { build: { context: '.' } })).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ImageRepository', 'RepositoryUri'] }, '@', DIGEST]] });
+    expect(parts.imageOf('built', { build: { context: '.' } })).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': ['ImageRepository', 'RepositoryUri'] }, '@', DIGEST]],
+    });
     expect(parts.imageOf('given', 'example.com/given:1')).toBe('example.com/given:1');
     expect(parts.unbuilt).toEqual([]);
   });
 
   it('points an image not built yet at a tag that says so, and reports it', () => {
     const parts = imageParts(registry, names, FIRST_DEPLOY);
-    expect(parts.imageOf('built', { build: { context: '.' } })).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ImageRepository', 'RepositoryUri'] }, ':', 'built.not-built']] });
+    expect(parts.imageOf('built', { build: { context: '.' } })).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': ['ImageRepository', 'RepositoryUri'] }, ':', 'built.not-built']],
+    });
     expect(parts.unbuilt).toEqual(['built']);
   });
 
   it('creates no repository when every image is given as a URI', () => {
-    const onlyGiven = parseRegistry(JSON.stringify({ pipelines: { given: { schedule: { expression: 'rate(1 hour)' }, task: { ...task, image: 'example.com/given:1' } } } }));
+    const onlyGiven = parseRegistry(
+      JSON.stringify({
+        pipelines: { given: { schedule: { expression: 'rate(1 hour)' }, task: { ...task, image: 'example.com/given:1' } } },
+      }),
+    );
     expect(imageParts(onlyGiven, names, '').resources).toEqual({});
   });
 
   it('refuses digests it cannot use, naming them', () => {
     expect(() => parseImageDigests('built=latest')).toThrow(StackGenerationError);
     expect(() => parseImageDigests('built=latest')).toThrow('param images: "built=latest" is not <task definition>=sha256:<64 hex digits>');
-    expect(() => imageParts(registry, names, `other=${DIGEST}`)).toThrow('param images names other, but no task definition of pipelines.yml builds an image by that name (built: built)');
+    expect(() => imageParts(registry, names, `other=${DIGEST}`)).toThrow(
+      'param images names other, but no task definition of pipelines.yml builds an image by that name (built: built)',
+    );
   });
 });
 

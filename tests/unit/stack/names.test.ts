@@ -9,7 +9,9 @@ const context = { service: 'ecs-pipelines', stage: 'dev', region: 'us-east-1' };
 
 describe('possibleNames', () => {
   it('resolves pseudo parameters, joins and both branches of a condition', () => {
-    expect(possibleNames({ 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, context)).toEqual(['ecs-pipelines-dev-uploads-123456789012-us-east-1']);
+    expect(possibleNames({ 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, context)).toEqual([
+      'ecs-pipelines-dev-uploads-123456789012-us-east-1',
+    ]);
     expect(possibleNames({ 'Fn::Join': ['-', ['a', { Ref: 'AWS::Region' }]] }, context)).toEqual(['a-us-east-1']);
     expect(possibleNames({ 'Fn::If': ['C', 'short', { 'Fn::Sub': ['${X}-b', { X: 'long' }] }] }, context)).toEqual(['short', 'long-b']);
     expect(possibleNames({ 'Fn::Sub': '${!Literal}-x' }, context)).toEqual(['${Literal}-x']);
@@ -25,7 +27,10 @@ describe('possibleNames', () => {
 describe('checkNameLengths', () => {
   const bucket = (): Template => ({
     Resources: {
-      UploadsBucket: { Type: 'AWS::S3::Bucket', Properties: { BucketName: { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' } } },
+      UploadsBucket: {
+        Type: 'AWS::S3::Bucket',
+        Properties: { BucketName: { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' } },
+      },
       Named: { Type: 'AWS::SQS::Queue', Properties: { QueueName: { 'Fn::GetAtt': ['Other', 'QueueName'] } } },
     },
   });

@@ -21,20 +21,32 @@ const registry = parseRegistry(
 const template = { Resources: { OperatorsTopic: { Type: 'AWS::SNS::Topic' } } };
 
 describe('ownerSubscriptions', () => {
-  it('subscribes each owner address once, filtered on the pipeline attribute to that owner\'s pipelines', () => {
+  it("subscribes each owner address once, filtered on the pipeline attribute to that owner's pipelines", () => {
     expect(ownerSubscriptions(template, registry)).toEqual({
       OwnerOrdersExampleComSubscription: {
         Type: 'AWS::SNS::Subscription',
-        Properties: { TopicArn: { Ref: 'OperatorsTopic' }, Protocol: 'email', Endpoint: 'orders@example.com', FilterPolicyScope: 'MessageAttributes', FilterPolicy: { pipeline: ['orders', 'refunds'] } },
+        Properties: {
+          TopicArn: { Ref: 'OperatorsTopic' },
+          Protocol: 'email',
+          Endpoint: 'orders@example.com',
+          FilterPolicyScope: 'MessageAttributes',
+          FilterPolicy: { pipeline: ['orders', 'refunds'] },
+        },
       },
       OwnerReturnsExampleComSubscription: {
         Type: 'AWS::SNS::Subscription',
-        Properties: { TopicArn: { Ref: 'OperatorsTopic' }, Protocol: 'email', Endpoint: 'returns@example.com', FilterPolicyScope: 'MessageAttributes', FilterPolicy: { pipeline: ['returns'] } },
+        Properties: {
+          TopicArn: { Ref: 'OperatorsTopic' },
+          Protocol: 'email',
+          Endpoint: 'returns@example.com',
+          FilterPolicyScope: 'MessageAttributes',
+          FilterPolicy: { pipeline: ['returns'] },
+        },
       },
     });
   });
 
-  it('fails naming the operators\' topic when the template lacks it', () => {
+  it("fails naming the operators' topic when the template lacks it", () => {
     expect(() => ownerSubscriptions({ Resources: {} }, registry)).toThrow(StackGenerationError);
     expect(() => ownerSubscriptions({ Resources: {} }, registry)).toThrow('stack/owners.ts subscribes owners to OperatorsTopic');
   });
@@ -43,10 +55,23 @@ describe('ownerSubscriptions', () => {
 describe('ownerNoticeParts', () => {
   it('subscribes the forwarder to the pipelines with an owner topic, and lets it publish to exactly those topics', () => {
     const parts = ownerNoticeParts(registry);
-    expect(parts.events).toEqual([{ sns: { arn: { Ref: 'OperatorsTopic' }, topicName: 'operators', filterPolicyScope: 'MessageAttributes', filterPolicy: { pipeline: ['orders', 'returns'] } } }]);
+    expect(parts.events).toEqual([
+      {
+        sns: {
+          arn: { Ref: 'OperatorsTopic' },
+          topicName: 'operators',
+          filterPolicyScope: 'MessageAttributes',
+          filterPolicy: { pipeline: ['orders', 'returns'] },
+        },
+      },
+    ]);
     expect(parts.statements).toEqual([
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['OwnerNoticesDeadLetterQueue', 'Arn'] } },
-      { Effect: 'Allow', Action: ['sns:Publish'], Resource: ['arn:aws:sns:eu-west-1:123456789012:orders', 'arn:aws:sns:eu-west-1:123456789012:returns'] },
+      {
+        Effect: 'Allow',
+        Action: ['sns:Publish'],
+        Resource: ['arn:aws:sns:eu-west-1:123456789012:orders', 'arn:aws:sns:eu-west-1:123456789012:returns'],
+      },
     ]);
   });
 

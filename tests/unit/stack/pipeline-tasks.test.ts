@@ -32,18 +32,44 @@ const registry = parseRegistry(
             API_TOKEN: '/orders/api-token',
             SIGNING_KEY: { valueFrom: 'arn:aws:ssm:eu-west-1:123456789012:parameter/orders/signing', kmsKeyArn: KEY },
           },
-          policies: [ORDERS_POLICY, { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:${AWS::Partition}:s3:::reference-${AWS::Region}/*', Condition: { StringEquals: { 's3:ExistingObjectTag/owner': '${aws:userid}' } } }],
+          policies: [
+            ORDERS_POLICY,
+            {
+              Effect: 'Allow',
+              Action: 's3:GetObject',
+              Resource: 'arn:${AWS::Partition}:s3:::reference-${AWS::Region}/*',
+              Condition: { StringEquals: { 's3:ExistingObjectTag/owner': '${aws:userid}' } },
+            },
+          ],
         },
         owner: { team: 'data-platform' },
       },
       // Two pipelines on one task definition: one container, one pair of roles.
       inventory: {
         trigger: { files: { snapshot: 'in/inventory/{region}/snapshot-{date}.csv' }, windowMinutes: 60 },
-        task: { taskDefinition: 'shared', container: 'app', image: 'public.ecr.aws/docker/library/node:22-slim', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600, policies: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: 'arn:aws:sns:eu-west-1:123456789012:inventory' }] },
+        task: {
+          taskDefinition: 'shared',
+          container: 'app',
+          image: 'public.ecr.aws/docker/library/node:22-slim',
+          cpu: 256,
+          memory: 512,
+          launch: 'sync',
+          timeoutSeconds: 600,
+          policies: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: 'arn:aws:sns:eu-west-1:123456789012:inventory' }],
+        },
       },
       returns: {
         schedule: { expression: 'rate(1 hour)' },
-        task: { taskDefinition: 'shared', container: 'app', image: 'public.ecr.aws/docker/library/node:22-slim', cpu: 1024, memory: 4096, launch: 'sync', timeoutSeconds: 600, policies: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: 'arn:aws:sns:eu-west-1:123456789012:inventory' }] },
+        task: {
+          taskDefinition: 'shared',
+          container: 'app',
+          image: 'public.ecr.aws/docker/library/node:22-slim',
+          cpu: 1024,
+          memory: 4096,
+          launch: 'sync',
+          timeoutSeconds: 600,
+          policies: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: 'arn:aws:sns:eu-west-1:123456789012:inventory' }],
+        },
       },
     },
   }),
@@ -69,7 +95,8 @@ const inputs: PipelineTaskInputs = {
 
 const resources = pipelineTaskResources(template(), inputs) as Record<string, { Type: string; Properties: any }>;
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-const statementsOf = (roleId: string): Statement[] => resources[roleId]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+const statementsOf = (roleId: string): Statement[] =>
+  resources[roleId]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
 const actionsOf = (statements: Statement[]) => statements.flatMap((s) => [s.Action].flat());
 
 describe('a pipeline with every container field', () => {
@@ -88,7 +115,11 @@ describe('a pipeline with every container field', () => {
       ExecutionRoleArn: { 'Fn::GetAtt': ['PipelineOrdersExecutionRole', 'Arn'] },
       TaskRoleArn: { 'Fn::GetAtt': ['PipelineOrdersTaskRole', 'Arn'] },
     });
-    expect(container).toMatchObject({ Name: 'orders', Image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:1.4.2', Essential: true });
+    expect(container).toMatchObject({
+      Name: 'orders',
+      Image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:1.4.2',
+      Essential: true,
+    });
     expect(container.LogConfiguration.Options['awslogs-stream-prefix']).toBe('orders');
     expect(definition.Tags).toContainEqual({ Key: 'team', Value: 'data-platform' });
   });
@@ -96,7 +127,10 @@ describe('a pipeline with every container field', () => {
   it('passes its secrets as Secrets with full ARNs, never as Environment', () => {
     expect(container.Secrets).toEqual([
       { Name: 'DB_PASSWORD', ValueFrom: DB_SECRET },
-      { Name: 'API_TOKEN', ValueFrom: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/orders/api-token' } },
+      {
+        Name: 'API_TOKEN',
+        ValueFrom: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/orders/api-token' },
+      },
       { Name: 'SIGNING_KEY', ValueFrom: 'arn:aws:ssm:eu-west-1:123456789012:parameter/orders/signing' },
     ]);
     const names = container.Environment.map((e: { Name: string }) => e.Name);
@@ -106,16 +140,24 @@ describe('a pipeline with every container field', () => {
 
   it('lets its execution role read exactly its secrets, decrypt with their key, and pull from its own repository', () => {
     const statements = statementsOf('PipelineOrdersExecutionRole');
-    expect(statements.find((s) => s.Sid === 'ReadSecrets')).toMatchObject({ Action: 'secretsmanager:GetSecretValue', Resource: [DB_SECRET, `${DB_SECRET}-??????`] });
+    expect(statements.find((s) => s.Sid === 'ReadSecrets')).toMatchObject({
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: [DB_SECRET, `${DB_SECRET}-??????`],
+    });
     expect(statements.find((s) => s.Sid === 'ReadParameters')).toMatchObject({
       Action: 'ssm:GetParameters',
-      Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/orders/api-token' }, 'arn:aws:ssm:eu-west-1:123456789012:parameter/orders/signing'],
+      Resource: [
+        { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/orders/api-token' },
+        'arn:aws:ssm:eu-west-1:123456789012:parameter/orders/signing',
+      ],
     });
     expect(statements.find((s) => s.Sid === 'DecryptSecrets')).toMatchObject({ Action: 'kms:Decrypt', Resource: [KEY] });
-    expect(statements.find((s) => s.Sid === 'PullImage')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ecr:eu-west-1:123456789012:repository/orders' });
+    expect(statements.find((s) => s.Sid === 'PullImage')?.Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:ecr:eu-west-1:123456789012:repository/orders',
+    });
   });
 
-  it('gives its task role its own statements (pseudo parameters filled in, policy variables kept) and no other pipeline\'s', () => {
+  it("gives its task role its own statements (pseudo parameters filled in, policy variables kept) and no other pipeline's", () => {
     const statements = statementsOf('PipelineOrdersTaskRole');
     expect(statements).toContainEqual(ORDERS_POLICY);
     expect(statements).toContainEqual({
@@ -127,14 +169,16 @@ describe('a pipeline with every container field', () => {
     expect(actionsOf(statements)).not.toContain('sns:Publish');
     expect(actionsOf(statementsOf('PipelineSharedTaskRole'))).not.toContain('sqs:SendMessage');
     // A callback pipeline calls back; its reads and writes are under its own prefixes.
-    expect(actionsOf(statements)).toEqual(expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']));
+    expect(actionsOf(statements)).toEqual(
+      expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']),
+    );
     expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadBatchFiles'))).toContain('/in/orders/*');
     expect(JSON.stringify(statements.find((s) => s.Sid === 'WriteStagingAndRejects'))).not.toContain('inventory');
   });
 });
 
 describe('pipelines that share a task definition', () => {
-  it('get one task definition sized for the largest, whose roles hold both pipelines\' needs once', () => {
+  it("get one task definition sized for the largest, whose roles hold both pipelines' needs once", () => {
     const definitions = Object.values(resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');
     expect(definitions.map((d) => d.Properties.Family)).toEqual(['svc-test-orders', 'svc-test-shared']);
     expect(resources.PipelineSharedTaskDefinition!.Properties).toMatchObject({ Cpu: '1024', Memory: '4096' });
@@ -154,7 +198,7 @@ describe('the state machine launch policy', () => {
     expect(resources.PipelineTaskLaunchPolicy!.Properties.Roles).toEqual([{ Ref: 'PipelineStateMachineRole' }]);
   });
 
-  it('runs exactly the generated families, in this stack\'s cluster', () => {
+  it("runs exactly the generated families, in this stack's cluster", () => {
     expect(statements[0]).toEqual({
       Sid: 'RunPipelineTasks',
       Effect: 'Allow',
@@ -172,7 +216,9 @@ describe('the state machine launch policy', () => {
       Sid: 'PassTaskRoles',
       Effect: 'Allow',
       Action: 'iam:PassRole',
-      Resource: ['PipelineOrdersTaskRole', 'PipelineOrdersExecutionRole', 'PipelineSharedTaskRole', 'PipelineSharedExecutionRole'].map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
+      Resource: ['PipelineOrdersTaskRole', 'PipelineOrdersExecutionRole', 'PipelineSharedTaskRole', 'PipelineSharedExecutionRole'].map(
+        (id) => ({ 'Fn::GetAtt': [id, 'Arn'] }),
+      ),
       Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
     });
   });

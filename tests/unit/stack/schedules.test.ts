@@ -31,18 +31,26 @@ test('one schedule per scheduled pipeline, read in its time zone, delivering the
 });
 
 test('a schedule without a time zone is read in UTC', () => {
-  expect(scheduleResources(registry('{ expression: rate(1 hour) }'), refs).NightlyExportSchedule!.Properties.ScheduleExpressionTimezone).toBe('UTC');
+  expect(
+    scheduleResources(registry('{ expression: rate(1 hour) }'), refs).NightlyExportSchedule!.Properties.ScheduleExpressionTimezone,
+  ).toBe('UTC');
 });
 
 test('no scheduled pipeline, no resources (no idle role or queue)', () => {
-  const none = indexRegistry(parseRegistry(`pipelines:\n  a:\n    trigger: { files: { a: 'in/a-{d}.csv' }, windowMinutes: 5 }\n    task: ${task}\n`)).registry;
+  const none = indexRegistry(
+    parseRegistry(`pipelines:\n  a:\n    trigger: { files: { a: 'in/a-{d}.csv' }, windowMinutes: 5 }\n    task: ${task}\n`),
+  ).registry;
   expect(scheduleResources(none, refs)).toEqual({});
 });
 
-test('a schedule name over Scheduler\'s 64 characters is refused, naming the pipeline', () => {
-  expect(() => scheduleResources(registry('{ expression: rate(1 hour) }'), { ...refs, stage: 'x'.repeat(40) })).toThrow(/pipeline "nightly-export" is longer than 64 characters/);
+test("a schedule name over Scheduler's 64 characters is refused, naming the pipeline", () => {
+  expect(() => scheduleResources(registry('{ expression: rate(1 hour) }'), { ...refs, stage: 'x'.repeat(40) })).toThrow(
+    /pipeline "nightly-export" is longer than 64 characters/,
+  );
 });
 
 test('the registry refuses a time zone Scheduler would not know, naming the field', () => {
-  expect(() => registry('{ expression: rate(1 hour), timezone: Europe/Berlinn }')).toThrow(/pipeline "nightly-export", field schedule.timezone: unknown time zone "Europe\/Berlinn"/);
+  expect(() => registry('{ expression: rate(1 hour), timezone: Europe/Berlinn }')).toThrow(
+    /pipeline "nightly-export", field schedule.timezone: unknown time zone "Europe\/Berlinn"/,
+  );
 });

@@ -5,8 +5,18 @@ const aslValidator = require('asl-validator') as (definition: unknown) => { isVa
 import { allStates, loadDefinition, loadRawDefinition } from '../../helpers/asl';
 
 const ALLOWED_RUN_TASK_PARAMETERS = [
-  'Cluster', 'Group', 'LaunchType', 'CapacityProviderStrategy', 'NetworkConfiguration', 'Overrides',
-  'PlacementConstraints', 'PlacementStrategy', 'PlatformVersion', 'PropagateTags', 'TaskDefinition', 'EnableExecuteCommand',
+  'Cluster',
+  'Group',
+  'LaunchType',
+  'CapacityProviderStrategy',
+  'NetworkConfiguration',
+  'Overrides',
+  'PlacementConstraints',
+  'PlacementStrategy',
+  'PlatformVersion',
+  'PropagateTags',
+  'TaskDefinition',
+  'EnableExecuteCommand',
 ];
 
 const states = allStates(loadDefinition() as unknown as { States: Record<string, unknown> });
@@ -44,8 +54,10 @@ describe('pipeline.asl.yml', () => {
 
   it('retries ECS capacity and throttling errors with jitter and catches task failures', () => {
     for (const [, state] of ecsTasks) {
-      const retried = (state.Retry as { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number }[]);
-      expect(retried.flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(['AmazonECS.Unknown', 'ECS.AmazonECSException', 'ECS.ThrottlingException']));
+      const retried = state.Retry as { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number }[];
+      expect(retried.flatMap((r) => r.ErrorEquals)).toEqual(
+        expect.arrayContaining(['AmazonECS.Unknown', 'ECS.AmazonECSException', 'ECS.ThrottlingException']),
+      );
       expect(retried.every((r) => r.JitterStrategy === 'FULL' && (r.MaxAttempts ?? 0) > 0)).toBe(true);
       const caught = (state.Catch as { ErrorEquals: string[] }[]).flatMap((c) => c.ErrorEquals);
       expect(caught).toEqual(expect.arrayContaining(['States.TaskFailed', 'States.HeartbeatTimeout', 'States.Timeout', 'States.ALL']));
@@ -53,10 +65,14 @@ describe('pipeline.asl.yml', () => {
     }
   });
 
-  it('places EC2 tasks as the pipeline says, on their instance\'s network; Fargate tasks get their own network and no placement', () => {
+  it("places EC2 tasks as the pipeline says, on their instance's network; Fargate tasks get their own network and no placement", () => {
     for (const name of ['Run ECS Task On EC2 And Wait For Exit', 'Run ECS Task On EC2 And Wait For Callback']) {
       const parameters = states[name]!.Parameters as Record<string, unknown>;
-      expect({ name, placement: [parameters['PlacementConstraints.$'], parameters['PlacementStrategy.$']], network: 'NetworkConfiguration.$' in parameters }).toEqual({
+      expect({
+        name,
+        placement: [parameters['PlacementConstraints.$'], parameters['PlacementStrategy.$']],
+        network: 'NetworkConfiguration.$' in parameters,
+      }).toEqual({
         name,
         placement: ['$.placementConstraints', '$.placementStrategy'],
         network: false,
@@ -68,7 +84,11 @@ describe('pipeline.asl.yml', () => {
       expect({ name, placement: keys.filter((k) => k.startsWith('Placement')) }).toEqual({ name, placement: [] });
     }
     const choices = (states['Choose Launch Pattern']!.Choices as Array<{ Next: string }>).map((c) => c.Next);
-    expect(choices).toEqual(['Run ECS Task On EC2 And Wait For Callback', 'Run ECS Task On EC2 And Wait For Exit', 'Run ECS Task And Wait For Callback']);
+    expect(choices).toEqual([
+      'Run ECS Task On EC2 And Wait For Callback',
+      'Run ECS Task On EC2 And Wait For Exit',
+      'Run ECS Task And Wait For Callback',
+    ]);
   });
 
   it('takes timeout and heartbeat from the shard launch; the callback states pass the task token', () => {

@@ -61,20 +61,31 @@ test(`${BATCHES} batches at once with maxConcurrentRuns 2: at most 2 running, ea
   const records = regions.map((region, i) => ({
     messageId: `m-${i}`,
     receiptHandle: `r-${i}`,
-    body: JSON.stringify(cloud.wiring.s3EventFor(uploadsBucket(cloud), `incoming/inventory/${region}/snapshot-${DATE}.csv`, 52, `"etag-${i}"`)),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'local', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+    body: JSON.stringify(
+      cloud.wiring.s3EventFor(uploadsBucket(cloud), `incoming/inventory/${region}/snapshot-${DATE}.csv`, 52, `"etag-${i}"`),
+    ),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'local',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:uploads',
     awsRegion: 'us-east-1',
   }));
-  const answer = (await cloud.functions.functions.get('S3UploadWatcherLambdaFunction')!.invoke({ Records: records })) as { batchItemFailures?: unknown[] };
+  const answer = (await cloud.functions.functions.get('S3UploadWatcherLambdaFunction')!.invoke({ Records: records })) as {
+    batchItemFailures?: unknown[];
+  };
   expect(answer?.batchItemFailures ?? []).toEqual([]);
 
   // Assess, while it drains: runs wait as QUEUED, and opsListRuns shows them so.
   const listed = await waitFor('queued runs in opsListRuns', async () => {
-    const answer = (await cloud.functions.functions.get('OpsListRunsLambdaFunction')!.invoke({ pipeline: 'inventory-snapshot', limit: 200 })) as { runs: Array<{ status: string; waiting: string | null }> };
+    const answer = (await cloud.functions.functions
+      .get('OpsListRunsLambdaFunction')!
+      .invoke({ pipeline: 'inventory-snapshot', limit: 200 })) as { runs: Array<{ status: string; waiting: string | null }> };
     return answer.runs.some((run) => run.status === 'QUEUED') ? answer.runs : undefined;
   });
   expect(listed.find((run) => run.status === 'QUEUED')!.waiting).toEqual(expect.any(String));

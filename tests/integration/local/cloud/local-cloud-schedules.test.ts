@@ -44,10 +44,14 @@ const runItem = async (runKey: string) => {
 
 /** The run's final Runs item, once the state machine recorded its outcome. */
 const finishedRun = (runKey: string) =>
-  waitFor(`run ${runKey} to finish`, async () => {
-    const item = await runItem(runKey);
-    return item && (item.status === 'SUCCEEDED' || item.status === 'FAILED') ? item : undefined;
-  }, 120_000);
+  waitFor(
+    `run ${runKey} to finish`,
+    async () => {
+      const item = await runItem(runKey);
+      return item && (item.status === 'SUCCEEDED' || item.status === 'FAILED') ? item : undefined;
+    },
+    120_000,
+  );
 
 /** Fires the EventBridge Scheduler schedule of a pipeline as if its time had come. */
 function fireScheduleOf(pipeline: string, time: Date) {
@@ -59,7 +63,12 @@ test('the inventory-snapshot schedule fired by the local scheduler runs the pipe
   fireScheduleOf('inventory-snapshot', new Date('2026-11-20T05:00:00Z'));
   // Assess: one run keyed by the fire minute, SUCCEEDED; the scheduled time reached the run.
   const item = await finishedRun('inventory-snapshot#schedule#2026-11-20T05:00Z');
-  expect(item).toMatchObject({ pipeline: 'inventory-snapshot', trigger: 'schedule', status: 'SUCCEEDED', scheduledTime: '2026-11-20T05:00:00.000Z' });
+  expect(item).toMatchObject({
+    pipeline: 'inventory-snapshot',
+    trigger: 'schedule',
+    status: 'SUCCEEDED',
+    scheduledTime: '2026-11-20T05:00:00.000Z',
+  });
   // A sync launch reports through its exit code: both shards' containers exited 0.
   expect((item.result as { shards: Array<{ exitCode?: number }> }).shards.map((shard) => shard.exitCode)).toEqual([0, 0]);
   const execution = await cloud.clients.sfn!.send(new DescribeExecutionCommand({ executionArn: item.executionArn as string }));
@@ -75,7 +84,13 @@ test('the documented manual command starts a schedule run that succeeds', async 
     {
       cwd: projectRoot,
       // Its own esbuild work folder: another test may run `sls invoke local` at the same time.
-      env: { ...process.env, LOCAL_CLOUD_ENDPOINTS_FILE: endpointsFile, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_ESBUILD_WORK_FOLDER: workFolder },
+      env: {
+        ...process.env,
+        LOCAL_CLOUD_ENDPOINTS_FILE: endpointsFile,
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        SLS_ESBUILD_WORK_FOLDER: workFolder,
+      },
     },
   );
   // Assess: this invocation started a run of its minute (the clock's, as no fire time was given), which succeeded.
@@ -89,17 +104,21 @@ test('the documented manual command starts a schedule run that succeeds', async 
   expect(item).toMatchObject({ trigger: 'schedule', status: 'SUCCEEDED' });
 });
 
-test('the orders-daily schedule with yesterday\'s batch incomplete tells the operators and runs nothing', async () => {
+test("the orders-daily schedule with yesterday's batch incomplete tells the operators and runs nothing", async () => {
   // Prepare: only the orders of the 19th arrived.
   await uploadFixture(cloud, { fixture: 'orders-2026-11-20.csv', key: 'incoming/acme/orders-2026-11-19.csv', why: '' });
   await waitFor('the batch of the 19th', async () => {
-    const out = await cloud.clients.documents.send(new GetCommand({ TableName: cloud.resources.tables.BatchesTable!, Key: { pk: 'orders-daily#2026-11-19' } }));
+    const out = await cloud.clients.documents.send(
+      new GetCommand({ TableName: cloud.resources.tables.BatchesTable!, Key: { pk: 'orders-daily#2026-11-19' } }),
+    );
     return out.Item;
   });
   // Act: the 07:00 (Berlin) firing of the 20th.
   fireScheduleOf('orders-daily', new Date('2026-11-20T06:00:00Z'));
   // Assess: one notice through the function's SNS publish, and no run of the batch.
-  const notice = await waitFor('the notice', async () => cloud.stepFunctions.notifications.find((n) => n.attributes?.kind === 'batch-incomplete-at-schedule'));
+  const notice = await waitFor('the notice', async () =>
+    cloud.stepFunctions.notifications.find((n) => n.attributes?.kind === 'batch-incomplete-at-schedule'),
+  );
   expect(notice.subject).toBe('[ecs-pipelines local] WARNING: orders-daily 2026-11-19: incomplete at schedule, missing customers');
   expect(notice.attributes).toMatchObject({ pipeline: 'orders-daily', severity: 'WARNING' });
   await cloud.wiring.drain();

@@ -1,13 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  SFNClient,
-  SendTaskFailureCommand,
-  SendTaskHeartbeatCommand,
-  SendTaskSuccessCommand,
-  TaskTimedOut,
-} from '@aws-sdk/client-sfn';
+import { SFNClient, SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runTask, type TaskContext, type TaskOutcome, type WorkerDeps } from '../../../../container/worker';
 
@@ -195,7 +189,10 @@ describe('runTask with a callback launch', () => {
   });
 
   it('stops the work and sends nothing more when Step Functions says the token timed out', async () => {
-    sfnMock.on(SendTaskHeartbeatCommand).resolvesOnce({}).rejects(new TaskTimedOut({ message: 'timed out', $metadata: {} }));
+    sfnMock
+      .on(SendTaskHeartbeatCommand)
+      .resolvesOnce({})
+      .rejects(new TaskTimedOut({ message: 'timed out', $metadata: {} }));
     const { deps, json } = harness(baseEnv({ HEARTBEAT_SECONDS: '30' }));
     const work = (ctx: TaskContext) =>
       new Promise<TaskOutcome>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
@@ -278,7 +275,9 @@ describe('runTask with a sync launch', () => {
 
     const emf = json().filter((l) => '_aws' in l);
     expect(emf).toHaveLength(1);
-    const doc = emf[0] as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } } & Record<string, unknown>;
+    const doc = emf[0] as {
+      _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
+    } & Record<string, unknown>;
     const directive = doc._aws.CloudWatchMetrics[0]!;
     expect(directive.Namespace).toBe('EcsPipelines');
     expect(directive.Dimensions).toEqual([['pipeline', 'stage']]);
@@ -295,7 +294,14 @@ describe('runTask for schedule and manual runs', () => {
   it('runs a schedule run without files and tells the work the trigger and the fire time', async () => {
     // Prepare: what the state machine passes for a schedule firing of a pipeline with no batch.
     const { deps, json } = harness(
-      baseEnv({ LAUNCH: 'sync', TRIGGER: 'schedule', SCHEDULED_TIME: '2026-11-20T05:00:00.000Z', OBJECTS: '[]', RUN_KEY: 'inventory-snapshot#schedule#2026-11-20T05:00Z', BATCH_KEY: 'schedule#2026-11-20T05:00Z' }),
+      baseEnv({
+        LAUNCH: 'sync',
+        TRIGGER: 'schedule',
+        SCHEDULED_TIME: '2026-11-20T05:00:00.000Z',
+        OBJECTS: '[]',
+        RUN_KEY: 'inventory-snapshot#schedule#2026-11-20T05:00Z',
+        BATCH_KEY: 'schedule#2026-11-20T05:00Z',
+      }),
     );
     const seen: Array<Pick<TaskContext, 'trigger' | 'scheduledTime' | 'objects'>> = [];
     const work = async (ctx: TaskContext): Promise<TaskOutcome> => {
@@ -306,7 +312,12 @@ describe('runTask for schedule and manual runs', () => {
     await expect(runTask(work, deps)).resolves.toBe(0);
     // Assess
     expect(seen).toEqual([{ trigger: 'schedule', scheduledTime: new Date('2026-11-20T05:00:00.000Z'), objects: [] }]);
-    expect(json().at(-1)).toMatchObject({ message: 'task finished', outcome: 'succeeded', trigger: 'schedule', scheduledTime: '2026-11-20T05:00:00.000Z' });
+    expect(json().at(-1)).toMatchObject({
+      message: 'task finished',
+      outcome: 'succeeded',
+      trigger: 'schedule',
+      scheduledTime: '2026-11-20T05:00:00.000Z',
+    });
   });
 
   it('runs a manual run without files; it has no fire time', async () => {

@@ -26,12 +26,15 @@ describe('dockerfileCommand', () => {
     'CMD node dist/last.js',
   ].join('\n');
 
-  it('takes the last stage\'s CMD, a shell form through /bin/sh -c', () => {
+  it("takes the last stage's CMD, a shell form through /bin/sh -c", () => {
     expect(dockerfileCommand(dockerfile)).toEqual({ command: ['/bin/sh', '-c', 'node dist/last.js'] });
   });
 
-  it('takes the target stage\'s ENTRYPOINT and CMD, continuation lines joined', () => {
-    expect(dockerfileCommand(dockerfile, 'pipeline')).toEqual({ entryPoint: ['node', '--enable-source-maps'], command: ['dist/task.js', '--verbose'] });
+  it("takes the target stage's ENTRYPOINT and CMD, continuation lines joined", () => {
+    expect(dockerfileCommand(dockerfile, 'pipeline')).toEqual({
+      entryPoint: ['node', '--enable-source-maps'],
+      command: ['dist/task.js', '--verbose'],
+    });
   });
 
   it('inherits what a stage it starts FROM set, and knows nothing of a base image', () => {
@@ -49,16 +52,24 @@ describe('pipelineContainers', () => {
     JSON.stringify({
       pipelines: {
         built: { schedule: { expression: 'rate(1 hour)' }, task: { ...task, image: { build: { context: 'jobs' } } } },
-        shared: { schedule: { expression: 'rate(1 hour)' }, task: { ...task, taskDefinition: 'built', image: { build: { context: 'jobs' } } } },
+        shared: {
+          schedule: { expression: 'rate(1 hour)' },
+          task: { ...task, taskDefinition: 'built', image: { build: { context: 'jobs' } } },
+        },
         given: {
           schedule: { expression: 'rate(1 hour)' },
-          task: { ...task, container: 'main', image: 'example.com/given:1', local: { cwd: 'vendor/given', environment: { DATA_DIR: '{warehouseDir}/given', ADDRESS: '{taskIp}' } } },
+          task: {
+            ...task,
+            container: 'main',
+            image: 'example.com/given:1',
+            local: { cwd: 'vendor/given', environment: { DATA_DIR: '{warehouseDir}/given', ADDRESS: '{taskIp}' } },
+          },
         },
       },
     }),
   );
 
-  it('runs a built image\'s Dockerfile CMD in its build context, once per task definition', () => {
+  it("runs a built image's Dockerfile CMD in its build context, once per task definition", () => {
     const containers = pipelineContainers(registry, root, { warehouseDir: '/tmp/wh' });
     expect([...containers.keys()]).toEqual(['built', 'given']);
     expect(containers.get('built')).toEqual({ container: 'app', cwd: 'jobs', command: ['node', 'job.js'], environment: {} });
@@ -76,12 +87,18 @@ describe('pipelineContainers', () => {
 
 describe('local secrets', () => {
   it('reads NAME=value lines, with comments, export and quotes', () => {
-    expect(parseSecretsFile('# local values\nexport API_TOKEN="a b"\n\nDB_PASSWORD=p=w\nEMPTY=\'\'\n')).toEqual({ API_TOKEN: 'a b', DB_PASSWORD: 'p=w', EMPTY: '' });
+    expect(parseSecretsFile('# local values\nexport API_TOKEN="a b"\n\nDB_PASSWORD=p=w\nEMPTY=\'\'\n')).toEqual({
+      API_TOKEN: 'a b',
+      DB_PASSWORD: 'p=w',
+      EMPTY: '',
+    });
   });
 
   it('names the line it cannot read', () => {
     expect(() => parseSecretsFile('API_TOKEN=x\nnot a line', 'local/secrets.env')).toThrow(SecretsFileError);
-    expect(() => parseSecretsFile('API_TOKEN=x\nnot a line', 'local/secrets.env')).toThrow('local/secrets.env, line 2: expected NAME=value');
+    expect(() => parseSecretsFile('API_TOKEN=x\nnot a line', 'local/secrets.env')).toThrow(
+      'local/secrets.env, line 2: expected NAME=value',
+    );
   });
 
   it('takes a value from the environment first, then from the file, and says where to put one', () => {
@@ -90,7 +107,11 @@ describe('local secrets', () => {
     mkdirSync(join(root, 'local'));
     writeFileSync(file, 'API_TOKEN=from-file\nDB_PASSWORD=from-file\n');
     const secrets = localSecrets(root, file, { DB_PASSWORD: 'from-env' });
-    expect([secrets.valueOf('API_TOKEN'), secrets.valueOf('DB_PASSWORD'), secrets.valueOf('MISSING')]).toEqual(['from-file', 'from-env', undefined]);
+    expect([secrets.valueOf('API_TOKEN'), secrets.valueOf('DB_PASSWORD'), secrets.valueOf('MISSING')]).toEqual([
+      'from-file',
+      'from-env',
+      undefined,
+    ]);
     expect(secrets.where).toBe('local/secrets.env (NAME=value) or in the environment of the local cloud');
   });
 });

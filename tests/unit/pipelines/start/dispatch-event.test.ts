@@ -19,11 +19,17 @@ test('an ended execution names its run from the execution input', () => {
 });
 
 test('an ended execution whose input was left out (too large) still triggers a pass', () => {
-  expect(parseDispatchEvent(ended({ input: null, inputDetails: { included: false } }))).toEqual({ kind: 'ended', execution: 'inventory-snapshot-eu-a1_abc', status: 'SUCCEEDED' });
+  expect(parseDispatchEvent(ended({ input: null, inputDetails: { included: false } }))).toEqual({
+    kind: 'ended',
+    execution: 'inventory-snapshot-eu-a1_abc',
+    status: 'SUCCEEDED',
+  });
 });
 
 test('the schedule, and anything else is refused naming what was expected', () => {
   expect(parseDispatchEvent({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} })).toEqual({ kind: 'scheduled' });
   expect(() => parseDispatchEvent(ended({ status: 'RUNNING' }))).toThrow(InvalidDispatchEventError);
-  expect(() => parseDispatchEvent({ hello: 1 })).toThrow(/dispatchRuns expects a Step Functions Execution Status Change or a Scheduled Event/);
+  expect(() => parseDispatchEvent({ hello: 1 })).toThrow(
+    /dispatchRuns expects a Step Functions Execution Status Change or a Scheduled Event/,
+  );
 });

@@ -137,7 +137,17 @@ export function memoryRuns(initial: RunItem[] = []) {
       const expired = held?.status === 'STARTING' && (held.leaseExpiresAt ?? Infinity) < request.now;
       const replaceable = (held?.status === 'SUCCEEDED' || held?.status === 'FAILED') && held.attempt === request.replacesFinishedAttempt;
       if (held && !expired && !replaceable) return { acquired: false, holder: held };
-      items.set(request.runKey, { pk: request.runKey, pipeline: request.pipeline, batchKey: request.batchKey, trigger: request.trigger, status: 'STARTING', attempt: request.attempt, executionName: request.executionName, requestedAt: request.requestedAt, leaseExpiresAt: request.leaseExpiresAt });
+      items.set(request.runKey, {
+        pk: request.runKey,
+        pipeline: request.pipeline,
+        batchKey: request.batchKey,
+        trigger: request.trigger,
+        status: 'STARTING',
+        attempt: request.attempt,
+        executionName: request.executionName,
+        requestedAt: request.requestedAt,
+        leaseExpiresAt: request.leaseExpiresAt,
+      });
       return { acquired: true };
     },
     async releaseLease() {},
@@ -147,4 +157,3 @@ export function memoryRuns(initial: RunItem[] = []) {
   };
   return { runs, items, locks };
 }
-

@@ -55,7 +55,12 @@ function item(pipeline: string, batchKey: string, files: string[], extra: Partia
     pipeline,
     batchKey,
     arrived: [...files].sort(),
-    objects: Object.fromEntries(files.map((file) => [file, { bucket: 'uploads', key: `incoming/${pipeline}/${file}-${batchKey}.csv`, size: 10, etag: `e-${file}`, sequencer: '01' }])),
+    objects: Object.fromEntries(
+      files.map((file) => [
+        file,
+        { bucket: 'uploads', key: `incoming/${pipeline}/${file}-${batchKey}.csv`, size: 10, etag: `e-${file}`, sequencer: '01' },
+      ]),
+    ),
     firstArrivalAt: '2026-11-19T08:00:00.000Z',
     deadline: 0,
     openState: 'OPEN',
@@ -76,7 +81,10 @@ function memoryBatches(items: BatchItem[] = []) {
     },
     get: async (pipeline, batchKey) => byPk.get(`${pipeline}#${batchKey}`),
     listBatchKeys: async (pipeline, prefix = '') =>
-      [...byPk.values()].filter((i) => i.pipeline === pipeline && i.batchKey.startsWith(prefix)).map((i) => i.batchKey).sort(),
+      [...byPk.values()]
+        .filter((i) => i.pipeline === pipeline && i.batchKey.startsWith(prefix))
+        .map((i) => i.batchKey)
+        .sort(),
   };
   return { table, marked };
 }
@@ -121,7 +129,9 @@ describe('a schedule without batch: one run without files per firing', () => {
 
   test('without a time it uses the clock minute; a pipeline without a schedule is refused', async () => {
     const { deps } = setup({ registry: sampleRegistry });
-    await expect(startScheduledRun({ pipeline: 'inventory-snapshot' }, deps)).resolves.toMatchObject({ actions: [{ runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' }] });
+    await expect(startScheduledRun({ pipeline: 'inventory-snapshot' }, deps)).resolves.toMatchObject({
+      actions: [{ runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' }],
+    });
     await expect(startScheduledRun({ pipeline: 'orders-daily' }, deps)).rejects.toBeInstanceOf(NotScheduledError);
   });
 });
@@ -132,32 +142,64 @@ describe('a schedule with batch: the batch of the fire time', () => {
 
     const outcome = await startScheduledRun({ pipeline: 'daily', time: FIRE }, deps);
 
-    expect(outcome).toMatchObject({ selected: { date: '2026-11-19' }, timeZone: 'UTC', actions: [{ action: 'started', runKey: 'daily#2026-11-19', batchKey: '2026-11-19' }] });
+    expect(outcome).toMatchObject({
+      selected: { date: '2026-11-19' },
+      timeZone: 'UTC',
+      actions: [{ action: 'started', runKey: 'daily#2026-11-19', batchKey: '2026-11-19' }],
+    });
     expect(calls[0]!.input).toMatchObject({ trigger: 'schedule', batchKey: '2026-11-19', scheduledTime: FIRE.toISOString() });
     expect((calls[0]!.input as { objects: Array<{ file: string }> }).objects.map((o) => o.file)).toEqual(['orders', 'customers']);
     expect(marked).toEqual([['daily', '2026-11-19', { runKey: 'daily#2026-11-19', fingerprint: expect.any(String) }]]);
   });
 
   test('a batch the fan-in already ran is not run again, and a retried firing starts nothing new', async () => {
-    const ran = setup({ items: [item('daily', '2026-11-19', ['orders', 'customers'], { startedRunKey: 'daily#2026-11-19', openState: undefined })] });
-    await expect(startScheduledRun({ pipeline: 'daily', time: FIRE }, ran.deps)).resolves.toMatchObject({ actions: [{ action: 'already-ran', runKey: 'daily#2026-11-19' }] });
+    const ran = setup({
+      items: [item('daily', '2026-11-19', ['orders', 'customers'], { startedRunKey: 'daily#2026-11-19', openState: undefined })],
+    });
+    await expect(startScheduledRun({ pipeline: 'daily', time: FIRE }, ran.deps)).resolves.toMatchObject({
+      actions: [{ action: 'already-ran', runKey: 'daily#2026-11-19' }],
+    });
     expect(ran.calls).toHaveLength(0);
 
     const retried = setup({ items: [item('daily', '2026-11-19', ['orders', 'customers'])] });
     await startScheduledRun({ pipeline: 'daily', time: FIRE }, retried.deps);
-    await expect(startScheduledRun({ pipeline: 'daily', time: FIRE }, retried.deps)).resolves.toMatchObject({ actions: [{ action: 'already-ran' }] });
+    await expect(startScheduledRun({ pipeline: 'daily', time: FIRE }, retried.deps)).resolves.toMatchObject({
+      actions: [{ action: 'already-ran' }],
+    });
     expect(retried.calls).toHaveLength(1);
   });
 
   test('a batch the fan-in is starting right now (its lock taken, not yet marked) is not started twice', async () => {
-    const lock: RunItem = { pk: 'daily#2026-11-19', pipeline: 'daily', batchKey: '2026-11-19', trigger: 's3', status: 'RUNNING', attempt: 1, executionName: 'x', executionArn: 'arn:x', requestedAt: 't' };
+    const lock: RunItem = {
+      pk: 'daily#2026-11-19',
+      pipeline: 'daily',
+      batchKey: '2026-11-19',
+      trigger: 's3',
+      status: 'RUNNING',
+      attempt: 1,
+      executionName: 'x',
+      executionArn: 'arn:x',
+      requestedAt: 't',
+    };
     const { deps, calls } = setup({ items: [item('daily', '2026-11-19', ['orders', 'customers'])], runs: [lock] });
-    await expect(startScheduledRun({ pipeline: 'daily', time: FIRE }, deps)).resolves.toMatchObject({ actions: [{ action: 'already-started', runKey: 'daily#2026-11-19' }] });
+    await expect(startScheduledRun({ pipeline: 'daily', time: FIRE }, deps)).resolves.toMatchObject({
+      actions: [{ action: 'already-started', runKey: 'daily#2026-11-19' }],
+    });
     expect(calls).toHaveLength(0);
   });
 
   test('another caller holding a live lease makes the firing fail for a retry, before any notice', async () => {
-    const lease: RunItem = { pk: 'daily#2026-11-19', pipeline: 'daily', batchKey: '2026-11-19', trigger: 's3', status: 'STARTING', attempt: 1, executionName: 'x', requestedAt: 't', leaseExpiresAt: 4_000_000_000 };
+    const lease: RunItem = {
+      pk: 'daily#2026-11-19',
+      pipeline: 'daily',
+      batchKey: '2026-11-19',
+      trigger: 's3',
+      status: 'STARTING',
+      attempt: 1,
+      executionName: 'x',
+      requestedAt: 't',
+      leaseExpiresAt: 4_000_000_000,
+    };
     const { deps } = setup({ items: [item('daily', '2026-11-19', ['orders', 'customers'])], runs: [lease] });
     await expect(startScheduledRun({ pipeline: 'daily', time: FIRE }, deps)).rejects.toBeInstanceOf(RunStartInProgressError);
   });
@@ -166,7 +208,11 @@ describe('a schedule with batch: the batch of the fire time', () => {
 test("reads the fire time in the schedule's time zone: 00:30 in Berlin is still the 19th in UTC", async () => {
   const { deps, calls } = setup({ items: [item('berlin', '2026-11-19', ['orders'])] });
   const outcome = await startScheduledRun({ pipeline: 'berlin', time: new Date('2026-11-19T23:30:00Z') }, deps);
-  expect(outcome).toMatchObject({ timeZone: 'Europe/Berlin', selected: { date: '2026-11-19' }, actions: [{ action: 'started', runKey: 'berlin#2026-11-19' }] });
+  expect(outcome).toMatchObject({
+    timeZone: 'Europe/Berlin',
+    selected: { date: '2026-11-19' },
+    actions: [{ action: 'started', runKey: 'berlin#2026-11-19' }],
+  });
   expect(calls).toHaveLength(1);
 });
 
@@ -188,13 +234,17 @@ describe('whenIncomplete', () => {
 
   test('notify also covers a batch of which nothing arrived', async () => {
     const { deps, published } = setup();
-    await expect(startScheduledRun({ pipeline: 'daily', time: FIRE }, deps)).resolves.toMatchObject({ actions: [{ action: 'notified', batchKey: '2026-11-19', missingFiles: ['orders', 'customers'] }] });
+    await expect(startScheduledRun({ pipeline: 'daily', time: FIRE }, deps)).resolves.toMatchObject({
+      actions: [{ action: 'notified', batchKey: '2026-11-19', missingFiles: ['orders', 'customers'] }],
+    });
     expect(published[0]!.message).toMatch(/Files arrived: +none/);
   });
 
   test('skip: nothing runs and nobody is told', async () => {
     const { deps, calls, published } = setup({ items: [item('daily-skip', '2026-11-19', ['orders'])] });
-    await expect(startScheduledRun({ pipeline: 'daily-skip', time: FIRE }, deps)).resolves.toMatchObject({ actions: [{ action: 'skipped', missingFiles: ['customers'] }] });
+    await expect(startScheduledRun({ pipeline: 'daily-skip', time: FIRE }, deps)).resolves.toMatchObject({
+      actions: [{ action: 'skipped', missingFiles: ['customers'] }],
+    });
     expect(calls).toHaveLength(0);
     expect(published).toHaveLength(0);
   });
@@ -204,21 +254,34 @@ describe('whenIncomplete', () => {
 
     const outcome = await startScheduledRun({ pipeline: 'daily-run', time: FIRE }, deps);
 
-    expect(outcome.actions).toEqual([expect.objectContaining({ action: 'started', runKey: 'daily-run#2026-11-19#schedule#2026-11-20T06:00Z', batchKey: '2026-11-19', missingFiles: ['customers'] })]);
+    expect(outcome.actions).toEqual([
+      expect.objectContaining({
+        action: 'started',
+        runKey: 'daily-run#2026-11-19#schedule#2026-11-20T06:00Z',
+        batchKey: '2026-11-19',
+        missingFiles: ['customers'],
+      }),
+    ]);
     expect((calls[0]!.input as { objects: Array<{ file: string }> }).objects.map((o) => o.file)).toEqual(['orders']);
     expect(marked).toEqual([]);
   });
 
   test('run with nothing arrived: a run of the batch without files', async () => {
     const { deps, calls } = setup();
-    await expect(startScheduledRun({ pipeline: 'daily-run', time: FIRE }, deps)).resolves.toMatchObject({ actions: [{ action: 'started', runKey: 'daily-run#2026-11-19#schedule#2026-11-20T06:00Z' }] });
+    await expect(startScheduledRun({ pipeline: 'daily-run', time: FIRE }, deps)).resolves.toMatchObject({
+      actions: [{ action: 'started', runKey: 'daily-run#2026-11-19#schedule#2026-11-20T06:00Z' }],
+    });
     expect(calls[0]!.input).toMatchObject({ batchKey: '2026-11-19', objects: [] });
   });
 });
 
 describe('a capture the schedule leaves open: every batch of the selected values', () => {
   test("runs every region's batch of yesterday, leaving other days alone", async () => {
-    const items = [item('regional', 'eu_2026-11-19', ['snapshot']), item('regional', 'us_2026-11-19', ['snapshot']), item('regional', 'eu_2026-11-18', ['snapshot'])];
+    const items = [
+      item('regional', 'eu_2026-11-19', ['snapshot']),
+      item('regional', 'us_2026-11-19', ['snapshot']),
+      item('regional', 'eu_2026-11-18', ['snapshot']),
+    ];
     const { deps, calls } = setup({ items });
 
     const outcome = await startScheduledRun({ pipeline: 'regional', time: FIRE }, deps);
@@ -232,11 +295,17 @@ describe('a capture the schedule leaves open: every batch of the selected values
 
   test('no batch of that day: run starts one run without files; notify tells the operators', async () => {
     const run = setup();
-    await expect(startScheduledRun({ pipeline: 'regional', time: FIRE }, run.deps)).resolves.toMatchObject({ actions: [{ action: 'started', runKey: 'regional#schedule#2026-11-20T06:00Z' }] });
+    await expect(startScheduledRun({ pipeline: 'regional', time: FIRE }, run.deps)).resolves.toMatchObject({
+      actions: [{ action: 'started', runKey: 'regional#schedule#2026-11-20T06:00Z' }],
+    });
 
     const notify = setup();
-    await expect(startScheduledRun({ pipeline: 'regional-notify', time: FIRE }, notify.deps)).resolves.toMatchObject({ actions: [{ action: 'notified', missingFiles: ['snapshot'] }] });
-    expect(notify.published[0]!.subject).toBe('[ecs-pipelines test] WARNING: regional-notify: no batch of date=2026-11-19 at schedule time');
+    await expect(startScheduledRun({ pipeline: 'regional-notify', time: FIRE }, notify.deps)).resolves.toMatchObject({
+      actions: [{ action: 'notified', missingFiles: ['snapshot'] }],
+    });
+    expect(notify.published[0]!.subject).toBe(
+      '[ecs-pipelines test] WARNING: regional-notify: no batch of date=2026-11-19 at schedule time',
+    );
   });
 });
 

@@ -13,16 +13,33 @@ function setup(initial: RunItem[] = []) {
   const memory = memoryRuns(initial);
   const fake = fakeStepFunctions();
   const time = manualClock('2026-11-20T06:00:41.123Z');
-  const deps: StartPipelineDeps = { runs: memory.runs, sfn: fake.sfn, clock: time.clock, registry, leaseSeconds: 120, ...stack, ...noRunControl };
+  const deps: StartPipelineDeps = {
+    runs: memory.runs,
+    sfn: fake.sfn,
+    clock: time.clock,
+    registry,
+    leaseSeconds: 120,
+    ...stack,
+    ...noRunControl,
+  };
   return { deps, ...memory, ...fake };
 }
 
-const object = (i: number): BatchObject => ({ file: 'orders', bucket: 'uploads', key: `incoming/acme/orders-${'x'.repeat(60)}-${i}.csv`, size: i, etag: `etag-${i}` });
+const object = (i: number): BatchObject => ({
+  file: 'orders',
+  bucket: 'uploads',
+  key: `incoming/acme/orders-${'x'.repeat(60)}-${i}.csv`,
+  size: i,
+  etag: `etag-${i}`,
+});
 
 describe('startPipeline', () => {
   test('hands the state machine a valid input with task settings resolved from the registry', async () => {
     const { deps, calls } = setup();
-    const outcome = await startPipeline({ pipeline: 'orders-daily', runKey: 'orders-daily#2026-11-20', batchKey: '2026-11-20', trigger: 's3', objects: [object(1)] }, deps);
+    const outcome = await startPipeline(
+      { pipeline: 'orders-daily', runKey: 'orders-daily#2026-11-20', batchKey: '2026-11-20', trigger: 's3', objects: [object(1)] },
+      deps,
+    );
 
     expect(outcome.status).toBe('started');
     const input = ExecutionInputSchema.parse(calls[0]!.input);
@@ -48,7 +65,10 @@ describe('startPipeline', () => {
 
   test('a sync pipeline without heartbeat gets its timeout as heartbeat and concurrency = shards', async () => {
     const { deps, calls } = setup();
-    await startPipeline({ pipeline: 'inventory-snapshot', runKey: 'inventory-snapshot#eu_1', batchKey: 'eu_1', trigger: 's3', objects: [] }, deps);
+    await startPipeline(
+      { pipeline: 'inventory-snapshot', runKey: 'inventory-snapshot#eu_1', batchKey: 'eu_1', trigger: 's3', objects: [] },
+      deps,
+    );
     expect(calls[0]!.input).toMatchObject({ task: { heartbeatSeconds: 1800, maxConcurrency: 3, shards: 3, environment: [] }, alarms: {} });
   });
 
@@ -64,9 +84,21 @@ describe('startPipeline', () => {
   });
 
   test('a lost lock reports who holds it, without calling Step Functions', async () => {
-    const running: RunItem = { pk: 'orders-daily#b', pipeline: 'orders-daily', batchKey: 'b', trigger: 's3', status: 'RUNNING', attempt: 1, executionName: 'n', executionArn: 'arn:n', requestedAt: 't' };
+    const running: RunItem = {
+      pk: 'orders-daily#b',
+      pipeline: 'orders-daily',
+      batchKey: 'b',
+      trigger: 's3',
+      status: 'RUNNING',
+      attempt: 1,
+      executionName: 'n',
+      executionArn: 'arn:n',
+      requestedAt: 't',
+    };
     const { deps, calls } = setup([running]);
-    await expect(startPipeline({ pipeline: 'orders-daily', runKey: 'orders-daily#b', batchKey: 'b', trigger: 's3', objects: [] }, deps)).resolves.toEqual({
+    await expect(
+      startPipeline({ pipeline: 'orders-daily', runKey: 'orders-daily#b', batchKey: 'b', trigger: 's3', objects: [] }, deps),
+    ).resolves.toEqual({
       status: 'already-started',
       runKey: 'orders-daily#b',
       attempt: 1,
@@ -79,9 +111,9 @@ describe('startPipeline', () => {
 
   test('an unknown pipeline is an error naming it and the known ones', async () => {
     const { deps } = setup();
-    await expect(startPipeline({ pipeline: 'nope', runKey: 'nope#b', batchKey: 'b', trigger: 'manual', objects: [] }, deps)).rejects.toThrow(
-      new UnknownPipelineError('nope', ['orders-daily', 'inventory-snapshot']),
-    );
+    await expect(
+      startPipeline({ pipeline: 'nope', runKey: 'nope#b', batchKey: 'b', trigger: 'manual', objects: [] }, deps),
+    ).rejects.toThrow(new UnknownPipelineError('nope', ['orders-daily', 'inventory-snapshot']));
   });
 });
 
@@ -118,7 +150,17 @@ describe('startManualRun', () => {
   });
 
   test('force on a finished run starts attempt 2 of the run key the batch last ran under', async () => {
-    const done: RunItem = { pk: 'orders-daily#2026-11-19#abc', pipeline: 'orders-daily', batchKey: '2026-11-19', trigger: 's3', status: 'FAILED', attempt: 1, executionName: 'old', executionArn: 'arn:old', requestedAt: 't' };
+    const done: RunItem = {
+      pk: 'orders-daily#2026-11-19#abc',
+      pipeline: 'orders-daily',
+      batchKey: '2026-11-19',
+      trigger: 's3',
+      status: 'FAILED',
+      attempt: 1,
+      executionName: 'old',
+      executionArn: 'arn:old',
+      requestedAt: 't',
+    };
     const { deps, calls, locks } = setup([done]);
     const { table } = batches({ ...batchItem, startedRunKey: done.pk });
 
@@ -133,8 +175,12 @@ describe('startManualRun', () => {
   test('an unknown batch or pipeline is an error naming it', async () => {
     const { deps } = setup();
     const { table } = batches();
-    await expect(startManualRun({ pipeline: 'orders-daily', batch: '1999-01-01' }, { ...deps, batches: table })).rejects.toThrow(new BatchNotFoundError('orders-daily', '1999-01-01'));
-    await expect(startManualRun({ pipeline: 'orders', batch: 'x' }, { ...deps, batches: table })).rejects.toThrow(/unknown pipeline "orders"/);
+    await expect(startManualRun({ pipeline: 'orders-daily', batch: '1999-01-01' }, { ...deps, batches: table })).rejects.toThrow(
+      new BatchNotFoundError('orders-daily', '1999-01-01'),
+    );
+    await expect(startManualRun({ pipeline: 'orders', batch: 'x' }, { ...deps, batches: table })).rejects.toThrow(
+      /unknown pipeline "orders"/,
+    );
   });
 
   test('without a batch it starts a file-less manual run keyed by the time', async () => {

@@ -13,7 +13,12 @@ const registry = parseRegistry(
       spot: { schedule: { expression: 'rate(1 hour)' }, task: { ...task, taskDefinition: 'shared', capacity: 'fargate-spot' } },
       placed: {
         schedule: { expression: 'rate(1 hour)' },
-        task: { ...task, architecture: 'ARM64', capacity: 'ec2', placement: { constraints: [{ type: 'distinctInstance' }], strategy: [{ type: 'binpack', field: 'memory' }] } },
+        task: {
+          ...task,
+          architecture: 'ARM64',
+          capacity: 'ec2',
+          placement: { constraints: [{ type: 'distinctInstance' }], strategy: [{ type: 'binpack', field: 'memory' }] },
+        },
       },
     },
     capacity: { ec2: { instanceType: 'r7g.large', architecture: 'ARM64', maxInstances: 2 } },
@@ -23,16 +28,24 @@ const stack = { service: 'ecs-pipelines', stage: 'dev' };
 const settingsOf = (name: string) => resolveTaskSettings(name, registry.pipelines[name]!, stack).task;
 
 describe('resolveTaskSettings', () => {
-  it('runs a pipeline\'s own task definition on Fargate unless it says otherwise', () => {
-    expect(settingsOf('plain')).toMatchObject({ taskDefinition: 'ecs-pipelines-dev-plain', capacity: 'fargate', capacityProvider: 'FARGATE' });
+  it("runs a pipeline's own task definition on Fargate unless it says otherwise", () => {
+    expect(settingsOf('plain')).toMatchObject({
+      taskDefinition: 'ecs-pipelines-dev-plain',
+      capacity: 'fargate',
+      capacityProvider: 'FARGATE',
+    });
     expect(settingsOf('plain')).not.toHaveProperty('placement');
   });
 
   it('runs the task definition a pipeline names, on Fargate Spot when asked', () => {
-    expect(settingsOf('spot')).toMatchObject({ taskDefinition: 'ecs-pipelines-dev-shared', capacity: 'fargate-spot', capacityProvider: 'FARGATE_SPOT' });
+    expect(settingsOf('spot')).toMatchObject({
+      taskDefinition: 'ecs-pipelines-dev-shared',
+      capacity: 'fargate-spot',
+      capacityProvider: 'FARGATE_SPOT',
+    });
   });
 
-  it('names the stack\'s EC2 capacity provider and carries the placement for EC2 pipelines', () => {
+  it("names the stack's EC2 capacity provider and carries the placement for EC2 pipelines", () => {
     expect(settingsOf('placed')).toMatchObject({
       capacity: 'ec2',
       // ECS refuses capacity provider names starting with "ecs", as the service name does.

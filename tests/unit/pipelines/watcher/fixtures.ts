@@ -46,7 +46,14 @@ pipelines:
 const clone = <T>(value: T): T => structuredClone(value);
 
 /** An S3 notification record from the real ObjectCreated:Put sample, with fields replaced. */
-export function s3Record(overrides: { key: string; bucket?: string; eventName?: string; size?: number; eTag?: string; versionId?: string }) {
+export function s3Record(overrides: {
+  key: string;
+  bucket?: string;
+  eventName?: string;
+  size?: number;
+  eTag?: string;
+  versionId?: string;
+}) {
   const record = clone(fixture('s3/s3-object-created-put.json').Records[0]);
   record.s3.object.key = overrides.key;
   record.s3.bucket.name = overrides.bucket ?? TEST_BUCKET;
