@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const esbuildPlugins = require('../scripts/esbuild-plugins.cjs') as Plugin[];
 import { ENV } from '../lib/shared/config.js';
 

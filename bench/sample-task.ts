@@ -114,7 +114,7 @@ async function runTask(s3: S3Emulator, objects: BatchObject[], rows: number, dat
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, any>)
     .find((l) => l.message === 'task finished');
-  if (!final || final.exitCode !== 0) throw new Error(`task failed: ${JSON.stringify(final)}`);
+  if (final?.exitCode !== 0) throw new Error(`task failed: ${JSON.stringify(final)}`);
   return {
     rowsRead: final.details.rowsRead,
     durationMs: final.durationMs,

@@ -63,7 +63,7 @@ function main(): void {
       '',
       `Acceptable latency ${latency} s:`,
       '',
-      '| traffic | policy | p50 s | p95 s | p99 s | p95 ≤ ' + latency + ' s | task-minutes | vs depth-only |',
+      `| traffic | policy | p50 s | p95 s | p99 s | p95 ≤ ${latency} s | task-minutes | vs depth-only |`,
       '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
     );
     for (const traffic of Object.keys(TRAFFIC)) {
@@ -195,7 +195,7 @@ function main(): void {
   }
 
   process.stdout.write(
-    [
+    `${[
       `seed ${seed}; 6 h per run; tasks 1-120, concurrency 1 unless stated; cooldowns 180 s out / 300 s in; gradual scale-in; task start 60 s; metric delay 1 min; mean processing 2 s → 4 s (at 2 h) → 1.5 s (at 4 h), lognormal σ 0.6`,
       '',
       'Summary (default headroom vs depth-only at its best swept target):',
@@ -236,7 +236,7 @@ function main(): void {
       ...robustness,
       '',
       `plots: bench/scaling-sim-120s.svg, bench/scaling-sim-300s.svg; ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
 }
 

@@ -7,7 +7,7 @@
 const { deployedRegistry, loadStack } = require('./load.cjs');
 
 class StackPlugin {
-  constructor(serverless, options, utils) {
+  constructor(serverless, _options, utils) {
     this.serverless = serverless;
     this.log = utils?.log ?? { warning: (text) => console.warn(text) };
     this.generated = undefined;

@@ -17,7 +17,7 @@ import { CONTAINER_METRIC as M } from '../../lib/contracts/metric-names';
 import { workerDynamoClient, workerSfnClient } from './clients';
 import { writeMetrics, type Metric } from './emf';
 import { readTaskEnv, taskTokenOf, type TaskEnv } from './env';
-import { TaskStoppedError, TaskTokenRejectedError } from './errors';
+import { TaskStoppedError, type TaskTokenRejectedError } from './errors';
 import { toTaskFailure } from './failure';
 import { heartbeatIntervalMs, startHeartbeats, type Heartbeats } from './heartbeat';
 import { createLog, errorFields, stdoutSink, type LineSink, type Log } from './log';

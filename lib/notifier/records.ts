@@ -80,7 +80,7 @@ export async function serviceMessageRecord(record: QueueRecord, deps: DiscoverTa
   }
 }
 
-const FAILURE_METRIC = new Map<Function, string>([
+const FAILURE_METRIC = new Map<abstract new (...args: never[]) => Error, string>([
   [NotifyRejectedError, 'NotifyRejected'],
   [NotifyFailedError, 'NotifyFailed'],
   [DeliveryInProgressError, 'NotifyInProgressElsewhere'],

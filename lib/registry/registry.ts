@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { patternsOverlap } from './patterns';
-import { RegistrySchema, type Pipeline, type Registry } from './schema';
+import { RegistrySchema, type Registry } from './schema';
 
 export class RegistryError extends Error {
   override readonly name = 'RegistryError';

@@ -158,7 +158,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   const ctor = (value as { constructor?: unknown }).constructor;
   if (ctor === undefined || typeof ctor !== 'function') return true;
   const proto = (ctor as { prototype?: unknown }).prototype;
-  return isObject(proto) && Object.prototype.hasOwnProperty.call(proto, 'isPrototypeOf');
+  return isObject(proto) && Object.hasOwn(proto, 'isPrototypeOf');
 }
 
 function shallowClone<T>(value: T): T {
@@ -259,7 +259,7 @@ export abstract class Schema<O> {
 }
 
 class StringSchema extends Schema<string> {
-  constructor(private readonly format?: { name: string; pattern: RegExp }) {
+  constructor(format?: { name: string; pattern: RegExp }) {
     super();
     if (format) {
       // A format is the first check, before any added with methods.
@@ -541,7 +541,7 @@ class ObjectSchema<S extends Shape, M extends Mode> extends Schema<ModeOutput<S,
     if (this.mode === 'strip') return payload;
     const unrecognized: string[] = [];
     for (const key in input) {
-      if (Object.prototype.hasOwnProperty.call(this.shape, key)) continue;
+      if (Object.hasOwn(this.shape, key)) continue;
       if (key === '__proto__') {
         if (this.mode === 'strict') unrecognized.push(key);
         continue;

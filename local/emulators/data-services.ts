@@ -11,25 +11,20 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 
 // The emulators ship without type declarations; these are the parts used here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const kinesalite: (options: { path?: string; createStreamMs?: number; shardLimit?: number }) => Server = require('kinesalite');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite: (options: {
   path?: string;
   createTableMs?: number;
   deleteTableMs?: number;
   updateTableMs?: number;
 }) => Server = require('dynalite');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver: new (options: Record<string, unknown>) => S3rverInstance = require('s3rver');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createSqsServer } = require('local-aws-sqs') as { createSqsServer: (options: Record<string, unknown>) => Promise<Server> };
 
 // s3rver checks access keys against its own registry: accept the local cloud's keys (and the tests').
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
 for (const key of ['local', 'test']) DUMMY_ACCOUNT.createKeyPair(key, key);
 

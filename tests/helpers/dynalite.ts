@@ -16,7 +16,6 @@ import {
   RUNS_QUEUE_INDEX,
 } from '../../lib/pipelines/adapters/indexes';
 // dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
 
 export interface Dynalite {

@@ -10,7 +10,6 @@ import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createSqsServer } = require('local-aws-sqs') as { createSqsServer: (options: Record<string, unknown>) => Promise<Server> };
 
 jest.setTimeout(30_000);

@@ -8,7 +8,6 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { QueueConsumer, type MessageHandler, type QueueMessage } from '../../container/worker/queue-consumer';
 import type { Log } from '../../container/worker/log';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createSqsServer } = require('local-aws-sqs') as { createSqsServer: (options: Record<string, unknown>) => Promise<Server> };
 
 let server: Server;

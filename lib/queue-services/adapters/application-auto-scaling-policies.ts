@@ -3,7 +3,7 @@
  * PutScalingPolicy), always for one ECS service's DesiredCount.
  */
 import {
-  ApplicationAutoScalingClient,
+  type ApplicationAutoScalingClient,
   DescribeScalingPoliciesCommand,
   PutScalingPolicyCommand,
   type TargetTrackingScalingPolicyConfiguration,

@@ -4,7 +4,7 @@
  * `getMetricDataStats` is the default (one call, paginated); `getMetricStatisticsStats`
  * does the same through GetMetricStatistics for accounts that prefer it.
  */
-import { CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { PROCESSING_DURATION_METRIC, QUEUE_METRICS_NAMESPACE, QUEUE_SERVICE_DIMENSION } from '../../contracts/metric-names';
 import { sumWindow } from '../target-math';
 import type { ProcessingStats } from '../update-scaling-target';

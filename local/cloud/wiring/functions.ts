@@ -11,7 +11,6 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import type { StackResolver } from '../intrinsics';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const esbuildPlugins = require('../../../scripts/esbuild-plugins.cjs') as {
   withRegistry: (file: string | undefined) => import('esbuild').Plugin[];
 };

@@ -114,7 +114,7 @@ function libraryTimeoutError(): Promise<TimeoutErrorFactory> {
       () => undefined,
       (e: Error) => e.cause as Error | undefined,
     );
-    if (!error || error.name !== 'States.Timeout')
+    if (error?.name !== 'States.Timeout')
       throw new Error('aws-local-stepfunctions changed: could not obtain its States.Timeout error class');
     const Cls = error.constructor as new () => Error;
     return (cause: string) => {
@@ -493,7 +493,7 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
   /** Turns the library's event log into AWS history events and settles the execution. */
   private async follow(
     running: RunningExecution,
-    prepared: PreparedDefinition,
+    _prepared: PreparedDefinition,
     events: AsyncGenerator<LibraryEvent>,
     result: Promise<unknown>,
   ): Promise<void> {

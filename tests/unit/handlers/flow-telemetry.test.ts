@@ -120,12 +120,10 @@ function kinesisEventOf(calls: PutRecordsCommandInput[]): KinesisStreamEvent {
 describe('telemetry of one batch through the flow', () => {
   it('emits the metrics with pipeline and stage dimensions, never a batch key, and correlation keys on every line', async () => {
     kinesis.on(PutRecordsCommand).resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1', ShardId: 's' }] });
-    sfn
-      .on(StartExecutionCommand)
-      .callsFake((input) => ({
-        executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${input.name}`,
-        startDate: new Date(),
-      }));
+    sfn.on(StartExecutionCommand).callsFake((input) => ({
+      executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${input.name}`,
+      startDate: new Date(),
+    }));
 
     await watcher(s3Event('orders'), context);
     await watcher(s3Event('customers'), context);

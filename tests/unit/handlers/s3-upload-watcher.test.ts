@@ -21,7 +21,6 @@ beforeAll(() => {
   // The handler reads its environment once at cold start, so it loads after these are set.
   process.env.STREAM_NAME = 'file-arrivals';
   process.env.UPLOADS_BUCKET = TEST_BUCKET;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   ({ handler } = require('../../../handlers/s3-upload-watcher') as { handler: Handler });
 });
 

@@ -153,15 +153,13 @@ describe('discoverServices', () => {
         { serviceArn: arn('b'), serviceName: 'b', status: 'DRAINING', taskDefinition: 'td/a:1' },
       ],
     });
-    ecs
-      .on(DescribeTaskDefinitionCommand)
-      .resolves({
-        taskDefinition: {
-          taskDefinitionArn: 'td/a:1',
-          networkMode: 'awsvpc',
-          containerDefinitions: [{ name: 'x', dockerLabels: labels('80', '/') }],
-        },
-      });
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        taskDefinitionArn: 'td/a:1',
+        networkMode: 'awsvpc',
+        containerDefinitions: [{ name: 'x', dockerLabels: labels('80', '/') }],
+      },
+    });
 
     const result = await discoverServices({ eventId: 'evt-3', services: ['a', 'b'], payload: {} }, deps());
 

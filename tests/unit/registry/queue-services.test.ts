@@ -39,7 +39,7 @@ describe('queue services in the registry', () => {
   });
 
   it('fill defaults for the queue, cooldowns and the target updater', () => {
-    const service = parseRegistry(registryWith(() => undefined)).queueServices!['thumbnails']!;
+    const service = parseRegistry(registryWith(() => undefined)).queueServices!.thumbnails!;
     expect(service.queue.type).toBe('standard');
     expect(service.minTasks).toBe(1);
     expect(service.scaleInCooldownSeconds).toBe(300);
@@ -54,7 +54,7 @@ describe('queue services in the registry', () => {
         s.queue = { type: 'fifo', maxReceiveCount: 5, visibilityTimeoutSeconds: 60, contentBasedDeduplication: true };
         s.scheduledActions = [{ name: 'morning-ramp', schedule: 'cron(40 10 * * ? *)', minTasks: 4, maxTasks: 10 }];
       }),
-    ).queueServices!['thumbnails']!;
+    ).queueServices!.thumbnails!;
     expect(service.queue.type).toBe('fifo');
     expect(service.scheduledActions[0]!.name).toBe('morning-ramp');
   });

@@ -1,6 +1,5 @@
 /** The definition itself: valid ASL, and the rules every Task state must follow. */
 // asl-validator ships no types: the one call used here, typed.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: () => string };
 import { allStates, loadDefinition, loadRawDefinition } from '../../helpers/asl';
 

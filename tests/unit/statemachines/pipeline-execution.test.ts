@@ -37,7 +37,6 @@ import {
   type ExecutionRecord,
 } from '../../helpers/asl';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: {
   createTableMs: number;
   deleteTableMs: number;

@@ -218,12 +218,12 @@ describe('partitionKeyOf', () => {
   });
 
   it('keeps a long key within 256 characters, readable, deterministic and distinct per batch', () => {
-    const a = partitionKeyOf({ pipeline: 'p', batchKey: 'x'.repeat(400) + 'a' });
-    const b = partitionKeyOf({ pipeline: 'p', batchKey: 'x'.repeat(400) + 'b' });
+    const a = partitionKeyOf({ pipeline: 'p', batchKey: `${'x'.repeat(400)}a` });
+    const b = partitionKeyOf({ pipeline: 'p', batchKey: `${'x'.repeat(400)}b` });
 
     expect(a).toHaveLength(256);
     expect(a.startsWith('p#xxx')).toBe(true);
-    expect(a).toBe(partitionKeyOf({ pipeline: 'p', batchKey: 'x'.repeat(400) + 'a' }));
+    expect(a).toBe(partitionKeyOf({ pipeline: 'p', batchKey: `${'x'.repeat(400)}a` }));
     expect(a).not.toBe(b);
   });
 });
