@@ -114,7 +114,7 @@ beforeAll(async () => {
       new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: 'arn:aws:iam::000000000000:role/x' }),
     );
   }
-});
+}, 30_000);
 
 afterAll(async () => {
   client.destroy();

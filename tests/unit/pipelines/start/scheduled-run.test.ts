@@ -12,7 +12,7 @@ import { indexRegistry, parseRegistry } from '../../../../lib/registry/parse-reg
 import { fakeStepFunctions, manualClock, memoryRuns, noRunControl, registry as sampleRegistry, stack } from './fakes';
 
 const task = `
-    task: { taskDefinition: sample-pipeline, container: pipeline, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800 }`;
+    task: { taskDefinition: sample-pipeline, container: pipeline, image: 'public.ecr.aws/docker/library/node:22-slim', cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800 }`;
 const daily = (name: string, whenIncomplete?: string) => `
   ${name}:
     trigger:
