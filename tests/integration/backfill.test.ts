@@ -21,7 +21,7 @@ import { arrival, fakeStepFunctions, manualClock, stack } from '../unit/pipeline
 jest.setTimeout(60_000);
 
 const task = (extra = '') =>
-  `{ taskDefinition: sample-pipeline, container: pipeline, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800${extra} }`;
+  `{ taskDefinition: sample-pipeline, container: pipeline, image: 'public.ecr.aws/docker/library/node:22-slim', cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800${extra} }`;
 const registry = indexRegistry(
   parseRegistry(`
 pipelines:

@@ -15,7 +15,7 @@ import { fakeStepFunctions, manualClock, stack } from '../unit/pipelines/start/f
 jest.setTimeout(120_000);
 
 const task = (limit?: number) =>
-  `{ taskDefinition: sample-pipeline, container: pipeline, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800${limit ? `, maxConcurrentRuns: ${limit}` : ''} }`;
+  `{ taskDefinition: sample-pipeline, container: pipeline, image: 'public.ecr.aws/docker/library/node:22-slim', cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800${limit ? `, maxConcurrentRuns: ${limit}` : ''} }`;
 const registry = indexRegistry(
   parseRegistry(`
 pipelines:

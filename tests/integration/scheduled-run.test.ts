@@ -21,7 +21,7 @@ pipelines:
     trigger:
       files: { snapshot: 'incoming/inventory/{region}/snapshot-{date}.csv' }
       windowMinutes: 60
-    task: { taskDefinition: sample-pipeline, container: pipeline, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800 }
+    task: { taskDefinition: sample-pipeline, container: pipeline, image: 'public.ecr.aws/docker/library/node:22-slim', cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800 }
     schedule:
       expression: cron(0 6 * * ? *)
       batch: { date: '{fireDate - 1 day}' }
