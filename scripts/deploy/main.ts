@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { parse as parseYaml } from 'yaml';
 import { parseRegistry } from '../../lib/registry/parse-registry';
 import { RegistryError } from '../../lib/registry/registry';
 import { deploy, DeployError, dryRun, planDeploy, type DeployTools } from './deploy';
@@ -38,11 +39,13 @@ function parseArgs(argv: string[]): { stage: string; region: string; dryRun: boo
   return { stage, region, dryRun: dry, passThrough };
 }
 
-/** The `service:` of serverless.yml (a plain value there). */
+/** The `service:` of serverless.yml (a plain value there), read with a YAML parser. */
 function serviceName(): string {
-  const match = /^service:\s*([\w-]+)\s*$/m.exec(readFileSync(join(root, 'serverless.yml'), 'utf8'));
-  if (!match) throw new DeployError('serverless.yml has no plain `service:` name');
-  return match[1]!;
+  // CloudFormation's short tags (!Ref, !GetAtt) are kept as plain values: only `service` is read.
+  const config = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as { service?: unknown };
+  if (typeof config?.service !== 'string' || !/^[\w-]+$/.test(config.service))
+    throw new DeployError('serverless.yml has no plain `service:` name');
+  return config.service;
 }
 
 function buildId(now: Date): string {

@@ -4,7 +4,9 @@
  * (stack/owners.ts); an owner's own topic (pipelines.yml owner.topicArn) gets each notice
  * published again by the forwardOwnerNotices function, through this use case.
  */
+import { logger } from '../observability';
 import type { RenderedNotice } from './notice';
+import { type SnsRecord, stringAttributes } from './sns-event';
 
 export interface OwnerNoticeDeps {
   /** The owner's topic of a pipeline, if it has one. */
@@ -33,4 +35,24 @@ export function ownerTopics(pipelines: Record<string, { owner?: { topicArn?: str
   return Object.fromEntries(
     Object.entries(pipelines).flatMap(([name, pipeline]) => (pipeline.owner?.topicArn ? [[name, pipeline.owner.topicArn]] : [])),
   );
+}
+
+/** Every notice of an SNS event forwarded to its pipeline's owner's topic, each logged. */
+export async function forwardOwnerNotices(records: SnsRecord[], deps: OwnerNoticeDeps): Promise<{ forwarded: number }> {
+  let forwarded = 0;
+  for (const { Sns } of records) {
+    const attributes = stringAttributes({ Sns });
+    const outcome = await forwardToOwner({ subject: Sns.Subject ?? '', message: Sns.Message, attributes }, deps);
+    if (outcome.forwarded) {
+      forwarded += 1;
+      logger.info('notice forwarded to its owner', {
+        pipeline: attributes.pipeline,
+        topicArn: outcome.topicArn,
+        snsMessageId: Sns.MessageId,
+      });
+    } else {
+      logger.warn('notice not forwarded', { reason: outcome.reason, snsMessageId: Sns.MessageId });
+    }
+  }
+  return { forwarded };
 }
