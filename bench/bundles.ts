@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const esbuildPlugins = require('../scripts/esbuild-plugins.cjs') as Plugin[];
 import { ENV } from '../lib/shared/config.js';
 
@@ -45,7 +44,14 @@ const probeEvents: Record<string, unknown> = {
   kinesisFanIn: { Records: [] },
 };
 
-interface Row { fn: string; bytes: number; floorBytes: number; initMs: number; floorInitMs: number; clients: string[] }
+interface Row {
+  fn: string;
+  bytes: number;
+  floorBytes: number;
+  initMs: number;
+  floorInitMs: number;
+  clients: string[];
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -54,7 +60,11 @@ function median(values: number[]): number {
 
 /** One cold start: a fresh process loads the script's bundle and makes its first call; ms since process start. */
 function coldStart(script: string, env: NodeJS.ProcessEnv): number {
-  const outText = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const outText = execFileSync(process.execPath, ['-e', script], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return Number(outText.trim().split('\n').pop());
 }
 
@@ -83,14 +93,42 @@ function coldInits(scripts: string[], env: NodeJS.ProcessEnv): number[] {
   return samples.map((values, k) => (failed[k] ? NaN : median(values)));
 }
 
-const functionFiles = ['functions/ingest.yml', 'functions/runs.yml', 'functions/notifier.yml', 'functions/queue-services.yml', 'functions/operations.yml'];
+const functionFiles = [
+  'functions/ingest.yml',
+  'functions/runs.yml',
+  'functions/notifier.yml',
+  'functions/queue-services.yml',
+  'functions/operations.yml',
+];
 const functions: Array<[string, string]> = [];
 for (const file of functionFiles) {
   let doc: Record<string, { handler: string }> | undefined;
   try {
     // CloudFormation's short tags, read as plain values: only `handler` is used here.
-    const cfnTags = ['Ref', 'GetAtt', 'Sub', 'If', 'Join', 'Split', 'Select', 'Equals', 'Not', 'Or', 'And', 'Condition', 'ImportValue', 'FindInMap', 'Base64', 'GetAZs', 'Cidr'].flatMap((name) =>
-      (['scalar', 'seq', 'map'] as const).map((collection) => ({ tag: `!${name}`, ...(collection === 'scalar' ? {} : { collection }), resolve: (v: unknown) => v })),
+    const cfnTags = [
+      'Ref',
+      'GetAtt',
+      'Sub',
+      'If',
+      'Join',
+      'Split',
+      'Select',
+      'Equals',
+      'Not',
+      'Or',
+      'And',
+      'Condition',
+      'ImportValue',
+      'FindInMap',
+      'Base64',
+      'GetAZs',
+      'Cidr',
+    ].flatMap((name) =>
+      (['scalar', 'seq', 'map'] as const).map((collection) => ({
+        tag: `!${name}`,
+        ...(collection === 'scalar' ? {} : { collection }),
+        resolve: (v: unknown) => v,
+      })),
     );
     doc = parse(readFileSync(join(root, file), 'utf8'), { customTags: cfnTags as never });
   } catch {
@@ -128,43 +166,57 @@ const env: Record<string, string> = {
 };
 
 async function main(): Promise<void> {
-const rows: Row[] = [];
-for (const [fn, entry] of functions) {
-  const outfile = join(out, `${fn}.js`);
-  const result = await build({ ...common, entryPoints: [join(root, entry)], outfile });
-  // Clients whose code is in the output (not merely read while bundling).
-  const kept = Object.entries(Object.values(result.metafile!.outputs)[0]!.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([path]) => path);
-  const clients = [...new Set(kept.map((p) => /node_modules\/(@aws-sdk\/client-[a-z0-9-]+)\//.exec(p)?.[1]).filter((c): c is string => Boolean(c)))].sort();
-  // The floor: only the SDK clients, each imported by its class name and constructed once.
-  const floorEntry = join(out, `${fn}.floor.ts`);
-  const classes = clients.map((c) => Object.keys(require(join(root, 'node_modules', c))).find((name) => /^[A-Z]\w*Client$/.test(name) && name !== 'Client')!);
-  writeFileSync(
-    floorEntry,
-    clients.map((c, i) => `import { ${classes[i]} } from '${c}';`).join('\n') + `\nexport const handler = async () => [${classes.map((k) => `new ${k}({})`).join(', ')}];\n`,
-  );
-  const floorOut = join(out, `${fn}.floor.js`);
-  await build({ ...common, entryPoints: [floorEntry], outfile: floorOut, nodePaths: [join(root, 'node_modules')] });
-  const event = JSON.stringify(probeEvents[fn] ?? {});
-  const probe = (file: string) =>
-    `const h=require(${JSON.stringify(file)}).handler;Promise.resolve(h(${event},{functionName:'bench',awsRequestId:'1',getRemainingTimeInMillis:()=>1000})).catch(()=>{}).then(()=>console.log(performance.now()))`;
-  const [initMs, floorInitMs] = coldInits([probe(outfile), probe(floorOut)], env);
-  rows.push({ fn, clients, bytes: readFileSync(outfile).length, floorBytes: readFileSync(floorOut).length, initMs: initMs!, floorInitMs: floorInitMs! });
-}
-
-const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-console.log(`| function | SDK clients | bundle | floor | ratio | cold init (median of ${RUNS}) | floor init | ratio |`);
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}x` : 'n/a');
-for (const r of rows) {
-  if (!r.clients.length) {
-    // No AWS client: no floor to compare against; the absolute numbers are the result.
-    console.log(`| ${r.fn} | - | ${kb(r.bytes)} | - | n/a | ${r.initMs.toFixed(0)} ms | - | n/a |`);
-    continue;
+  const rows: Row[] = [];
+  for (const [fn, entry] of functions) {
+    const outfile = join(out, `${fn}.js`);
+    const result = await build({ ...common, entryPoints: [join(root, entry)], outfile });
+    // Clients whose code is in the output (not merely read while bundling).
+    const kept = Object.entries(Object.values(result.metafile!.outputs)[0]!.inputs)
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([path]) => path);
+    const clients = [
+      ...new Set(kept.map((p) => /node_modules\/(@aws-sdk\/client-[a-z0-9-]+)\//.exec(p)?.[1]).filter((c): c is string => Boolean(c))),
+    ].sort();
+    // The floor: only the SDK clients, each imported by its class name and constructed once.
+    const floorEntry = join(out, `${fn}.floor.ts`);
+    const classes = clients.map(
+      (c) => Object.keys(require(join(root, 'node_modules', c))).find((name) => /^[A-Z]\w*Client$/.test(name) && name !== 'Client')!,
+    );
+    writeFileSync(
+      floorEntry,
+      clients.map((c, i) => `import { ${classes[i]} } from '${c}';`).join('\n') +
+        `\nexport const handler = async () => [${classes.map((k) => `new ${k}({})`).join(', ')}];\n`,
+    );
+    const floorOut = join(out, `${fn}.floor.js`);
+    await build({ ...common, entryPoints: [floorEntry], outfile: floorOut, nodePaths: [join(root, 'node_modules')] });
+    const event = JSON.stringify(probeEvents[fn] ?? {});
+    const probe = (file: string) =>
+      `const h=require(${JSON.stringify(file)}).handler;Promise.resolve(h(${event},{functionName:'bench',awsRequestId:'1',getRemainingTimeInMillis:()=>1000})).catch(()=>{}).then(()=>console.log(performance.now()))`;
+    const [initMs, floorInitMs] = coldInits([probe(outfile), probe(floorOut)], env);
+    rows.push({
+      fn,
+      clients,
+      bytes: readFileSync(outfile).length,
+      floorBytes: readFileSync(floorOut).length,
+      initMs: initMs!,
+      floorInitMs: floorInitMs!,
+    });
   }
-  console.log(
-    `| ${r.fn} | ${r.clients.map((c) => c.replace('@aws-sdk/client-', '')).join(', ') || '-'} | ${kb(r.bytes)} | ${kb(r.floorBytes)} | ${ratio(r.bytes, r.floorBytes)} | ${r.initMs.toFixed(0)} ms | ${r.floorInitMs.toFixed(0)} ms | ${ratio(r.initMs, r.floorInitMs)} |`,
-  );
-}
+
+  const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  console.log(`| function | SDK clients | bundle | floor | ratio | cold init (median of ${RUNS}) | floor init | ratio |`);
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}x` : 'n/a');
+  for (const r of rows) {
+    if (!r.clients.length) {
+      // No AWS client: no floor to compare against; the absolute numbers are the result.
+      console.log(`| ${r.fn} | - | ${kb(r.bytes)} | - | n/a | ${r.initMs.toFixed(0)} ms | - | n/a |`);
+      continue;
+    }
+    console.log(
+      `| ${r.fn} | ${r.clients.map((c) => c.replace('@aws-sdk/client-', '')).join(', ') || '-'} | ${kb(r.bytes)} | ${kb(r.floorBytes)} | ${ratio(r.bytes, r.floorBytes)} | ${r.initMs.toFixed(0)} ms | ${r.floorInitMs.toFixed(0)} ms | ${ratio(r.initMs, r.floorInitMs)} |`,
+    );
+  }
 }
 
 main()

@@ -92,11 +92,14 @@ async function main(): Promise<void> {
     if (expression) return ':clean-up';
     return '';
   };
-  const count = (service: string) => (next: (args: unknown) => Promise<unknown>, ctx: { commandName?: string }) => (args: { input?: { UpdateExpression?: string } }) => {
-    const key = `${service}:${ctx.commandName}${service === 'dynamodb' ? purpose(args.input) : ''}`;
-    requests.set(key, (requests.get(key) ?? 0) + 1);
-    return next(args);
-  };
+  const count =
+    (service: string) =>
+    (next: (args: unknown) => Promise<unknown>, ctx: { commandName?: string }) =>
+    (args: { input?: { UpdateExpression?: string } }) => {
+      const key = `${service}:${ctx.commandName}${service === 'dynamodb' ? purpose(args.input) : ''}`;
+      requests.set(key, (requests.get(key) ?? 0) + 1);
+      return next(args);
+    };
   dynamoDocumentClient().middlewareStack.add(count('dynamodb') as never, { step: 'initialize' });
   kinesisClient().middlewareStack.add(count('kinesis') as never, { step: 'initialize' });
 
@@ -154,7 +157,9 @@ async function main(): Promise<void> {
   let fanInRecords = 0;
   await Promise.all(
     Shards.map(async (shard) => {
-      let { ShardIterator: iterator } = await admin.send(new GetShardIteratorCommand({ StreamName: STREAM, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }));
+      let { ShardIterator: iterator } = await admin.send(
+        new GetShardIteratorCommand({ StreamName: STREAM, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
       while (iterator) {
         const page = await admin.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
         if (!page.Records?.length) break;
@@ -178,7 +183,9 @@ async function main(): Promise<void> {
         };
         fanInRecords += batch.Records.length;
         for (let attempt = 0; attempt < 5 && batch.Records.length; attempt += 1) {
-          const response = await fanIn(batch, context).catch(() => ({ batchItemFailures: batch.Records.map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) }));
+          const response = await fanIn(batch, context).catch(() => ({
+            batchItemFailures: batch.Records.map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })),
+          }));
           const failed = new Set(response.batchItemFailures.map((f: { itemIdentifier: string }) => f.itemIdentifier));
           batch = { Records: batch.Records.filter((r) => failed.has(r.kinesis.sequenceNumber)) };
         }
@@ -196,15 +203,21 @@ async function main(): Promise<void> {
   const seconds = (t2 - t0) / 1000;
 
   console.log(`\nEvent path at scale (${new Date().toISOString().slice(0, 10)}, node ${process.version})`);
-  console.log(`files: ${uniqueFiles} unique in ${BATCHES} batches, ${deliveries.length} deliveries (${deliveries.length - uniqueFiles} duplicates), shuffled`);
+  console.log(
+    `files: ${uniqueFiles} unique in ${BATCHES} batches, ${deliveries.length} deliveries (${deliveries.length - uniqueFiles} duplicates), shuffled`,
+  );
   console.log(`watcher: ${invocations.length} invocations, ${((t1 - t0) / 1000).toFixed(2)} s, ${watcherFailures} batch item failures`);
   console.log(`fan-in: ${fanInRecords} records, ${((t2 - t1) / 1000).toFixed(2)} s`);
   console.log(`throughput: ${(deliveries.length / seconds).toFixed(0)} deliveries/s end to end (${seconds.toFixed(2)} s)`);
   console.log(`StartExecution calls: ${startCalls}, executions started: ${started.size}`);
   console.log('requests:', Object.fromEntries([...requests.entries()].sort()));
-  console.log(`per accepted file: ${(arrivalWrites / deliveries.length).toFixed(2)} DynamoDB writes (arrival), Kinesis PutRecords ${(get('kinesis:PutRecordsCommand') / deliveries.length).toFixed(3)}`);
+  console.log(
+    `per accepted file: ${(arrivalWrites / deliveries.length).toFixed(2)} DynamoDB writes (arrival), Kinesis PutRecords ${(get('kinesis:PutRecordsCommand') / deliveries.length).toFixed(3)}`,
+  );
   console.log(`per batch start: ${(startWrites / started.size).toFixed(2)} DynamoDB writes (lock + started mark)`);
-  console.log(`duplicates delivered after their batch started: ${cleanUps} clean-up writes (${(cleanUps / deliveries.length).toFixed(3)} per delivery)`);
+  console.log(
+    `duplicates delivered after their batch started: ${cleanUps} clean-up writes (${(cleanUps / deliveries.length).toFixed(3)} per delivery)`,
+  );
 
   await kinesis.stop();
   await dynamo.stop();

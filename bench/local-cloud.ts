@@ -48,25 +48,33 @@ async function pass(cloud: LocalCloud, label: string, offset: number) {
   // inventory-snapshot's batch key is `<region>_<date>` (its pattern's captures in order).
   const dateOf = (batchKey: string) => batchKey.split(/[#_]/).at(-1)!;
   cloud.wiring.events.on('s3', (e) => mark(e.key, 's3'));
-  cloud.functions.events.on('invoke', (i: { function: string; event: { Records?: Array<{ s3?: { object: { key: string } }; kinesis?: { data: string } }> } }) => {
-    for (const r of i.event.Records ?? []) {
-      if (r.s3) mark(decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')), 'watcherStart');
-      if (r.kinesis) {
-        const arrival = FileArrivalSchema.safeParse(JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')));
-        if (arrival.success) mark(arrival.data.key, 'fanIn');
+  cloud.functions.events.on(
+    'invoke',
+    (i: { function: string; event: { Records?: Array<{ s3?: { object: { key: string } }; kinesis?: { data: string } }> } }) => {
+      for (const r of i.event.Records ?? []) {
+        if (r.s3) mark(decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')), 'watcherStart');
+        if (r.kinesis) {
+          const arrival = FileArrivalSchema.safeParse(JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')));
+          if (arrival.success) mark(arrival.data.key, 'fanIn');
+        }
       }
-    }
-  });
+    },
+  );
   cloud.functions.events.on('result', (i: { event: { Records?: Array<{ s3?: { object: { key: string } } }> } }) => {
     for (const r of i.event.Records ?? []) if (r.s3) mark(decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')), 'watcherEnd');
   });
   cloud.stepFunctions.events.on('history', (e) => {
     if (e.event.type !== 'ExecutionStarted') return;
-    const input = JSON.parse(String((e.event as { executionStartedEventDetails?: { input?: string } }).executionStartedEventDetails?.input ?? '{}')) as { batchKey?: string };
+    const input = JSON.parse(
+      String((e.event as { executionStartedEventDetails?: { input?: string } }).executionStartedEventDetails?.input ?? '{}'),
+    ) as { batchKey?: string };
     if (input.batchKey) mark(keyOfBatch(dateOf(input.batchKey)), 'started');
   });
   cloud.ecs.events.on('taskStateChange', (e) => {
-    const env = ((e.detail as { overrides?: { containerOverrides?: Array<{ environment?: Array<{ name: string; value: string }> }> } }).overrides?.containerOverrides ?? []).flatMap((o) => o.environment ?? []);
+    const env = (
+      (e.detail as { overrides?: { containerOverrides?: Array<{ environment?: Array<{ name: string; value: string }> }> } }).overrides
+        ?.containerOverrides ?? []
+    ).flatMap((o) => o.environment ?? []);
     const batchKey = env.find((kv) => kv.name === 'BATCH_KEY')?.value;
     if (batchKey) mark(keyOfBatch(dateOf(batchKey)), 'runTask');
   });
@@ -77,14 +85,27 @@ async function pass(cloud: LocalCloud, label: string, offset: number) {
     cloud.ecs.injectTaskCommand(['true']);
     cloud.ecs.injectTaskCommand(['true']);
     mark(key, 'sent');
-    await cloud.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `sku,region,warehouse,quantity,unit_cost,counted_at\nA1,bench,w1,1,1.00,${date}\n` }));
+    await cloud.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: `sku,region,warehouse,quantity,unit_cost,counted_at\nA1,bench,w1,1,1.00,${date}\n`,
+      }),
+    );
     const deadline = Date.now() + 30_000;
     while (marks.get(key)?.runTask === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   }
   const complete = [...marks.values()].filter((m) => m.sent !== undefined && m.runTask !== undefined);
   const total = complete.map((m) => m.runTask! - m.sent!);
   const hop = (m: Marks, h: (typeof HOPS)[number]) =>
-    ({ put: m.s3! - m.sent!, notify: m.watcherStart! - m.s3!, watcher: m.watcherEnd! - m.watcherStart!, stream: m.fanIn! - m.watcherEnd!, 'fan-in': m.started! - m.fanIn!, sfn: m.runTask! - m.started! })[h];
+    ({
+      put: m.s3! - m.sent!,
+      notify: m.watcherStart! - m.s3!,
+      watcher: m.watcherEnd! - m.watcherStart!,
+      stream: m.fanIn! - m.watcherEnd!,
+      'fan-in': m.started! - m.fanIn!,
+      sfn: m.runTask! - m.started!,
+    })[h];
   const rows = HOPS.map((h) => {
     const values = complete.map((m) => hop(m, h)).filter((v) => Number.isFinite(v));
     return `| ${h} | ${pct(values, 50).toFixed(1)} | ${pct(values, 95).toFixed(1)} |`;
@@ -112,13 +133,18 @@ async function main() {
     startups.push(c.startupMs);
     if (i < 2) await c.stop();
     else {
-      out.push(`Start-up (package cached): ${startups.join(' / ')} ms over 3 starts; last by step: ${Object.entries(c.timings).map(([k, v]) => `${k} ${v}`).join(', ')} ms`, '');
+      out.push(
+        `Start-up (package cached): ${startups.join(' / ')} ms over 3 starts; last by step: ${Object.entries(c.timings)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} ms`,
+        '',
+      );
       out.push(await pass(c, 'batching window from the template', 0));
       await c.stop();
     }
   }
   const fast = await startLocalCloud({ root, portBase: 0, timing: { batchWindowMs: 0, pollIntervalMs: 100 } });
-  out.push(await pass(fast, 'batching window 0 (the local cloud\'s own cost)', 10_000));
+  out.push(await pass(fast, "batching window 0 (the local cloud's own cost)", 10_000));
   await fast.stop();
   console.log(out.join('\n'));
 }

@@ -14,7 +14,16 @@
  *    × the event source mapping's maximum concurrency 20). Loopback only; one request per task.
  */
 import { createServer } from 'node:net';
-import { DescribeContainerInstancesCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ListServicesCommand, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
+import {
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListServicesCommand,
+  ListTasksCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -54,7 +63,10 @@ async function countCalls(shape: Shape): Promise<Record<string, number>> {
   ecs.on(ListServicesCommand).callsFake((input: { nextToken?: string; maxResults?: number }) => {
     const start = Number(input.nextToken ?? 0);
     const end = Math.min(start + (input.maxResults ?? 10), shape.services);
-    return { serviceArns: Array.from({ length: end - start }, (_, k) => `arn:svc/c/${name(start + k)}`), nextToken: end < shape.services ? String(end) : undefined };
+    return {
+      serviceArns: Array.from({ length: end - start }, (_, k) => `arn:svc/c/${name(start + k)}`),
+      nextToken: end < shape.services ? String(end) : undefined,
+    };
   });
   ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
     services: input.services.map((arn) => {
@@ -68,20 +80,40 @@ async function countCalls(shape: Shape): Promise<Record<string, number>> {
     taskDefinition: {
       taskDefinitionArn: input.taskDefinition,
       networkMode: shape.networkMode,
-      containerDefinitions: [{ name: 'app', dockerLabels: input.taskDefinition.includes('labelled') ? { NOTIFY_ME_CONTAINER_PORT: '8080', NOTIFY_ME_API_URI: '/notify' } : {} }],
+      containerDefinitions: [
+        {
+          name: 'app',
+          dockerLabels: input.taskDefinition.includes('labelled') ? { NOTIFY_ME_CONTAINER_PORT: '8080', NOTIFY_ME_API_URI: '/notify' } : {},
+        },
+      ],
     },
   }));
   ecs.on(ListTasksCommand).callsFake((input: { serviceName: string; nextToken?: string; maxResults?: number }) => {
     const start = Number(input.nextToken ?? 0);
     const end = Math.min(start + (input.maxResults ?? 100), shape.tasksPerLabelled);
-    return { taskArns: Array.from({ length: end - start }, (_, k) => `arn:task/c/${input.serviceName}-${start + k}`), nextToken: end < shape.tasksPerLabelled ? String(end) : undefined };
+    return {
+      taskArns: Array.from({ length: end - start }, (_, k) => `arn:task/c/${input.serviceName}-${start + k}`),
+      nextToken: end < shape.tasksPerLabelled ? String(end) : undefined,
+    };
   });
   ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
     tasks: input.tasks.map((taskArn): Task => {
       const k = Number(taskArn.split('-').pop());
       return shape.networkMode === 'awsvpc'
-        ? { taskArn, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: `10.0.0.${k % 250}` }] }], containers: [{ name: 'app' }] }
-        : { taskArn, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', containerInstanceArn: `ci/${k % shape.hosts}`, containers: [{ name: 'app', networkBindings: [{ containerPort: 8080, hostPort: 32768 + k, protocol: 'tcp' }] }] };
+        ? {
+            taskArn,
+            lastStatus: 'RUNNING',
+            desiredStatus: 'RUNNING',
+            attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: `10.0.0.${k % 250}` }] }],
+            containers: [{ name: 'app' }],
+          }
+        : {
+            taskArn,
+            lastStatus: 'RUNNING',
+            desiredStatus: 'RUNNING',
+            containerInstanceArn: `ci/${k % shape.hosts}`,
+            containers: [{ name: 'app', networkBindings: [{ containerPort: 8080, hostPort: 32768 + k, protocol: 'tcp' }] }],
+          };
     }),
   }));
   ecs.on(DescribeContainerInstancesCommand).callsFake((input: { containerInstances: string[] }) => ({
@@ -95,11 +127,14 @@ async function countCalls(shape: Shape): Promise<Record<string, number>> {
   // Queues in memory, so the service messages feed task discovery directly.
   const serviceMessages: ServiceMessage[] = [];
   let taskMessages = 0;
-  const serviceQueue: MessageSender = { sendAll: async (messages) => void serviceMessages.push(...messages.map((m) => ServiceMessageSchema.parse(JSON.parse(m.body)))) };
+  const serviceQueue: MessageSender = {
+    sendAll: async (messages) => void serviceMessages.push(...messages.map((m) => ServiceMessageSchema.parse(JSON.parse(m.body)))),
+  };
   const taskQueue: MessageSender = { sendAll: async (messages) => void (taskMessages += messages.length) };
   const reader = createEcsReader(new ECSClient({ region: 'us-east-1' }));
   await discoverServices({ eventId: 'bench', payload: {} }, { ecs: reader, serviceQueue, cluster: 'c' });
-  for (const message of serviceMessages) await discoverTasks(message, { ecs: reader, ec2: createInstanceAddresses(new EC2Client({ region: 'us-east-1' })), taskQueue });
+  for (const message of serviceMessages)
+    await discoverTasks(message, { ecs: reader, ec2: createInstanceAddresses(new EC2Client({ region: 'us-east-1' })), taskQueue });
 
   const counts: Record<string, number> = {};
   for (const call of [...ecs.calls(), ...ec2.calls()]) {
@@ -135,15 +170,37 @@ async function broadcastLatency(): Promise<Record<string, number>> {
   const endpoints: NotifyEndpoint[] = [];
   let receipts = 0;
   for (let s = 0; s < services; s += 1) {
-    ecsServer.ecs.registerTaskDefinition({ family: `svc${s}`, containers: { app: { dockerLabels: { NOTIFY_ME_CONTAINER_PORT: String(port), NOTIFY_ME_API_URI: '/notify' } } } });
-    ecsServer.services.create({ cluster: 'bench', serviceName: `svc${s}`, taskDefinition: `svc${s}`, desiredCount: TASKS / services, launchType: 'EXTERNAL' });
+    ecsServer.ecs.registerTaskDefinition({
+      family: `svc${s}`,
+      containers: { app: { dockerLabels: { NOTIFY_ME_CONTAINER_PORT: String(port), NOTIFY_ME_API_URI: '/notify' } } },
+    });
+    ecsServer.services.create({
+      cluster: 'bench',
+      serviceName: `svc${s}`,
+      taskDefinition: `svc${s}`,
+      desiredCount: TASKS / services,
+      launchType: 'EXTERNAL',
+    });
   }
   for (const task of ecsServer.ecs.listTasks({ cluster: 'bench' }).map((arn) => ecsServer.ecs.getTask(arn)!)) {
-    endpoints.push(await startNotifyEndpoint({ host: ecsServer.ecs.addressOf(task)!, port, path: '/notify', secrets: [signingKey], log: () => undefined, onNotification: () => void (receipts += 1) }));
+    endpoints.push(
+      await startNotifyEndpoint({
+        host: ecsServer.ecs.addressOf(task)!,
+        port,
+        path: '/notify',
+        secrets: [signingKey],
+        log: () => undefined,
+        onNotification: () => void (receipts += 1),
+      }),
+    );
   }
   // EXTERNAL tasks turn RUNNING once RunTask has answered.
   await new Promise((resolve) => setImmediate(resolve));
-  const ecsClient = new ECSClient({ endpoint: ecsServer.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const ecsClient = new ECSClient({
+    endpoint: ecsServer.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
   const reader = createEcsReader(ecsClient);
   const audit = createAuditStore(emulators.dynamo, { tableName: emulators.auditTable, ttlDays: 1 });
   const serviceMessages: ServiceMessage[] = [];
@@ -152,16 +209,29 @@ async function broadcastLatency(): Promise<Record<string, number>> {
   const started = performance.now();
   await discoverServices(
     { eventId: 'bench-latency', payload: { action: 'reload' } },
-    { ecs: reader, cluster: 'bench', serviceQueue: { sendAll: async (m) => void serviceMessages.push(...m.map((x) => ServiceMessageSchema.parse(JSON.parse(x.body)))) } },
+    {
+      ecs: reader,
+      cluster: 'bench',
+      serviceQueue: { sendAll: async (m) => void serviceMessages.push(...m.map((x) => ServiceMessageSchema.parse(JSON.parse(x.body)))) },
+    },
   );
   await mapLimit(serviceMessages, 10, (message) =>
-    discoverTasks(message, { ecs: reader, ec2: { privateIps: async () => new Map() }, taskQueue: { sendAll: async (m) => void taskMessages.push(...m.map((x) => TaskMessageSchema.parse(JSON.parse(x.body)))) } }),
+    discoverTasks(message, {
+      ecs: reader,
+      ec2: { privateIps: async () => new Map() },
+      taskQueue: { sendAll: async (m) => void taskMessages.push(...m.map((x) => TaskMessageSchema.parse(JSON.parse(x.body)))) },
+    }),
   );
   const discovered = performance.now();
   const latencies: number[] = [];
   await mapLimit(taskMessages, CONCURRENCY, async (message) => {
     const t0 = performance.now();
-    await notifyTask(message, { audit, keys: { currentKey: async () => signingKey }, clock: { now: () => new Date() }, policy: { maxAttempts: 3, timeoutMs: 5_000, baseDelayMs: 100, maxDelayMs: 1_000 } });
+    await notifyTask(message, {
+      audit,
+      keys: { currentKey: async () => signingKey },
+      clock: { now: () => new Date() },
+      policy: { maxAttempts: 3, timeoutMs: 5_000, baseDelayMs: 100, maxDelayMs: 1_000 },
+    });
     latencies.push(performance.now() - t0);
   });
   const finished = performance.now();
@@ -194,11 +264,22 @@ async function main(): Promise<void> {
     { services: 1000, labelled: 100, tasksPerLabelled: 10, revisions: 20, networkMode: 'awsvpc', hosts: 1 },
     { services: 150, labelled: 10, tasksPerLabelled: 250, revisions: 10, networkMode: 'bridge', hosts: 150 },
   ];
-  const columns = ['ListServices', 'DescribeServices', 'DescribeTaskDefinition', 'ListTasks', 'DescribeTasks', 'DescribeContainerInstances', 'DescribeInstances', 'TaskMessages'];
+  const columns = [
+    'ListServices',
+    'DescribeServices',
+    'DescribeTaskDefinition',
+    'ListTasks',
+    'DescribeTasks',
+    'DescribeContainerInstances',
+    'DescribeInstances',
+    'TaskMessages',
+  ];
   process.stdout.write(`| S | L | t/svc | R | mode | hosts | ${columns.join(' | ')} |\n|${' --- |'.repeat(6 + columns.length)}\n`);
   for (const shape of shapes) {
     const counts = await countCalls(shape);
-    process.stdout.write(`| ${shape.services} | ${shape.labelled} | ${shape.tasksPerLabelled} | ${shape.revisions} | ${shape.networkMode} | ${shape.networkMode === 'bridge' ? shape.hosts : '-'} | ${columns.map((c) => counts[c] ?? 0).join(' | ')} |\n`);
+    process.stdout.write(
+      `| ${shape.services} | ${shape.labelled} | ${shape.tasksPerLabelled} | ${shape.revisions} | ${shape.networkMode} | ${shape.networkMode === 'bridge' ? shape.hosts : '-'} | ${columns.map((c) => counts[c] ?? 0).join(' | ')} |\n`,
+    );
   }
   process.stdout.write(`\nBroadcast to ${TASKS} local endpoints (concurrency ${CONCURRENCY}):\n`);
   process.stdout.write(`${JSON.stringify(await broadcastLatency())}\n`);

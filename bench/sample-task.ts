@@ -59,13 +59,20 @@ async function generate(s3: S3Emulator, dir: string, rows: number): Promise<Batc
   const rand = random(rows);
   const customersPath = join(dir, `customers-${rows}.csv`);
   const ordersPath = join(dir, `orders-${rows}.csv`);
-  await writeLines(customersPath, 'customer_id,name,country', CUSTOMERS, (i) => `C${i},"Customer ${i}, Ltd",${['GB', 'DE', 'FR', 'US'][i % 4]}`);
+  await writeLines(
+    customersPath,
+    'customer_id,name,country',
+    CUSTOMERS,
+    (i) => `C${i},"Customer ${i}, Ltd",${['GB', 'DE', 'FR', 'US'][i % 4]}`,
+  );
   await writeLines(ordersPath, 'order_id,customer_id,ordered_at,amount,note', rows, (i) => {
     const day = String(1 + Math.floor(rand() * DAYS)).padStart(2, '0');
     const customer = Math.floor(rand() * CUSTOMERS);
     const amount = (rand() * 500).toFixed(2);
     // ~0.1 % bad dates, to exercise the rejects path.
-    return i % 1000 === 999 ? `O${i},C${customer},2026-11-31,${amount},` : `O${i},C${customer},2026-11-${day}T10:00:00Z,${amount},"note ${i}"`;
+    return i % 1000 === 999
+      ? `O${i},C${customer},2026-11-31,${amount},`
+      : `O${i},C${customer},2026-11-${day}T10:00:00Z,${amount},"note ${i}"`;
   });
   return [
     await uploadFile(s3, customersPath, `incoming/acme/customers-bench-${rows}.csv`, 'customers'),
@@ -87,6 +94,7 @@ async function runTask(s3: S3Emulator, objects: BatchObject[], rows: number, dat
     PIPELINE: 'orders-daily',
     RUN_KEY: `orders-daily#bench-${rows}`,
     BATCH_KEY: `bench-${rows}`,
+    TRIGGER: 's3',
     EXECUTION_ARN: 'arn:aws:states:us-east-1:123456789012:execution:pipeline:bench',
     STAGE: 'bench',
     SHARD_INDEX: '0',
@@ -106,7 +114,7 @@ async function runTask(s3: S3Emulator, objects: BatchObject[], rows: number, dat
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, any>)
     .find((l) => l.message === 'task finished');
-  if (!final || final.exitCode !== 0) throw new Error(`task failed: ${JSON.stringify(final)}`);
+  if (final?.exitCode !== 0) throw new Error(`task failed: ${JSON.stringify(final)}`);
   return {
     rowsRead: final.details.rowsRead,
     durationMs: final.durationMs,
@@ -124,8 +132,12 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'bench-sample-'));
   const dataDir = join(dir, 'warehouse');
   try {
-    console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free), node ${process.version}`);
-    console.log('| rows read | runs | rows/s (median) | task s | extract s | transform s | load s | peak RSS MiB (median, max) | rows loaded |');
+    console.log(
+      `machine: ${cpus().length} cpus (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free), node ${process.version}`,
+    );
+    console.log(
+      '| rows read | runs | rows/s (median) | task s | extract s | transform s | load s | peak RSS MiB (median, max) | rows loaded |',
+    );
     console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     // One warm-up so PGlite's first initdb is not counted.
     const small = await generate(s3, dir, 1_000);

@@ -164,7 +164,8 @@ interface Task {
   stopping: boolean;
 }
 
-const percentile = (sorted: Float64Array | number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0);
+const percentile = (sorted: Float64Array | number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0;
 
 export function simulate(traffic: Traffic, policy: Policy, service: Service, seed: number): SimResult {
   const arrivals = rng(seed);
@@ -231,7 +232,10 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
       const visible = queueArrived.length - head;
       const running = tasks.filter((task) => task.readyAt <= t + 1 && !task.stopping).length;
       datapoints.push({ visible, running });
-      const seen = datapoints.slice(Math.max(0, datapoints.length - METRIC_DELAY_MINUTES - 15), Math.max(0, datapoints.length - METRIC_DELAY_MINUTES));
+      const seen = datapoints.slice(
+        Math.max(0, datapoints.length - METRIC_DELAY_MINUTES - 15),
+        Math.max(0, datapoints.length - METRIC_DELAY_MINUTES),
+      );
       const target = policy.target();
       const values = seen.map((point) => policy.metric(point.visible, point.running));
       const newest = values[values.length - 1];

@@ -63,7 +63,7 @@ function main(): void {
       '',
       `Acceptable latency ${latency} s:`,
       '',
-      '| traffic | policy | p50 s | p95 s | p99 s | p95 ≤ ' + latency + ' s | task-minutes | vs depth-only |',
+      `| traffic | policy | p50 s | p95 s | p99 s | p95 ≤ ${latency} s | task-minutes | vs depth-only |`,
       '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
     );
     for (const traffic of Object.keys(TRAFFIC)) {
@@ -80,11 +80,15 @@ function main(): void {
         row(`depth only, best target ${depth.depth}`, depth.result),
       );
       const goal = meets(chosen, latency) && chosen.taskMinutes < depth.result.taskMinutes;
-      summary.push(`| ${latency} s | ${traffic} | ${fmt(chosen.p95)} | ${fmt(chosen.taskMinutes)} | ${depth.depth} | ${fmt(depth.result.p95)} | ${fmt(depth.result.taskMinutes)} | ${(chosen.taskMinutes / depth.result.taskMinutes).toFixed(2)}× | ${goal ? 'yes' : '**no**'} |`);
+      summary.push(
+        `| ${latency} s | ${traffic} | ${fmt(chosen.p95)} | ${fmt(chosen.taskMinutes)} | ${depth.depth} | ${fmt(depth.result.p95)} | ${fmt(depth.result.taskMinutes)} | ${(chosen.taskMinutes / depth.result.taskMinutes).toFixed(2)}× | ${goal ? 'yes' : '**no**'} |`,
+      );
       sweeps.push(
         `| ${latency} s | ${traffic} | ${byHeadroom.map(({ result }) => `${fmt(result.p95)} / ${fmt(result.taskMinutes)}`).join(' | ')} |`,
       );
-      extra.push(`| ${latency} s | ${traffic} | ${byDepth.map(({ result }) => `${fmt(result.p95)} / ${fmt(result.taskMinutes)}`).join(' | ')} |`);
+      extra.push(
+        `| ${latency} s | ${traffic} | ${byDepth.map(({ result }) => `${fmt(result.p95)} / ${fmt(result.taskMinutes)}`).join(' | ')} |`,
+      );
 
       const series = [
         { label: 'backlog, headroom 1', color: '#1f77b4', result: bare },
@@ -92,25 +96,48 @@ function main(): void {
         { label: `depth, target ${depth.depth}`, color: '#ff7f0e', result: depth.result, dashed: true },
       ];
       if (latency === 120 && traffic === 'bursty') {
-        const scheduled = run(traffic, backlogPolicy({ ...service, scheduledMin: aroundBursts(100) }, DEFAULT_HEADROOM), { ...service, scheduledMin: aroundBursts(100) }, seed);
+        const scheduled = run(
+          traffic,
+          backlogPolicy({ ...service, scheduledMin: aroundBursts(100) }, DEFAULT_HEADROOM),
+          { ...service, scheduledMin: aroundBursts(100) },
+          seed,
+        );
         series.push({ label: 'backlog + scheduled minTasks 100', color: '#9467bd', result: scheduled });
       }
       panels.push(
         {
           title: `${traffic}: ${TRAFFIC[traffic]!.describe} — desired tasks`,
           yLabel: 'tasks',
-          series: series.map(({ label, color, result, dashed }) => ({ label, color, dashed, points: result.timeline.map(([x, tasks]) => [x, tasks]) })),
+          series: series.map(({ label, color, result, dashed }) => ({
+            label,
+            color,
+            dashed,
+            points: result.timeline.map(([x, tasks]) => [x, tasks]),
+          })),
         },
         {
           title: `${traffic}: p95 latency of each minute's completed messages`,
           yLabel: 'seconds',
           reference: { value: latency, label: `acceptable ${latency} s` },
-          series: series.map(({ label, color, result, dashed }) => ({ label, color, dashed, points: result.timeline.map(([x, , , p95]) => [x, p95]) })),
+          series: series.map(({ label, color, result, dashed }) => ({
+            label,
+            color,
+            dashed,
+            points: result.timeline.map(([x, , , p95]) => [x, p95]),
+          })),
         },
       );
     }
     const file = join(__dirname, `scaling-sim-${latency}s.svg`);
-    writeFileSync(file, renderChart({ title: `Backlog per task vs depth only (seed ${seed}, acceptable latency ${latency} s, concurrency 1)`, xLabel: 'hours', panels, panelHeight: 130 }));
+    writeFileSync(
+      file,
+      renderChart({
+        title: `Backlog per task vs depth only (seed ${seed}, acceptable latency ${latency} s, concurrency 1)`,
+        xLabel: 'hours',
+        panels,
+        panelHeight: 130,
+      }),
+    );
   }
 
   // Scheduled capacity for the 120 s bursty case, which no reactive policy meets.
@@ -122,7 +149,9 @@ function main(): void {
       ['depth only, target 100', depthPolicy(100)],
     ] as const) {
       const result = run('bursty', policy, service, seed);
-      scheduledRows.push(`| ${tasks} | ${name} | ${fmt(result.p95)} | ${meets(result, 120) ? 'yes' : '**no**'} | ${fmt(result.taskMinutes)} |`);
+      scheduledRows.push(
+        `| ${tasks} | ${name} | ${fmt(result.p95)} | ${meets(result, 120) ? 'yes' : '**no**'} | ${fmt(result.taskMinutes)} |`,
+      );
     }
   }
 
@@ -137,7 +166,10 @@ function main(): void {
       const service: Service = { ...BASE, acceptableLatency: latency, ...change };
       const cells = Object.keys(TRAFFIC).map((traffic) => {
         const backlog = run(traffic, backlogPolicy(service, DEFAULT_HEADROOM), service, seed);
-        const depth = bestDepth(DEPTHS.map((depth) => ({ depth, result: run(traffic, depthPolicy(depth), service, seed) })), latency);
+        const depth = bestDepth(
+          DEPTHS.map((depth) => ({ depth, result: run(traffic, depthPolicy(depth), service, seed) })),
+          latency,
+        );
         return `${fmt(backlog.p95)} / ${fmt(backlog.taskMinutes)} vs ${fmt(depth.result.p95)} / ${fmt(depth.result.taskMinutes)} (${depth.depth})`;
       });
       sensitivity.push(`| ${label} | ${latency} s | ${cells.join(' | ')} |`);
@@ -163,7 +195,7 @@ function main(): void {
   }
 
   process.stdout.write(
-    [
+    `${[
       `seed ${seed}; 6 h per run; tasks 1-120, concurrency 1 unless stated; cooldowns 180 s out / 300 s in; gradual scale-in; task start 60 s; metric delay 1 min; mean processing 2 s → 4 s (at 2 h) → 1.5 s (at 4 h), lognormal σ 0.6`,
       '',
       'Summary (default headroom vs depth-only at its best swept target):',
@@ -204,7 +236,7 @@ function main(): void {
       ...robustness,
       '',
       `plots: bench/scaling-sim-120s.svg, bench/scaling-sim-300s.svg; ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
 }
 

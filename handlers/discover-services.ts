@@ -19,7 +19,8 @@ import { logger, metrics } from '../lib/shared/observability';
 const deps = discoverServicesDeps(readEnv(DISCOVER_SERVICES_ENV));
 const processor = new BatchProcessor(EventType.SQS);
 
-const processRecord = (record: SQSRecord) => broadcastRecord(record.body, `observer queue message ${record.messageId}`, record.messageId, deps);
+const processRecord = (record: SQSRecord) =>
+  broadcastRecord(record.body, `observer queue message ${record.messageId}`, record.messageId, deps);
 
 async function handle(event: SQSEvent | unknown, context: Context): Promise<SQSBatchResponse | DiscoverServicesResult> {
   if (typeof event === 'object' && event !== null && 'Records' in event) {

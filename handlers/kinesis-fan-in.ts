@@ -20,7 +20,9 @@ const processor = new BatchProcessor(EventType.KinesisDataStreams);
 async function handleRecords(event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> {
   const invocation = { inOrder: keyedQueue(), remainingMs: () => context.getRemainingTimeInMillis() };
   try {
-    return await processPartialResponse(event, (record: KinesisStreamRecord) => fanInRecord(record.kinesis, invocation, deps), processor, { context });
+    return await processPartialResponse(event, (record: KinesisStreamRecord) => fanInRecord(record.kinesis, invocation, deps), processor, {
+      context,
+    });
   } finally {
     perPipeline.flush();
   }

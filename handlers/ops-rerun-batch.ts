@@ -20,7 +20,13 @@ export const handler = middy(async (event: unknown) => {
   const outcome = await rerunBatch(input, deps);
   if (outcome.status === 'started') perPipeline.count(input.pipeline, PIPELINE_METRIC.RunsStarted);
   perPipeline.flush();
-  logger.info(`re-run ${outcome.status}`, { pipeline: input.pipeline, batchKey: input.batch, runKey: outcome.runKey, ...('executionArn' in outcome ? { executionArn: outcome.executionArn } : {}), outcome });
+  logger.info(`re-run ${outcome.status}`, {
+    pipeline: input.pipeline,
+    batchKey: input.batch,
+    runKey: outcome.runKey,
+    ...('executionArn' in outcome ? { executionArn: outcome.executionArn } : {}),
+    outcome,
+  });
   return outcome;
 })
   .use(injectLambdaContext(logger))

@@ -16,7 +16,8 @@ import { pipelines } from '../lib/registry';
 const env = readEnv(['RUNS_TABLE', 'BATCHES_TABLE', 'TASK_LOG_GROUP', 'AWS_REGION']);
 const client = dynamoDocumentClient();
 const deps = {
-  getRun: async (runKey: string) => (await client.send(new GetCommand({ TableName: env.RUNS_TABLE, Key: { pk: runKey }, ConsistentRead: true }))).Item,
+  getRun: async (runKey: string) =>
+    (await client.send(new GetCommand({ TableName: env.RUNS_TABLE, Key: { pk: runKey }, ConsistentRead: true }))).Item,
   batches: batchesTable(client, env.BATCHES_TABLE),
   registry: pipelines(),
   clock: (): Date => new Date(),

@@ -27,7 +27,9 @@ const deps = { callbacks: taskCallbacks(sfnClient()) };
 export const handler = middy(async (event: unknown): Promise<GuardOutcome> => {
   const parsed = TaskStateChangeEventSchema.safeParse(event);
   if (!parsed.success) {
-    throw new InvalidTaskStateChangeError(`task-stopped-guard expects an ECS Task State Change event: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+    throw new InvalidTaskStateChangeError(
+      `task-stopped-guard expects an ECS Task State Change event: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+    );
   }
   const outcome = await failStuckCallback(parsed.data.detail, deps);
   logger.info('stopped task checked', { taskArn: parsed.data.detail.taskArn, group: parsed.data.detail.group, ...outcome });

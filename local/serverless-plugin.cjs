@@ -33,7 +33,9 @@ class LocalCloudInvokePlugin {
     const logicalId = this.serverless.getProvider('aws').naming.getLambdaLogicalId(name);
     const environment = cloud.functions?.[logicalId];
     if (!environment) {
-      throw new this.serverless.classes.Error(`the running local cloud has no function ${logicalId} (${name}): restart it after changing functions/`);
+      throw new this.serverless.classes.Error(
+        `the running local cloud has no function ${logicalId} (${name}): restart it after changing functions/`,
+      );
     }
     // Plain values only from here on: the local cloud resolved every intrinsic.
     fn.environment = { ...environment };

@@ -15,10 +15,13 @@ function fail(message) {
 function main() {
   const found = findCfnLint();
   if (found) return;
-  if (process.env.CFN_LINT) fail(`CFN_LINT names "${process.env.CFN_LINT}", which does not run (\`${process.env.CFN_LINT} --version\` failed).`);
+  if (process.env.CFN_LINT)
+    fail(`CFN_LINT names "${process.env.CFN_LINT}", which does not run (\`${process.env.CFN_LINT} --version\` failed).`);
   const python = ['python3', 'python'].find((name) => runs(name)?.startsWith('Python 3'));
   if (!python) {
-    fail(`was not found, nor Python 3 to install it with.\nInstall Python 3 (then \`npm test\` installs cfn-lint ${CFN_LINT_VERSION} itself), or \`pip install cfn-lint==${CFN_LINT_VERSION}\`, or set CFN_LINT to its path.`);
+    fail(
+      `was not found, nor Python 3 to install it with.\nInstall Python 3 (then \`npm test\` installs cfn-lint ${CFN_LINT_VERSION} itself), or \`pip install cfn-lint==${CFN_LINT_VERSION}\`, or set CFN_LINT to its path.`,
+    );
   }
   console.log(`cfn-lint not found: installing cfn-lint ${CFN_LINT_VERSION} into .tools/python (once)`);
   const steps = [
@@ -27,7 +30,10 @@ function main() {
   ];
   for (const [command, args] of steps) {
     const result = spawnSync(command, args, { stdio: 'inherit' });
-    if (result.status !== 0) fail(`could not be installed: \`${[command, ...args].join(' ')}\` failed (it needs the Python package index). Install it yourself (\`pip install cfn-lint==${CFN_LINT_VERSION}\`) or set CFN_LINT to its path.`);
+    if (result.status !== 0)
+      fail(
+        `could not be installed: \`${[command, ...args].join(' ')}\` failed (it needs the Python package index). Install it yourself (\`pip install cfn-lint==${CFN_LINT_VERSION}\`) or set CFN_LINT to its path.`,
+      );
   }
   if (!findCfnLint()) fail(`was installed into .tools/python but does not run; remove .tools/python and try again.`);
 }

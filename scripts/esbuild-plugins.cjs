@@ -59,22 +59,35 @@ function registryValidatorSource() {
   return loadRegistryModule().text;
 }
 
+/** The registry every function imports (lib/registry/index.ts). */
+const PROJECT_REGISTRY = path.join(root, 'pipelines.yml');
+
 /**
  * `import registry from './pipelines.yml'`: the registry validated at build time, so a bad
  * registry fails the build (and `sls package`) and no function bundles zod or the schema.
+ * The project's registry comes from `registryFile` (default: PIPELINES_FILE when set), the
+ * same file the stack is generated from (stack/load.cjs): functions and stack never disagree.
  */
-const registryAsData = {
-  name: 'registry-as-data',
-  setup(build) {
-    build.onLoad({ filter: REGISTRY_FILE }, (args) => {
-      try {
-        return { contents: JSON.stringify(validatedRegistry(args.path)), loader: 'json' };
-      } catch (error) {
-        return { errors: [{ text: error.message }] };
-      }
-    });
-  },
-};
+function registryPlugin(registryFile = () => process.env.PIPELINES_FILE) {
+  return {
+    name: 'registry-as-data',
+    setup(build) {
+      build.onLoad({ filter: REGISTRY_FILE }, (args) => {
+        const other = path.resolve(args.path) === PROJECT_REGISTRY ? registryFile() : undefined;
+        const file = other ? path.resolve(other) : args.path;
+        try {
+          return { contents: JSON.stringify(validatedRegistry(file)), loader: 'json', watchFiles: [file] };
+        } catch (error) {
+          return {
+            errors: [{ text: error.code === 'ENOENT' ? `${file}: no such file${other ? ' (PIPELINES_FILE)' : ''}` : error.message }],
+          };
+        }
+      });
+    },
+  };
+}
+
+const registryAsData = registryPlugin();
 
 /** `import data from './x.yml'`: the file parsed at build time, so no YAML parser ships. */
 const yamlAsData = {
@@ -98,3 +111,5 @@ module.exports.yamlAsData = yamlAsData;
 module.exports.REGISTRY_FILE = REGISTRY_FILE;
 module.exports.validatedRegistry = validatedRegistry;
 module.exports.registryValidatorSource = registryValidatorSource;
+/** The plugins with the registry taken from this file (the local cloud's `pipelinesFile`). */
+module.exports.withRegistry = (file) => [registryPlugin(() => file), yamlAsData];

@@ -125,7 +125,13 @@ export function alarmPlumbing(sources: Pick<AlarmSources, 'service' | 'stage'>):
         KeyPolicy: {
           Version: '2012-10-17',
           Statement: [
-            { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } }, Action: 'kms:*', Resource: '*' },
+            {
+              Sid: 'AccountAdministers',
+              Effect: 'Allow',
+              Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } },
+              Action: 'kms:*',
+              Resource: '*',
+            },
             {
               Sid: 'CloudWatchPublishesAlarms',
               Effect: 'Allow',
@@ -140,7 +146,10 @@ export function alarmPlumbing(sources: Pick<AlarmSources, 'service' | 'stage'>):
     },
     [ALARM_TOPIC_ID]: {
       Type: 'AWS::SNS::Topic',
-      Properties: { DisplayName: `${sources.service} ${sources.stage} alarms (raw, for the formatter)`, KmsMasterKeyId: ref('AlarmTopicKey') },
+      Properties: {
+        DisplayName: `${sources.service} ${sources.stage} alarms (raw, for the formatter)`,
+        KmsMasterKeyId: ref('AlarmTopicKey'),
+      },
     },
     AlarmTopicPolicy: {
       Type: 'AWS::SNS::TopicPolicy',
@@ -196,13 +205,31 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
     { Name: DIMENSION.pipeline, Value: pipeline },
   ];
   const count = (kind: AlarmKind, pipeline: string, metric: string, description: string, threshold = 1, period = 300): Cfn =>
-    alarm(sources, { kind, subject: pipeline, description, namespace: METRICS_NAMESPACE, metric, dimensions: lambdaDims(pipeline), statistic: 'Sum', period, threshold, comparison: 'GreaterThanOrEqualToThreshold' });
+    alarm(sources, {
+      kind,
+      subject: pipeline,
+      description,
+      namespace: METRICS_NAMESPACE,
+      metric,
+      dimensions: lambdaDims(pipeline),
+      statistic: 'Sum',
+      period,
+      threshold,
+      comparison: 'GreaterThanOrEqualToThreshold',
+    });
 
   const full = (sources.alarmSet ?? 'full') === 'full';
   for (const [name, pipeline] of Object.entries(full ? registry.pipelines : {})) {
     const id = pascal(name);
     const { failuresPerHour, maxRuntimeSeconds, maxRecordsAffected, maxRunCostUsd } = pipeline.alarms;
-    resources[`${id}RunFailuresAlarm`] = count('run-failures', name, PIPELINE_METRIC.RunsFailed, `Pipeline ${name}: ${failuresPerHour} or more failed runs within an hour (alarms.failuresPerHour)`, failuresPerHour, 3600);
+    resources[`${id}RunFailuresAlarm`] = count(
+      'run-failures',
+      name,
+      PIPELINE_METRIC.RunsFailed,
+      `Pipeline ${name}: ${failuresPerHour} or more failed runs within an hour (alarms.failuresPerHour)`,
+      failuresPerHour,
+      3600,
+    );
     if (maxRuntimeSeconds !== undefined) {
       resources[`${id}RunTooLongAlarm`] = alarm(sources, {
         kind: 'run-too-long',
@@ -216,7 +243,12 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
         threshold: maxRuntimeSeconds,
         comparison: 'GreaterThanThreshold',
       });
-      resources[`${id}RunStillRunningAlarm`] = count('run-still-running', name, PIPELINE_METRIC.RunsOverMaxRuntime, `Pipeline ${name}: a run is still running past ${maxRuntimeSeconds} s (alarms.maxRuntimeSeconds; found by the sweeper)`);
+      resources[`${id}RunStillRunningAlarm`] = count(
+        'run-still-running',
+        name,
+        PIPELINE_METRIC.RunsOverMaxRuntime,
+        `Pipeline ${name}: a run is still running past ${maxRuntimeSeconds} s (alarms.maxRuntimeSeconds; found by the sweeper)`,
+      );
     }
     if (maxRecordsAffected !== undefined) {
       resources[`${id}RecordsAffectedAlarm`] = alarm(sources, {
@@ -247,8 +279,18 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
       });
     }
     if (pipeline.trigger) {
-      resources[`${id}IncompleteBatchesAlarm`] = count('incomplete-batches', name, PIPELINE_METRIC.IncompleteBatches, `Pipeline ${name}: a batch passed its ${pipeline.trigger.windowMinutes}-minute window without all its files`);
-      resources[`${id}StuckBatchesAlarm`] = count('stuck-batches', name, PIPELINE_METRIC.StuckBatches, `Pipeline ${name}: a complete batch never started its run`);
+      resources[`${id}IncompleteBatchesAlarm`] = count(
+        'incomplete-batches',
+        name,
+        PIPELINE_METRIC.IncompleteBatches,
+        `Pipeline ${name}: a batch passed its ${pipeline.trigger.windowMinutes}-minute window without all its files`,
+      );
+      resources[`${id}StuckBatchesAlarm`] = count(
+        'stuck-batches',
+        name,
+        PIPELINE_METRIC.StuckBatches,
+        `Pipeline ${name}: a complete batch never started its run`,
+      );
     }
   }
 
@@ -275,7 +317,14 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
 
   for (const { logicalId: id, name } of sources.functions) {
     const dims = [{ Name: 'FunctionName', Value: ref(id) }];
-    const kinds = full ? ([['lambda-errors', 'Errors'], ['lambda-throttles', 'Throttles']] as const) : ESSENTIAL_ERROR_ALARMS.includes(name) ? ([['lambda-errors', 'Errors']] as const) : [];
+    const kinds = full
+      ? ([
+          ['lambda-errors', 'Errors'],
+          ['lambda-throttles', 'Throttles'],
+        ] as const)
+      : ESSENTIAL_ERROR_ALARMS.includes(name)
+        ? ([['lambda-errors', 'Errors']] as const)
+        : [];
     for (const [kind, metric] of kinds) {
       resources[`${id.replace(/LambdaFunction$/, '')}${metric}Alarm`] = alarm(sources, {
         kind,

@@ -5,7 +5,14 @@
  * dead-letter queue.
  */
 import { fanInFunction, type AlarmSources } from './alarms';
-import { CONTAINER_METRIC, DIMENSION, METRICS_NAMESPACE, PIPELINE_METRIC, STACK_METRIC, STEP_DURATION_METRICS } from '../lib/contracts/metric-names';
+import {
+  CONTAINER_METRIC,
+  DIMENSION,
+  METRICS_NAMESPACE,
+  PIPELINE_METRIC,
+  STACK_METRIC,
+  STEP_DURATION_METRICS,
+} from '../lib/contracts/metric-names';
 import type { Cfn } from './template';
 
 const ref = (id: string): Cfn => ({ Ref: id });
@@ -21,7 +28,9 @@ export function dashboardParts(sources: AlarmSources): { resources: Record<strin
     outputs: {
       DashboardUrl: {
         Description: "The stage's CloudWatch dashboard.",
-        Value: { 'Fn::Sub': `https://\${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=\${AWS::Region}#dashboards:name=${name}` },
+        Value: {
+          'Fn::Sub': `https://\${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=\${AWS::Region}#dashboards:name=${name}`,
+        },
       },
     },
   };
@@ -42,25 +51,86 @@ export function dashboardBody(sources: AlarmSources): Cfn {
   };
   const region = cfn(ref('AWS::Region'));
   const fanIn = fanInFunction(sources);
-  const lambda = (metric: string, pipeline: string, stat = 'Sum') => [METRICS_NAMESPACE, metric, DIMENSION.service, service, DIMENSION.stage, stage, DIMENSION.pipeline, pipeline, { stat, label: `${pipeline} ${metric}` }];
-  const container = (metric: string, pipeline: string, stat = 'Average') => [METRICS_NAMESPACE, metric, DIMENSION.pipeline, pipeline, DIMENSION.stage, stage, { stat, label: `${pipeline} ${metric}` }];
+  const lambda = (metric: string, pipeline: string, stat = 'Sum') => [
+    METRICS_NAMESPACE,
+    metric,
+    DIMENSION.service,
+    service,
+    DIMENSION.stage,
+    stage,
+    DIMENSION.pipeline,
+    pipeline,
+    { stat, label: `${pipeline} ${metric}` },
+  ];
+  const container = (metric: string, pipeline: string, stat = 'Average') => [
+    METRICS_NAMESPACE,
+    metric,
+    DIMENSION.pipeline,
+    pipeline,
+    DIMENSION.stage,
+    stage,
+    { stat, label: `${pipeline} ${metric}` },
+  ];
   let y = 0;
   const widget = (title: string, metrics: unknown[], options: Cfn = {}) => {
-    const w = { type: 'metric', x: 0, y, width: 24, height: 6, properties: { title, region, view: 'timeSeries', stacked: false, period: 300, metrics, ...options } };
+    const w = {
+      type: 'metric',
+      x: 0,
+      y,
+      width: 24,
+      height: 6,
+      properties: { title, region, view: 'timeSeries', stacked: false, period: 300, metrics, ...options },
+    };
     y += 6;
     return w;
   };
   const widgets = [
-    widget('Runs by status', pipelines.flatMap((p) => [lambda(PIPELINE_METRIC.RunsStarted, p), lambda(PIPELINE_METRIC.RunsSucceeded, p), lambda(PIPELINE_METRIC.RunsFailed, p)])),
-    widget('Run duration (s, max)', pipelines.map((p) => lambda(PIPELINE_METRIC.RunDuration, p, 'Maximum'))),
-    widget('Task duration per step (ms, avg)', pipelines.flatMap((p) => [CONTAINER_METRIC.TaskDuration, ...STEP_DURATION_METRICS].map((m) => container(m, p)))),
-    widget('Records affected and rows rejected', pipelines.flatMap((p) => [lambda(PIPELINE_METRIC.RunRecordsAffected, p), container(CONTAINER_METRIC.RowsRejected, p, 'Sum')])),
+    widget(
+      'Runs by status',
+      pipelines.flatMap((p) => [
+        lambda(PIPELINE_METRIC.RunsStarted, p),
+        lambda(PIPELINE_METRIC.RunsSucceeded, p),
+        lambda(PIPELINE_METRIC.RunsFailed, p),
+      ]),
+    ),
+    widget(
+      'Run duration (s, max)',
+      pipelines.map((p) => lambda(PIPELINE_METRIC.RunDuration, p, 'Maximum')),
+    ),
+    widget(
+      'Task duration per step (ms, avg)',
+      pipelines.flatMap((p) => [CONTAINER_METRIC.TaskDuration, ...STEP_DURATION_METRICS].map((m) => container(m, p))),
+    ),
+    widget(
+      'Records affected and rows rejected',
+      pipelines.flatMap((p) => [lambda(PIPELINE_METRIC.RunRecordsAffected, p), container(CONTAINER_METRIC.RowsRejected, p, 'Sum')]),
+    ),
     widget('Files flowing', [
-      ...pipelines.flatMap((p) => [lambda(PIPELINE_METRIC.FilesAccepted, p), lambda(PIPELINE_METRIC.BatchesCompleted, p), lambda(PIPELINE_METRIC.DuplicateStartsSuppressed, p), lambda(PIPELINE_METRIC.IncompleteBatches, p)]),
+      ...pipelines.flatMap((p) => [
+        lambda(PIPELINE_METRIC.FilesAccepted, p),
+        lambda(PIPELINE_METRIC.BatchesCompleted, p),
+        lambda(PIPELINE_METRIC.DuplicateStartsSuppressed, p),
+        lambda(PIPELINE_METRIC.IncompleteBatches, p),
+      ]),
       [METRICS_NAMESPACE, STACK_METRIC.FilesPublished, DIMENSION.service, service, DIMENSION.stage, stage, { stat: 'Sum' }],
     ]),
-    ...(fanIn ? [widget('Fan-in iterator age (ms, max)', [['AWS/Lambda', 'IteratorAge', 'FunctionName', cfn(ref(fanIn.logicalId)), { stat: 'Maximum' }]])] : []),
-    widget('Dead-letter queue depth', sources.deadLetterQueues.map((q) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', cfn(getAtt(q, 'QueueName')), { stat: 'Maximum', label: q }])),
+    ...(fanIn
+      ? [
+          widget('Fan-in iterator age (ms, max)', [
+            ['AWS/Lambda', 'IteratorAge', 'FunctionName', cfn(ref(fanIn.logicalId)), { stat: 'Maximum' }],
+          ]),
+        ]
+      : []),
+    widget(
+      'Dead-letter queue depth',
+      sources.deadLetterQueues.map((q) => [
+        'AWS/SQS',
+        'ApproximateNumberOfMessagesVisible',
+        'QueueName',
+        cfn(getAtt(q, 'QueueName')),
+        { stat: 'Maximum', label: q },
+      ]),
+    ),
   ];
   const text = JSON.stringify({ widgets });
   const parts: unknown[] = [];

@@ -9,6 +9,7 @@ import { indexRegistry, parseRegistry } from '../lib/registry/parse-registry';
 import type { PipelineIndex } from '../lib/registry/registry';
 
 export { generateStack } from './generate';
+export { checkNameLengths, functionRoleNames } from './names';
 export { registryVariables } from './variables';
 export { deployedIndex } from './samples';
 

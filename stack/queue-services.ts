@@ -33,7 +33,11 @@ const join = (parts: unknown[], separator = ''): Cfn => ({ 'Fn::Join': [separato
 const arn = (service: string, resource: string): Cfn =>
   join(['arn', ref('AWS::Partition'), service, ref('AWS::Region'), ref('AWS::AccountId'), resource], ':');
 
-const pascal = (name: string) => name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+const pascal = (name: string) =>
+  name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 
 /** Logical id prefix of one queue service's resources. */
 export const logicalPrefix = (name: string) => `Queue${pascal(name)}`;
@@ -101,7 +105,14 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
         // Receives may wait for messages: fewer empty responses for any consumer.
         ReceiveMessageWaitTimeSeconds: 20,
         RedrivePolicy: { deadLetterTargetArn: getAtt(dlq, 'Arn'), maxReceiveCount: service.queue.maxReceiveCount },
-        ...(fifo ? { FifoQueue: true, ...(service.queue.contentBasedDeduplication !== undefined ? { ContentBasedDeduplication: service.queue.contentBasedDeduplication } : {}) } : {}),
+        ...(fifo
+          ? {
+              FifoQueue: true,
+              ...(service.queue.contentBasedDeduplication !== undefined
+                ? { ContentBasedDeduplication: service.queue.contentBasedDeduplication }
+                : {}),
+            }
+          : {}),
       },
     },
     [`${id}QueuesTlsOnly`]: {
@@ -265,7 +276,11 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
                 Label: 'Visible messages',
                 ReturnData: false,
                 MetricStat: {
-                  Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }] },
+                  Metric: {
+                    Namespace: 'AWS/SQS',
+                    MetricName: 'ApproximateNumberOfMessagesVisible',
+                    Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }],
+                  },
                   Stat: 'Sum',
                 },
               },
@@ -322,7 +337,12 @@ export function queueServiceResources(
   // Where a failed run of the updater or producer (async invocations) is kept: only where
   // they are deployed (stack/serverless-parts.cjs deploys them with the first queue service).
   const resources: Record<string, Cfn> = Object.keys(services ?? {}).length
-    ? { QueueServicesDeadLetterQueue: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true } } }
+    ? {
+        QueueServicesDeadLetterQueue: {
+          Type: 'AWS::SQS::Queue',
+          Properties: { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true },
+        },
+      }
     : {};
   const outputs: Record<string, Cfn> = {};
   for (const [name, service] of Object.entries(services ?? {})) {

@@ -11,7 +11,8 @@ const { deployedRegistry } = require('./load.cjs');
 
 async function flag(resolveVariable, name) {
   const value = String(await resolveVariable(`param:${name}`));
-  if (value !== 'true' && value !== 'false') throw new Error(`param ${name} must be true or false, not "${value}" (serverless.yml params, or --param "${name}=true")`);
+  if (value !== 'true' && value !== 'false')
+    throw new Error(`param ${name} must be true or false, not "${value}" (serverless.yml params, or --param "${name}=true")`);
   return value === 'true';
 }
 

@@ -1,35 +1,43 @@
 /**
- * What the pipelines' containers may read and write in S3, per task definition, from the
- * pipelines that run it (resources/ecs.yml's task role), so the role tracks pipelines.yml.
+ * What opsBackfill may list in S3: the watched prefixes of every bucket the pipelines read.
  */
 import type { Registry } from '../lib/registry/schema';
 import type { Cfn } from './template';
 
 /** The uploads bucket's name: the stack's own, or the existing one named by a param. */
 export const STACK_BUCKET: Cfn = {
-  'Fn::If': ['CreateUploadsBucket', { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' }, '${param:existingBucketName}'],
+  'Fn::If': [
+    'CreateUploadsBucket',
+    { 'Fn::Sub': '${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}' },
+    '${param:existingBucketName}',
+  ],
 };
 
-const objects = (bucket: unknown, prefix: string): Cfn => ({ 'Fn::Sub': [`arn:\${AWS::Partition}:s3:::\${Bucket}/${prefix}*`, { Bucket: bucket }] });
-
-/** Per task definition: the S3 object ARNs under the prefixes of the pipelines that run it. */
-export function taskReadResources(registry: Registry): Record<string, Cfn[]> {
-  const byTask: Record<string, Cfn[]> = {};
+/**
+ * Backfill (opsBackfill) lists the watched prefixes of every bucket pipelines read: one
+ * s3:ListBucket statement, conditioned on those prefixes. It reads no object.
+ */
+export function uploadsListStatement(registry: Registry): Cfn | undefined {
+  const byBucket = new Map<string, { bucket: unknown; prefixes: Set<string> }>();
   for (const pipeline of Object.values(registry.pipelines)) {
     if (!pipeline.trigger) continue;
-    const prefixes = pipeline.trigger.prefix !== undefined ? [pipeline.trigger.prefix] : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]!);
-    const list = (byTask[pipeline.task.taskDefinition] ??= []);
-    for (const prefix of new Set(prefixes)) list.push(objects(pipeline.trigger.bucket ?? STACK_BUCKET, prefix));
+    const bucket = pipeline.trigger.bucket ?? STACK_BUCKET;
+    const id = JSON.stringify(bucket);
+    const entry = byBucket.get(id) ?? { bucket, prefixes: new Set<string>() };
+    const prefixes =
+      pipeline.trigger.prefix !== undefined
+        ? [pipeline.trigger.prefix]
+        : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]!);
+    for (const prefix of prefixes) entry.prefixes.add(prefix);
+    byBucket.set(id, entry);
   }
-  return byTask;
-}
-
-/** Per task definition: where its containers write rejects and warehouse staging files. */
-export function taskWriteResources(registry: Registry): Record<string, Cfn[]> {
-  const byTask: Record<string, Cfn[]> = {};
-  for (const [name, pipeline] of Object.entries(registry.pipelines)) {
-    const list = (byTask[pipeline.task.taskDefinition] ??= []);
-    for (const area of ['rejects', 'staging']) list.push(objects(pipeline.trigger?.bucket ?? STACK_BUCKET, `${area}/${name}/`));
-  }
-  return byTask;
+  if (byBucket.size === 0) return undefined;
+  return {
+    Effect: 'Allow',
+    Action: ['s3:ListBucket'],
+    Resource: [...byBucket.values()].map(({ bucket }) => ({ 'Fn::Sub': ['arn:${AWS::Partition}:s3:::${Bucket}', { Bucket: bucket }] })),
+    Condition: {
+      StringLike: { 's3:prefix': [...new Set([...byBucket.values()].flatMap(({ prefixes }) => [...prefixes].map((p) => `${p}*`)))] },
+    },
+  };
 }

@@ -31,7 +31,8 @@ export const resourcesOfType = (template: Template, type: string): string[] =>
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A property path into a value, or undefined where any step is missing. */
-const at = (value: unknown, ...path: string[]): unknown => path.reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), value);
+const at = (value: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), value);
 
 /**
  * The logical ids an ARN value names: `Fn::GetAtt: [Id, Arn]`, `Fn::GetAtt: Id.Arn`, and
@@ -82,7 +83,9 @@ export function deadLetterQueues(template: Template): string[] {
 export function addResources(template: Template, resources: Record<string, Cfn>, generator: string): void {
   for (const [id, resource] of Object.entries(resources)) {
     if (Object.hasOwn(template.Resources, id)) {
-      throw new StackGenerationError(`${generator} generates resource ${id}, but the template already has a resource of that name: rename the one in resources/ or functions/`);
+      throw new StackGenerationError(
+        `${generator} generates resource ${id}, but the template already has a resource of that name: rename the one in resources/ or functions/`,
+      );
     }
     template.Resources[id] = resource as TemplateResource;
   }
@@ -93,7 +96,9 @@ export function addOutputs(template: Template, outputs: Record<string, Cfn>, gen
   template.Outputs ??= {};
   for (const [id, output] of Object.entries(outputs)) {
     if (Object.hasOwn(template.Outputs, id)) {
-      throw new StackGenerationError(`${generator} generates output ${id}, but the template already has an output of that name: rename the one in resources/`);
+      throw new StackGenerationError(
+        `${generator} generates output ${id}, but the template already has an output of that name: rename the one in resources/`,
+      );
     }
     template.Outputs[id] = output;
   }

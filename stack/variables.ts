@@ -5,25 +5,24 @@
  * Resources that depend on what the compiled template holds come from stack/generate.ts instead.
  */
 import type { PipelineIndex } from '../lib/registry/registry';
+import { ownerNoticeParts, type OwnerNoticeParts } from './owners';
 import { queueServiceFunctionParts, type QueueServiceFunctionParts } from './queue-services';
-import { scheduleEvents } from './schedules';
-import { taskReadResources, taskWriteResources } from './task-access';
+import { uploadsListStatement } from './task-access';
 import type { Cfn } from './template';
 import { uploadRouting, type UploadRouting } from './uploads';
 
 export interface RegistryVariables extends UploadRouting {
-  taskReadResources: Record<string, Cfn[]>;
-  taskWriteResources: Record<string, Cfn[]>;
-  scheduleEvents: unknown[];
+  /** opsBackfill's s3:ListBucket on the watched prefixes (a statement that allows nothing when no pipeline has files). */
+  uploadsListStatement: Cfn;
   queueServices: QueueServiceFunctionParts;
+  ownerNotices: OwnerNoticeParts;
 }
 
 export function registryVariables(index: PipelineIndex, options: { existingBucket: string }): RegistryVariables {
   return {
-    taskReadResources: taskReadResources(index.registry),
-    taskWriteResources: taskWriteResources(index.registry),
-    scheduleEvents: scheduleEvents(index.registry),
+    uploadsListStatement: uploadsListStatement(index.registry) ?? { Effect: 'Deny', Action: ['s3:ListBucket'], Resource: '*' },
     ...uploadRouting(index, options.existingBucket),
     queueServices: queueServiceFunctionParts(index.registry.queueServices),
+    ownerNotices: ownerNoticeParts(index.registry),
   };
 }

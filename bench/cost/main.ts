@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   });
   const table = priceTable();
   const regions = regionsOf(table);
-  if (!regions.includes(values.region)) usage(`no prices for region ${values.region}: lib/shared/pricing/prices.yml has ${regions.join(', ')}`);
+  if (!regions.includes(values.region))
+    usage(`no prices for region ${values.region}: lib/shared/pricing/prices.yml has ${regions.join(', ')}`);
   const params = Object.fromEntries(
     values.param.map((pair) => {
       const at = pair.indexOf('=');
@@ -55,16 +56,23 @@ async function main(): Promise<void> {
   const prices = pricesIn(table, values.region);
 
   console.log(`Cost of stage ${values.stage} in ${values.region}${Object.keys(params).length ? ` (${values.param.join(', ')})` : ''}`);
-  console.log(`Prices: lib/shared/pricing/prices.yml, read ${table.read} from published copies, not AWS's own pages: re-check them there. Free tiers ignored.`);
+  console.log(
+    `Prices: lib/shared/pricing/prices.yml, read ${table.read} from published copies, not AWS's own pages: re-check them there. Free tiers ignored.`,
+  );
   const idle = idleCost(template, prices);
   print('Idle, per month (nothing processed)', idle, `a month of ${prices.hoursPerMonth} hours`);
-  for (const run of idle.scheduledRuns) console.log(`  not idle: ${run.item} starts ${run.perMonth.toFixed(1)} run(s) of ${run.pipeline} a month; each costs a run (below, at its size and duration)`);
+  for (const run of idle.scheduledRuns)
+    console.log(
+      `  not idle: ${run.item} starts ${run.perMonth.toFixed(1)} run(s) of ${run.pipeline} a month; each costs a run (below, at its size and duration)`,
+    );
   const files = perMillionFiles(template, prices);
   print('Per 1,000,000 accepted files (event path; the runs they start are priced per run)', files, 'per 1,000,000 files');
   const run = perRun(template, prices, HEADLINE_RUN);
   const shape = `${HEADLINE_RUN.shards} shard, ${HEADLINE_RUN.vcpu} vCPU, ${HEADLINE_RUN.memoryGb} GB, ${HEADLINE_RUN.minutes} min`;
   print(`Per run (${shape}, ${HEADLINE_RUN.architecture} ${HEADLINE_RUN.capacity}, succeeded)`, run, 'per run');
-  console.log(`\nidle per month: $${idle.totalUsd.toFixed(2)}; per 1M files: $${files.totalUsd.toFixed(2)}; per run (${shape}): $${run.totalUsd.toFixed(2)}`);
+  console.log(
+    `\nidle per month: $${idle.totalUsd.toFixed(2)}; per 1M files: $${files.totalUsd.toFixed(2)}; per run (${shape}): $${run.totalUsd.toFixed(2)}`,
+  );
 }
 
 main().catch((error: unknown) => {

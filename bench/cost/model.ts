@@ -70,7 +70,12 @@ function lambdaSize(resources: Record<string, Resource>, id: string): LambdaSize
 }
 
 /** Requests and GB-seconds of `invocations` calls of `ms` each. */
-function lambdaUsd(size: LambdaSize, invocations: number, ms: number, prices: RegionPrices): { requests: number; duration: number; gbSeconds: number } {
+function lambdaUsd(
+  size: LambdaSize,
+  invocations: number,
+  ms: number,
+  prices: RegionPrices,
+): { requests: number; duration: number; gbSeconds: number } {
   const gbSeconds = invocations * (ms / 1000) * size.memoryGb;
   const perGbSecond = size.architecture === 'arm64' ? prices.usd.lambdaGbSecondArm : prices.usd.lambdaGbSecondX86;
   return { requests: (invocations / 1e6) * prices.usd.lambdaRequestsPerMillion, duration: gbSeconds * perGbSecond, gbSeconds };
@@ -91,7 +96,8 @@ function targetFunction(resources: Record<string, Resource>, arn: unknown): stri
 
 /** The pipeline a scheduled target starts (`{"pipeline": ...}` in its Input or input template). */
 const pipelineOfInput = (input: unknown): string | undefined => {
-  const text = typeof input === 'string' ? input : isRecord(input) && typeof input.InputTemplate === 'string' ? input.InputTemplate : undefined;
+  const text =
+    typeof input === 'string' ? input : isRecord(input) && typeof input.InputTemplate === 'string' ? input.InputTemplate : undefined;
   return text ? /"pipeline"\s*:\s*"([^"]+)"/.exec(text)?.[1] : undefined;
 };
 
@@ -144,17 +150,26 @@ export function idleCost(template: Template, prices: RegionPrices): IdleCost {
 
   for (const [id, stream] of of('AWS::Kinesis::Stream')) {
     const mode = isRecord(stream.Properties?.StreamModeDetails) ? stream.Properties.StreamModeDetails.StreamMode : undefined;
-    if (mode === 'ON_DEMAND') add(id, `Kinesis on-demand: ${hours} stream-hours × ${money(usd.kinesisOnDemandStreamHour)}`, hours * usd.kinesisOnDemandStreamHour);
+    if (mode === 'ON_DEMAND')
+      add(id, `Kinesis on-demand: ${hours} stream-hours × ${money(usd.kinesisOnDemandStreamHour)}`, hours * usd.kinesisOnDemandStreamHour);
     else {
       const shards = Number(stream.Properties?.ShardCount ?? 1);
-      add(id, `Kinesis provisioned: ${shards} shard(s) × ${hours} h × ${money(usd.kinesisShardHour)}`, shards * hours * usd.kinesisShardHour);
+      add(
+        id,
+        `Kinesis provisioned: ${shards} shard(s) × ${hours} h × ${money(usd.kinesisShardHour)}`,
+        shards * hours * usd.kinesisShardHour,
+      );
     }
   }
 
   for (const [id, endpoint] of of('AWS::EC2::VPCEndpoint')) {
     if (endpoint.Properties?.VpcEndpointType !== 'Interface') continue;
     const azs = Array.isArray(endpoint.Properties?.SubnetIds) ? endpoint.Properties.SubnetIds.length : 1;
-    add(id, `interface endpoint: ${azs} AZ × ${hours} h × ${money(usd.interfaceEndpointAzHour)}`, azs * hours * usd.interfaceEndpointAzHour);
+    add(
+      id,
+      `interface endpoint: ${azs} AZ × ${hours} h × ${money(usd.interfaceEndpointAzHour)}`,
+      azs * hours * usd.interfaceEndpointAzHour,
+    );
   }
 
   // Alarms: per alarm metric (a metric math alarm pays for each metric it reads).
@@ -162,8 +177,12 @@ export function idleCost(template: Template, prices: RegionPrices): IdleCost {
   let highResolution = 0;
   let composite = 0;
   for (const [, alarm] of of('AWS::CloudWatch::Alarm')) {
-    const metrics = Array.isArray(alarm.Properties?.Metrics) ? alarm.Properties.Metrics.filter((m) => isRecord(m) && isRecord(m.MetricStat)) : [];
-    const periods = metrics.length ? metrics.map((m) => Number((m as { MetricStat: { Period?: unknown } }).MetricStat.Period ?? 60)) : [Number(alarm.Properties?.Period ?? 60)];
+    const metrics = Array.isArray(alarm.Properties?.Metrics)
+      ? alarm.Properties.Metrics.filter((m) => isRecord(m) && isRecord(m.MetricStat))
+      : [];
+    const periods = metrics.length
+      ? metrics.map((m) => Number((m as { MetricStat: { Period?: unknown } }).MetricStat.Period ?? 60))
+      : [Number(alarm.Properties?.Period ?? 60)];
     const count = Math.max(1, metrics.length);
     if (Math.min(...periods) < 60) highResolution += count;
     else standard += count;
@@ -175,17 +194,34 @@ export function idleCost(template: Template, prices: RegionPrices): IdleCost {
     if (policy.Properties?.PolicyType !== 'TargetTrackingScaling') continue;
     const config = policy.Properties.TargetTrackingScalingPolicyConfiguration;
     const custom = isRecord(config) && isRecord(config.CustomizedMetricSpecification) ? config.CustomizedMetricSpecification : undefined;
-    const metrics = custom && Array.isArray(custom.Metrics) ? custom.Metrics.filter((m) => isRecord(m) && isRecord(m.MetricStat)).length : 1;
+    const metrics =
+      custom && Array.isArray(custom.Metrics) ? custom.Metrics.filter((m) => isRecord(m) && isRecord(m.MetricStat)).length : 1;
     trackingAlarmMetrics += 2 * Math.max(1, metrics);
   }
-  if (standard) add('CloudWatch alarms', `${standard} standard-resolution alarm metrics × ${money(usd.alarmStandardMonth)}`, standard * usd.alarmStandardMonth);
-  if (highResolution) add('CloudWatch alarms (high resolution)', `${highResolution} high-resolution alarm metrics × ${money(usd.alarmHighResolutionMonth)}`, highResolution * usd.alarmHighResolutionMonth);
-  if (composite) add('CloudWatch composite alarms', `${composite} × ${money(usd.compositeAlarmMonth)}`, composite * usd.compositeAlarmMonth);
+  if (standard)
+    add(
+      'CloudWatch alarms',
+      `${standard} standard-resolution alarm metrics × ${money(usd.alarmStandardMonth)}`,
+      standard * usd.alarmStandardMonth,
+    );
+  if (highResolution)
+    add(
+      'CloudWatch alarms (high resolution)',
+      `${highResolution} high-resolution alarm metrics × ${money(usd.alarmHighResolutionMonth)}`,
+      highResolution * usd.alarmHighResolutionMonth,
+    );
+  if (composite)
+    add('CloudWatch composite alarms', `${composite} × ${money(usd.compositeAlarmMonth)}`, composite * usd.compositeAlarmMonth);
   if (trackingAlarmMetrics) {
-    add('target tracking alarms', `${trackingAlarmMetrics} alarm metrics Application Auto Scaling creates × ${money(usd.alarmStandardMonth)}`, trackingAlarmMetrics * usd.alarmStandardMonth);
+    add(
+      'target tracking alarms',
+      `${trackingAlarmMetrics} alarm metrics Application Auto Scaling creates × ${money(usd.alarmStandardMonth)}`,
+      trackingAlarmMetrics * usd.alarmStandardMonth,
+    );
   }
 
-  for (const [id] of of('AWS::CloudWatch::Dashboard')) add(id, `dashboard × ${money(usd.dashboardMonth)} (an account's first three are free)`, usd.dashboardMonth);
+  for (const [id] of of('AWS::CloudWatch::Dashboard'))
+    add(id, `dashboard × ${money(usd.dashboardMonth)} (an account's first three are free)`, usd.dashboardMonth);
   for (const [id] of of('AWS::KMS::Key')) add(id, `customer managed KMS key × ${money(usd.kmsKeyMonth)}`, usd.kmsKeyMonth);
   for (const [id] of of('AWS::SecretsManager::Secret')) add(id, `secret × ${money(usd.secretMonth)}`, usd.secretMonth);
 
@@ -196,16 +232,24 @@ export function idleCost(template: Template, prices: RegionPrices): IdleCost {
     if (insights !== 'enabled' && insights !== 'enhanced') continue;
     const inCluster = services.filter(([, service]) => referencedIds(service.Properties?.Cluster).includes(id)).length;
     const metrics = assumptions.containerInsightsMetricsPerCluster + inCluster * assumptions.containerInsightsMetricsPerService;
-    add(`${id} Container Insights`, `${metrics} metrics (cluster + ${inCluster} service(s)) × ${money(usd.customMetricMonth)}`, metrics * usd.customMetricMonth);
+    add(
+      `${id} Container Insights`,
+      `${metrics} metrics (cluster + ${inCluster} service(s)) × ${money(usd.customMetricMonth)}`,
+      metrics * usd.customMetricMonth,
+    );
   }
 
   for (const [id, service] of services) {
     const taskDefinitionId = referencedIds(service.Properties?.TaskDefinition)[0];
     const taskDefinition = taskDefinitionId ? resources[taskDefinitionId] : undefined;
     if (!taskDefinition) throw new TemplateReadError(`service ${id}: its task definition is not in the template`);
-    const target = Object.values(resources).find((r) => r.Type === 'AWS::ApplicationAutoScaling::ScalableTarget' && referencedIds(r.Properties?.ResourceId).includes(id));
+    const target = Object.values(resources).find(
+      (r) => r.Type === 'AWS::ApplicationAutoScaling::ScalableTarget' && referencedIds(r.Properties?.ResourceId).includes(id),
+    );
     const tasks = target ? averageMinimum(target) : Number(service.Properties?.DesiredCount ?? 1);
-    const strategy = Array.isArray(service.Properties?.CapacityProviderStrategy) ? service.Properties.CapacityProviderStrategy.filter(isRecord) : [];
+    const strategy = Array.isArray(service.Properties?.CapacityProviderStrategy)
+      ? service.Properties.CapacityProviderStrategy.filter(isRecord)
+      : [];
     const capacity: Capacity = strategy.length && strategy.every((s) => s.CapacityProvider === 'FARGATE_SPOT') ? 'FARGATE_SPOT' : 'FARGATE';
     const platform = taskDefinition.Properties?.RuntimePlatform;
     const architecture: Architecture = isRecord(platform) && platform.CpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64';
@@ -213,10 +257,20 @@ export function idleCost(template: Template, prices: RegionPrices): IdleCost {
     const memory = Number(taskDefinition.Properties?.Memory);
     const taskHours = tasks * hours;
     const fargate = taskCost({ cpu, memory, seconds: 3600, capacity, architecture }, prices) * taskHours;
-    add(id, `${tasks.toFixed(2)} task(s) on average (${target ? 'scaling minimum and scheduled actions' : 'desired count'}) × ${hours} h, ${cpu / 1024} vCPU ${memory / 1024} GB ${architecture} ${capacity}`, fargate);
-    const network = isRecord(service.Properties?.NetworkConfiguration) ? service.Properties.NetworkConfiguration.AwsvpcConfiguration : undefined;
+    add(
+      id,
+      `${tasks.toFixed(2)} task(s) on average (${target ? 'scaling minimum and scheduled actions' : 'desired count'}) × ${hours} h, ${cpu / 1024} vCPU ${memory / 1024} GB ${architecture} ${capacity}`,
+      fargate,
+    );
+    const network = isRecord(service.Properties?.NetworkConfiguration)
+      ? service.Properties.NetworkConfiguration.AwsvpcConfiguration
+      : undefined;
     if (isRecord(network) && network.AssignPublicIp === 'ENABLED') {
-      add(`${id} public IPv4`, `${tasks.toFixed(2)} address(es) × ${hours} h × ${money(usd.publicIpv4Hour)}`, taskHours * usd.publicIpv4Hour);
+      add(
+        `${id} public IPv4`,
+        `${tasks.toFixed(2)} address(es) × ${hours} h × ${money(usd.publicIpv4Hour)}`,
+        taskHours * usd.publicIpv4Hour,
+      );
     }
   }
 
@@ -225,7 +279,8 @@ export function idleCost(template: Template, prices: RegionPrices): IdleCost {
   for (const [id, rule] of of('AWS::Events::Rule')) {
     const expression = rule.Properties?.ScheduleExpression;
     if (typeof expression !== 'string' || rule.Properties?.State === 'DISABLED') continue;
-    for (const target of Array.isArray(rule.Properties?.Targets) ? rule.Properties.Targets.filter(isRecord) : []) schedules.push({ id, expression, arn: target.Arn, input: target.Input ?? target.InputTransformer });
+    for (const target of Array.isArray(rule.Properties?.Targets) ? rule.Properties.Targets.filter(isRecord) : [])
+      schedules.push({ id, expression, arn: target.Arn, input: target.Input ?? target.InputTransformer });
   }
   for (const [id, schedule] of of('AWS::Scheduler::Schedule')) {
     const expression = schedule.Properties?.ScheduleExpression;
@@ -244,15 +299,25 @@ export function idleCost(template: Template, prices: RegionPrices): IdleCost {
   }
   for (const [fn, count] of invocations) {
     const cost = lambdaUsd(lambdaSize(resources, fn), count, MEASURED.lambdaSteps.scheduledInvocationMs, prices);
-    add(`${fn} (scheduled)`, `${Math.round(count)} invocations a month × ${MEASURED.lambdaSteps.scheduledInvocationMs} ms`, cost.requests + cost.duration);
+    add(
+      `${fn} (scheduled)`,
+      `${Math.round(count)} invocations a month × ${MEASURED.lambdaSteps.scheduledInvocationMs} ms`,
+      cost.requests + cost.duration,
+    );
   }
 
   const sqsMappings = of('AWS::Lambda::EventSourceMapping').filter(
-    ([, mapping]) => mapping.Properties?.Enabled !== false && referencedIds(mapping.Properties?.EventSourceArn).some((id) => resources[id]?.Type === 'AWS::SQS::Queue'),
+    ([, mapping]) =>
+      mapping.Properties?.Enabled !== false &&
+      referencedIds(mapping.Properties?.EventSourceArn).some((id) => resources[id]?.Type === 'AWS::SQS::Queue'),
   );
   if (sqsMappings.length) {
     const requests = sqsMappings.length * assumptions.sqsPollsPerMappingMonth;
-    add('SQS polling', `${sqsMappings.length} Lambda SQS mapping(s) × ${assumptions.sqsPollsPerMappingMonth} empty receives × ${money(usd.sqsRequestsPerMillion)}/M`, (requests / 1e6) * usd.sqsRequestsPerMillion);
+    add(
+      'SQS polling',
+      `${sqsMappings.length} Lambda SQS mapping(s) × ${assumptions.sqsPollsPerMappingMonth} empty receives × ${money(usd.sqsRequestsPerMillion)}/M`,
+      (requests / 1e6) * usd.sqsRequestsPerMillion,
+    );
   }
 
   return { ...table(lines), scheduledRuns };
@@ -275,29 +340,57 @@ export function perMillionFiles(template: Template, prices: RegionPrices, measur
   const lines: CostLine[] = [];
   const watcher = lambdaUsd(lambdaSize(resources, WATCHER_FUNCTION), files, measured.watcherMsPerInvocation, prices);
   lines.push({ item: 'watcher requests', detail: `${files} invocations (one S3 notification per file)`, usd: watcher.requests });
-  lines.push({ item: 'watcher duration', detail: `${measured.watcherMsPerInvocation.toFixed(1)} ms each: ${Math.round(watcher.gbSeconds)} GB-s`, usd: watcher.duration });
+  lines.push({
+    item: 'watcher duration',
+    detail: `${measured.watcherMsPerInvocation.toFixed(1)} ms each: ${Math.round(watcher.gbSeconds)} GB-s`,
+    usd: watcher.duration,
+  });
 
   const [streamId, stream] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Kinesis::Stream') ?? [];
   if (!stream) throw new TemplateReadError('the template has no Kinesis stream');
-  const mapping = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && referencedIds(r.Properties?.EventSourceArn).includes(streamId!));
+  const mapping = Object.values(resources).find(
+    (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && referencedIds(r.Properties?.EventSourceArn).includes(streamId!),
+  );
   if (!mapping) throw new TemplateReadError(`no event source mapping reads ${streamId}`);
-  const consumers = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && referencedIds(r.Properties?.EventSourceArn).includes(streamId!)).length;
+  const consumers = Object.values(resources).filter(
+    (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && referencedIds(r.Properties?.EventSourceArn).includes(streamId!),
+  ).length;
   const mode = isRecord(stream.Properties?.StreamModeDetails) ? stream.Properties.StreamModeDetails.StreamMode : undefined;
   if (mode === 'ON_DEMAND') {
     const gb = (files * Math.ceil(measured.recordBytes / 1024) * 1024) / 2 ** 30;
-    lines.push({ item: 'Kinesis data in', detail: `${files} records of ${measured.recordBytes} B billed as 1 KB: ${gb.toFixed(3)} GB`, usd: gb * usd.kinesisOnDemandDataInPerGB });
-    lines.push({ item: 'Kinesis data out', detail: `${consumers} consumer(s) × ${gb.toFixed(3)} GB`, usd: consumers * gb * usd.kinesisOnDemandDataOutPerGB });
+    lines.push({
+      item: 'Kinesis data in',
+      detail: `${files} records of ${measured.recordBytes} B billed as 1 KB: ${gb.toFixed(3)} GB`,
+      usd: gb * usd.kinesisOnDemandDataInPerGB,
+    });
+    lines.push({
+      item: 'Kinesis data out',
+      detail: `${consumers} consumer(s) × ${gb.toFixed(3)} GB`,
+      usd: consumers * gb * usd.kinesisOnDemandDataOutPerGB,
+    });
   } else {
     const units = files * Math.ceil(measured.recordBytes / 25_600);
-    lines.push({ item: 'Kinesis PUT payload units', detail: `${units} units of 25 KB`, usd: (units / 1e6) * usd.kinesisPutPayloadUnitsPerMillion });
+    lines.push({
+      item: 'Kinesis PUT payload units',
+      detail: `${units} units of 25 KB`,
+      usd: (units / 1e6) * usd.kinesisPutPayloadUnitsPerMillion,
+    });
   }
 
   const batchSize = Number(mapping.Properties?.BatchSize ?? 100);
   const fanIn = lambdaUsd(lambdaSize(resources, FAN_IN_FUNCTION), files / batchSize, measured.fanInMsPerRecord * batchSize, prices);
   lines.push({ item: 'fan-in requests', detail: `${files / batchSize} invocations of ${batchSize} records`, usd: fanIn.requests });
-  lines.push({ item: 'fan-in duration', detail: `${measured.fanInMsPerRecord.toFixed(2)} ms a record: ${Math.round(fanIn.gbSeconds)} GB-s`, usd: fanIn.duration });
+  lines.push({
+    item: 'fan-in duration',
+    detail: `${measured.fanInMsPerRecord.toFixed(2)} ms a record: ${Math.round(fanIn.gbSeconds)} GB-s`,
+    usd: fanIn.duration,
+  });
 
-  const writes = files * (measured.dynamoWritesPerFile + measured.indexWritesPerFile + (measured.dynamoWritesPerBatchStart + measured.indexWritesPerBatchStart) / measured.filesPerBatch);
+  const writes =
+    files *
+    (measured.dynamoWritesPerFile +
+      measured.indexWritesPerFile +
+      (measured.dynamoWritesPerBatchStart + measured.indexWritesPerBatchStart) / measured.filesPerBatch);
   lines.push({
     item: 'DynamoDB writes',
     detail: `${(writes / files).toFixed(2)} write units a file (arrival ${measured.dynamoWritesPerFile} + index ${measured.indexWritesPerFile}, start ${measured.dynamoWritesPerBatchStart} + index ${measured.indexWritesPerBatchStart} per ${measured.filesPerBatch} files)`,
@@ -329,7 +422,13 @@ export function perRun(template: Template, prices: RegionPrices, shape: RunShape
   const { usd } = prices;
   const lines: CostLine[] = [];
   const seconds = shape.minutes * 60;
-  const task = { cpu: shape.vcpu * 1024, memory: shape.memoryGb * 1024, seconds, capacity: shape.capacity, architecture: shape.architecture };
+  const task = {
+    cpu: shape.vcpu * 1024,
+    memory: shape.memoryGb * 1024,
+    seconds,
+    capacity: shape.capacity,
+    architecture: shape.architecture,
+  };
   lines.push({
     item: 'Fargate',
     detail: `${shape.shards} task(s) × ${seconds} s × ${shape.vcpu} vCPU ${shape.memoryGb} GB ${shape.architecture} ${shape.capacity}`,
@@ -337,9 +436,15 @@ export function perRun(template: Template, prices: RegionPrices, shape: RunShape
   });
   const transitions = runTransitions({ shards: shape.shards });
   if (transitions !== measured.transitions.perRun + measured.transitions.perShard * shape.shards) {
-    throw new Error(`runTransitions (${transitions}) disagrees with bench:transitions' ${measured.transitions.perRun} + ${measured.transitions.perShard} per shard`);
+    throw new Error(
+      `runTransitions (${transitions}) disagrees with bench:transitions' ${measured.transitions.perRun} + ${measured.transitions.perShard} per shard`,
+    );
   }
-  lines.push({ item: 'Step Functions', detail: `${transitions} transitions (${measured.transitions.perRun} + ${measured.transitions.perShard} per shard)`, usd: (transitions / 1000) * usd.stepFunctionsTransitionsPerThousand });
+  lines.push({
+    item: 'Step Functions',
+    detail: `${transitions} transitions (${measured.transitions.perRun} + ${measured.transitions.perShard} per shard)`,
+    usd: (transitions / 1000) * usd.stepFunctionsTransitionsPerThousand,
+  });
   const steps = [
     ['PrepareShardTasksLambdaFunction', measured.lambdaSteps.prepareShardTasksMs],
     ['SummarizeRunLambdaFunction', measured.lambdaSteps.summarizeRunMs],
@@ -348,13 +453,25 @@ export function perRun(template: Template, prices: RegionPrices, shape: RunShape
     const cost = lambdaUsd(lambdaSize(resources, id), 1, ms, prices);
     return sum + cost.requests + cost.duration;
   }, 0);
-  lines.push({ item: 'Lambda steps', detail: `prepare ${measured.lambdaSteps.prepareShardTasksMs} ms + summarize ${measured.lambdaSteps.summarizeRunMs} ms`, usd: lambda });
+  lines.push({
+    item: 'Lambda steps',
+    detail: `prepare ${measured.lambdaSteps.prepareShardTasksMs} ms + summarize ${measured.lambdaSteps.summarizeRunMs} ms`,
+    usd: lambda,
+  });
   // Mark Run Running and Record Run Result, each also writing the Runs index.
-  lines.push({ item: 'DynamoDB writes', detail: '2 Runs writes + 2 index writes', usd: (4 / 1e6) * usd.dynamoDbWriteRequestUnitsPerMillion });
+  lines.push({
+    item: 'DynamoDB writes',
+    detail: '2 Runs writes + 2 index writes',
+    usd: (4 / 1e6) * usd.dynamoDbWriteRequestUnitsPerMillion,
+  });
   const prepare = resources.PrepareShardTasksLambdaFunction?.Properties?.Environment;
   const publicIp = isRecord(prepare) && isRecord(prepare.Variables) && prepare.Variables.TASK_ASSIGN_PUBLIC_IP === 'ENABLED';
   if (publicIp) {
-    lines.push({ item: 'public IPv4', detail: `${shape.shards} address(es) × ${seconds} s`, usd: (shape.shards * seconds * usd.publicIpv4Hour) / 3600 });
+    lines.push({
+      item: 'public IPv4',
+      detail: `${shape.shards} address(es) × ${seconds} s`,
+      usd: (shape.shards * seconds * usd.publicIpv4Hour) / 3600,
+    });
   }
   return table(lines);
 }

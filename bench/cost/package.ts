@@ -13,7 +13,19 @@ import type { Template } from './template';
 const run = promisify(execFile);
 
 /** What decides the template: serverless.yml and everything it reads or runs. */
-const INPUTS = ['serverless.yml', 'pipelines.yml', 'functions', 'resources', 'statemachines', 'stack', 'lib', 'handlers', 'scripts', 'patches', 'package-lock.json'];
+const INPUTS = [
+  'serverless.yml',
+  'pipelines.yml',
+  'functions',
+  'resources',
+  'statemachines',
+  'stack',
+  'lib',
+  'handlers',
+  'scripts',
+  'patches',
+  'package-lock.json',
+];
 
 function files(root: string, entry: string): string[] {
   const path = join(root, entry);
@@ -34,7 +46,8 @@ export interface PackageRequest {
 
 export function packageKey(request: Omit<PackageRequest, 'log'>): string {
   const hash = createHash('sha256').update(JSON.stringify([request.stage, request.region, Object.entries(request.params).sort()]));
-  for (const file of INPUTS.flatMap((entry) => files(request.root, entry))) hash.update(relative(request.root, file)).update(readFileSync(file));
+  for (const file of INPUTS.flatMap((entry) => files(request.root, entry)))
+    hash.update(relative(request.root, file)).update(readFileSync(file));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -48,22 +61,29 @@ export async function packagedTemplate(request: PackageRequest): Promise<Templat
     const work = `${dir}.tmp-${process.pid}`;
     const params = Object.entries(request.params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
     try {
-      await run(join(request.root, 'node_modules', '.bin', 'sls'), ['package', '--stage', request.stage, '--region', request.region, '--package', work, ...params], {
-        cwd: request.root,
-        env: {
-          ...process.env,
-          SLS_TELEMETRY_DISABLED: '1',
-          SLS_NOTIFICATIONS_MODE: 'off',
-          SLS_ESBUILD_WORK_FOLDER: `.esbuild-cost-${process.pid}`,
+      await run(
+        join(request.root, 'node_modules', '.bin', 'sls'),
+        ['package', '--stage', request.stage, '--region', request.region, '--package', work, ...params],
+        {
+          cwd: request.root,
+          env: {
+            ...process.env,
+            SLS_TELEMETRY_DISABLED: '1',
+            SLS_NOTIFICATIONS_MODE: 'off',
+            SLS_ESBUILD_WORK_FOLDER: `.esbuild-cost-${process.pid}`,
+          },
+          maxBuffer: 64 * 1024 * 1024,
         },
-        maxBuffer: 64 * 1024 * 1024,
-      }).catch((error: Error & { stdout?: string; stderr?: string }) => {
-        throw new Error(`sls package --stage ${request.stage} failed:\n${[error.stdout, error.stderr].filter(Boolean).join('\n').trim()}`, { cause: error });
+      ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(`sls package --stage ${request.stage} failed:\n${[error.stdout, error.stderr].filter(Boolean).join('\n').trim()}`, {
+          cause: error,
+        });
       });
       if (!existsSync(dir)) renameSync(work, dir);
       // One package per stage is kept: older inputs' packages only take space.
       for (const old of readdirSync(cacheRoot)) {
-        if (old.startsWith(`${request.stage}-`) && !old.includes('.tmp-') && join(cacheRoot, old) !== dir) rmSync(join(cacheRoot, old), { recursive: true, force: true });
+        if (old.startsWith(`${request.stage}-`) && !old.includes('.tmp-') && join(cacheRoot, old) !== dir)
+          rmSync(join(cacheRoot, old), { recursive: true, force: true });
       }
     } finally {
       rmSync(work, { recursive: true, force: true });

@@ -9,7 +9,10 @@ export class SampleMessageError extends Error {
   override readonly name = 'SampleMessageError';
 }
 
-export function sampleHandler(onDone?: (result: { id: string; workMs: number; latencyMs: number }) => void, now: () => number = Date.now): MessageHandler {
+export function sampleHandler(
+  onDone?: (result: { id: string; workMs: number; latencyMs: number }) => void,
+  now: () => number = Date.now,
+): MessageHandler {
   return async (message, { signal }) => {
     let body: unknown;
     try {
@@ -18,14 +21,21 @@ export function sampleHandler(onDone?: (result: { id: string; workMs: number; la
       throw new SampleMessageError(`message ${message.messageId} is not JSON`, { cause: error });
     }
     const parsed = SampleWorkMessageSchema.safeParse(body);
-    if (!parsed.success) throw new SampleMessageError(`message ${message.messageId}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new SampleMessageError(
+        `message ${message.messageId}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     if (parsed.data.fail) throw new SampleMessageError(`message ${parsed.data.id} asks to fail`);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, parsed.data.workMs);
-      signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(new SampleMessageError(`message ${parsed.data.id} aborted at the drain deadline`));
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(new SampleMessageError(`message ${parsed.data.id} aborted at the drain deadline`));
+        },
+        { once: true },
+      );
     });
     onDone?.({ id: parsed.data.id, workMs: parsed.data.workMs, latencyMs: now() - Date.parse(parsed.data.sentAt) });
   };

@@ -37,7 +37,12 @@ export async function startNotifyEndpoint(options: NotifyEndpointOptions): Promi
   const log = options.log ?? stdoutLog;
   const receiver = createNotifyReceiver({ secrets: options.secrets });
   const onNotify = receiver.listener(async (notification) => {
-    log({ msg: 'notification received', idempotencyKey: notification.idempotencyKey, signedAt: notification.timestamp, payload: notification.payload });
+    log({
+      msg: 'notification received',
+      idempotencyKey: notification.idempotencyKey,
+      signedAt: notification.timestamp,
+      payload: notification.payload,
+    });
     await options.onNotification?.(notification);
   });
   const server = createServer((req, res) => {

@@ -27,7 +27,11 @@ export class RejectsWriter {
   private readonly upload: Promise<unknown>;
   private written = 0;
 
-  constructor(s3: S3Client, readonly bucket: string, readonly key: string) {
+  constructor(
+    s3: S3Client,
+    readonly bucket: string,
+    readonly key: string,
+  ) {
     this.upload = new Upload({
       client: s3,
       params: { Bucket: bucket, Key: key, Body: this.stream, ContentType: 'application/x-ndjson' },

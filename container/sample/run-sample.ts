@@ -45,8 +45,19 @@ function filesOf(pipeline: SamplePipeline, objects: readonly BatchObject[], name
 export async function runSamplePipeline(ctx: TaskContext, deps: SampleDeps): Promise<TaskOutcome> {
   const { task, timings } = ctx;
   const pipeline = (deps.pipelines ?? SAMPLE_PIPELINES)[task.pipeline];
-  if (!pipeline) throw new SampleConfigError(`pipeline "${task.pipeline}" is not one this container runs (${Object.keys(SAMPLE_PIPELINES).join(', ')})`);
+  if (!pipeline)
+    throw new SampleConfigError(`pipeline "${task.pipeline}" is not one this container runs (${Object.keys(SAMPLE_PIPELINES).join(', ')})`);
   const threshold = readRejectThreshold(ctx.env);
+  if (ctx.objects.length === 0) {
+    // A schedule or manual run that carries no files (the worker allows that for those
+    // triggers only): nothing arrived for it, so nothing is read and the warehouse keeps
+    // what it has; an empty load would wipe the batch's rows.
+    ctx.log.info('no files in this run: nothing to load', {
+      trigger: ctx.trigger,
+      ...(ctx.scheduledTime ? { scheduledTime: ctx.scheduledTime.toISOString() } : {}),
+    });
+    return { recordsAffected: 0, rowsRejected: 0, details: { rowsRead: 0, files: 0, reason: `a ${ctx.trigger} run without files` } };
+  }
   const files = filesOf(pipeline, ctx.objects, task.pipeline);
   const first = files.get(pipeline.files[0]!)!;
 
@@ -81,10 +92,7 @@ export async function runSamplePipeline(ctx: TaskContext, deps: SampleDeps): Pro
   if (over) throw new RejectThresholdError(`${over}; see ${rejectsAt}`);
 
   const { rowsInserted } = await timings.time('load', () =>
-    deps.warehouse.replaceShard(
-      { batchKey: task.batchKey, shardIndex: task.shard.index, shardCount: task.shard.count },
-      result.loads,
-    ),
+    deps.warehouse.replaceShard({ batchKey: task.batchKey, shardIndex: task.shard.index, shardCount: task.shard.count }, result.loads),
   );
   return {
     recordsAffected: rowsInserted,

@@ -53,7 +53,8 @@ export function createWarehouse(env: NodeJS.ProcessEnv, pipeline: string, client
   const bucket = need(WAREHOUSE_ENV.STAGING_BUCKET);
   const workgroup = env[WAREHOUSE_ENV.REDSHIFT_WORKGROUP];
   const cluster = env[WAREHOUSE_ENV.REDSHIFT_CLUSTER_ID];
-  if (Boolean(workgroup) === Boolean(cluster)) missing.push(`exactly one of ${WAREHOUSE_ENV.REDSHIFT_WORKGROUP}, ${WAREHOUSE_ENV.REDSHIFT_CLUSTER_ID}`);
+  if (Boolean(workgroup) === Boolean(cluster))
+    missing.push(`exactly one of ${WAREHOUSE_ENV.REDSHIFT_WORKGROUP}, ${WAREHOUSE_ENV.REDSHIFT_CLUSTER_ID}`);
   if (missing.length) throw new WarehouseConfigError(`WAREHOUSE=redshift needs ${missing.join(', ')}`);
   const secretArn = env[WAREHOUSE_ENV.REDSHIFT_SECRET_ARN];
   const dbUser = env[WAREHOUSE_ENV.REDSHIFT_DB_USER];
@@ -68,5 +69,3 @@ export function createWarehouse(env: NodeJS.ProcessEnv, pipeline: string, client
     copyRoleArn,
   });
 }
-
-

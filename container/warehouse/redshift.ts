@@ -148,9 +148,16 @@ export function redshiftWarehouse(options: RedshiftWarehouseOptions): Warehouse 
         if (load.rows.length === 0) continue;
         const key = stagingKey(options.staging.prefix, load.table.name, scope);
         await options.s3.send(
-          new PutObjectCommand({ Bucket: options.staging.bucket, Key: key, Body: stagingCsv(load, scope.batchKey), ContentType: 'text/csv' }),
+          new PutObjectCommand({
+            Bucket: options.staging.bucket,
+            Key: key,
+            Body: stagingCsv(load, scope.batchKey),
+            ContentType: 'text/csv',
+          }),
         );
-        const columns = storedColumns(load.table).map((c) => c.name).join(', ');
+        const columns = storedColumns(load.table)
+          .map((c) => c.name)
+          .join(', ');
         const uri = literal(`s3://${options.staging.bucket}/${key}`, 'staging URI');
         sqls.push(`COPY ${load.table.name} (${columns}) FROM ${uri} IAM_ROLE ${role} FORMAT AS CSV DATEFORMAT 'YYYY-MM-DD'`);
         rowsInserted += load.rows.length;

@@ -4,22 +4,22 @@
  * variable fails with its name, so a bad task definition or override is obvious in the log.
  */
 import * as v from '../../lib/shared/validation';
-import { BatchObjectSchema, type BatchObject } from '../../lib/contracts/messages';
+import { BatchObjectSchema, TriggerKindSchema, type BatchObject, type TriggerKind } from '../../lib/contracts/messages';
 import { TASK_ENV } from '../../lib/contracts/task-contract';
 import { TaskEnvError } from './errors';
 
-export type ObjectsSource =
-  | { kind: 'inline'; objects: BatchObject[] }
-  | { kind: 'runs-table'; table: string; runKey: string };
+export type ObjectsSource = { kind: 'inline'; objects: BatchObject[] } | { kind: 'runs-table'; table: string; runKey: string };
 
-export type Launch =
-  | { mode: 'sync' }
-  | { mode: 'callback'; taskToken: string; heartbeatSeconds: number | undefined };
+export type Launch = { mode: 'sync' } | { mode: 'callback'; taskToken: string; heartbeatSeconds: number | undefined };
 
 export interface TaskEnv {
   pipeline: string;
   runKey: string;
   batchKey: string;
+  /** What started the run: `s3` (a complete batch), `schedule` or `manual`. */
+  trigger: TriggerKind;
+  /** Schedule runs: the schedule's fire time (the period the run is for), not the start of the task. */
+  scheduledTime: Date | undefined;
   executionArn: string;
   /** Deployment stage: a metric dimension. Set by the task definition, not the overrides. */
   stage: string;
@@ -42,7 +42,8 @@ const objectsJson = v
       return v.NEVER;
     }
   })
-  .pipe(v.array(BatchObjectSchema).min(1));
+  .pipe(v.array(BatchObjectSchema));
+const scheduledTime = v.iso.datetime({ offset: true }).transform((value) => new Date(value));
 
 /** The variable the worker reads besides the task contract's. */
 export const STAGE_ENV = 'STAGE';
@@ -67,6 +68,8 @@ export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
   const pipeline = get(TASK_ENV.PIPELINE, text);
   const runKey = get(TASK_ENV.RUN_KEY, text);
   const batchKey = get(TASK_ENV.BATCH_KEY, text);
+  const trigger = get(TASK_ENV.TRIGGER, TriggerKindSchema);
+  const fireTime = get(TASK_ENV.SCHEDULED_TIME, scheduledTime, trigger === 'schedule');
   const executionArn = get(TASK_ENV.EXECUTION_ARN, text);
   const stage = get(STAGE_ENV, text);
   const index = get(TASK_ENV.SHARD_INDEX, shardIndex);
@@ -82,7 +85,10 @@ export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
     problems.push(`set either ${TASK_ENV.OBJECTS} or ${TASK_ENV.OBJECTS_RUN_KEY}, not both`);
   } else if (hasInline) {
     const list = get(TASK_ENV.OBJECTS, objectsJson);
-    if (list) objects = { kind: 'inline', objects: list };
+    // A run of a batch has its files; only schedule and manual runs may come without any.
+    if (list && list.length === 0 && trigger === 's3')
+      problems.push(`${TASK_ENV.OBJECTS} is empty, but a run of an uploaded batch (${TASK_ENV.TRIGGER}=s3) has files`);
+    else if (list) objects = { kind: 'inline', objects: list };
   } else if (hasPointer) {
     const pointer = get(TASK_ENV.OBJECTS_RUN_KEY, text);
     const table = get(TASK_ENV.RUNS_TABLE, text);
@@ -106,6 +112,8 @@ export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
     pipeline: pipeline!,
     runKey: runKey!,
     batchKey: batchKey!,
+    trigger: trigger!,
+    scheduledTime: fireTime,
     executionArn: executionArn!,
     stage: stage!,
     shard: { index: index!, count: count! },

@@ -45,8 +45,7 @@ export function toTaskFailure(error: unknown, context: Record<string, unknown>):
   const name = error instanceof Error && error.name ? error.name : 'Error';
   const [first = 'unknown error', ...causes] = messageChain(error);
   const message = error instanceof Error ? error.message : first;
-  const build = (msg: string, rest: string[]) =>
-    JSON.stringify({ errorType: name, errorMessage: msg, causes: rest, context });
+  const build = (msg: string, rest: string[]) => JSON.stringify({ errorType: name, errorMessage: msg, causes: rest, context });
   let cause = build(message, causes);
   let msg = message;
   let rest = causes.map((c) => truncate(c, 2_000));

@@ -61,7 +61,9 @@ export interface NotifyReceiverOptions<T> {
   nowMs?: () => number;
 }
 
-export type ReceiveOutcome<T> = { kind: 'fresh'; notification: VerifiedNotification<T> } | { kind: 'duplicate' | 'in-flight'; idempotencyKey: string };
+export type ReceiveOutcome<T> =
+  | { kind: 'fresh'; notification: VerifiedNotification<T> }
+  | { kind: 'duplicate' | 'in-flight'; idempotencyKey: string };
 
 const header = (headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, name: string): string | undefined => {
   const value = headers[name];
@@ -113,7 +115,9 @@ export interface NotifyReceiver<T> {
   /** Marks a fresh notification processed (or forgets it when processing failed). */
   settle(idempotencyKey: string, ok: boolean): void;
   /** A node:http request listener for one path's requests: verifies, calls `onNotification`, answers. */
-  listener(onNotification: (notification: VerifiedNotification<T>) => void | Promise<void>): (req: IncomingMessage, res: ServerResponse) => void;
+  listener(
+    onNotification: (notification: VerifiedNotification<T>) => void | Promise<void>,
+  ): (req: IncomingMessage, res: ServerResponse) => void;
   readonly cacheSize: number;
 }
 
@@ -147,14 +151,19 @@ export function createNotifyReceiver<T = Record<string, unknown>>(options: Notif
       const missing = Object.values(NOTIFY_RECEIVER_HEADERS).filter((name) => !header(headers, name));
       throw new NotifyVerificationError('malformed', 400, `missing header(s): ${missing.join(', ')}`);
     }
-    if (!/^\d{1,12}$/.test(timestamp)) throw new NotifyVerificationError('malformed', 400, `${NOTIFY_RECEIVER_HEADERS.timestamp} is not epoch seconds`);
+    if (!/^\d{1,12}$/.test(timestamp))
+      throw new NotifyVerificationError('malformed', 400, `${NOTIFY_RECEIVER_HEADERS.timestamp} is not epoch seconds`);
     if (!(await verifySignature(timestamp, idempotencyKey, body, signature))) {
       throw new NotifyVerificationError('bad-signature', 401, 'signature does not match');
     }
     const now = nowMs();
     const age = now / 1000 - Number(timestamp);
     if (age > maxAge || age < -maxSkew) {
-      throw new NotifyVerificationError('stale', 401, `timestamp is ${Math.round(age)} s old; accepted: up to ${maxAge} s old, ${maxSkew} s ahead`);
+      throw new NotifyVerificationError(
+        'stale',
+        401,
+        `timestamp is ${Math.round(age)} s old; accepted: up to ${maxAge} s old, ${maxSkew} s ahead`,
+      );
     }
     const seen = cache.state(idempotencyKey, now);
     if (seen === 'done') return { kind: 'duplicate', idempotencyKey };

@@ -10,10 +10,7 @@ import { BatchObjectsError } from './errors';
 
 const RunObjectsSchema = v.object({ objects: v.array(BatchObjectSchema).min(1) });
 
-export async function resolveObjects(
-  source: ObjectsSource,
-  dynamo: () => DynamoDBDocumentClient,
-): Promise<BatchObject[]> {
+export async function resolveObjects(source: ObjectsSource, dynamo: () => DynamoDBDocumentClient): Promise<BatchObject[]> {
   if (source.kind === 'inline') return source.objects;
   const { Item } = await dynamo().send(
     new GetCommand({

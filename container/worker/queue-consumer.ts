@@ -21,7 +21,11 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { PROCESSING_DURATION_METRIC as PROCESSING_DURATION, QUEUE_METRICS_NAMESPACE as QUEUE_NAMESPACE, QUEUE_SERVICE_DIMENSION } from '../../lib/contracts/metric-names';
+import {
+  PROCESSING_DURATION_METRIC as PROCESSING_DURATION,
+  QUEUE_METRICS_NAMESPACE as QUEUE_NAMESPACE,
+  QUEUE_SERVICE_DIMENSION,
+} from '../../lib/contracts/metric-names';
 import { errorFields, type LineSink, type Log } from './log';
 
 export { PROCESSING_DURATION, QUEUE_NAMESPACE };
@@ -92,14 +96,25 @@ interface InFlight {
 const pause = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /** One EMF document for one attempt: duration in milliseconds, by queue service. */
-export function processingEmf(namespace: string, dimension: string, durationMs: number, outcome: 'success' | 'failure', timestamp: number, messageId: string): string {
+export function processingEmf(
+  namespace: string,
+  dimension: string,
+  durationMs: number,
+  outcome: 'success' | 'failure',
+  timestamp: number,
+  messageId: string,
+): string {
   return JSON.stringify({
     _aws: {
       Timestamp: timestamp,
@@ -242,7 +257,11 @@ export class QueueConsumer {
       outcome = 'failure';
       this.counts.failed += 1;
       // Left on the queue: visible again when the lease ends, then retried or dead-lettered.
-      options.log.error('message failed; left for retry', { messageId: queued.messageId, receiveCount: queued.receiveCount, ...errorFields(error) });
+      options.log.error('message failed; left for retry', {
+        messageId: queued.messageId,
+        receiveCount: queued.receiveCount,
+        ...errorFields(error),
+      });
     } finally {
       clearInterval(heartbeat);
     }
@@ -285,7 +304,10 @@ export class QueueConsumer {
           this.options.log.error('delete failed: the message will be delivered again', { code: failure.Code, reason: failure.Message });
         }
       } catch (error) {
-        this.options.log.error('delete batch failed: these messages will be delivered again', { count: entries.length, ...errorFields(error) });
+        this.options.log.error('delete batch failed: these messages will be delivered again', {
+          count: entries.length,
+          ...errorFields(error),
+        });
       }
     });
   }
@@ -306,8 +328,19 @@ export class QueueConsumer {
       await Promise.all(
         late.map((entry) =>
           this.options.sqs
-            .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: entry.message.ReceiptHandle, VisibilityTimeout: 0 }))
-            .catch((error: unknown) => this.options.log.warn('release failed; the lease will expire instead', { messageId: entry.message.MessageId, ...errorFields(error) })),
+            .send(
+              new ChangeMessageVisibilityCommand({
+                QueueUrl: this.options.queueUrl,
+                ReceiptHandle: entry.message.ReceiptHandle,
+                VisibilityTimeout: 0,
+              }),
+            )
+            .catch((error: unknown) =>
+              this.options.log.warn('release failed; the lease will expire instead', {
+                messageId: entry.message.MessageId,
+                ...errorFields(error),
+              }),
+            ),
         ),
       );
     }

@@ -12,12 +12,12 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { BatchObject } from '../../lib/contracts/messages';
+import type { BatchObject, TriggerKind } from '../../lib/contracts/messages';
 import { CONTAINER_METRIC as M } from '../../lib/contracts/metric-names';
 import { workerDynamoClient, workerSfnClient } from './clients';
 import { writeMetrics, type Metric } from './emf';
 import { readTaskEnv, taskTokenOf, type TaskEnv } from './env';
-import { TaskStoppedError, TaskTokenRejectedError } from './errors';
+import { TaskStoppedError, type TaskTokenRejectedError } from './errors';
 import { toTaskFailure } from './failure';
 import { heartbeatIntervalMs, startHeartbeats, type Heartbeats } from './heartbeat';
 import { createLog, errorFields, stdoutSink, type LineSink, type Log } from './log';
@@ -47,6 +47,14 @@ export interface TaskResult {
 
 export interface TaskContext {
   task: TaskEnv;
+  /**
+   * What started the run: `s3` (a complete batch: `objects` holds its files), `schedule` or
+   * `manual` (files when the run is for a batch; none for a run of a period or by hand).
+   */
+  trigger: TriggerKind;
+  /** Schedule runs: the schedule's fire time, which names the period to work on; undefined otherwise. */
+  scheduledTime: Date | undefined;
+  /** The batch's files; empty only for `schedule` and `manual` runs without files. */
   objects: BatchObject[];
   /** The process environment, for the task's own settings. */
   env: NodeJS.ProcessEnv;
@@ -79,9 +87,7 @@ export interface WorkerDeps {
 const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT'];
 export const DEFAULT_NAMESPACE = 'EcsPipelines';
 
-type Settlement =
-  | { kind: 'succeeded'; outcome: TaskOutcome }
-  | { kind: 'failed'; error: unknown; code: number };
+type Settlement = { kind: 'succeeded'; outcome: TaskOutcome } | { kind: 'failed'; error: unknown; code: number };
 
 /** Runs `work` as a pipeline task; resolves with the exit code after calling `exit` with it. */
 export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<number> {
@@ -106,6 +112,8 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
       pipeline: task.pipeline,
       runKey: task.runKey,
       batchKey: task.batchKey,
+      trigger: task.trigger,
+      ...(task.scheduledTime ? { scheduledTime: task.scheduledTime.toISOString() } : {}),
       shardIndex: task.shard.index,
       shardCount: task.shard.count,
       executionArn: task.executionArn,
@@ -114,8 +122,7 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   );
   const timings = new StepTimings();
   const controller = new AbortController();
-  const port: TaskTokenPort | undefined =
-    task.launch.mode === 'callback' ? taskTokenPort(sfn(), task.launch.taskToken) : undefined;
+  const port: TaskTokenPort | undefined = task.launch.mode === 'callback' ? taskTokenPort(sfn(), task.launch.taskToken) : undefined;
   let tokenRejected = false;
   let settled = false;
   let heartbeats: Heartbeats | undefined;
@@ -123,7 +130,11 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   const exitCode = new Promise<number>((resolve) => (resolveCode = resolve));
 
   const onStop = () =>
-    void settle({ kind: 'failed', error: new TaskStoppedError('received a stop signal: ECS is stopping the task'), code: EXIT_CODES.stopped });
+    void settle({
+      kind: 'failed',
+      error: new TaskStoppedError('received a stop signal: ECS is stopping the task'),
+      code: EXIT_CODES.stopped,
+    });
 
   async function settle(settlement: Settlement): Promise<void> {
     if (settled) return;
@@ -215,7 +226,16 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   void (async () => {
     try {
       const objects = await resolveObjects(task.objects, deps.dynamo ?? workerDynamoClient);
-      const outcome = await work({ task, objects, env, signal: controller.signal, log, timings });
+      const outcome = await work({
+        task,
+        trigger: task.trigger,
+        scheduledTime: task.scheduledTime,
+        objects,
+        env,
+        signal: controller.signal,
+        log,
+        timings,
+      });
       // Work that ignored an abort still must not report success for a dead token.
       if (controller.signal.aborted) throw controller.signal.reason;
       await settle({ kind: 'succeeded', outcome });

@@ -2,12 +2,7 @@
  * The Step Functions callback operations on one task token (adapter over SFNClient).
  * Errors that mean "nobody waits for this token any more" become TaskTokenRejectedError.
  */
-import {
-  SendTaskFailureCommand,
-  SendTaskHeartbeatCommand,
-  SendTaskSuccessCommand,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { TaskTokenRejectedError } from './errors';
 import type { TaskFailure } from './failure';
 

@@ -22,8 +22,8 @@ export const ALARM_KINDS = {
     hint: 'Check the input files of the batch for duplicates or a wrong date; raise the threshold in pipelines.yml if the volume is real.',
   },
   'run-too-costly': {
-    what: 'A run of this pipeline cost more than alarms.maxRunCostUsd (estimated from its tasks\' Fargate time and its state transitions).',
-    hint: 'Compare its task-seconds with earlier runs (opsListRuns shows each run\'s cost): a slow step, more shards or a larger task size; raise the threshold in pipelines.yml if the cost is expected.',
+    what: "A run of this pipeline cost more than alarms.maxRunCostUsd (estimated from its tasks' Fargate time and its state transitions).",
+    hint: "Compare its task-seconds with earlier runs (opsListRuns shows each run's cost): a slow step, more shards or a larger task size; raise the threshold in pipelines.yml if the cost is expected.",
   },
   'executions-failed': {
     what: 'Executions of the pipeline state machine failed.',
@@ -51,11 +51,11 @@ export const ALARM_KINDS = {
   },
   'fan-in-iterator-age': {
     what: 'The fan-in is falling behind the arrival stream (iterator age high).',
-    hint: 'Records older than the mapping\'s maximum record age go to the fan-in DLQ: check fan-in errors and throttles now.',
+    hint: "Records older than the mapping's maximum record age go to the fan-in DLQ: check fan-in errors and throttles now.",
   },
   'dead-letters': {
     what: 'Messages arrived in a dead-letter queue: some input was not processed after its retries.',
-    hint: 'Find the cause in the source function\'s logs, fix it, then redrive with opsRedriveDlq.',
+    hint: "Find the cause in the source function's logs, fix it, then redrive with opsRedriveDlq.",
   },
   'incomplete-batches': {
     what: 'Batches passed their window without all their files (the sweeper sent one notification per batch).',
@@ -85,4 +85,11 @@ export function parseAlarmName(name: string): { stack: string; kind: AlarmKind; 
 }
 
 /** Alarm kinds whose subject is a pipeline. */
-export const PIPELINE_ALARM_KINDS: ReadonlySet<AlarmKind> = new Set(['run-failures', 'run-too-long', 'run-still-running', 'records-affected', 'incomplete-batches', 'stuck-batches']);
+export const PIPELINE_ALARM_KINDS: ReadonlySet<AlarmKind> = new Set([
+  'run-failures',
+  'run-too-long',
+  'run-still-running',
+  'records-affected',
+  'incomplete-batches',
+  'stuck-batches',
+]);

@@ -53,7 +53,19 @@ export const RunTaskSettingsSchema = v.strictObject({
   launch: v.enum(['sync', 'callback']),
   timeoutSeconds: v.number().int(),
   heartbeatSeconds: v.number().int(),
-  spot: v.boolean(),
+  /** pipelines.yml task.architecture (what the run's cost estimate prices). */
+  architecture: v.enum(['ARM64', 'X86_64']),
+  /** pipelines.yml task.capacity: EC2 runs take another RunTask state (placement, no awsvpc). */
+  capacity: v.enum(['fargate', 'fargate-spot', 'ec2']),
+  /** What RunTask's capacity provider strategy names: FARGATE, FARGATE_SPOT or the stack's EC2 provider. */
+  capacityProvider: v.string().min(1),
+  /** EC2 runs: ECS placement constraints and strategies, as pipelines.yml declares them. */
+  placement: v
+    .strictObject({
+      constraints: v.array(v.strictObject({ type: v.string(), expression: v.string().optional() })),
+      strategy: v.array(v.strictObject({ type: v.string(), field: v.string().optional() })),
+    })
+    .optional(),
   environment: v.array(v.strictObject({ name: v.string(), value: v.string() })),
 });
 export type RunTaskSettings = v.Infer<typeof RunTaskSettingsSchema>;
@@ -68,6 +80,8 @@ export const ExecutionInputSchema = v.strictObject({
   runKey: v.string(),
   batchKey: v.string(),
   trigger: TriggerKindSchema,
+  /** Schedule runs: the schedule's fire time (ISO 8601, UTC); the container reads it as SCHEDULED_TIME. */
+  scheduledTime: v.iso.datetime().optional(),
   requestedAt: v.string(),
   executionName: v.string(),
   objects: v.array(BatchObjectSchema),
@@ -76,11 +90,16 @@ export const ExecutionInputSchema = v.strictObject({
   /** One entry per shard, the Map state's items. */
   shards: v.array(v.strictObject({ index: v.number().int(), count: v.number().int() })),
   /** Thresholds the state machine and alarms compare against. */
-  alarms: v.strictObject({ maxRuntimeSeconds: v.number().int().optional(), maxRecordsAffected: v.number().int().optional(), maxRunCostUsd: v.number().optional() }),
+  alarms: v.strictObject({
+    maxRuntimeSeconds: v.number().int().optional(),
+    maxRecordsAffected: v.number().int().optional(),
+    maxRunCostUsd: v.number().optional(),
+  }),
 });
 export type ExecutionInput = v.Infer<typeof ExecutionInputSchema>;
 
-export const RunStatusSchema = v.enum(['STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
+/** QUEUED: waiting for a concurrency slot (task.maxConcurrentRuns or the stack-wide limit). */
+export const RunStatusSchema = v.enum(['QUEUED', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
 export type RunStatus = v.Infer<typeof RunStatusSchema>;
 
 /**
@@ -107,10 +126,15 @@ export function compareSequencers(a: string, b: string): number {
  *   startedRunKey, startedFingerprint (set after the run started: the second write per start).
  *
  * Runs, pk = run key (`pipeline#batchKey`, `pipeline#schedule#<time>`, `pipeline#manual#...`):
- *   pipeline, batchKey, trigger, status (RunStatus), leaseExpiresAt (epoch s, while STARTING),
+ *   pipeline, batchKey, trigger, scheduledTime (schedule runs), status (RunStatus), leaseExpiresAt (epoch s, while STARTING),
  *   attempt, executionName, executionArn, requestedAt (ISO), startedAt, endedAt, durationMs,
  *   objects (list, only when the execution input carries objectsPointer), result (map, written
  *   by the state machine: status, shards [{index, exitCode, stopReason, recordsAffected}],
- *   errorClass, errorMessage, recordsAffected, cost: the run's estimated cost {usd, tasksUsd,
- *   transitionsUsd, transitions, taskSeconds} or null, lib/pipelines/runs/run-cost.ts).
+ *   errorClass, errorMessage, recordsAffected).
+ *   While QUEUED (a concurrency limit): queue = 'QUEUED' (sparse index queue-queueSeq),
+ *   queueSeq (arrival order), queuedAt (ISO), input (the execution input, started as it is).
+ *
+ * Run control items in Runs (lib/pipelines/adapters/run-queue.ts): `queue#seq` (counter n:
+ * the arrival order of queued runs); `slots#pipeline#<name>` and `slots#stack` (holders: the
+ * string set of run keys admitted under that limit and not yet released).
  */

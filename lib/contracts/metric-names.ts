@@ -99,7 +99,11 @@ export const CONTAINER_METRIC = {
 } as const;
 
 /** Task duration per step, in the order the dashboard shows them. */
-export const STEP_DURATION_METRICS = [CONTAINER_METRIC.ExtractDuration, CONTAINER_METRIC.TransformDuration, CONTAINER_METRIC.LoadDuration] as const;
+export const STEP_DURATION_METRICS = [
+  CONTAINER_METRIC.ExtractDuration,
+  CONTAINER_METRIC.TransformDuration,
+  CONTAINER_METRIC.LoadDuration,
+] as const;
 
 // Queue services: the worker emits processing durations, a CloudFormation metric filter turns
 // those log lines into a metric, and the target updater reads it back.

@@ -6,10 +6,17 @@ export const TASK_ENV = {
   PIPELINE: 'PIPELINE',
   RUN_KEY: 'RUN_KEY',
   BATCH_KEY: 'BATCH_KEY',
+  /** What started the run: `s3` (a complete batch), `schedule` or `manual`. */
+  TRIGGER: 'TRIGGER',
+  /** Schedule runs only: the schedule's fire time (ISO 8601, UTC), not the moment the task started. */
+  SCHEDULED_TIME: 'SCHEDULED_TIME',
   EXECUTION_ARN: 'EXECUTION_ARN',
   SHARD_INDEX: 'SHARD_INDEX',
   SHARD_COUNT: 'SHARD_COUNT',
-  /** JSON array of BatchObject when it fits the 8,192-character overrides limit. */
+  /**
+   * JSON array of BatchObject when it fits the 8,192-character overrides limit. Empty (`[]`)
+   * only for `schedule` and `manual` runs that carry no files.
+   */
   OBJECTS: 'OBJECTS',
   /** Set instead of OBJECTS for large batches: read `objects` from the Runs item with this key. */
   OBJECTS_RUN_KEY: 'OBJECTS_RUN_KEY',

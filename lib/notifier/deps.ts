@@ -31,7 +31,9 @@ export interface Audited {
 
 export const DISCOVER_SERVICES_ENV = ['CLUSTER_NAME', 'NOTIFY_SERVICE_QUEUE_URL', 'NOTIFY_AUDIT_TABLE', 'NOTIFY_AUDIT_TTL_DAYS'] as const;
 
-export function discoverServicesDeps(config: AuditConfig & { CLUSTER_NAME: string; NOTIFY_SERVICE_QUEUE_URL: string }): DiscoverServicesDeps & Audited {
+export function discoverServicesDeps(
+  config: AuditConfig & { CLUSTER_NAME: string; NOTIFY_SERVICE_QUEUE_URL: string },
+): DiscoverServicesDeps & Audited {
   return {
     ecs: createEcsReader(ecsClient()),
     serviceQueue: createQueueSender(sqsClient(), config.NOTIFY_SERVICE_QUEUE_URL),
@@ -51,15 +53,31 @@ export function discoverTasksDeps(config: AuditConfig & { NOTIFY_TASK_QUEUE_URL:
   };
 }
 
-export const NOTIFY_TASK_ENV = ['NOTIFY_AUDIT_TABLE', 'NOTIFY_AUDIT_TTL_DAYS', 'NOTIFY_SECRET_ID', 'NOTIFY_KEY_CACHE_SECONDS', 'NOTIFY_TIMEOUT_MS', 'NOTIFY_MAX_ATTEMPTS'] as const;
+export const NOTIFY_TASK_ENV = [
+  'NOTIFY_AUDIT_TABLE',
+  'NOTIFY_AUDIT_TTL_DAYS',
+  'NOTIFY_SECRET_ID',
+  'NOTIFY_KEY_CACHE_SECONDS',
+  'NOTIFY_TIMEOUT_MS',
+  'NOTIFY_MAX_ATTEMPTS',
+] as const;
 
 export function notifyTaskDeps(
-  config: AuditConfig & { NOTIFY_SECRET_ID: string; NOTIFY_KEY_CACHE_SECONDS: number; NOTIFY_TIMEOUT_MS: number; NOTIFY_MAX_ATTEMPTS: number },
+  config: AuditConfig & {
+    NOTIFY_SECRET_ID: string;
+    NOTIFY_KEY_CACHE_SECONDS: number;
+    NOTIFY_TIMEOUT_MS: number;
+    NOTIFY_MAX_ATTEMPTS: number;
+  },
 ): NotifyTaskDeps {
   const clock = { now: () => new Date() };
   return {
     audit: auditStore(config),
-    keys: createSigningKeySource(secretsManagerClient(), { secretId: config.NOTIFY_SECRET_ID, ttlMs: config.NOTIFY_KEY_CACHE_SECONDS * 1000, clock }),
+    keys: createSigningKeySource(secretsManagerClient(), {
+      secretId: config.NOTIFY_SECRET_ID,
+      ttlMs: config.NOTIFY_KEY_CACHE_SECONDS * 1000,
+      clock,
+    }),
     clock,
     policy: { maxAttempts: config.NOTIFY_MAX_ATTEMPTS, timeoutMs: config.NOTIFY_TIMEOUT_MS, baseDelayMs: 200, maxDelayMs: 2_000 },
   };

@@ -49,7 +49,9 @@ export type LabelTarget =
 
 /** Reads the notify labels of a task definition: which container, which port, which path. */
 export function findLabelTarget(containers: readonly ContainerDefinition[]): LabelTarget {
-  const labelled = containers.filter((c) => c.dockerLabels?.[NOTIFY_LABELS.port] !== undefined && c.dockerLabels?.[NOTIFY_LABELS.uri] !== undefined);
+  const labelled = containers.filter(
+    (c) => c.dockerLabels?.[NOTIFY_LABELS.port] !== undefined && c.dockerLabels?.[NOTIFY_LABELS.uri] !== undefined,
+  );
   if (labelled.length === 0) return { kind: 'unlabelled' };
   if (labelled.length > 1) {
     return { kind: 'invalid', reason: `containers ${labelled.map((c) => c.name).join(', ')} all carry the notify labels; exactly one may` };
@@ -71,7 +73,9 @@ export function findLabelTarget(containers: readonly ContainerDefinition[]): Lab
 export async function discoverServices(request: BroadcastRequest, deps: DiscoverServicesDeps): Promise<DiscoverServicesResult> {
   const cluster = deps.cluster;
   if (request.cluster !== undefined && clusterName(request.cluster) !== clusterName(cluster)) {
-    throw new ClusterNotAllowedError(`broadcast ${request.eventId} names cluster "${request.cluster}"; this notifier serves "${cluster}" only`);
+    throw new ClusterNotAllowedError(
+      `broadcast ${request.eventId} names cluster "${request.cluster}"; this notifier serves "${cluster}" only`,
+    );
   }
 
   const wanted = request.services ?? (await deps.ecs.listServiceArns(cluster));

@@ -78,7 +78,9 @@ export async function discoverTasks(message: ServiceMessage, deps: DiscoverTasks
   }
 
   // Bridge/host tasks: resolve every container instance of the service at once.
-  const instanceArns = [...new Set(live.filter((t) => !eniAddress(t) && t.containerInstanceArn).map((t) => t.containerInstanceArn as string))];
+  const instanceArns = [
+    ...new Set(live.filter((t) => !eniAddress(t) && t.containerInstanceArn).map((t) => t.containerInstanceArn as string)),
+  ];
   const instanceIds = instanceArns.length ? await deps.ecs.ec2InstanceIds(cluster, instanceArns) : new Map<string, string>();
   const ips = await deps.ec2.privateIps([...new Set(instanceIds.values())]);
 
@@ -107,7 +109,10 @@ export async function discoverTasks(message: ServiceMessage, deps: DiscoverTasks
     const instanceId = task.containerInstanceArn ? instanceIds.get(task.containerInstanceArn) : undefined;
     const ip = instanceId ? ips.get(instanceId) : undefined;
     if (!ip) {
-      unaddressable.push({ taskArn, reason: `no ENI address and no private IP for container instance ${task.containerInstanceArn ?? '(none)'}` });
+      unaddressable.push({
+        taskArn,
+        reason: `no ENI address and no private IP for container instance ${task.containerInstanceArn ?? '(none)'}`,
+      });
       continue;
     }
     const port = hostPort(container, message.containerPort, message.networkMode);

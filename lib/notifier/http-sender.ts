@@ -53,7 +53,13 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
-export function postOnce(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, nowMs: () => number = Date.now): Promise<AttemptResult> {
+export function postOnce(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  nowMs: () => number = Date.now,
+): Promise<AttemptResult> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (result: AttemptResult): void => {
@@ -62,29 +68,25 @@ export function postOnce(url: URL, headers: Record<string, string>, body: string
       clearTimeout(timer);
       resolve(result);
     };
-    const req = request(
-      url,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (data: Buffer) => {
-          // Keep only a snippet for the audit's lastError; the rest is drained.
-          if (size < 512) chunks.push(data);
-          size += data.length;
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (data: Buffer) => {
+        // Keep only a snippet for the audit's lastError; the rest is drained.
+        if (size < 512) chunks.push(data);
+        size += data.length;
+      });
+      res.on('end', () => {
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after'], nowMs());
+        settle({
+          kind: 'response',
+          status: res.statusCode ?? 0,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+          bodySnippet: Buffer.concat(chunks).toString('utf8').slice(0, 200),
         });
-        res.on('end', () => {
-          const retryAfterMs = parseRetryAfter(res.headers['retry-after'], nowMs());
-          settle({
-            kind: 'response',
-            status: res.statusCode ?? 0,
-            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-            bodySnippet: Buffer.concat(chunks).toString('utf8').slice(0, 200),
-          });
-        });
-        res.on('error', (error) => settle({ kind: 'error', error }));
-      },
-    );
+      });
+      res.on('error', (error) => settle({ kind: 'error', error }));
+    });
     const timer = setTimeout(() => {
       const error = new NotifyTimeoutError(`no complete answer from ${url.host} within ${timeoutMs} ms`);
       settle({ kind: 'error', error });
@@ -126,7 +128,8 @@ export async function deliverWithRetries(
     lastError = `attempt ${attempt}: ${describeAttempt(result)}`;
     if (result.kind === 'response') {
       lastStatus = result.status;
-      if (result.status >= 200 && result.status < 300) return { kind: 'delivered', httpStatus: result.status, attempts: attempt, latencyMs };
+      if (result.status >= 200 && result.status < 300)
+        return { kind: 'delivered', httpStatus: result.status, attempts: attempt, latencyMs };
       if (!retryable(result.status)) return { kind: 'rejected', httpStatus: result.status, attempts: attempt, latencyMs, lastError };
     }
     if (attempt === policy.maxAttempts) break;

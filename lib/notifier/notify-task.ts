@@ -14,7 +14,14 @@
  *   maxReceiveCount the message lands in the DLQ. Its reason is the audit item's lastError.
  */
 import { DeliveryInProgressError, NotifyFailedError, NotifyRejectedError, describeError } from './errors';
-import { deliverWithRetries, deliveryBudgetMs, realSenderDeps, type DeliveryOutcome, type RetryPolicy, type SenderDeps } from './http-sender';
+import {
+  deliverWithRetries,
+  deliveryBudgetMs,
+  realSenderDeps,
+  type DeliveryOutcome,
+  type RetryPolicy,
+  type SenderDeps,
+} from './http-sender';
 import { idempotencyKey, type TaskMessage } from './model';
 import type { AuditStore, Clock, SigningKeySource } from './ports';
 import { notificationHeaders } from './signing';
@@ -67,20 +74,31 @@ export async function notifyTask(message: TaskMessage, deps: NotifyTaskDeps): Pr
   } catch (error) {
     // Not an HTTP failure (e.g. the signing key could not be read): release the claim
     // with the reason so a redelivery can try again at once.
-    await deps.audit.markFailed(key, claim.claimId, { status: 'FAILED', attempts: 0, latencyMs: 0, lastError: describeError(error) }, deps.clock.now());
+    await deps.audit.markFailed(
+      key,
+      claim.claimId,
+      { status: 'FAILED', attempts: 0, latencyMs: 0, lastError: describeError(error) },
+      deps.clock.now(),
+    );
     throw error;
   }
 
   const now = deps.clock.now();
   switch (outcome.kind) {
     case 'delivered':
-      await deps.audit.markDelivered(key, { attempts: outcome.attempts, httpStatus: outcome.httpStatus, latencyMs: outcome.latencyMs }, now);
+      await deps.audit.markDelivered(
+        key,
+        { attempts: outcome.attempts, httpStatus: outcome.httpStatus, latencyMs: outcome.latencyMs },
+        now,
+      );
       return { outcome: 'delivered', key, attempts: outcome.attempts, latencyMs: outcome.latencyMs, httpStatus: outcome.httpStatus };
     case 'rejected':
       await deps.audit.markFailed(key, claim.claimId, { status: 'REJECTED', ...outcome }, now);
       throw new NotifyRejectedError(`task ${message.taskArn} rejected the notification: ${outcome.lastError}`);
     case 'exhausted':
       await deps.audit.markFailed(key, claim.claimId, { status: 'FAILED', ...outcome }, now);
-      throw new NotifyFailedError(`task ${message.taskArn} at ${url.host} not reached after ${outcome.attempts} attempts: ${outcome.lastError}`);
+      throw new NotifyFailedError(
+        `task ${message.taskArn} at ${url.host} not reached after ${outcome.attempts} attempts: ${outcome.lastError}`,
+      );
   }
 }

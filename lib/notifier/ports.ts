@@ -41,9 +41,7 @@ export interface MessageSender {
   sendAll(messages: readonly OutboundMessage[]): Promise<void>;
 }
 
-export type ClaimResult =
-  | { kind: 'claimed'; claimId: string }
-  | { kind: 'held'; item: AuditItem };
+export type ClaimResult = { kind: 'claimed'; claimId: string } | { kind: 'held'; item: AuditItem };
 
 export interface TaskClaim {
   key: string;
@@ -60,11 +58,7 @@ export interface AuditStore {
    * REJECTED, or an IN_PROGRESS claim's lease has expired (its holder crashed).
    */
   claimTask(claim: TaskClaim, now: Date, leaseSeconds: number): Promise<ClaimResult>;
-  markDelivered(
-    key: string,
-    outcome: { attempts: number; httpStatus: number; latencyMs: number },
-    now: Date,
-  ): Promise<void>;
+  markDelivered(key: string, outcome: { attempts: number; httpStatus: number; latencyMs: number }, now: Date): Promise<void>;
   /** Records the failure only if this claim still holds the item (a late loser never overwrites DELIVERED). */
   markFailed(
     key: string,

@@ -20,10 +20,16 @@ export interface QueueRecord {
   receiveCount?: string;
 }
 
-const auditFailureLogged = (auditError: unknown) => logger.error('could not record the failure in the audit table', { error: auditError as Error });
+const auditFailureLogged = (auditError: unknown) =>
+  logger.error('could not record the failure in the audit table', { error: auditError as Error });
 
 /** A broadcast request from the observer queue (`messageId`) or a direct invoke (none). */
-export async function broadcastRecord(body: string, where: string, messageId: string | undefined, deps: DiscoverServicesDeps & Audited): Promise<DiscoverServicesResult> {
+export async function broadcastRecord(
+  body: string,
+  where: string,
+  messageId: string | undefined,
+  deps: DiscoverServicesDeps & Audited,
+): Promise<DiscoverServicesResult> {
   const request = parseMessage(BroadcastRequestSchema, body, where);
   try {
     const result = await discoverServices(request, deps);
@@ -38,7 +44,9 @@ export async function broadcastRecord(body: string, where: string, messageId: st
     logger.error('service discovery failed', { messageId, eventId: request.eventId, error: error as Error });
     metrics.addMetric('ServiceDiscoveryFailed', MetricUnit.Count, 1);
     const failure = { kind: 'broadcast' as const, eventId: request.eventId, cluster: deps.cluster, lastError: describeError(error) };
-    await deps.audit.recordDiscoveryFailure(broadcastAuditKey(request.eventId, deps.cluster), failure, new Date()).catch(auditFailureLogged);
+    await deps.audit
+      .recordDiscoveryFailure(broadcastAuditKey(request.eventId, deps.cluster), failure, new Date())
+      .catch(auditFailureLogged);
     throw error;
   }
 }
@@ -58,13 +66,21 @@ export async function serviceMessageRecord(record: QueueRecord, deps: DiscoverTa
   } catch (error) {
     logger.error('task discovery failed', { ...where, error: error as Error });
     metrics.addMetric('TaskDiscoveryFailed', MetricUnit.Count, 1);
-    const failure = { kind: 'service' as const, eventId: message.eventId, cluster: message.cluster, service: message.serviceName, lastError: describeError(error) };
-    await deps.audit.recordDiscoveryFailure(serviceAuditKey(message.eventId, message.serviceArn), failure, new Date()).catch(auditFailureLogged);
+    const failure = {
+      kind: 'service' as const,
+      eventId: message.eventId,
+      cluster: message.cluster,
+      service: message.serviceName,
+      lastError: describeError(error),
+    };
+    await deps.audit
+      .recordDiscoveryFailure(serviceAuditKey(message.eventId, message.serviceArn), failure, new Date())
+      .catch(auditFailureLogged);
     throw error;
   }
 }
 
-const FAILURE_METRIC = new Map<Function, string>([
+const FAILURE_METRIC = new Map<abstract new (...args: never[]) => Error, string>([
   [NotifyRejectedError, 'NotifyRejected'],
   [NotifyFailedError, 'NotifyFailed'],
   [DeliveryInProgressError, 'NotifyInProgressElsewhere'],

@@ -23,12 +23,7 @@ export function signNotification(key: string, timestampSeconds: number, idempote
 }
 
 /** The headers of one notification, signed with the key current at send time. */
-export function notificationHeaders(
-  key: string,
-  nowMs: number,
-  idempotencyKey: string,
-  body: string,
-): Record<string, string> {
+export function notificationHeaders(key: string, nowMs: number, idempotencyKey: string, body: string): Record<string, string> {
   const timestamp = Math.floor(nowMs / 1000);
   return {
     'content-type': 'application/json',

@@ -33,7 +33,9 @@ export function parseDeployedQueueServices(json: string): Record<string, Deploye
   }
   const parsed = DeployedQueueServicesSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new DeployedQueueServicesError(`QUEUE_SERVICES is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new DeployedQueueServicesError(
+      `QUEUE_SERVICES is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

@@ -23,7 +23,10 @@ export interface QueueServicesInStack {
 
 export const UPDATE_SCALING_TARGET_ENV = ['CLUSTER_NAME', 'QUEUE_SERVICES'] as const;
 
-export function updateScalingTargetDeps(config: { CLUSTER_NAME: string; QUEUE_SERVICES: string }): UpdateScalingTargetDeps & QueueServicesInStack {
+export function updateScalingTargetDeps(config: {
+  CLUSTER_NAME: string;
+  QUEUE_SERVICES: string;
+}): UpdateScalingTargetDeps & QueueServicesInStack {
   return {
     policies: applicationAutoScalingPolicies(applicationAutoScalingClient()),
     stats: getMetricDataStats(cloudWatchClient()),

@@ -33,7 +33,10 @@ export interface ProduceMessagesDeps {
   maxAttempts?: number;
 }
 
-export async function produceMessages(input: ProduceInput, { sender, clock, newId = randomUUID, maxAttempts = 3 }: ProduceMessagesDeps): Promise<{ sent: number }> {
+export async function produceMessages(
+  input: ProduceInput,
+  { sender, clock, newId = randomUUID, maxAttempts = 3 }: ProduceMessagesDeps,
+): Promise<{ sent: number }> {
   const span = Math.max(0, input.maxWorkMs - input.minWorkMs);
   const messages = Array.from({ length: input.count }, (_, i) => {
     const message: SampleWorkMessage = {

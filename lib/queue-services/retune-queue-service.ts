@@ -9,7 +9,10 @@ import type { QueueServicesInStack } from './deps';
 import { resolveQueueService } from './deployed-services';
 import { updateScalingTarget, type UpdateScalingTargetDeps, type UpdateScalingTargetResult } from './update-scaling-target';
 
-export async function retuneQueueService(queueService: string, deps: UpdateScalingTargetDeps & QueueServicesInStack): Promise<UpdateScalingTargetResult> {
+export async function retuneQueueService(
+  queueService: string,
+  deps: UpdateScalingTargetDeps & QueueServicesInStack,
+): Promise<UpdateScalingTargetResult> {
   const { settings, deployed: where } = resolveQueueService(queueService, deps.settings, deps.deployed);
   const result = await updateScalingTarget(
     {
@@ -18,7 +21,11 @@ export async function retuneQueueService(queueService: string, deps: UpdateScali
       serviceName: where.serviceName,
       policyName: where.policyName,
       metricDimension: where.metricDimension,
-      settings: { acceptableLatencySeconds: settings.acceptableLatencySeconds, concurrency: settings.task.concurrency, ...settings.targetUpdate },
+      settings: {
+        acceptableLatencySeconds: settings.acceptableLatencySeconds,
+        concurrency: settings.task.concurrency,
+        ...settings.targetUpdate,
+      },
     },
     deps,
   );

@@ -54,10 +54,10 @@ export function averageProcessingSeconds(stats: WindowStats): number | undefined
 
 /** Adds per-period Sum and SampleCount datapoints into window totals. */
 export function sumWindow(periods: Array<{ sumSeconds: number; count: number }>): WindowStats {
-  return periods.reduce(
-    (total, period) => ({ sumSeconds: total.sumSeconds + period.sumSeconds, count: total.count + period.count }),
-    { sumSeconds: 0, count: 0 },
-  );
+  return periods.reduce((total, period) => ({ sumSeconds: total.sumSeconds + period.sumSeconds, count: total.count + period.count }), {
+    sumSeconds: 0,
+    count: 0,
+  });
 }
 
 /**
@@ -66,12 +66,18 @@ export function sumWindow(periods: Array<{ sumSeconds: number; count: number }>)
  * cannot be made faster by adding tasks beyond one task per waiting message. At most
  * maxTarget: a run of near-instant messages must not let the backlog grow without bound.
  */
-export function backlogTarget(acceptableLatencySeconds: number, averageSeconds: number, maxTarget: number, factors: TargetFactors = {}): number {
+export function backlogTarget(
+  acceptableLatencySeconds: number,
+  averageSeconds: number,
+  maxTarget: number,
+  factors: TargetFactors = {},
+): number {
   const { concurrency = 1, headroom = DEFAULT_HEADROOM } = factors;
   if (!(acceptableLatencySeconds > 0)) throw new RangeError(`acceptable latency must be > 0, got ${acceptableLatencySeconds}`);
   if (!(maxTarget >= 1)) throw new RangeError(`maxTarget must be >= 1, got ${maxTarget}`);
   if (!(headroom > 0 && headroom <= 1)) throw new RangeError(`headroom must be > 0 and <= 1, got ${headroom}`);
-  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RangeError(`concurrency must be a whole number >= 1, got ${concurrency}`);
+  if (!(Number.isInteger(concurrency) && concurrency >= 1))
+    throw new RangeError(`concurrency must be a whole number >= 1, got ${concurrency}`);
   if (!(averageSeconds > 0)) return maxTarget;
   const raw = (headroom * acceptableLatencySeconds * concurrency) / averageSeconds;
   // Two decimals: the policy's target is a number; finer steps are noise.

@@ -64,7 +64,9 @@ export async function updateScalingTarget(
   const resourceId = ecsServiceResourceId(input.cluster, input.serviceName);
   const policy = await policies.describe(resourceId, input.policyName);
   if (!policy) {
-    throw new ScalingPolicyNotFoundError(`no target tracking policy "${input.policyName}" on ${resourceId} (queue service "${input.queueService}")`);
+    throw new ScalingPolicyNotFoundError(
+      `no target tracking policy "${input.policyName}" on ${resourceId} (queue service "${input.queueService}")`,
+    );
   }
   // Never touch a policy of another service, whatever the API returned.
   if (policy.resourceId !== resourceId) {

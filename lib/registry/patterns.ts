@@ -35,7 +35,7 @@ export function compilePattern(source: string): CompiledPattern {
     if (literal.length === 0 && captures.length > 0) {
       throw new PatternSyntaxError(`pattern "${source}" puts two captures side by side; separate them with a literal`);
     }
-    regex += escapeRegex(literal) + `(?<${name}>[^/]+?)`;
+    regex += `${escapeRegex(literal)}(?<${name}>[^/]+?)`;
     captures.push(name);
     last = match.index + match[0].length;
   }
@@ -43,7 +43,7 @@ export function compilePattern(source: string): CompiledPattern {
   if (/[{}]/.test(source.replace(CAPTURE, ''))) {
     throw new PatternSyntaxError(`pattern "${source}" has a brace that is not a {name} capture`);
   }
-  regex += escapeRegex(tail) + '$';
+  regex += `${escapeRegex(tail)}$`;
   const firstCapture = source.search(CAPTURE);
   return {
     source,
@@ -51,6 +51,15 @@ export function compilePattern(source: string): CompiledPattern {
     captures,
     literalPrefix: firstCapture === -1 ? source : source.slice(0, firstCapture),
   };
+}
+
+/** The key a pattern names for these capture values (every capture must have one). */
+export function renderPattern(source: string, captures: Record<string, string>): string {
+  return source.replace(CAPTURE, (_whole, name: string) => {
+    const value = captures[name];
+    if (value === undefined) throw new PatternSyntaxError(`pattern "${source}" needs a value for {${name}}`);
+    return value;
+  });
 }
 
 /** Capture values by name when the key matches, otherwise undefined. */

@@ -6,6 +6,10 @@
 import { compilePattern, matchPattern, type CompiledPattern } from './patterns';
 import type { Pipeline, Registry } from './schema';
 
+/** The task definition a pipeline runs: its own, or the one it names in task.taskDefinition. */
+export const taskDefinitionOf = (name: string, pipeline: { task: { taskDefinition?: string | undefined } }): string =>
+  pipeline.task.taskDefinition ?? name;
+
 export interface FileMatch {
   pipeline: string;
   /** The logical file name (`orders`). */
@@ -36,6 +40,8 @@ export interface PipelineIndex {
   explainMiss(bucket: string | undefined, key: string, defaultBucket?: string): MissedMatch;
   /** The logical files that make a batch of this pipeline complete. */
   requiredFiles(name: string): string[];
+  /** The captures forming this pipeline's batch key, in batch key order (none without a trigger). */
+  captures(name: string): string[];
   /** Literal prefixes to subscribe to, per bucket (undefined: the stack's bucket). */
   prefixes(): Array<{ bucket: string | undefined; prefix: string }>;
 }
@@ -49,7 +55,20 @@ export interface PipelineIndex {
 export function batchKeyOf(captureOrder: string[], captures: Record<string, string>): string {
   const values = captureOrder.map((name) => captures[name] ?? '');
   if (values.length < 2) return values.join('') || 'all';
-  return values.map((value) => value.replace(/~/g, '~7E').replace(/_/g, '~5F')).join('_');
+  return values.map(escapeCaptureValue).join('_');
+}
+
+/** One capture value as a batch key of several captures holds it. */
+export const escapeCaptureValue = (value: string): string => value.replace(/~/g, '~7E').replace(/_/g, '~5F');
+
+/** The capture values of a batch key: the inverse of batchKeyOf. */
+export function capturesOfBatchKey(captureOrder: string[], batchKey: string): Record<string, string> | undefined {
+  if (captureOrder.length < 2) return captureOrder.length === 1 ? { [captureOrder[0]!]: batchKey } : {};
+  const values = batchKey.split('_');
+  if (values.length !== captureOrder.length) return undefined;
+  return Object.fromEntries(
+    captureOrder.map((name, i) => [name, values[i]!.replace(/~(5F|7E)/g, (_m, code: string) => (code === '5F' ? '_' : '~'))]),
+  );
 }
 
 export function indexRegistry(registry: Registry): PipelineIndex {
@@ -96,6 +115,7 @@ export function indexRegistry(registry: Registry): PipelineIndex {
       return { part: 'pattern', detail: `key is under a watched prefix but matches none of its file patterns (${patterns.join('; ')})` };
     },
     requiredFiles: (name) => Object.keys(registry.pipelines[name]?.trigger?.files ?? {}),
+    captures: (name) => compiled.find((entry) => entry.pipeline === name)?.order ?? [],
     prefixes() {
       const all = compiled.map((entry) => ({
         bucket: entry.bucket,

@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { patternsOverlap } from './patterns';
-import { RegistrySchema, type Pipeline, type Registry } from './schema';
+import { RegistrySchema, type Registry } from './schema';
 
 export class RegistryError extends Error {
   override readonly name = 'RegistryError';
@@ -76,5 +76,5 @@ function findOverlaps(registry: Registry): string[] {
   return problems;
 }
 
-export { batchKeyOf, indexRegistry, type FileMatch, type MissedMatch, type PipelineIndex } from './pipeline-index';
+export { batchKeyOf, capturesOfBatchKey, escapeCaptureValue, indexRegistry, type FileMatch, type MissedMatch, type PipelineIndex } from './pipeline-index';
 export { RegistrySchema, z };

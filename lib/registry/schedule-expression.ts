@@ -58,4 +58,3 @@ export function validateScheduleExpression(expression: string): void {
     throw new ScheduleExpressionError('exactly one of day-of-month and day-of-week must be "?"');
   }
 }
-

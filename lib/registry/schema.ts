@@ -5,8 +5,24 @@
  */
 import * as z from 'zod';
 import { compilePattern, PatternSyntaxError } from './patterns';
+import { BatchTemplateError, isTimeZone, parseBatchTemplate } from './batch-template';
 import { ScheduleExpressionError, validateScheduleExpression } from './schedule-expression';
 import { TASK_ENV } from '../contracts/task-contract';
+import {
+  ARCHITECTURES,
+  CAPACITIES,
+  ImageSchema,
+  LocalRunSchema,
+  MAX_EPHEMERAL_STORAGE_GIB,
+  MIN_EPHEMERAL_STORAGE_GIB,
+  OwnerSchema,
+  PlacementSchema,
+  PolicyStatementSchema,
+  SecretsSchema,
+  StackCapacitySchema,
+  sameImage,
+  statementProblems,
+} from './container';
 
 export const MAX_SHARDS = 20;
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
@@ -35,7 +51,8 @@ export const TriggerSchema = z.strictObject({
   /** Every pattern must start with this prefix; defaults to the patterns' common literal prefix. */
   prefix: z.string().optional(),
   /** Logical file name → key pattern with `{captures}` forming the batch key. */
-  files: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'file names are lower-case words'), patternString)
+  files: z
+    .record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'file names are lower-case words'), patternString)
     .refine((files) => Object.keys(files).length > 0, 'a pipeline needs at least one file'),
   /** How long to wait, from the first file of a batch, for the rest before the batch is overdue. */
   windowMinutes: z.number().positive('window must be greater than 0'),
@@ -44,26 +61,82 @@ export const TriggerSchema = z.strictObject({
 });
 
 export const TaskSchema = z.strictObject({
-  /** Logical task definition name; the stack's task definition family is `<service>-<stage>-<name>`. */
-  taskDefinition: z.string().regex(NAME, 'task definition names are lower-case words with dashes'),
-  container: z.string().min(1),
+  /**
+   * Logical task definition name (default: the pipeline's name); the family is
+   * `<service>-<stage>-<name>`. Pipelines that name the same one share its container.
+   */
+  taskDefinition: z.string().regex(NAME, 'task definition names are lower-case words with dashes').optional(),
+  container: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/, 'container names are letters, digits, - and _'),
+  /** An image URI, or `{ build: { context, dockerfile, target } }` (built by `npm run deploy`). */
+  image: ImageSchema,
+  /** The image's and the task's CPU architecture (ECS's default is X86_64). */
+  architecture: z.enum(ARCHITECTURES, { error: 'architecture is ARM64 or X86_64' }).default('X86_64'),
   command: z.array(z.string()).min(1).optional(),
   cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096), z.literal(8192), z.literal(16384)]),
   memory: z.number().int().min(512).max(122880),
   shards: z.number().int().min(1, 'shards must be at least 1').max(MAX_SHARDS, `shards must be at most ${MAX_SHARDS}`).default(1),
   maxConcurrency: z.number().int().min(1).max(MAX_SHARDS).optional(),
+  /** Runs of this pipeline at once; more wait as QUEUED, in arrival order (README "Run control"). */
+  maxConcurrentRuns: z.number().int().min(1, 'maxConcurrentRuns must be at least 1').max(1000).optional(),
   launch: z.enum(['sync', 'callback']),
   timeoutSeconds: z.number().int().min(60).max(31_536_000),
   // The heartbeat clock starts at RunTask: a Fargate task must be placed, pull its image and
   // start before its first heartbeat, which commonly takes tens of seconds.
-  heartbeatSeconds: z.number().int().min(60, 'heartbeatSeconds must be at least 60: the task must start and send its first heartbeat within it').optional(),
-  spot: z.boolean().default(false),
+  heartbeatSeconds: z
+    .number()
+    .int()
+    .min(60, 'heartbeatSeconds must be at least 60: the task must start and send its first heartbeat within it')
+    .optional(),
+  /** Fargate task storage in GiB (Fargate gives 20 without it). */
+  ephemeralStorageGiB: z
+    .number()
+    .int()
+    .min(MIN_EPHEMERAL_STORAGE_GIB, `ephemeralStorageGiB must be ${MIN_EPHEMERAL_STORAGE_GIB}..${MAX_EPHEMERAL_STORAGE_GIB} (Fargate)`)
+    .max(MAX_EPHEMERAL_STORAGE_GIB, `ephemeralStorageGiB must be ${MIN_EPHEMERAL_STORAGE_GIB}..${MAX_EPHEMERAL_STORAGE_GIB} (Fargate)`)
+    .optional(),
+  capacity: z.enum(CAPACITIES, { error: 'capacity is fargate, fargate-spot or ec2' }).default('fargate'),
+  /** ECS placement constraints and strategies: capacity ec2 only. */
+  placement: PlacementSchema.optional(),
+  /** Plain values, passed with each run. Secrets go in `secrets`. */
   environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
+  /** Name → Secrets Manager ARN, SSM parameter ARN or name: injected by ECS, never in plain text. */
+  secrets: SecretsSchema.default({}),
+  /** IAM statements this pipeline's task role gets besides what the stack gives every pipeline. */
+  policies: z.array(PolicyStatementSchema).default([]),
+  /** How the local cloud runs this container (npm run local): its folder and local environment. */
+  local: LocalRunSchema.optional(),
 });
+
+const batchTemplate = z.string().superRefine((value, ctx) => {
+  try {
+    parseBatchTemplate(value);
+  } catch (error) {
+    if (!(error instanceof BatchTemplateError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
+});
+
+/** What a schedule does with a batch that is not complete when it fires (README "Schedules"). */
+export const WhenIncompleteSchema = z.enum(['run', 'skip', 'notify'], { error: 'whenIncomplete is run, skip or notify' });
+export const DEFAULT_WHEN_INCOMPLETE = 'notify' as const;
 
 export const ScheduleSchema = z.strictObject({
   expression: scheduleExpression,
+  /** IANA time zone the expression is read in (EventBridge Scheduler follows its daylight-saving changes); default UTC. */
+  timezone: z
+    .string()
+    .refine(isTimeZone, {
+      error: (issue) => `unknown time zone "${String(issue.input)}": use an IANA name such as Europe/Berlin or America/New_York`,
+    })
+    .default('UTC'),
   enabled: z.boolean().default(true),
+  /**
+   * Capture → template of the fire time: the batch (or batches, when a capture is left out)
+   * a firing runs. Absent: each firing is one run without files.
+   */
+  batch: z.record(z.string(), batchTemplate).optional(),
+  /** With `batch`: a batch not complete at fire time runs with what arrived, is skipped, or is reported (default notify). */
+  whenIncomplete: WhenIncompleteSchema.optional(),
 });
 
 export const AlarmsSchema = z.strictObject({
@@ -82,9 +155,12 @@ export const PipelineSchema = z
     task: TaskSchema,
     schedule: ScheduleSchema.optional(),
     alarms: AlarmsSchema.default({ failuresPerHour: 1 }),
+    /** Who runs this pipeline: its notices and alarms reach them too. */
+    owner: OwnerSchema.optional(),
   })
   .superRefine((pipeline, ctx) => {
     const { task } = pipeline;
+    checkContainer(task, ctx);
     if (task.launch === 'callback' && task.heartbeatSeconds === undefined) {
       ctx.addIssue({ code: 'custom', path: ['task', 'heartbeatSeconds'], message: 'a callback pipeline needs heartbeatSeconds' });
     }
@@ -101,6 +177,42 @@ export const PipelineSchema = z
     }
     if (!pipeline.trigger && !pipeline.schedule) {
       ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'a pipeline needs a trigger, a schedule, or both' });
+    }
+    const schedule = pipeline.schedule;
+    if (schedule?.whenIncomplete !== undefined && schedule.batch === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule', 'whenIncomplete'],
+        message: 'whenIncomplete applies to a schedule that runs batches: set schedule.batch too',
+      });
+    }
+    if (schedule?.batch !== undefined) {
+      if (!pipeline.trigger) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['schedule', 'batch'],
+          message: 'schedule.batch names captures of trigger.files, and this pipeline has no trigger',
+        });
+      } else {
+        let captures: string[] = [];
+        try {
+          captures = compilePattern(Object.values(pipeline.trigger.files)[0] ?? '').captures;
+        } catch {
+          // The pattern's own issue reports it.
+        }
+        const names = Object.keys(schedule.batch);
+        if (names.length === 0)
+          ctx.addIssue({ code: 'custom', path: ['schedule', 'batch'], message: 'schedule.batch needs at least one capture' });
+        for (const name of names) {
+          if (captures.length > 0 && !captures.includes(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['schedule', 'batch', name],
+              message: `{${name}} is not a capture of trigger.files (the batch key is {${captures.join('}, {')}})`,
+            });
+          }
+        }
+      }
     }
     if (pipeline.trigger) {
       // zod runs this check even when a field failed; the field's own issue reports a bad pattern.
@@ -129,6 +241,47 @@ export const PipelineSchema = z
     }
   });
 
+/** What a pipeline's container settings say about each other (task.*). */
+function checkContainer(task: z.infer<typeof TaskSchema>, ctx: z.RefinementCtx): void {
+  const at = (...path: Array<string | number>) => ['task', ...path];
+  if (task.placement !== undefined && task.capacity !== 'ec2') {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('placement'),
+      message: `placement applies to capacity ec2 only: Fargate places tasks itself (this pipeline's capacity is ${task.capacity})`,
+    });
+  }
+  if (task.capacity === 'fargate-spot' && task.architecture === 'ARM64') {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('capacity'),
+      message: 'Fargate Spot runs X86_64 tasks only: set task.architecture to X86_64, or capacity to fargate',
+    });
+  }
+  if (task.capacity === 'ec2' && task.ephemeralStorageGiB !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('ephemeralStorageGiB'),
+      message: "ephemeralStorageGiB applies to Fargate; EC2 tasks use the instance's volume (capacity.ec2.rootVolumeGiB)",
+    });
+  }
+  for (const name of Object.keys(task.secrets ?? {})) {
+    if (name in (task.environment ?? {})) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('secrets', name),
+        message: `${name} is in task.environment too: a variable is either a secret or a plain value`,
+      });
+    }
+    if (name in TASK_ENV) {
+      ctx.addIssue({ code: 'custom', path: at('secrets', name), message: `${name} is set by the run itself; choose another name` });
+    }
+  }
+  (task.policies ?? []).forEach((statement, index) => {
+    for (const message of statementProblems(statement)) ctx.addIssue({ code: 'custom', path: at('policies', index), message });
+  });
+}
+
 /**
  * A queue service: a long-running ECS service consuming its own SQS queue, scaled on
  * backlog per task (visible messages / running tasks) against a target of
@@ -140,7 +293,11 @@ export const QueueSchema = z.strictObject({
   /** Receives before a message moves to the dead-letter queue. */
   maxReceiveCount: z.number().int().min(1, 'maxReceiveCount must be at least 1').max(1000, 'maxReceiveCount must be at most 1000'),
   /** The first lease on a received message; the worker extends it while it works. */
-  visibilityTimeoutSeconds: z.number().int().min(10, 'visibilityTimeoutSeconds must be at least 10 (the worker extends it at a fraction of it)').max(43_200, 'visibilityTimeoutSeconds must be at most 43200 (12 hours)'),
+  visibilityTimeoutSeconds: z
+    .number()
+    .int()
+    .min(10, 'visibilityTimeoutSeconds must be at least 10 (the worker extends it at a fraction of it)')
+    .max(43_200, 'visibilityTimeoutSeconds must be at most 43200 (12 hours)'),
   retentionSeconds: z.number().int().min(60).max(1_209_600).default(345_600),
   /** FIFO only: deduplicate on a hash of the body instead of a MessageDeduplicationId. */
   contentBasedDeduplication: z.boolean().optional(),
@@ -209,7 +366,11 @@ export const QueueServiceSchema = z
     /** Seeds the first target (acceptable latency / this) until measurements exist. */
     expectedProcessingSeconds: z.number().positive('expectedProcessingSeconds must be greater than 0').default(1),
     /** At least 1: with no running task the backlog-per-task metric has no task count to divide by. */
-    minTasks: z.number().int().min(1, 'minTasks must be at least 1: target tracking needs a running task to measure backlog per task').default(1),
+    minTasks: z
+      .number()
+      .int()
+      .min(1, 'minTasks must be at least 1: target tracking needs a running task to measure backlog per task')
+      .default(1),
     maxTasks: z.number().int().min(1).max(1000),
     scaleInCooldownSeconds: z.number().int().min(0).max(86_400).default(300),
     // 180 s: shorter lets target tracking add tasks again before the last ones started and
@@ -220,34 +381,121 @@ export const QueueServiceSchema = z
   })
   .superRefine((service, ctx) => {
     if (service.minTasks > service.maxTasks) {
-      ctx.addIssue({ code: 'custom', path: ['minTasks'], message: `minTasks (${service.minTasks}) must not exceed maxTasks (${service.maxTasks})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minTasks'],
+        message: `minTasks (${service.minTasks}) must not exceed maxTasks (${service.maxTasks})`,
+      });
     }
     if (service.queue.type === 'standard' && service.queue.contentBasedDeduplication !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['queue', 'contentBasedDeduplication'], message: 'contentBasedDeduplication applies to FIFO queues only' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queue', 'contentBasedDeduplication'],
+        message: 'contentBasedDeduplication applies to FIFO queues only',
+      });
     }
     const seen = new Set<string>();
     service.scheduledActions.forEach((action, index) => {
       if (seen.has(action.name)) {
-        ctx.addIssue({ code: 'custom', path: ['scheduledActions', index, 'name'], message: `scheduled action "${action.name}" is declared twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scheduledActions', index, 'name'],
+          message: `scheduled action "${action.name}" is declared twice`,
+        });
       }
       seen.add(action.name);
       if (action.maxTasks !== undefined && action.maxTasks > service.maxTasks * 10) {
-        ctx.addIssue({ code: 'custom', path: ['scheduledActions', index, 'maxTasks'], message: 'maxTasks is more than ten times the service maxTasks: a typo?' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scheduledActions', index, 'maxTasks'],
+          message: 'maxTasks is more than ten times the service maxTasks: a typo?',
+        });
       }
     });
   });
 
-export const RegistrySchema = z.strictObject({
-  pipelines: z.record(z.string().regex(NAME, 'pipeline names are lower-case words with dashes, at most 40 characters'), PipelineSchema),
-  /** Long-running queue consumers scaled on backlog per task (optional). */
-  queueServices: z
-    .record(z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'queue service names are lower-case words with dashes, at most 24 characters'), QueueServiceSchema)
-    .optional(),
-});
+export const RegistrySchema = z
+  .strictObject({
+    pipelines: z.record(z.string().regex(NAME, 'pipeline names are lower-case words with dashes, at most 40 characters'), PipelineSchema),
+    /** Long-running queue consumers scaled on backlog per task (optional). */
+    queueServices: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'queue service names are lower-case words with dashes, at most 24 characters'),
+        QueueServiceSchema,
+      )
+      .optional(),
+    /** Capacity the stack adds for pipelines that ask for it (task.capacity ec2). */
+    capacity: StackCapacitySchema.optional(),
+  })
+  .superRefine(checkTaskDefinitions);
+
+import { taskDefinitionOf } from './pipeline-index';
+
+export { taskDefinitionOf };
+
+/** Task settings that live in the task definition, so pipelines sharing one must agree on them. */
+const SHARED_TASK_FIELDS = ['container', 'image', 'architecture', 'ephemeralStorageGiB', 'secrets', 'local'] as const;
+const launchFamily = (capacity: string) => (capacity === 'ec2' ? 'ec2' : 'fargate');
+
+/** Rules across pipelines: shared task definitions agree, EC2 pipelines have EC2 capacity to run on. */
+function checkTaskDefinitions(
+  registry: { pipelines: Record<string, z.infer<typeof PipelineSchema>>; capacity?: z.infer<typeof StackCapacitySchema> | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const firstOf = new Map<string, [string, z.infer<typeof TaskSchema>]>();
+  for (const [name, pipeline] of Object.entries(registry.pipelines ?? {})) {
+    const task = pipeline?.task;
+    if (!task) continue;
+    const at = (field: string) => ['pipelines', name, 'task', field];
+    if (task.capacity === 'ec2') {
+      const ec2 = registry.capacity?.ec2;
+      if (!ec2) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('capacity'),
+          message:
+            "capacity ec2 runs on the stack's EC2 capacity: declare capacity.ec2 (instanceType, architecture, maxInstances) at the top of the registry",
+        });
+      } else if (ec2.architecture !== task.architecture) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('architecture'),
+          message: `the stack's EC2 capacity is ${ec2.architecture} (capacity.ec2.architecture), this task is ${task.architecture}`,
+        });
+      }
+    }
+    const definition = taskDefinitionOf(name, pipeline);
+    const first = firstOf.get(definition);
+    if (!first) {
+      firstOf.set(definition, [name, task]);
+      continue;
+    }
+    const [firstName, firstTask] = first;
+    const differs = (field: (typeof SHARED_TASK_FIELDS)[number]) =>
+      field === 'image' ? !sameImage(task.image, firstTask.image) : JSON.stringify(task[field]) !== JSON.stringify(firstTask[field]);
+    for (const field of SHARED_TASK_FIELDS.filter(differs)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at(field),
+        message: `differs from pipeline "${firstName}", which shares task definition "${definition}": pipelines that share a task definition share its container, so task.${field} must be the same (or give this pipeline its own taskDefinition)`,
+      });
+    }
+    if (launchFamily(task.capacity) !== launchFamily(firstTask.capacity)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('capacity'),
+        message: `pipeline "${firstName}" runs task definition "${definition}" on ${firstTask.capacity}: one task definition is for Fargate or for EC2, not both`,
+      });
+    }
+  }
+}
 
 export type Registry = z.infer<typeof RegistrySchema>;
 export type Pipeline = z.infer<typeof PipelineSchema>;
 export type PipelineTask = z.infer<typeof TaskSchema>;
 export type PipelineTrigger = z.infer<typeof TriggerSchema>;
+export type PipelineSchedule = z.infer<typeof ScheduleSchema>;
+export type WhenIncomplete = z.infer<typeof WhenIncompleteSchema>;
 export type QueueService = z.infer<typeof QueueServiceSchema>;
 export type QueueServiceScheduledAction = z.infer<typeof ScheduledActionSchema>;
+export type StackCapacity = z.infer<typeof StackCapacitySchema>;

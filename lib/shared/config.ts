@@ -19,6 +19,8 @@ export const ENV = {
   UPLOADS_BUCKET: v.string().min(1),
   TOPIC_ARN: v.string().min(1),
   RUN_LEASE_SECONDS: v.coerce.number().int().positive(),
+  /** Runs of the whole stack at once (stage param maxConcurrentRuns); 0: no stack-wide limit. */
+  MAX_CONCURRENT_RUNS: v.coerce.number().int().min(0),
   BATCH_TTL_DAYS: v.coerce.number().int().positive(),
   /** The ECS cluster queue services run in (its name). */
   CLUSTER_NAME: v.string().min(1),

@@ -15,7 +15,14 @@ export interface CorrelationKeys {
   taskArn?: string | undefined;
 }
 
-export const CORRELATION_KEY_NAMES = ['pipeline', 'batchKey', 'objectKey', 'runKey', 'executionArn', 'taskArn'] as const satisfies ReadonlyArray<keyof CorrelationKeys>;
+export const CORRELATION_KEY_NAMES = [
+  'pipeline',
+  'batchKey',
+  'objectKey',
+  'runKey',
+  'executionArn',
+  'taskArn',
+] as const satisfies ReadonlyArray<keyof CorrelationKeys>;
 
 /** The keys that are known, without undefined values (Powertools would print them as null-ish noise). */
 export function correlationKeys(keys: CorrelationKeys): Record<string, string> {
@@ -28,7 +35,19 @@ export function correlationKeys(keys: CorrelationKeys): Record<string, string> {
 }
 
 /** Attribute names whose values are secrets or data, never logged (compared case-insensitively, `_`/`-` ignored). */
-const SECRET_NAMES = new Set(['tasktoken', 'token', 'password', 'secret', 'secretaccesskey', 'sessiontoken', 'authorization', 'credentials', 'rows', 'records', 'data']);
+const SECRET_NAMES = new Set([
+  'tasktoken',
+  'token',
+  'password',
+  'secret',
+  'secretaccesskey',
+  'sessiontoken',
+  'authorization',
+  'credentials',
+  'rows',
+  'records',
+  'data',
+]);
 const normalize = (name: string): string => name.toLowerCase().replace(/[_-]/g, '');
 export const REDACTED = '[redacted]';
 

@@ -59,7 +59,9 @@ function envNumber(key: string): number {
 }
 
 function xRayTraceId(): string | undefined {
-  const raw = (globalThis as { awslambda?: { InvokeStore?: { getXRayTraceId(): string | undefined } } }).awslambda?.InvokeStore?.getXRayTraceId() ?? envString('_X_AMZN_TRACE_ID');
+  const raw =
+    (globalThis as { awslambda?: { InvokeStore?: { getXRayTraceId(): string | undefined } } }).awslambda?.InvokeStore?.getXRayTraceId() ??
+    envString('_X_AMZN_TRACE_ID');
   if (raw === '') return undefined;
   if (!raw.includes('=')) return raw;
   const fields: Record<string, string | undefined> = {};
@@ -82,14 +84,27 @@ function timestamp(now: Date): string {
   }
   const two = '2-digit' as const;
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en', { hourCycle: 'h23', year: 'numeric', month: two, day: two, hour: two, minute: two, second: two, timeZone: resolved })
+    new Intl.DateTimeFormat('en', {
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: two,
+      day: two,
+      hour: two,
+      minute: two,
+      second: two,
+      timeZone: resolved,
+    })
       .formatToParts(now)
       .map((part) => [part.type, part.value]),
   );
   const offset = resolved === zone ? -now.getTimezoneOffset() : 0;
   const sign = offset >= 0 ? '+' : '-';
-  const hours = Math.abs(Math.floor(offset / 60)).toString().padStart(2, '0');
-  const minutes = Math.abs(offset % 60).toString().padStart(2, '0');
+  const hours = Math.abs(Math.floor(offset / 60))
+    .toString()
+    .padStart(2, '0');
+  const minutes = Math.abs(offset % 60)
+    .toString()
+    .padStart(2, '0');
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}.${now.getMilliseconds().toString().padStart(3, '0')}${sign}${hours}:${minutes}`;
 }
 
@@ -360,7 +375,12 @@ export class Logger {
     }
     const dev = this.#dev;
     const line = JSON.stringify(printed, jsonReplacer(), dev ? 4 : 0);
-    const method = level === LEVELS.CRITICAL ? 'error' : level === LEVELS.TRACE ? 'log' : (levelName(level).toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+    const method =
+      level === LEVELS.CRITICAL
+        ? 'error'
+        : level === LEVELS.TRACE
+          ? 'log'
+          : (levelName(level).toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
     if (dev) console[method](line);
     // Node's Console: log, info and debug go to stdout, warn and error to stderr.
     else (method === 'warn' || method === 'error' ? process.stderr : process.stdout).write(`${line}\n`);

@@ -112,7 +112,9 @@ export class Metrics {
 
   addDimension(name: string, value: string): this {
     if (emptyText(name) || emptyText(value)) {
-      this.#warnings.warn(`The dimension ${name} doesn't meet the requirements and won't be added. Ensure the dimension name and value are non empty strings`);
+      this.#warnings.warn(
+        `The dimension ${name} doesn't meet the requirements and won't be added. Ensure the dimension name and value are non empty strings`,
+      );
       return this;
     }
     if (new Set([...Object.keys(this.#defaultDimensions), ...Object.keys(this.#dimensions), name]).size > MAX_DIMENSIONS) {
@@ -129,7 +131,9 @@ export class Metrics {
     const added: Record<string, string> = {};
     for (const [key, value] of Object.entries(dimensions)) {
       if (emptyText(key) || emptyText(value)) {
-        this.#warnings.warn(`The dimension ${key} doesn't meet the requirements and won't be added. Ensure the dimension name and value are non empty strings`);
+        this.#warnings.warn(
+          `The dimension ${key} doesn't meet the requirements and won't be added. Ensure the dimension name and value are non empty strings`,
+        );
         continue;
       }
       if (Object.hasOwn(this.#dimensions, key) || Object.hasOwn(this.#defaultDimensions, key) || Object.hasOwn(added, key)) {
@@ -153,7 +157,12 @@ export class Metrics {
 
   /** A metrics instance with these default dimensions that publishes at every addMetric. */
   singleMetric(): Metrics {
-    return new Metrics({ namespace: this.#namespace, defaultDimensions: { ...this.#defaultDimensions }, singleMetric: true, logger: this.#warnings });
+    return new Metrics({
+      namespace: this.#namespace,
+      defaultDimensions: { ...this.#defaultDimensions },
+      singleMetric: true,
+      logger: this.#warnings,
+    });
   }
 
   /** The ColdStart metric (dimension function_name), once per execution environment. */
@@ -190,7 +199,8 @@ export class Metrics {
     if (name.length < 1 || name.length > 255) throw new RangeError('The metric name should be between 1 and 255 characters');
     if (typeof value !== 'number') throw new RangeError(`${String(value)} is not a valid number`);
     if (!UNITS.includes(unit)) throw new RangeError(`Invalid metric unit '${unit}', expected either option: ${UNITS.join(',')}`);
-    if (!RESOLUTIONS.includes(resolution)) throw new RangeError(`Invalid metric resolution '${resolution}', expected either option: ${RESOLUTIONS.join(',')}`);
+    if (!RESOLUTIONS.includes(resolution))
+      throw new RangeError(`Invalid metric resolution '${resolution}', expected either option: ${RESOLUTIONS.join(',')}`);
     if (Object.keys(this.#metrics).length >= MAX_METRICS) this.publishStoredMetrics();
     const existing = this.#metrics[name];
     if (existing === undefined) {
@@ -198,7 +208,9 @@ export class Metrics {
       return;
     }
     if (existing.unit !== unit) {
-      throw new Error(`Metric "${name}" has already been added with unit "${existing.unit}", but we received unit "${unit}". Did you mean to use metric unit "${existing.unit}"?`);
+      throw new Error(
+        `Metric "${name}" has already been added with unit "${existing.unit}", but we received unit "${unit}". Did you mean to use metric unit "${existing.unit}"?`,
+      );
     }
     if (!Array.isArray(existing.value)) existing.value = [existing.value];
     existing.value.push(value);
@@ -207,7 +219,11 @@ export class Metrics {
 
   #serialize(): Record<string, unknown> {
     const stored = Object.values(this.#metrics);
-    const definitions = stored.map((m) => ({ Name: m.name, Unit: m.unit, ...(m.resolution === MetricResolution.High ? { StorageResolution: m.resolution } : {}) }));
+    const definitions = stored.map((m) => ({
+      Name: m.name,
+      Unit: m.unit,
+      ...(m.resolution === MetricResolution.High ? { StorageResolution: m.resolution } : {}),
+    }));
     if (definitions.length === 0 && this.#throwOnEmpty) throw new RangeError('The number of metrics recorded must be higher than zero');
     if (!this.#namespace) this.#warnings.warn('Namespace should be defined, default used');
     const values: Record<string, number | number[]> = {};
@@ -220,17 +236,24 @@ export class Metrics {
     const seen = new Map<string, string>();
     const see = (key: string, source: string): void => {
       const before = seen.get(key);
-      if (before !== undefined) this.#warnings.warn(`EMF key "${key}" is defined as both a ${before} and ${source}; the ${source} value will take precedence in the serialized output`);
+      if (before !== undefined)
+        this.#warnings.warn(
+          `EMF key "${key}" is defined as both a ${before} and ${source}; the ${source} value will take precedence in the serialized output`,
+        );
       seen.set(key, source);
     };
     for (const key of Object.keys(defaults)) see(key, 'default dimension');
     for (const key of Object.keys(dimensions)) see(key, 'dimension');
     for (const name of Object.keys(values)) {
       const source = seen.get(name);
-      if (source !== undefined) throw new Error(`EMF key collision on "${name}": registered as both a metric (number) and a ${source} (string)`);
+      if (source !== undefined)
+        throw new Error(`EMF key collision on "${name}": registered as both a metric (number) and a ${source} (string)`);
     }
     return {
-      _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: this.#namespace || DEFAULT_NAMESPACE, Dimensions: names, Metrics: definitions }] },
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [{ Namespace: this.#namespace || DEFAULT_NAMESPACE, Dimensions: names, Metrics: definitions }],
+      },
       ...defaults,
       ...dimensions,
       ...values,
@@ -251,7 +274,10 @@ export interface LogMetricsOptions {
 }
 
 /** Middy middleware: the cold start metric if asked for, and one EMF document at the end of every invocation. */
-export function logMetrics(metrics: Metrics, options: LogMetricsOptions = {}): { before: (request: { context: { functionName?: string } }) => void; after: () => void; onError: () => void } {
+export function logMetrics(
+  metrics: Metrics,
+  options: LogMetricsOptions = {},
+): { before: (request: { context: { functionName?: string } }) => void; after: () => void; onError: () => void } {
   const publish = (): void => void metrics.publishStoredMetrics();
   return {
     before(request) {

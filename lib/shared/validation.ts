@@ -83,7 +83,8 @@ function parsedType(data: unknown): string {
 const typeName = (type: string, input?: unknown): string =>
   type === 'number' && typeof input === 'number' && !Number.isFinite(input) ? String(input) : type === 'nan' ? 'NaN' : type;
 
-const stringifyPrimitive = (value: unknown): string => (typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? `"${value}"` : `${String(value)}`);
+const stringifyPrimitive = (value: unknown): string =>
+  typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? `"${value}"` : `${String(value)}`;
 const joinValues = (values: readonly unknown[], separator = '|'): string => values.map(stringifyPrimitive).join(separator);
 const SIZE_UNITS: Record<string, string> = { string: 'characters', array: 'items', set: 'items', file: 'bytes', map: 'entries' };
 const FORMAT_NAMES: Record<string, string> = { regex: 'input', datetime: 'ISO datetime' };
@@ -94,7 +95,9 @@ function defaultMessage(issue: RawIssue, input: unknown): string {
       return `Invalid input: expected ${typeName(String(issue.expected))}, received ${typeName(parsedType(input), input)}`;
     case 'invalid_value': {
       const values = issue.values as unknown[];
-      return values.length === 1 ? `Invalid input: expected ${stringifyPrimitive(values[0])}` : `Invalid option: expected one of ${joinValues(values)}`;
+      return values.length === 1
+        ? `Invalid input: expected ${stringifyPrimitive(values[0])}`
+        : `Invalid option: expected one of ${joinValues(values)}`;
     }
     case 'too_big':
     case 'too_small': {
@@ -103,7 +106,9 @@ function defaultMessage(issue: RawIssue, input: unknown): string {
       const bound = String(big ? issue.maximum : issue.minimum);
       const unit = SIZE_UNITS[String(issue.origin)];
       const head = big ? 'Too big' : 'Too small';
-      return unit ? `${head}: expected ${String(issue.origin)} to have ${adj}${bound} ${unit}` : `${head}: expected ${String(issue.origin)} to be ${adj}${bound}`;
+      return unit
+        ? `${head}: expected ${String(issue.origin)} to have ${adj}${bound} ${unit}`
+        : `${head}: expected ${String(issue.origin)} to be ${adj}${bound}`;
     }
     case 'invalid_format':
       if (issue.format === 'starts_with') return `Invalid string: must start with "${String(issue.prefix)}"`;
@@ -140,9 +145,11 @@ function prefix(key: PropertyKey, issues: RawIssue[]): RawIssue[] {
 }
 
 /** zod's `aborted`: a result with any issue that does not let the checks after it run. */
-const aborted = (payload: Payload, from = 0): boolean => payload.aborted === true || payload.issues.slice(from).some((issue) => issue.continue !== true);
+const aborted = (payload: Payload, from = 0): boolean =>
+  payload.aborted === true || payload.issues.slice(from).some((issue) => issue.continue !== true);
 /** An issue that stops even the checks that run on anything with a length. */
-const explicitlyAborted = (payload: Payload): boolean => payload.aborted === true || payload.issues.some((issue) => issue.continue === false);
+const explicitlyAborted = (payload: Payload): boolean =>
+  payload.aborted === true || payload.issues.some((issue) => issue.continue === false);
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -151,7 +158,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   const ctor = (value as { constructor?: unknown }).constructor;
   if (ctor === undefined || typeof ctor !== 'function') return true;
   const proto = (ctor as { prototype?: unknown }).prototype;
-  return isObject(proto) && Object.prototype.hasOwnProperty.call(proto, 'isPrototypeOf');
+  return isObject(proto) && Object.hasOwn(proto, 'isPrototypeOf');
 }
 
 function shallowClone<T>(value: T): T {
@@ -163,7 +170,8 @@ function shallowClone<T>(value: T): T {
 /** Unicode code points, as zod measures strings. */
 const lengthOf = (value: { length: number }): number => (typeof value === 'string' ? [...value].length : value.length);
 const lengthOrigin = (value: unknown): string => (Array.isArray(value) ? 'array' : typeof value === 'string' ? 'string' : 'unknown');
-const hasLength = (payload: Payload): boolean => payload.value !== null && payload.value !== undefined && (payload.value as { length?: unknown }).length !== undefined;
+const hasLength = (payload: Payload): boolean =>
+  payload.value !== null && payload.value !== undefined && (payload.value as { length?: unknown }).length !== undefined;
 
 // --- schemas ----------------------------------------------------------------------------
 
@@ -231,7 +239,12 @@ export abstract class Schema<O> {
     return this.with({
       check(payload) {
         if (predicate(payload.value as O)) return;
-        payload.issues.push({ code: 'custom', path: [...(path ?? [])], continue: !abort, ...(message !== undefined ? { messageFor: message } : {}) });
+        payload.issues.push({
+          code: 'custom',
+          path: [...(path ?? [])],
+          continue: !abort,
+          ...(message !== undefined ? { messageFor: message } : {}),
+        });
       },
     });
   }
@@ -246,7 +259,7 @@ export abstract class Schema<O> {
 }
 
 class StringSchema extends Schema<string> {
-  constructor(private readonly format?: { name: string; pattern: RegExp }) {
+  constructor(format?: { name: string; pattern: RegExp }) {
     super();
     if (format) {
       // A format is the first check, before any added with methods.
@@ -255,7 +268,13 @@ class StringSchema extends Schema<string> {
           check: (payload) => {
             format.pattern.lastIndex = 0;
             if (format.pattern.test(payload.value as string)) return;
-            payload.issues.push({ origin: 'string', code: 'invalid_format', format: format.name, pattern: format.pattern.toString(), continue: true });
+            payload.issues.push({
+              origin: 'string',
+              code: 'invalid_format',
+              format: format.name,
+              pattern: format.pattern.toString(),
+              continue: true,
+            });
           },
         },
       ];
@@ -281,7 +300,14 @@ class StringSchema extends Schema<string> {
       check(payload) {
         pattern.lastIndex = 0;
         if (pattern.test(payload.value as string)) return;
-        payload.issues.push({ origin: 'string', code: 'invalid_format', format: 'regex', pattern: pattern.toString(), continue: true, ...(message !== undefined ? { messageFor: message } : {}) });
+        payload.issues.push({
+          origin: 'string',
+          code: 'invalid_format',
+          format: 'regex',
+          pattern: pattern.toString(),
+          continue: true,
+          ...(message !== undefined ? { messageFor: message } : {}),
+        });
       },
     });
   }
@@ -291,7 +317,14 @@ class StringSchema extends Schema<string> {
     return this.with({
       check(payload) {
         if ((payload.value as string).startsWith(start)) return;
-        payload.issues.push({ origin: 'string', code: 'invalid_format', format: 'starts_with', prefix: start, continue: true, ...(message !== undefined ? { messageFor: message } : {}) });
+        payload.issues.push({
+          origin: 'string',
+          code: 'invalid_format',
+          format: 'starts_with',
+          prefix: start,
+          continue: true,
+          ...(message !== undefined ? { messageFor: message } : {}),
+        });
       },
     });
   }
@@ -304,7 +337,14 @@ function minLength(minimum: number, params?: Message): Check {
     check(payload) {
       const value = payload.value as { length: number };
       if (lengthOf(value) >= minimum) return;
-      payload.issues.push({ origin: lengthOrigin(value), code: 'too_small', minimum, inclusive: true, continue: true, ...(message !== undefined ? { messageFor: message } : {}) });
+      payload.issues.push({
+        origin: lengthOrigin(value),
+        code: 'too_small',
+        minimum,
+        inclusive: true,
+        continue: true,
+        ...(message !== undefined ? { messageFor: message } : {}),
+      });
     },
   };
 }
@@ -316,7 +356,14 @@ function maxLength(maximum: number, params?: Message): Check {
     check(payload) {
       const value = payload.value as { length: number };
       if (lengthOf(value) <= maximum) return;
-      payload.issues.push({ origin: lengthOrigin(value), code: 'too_big', maximum, inclusive: true, continue: true, ...(message !== undefined ? { messageFor: message } : {}) });
+      payload.issues.push({
+        origin: lengthOrigin(value),
+        code: 'too_big',
+        maximum,
+        inclusive: true,
+        continue: true,
+        ...(message !== undefined ? { messageFor: message } : {}),
+      });
     },
   };
 }
@@ -429,7 +476,8 @@ class InstanceOfSchema<T> extends Schema<T> {
   }
 
   protected parseType(payload: Payload): Payload {
-    if (!(payload.value instanceof this.cls)) payload.issues.push({ code: 'invalid_type', expected: this.cls.name, input: payload.value, path: [] });
+    if (!(payload.value instanceof this.cls))
+      payload.issues.push({ code: 'invalid_type', expected: this.cls.name, input: payload.value, path: [] });
     return payload;
   }
 }
@@ -463,7 +511,9 @@ class ArraySchema<S extends Schema<unknown>> extends Schema<Array<Infer<S>>> {
 type Shape = Record<string, Schema<unknown>>;
 type Flatten<T> = { [K in keyof T]: T[K] } & {};
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { readonly isOptional: true } ? K : never }[keyof S];
-export type ObjectOutput<S extends Shape> = Flatten<{ [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
+export type ObjectOutput<S extends Shape> = Flatten<
+  { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
+>;
 type Mode = 'strip' | 'strict' | 'loose';
 type ModeOutput<S extends Shape, M extends Mode> = M extends 'loose' ? ObjectOutput<S> & { [key: string]: unknown } : ObjectOutput<S>;
 
@@ -491,7 +541,7 @@ class ObjectSchema<S extends Shape, M extends Mode> extends Schema<ModeOutput<S,
     if (this.mode === 'strip') return payload;
     const unrecognized: string[] = [];
     for (const key in input) {
-      if (Object.prototype.hasOwnProperty.call(this.shape, key)) continue;
+      if (Object.hasOwn(this.shape, key)) continue;
       if (key === '__proto__') {
         if (this.mode === 'strict') unrecognized.push(key);
         continue;
@@ -510,7 +560,15 @@ class ObjectSchema<S extends Shape, M extends Mode> extends Schema<ModeOutput<S,
 }
 
 /** zod's handlePropertyResult: how an object keeps (or reports) one field's result. */
-function property(result: Payload, final: Payload, out: Record<string, unknown>, key: string, input: Record<string, unknown>, optin: Schema<unknown>['optin'], optout: Schema<unknown>['optout']): void {
+function property(
+  result: Payload,
+  final: Payload,
+  out: Record<string, unknown>,
+  key: string,
+  input: Record<string, unknown>,
+  optin: Schema<unknown>['optin'],
+  optout: Schema<unknown>['optout'],
+): void {
   const present = key in input;
   const optionalOut = optout === 'optional';
   if (!present && optionalOut && optin === 'optional') return;
@@ -574,7 +632,11 @@ class RecordSchema<K extends Schema<string>, V extends Schema<unknown>> extends 
 class UnionSchema<Options extends readonly Schema<unknown>[]> extends Schema<Infer<Options[number]>> {
   constructor(private readonly options: Options) {
     super();
-    this.optin = options.some((o) => o.optin === 'defaulted') ? 'defaulted' : options.some((o) => o.optin !== undefined) ? 'optional' : undefined;
+    this.optin = options.some((o) => o.optin === 'defaulted')
+      ? 'defaulted'
+      : options.some((o) => o.optin !== undefined)
+        ? 'optional'
+        : undefined;
     this.optout = options.some((o) => o.optout === 'optional') ? 'optional' : undefined;
   }
 
@@ -693,7 +755,8 @@ class PipeSchema<U> extends Schema<U> {
 // zod's ISO datetime patterns (RFC 3339 with seconds; `offset` also allows +hh:mm).
 const DATE = `(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))`;
 const TIME = `(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?`;
-const datetimePattern = (offset: boolean): RegExp => new RegExp(`^${DATE}T(?:${TIME}(?:${['Z', ...(offset ? ['([+-](?:[01]\\d|2[0-3]):[0-5]\\d)'] : [])].join('|')}))$`);
+const datetimePattern = (offset: boolean): RegExp =>
+  new RegExp(`^${DATE}T(?:${TIME}(?:${['Z', ...(offset ? ['([+-](?:[01]\\d|2[0-3]):[0-5]\\d)'] : [])].join('|')}))$`);
 
 // --- constructors, named as zod names them ---------------------------------------------
 
@@ -705,7 +768,8 @@ export const literal = <T extends Primitive>(value: T): Schema<T> => new ValuesS
 const enumOf = <const T extends readonly [string, ...string[]]>(values: T): Schema<T[number]> => new ValuesSchema<T[number]>(values);
 export { enumOf as enum };
 export const array = <S extends Schema<unknown>>(element: S): ArraySchema<S> => new ArraySchema(element);
-export const record = <K extends Schema<string>, V extends Schema<unknown>>(key: K, value: V): RecordSchema<K, V> => new RecordSchema(key, value);
+export const record = <K extends Schema<string>, V extends Schema<unknown>>(key: K, value: V): RecordSchema<K, V> =>
+  new RecordSchema(key, value);
 /** Unknown keys are dropped. */
 export const object = <S extends Shape>(shape: S): ObjectSchema<S, 'strip'> => new ObjectSchema(shape, 'strip');
 /** Unknown keys are an issue. */
@@ -715,7 +779,10 @@ export const looseObject = <S extends Shape>(shape: S): ObjectSchema<S, 'loose'>
 export const union = <const Options extends readonly Schema<unknown>[]>(options: Options): UnionSchema<Options> => new UnionSchema(options);
 const instanceOf = <T>(cls: abstract new (...args: never[]) => T): Schema<T> => new InstanceOfSchema(cls);
 export { instanceOf as instanceof };
-export const iso = { datetime: (options: { offset?: boolean } = {}): StringSchema => new StringSchema({ name: 'datetime', pattern: datetimePattern(options.offset ?? false) }) };
+export const iso = {
+  datetime: (options: { offset?: boolean } = {}): StringSchema =>
+    new StringSchema({ name: 'datetime', pattern: datetimePattern(options.offset ?? false) }),
+};
 export const coerce = { number: (): NumberSchema => new NumberSchema(true) };
 
 /** zod's prettifyError: one `✖ message` line per issue (shallowest first), each with `→ at path`. */

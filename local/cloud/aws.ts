@@ -21,8 +21,9 @@ export interface ServiceEndpoints {
   sfn?: string;
   ecs?: string;
   secretsmanager?: string;
-  /** SNS, CloudWatch and Application Auto Scaling share one local endpoint. */
+  /** SNS, CloudWatch and Application Auto Scaling share one local endpoint (`sns` names the same URL). */
   monitoring?: string;
+  sns?: string;
 }
 
 export interface LocalClients {
@@ -38,7 +39,13 @@ export interface LocalClients {
 
 export function localClients(endpoints: ServiceEndpoints, region: string): LocalClients {
   const common = { region, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
-  const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const s3 = new S3Client({
+    ...common,
+    endpoint: endpoints.s3,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   const kinesis = new KinesisClient({ ...common, endpoint: endpoints.kinesis, requestHandler: new NodeHttpHandler() });
   const dynamodb = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb });
   const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });

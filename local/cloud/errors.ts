@@ -12,7 +12,8 @@ export function explain(error: unknown): string {
   if (error instanceof Error && error.name === 'ZodError') return `a configuration file is not valid: ${error.message}`;
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') return `${error.message}: stop the other local cloud (npm run local) or set LOCAL_CLOUD_PORT_BASE to a free range`;
+    if (code === 'EADDRINUSE')
+      return `${error.message}: stop the other local cloud (npm run local) or set LOCAL_CLOUD_PORT_BASE to a free range`;
     return `${error.name}: ${error.message}`;
   }
   return String(error);

@@ -96,7 +96,10 @@ export class StackResolver {
       }
       case 'AWS::DynamoDB::Table': {
         const name = prop('TableName') ?? generatedName(stackName, logicalId, 255);
-        result = { ref: name, attributes: { Arn: this.arn('dynamodb', `table/${name}`), StreamArn: this.arn('dynamodb', `table/${name}/stream/local`) } };
+        result = {
+          ref: name,
+          attributes: { Arn: this.arn('dynamodb', `table/${name}`), StreamArn: this.arn('dynamodb', `table/${name}/stream/local`) },
+        };
         break;
       }
       case 'AWS::SQS::Queue': {
@@ -153,12 +156,20 @@ export class StackResolver {
       }
       case 'AWS::IAM::Role': {
         const name = prop('RoleName') ?? generatedName(stackName, logicalId, 64);
-        result = { ref: name, attributes: { Arn: `arn:aws:iam::${this.context.accountId}:role/${name}`, RoleId: `AROA${logicalId.toUpperCase()}` } };
+        result = {
+          ref: name,
+          attributes: { Arn: `arn:aws:iam::${this.context.accountId}:role/${name}`, RoleId: `AROA${logicalId.toUpperCase()}` },
+        };
         break;
       }
       case 'AWS::Logs::LogGroup': {
         const name = prop('LogGroupName') ?? generatedName(stackName, logicalId, 512);
         result = { ref: name, attributes: { Arn: this.arn('logs', `log-group:${name}:*`) } };
+        break;
+      }
+      case 'AWS::Scheduler::Schedule': {
+        const name = prop('Name') ?? generatedName(stackName, logicalId, 64);
+        result = { ref: name, attributes: { Arn: this.arn('scheduler', `schedule/${prop('GroupName') ?? 'default'}/${name}`) } };
         break;
       }
       case 'AWS::Events::Rule': {
@@ -209,20 +220,28 @@ export class StackResolver {
   private getAtt(logicalId: string, attribute: string, where: string): string {
     const physical = this.physicalOf(logicalId);
     // A security group's GroupId (or a VPC's VpcId...) is its id; other attributes get a named placeholder.
-    const value = physical.attributes[attribute] ?? (physical.placeholder ? (/Id$/.test(attribute) && /^[a-z]+-[0-9a-f]+$/.test(physical.ref) ? physical.ref : `${physical.ref}-${attribute}`) : undefined);
+    const value =
+      physical.attributes[attribute] ??
+      (physical.placeholder
+        ? /Id$/.test(attribute) && /^[a-z]+-[0-9a-f]+$/.test(physical.ref)
+          ? physical.ref
+          : `${physical.ref}-${attribute}`
+        : undefined);
     if (value === undefined) throw new TemplateResolveError(`${where}: Fn::GetAtt ${logicalId}.${attribute} has no local value`);
     return value;
   }
 
   private sub(text: string, vars: Record<string, unknown>, where: string): string {
-    return text.replace(/\$\{([^}!][^}]*)\}/g, (_, name: string) => {
-      if (name in vars) return String(vars[name]);
-      if (name.includes('.')) {
-        const [id, ...attribute] = name.split('.');
-        return this.getAtt(id!, attribute.join('.'), where);
-      }
-      return String(this.ref(name, where));
-    }).replace(/\$\{!/g, '${');
+    return text
+      .replace(/\$\{([^}!][^}]*)\}/g, (_, name: string) => {
+        if (name in vars) return String(vars[name]);
+        if (name.includes('.')) {
+          const [id, ...attribute] = name.split('.');
+          return this.getAtt(id!, attribute.join('.'), where);
+        }
+        return String(this.ref(name, where));
+      })
+      .replace(/\$\{!/g, '${');
   }
 
   /** Resolves every intrinsic in a value; `where` names the place for error messages. */

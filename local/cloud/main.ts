@@ -4,7 +4,9 @@
  * Ctrl-C stops it.
  *
  * Options (environment): LOCAL_CLOUD_PORT_BASE (default 4580; 0 = free ports),
- * LOCAL_CLOUD_PERSIST=<folder> (keep data across restarts), LOCAL_CLOUD_QUIET=1.
+ * LOCAL_CLOUD_PERSIST=<folder> (keep data across restarts), LOCAL_CLOUD_QUIET=1,
+ * PIPELINES_FILE=<registry> (another pipelines.yml), LOCAL_SECRETS_FILE=<file> (the pipelines'
+ * secrets as NAME=value lines; default local/secrets.env; the environment wins).
  */
 import { resolve } from 'node:path';
 import { startLocalCloud, type LocalCloud } from './start';
@@ -20,7 +22,9 @@ const root = projectRoot;
 async function main(): Promise<void> {
   const running = readEndpointsFile(root);
   if (running) {
-    throw new Error(`a local cloud is already running (pid ${running.pid}, console ${running.console ?? '?'}): stop it first, or set LOCAL_CLOUD_PORT_BASE to run a second one`);
+    throw new Error(
+      `a local cloud is already running (pid ${running.pid}, console ${running.console ?? '?'}): stop it first, or set LOCAL_CLOUD_PORT_BASE to run a second one`,
+    );
   }
   const persistDir = process.env.LOCAL_CLOUD_PERSIST ? resolve(process.env.LOCAL_CLOUD_PERSIST) : undefined;
   const cloud: LocalCloud = await startLocalCloud({
@@ -31,7 +35,9 @@ async function main(): Promise<void> {
     log: (line) => console.log(`  ${line}`),
   });
   const pad = (s: string) => s.padEnd(16);
-  console.log(`\nLocal cloud of ${cloud.stackName} is up in ${cloud.startupMs} ms${persistDir ? ` (data kept in ${persistDir})` : ' (in memory)'}\n`);
+  console.log(
+    `\nLocal cloud of ${cloud.stackName} is up in ${cloud.startupMs} ms${persistDir ? ` (data kept in ${persistDir})` : ' (in memory)'}\n`,
+  );
   for (const [name, url] of Object.entries(cloud.endpoints)) console.log(`  ${pad(name)}${url}`);
   console.log(`\n  ${pad('executions')}${cloud.endpoints.console}/executions`);
   console.log(`  ${pad('uploads bucket')}${Object.values(cloud.resources.buckets).join(', ')}`);
@@ -46,7 +52,10 @@ async function main(): Promise<void> {
   console.log(`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.s3} s3 cp local/scenarios/demo/fixtures/orders-2026-11-20.csv s3://${bucket}/incoming/acme/orders-2026-11-20.csv`);
   console.log(`  npx sls invoke local --stage local -f s3UploadWatcher -p tests/events/s3/derived-orders-put-encoded-key.json`);
   console.log(`  npx sls invoke local --stage local -f produceMessages --data '{"queueService":"thumbnails","count":50}'`);
-  if (observer) console.log(`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.sqs} sqs send-message --queue-url ${observer.url} --message-body '{"eventId":"e1","payload":{"action":"reload"}}'`);
+  if (observer)
+    console.log(
+      `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.sqs} sqs send-message --queue-url ${observer.url} --message-body '{"eventId":"e1","payload":{"action":"reload"}}'`,
+    );
   console.log('\nCtrl-C stops the cloud.\n');
   if (process.env.LOCAL_CLOUD_QUIET !== '1') attachProgress(cloud, (line) => console.log(line));
   installFatalHandlers(cloud, { ...(persistDir ? { persistDir } : {}), log: (text) => console.error(text), exit: (code) => process.exit(code) });

@@ -49,29 +49,36 @@ export function attachProgress(cloud: LocalCloud, print: (line: string) => void)
     else if (!match) say('warn', `upload ${e.key}: ignored, ${registry.explainMiss(e.bucket, e.key, e.bucket).detail}`);
     else say('info', `upload ${e.key} (${e.size} B): accepted for ${match.pipeline}, batch ${match.batchKey}, file "${match.file}"`);
   });
-  on(cloud.functions.events, 'result', (r: { function: string; event: { Records?: Array<{ kinesis?: { data: string } }> }; error?: { name: string; message: string } }) => {
-    if (r.error) {
-      say('fail', `${r.function} failed: ${r.error.name}: ${r.error.message}`);
-      return;
-    }
-    const arrivals = (r.event.Records ?? []).flatMap((record) => {
-      if (!record.kinesis) return [];
-      const parsed = FileArrivalSchema.safeParse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
-      return parsed.success ? [parsed.data] : [];
-    });
-    const seen = new Set<string>();
-    for (const arrival of arrivals) {
-      const pk = `${arrival.pipeline}#${arrival.batchKey}`;
-      if (seen.has(pk) || !batchesTable) continue;
-      seen.add(pk);
-      void cloud.clients.documents.send(new GetCommand({ TableName: batchesTable, Key: { pk } })).then((out) => {
-        const required = registry.requiredFiles(arrival.pipeline);
-        const arrived = [...((out.Item?.arrived as Set<string> | undefined) ?? [])];
-        const missing = required.filter((f) => !arrived.includes(f));
-        say('info', `batch ${arrival.pipeline}/${arrival.batchKey}: ${arrived.length} of ${required.length} files${missing.length ? ` (waiting for ${missing.join(', ')})` : ' (complete)'}`);
+  on(
+    cloud.functions.events,
+    'result',
+    (r: { function: string; event: { Records?: Array<{ kinesis?: { data: string } }> }; error?: { name: string; message: string } }) => {
+      if (r.error) {
+        say('fail', `${r.function} failed: ${r.error.name}: ${r.error.message}`);
+        return;
+      }
+      const arrivals = (r.event.Records ?? []).flatMap((record) => {
+        if (!record.kinesis) return [];
+        const parsed = FileArrivalSchema.safeParse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
+        return parsed.success ? [parsed.data] : [];
       });
-    }
-  });
+      const seen = new Set<string>();
+      for (const arrival of arrivals) {
+        const pk = `${arrival.pipeline}#${arrival.batchKey}`;
+        if (seen.has(pk) || !batchesTable) continue;
+        seen.add(pk);
+        void cloud.clients.documents.send(new GetCommand({ TableName: batchesTable, Key: { pk } })).then((out) => {
+          const required = registry.requiredFiles(arrival.pipeline);
+          const arrived = [...((out.Item?.arrived as Set<string> | undefined) ?? [])];
+          const missing = required.filter((f) => !arrived.includes(f));
+          say(
+            'info',
+            `batch ${arrival.pipeline}/${arrival.batchKey}: ${arrived.length} of ${required.length} files${missing.length ? ` (waiting for ${missing.join(', ')})` : ' (complete)'}`,
+          );
+        });
+      }
+    },
+  );
   on(cloud.stepFunctions.events, 'history', (e: { executionArn: string; event: { type: string } }) => {
     if (e.event.type === 'ExecutionStarted') say('ok', `run started: ${e.executionArn.split(':').at(-1)}`);
   });

@@ -30,7 +30,7 @@ function tableInput(name: string, props: Props): CreateTableCommandInput {
   const indexes = (props.GlobalSecondaryIndexes as Props[] | undefined)?.map((index) => ({
     IndexName: index.IndexName as string,
     KeySchema: index.KeySchema as CreateTableCommandInput['KeySchema'],
-    Projection: index.Projection as { ProjectionType: 'ALL' },
+    Projection: index.Projection as { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] },
   }));
   return {
     TableName: name,
@@ -42,10 +42,26 @@ function tableInput(name: string, props: Props): CreateTableCommandInput {
 }
 
 /** Queue attributes the SQS API takes as strings. */
-const QUEUE_ATTRIBUTES = ['DelaySeconds', 'MaximumMessageSize', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'VisibilityTimeout', 'FifoQueue', 'ContentBasedDeduplication'];
+const QUEUE_ATTRIBUTES = [
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+  'FifoQueue',
+  'ContentBasedDeduplication',
+];
 
 /** A value as GenerateSecretString describes it (length, and which characters to leave out). */
-export function generateSecretString(spec: { PasswordLength?: number; ExcludePunctuation?: boolean; ExcludeNumbers?: boolean; ExcludeUppercase?: boolean; ExcludeLowercase?: boolean; ExcludeCharacters?: string; IncludeSpace?: boolean }): string {
+export function generateSecretString(spec: {
+  PasswordLength?: number;
+  ExcludePunctuation?: boolean;
+  ExcludeNumbers?: boolean;
+  ExcludeUppercase?: boolean;
+  ExcludeLowercase?: boolean;
+  ExcludeCharacters?: string;
+  IncludeSpace?: boolean;
+}): string {
   const sets = [
     spec.ExcludeLowercase ? '' : 'abcdefghijklmnopqrstuvwxyz',
     spec.ExcludeUppercase ? '' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
@@ -112,13 +128,19 @@ export async function provisionResources(resolver: StackResolver, clients: Local
   for (const [id, resource] of resolver.resources('AWS::SecretsManager::Secret')) {
     const { Name: name, Id: arn } = resolver.physicalOf(id).attributes as { Name: string; Id: string };
     out.secrets[id] = { name, arn };
-    const p = props(id, resource.Properties) as { SecretString?: string; GenerateSecretString?: Parameters<typeof generateSecretString>[0]; Description?: string };
+    const p = props(id, resource.Properties) as {
+      SecretString?: string;
+      GenerateSecretString?: Parameters<typeof generateSecretString>[0];
+      Description?: string;
+    };
     const value = p.SecretString ?? generateSecretString(p.GenerateSecretString ?? {});
     if (!clients.secretsManager) throw new Error(`secret ${id}: the local cloud has no Secrets Manager endpoint`);
     work.push(
-      clients.secretsManager.send(new CreateSecretCommand({ Name: name, SecretString: value, ...(p.Description ? { Description: p.Description } : {}) })).catch((error: unknown) => {
-        if (!(error instanceof ResourceExistsException)) throw error;
-      }),
+      clients.secretsManager
+        .send(new CreateSecretCommand({ Name: name, SecretString: value, ...(p.Description ? { Description: p.Description } : {}) }))
+        .catch((error: unknown) => {
+          if (!(error instanceof ResourceExistsException)) throw error;
+        }),
     );
   }
   await Promise.all(work);

@@ -69,9 +69,15 @@ export async function startStepFunctionsForStack(options: {
   }
   const definitions = new Map<string, string>();
   for (const [id, resource] of resolver.resources('AWS::StepFunctions::StateMachine')) {
-    const p = resolver.resolve(resource.Properties ?? {}, id) as { StateMachineName?: string; DefinitionString?: string; Definition?: unknown; DefinitionSubstitutions?: Record<string, unknown> };
+    const p = resolver.resolve(resource.Properties ?? {}, id) as {
+      StateMachineName?: string;
+      DefinitionString?: string;
+      Definition?: unknown;
+      DefinitionSubstitutions?: Record<string, unknown>;
+    };
     let definition = p.DefinitionString ?? JSON.stringify(p.Definition ?? {});
-    for (const [name, value] of Object.entries(p.DefinitionSubstitutions ?? {})) definition = definition.split(`\${${name}}`).join(String(value));
+    for (const [name, value] of Object.entries(p.DefinitionSubstitutions ?? {}))
+      definition = definition.split(`\${${name}}`).join(String(value));
     const arn = resolver.physicalOf(id).ref;
     const name = resolver.physicalOf(id).attributes.Name!;
     server.sfn.createStateMachine({ name, definition, roleArn: resolver.resolve(resource.Properties?.RoleArn, id) as string });

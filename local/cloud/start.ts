@@ -21,6 +21,8 @@ import { functionSpecs, startFunctions, type FunctionRuntime } from './wiring/fu
 import { wireStack, type Wiring, type WiringTiming } from './wiring';
 import { startStepFunctionsForStack, type StackStepFunctions } from './stack-step-functions';
 import { startEcsForStack, startStackServices, type StackEcs } from './stack-ecs';
+import { loadRegistryFile, pipelineContainers, registryFileOf } from './pipeline-containers';
+import { localSecrets, secretsFileOf } from './secrets';
 import { startAutoscalingForStack, type StackAutoscaling } from './autoscaling/stack-autoscaling';
 import { startConsole, type ConsoleServer } from '../console/server';
 import { collectServiceMetrics, scalingPoliciesOf } from './service-metrics';
@@ -28,6 +30,7 @@ import { collectRunLogs, type RunLogs } from './run-logs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { startMonitoringForStack, type StackMonitoring } from './stack-monitoring';
+import type { ExecutionRecord } from '../emulators/stepfunctions';
 
 export const ACCOUNT_ID = '000000000000';
 
@@ -62,6 +65,10 @@ export interface LocalCloudOptions {
    * logical id (scenarios and tests: a shorter visibility timeout, fewer retries).
    */
   resourceOverrides?: ResourceOverrides;
+  /** The registry to run instead of pipelines.yml (default: PIPELINES_FILE when set): stack, functions and containers all take it. */
+  pipelinesFile?: string;
+  /** Where containers' secrets are, NAME=value (default: LOCAL_SECRETS_FILE, or local/secrets.env); the environment wins. */
+  secretsFile?: string;
   log?: (line: string) => void;
 }
 
@@ -69,7 +76,7 @@ export interface LocalCloud {
   region: string;
   stage: string;
   stackName: string;
-  endpoints: ServiceEndpoints & { sfn: string; ecs: string; console: string; monitoring: string };
+  endpoints: ServiceEndpoints & { sfn: string; ecs: string; sns: string; console: string; monitoring: string };
   /** AWS_ENDPOINT_URL_* and credentials: what an SDK, the CLI or `sls invoke local` needs. */
   environment: Record<string, string>;
   service: PackagedService;
@@ -107,6 +114,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const log = options.log ?? (() => undefined);
   const warehouseDir = options.warehouseDir ?? join(workDir, 'warehouse');
   const ports = portsFrom(options.portBase ?? 0);
+  const registryFile = options.pipelinesFile ?? process.env.PIPELINES_FILE;
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop: ${String(error)}`));
@@ -115,7 +123,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   try {
     // Packaging and the emulators start side by side; if one fails the other is stopped.
     const [packaged, started] = await Promise.allSettled([
-      mark('package', loadPackagedService(options.root, stage, log)),
+      mark('package', loadPackagedService(options.root, stage, log, registryFile)),
       mark(
         'emulators',
         startEmulators({
@@ -128,28 +136,59 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     if (started.status === 'fulfilled') stops.push(() => started.value.stop());
     if (packaged.status === 'rejected') throw packaged.reason;
     if (started.status === 'rejected') throw started.reason;
-    const service = options.resourceOverrides ? { ...packaged.value, template: applyResourceOverrides(packaged.value.template, options.resourceOverrides) } : packaged.value;
+    const service = options.resourceOverrides
+      ? { ...packaged.value, template: applyResourceOverrides(packaged.value.template, options.resourceOverrides) }
+      : packaged.value;
     const emulators: Emulators = started.value;
     const region = service.region;
-    const secretsManager = await startLocalSecretsManager({ port: ports.secretsmanager, region, accountId: ACCOUNT_ID }).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'EADDRINUSE' ? new PortInUseError('secretsmanager', ports.secretsmanager, { cause: error }) : error;
-    });
+    const secretsManager = await startLocalSecretsManager({ port: ports.secretsmanager, region, accountId: ACCOUNT_ID }).catch(
+      (error: NodeJS.ErrnoException) => {
+        throw error.code === 'EADDRINUSE' ? new PortInUseError('secretsmanager', ports.secretsmanager, { cause: error }) : error;
+      },
+    );
     stops.push(() => secretsManager.stop());
-    const resolver = new StackResolver(service.template, { stackName: service.stackName, region, accountId: ACCOUNT_ID, endpoints: { sqs: emulators.endpoints.sqs } });
+    const resolver = new StackResolver(service.template, {
+      stackName: service.stackName,
+      region,
+      accountId: ACCOUNT_ID,
+      endpoints: { sqs: emulators.endpoints.sqs },
+    });
     const monitoring = await mark('monitoring', startMonitoringForStack({ resolver, port: ports.monitoring, alarmTickMs: options.alarmTickMs ?? 10_000, log }));
     stops.push(() => monitoring.stop());
-    const baseEndpoints: ServiceEndpoints = { ...emulators.endpoints, secretsmanager: secretsManager.endpoint, monitoring: monitoring.endpoint };
+    // One endpoint answers SNS, CloudWatch and Application Auto Scaling: `sns` names it for the SDKs' SNS clients too.
+    const baseEndpoints: ServiceEndpoints = { ...emulators.endpoints, secretsmanager: secretsManager.endpoint, monitoring: monitoring.endpoint, sns: monitoring.endpoint };
     const provisionClients = localClients(baseEndpoints, region);
     stops.push(async () => provisionClients.destroy());
     const provisioned = await mark('provision', provisionResources(resolver, provisionClients));
 
-    const ecs = await mark('ecs', startEcsForStack({ root: options.root, resolver, port: ports.ecs, awsEnvironment: endpointEnvironment(baseEndpoints, region), warehouseDir, log }));
+    const ecs = await mark(
+      'ecs',
+      startEcsForStack({
+        root: options.root,
+        resolver,
+        port: ports.ecs,
+        awsEnvironment: endpointEnvironment(baseEndpoints, region),
+        warehouseDir,
+        // The registry the stack was packaged from says how its pipelines' containers run here.
+        pipelines: pipelineContainers(loadRegistryFile(registryFileOf(options.root, registryFile)), options.root, { warehouseDir }),
+        secrets: localSecrets(options.root, secretsFileOf(options.root, options.secretsFile)),
+        log,
+      }),
+    );
     stops.push(() => ecs.stop());
     const stepFunctions = await mark(
       'stepfunctions',
-      startStepFunctionsForStack({ resolver, port: ports.sfn, endpoints: { ...baseEndpoints, ecs: ecs.endpoint }, ecs, sns: monitoring.sns, timeScale: options.timeScale ?? 1 }),
+      startStepFunctionsForStack({
+        resolver,
+        port: ports.sfn,
+        endpoints: { ...baseEndpoints, ecs: ecs.endpoint },
+        ecs,
+        sns: monitoring.sns,
+        timeScale: options.timeScale ?? 1,
+      }),
     );
     stops.push(() => stepFunctions.stop());
+
 
     const endpoints: ServiceEndpoints = { ...baseEndpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint };
     const environment = endpointEnvironment(endpoints, region);
@@ -157,13 +196,32 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const clients = localClients(endpoints, region);
     stops.push(async () => clients.destroy());
 
-    const functions = await mark('functions', startFunctions({ root: options.root, workDir, specs: functionSpecs(resolver), endpointEnv: environment }));
+    const functions = await mark(
+      'functions',
+      startFunctions({
+        root: options.root,
+        workDir,
+        specs: functionSpecs(resolver),
+        endpointEnv: environment,
+        ...(registryFile ? { registryFile } : {}),
+      }),
+    );
     stops.push(() => functions.stop());
     // The state machine's Lambda integration calls the same in-process functions.
-    stepFunctions.setLambdas(Object.fromEntries([...functions.functions.values()].map((fn) => [fn.spec.name, (payload: unknown) => fn.invoke(payload)])));
+    stepFunctions.setLambdas(
+      Object.fromEntries([...functions.functions.values()].map((fn) => [fn.spec.name, (payload: unknown) => fn.invoke(payload)])),
+    );
     const wiring = await mark(
       'wiring',
-      wireStack({ resolver, functions, clients, s3Events: emulators.s3Events, region, accountId: ACCOUNT_ID, ...(options.timing ? { timing: options.timing } : {}) }),
+      wireStack({
+        resolver,
+        functions,
+        clients,
+        s3Events: emulators.s3Events,
+        region,
+        accountId: ACCOUNT_ID,
+        ...(options.timing ? { timing: options.timing } : {}),
+      }),
     );
     stops.push(() => wiring.stop());
     // The local ECS's task state changes go on the local event bus, like ECS's go to EventBridge.
@@ -173,6 +231,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const queueUrlByArn = new Map(Object.values(provisioned.queues).map((q) => [q.arn, q.url]));
     monitoring.setTargets({ invokeAsync: (ref, event) => wiring.invokeAsync(ref, event), queueUrlOf: (arn) => queueUrlByArn.get(arn), sqs: clients.sqs });
     stops.push(collectServiceMetrics({ monitoring, functions, ecs, stepFunctions }));
+    // So do the executions' status changes, like Step Functions' (the run dispatcher listens).
+    const onExecutionClosed = (record: ExecutionRecord) => wiring.putEvent(executionStatusChange(record));
+    stepFunctions.events.on('executionClosed', onExecutionClosed);
+    stops.push(async () => void stepFunctions.events.off('executionClosed', onExecutionClosed));
 
     const stateMachine = resolver.resources('AWS::StepFunctions::StateMachine')[0];
     if (!stateMachine) throw new Error('the template has no AWS::StepFunctions::StateMachine: check stepFunctions in serverless.yml');
@@ -226,7 +288,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     monitoring.setScalingPolicies(scalingPoliciesOf(autoscaling, region, ACCOUNT_ID));
 
     const resources = { ...provisioned, stateMachineArn, stateMachineDefinition };
-    const allEndpoints = { ...endpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, console: consoleServer.url, monitoring: monitoring.endpoint };
+    const allEndpoints = { ...endpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, sns: monitoring.endpoint, console: consoleServer.url, monitoring: monitoring.endpoint };
     if (options.writeEndpoints) {
       writeEndpointsFile(options.root, {
         pid: process.pid,
@@ -281,4 +343,27 @@ async function readObjectText(s3: S3Client, bucket: string, key: string, limit: 
     if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchBucket') return undefined;
     throw error;
   }
+}
+
+/** An ended execution as Step Functions sends it to EventBridge ("Step Functions Execution Status Change"). */
+function executionStatusChange(record: ExecutionRecord) {
+  return {
+    source: 'aws.states',
+    'detail-type': 'Step Functions Execution Status Change',
+    resources: [record.executionArn],
+    detail: {
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      name: record.name,
+      status: record.status,
+      startDate: record.startDate.getTime(),
+      stopDate: record.stopDate?.getTime() ?? null,
+      input: record.input,
+      inputDetails: { included: true },
+      output: record.output ?? null,
+      outputDetails: { included: record.output !== undefined },
+      error: record.error ?? null,
+      cause: record.cause ?? null,
+    },
+  };
 }

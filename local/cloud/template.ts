@@ -3,7 +3,8 @@
  * cloud's resources and wiring. `sls package --stage local` takes seconds, so the result
  * is cached under .local-cloud/package/<hash of the inputs> and reused until serverless.yml,
  * functions/, resources/, statemachines/, stack/ (the generators), lib/registry/, pipelines.yml,
- * scripts/, patches/ or package.json change.
+ * scripts/, patches/ or package.json change. Another registry (PIPELINES_FILE, or the cloud's
+ * `pipelinesFile`) is packaged into a cache entry of its own.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -40,7 +41,18 @@ export class PackageError extends Error {
 }
 
 /** Files whose content decides the template: a change to any re-packages. */
-const INPUTS = ['serverless.yml', 'pipelines.yml', 'functions', 'resources', 'statemachines', 'stack', 'lib/registry', 'scripts', 'patches', 'package.json'];
+const INPUTS = [
+  'serverless.yml',
+  'pipelines.yml',
+  'functions',
+  'resources',
+  'statemachines',
+  'stack',
+  'lib/registry',
+  'scripts',
+  'patches',
+  'package.json',
+];
 
 function listFiles(root: string, entry: string): string[] {
   const path = join(root, entry);
@@ -51,24 +63,40 @@ function listFiles(root: string, entry: string): string[] {
     .sort();
 }
 
-export function inputsHash(root: string, stage: string): string {
+export function inputsHash(root: string, stage: string, registryFile?: string): string {
   const hash = createHash('sha256').update(stage);
+  if (registryFile) hash.update(registryFile).update(readFileSync(registryFile));
   for (const file of INPUTS.flatMap((entry) => listFiles(root, entry))) {
     hash.update(relative(root, file)).update(readFileSync(file));
   }
   return hash.digest('hex').slice(0, 16);
 }
 
-function runPackage(root: string, stage: string, outDir: string): Promise<void> {
+function runPackage(root: string, stage: string, outDir: string, registryFile?: string): Promise<void> {
   const sls = join(root, 'node_modules', '.bin', 'sls');
   return new Promise((resolve, reject) => {
     execFile(
       sls,
       ['package', '--stage', stage, '--package', outDir],
-      { cwd: root, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, maxBuffer: 16 * 1024 * 1024 },
+      {
+        cwd: root,
+        // The stack and the functions' bundles take the registry from PIPELINES_FILE.
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+          ...(registryFile ? { PIPELINES_FILE: registryFile } : {}),
+        },
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         if (error) {
-          reject(new PackageError(`sls package --stage ${stage} failed (fix serverless.yml or pipelines.yml, then retry):\n${[stdout, stderr].join("\n").trim()}`, { cause: error }));
+          reject(
+            new PackageError(
+              `sls package --stage ${stage} failed (fix serverless.yml or pipelines.yml, then retry):\n${[stdout, stderr].join('\n').trim()}`,
+              { cause: error },
+            ),
+          );
         } else resolve();
       },
     );
@@ -85,23 +113,37 @@ function readPackage(dir: string, stage: string): PackagedService {
   return { template, service, stage, region: state.service.provider.region, stackName: `${service}-${stage}`, dir };
 }
 
-/** The packaged template for the stage, packaging only when the inputs changed since the last time. */
-export async function loadPackagedService(root: string, stage = 'local', log: (line: string) => void = () => undefined): Promise<PackagedService> {
+/**
+ * The packaged template for the stage, packaging only when the inputs changed since the last
+ * time. `registryFile`: another registry than pipelines.yml.
+ */
+export async function loadPackagedService(
+  root: string,
+  stage = 'local',
+  log: (line: string) => void = () => undefined,
+  registryFile?: string,
+): Promise<PackagedService> {
   const cacheRoot = join(root, '.local-cloud', 'package');
-  const dir = join(cacheRoot, `${stage}-${inputsHash(root, stage)}`);
+  // One cache entry per stage and registry: clouds of other registries keep theirs.
+  const prefix = registryFile ? `${stage}-registry-${createHash('sha256').update(registryFile).digest('hex').slice(0, 8)}-` : `${stage}-`;
+  const dir = join(cacheRoot, `${prefix}${inputsHash(root, stage, registryFile)}`);
   if (!existsSync(join(dir, 'serverless-state.json'))) {
-    log(`packaging the service (sls package --stage ${stage}); cached until serverless.yml, functions/, resources/ or pipelines.yml change`);
+    log(
+      `packaging the service (sls package --stage ${stage}); cached until serverless.yml, functions/, resources/ or pipelines.yml change`,
+    );
     const work = `${dir}.tmp-${process.pid}-${Date.now()}`;
     mkdirSync(cacheRoot, { recursive: true });
     try {
-      await runPackage(root, stage, work);
+      await runPackage(root, stage, work, registryFile);
       // Another process may have finished the same package first: either copy is fine.
       if (!existsSync(dir)) renameSync(work, dir);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
     for (const old of readdirSync(cacheRoot)) {
-      if (old.startsWith(`${stage}-`) && join(cacheRoot, old) !== dir && !old.includes('.tmp-')) rmSync(join(cacheRoot, old), { recursive: true, force: true });
+      const sameRegistry = registryFile ? old.startsWith(prefix) : old.startsWith(prefix) && !old.startsWith(`${stage}-registry-`);
+      if (sameRegistry && join(cacheRoot, old) !== dir && !old.includes('.tmp-'))
+        rmSync(join(cacheRoot, old), { recursive: true, force: true });
     }
   }
   return readPackage(dir, stage);
@@ -111,7 +153,15 @@ export async function loadPackagedService(root: string, stage = 'local', log: (l
 export type ResourceOverrides = Record<string, { Properties?: Record<string, unknown> }>;
 
 function merge(base: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch) || base === null || typeof base !== 'object' || Array.isArray(base)) return patch;
+  if (
+    patch === null ||
+    typeof patch !== 'object' ||
+    Array.isArray(patch) ||
+    base === null ||
+    typeof base !== 'object' ||
+    Array.isArray(base)
+  )
+    return patch;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [key, value] of Object.entries(patch)) out[key] = merge(out[key], value);
   return out;

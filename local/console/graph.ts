@@ -47,7 +47,13 @@ export function wrapLabel(name: string, width = LINE_CHARS): string[] {
 const GAP_X = 40;
 const GAP_Y = 46;
 
-function collect(machine: Obj, prefix: string, parent: string | undefined, nodes: Map<string, Node>, edges: Edge[]): { start: string; ends: string[] } {
+function collect(
+  machine: Obj,
+  prefix: string,
+  parent: string | undefined,
+  nodes: Map<string, Node>,
+  edges: Edge[],
+): { start: string; ends: string[] } {
   const states = (machine.States ?? {}) as Record<string, Obj>;
   const id = (name: string) => `${prefix}${name}`;
   const ends: string[] = [];
@@ -57,8 +63,10 @@ function collect(machine: Obj, prefix: string, parent: string | undefined, nodes
   for (const [name, state] of Object.entries(states)) {
     if (typeof state.Next === 'string') edges.push({ from: id(name), to: id(state.Next), kind: 'next' });
     if (typeof state.Default === 'string') edges.push({ from: id(name), to: id(state.Default), kind: 'choice' });
-    for (const choice of (state.Choices as Obj[] | undefined) ?? []) if (typeof choice.Next === 'string') edges.push({ from: id(name), to: id(choice.Next), kind: 'choice' });
-    for (const c of (state.Catch as Obj[] | undefined) ?? []) if (typeof c.Next === 'string') edges.push({ from: id(name), to: id(c.Next), kind: 'catch' });
+    for (const choice of (state.Choices as Obj[] | undefined) ?? [])
+      if (typeof choice.Next === 'string') edges.push({ from: id(name), to: id(choice.Next), kind: 'choice' });
+    for (const c of (state.Catch as Obj[] | undefined) ?? [])
+      if (typeof c.Next === 'string') edges.push({ from: id(name), to: id(c.Next), kind: 'catch' });
     if (state.End === true || state.Type === 'Succeed' || state.Type === 'Fail') ends.push(id(name));
     const inner = [state.ItemProcessor, state.Iterator, ...((state.Branches as unknown[]) ?? [])].filter(isObj);
     for (const [i, sub] of inner.entries()) {
@@ -77,7 +85,8 @@ function layout(definition: Obj): { nodes: Map<string, Node>; edges: Edge[]; wid
   // every state that leads to it, and what follows a Map or Parallel sits below its whole
   // frame. Relaxation stops after |nodes| rounds, so a definition with a loop still lays out.
   const layerOf = new Map<string, number>([[start, 0]]);
-  const descendants = (id: string): string[] => [...nodes.values()].filter((n) => n.parent === id).flatMap((n) => [n.id, ...descendants(n.id)]);
+  const descendants = (id: string): string[] =>
+    [...nodes.values()].filter((n) => n.parent === id).flatMap((n) => [n.id, ...descendants(n.id)]);
   const bottomOf = (id: string): number => Math.max(layerOf.get(id) ?? 0, ...descendants(id).map((d) => layerOf.get(d) ?? 0));
   for (let round = 0, changed = true; changed && round < nodes.size; round += 1) {
     changed = false;
@@ -104,7 +113,10 @@ function layout(definition: Obj): { nodes: Map<string, Node>; edges: Edge[]; wid
   for (const layer of [...byLayer.keys()].sort((a, b) => a - b)) {
     const list = byLayer.get(layer)!;
     const centre = (node: Node): number => {
-      const from = edges.filter((e) => e.to === node.id).map((e) => nodes.get(e.from)!).filter((n) => n.layer < layer);
+      const from = edges
+        .filter((e) => e.to === node.id)
+        .map((e) => nodes.get(e.from)!)
+        .filter((n) => n.layer < layer);
       return from.length ? from.reduce((sum, n) => sum + n.x, 0) / from.length : Number.POSITIVE_INFINITY;
     };
     const order = new Map(list.map((node, i) => [node, [centre(node), i] as const]));
@@ -156,9 +168,15 @@ export function renderGraphSvg(definitionJson: string, statusOf: (name: string) 
   const taken = new Set<string>();
   for (let i = 1; i < path.length; i++) taken.add(`${path[i - 1]}→${path[i]}`);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`);
-  parts.push('<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#6b7785"/></marker>');
-  parts.push('<marker id="arrow-taken" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#1d8b3a"/></marker></defs>');
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+  );
+  parts.push(
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#6b7785"/></marker>',
+  );
+  parts.push(
+    '<marker id="arrow-taken" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#1d8b3a"/></marker></defs>',
+  );
   // Frames around the inner states of Map / Parallel states.
   const frames = new Map<string, Node[]>();
   for (const node of nodes.values()) if (node.parent) frames.set(node.parent, [...(frames.get(node.parent) ?? []), node]);
@@ -167,7 +185,9 @@ export function renderGraphSvg(definitionJson: string, statusOf: (name: string) 
     const y0 = Math.min(...members.map((n) => n.y)) - 18;
     const x1 = Math.max(...members.map((n) => n.x)) + WIDTH + 14;
     const y1 = Math.max(...members.map((n) => n.y)) + HEIGHT + 10;
-    parts.push(`<rect x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}" rx="8" fill="none" stroke="#9aa5b1" stroke-dasharray="5 4"/>`);
+    parts.push(
+      `<rect x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}" rx="8" fill="none" stroke="#9aa5b1" stroke-dasharray="5 4"/>`,
+    );
     parts.push(`<text x="${x0 + 8}" y="${y0 + 12}" fill="#6b7785" font-size="10">${escape(nodes.get(parent)!.name)} (each item)</text>`);
   }
   for (const edge of edges) {
@@ -185,7 +205,9 @@ export function renderGraphSvg(definitionJson: string, statusOf: (name: string) 
       : `M ${x1} ${y1} C ${x1} ${(y1 + y2) / 2}, ${x2} ${(y1 + y2) / 2}, ${x2} ${y2}`;
     const stroke = isTaken ? '#1d8b3a' : edge.kind === 'catch' ? '#c98a8a' : '#9aa5b1';
     const dash = edge.kind === 'catch' ? ' stroke-dasharray="4 3"' : '';
-    parts.push(`<path d="${d}" fill="none" stroke="${stroke}" stroke-width="${isTaken ? 2.5 : 1.2}"${dash} marker-end="url(#${isTaken ? 'arrow-taken' : 'arrow'})"/>`);
+    parts.push(
+      `<path d="${d}" fill="none" stroke="${stroke}" stroke-width="${isTaken ? 2.5 : 1.2}"${dash} marker-end="url(#${isTaken ? 'arrow-taken' : 'arrow'})"/>`,
+    );
   }
   for (const node of nodes.values()) {
     const status = statusOf(node.name) ?? 'NONE';

@@ -31,7 +31,8 @@ export interface ExecutionView {
   path: string[];
 }
 
-const FAILURE_TYPES = /(TaskFailed|TaskTimedOut|TaskStartFailed|TaskSubmitFailed|LambdaFunctionFailed|LambdaFunctionTimedOut|ActivityFailed|ActivityTimedOut|MapRunFailed)$/;
+const FAILURE_TYPES =
+  /(TaskFailed|TaskTimedOut|TaskStartFailed|TaskSubmitFailed|LambdaFunctionFailed|LambdaFunctionTimedOut|ActivityFailed|ActivityTimedOut|MapRunFailed)$/;
 
 function failureOf(event: HistoryEvent): { error?: string; cause?: string } | undefined {
   if (!event.type || !FAILURE_TYPES.test(event.type)) return undefined;
@@ -52,7 +53,14 @@ export function executionView(events: HistoryEvent[], status = 'RUNNING'): Execu
     const at = event.timestamp ?? new Date();
     if (type.endsWith('StateEntered') && event.stateEnteredEventDetails) {
       const d = event.stateEnteredEventDetails;
-      const row: StateRow = { name: d.name ?? '?', type: type.replace(/StateEntered$/, ''), status: 'RUNNING', enteredAt: at, ...(d.input !== undefined ? { input: d.input } : {}), attempts: 0 };
+      const row: StateRow = {
+        name: d.name ?? '?',
+        type: type.replace(/StateEntered$/, ''),
+        status: 'RUNNING',
+        enteredAt: at,
+        ...(d.input !== undefined ? { input: d.input } : {}),
+        attempts: 0,
+      };
       rows.push(row);
       current.push(row);
       open.set(row.name, [...(open.get(row.name) ?? []), row]);
@@ -99,7 +107,13 @@ export function executionView(events: HistoryEvent[], status = 'RUNNING'): Execu
   }
   const path: string[] = [];
   for (const row of rows) if (!path.includes(row.name)) path.push(row.name);
-  return { status, rows, ...(executionError?.error ? { error: executionError.error } : {}), ...(executionError?.cause ? { cause: executionError.cause } : {}), path };
+  return {
+    status,
+    rows,
+    ...(executionError?.error ? { error: executionError.error } : {}),
+    ...(executionError?.cause ? { cause: executionError.cause } : {}),
+    path,
+  };
 }
 
 /** A pipeline run's cost estimate, as its "Summarize Run" state returned it (lib/pipelines/runs/run-cost.ts). */
@@ -119,7 +133,9 @@ export function runCostOf(view: ExecutionView): RunCostView | undefined {
     const cost = (JSON.parse(summarized.output!) as { summary?: { result?: { cost?: unknown } } }).summary?.result?.cost;
     if (typeof cost !== 'object' || cost === null) return undefined;
     const fields = cost as Record<string, unknown>;
-    return ['usd', 'tasksUsd', 'transitionsUsd', 'transitions', 'taskSeconds'].every((key) => typeof fields[key] === 'number') ? (cost as RunCostView) : undefined;
+    return ['usd', 'tasksUsd', 'transitionsUsd', 'transitions', 'taskSeconds'].every((key) => typeof fields[key] === 'number')
+      ? (cost as RunCostView)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -57,7 +57,14 @@ export async function listExecutions(sfn: SFNClient, stateMachineArns: string[])
     do {
       const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, nextToken, maxResults: 1000 }));
       for (const e of page.executions ?? []) {
-        all.push({ executionArn: e.executionArn!, stateMachineArn, name: e.name!, status: e.status!, ...(e.startDate ? { startDate: e.startDate } : {}), ...(e.stopDate ? { stopDate: e.stopDate } : {}) });
+        all.push({
+          executionArn: e.executionArn!,
+          stateMachineArn,
+          name: e.name!,
+          status: e.status!,
+          ...(e.startDate ? { startDate: e.startDate } : {}),
+          ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+        });
       }
       nextToken = page.nextToken;
     } while (nextToken);
@@ -279,7 +286,9 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     handle(req, res).catch((error: unknown) => send(res, 500, 'text/plain; charset=utf-8', `console error: ${String(error)}`));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError('console', options.port, { cause: error }) : error));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError('console', options.port, { cause: error }) : error),
+    );
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;

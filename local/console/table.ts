@@ -16,11 +16,7 @@ export function formatDuration(ms: number | undefined): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
-export function renderExecutionTable(
-  title: string,
-  view: ExecutionView,
-  options: { color?: boolean; ioWidth?: number } = {},
-): string {
+export function renderExecutionTable(title: string, view: ExecutionView, options: { color?: boolean; ioWidth?: number } = {}): string {
   const color = options.color ?? false;
   const io = options.ioWidth ?? 40;
   const start = view.rows[0]?.enteredAt.getTime() ?? 0;
@@ -36,9 +32,17 @@ export function renderExecutionTable(
     row.error ? clip(`${row.error}: ${row.cause ?? ''}`, io + 20) : clip(row.output, io),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   const paint = (text: string, status: string) => (color && COLORS[status] ? `\u001b[${COLORS[status]}m${text}\u001b[0m` : text);
-  const out = [`${title}  ${paint(view.status, view.status)}${view.error ? `  ${view.error}: ${clip(view.cause, 120)}` : ''}`, line(header), widths.map((w) => '-'.repeat(w)).join('  ')];
+  const out = [
+    `${title}  ${paint(view.status, view.status)}${view.error ? `  ${view.error}: ${clip(view.cause, 120)}` : ''}`,
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+  ];
   for (const [i, r] of cells.entries()) {
     const text = line(r);
     out.push(paint(text, view.rows[i]!.status));

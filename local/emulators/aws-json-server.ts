@@ -56,7 +56,11 @@ export function awsJsonHandler(options: Pick<AwsJsonServerOptions, 'targetPrefix
   const contentType = `application/x-amz-json-${options.jsonVersion}`;
   const send = (res: ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body ?? {});
-    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID() });
+    res.writeHead(status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': crypto.randomUUID(),
+    });
     res.end(text);
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -65,7 +69,10 @@ export function awsJsonHandler(options: Pick<AwsJsonServerOptions, 'targetPrefix
     const operation = prefix === options.targetPrefix && op ? options.operations[op] : undefined;
     const raw = await readBody(req);
     if (!operation) {
-      send(res, 400, { __type: 'UnknownOperationException', message: `Operation "${target}" is not supported by this local emulator (prefix ${options.targetPrefix}; supported: ${Object.keys(options.operations).join(', ')})` });
+      send(res, 400, {
+        __type: 'UnknownOperationException',
+        message: `Operation "${target}" is not supported by this local emulator (prefix ${options.targetPrefix}; supported: ${Object.keys(options.operations).join(', ')})`,
+      });
       return;
     }
     let input: unknown;
@@ -83,7 +90,8 @@ export function awsJsonHandler(options: Pick<AwsJsonServerOptions, 'targetPrefix
       send(res, 200, await operation(input as Record<string, unknown>));
     } catch (error) {
       if (error instanceof AwsApiError) send(res, error.status, { __type: error.code, message: error.message });
-      else send(res, 500, { __type: 'InternalFailure', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      else
+        send(res, 500, { __type: 'InternalFailure', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     }
   };
   return (req, res) =>

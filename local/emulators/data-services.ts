@@ -12,22 +12,22 @@ import type { AddressInfo, Server } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { SafeFilesystemStore } from './s3/safe-store';
 import { s3RequestGuard } from './s3/guard';
 
 // The emulators ship without type declarations; these are the parts used here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const kinesalite: (options: { path?: string; createStreamMs?: number; shardLimit?: number }) => Server = require('kinesalite');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite: (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server = require('dynalite');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite: (options: {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}) => Server = require('dynalite');
 const S3rver: new (options: Record<string, unknown>) => S3rverInstance = require('s3rver');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createSqsServer } = require('local-aws-sqs') as { createSqsServer: (options: Record<string, unknown>) => Promise<Server> };
 
 // s3rver checks access keys against its own registry: accept the local cloud's keys (and the tests').
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
 const S3_ACCESS_KEYS = ['local', 'test'];
 for (const key of S3_ACCESS_KEYS) DUMMY_ACCOUNT.createKeyPair(key, key);
@@ -65,7 +65,10 @@ export class PortInUseError extends Error {
     readonly port: number,
     options?: { cause?: unknown },
   ) {
-    super(`port ${port} (${service}) is in use: stop the other local cloud (npm run local) or set LOCAL_CLOUD_PORT_BASE to a free range`, options);
+    super(
+      `port ${port} (${service}) is in use: stop the other local cloud (npm run local) or set LOCAL_CLOUD_PORT_BASE to a free range`,
+      options,
+    );
   }
 }
 

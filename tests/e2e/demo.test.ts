@@ -36,7 +36,9 @@ test('the complete batch ran once and succeeded; the incomplete batch and the du
 
 test('the Runs item records the result: 8 orders read, none rejected, 4 rows loaded', () => {
   const run = result.runs[0]!;
-  expect(run).toEqual(expect.objectContaining({ pipeline: 'orders-daily', batchKey: '2026-11-20', trigger: 's3', executionName: result.executions[0]!.name }));
+  expect(run).toEqual(
+    expect.objectContaining({ pipeline: 'orders-daily', batchKey: '2026-11-20', trigger: 's3', executionName: result.executions[0]!.name }),
+  );
   expect((run.result as { recordsAffected?: number }).recordsAffected).toBe(4);
 });
 
@@ -62,13 +64,19 @@ test('the run carries its estimated cost, in the Runs item and on the console', 
   expect(cost!.usd).toBeGreaterThan(cost!.tasksUsd);
   const detail = await describeExecutionDetail(cloud.clients.sfn!, result.executions[0]!.executionArn!);
   expect(detail.cost).toEqual(cost);
-  const page = await (await fetch(`${cloud.endpoints.console}/executions/${encodeURIComponent(result.executions[0]!.executionArn!)}`)).text();
+  const page = await (
+    await fetch(`${cloud.endpoints.console}/executions/${encodeURIComponent(result.executions[0]!.executionArn!)}`)
+  ).text();
   expect(page).toContain('Estimated cost: $');
 });
 
 /** The warehouse rows, read in a child process (PGlite's dynamic imports do not load under jest). */
 async function readWarehouseRows(dataDir: string): Promise<Record<string, Array<Record<string, unknown>>>> {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(projectRoot, 'scripts/run-ts.mjs'), 'local/scenarios/demo/read-warehouse.ts', dataDir], { cwd: projectRoot });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(projectRoot, 'scripts/run-ts.mjs'), 'local/scenarios/demo/read-warehouse.ts', dataDir],
+    { cwd: projectRoot },
+  );
   return JSON.parse(stdout) as Record<string, Array<Record<string, unknown>>>;
 }
 

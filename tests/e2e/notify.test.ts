@@ -22,7 +22,14 @@ const auditOf = (service: string) => result.audit.filter((item) => item.service 
 
 test('every labelled task is notified once; the unlabelled service is not', () => {
   expect(result.problems).toEqual([]);
-  expect(result.tasks.map((t) => t.service).sort()).toEqual(['batch-runner', 'cache-worker', 'cache-worker', 'cache-worker', 'orders-api', 'orders-api']);
+  expect(result.tasks.map((t) => t.service).sort()).toEqual([
+    'batch-runner',
+    'cache-worker',
+    'cache-worker',
+    'cache-worker',
+    'orders-api',
+    'orders-api',
+  ]);
   expect(auditOf('orders-api').map((item) => [item.status, item.claims, item.attempts])).toEqual([
     ['DELIVERED', 1, 1],
     ['DELIVERED', 1, 1],
@@ -43,7 +50,9 @@ test('receipts are the deliveries a task accepted, once per task; the 500 and th
 });
 
 test('the task that answers 500 once is delivered on the retry; the one that never answers ends in the DLQ with its reason', () => {
-  const cache = auditOf('cache-worker').map((item) => [item.status, item.attempts]).sort();
+  const cache = auditOf('cache-worker')
+    .map((item) => [item.status, item.attempts])
+    .sort();
   // Two receives of 3 attempts each for the silent task (maxReceiveCount 2, NOTIFY_MAX_ATTEMPTS 3).
   expect(cache).toEqual([
     ['DELIVERED', 1],

@@ -158,14 +158,20 @@ export function stepError(name: string, cause: string): Error {
  * SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat, with Step Functions' heartbeat rule.
  */
 export class CallbackHub {
-  private readonly waiting = new Map<string, { resolve: (v: Json) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout; heartbeatMs?: number }>();
+  private readonly waiting = new Map<
+    string,
+    { resolve: (v: Json) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout; heartbeatMs?: number }
+  >();
   private readonly arrivals: ((token: string) => void)[] = [];
   readonly tokens: string[] = [];
 
   /** Parks the task until a callback or a missed heartbeat. */
   wait(token: string, heartbeatMs?: number): Promise<Json> {
     return new Promise<Json>((resolve, reject) => {
-      const entry: { resolve: (v: Json) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout; heartbeatMs?: number } = { resolve, reject };
+      const entry: { resolve: (v: Json) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout; heartbeatMs?: number } = {
+        resolve,
+        reject,
+      };
       if (heartbeatMs !== undefined) entry.heartbeatMs = heartbeatMs;
       this.waiting.set(token, entry);
       this.tokens.push(token);

@@ -27,8 +27,19 @@ function input(shards: number, launch: 'sync' | 'callback'): ExecutionInput {
     executionName: 'bench',
     objects: [{ file: 'orders', bucket: 'b', key: 'incoming/acme/orders-2026-11-20.csv', size: 1, etag: 'e' }],
     task: {
-      taskDefinition: 'ecs-pipelines-bench-sample-pipeline', container: 'pipeline', cpu: 512, memory: 1024,
-      shards, maxConcurrency: shards, launch, timeoutSeconds: 3600, heartbeatSeconds: 120, spot: false, environment: [],
+      taskDefinition: 'ecs-pipelines-bench-sample-pipeline',
+      container: 'pipeline',
+      cpu: 512,
+      memory: 1024,
+      shards,
+      maxConcurrency: shards,
+      launch,
+      timeoutSeconds: 3600,
+      heartbeatSeconds: 120,
+      architecture: 'ARM64',
+      capacity: 'fargate',
+      capacityProvider: 'FARGATE',
+      environment: [],
     },
     shards: Array.from({ length: shards }, (_, index) => ({ index, count: shards })),
     alarms: {},
@@ -38,13 +49,21 @@ function input(shards: number, launch: 'sync' | 'callback'): ExecutionInput {
 function stoppedTask(params: Params, exitCode: number): never {
   return clone({
     TaskArn: `arn:aws:ecs:us-east-1:123456789012:task/c/${Math.random().toString(16).slice(2)}`,
-    Group: params.Group, LastStatus: 'STOPPED', StopCode: 'EssentialContainerExited', StoppedReason: 'Essential container in task exited',
+    Group: params.Group,
+    LastStatus: 'STOPPED',
+    StopCode: 'EssentialContainerExited',
+    StoppedReason: 'Essential container in task exited',
     Containers: [{ Name: 'pipeline', ExitCode: exitCode }],
   });
 }
 
 /** States entered by one run; `failShard` fails that shard (its container exits 1 or reports failure). */
-export async function countTransitions(shards: number, launch: 'sync' | 'callback', failShard?: number, definitionFile = DEFINITION): Promise<number> {
+export async function countTransitions(
+  shards: number,
+  launch: 'sync' | 'callback',
+  failShard?: number,
+  definitionFile = DEFINITION,
+): Promise<number> {
   const definition = forLocalRun(loadDefinition(definitionFile));
   let launched = 0;
   const record = await runExecution(definition, input(shards, launch), {
@@ -54,11 +73,20 @@ export async function countTransitions(shards: number, launch: 'sync' | 'callbac
       taskResourceLocalHandlers: {
         'Mark Run Running': () => ({}),
         'Prepare Shard Tasks': (p) => ({
-          Payload: clone(prepareShardTasks((p as Params).Payload, { runsTable: 'runs', network: { subnets: ['subnet-0a'], securityGroups: ['sg-0a'], assignPublicIp: 'ENABLED' } })),
+          Payload: clone(
+            prepareShardTasks((p as Params).Payload, {
+              runsTable: 'runs',
+              network: { subnets: ['subnet-0a'], securityGroups: ['sg-0a'], assignPublicIp: 'ENABLED' },
+            }),
+          ),
         }),
         'Run ECS Task And Wait For Exit': (p) => {
           const shard = launched++;
-          if (shard === failShard) throw Object.assign(new Error('task failed'), { name: 'States.TaskFailed', message: JSON.stringify(stoppedTask(p as Params, 1)) });
+          if (shard === failShard)
+            throw Object.assign(new Error('task failed'), {
+              name: 'States.TaskFailed',
+              message: JSON.stringify(stoppedTask(p as Params, 1)),
+            });
           return stoppedTask(p as Params, 0);
         },
         'Run ECS Task And Wait For Callback': () => {
@@ -75,4 +103,3 @@ export async function countTransitions(shards: number, launch: 'sync' | 'callbac
   });
   return record.events.filter((e) => e.type === 'StateEntered').length;
 }
-

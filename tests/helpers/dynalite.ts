@@ -9,9 +9,13 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BATCHES_OPEN_INDEX, RUNS_BY_PIPELINE_INDEX } from '../../lib/pipelines/adapters/indexes';
+import {
+  BATCHES_BY_PIPELINE_INDEX,
+  BATCHES_OPEN_INDEX,
+  RUNS_BY_PIPELINE_INDEX,
+  RUNS_QUEUE_INDEX,
+} from '../../lib/pipelines/adapters/indexes';
 // dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
 
 export interface Dynalite {
@@ -33,32 +37,37 @@ export async function startDynalite(): Promise<Dynalite> {
   const raw = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const tables = { batches: 'Batches', runs: 'Runs' };
   // The secondary indexes of resources/ingest.yml (names in lib/pipelines/adapters/indexes.ts).
-  const indexes: Record<string, { name: string; hash: [string, 'S' | 'N']; range: [string, 'S' | 'N'] }> = {
-    Batches: { name: BATCHES_OPEN_INDEX, hash: ['openState', 'S'], range: ['deadline', 'N'] },
-    Runs: { name: RUNS_BY_PIPELINE_INDEX, hash: ['pipeline', 'S'], range: ['requestedAt', 'S'] },
+  type Index = { name: string; hash: [string, 'S' | 'N']; range: [string, 'S' | 'N']; projection: 'ALL' | 'KEYS_ONLY' | string[] };
+  const indexes: Record<string, Index[]> = {
+    Batches: [
+      { name: BATCHES_OPEN_INDEX, hash: ['openState', 'S'], range: ['deadline', 'N'], projection: 'ALL' },
+      { name: BATCHES_BY_PIPELINE_INDEX, hash: ['pipeline', 'S'], range: ['batchKey', 'S'], projection: 'KEYS_ONLY' },
+    ],
+    Runs: [
+      { name: RUNS_BY_PIPELINE_INDEX, hash: ['pipeline', 'S'], range: ['requestedAt', 'S'], projection: 'ALL' },
+      { name: RUNS_QUEUE_INDEX, hash: ['queue', 'S'], range: ['queueSeq', 'N'], projection: ['pipeline', 'executionName'] },
+    ],
   };
   for (const TableName of Object.values(tables)) {
-    const index = indexes[TableName]!;
+    const tableIndexes = indexes[TableName]!;
+    const attributes = new Map<string, 'S' | 'N'>([['pk', 'S']]);
+    for (const index of tableIndexes) for (const [name, type] of [index.hash, index.range]) attributes.set(name, type);
     await raw.send(
       new CreateTableCommand({
         TableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: index.hash[0], AttributeType: index.hash[1] },
-          { AttributeName: index.range[0], AttributeType: index.range[1] },
-        ],
+        AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: index.name,
-            KeySchema: [
-              { AttributeName: index.hash[0], KeyType: 'HASH' },
-              { AttributeName: index.range[0], KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
+        GlobalSecondaryIndexes: tableIndexes.map((index) => ({
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.hash[0], KeyType: 'HASH' },
+            { AttributeName: index.range[0], KeyType: 'RANGE' },
+          ],
+          Projection: Array.isArray(index.projection)
+            ? { ProjectionType: 'INCLUDE', NonKeyAttributes: index.projection }
+            : { ProjectionType: index.projection },
+        })),
       }),
     );
     await waitUntilTableExists({ client: raw, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 }, { TableName });
@@ -91,7 +100,11 @@ export async function startAuditDynalite(): Promise<AuditDynalite> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const raw = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const raw = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   const auditTable = 'NotifierAudit';
   await raw.send(
     new CreateTableCommand({

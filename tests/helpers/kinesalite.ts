@@ -15,7 +15,6 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 // kinesalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const kinesalite = require('kinesalite') as (options: Record<string, unknown>) => Server;
 
 export interface StreamRecord {

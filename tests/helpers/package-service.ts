@@ -54,7 +54,19 @@ function configWithResources(files: string[]): string {
  * test files that package the plain stage share one packaging (several template test files
  * package `dev` as it is; each used to run `sls package` again, several seconds each).
  */
-const PACKAGE_INPUTS = ['serverless.yml', 'pipelines.yml', 'functions', 'resources', 'statemachines', 'stack', 'lib', 'handlers', 'scripts', 'patches', 'package-lock.json'];
+const PACKAGE_INPUTS = [
+  'serverless.yml',
+  'pipelines.yml',
+  'functions',
+  'resources',
+  'statemachines',
+  'stack',
+  'lib',
+  'handlers',
+  'scripts',
+  'patches',
+  'package-lock.json',
+];
 
 function filesUnder(entry: string): string[] {
   const path = join(projectRoot, entry);
@@ -79,7 +91,10 @@ export const FULL_STACK_PARAMS: Record<string, string> = {
 };
 
 function inputsHash(stage: string, params: Record<string, string>): string {
-  const hash = createHash('sha256').update(stage).update(process.env.PIPELINES_FILE ?? '').update(JSON.stringify(Object.entries(params).sort()));
+  const hash = createHash('sha256')
+    .update(stage)
+    .update(process.env.PIPELINES_FILE ?? '')
+    .update(JSON.stringify(Object.entries(params).sort()));
   for (const file of PACKAGE_INPUTS.flatMap(filesUnder)) hash.update(file).update(readFileSync(join(projectRoot, file)));
   return hash.digest('hex').slice(0, 16);
 }
@@ -117,31 +132,37 @@ async function packageFresh(options: PackageOptions): Promise<PackageResult> {
   let leftInTempDir: string[] = [];
   const tempDir = mkdtempSync(join(tmpdir(), 'sls-tmp-'));
   const params = Object.entries(options.params ?? {}).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
-  await run(join(projectRoot, 'node_modules/.bin/sls'), ['package', '--stage', options.stage ?? 'dev', '--package', dir, ...(config ? ['--config', basename(config)] : []), ...params], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      // No credentials at all: packaging must not need an AWS account.
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: 'no-such-profile-offline',
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-      TMPDIR: tempDir,
-      // Its own esbuild work folder, so packagings in parallel test workers do not collide.
-      SLS_ESBUILD_WORK_FOLDER: `.esbuild-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-      ...options.env,
+  await run(
+    join(projectRoot, 'node_modules/.bin/sls'),
+    ['package', '--stage', options.stage ?? 'dev', '--package', dir, ...(config ? ['--config', basename(config)] : []), ...params],
+    {
+      cwd: projectRoot,
+      env: {
+        ...process.env,
+        // No credentials at all: packaging must not need an AWS account.
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: 'no-such-profile-offline',
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        TMPDIR: tempDir,
+        // Its own esbuild work folder, so packagings in parallel test workers do not collide.
+        SLS_ESBUILD_WORK_FOLDER: `.esbuild-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+        ...options.env,
+      },
+      maxBuffer: 64 * 1024 * 1024,
     },
-    maxBuffer: 64 * 1024 * 1024,
-  }).catch((error: Error & { stdout?: string; stderr?: string }) => {
-    // Keep serverless' own explanation: it names what failed to resolve or validate.
-    error.message = `${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`;
-    throw error;
-  }).finally(() => {
-    if (config) rmSync(config, { force: true });
-    leftInTempDir = readdirSync(tempDir);
-    rmSync(tempDir, { recursive: true, force: true });
-  });
+  )
+    .catch((error: Error & { stdout?: string; stderr?: string }) => {
+      // Keep serverless' own explanation: it names what failed to resolve or validate.
+      error.message = `${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`;
+      throw error;
+    })
+    .finally(() => {
+      if (config) rmSync(config, { force: true });
+      leftInTempDir = readdirSync(tempDir);
+      rmSync(tempDir, { recursive: true, force: true });
+    });
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
   return { dir, templatePath, leftInTempDir, template: JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate };
 }

@@ -5,6 +5,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { batchesTable } from '../../lib/pipelines/adapters/batches-table';
 import { runsTable } from '../../lib/pipelines/adapters/runs-table';
+import { runQueue } from '../../lib/pipelines/adapters/run-queue';
 import { recordArrival, type ArrivalOutcome, type RecordArrivalDeps } from '../../lib/pipelines/fan-in/record-arrival';
 import type { FileArrival } from '../../lib/contracts/messages';
 import { startPipeline } from '../../lib/pipelines/start/start-pipeline';
@@ -21,7 +22,15 @@ afterAll(async () => {
 
 function fanIn(sfn = fakeStepFunctions()) {
   const time = manualClock();
-  const startDeps = { runs: runsTable(db.client, db.tables.runs), sfn: sfn.sfn, clock: time.clock, registry, leaseSeconds: 120, ...stack };
+  const startDeps = {
+    runs: runsTable(db.client, db.tables.runs),
+    sfn: sfn.sfn,
+    clock: time.clock,
+    registry,
+    leaseSeconds: 120,
+    ...stack,
+    runControl: { queue: runQueue(db.client, db.tables.runs), stackLimit: 0 },
+  };
   const deps: RecordArrivalDeps = {
     batches: batchesTable(db.client, db.tables.batches),
     registry,
@@ -104,7 +113,13 @@ test('with rerunOnReupload a re-upload starts one new run keyed by the new etags
   // Prepare
   const { deliver, calls } = fanIn();
   const snapshot = (etag: string) =>
-    arrival({ pipeline: 'inventory-snapshot', file: 'snapshot', batchKey: 'eu_2026-10-04', key: 'incoming/inventory/eu/snapshot-2026-10-04.csv', etag });
+    arrival({
+      pipeline: 'inventory-snapshot',
+      file: 'snapshot',
+      batchKey: 'eu_2026-10-04',
+      key: 'incoming/inventory/eu/snapshot-2026-10-04.csv',
+      etag,
+    });
   const first = await deliver(snapshot('etag-a'));
 
   // Act
@@ -114,11 +129,22 @@ test('with rerunOnReupload a re-upload starts one new run keyed by the new etags
 
   // Assess
   expect(first).toMatchObject({ kind: 'started', runKey: 'inventory-snapshot#eu_2026-10-04' });
-  expect(rerun).toMatchObject({ kind: 'started', reupload: true, runKey: expect.stringMatching(/^inventory-snapshot#eu_2026-10-04#[0-9a-f]{12}$/) });
+  expect(rerun).toMatchObject({
+    kind: 'started',
+    reupload: true,
+    runKey: expect.stringMatching(/^inventory-snapshot#eu_2026-10-04#[0-9a-f]{12}$/),
+  });
   expect(redelivered).toEqual({ kind: 'duplicate', runKey: (rerun as { runKey: string }).runKey });
   expect(calls).toHaveLength(2);
   expect(calls[0]!.name).not.toBe(calls[1]!.name);
-  expect(calls[1]!.input).toMatchObject({ objects: [{ file: 'snapshot', etag: 'etag-b' }], shards: [{ index: 0, count: 3 }, { index: 1, count: 3 }, { index: 2, count: 3 }] });
+  expect(calls[1]!.input).toMatchObject({
+    objects: [{ file: 'snapshot', etag: 'etag-b' }],
+    shards: [
+      { index: 0, count: 3 },
+      { index: 1, count: 3 },
+      { index: 2, count: 3 },
+    ],
+  });
 });
 
 test('every arrival refreshes ttl and keeps the first arrival window', async () => {
@@ -149,8 +175,22 @@ async function batchWithCrashedStart(batchKey: string) {
   };
   const runs = runsTable(db.client, db.tables.runs);
   const startWith = (sfn: ReturnType<typeof fakeStepFunctions>['sfn']) => (request: Parameters<RecordArrivalDeps['start']>[0]) =>
-    startPipeline(request, { runs, sfn, clock: time.clock, registry, leaseSeconds: 30, ...stack });
-  const deps: RecordArrivalDeps = { batches: batchesTable(db.client, db.tables.batches), registry, clock: time.clock, ttlDays: 35, start: startWith(crashing.sfn) };
+    startPipeline(request, {
+      runs,
+      sfn,
+      clock: time.clock,
+      registry,
+      leaseSeconds: 30,
+      ...stack,
+      runControl: { queue: runQueue(db.client, db.tables.runs), stackLimit: 0 },
+    });
+  const deps: RecordArrivalDeps = {
+    batches: batchesTable(db.client, db.tables.batches),
+    registry,
+    clock: time.clock,
+    ttlDays: 35,
+    start: startWith(crashing.sfn),
+  };
   await recordArrival(arrival({ file: 'orders', batchKey }), deps);
   void recordArrival(arrival({ file: 'customers', batchKey }), deps);
   await reachedStart;
@@ -209,7 +249,9 @@ test('an older event of a file delivered after a newer one changes nothing: the 
   // Assess
   expect((await batchItem('orders-daily#2026-10-11'))!.obj_customers).toMatchObject({ versionId: 'v2', etag: 'new' });
   expect(calls).toHaveLength(1);
-  expect((calls[0]!.input as { objects: unknown[] }).objects).toContainEqual(expect.objectContaining({ file: 'customers', versionId: 'v2', etag: 'new' }));
+  expect((calls[0]!.input as { objects: unknown[] }).objects).toContainEqual(
+    expect.objectContaining({ file: 'customers', versionId: 'v2', etag: 'new' }),
+  );
 });
 
 test('sequencers of different lengths order as S3 says: right-padded with zeros', async () => {

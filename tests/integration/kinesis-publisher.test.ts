@@ -61,7 +61,6 @@ const byPartitionKey = (records: Array<{ partitionKey: string; data: string; sha
   return groups;
 };
 
-
 /**
  * A Kinesis endpoint that refuses the first `refusals` PutRecords calls whole, as Kinesis does
  * when a stream is over its write limit (HTTP 400, ProvisionedThroughputExceededException),
@@ -81,7 +80,12 @@ async function refusingEndpoint(target: string, refusals: number): Promise<{ end
     if (String(req.headers['x-amz-target']).endsWith('.PutRecords') && refused < refusals) {
       refused += 1;
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'ProvisionedThroughputExceededException' });
-      res.end(JSON.stringify({ __type: 'ProvisionedThroughputExceededException', message: 'Rate exceeded for stream file-arrivals under account 000000000000.' }));
+      res.end(
+        JSON.stringify({
+          __type: 'ProvisionedThroughputExceededException',
+          message: 'Rate exceeded for stream file-arrivals under account 000000000000.',
+        }),
+      );
       return;
     }
     const upstream = httpRequest(`${target}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
@@ -108,7 +112,13 @@ async function refusingEndpoint(target: string, refusals: number): Promise<{ end
 
 /** The SDK's own retries off: every refusal reaches the publisher, whose retries are under test. */
 const clientFor = (endpoint: string) =>
-  new KinesisClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, requestHandler: new NodeHttpHandler(), maxAttempts: 1 });
+  new KinesisClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: new NodeHttpHandler(),
+    maxAttempts: 1,
+  });
 
 describe('Kinesis publisher on kinesalite', () => {
   it('writes 1,200 arrivals in three requests that read back complete, keyed, and in order per key', async () => {
@@ -185,7 +195,9 @@ describe('Kinesis publisher on kinesalite', () => {
     const waits: number[] = [];
     const input = arrivals(20, 4);
 
-    await createKinesisPublisher(client, { streamName: stream, sleep: async (ms) => void waits.push(ms), random: () => 0.5 }).publish(input);
+    await createKinesisPublisher(client, { streamName: stream, sleep: async (ms) => void waits.push(ms), random: () => 0.5 }).publish(
+      input,
+    );
 
     const stored = await emulator.readAll(stream);
     expect(proxy.refused()).toBe(3);
@@ -219,7 +231,9 @@ describe('Kinesis publisher on kinesalite', () => {
       .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(KinesisPublishError);
-    expect((error as KinesisPublishError).message).toMatch(/2 of 2 records were not written to Kinesis stream "no-such-stream".*ResourceNotFoundException x2/);
+    expect((error as KinesisPublishError).message).toMatch(
+      /2 of 2 records were not written to Kinesis stream "no-such-stream".*ResourceNotFoundException x2/,
+    );
     client.destroy();
   });
 });

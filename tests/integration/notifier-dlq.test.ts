@@ -46,7 +46,9 @@ beforeAll(async () => {
     },
   });
   const cluster = cloud.resolver.physicalOf('PipelineCluster').ref;
-  const secret = await cloud.clients.secretsManager!.send(new GetSecretValueCommand({ SecretId: cloud.resources.secrets.NotifierSigningSecret!.arn }));
+  const secret = await cloud.clients.secretsManager!.send(
+    new GetSecretValueCommand({ SecretId: cloud.resources.secrets.NotifierSigningSecret!.arn }),
+  );
   const port = await freePort();
   const labels = { NOTIFY_ME_CONTAINER_PORT: String(port), NOTIFY_ME_API_URI: '/hooks/notify' };
   // The receivers run here, at the addresses the local ECS gives the tasks (launch type EXTERNAL).
@@ -58,7 +60,14 @@ beforeAll(async () => {
   // Three web tasks answer; the fourth has nothing listening.
   for (const task of webTasks.slice(0, 3)) {
     endpoints.push(
-      await startNotifyEndpoint({ host: task.ip, port, path: '/hooks/notify', secrets: [secret.SecretString!], log: () => undefined, onNotification: (n) => void received.push(n.idempotencyKey) }),
+      await startNotifyEndpoint({
+        host: task.ip,
+        port,
+        path: '/hooks/notify',
+        secrets: [secret.SecretString!],
+        log: () => undefined,
+        onNotification: (n) => void received.push(n.idempotencyKey),
+      }),
     );
   }
 });
@@ -80,7 +89,12 @@ describe('notifier through its queues', () => {
     const taskDlq = queues.NotifierTaskDeadLetterQueue!;
 
     // Act
-    await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: queues.NotifierObserverQueue!.url, MessageBody: JSON.stringify({ eventId: 'evt-dlq', payload: { action: 'flush' } }) }));
+    await cloud.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queues.NotifierObserverQueue!.url,
+        MessageBody: JSON.stringify({ eventId: 'evt-dlq', payload: { action: 'flush' } }),
+      }),
+    );
     const dlq = await waitFor('the unreachable task in the DLQ', async () => {
       const out = await cloud.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: taskDlq.url, MaxNumberOfMessages: 10 }));
       return out.Messages?.length ? out : undefined;
@@ -89,18 +103,34 @@ describe('notifier through its queues', () => {
 
     // Assess: three receipts, each once.
     const unreachable = webTasks[3]!;
-    expect(received.sort()).toEqual(webTasks.slice(0, 3).map((t) => `evt-dlq#${t.arn}`).sort());
+    expect(received.sort()).toEqual(
+      webTasks
+        .slice(0, 3)
+        .map((t) => `evt-dlq#${t.arn}`)
+        .sort(),
+    );
     // The DLQ holds the unreachable task's message, unchanged, and nothing else.
     expect(dlq.Messages).toHaveLength(1);
     const dead = TaskMessageSchema.parse(JSON.parse(dlq.Messages?.[0]?.Body ?? '{}'));
     expect(dead).toMatchObject({ eventId: 'evt-dlq', ip: unreachable.ip, uri: '/hooks/notify', payload: { action: 'flush' } });
-    const depth = await cloud.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: taskQueue.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const depth = await cloud.clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: taskQueue.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
     expect(depth.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
     // The audit: delivered tasks claimed once (their messages were deleted despite the failure beside them).
     const audit = (await cloud.clients.documents.send(new ScanCommand({ TableName: tables.NotifierAuditTable! }))).Items ?? [];
     const byIp = new Map(audit.map((item) => [new URL(String(item.endpoint)).hostname, item]));
     for (const task of webTasks.slice(0, 3)) expect(byIp.get(task.ip)).toMatchObject({ status: 'DELIVERED', claims: 1, attempts: 1 });
-    expect(byIp.get(unreachable.ip)).toMatchObject({ pk: `evt-dlq#${dead.taskArn}`, status: 'FAILED', claims: 2, attempts: 4, lastError: expect.stringContaining('ECONNREFUSED') });
+    expect(byIp.get(unreachable.ip)).toMatchObject({
+      pk: `evt-dlq#${dead.taskArn}`,
+      status: 'FAILED',
+      claims: 2,
+      attempts: 4,
+      lastError: expect.stringContaining('ECONNREFUSED'),
+    });
     expect(audit).toHaveLength(4);
     expect(cloud.ecs.calls.get('DescribeServices')).toBe(1);
   });

@@ -88,7 +88,13 @@ describe('notifyTask exactly once per task', () => {
     expect(first).toMatchObject({ outcome: 'delivered', attempts: 1, httpStatus: 204 });
     expect(second).toEqual({ outcome: 'already-delivered', key: first.key });
     expect(handled).toEqual([`${message.eventId}#${message.taskArn}`]);
-    expect(await audit.get(first.key)).toMatchObject({ status: 'DELIVERED', claims: 1, attempts: 1, httpStatus: 204, endpoint: expect.stringContaining('/notify') });
+    expect(await audit.get(first.key)).toMatchObject({
+      status: 'DELIVERED',
+      claims: 1,
+      attempts: 1,
+      httpStatus: 204,
+      endpoint: expect.stringContaining('/notify'),
+    });
   });
 
   it('notifies once when five copies arrive at the same time', async () => {

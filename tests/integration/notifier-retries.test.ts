@@ -40,7 +40,10 @@ beforeEach(() => {
   sleeps = [];
 });
 
-const status = (code: number, headers: Record<string, string> = {}) => (_req: IncomingMessage, res: ServerResponse) => res.writeHead(code, headers).end(`status ${code}`);
+const status =
+  (code: number, headers: Record<string, string> = {}) =>
+  (_req: IncomingMessage, res: ServerResponse) =>
+    res.writeHead(code, headers).end(`status ${code}`);
 
 describe('deliverWithRetries', () => {
   it('retries a 500 and succeeds on the next attempt', async () => {

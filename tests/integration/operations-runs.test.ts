@@ -7,10 +7,11 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { batchesTable } from '../../lib/pipelines/adapters/batches-table';
+import { runQueue } from '../../lib/pipelines/adapters/run-queue';
 import { runsTable } from '../../lib/pipelines/adapters/runs-table';
 import { stepFunctions } from '../../lib/pipelines/adapters/step-functions';
 import { rerunBatch, showRun } from '../../lib/pipelines/operations/runs';
-import { startManualRun } from '../../lib/pipelines/start/entries';
+import { startManualRun } from '../../lib/pipelines/start/manual-run';
 import { pipelines } from '../../lib/registry';
 import { startLocalStepFunctions, type LocalStepFunctionsServer } from '../../local/emulators/stepfunctions';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
@@ -45,6 +46,7 @@ const deps = () => ({
   leaseSeconds: 30,
   service: 'ecs-pipelines',
   stage: 'test',
+  runControl: { queue: runQueue(db.client, db.tables.runs), stackLimit: 0 },
 });
 const showDeps = () => ({
   getRun: async (runKey: string) => (await db.client.send(new GetCommand({ TableName: db.tables.runs, Key: { pk: runKey }, ConsistentRead: true }))).Item,

@@ -19,10 +19,31 @@ afterAll(async () => db.stop());
 describe('opsListRuns', () => {
   it("lists a pipeline's runs newest first with status and duration, and only that pipeline's", async () => {
     const put = (pk: string, pipeline: string, requestedAt: string, extra: Record<string, unknown>) =>
-      db.client.send(new PutCommand({ TableName: db.tables.runs, Item: { pk, pipeline, batchKey: pk.split('#')[1], trigger: 's3', attempt: 1, executionName: 'e', requestedAt, ...extra } }));
-    await put('orders-daily#a', 'orders-daily', '2026-11-18T06:00:00.000Z', { status: 'SUCCEEDED', durationMs: 61_000, result: { status: 'SUCCEEDED', recordsAffected: 10, errorClass: null } });
-    await put('orders-daily#b', 'orders-daily', '2026-11-19T06:00:00.000Z', { status: 'FAILED', durationMs: 5_000, result: { status: 'FAILED', errorClass: 'out-of-memory', cost: { usd: 0.0052, tasksUsd: 0.0049, transitionsUsd: 0.0003, transitions: 11, taskSeconds: 600 } } });
-    await put('orders-daily#c', 'orders-daily', '2026-11-20T06:00:00.000Z', { status: 'RUNNING', startedAt: '2026-11-20T06:00:00.000Z', executionArn: 'arn:aws:states:us-east-1:1:execution:p:c' });
+      db.client.send(
+        new PutCommand({
+          TableName: db.tables.runs,
+          Item: { pk, pipeline, batchKey: pk.split('#')[1], trigger: 's3', attempt: 1, executionName: 'e', requestedAt, ...extra },
+        }),
+      );
+    await put('orders-daily#a', 'orders-daily', '2026-11-18T06:00:00.000Z', {
+      status: 'SUCCEEDED',
+      durationMs: 61_000,
+      result: { status: 'SUCCEEDED', recordsAffected: 10, errorClass: null },
+    });
+    await put('orders-daily#b', 'orders-daily', '2026-11-19T06:00:00.000Z', {
+      status: 'FAILED',
+      durationMs: 5_000,
+      result: {
+        status: 'FAILED',
+        errorClass: 'out-of-memory',
+        cost: { usd: 0.0052, tasksUsd: 0.0049, transitionsUsd: 0.0003, transitions: 11, taskSeconds: 600 },
+      },
+    });
+    await put('orders-daily#c', 'orders-daily', '2026-11-20T06:00:00.000Z', {
+      status: 'RUNNING',
+      startedAt: '2026-11-20T06:00:00.000Z',
+      executionArn: 'arn:aws:states:us-east-1:1:execution:p:c',
+    });
     await put('inventory-snapshot#x', 'inventory-snapshot', '2026-11-20T07:00:00.000Z', { status: 'SUCCEEDED' });
 
     const deps = { runs: runsIndex(db.client, db.tables.runs), registry: pipelines(), clock: () => new Date('2026-11-20T06:02:00.000Z') };
@@ -59,8 +80,18 @@ function memoryQueue(bodies: string[]): DeadLetterQueue & { left: () => string[]
 }
 
 describe('opsRedriveDlq', () => {
-  const asyncRecord = (payload: unknown) => JSON.stringify({ version: '1.0', requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 }, requestPayload: payload, responsePayload: { errorType: 'Error' } });
-  const kinesisRecord = (start: string, end: string) => JSON.stringify({ requestContext: { condition: 'RetryAttemptsExhausted' }, KinesisBatchInfo: { shardId: 'shardId-000000000000', startSequenceNumber: start, endSequenceNumber: end, batchSize: 2 } });
+  const asyncRecord = (payload: unknown) =>
+    JSON.stringify({
+      version: '1.0',
+      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestPayload: payload,
+      responsePayload: { errorType: 'Error' },
+    });
+  const kinesisRecord = (start: string, end: string) =>
+    JSON.stringify({
+      requestContext: { condition: 'RetryAttemptsExhausted' },
+      KinesisBatchInfo: { shardId: 'shardId-000000000000', startSequenceNumber: start, endSequenceNumber: end, batchSize: 2 },
+    });
 
   function deps(queues: Partial<RedriveDeps['queues']>, over: Partial<RedriveDeps> = {}): RedriveDeps & { calls: unknown[] } {
     const calls: unknown[] = [];
@@ -80,7 +111,11 @@ describe('opsRedriveDlq', () => {
   }
 
   it('re-invokes the start use case with each requestPayload; deletes the redriven, keeps the failing with its reason', async () => {
-    const queue = memoryQueue([asyncRecord({ pipeline: 'orders-daily', batch: '2026-11-20' }), asyncRecord({ pipeline: 'broken' }), 'not json']);
+    const queue = memoryQueue([
+      asyncRecord({ pipeline: 'orders-daily', batch: '2026-11-20' }),
+      asyncRecord({ pipeline: 'broken' }),
+      'not json',
+    ]);
     const d = deps({ start: queue });
     const report = await redriveDeadLetters({ queue: 'start', max: 50, dryRun: false }, d);
     expect(d.calls).toEqual([['start', { pipeline: 'orders-daily', batch: '2026-11-20' }]]);
@@ -95,13 +130,21 @@ describe('opsRedriveDlq', () => {
   it('re-reads a fan-in failure range from the stream and processes every record', async () => {
     const queue = memoryQueue([kinesisRecord('100', '101'), kinesisRecord('5', '6')]);
     const records: Record<string, StreamRecord[]> = {
-      '100': [{ sequenceNumber: '100', partitionKey: 'k', data: '' }, { sequenceNumber: '101', partitionKey: 'k', data: '' }],
+      '100': [
+        { sequenceNumber: '100', partitionKey: 'k', data: '' },
+        { sequenceNumber: '101', partitionKey: 'k', data: '' },
+      ],
     };
     const d = deps({ 'fan-in': queue }, { stream: { read: async (_shard, start) => records[start] ?? [] } });
     const report = await redriveDeadLetters({ queue: 'fan-in', max: 50, dryRun: false }, d);
-    expect(d.calls).toEqual([['fan-in', '100'], ['fan-in', '101']]);
+    expect(d.calls).toEqual([
+      ['fan-in', '100'],
+      ['fan-in', '101'],
+    ]);
     expect(report.redriven).toEqual(['m0']);
-    expect(report.kept).toEqual([{ messageId: 'm1', reason: expect.stringContaining("no longer holds 5..6 (past the stream's retention?)") }]);
+    expect(report.kept).toEqual([
+      { messageId: 'm1', reason: expect.stringContaining("no longer holds 5..6 (past the stream's retention?)") },
+    ]);
   });
 
   it('a dry run changes nothing', async () => {

@@ -10,7 +10,6 @@ import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createSqsServer } = require('local-aws-sqs') as { createSqsServer: (options: Record<string, unknown>) => Promise<Server> };
 
 jest.setTimeout(30_000);
@@ -25,7 +24,14 @@ beforeAll(async () => {
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   bundle = join(mkdtempSync(join(tmpdir(), 'sample-queue-')), 'sample-queue.js');
-  buildSync({ entryPoints: [resolve(__dirname, '../../container/sample-queue/main.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'silent' });
+  buildSync({
+    entryPoints: [resolve(__dirname, '../../container/sample-queue/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: bundle,
+    logLevel: 'silent',
+  });
 });
 
 afterAll(async () => {
@@ -36,7 +42,9 @@ afterAll(async () => {
 it('drains on SIGTERM: the in-flight message is finished and deleted, the process exits 0', async () => {
   // Prepare
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'sigterm-drain', Attributes: { VisibilityTimeout: '2' } }));
-  await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ id: 'slow-1', workMs: 1500, sentAt: new Date().toISOString() }) }));
+  await sqs.send(
+    new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ id: 'slow-1', workMs: 1500, sentAt: new Date().toISOString() }) }),
+  );
   const child = spawn(process.execPath, [bundle], {
     env: {
       PATH: process.env.PATH,
@@ -59,7 +67,9 @@ it('drains on SIGTERM: the in-flight message is finished and deleted, the proces
 
   // Act: SIGTERM once the message is leased (in flight).
   for (let i = 0; i < 100; i += 1) {
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
+    );
     if (Attributes?.ApproximateNumberOfMessagesNotVisible === '1') break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -67,12 +77,17 @@ it('drains on SIGTERM: the in-flight message is finished and deleted, the proces
   const code = await exited;
 
   // Assess
-  const lines = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const lines = stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
   expect(code).toBe(0);
   expect(lines.find((l) => l.message === 'stop requested: draining')).toBeDefined();
   expect(lines.find((l) => l.message === 'message processed')).toMatchObject({ id: 'slow-1', workMs: 1500 });
   expect(lines.find((l) => l._aws)).toMatchObject({ QueueService: 'test-thumbnails', outcome: 'success' });
   expect(lines.find((l) => l.message === 'drained')).toMatchObject({ processed: 1, failed: 0, released: 0 });
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
   expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
 });

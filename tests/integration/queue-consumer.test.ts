@@ -4,17 +4,10 @@
  */
 import type { AddressInfo, Server } from 'node:net';
 import { EventEmitter } from 'node:events';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QueueConsumer, type MessageHandler, type QueueMessage } from '../../container/worker/queue-consumer';
 import type { Log } from '../../container/worker/log';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createSqsServer } = require('local-aws-sqs') as { createSqsServer: (options: Record<string, unknown>) => Promise<Server> };
 
 let server: Server;
@@ -27,7 +20,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 beforeAll(async () => {
   server = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
   const { port } = server.address() as AddressInfo;
-  sqs = new SQSClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  sqs = new SQSClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 });
 
 afterAll(async () => {
@@ -49,7 +46,10 @@ async function createQueue(attributes: Record<string, string> = {}): Promise<{ u
  */
 async function counts(url: string): Promise<{ visible: number; inFlight: number }> {
   const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
   return { visible: Number(Attributes!.ApproximateNumberOfMessages), inFlight: Number(Attributes!.ApproximateNumberOfMessagesNotVisible) };
 }
@@ -164,7 +164,10 @@ describe('queue consumer against local-aws-sqs', () => {
   it('sends a poison message to the dead-letter queue after maxReceiveCount receives', async () => {
     // Prepare: local-aws-sqs implements RedrivePolicy (moves the message on the receive after the limit).
     const dlq = await createQueue();
-    const queue = await createQueue({ VisibilityTimeout: '1', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 2 }) });
+    const queue = await createQueue({
+      VisibilityTimeout: '1',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 2 }),
+    });
     await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'poison' }));
     let attempts = 0;
     const { instance } = consumer(queue.url, async () => {
@@ -194,9 +197,13 @@ describe('queue consumer against local-aws-sqs', () => {
       return (SQSClient.prototype.send as (...args: unknown[]) => unknown).call(sqs, command, ...rest);
     }) as never);
     let done = 0;
-    const { instance } = consumer(queue.url, async () => {
-      done += 1;
-    }, { concurrency: 10, deleteDelayMs: 500 });
+    const { instance } = consumer(
+      queue.url,
+      async () => {
+        done += 1;
+      },
+      { concurrency: 10, deleteDelayMs: 500 },
+    );
 
     const running = instance.run();
     await until('all ten were processed', () => done === 10);

@@ -5,6 +5,7 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { runsTable } from '../../lib/pipelines/adapters/runs-table';
+import { runQueue } from '../../lib/pipelines/adapters/run-queue';
 import { RunNotFinishedError } from '../../lib/pipelines/start/errors';
 import { startPipeline, type StartPipelineDeps, type StartRunRequest } from '../../lib/pipelines/start/start-pipeline';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
@@ -26,7 +27,15 @@ function request(overrides: Partial<StartRunRequest> = {}): StartRunRequest {
 }
 
 function deps(sfn: StartPipelineDeps['sfn'], clock: () => Date): StartPipelineDeps {
-  return { runs: runsTable(db.client, db.tables.runs), sfn, clock, registry, leaseSeconds: 120, ...stack };
+  return {
+    runs: runsTable(db.client, db.tables.runs),
+    sfn,
+    clock,
+    registry,
+    leaseSeconds: 120,
+    ...stack,
+    runControl: { queue: runQueue(db.client, db.tables.runs), stackLimit: 0 },
+  };
 }
 
 const runItem = async (runKey: string) => (await db.client.send(new GetCommand({ TableName: db.tables.runs, Key: { pk: runKey } }))).Item;
@@ -100,7 +109,11 @@ test('a crash after StartExecution is recovered: ExecutionAlreadyExists counts a
   const retry = await startPipeline(req, deps(sfn, time.clock));
 
   // Assess
-  expect(retry).toMatchObject({ status: 'already-started', executionName: first.executionName, executionArn: expect.stringContaining(first.executionName) });
+  expect(retry).toMatchObject({
+    status: 'already-started',
+    executionName: first.executionName,
+    executionArn: expect.stringContaining(first.executionName),
+  });
   expect(calls).toHaveLength(2);
   expect(await runItem(req.runKey)).toMatchObject({ executionName: first.executionName, status: 'STARTING' });
 });
@@ -125,12 +138,31 @@ test('force starts a fresh attempt with a new execution name only after the prev
   const first = await startPipeline(req, deps(sfn, time.clock));
 
   // Act + Assess: refused while the first is running
-  await db.client.send(new UpdateCommand({ TableName: db.tables.runs, Key: { pk: req.runKey }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'RUNNING' } }));
+  await db.client.send(
+    new UpdateCommand({
+      TableName: db.tables.runs,
+      Key: { pk: req.runKey },
+      UpdateExpression: 'SET #s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': 'RUNNING' },
+    }),
+  );
   await expect(startPipeline({ ...req, force: true }, deps(sfn, time.clock))).rejects.toBeInstanceOf(RunNotFinishedError);
 
   // Act + Assess: once it finished, a concurrent pair of forced starts gives one new attempt
-  await db.client.send(new UpdateCommand({ TableName: db.tables.runs, Key: { pk: req.runKey }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'SUCCEEDED' } }));
-  const forced = await Promise.all([startPipeline({ ...req, force: true }, deps(sfn, time.clock)), startPipeline({ ...req, force: true }, deps(sfn, time.clock))]);
+  await db.client.send(
+    new UpdateCommand({
+      TableName: db.tables.runs,
+      Key: { pk: req.runKey },
+      UpdateExpression: 'SET #s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': 'SUCCEEDED' },
+    }),
+  );
+  const forced = await Promise.all([
+    startPipeline({ ...req, force: true }, deps(sfn, time.clock)),
+    startPipeline({ ...req, force: true }, deps(sfn, time.clock)),
+  ]);
   const started = forced.filter((o) => o.status === 'started');
   expect(started).toHaveLength(1);
   expect(started[0]).toMatchObject({ attempt: 2 });

@@ -67,6 +67,7 @@ async function runSample(task: Run) {
     PIPELINE: task.pipeline,
     RUN_KEY: `${task.pipeline}#${task.batchKey}`,
     BATCH_KEY: task.batchKey,
+    TRIGGER: 's3',
     EXECUTION_ARN: `arn:aws:states:us-east-1:123456789012:execution:pipeline:${task.pipeline}`,
     STAGE: 'test',
     SHARD_INDEX: String(shard.index),
@@ -87,7 +88,10 @@ async function runSample(task: Run) {
     code = failed.code;
     stdout = failed.stdout;
   }
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const final = lines.find((l) => l.message === 'task finished')!;
   expect(final.exitCode).toBe(code);
   return { code, final, lines };
@@ -171,7 +175,10 @@ describe('orders-daily', () => {
     await runSample({ pipeline: 'orders-daily', batchKey: '2026-11-20', objects: batch(), dataDir });
 
     const text = await s3.text('rejects/orders-daily/2026-11-20/shard-0.jsonl');
-    const rejects = text!.trim().split('\n').map((l) => JSON.parse(l) as { file: string; key: string; line: number; reason: string; record: unknown });
+    const rejects = text!
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file: string; key: string; line: number; reason: string; record: unknown });
 
     expect(rejects.map(({ file, line }) => `${file}:${line}`)).toEqual([
       'customers:6',
@@ -182,13 +189,25 @@ describe('orders-daily', () => {
       'orders:12',
       'orders:13',
     ]);
-    expect(rejects[0]).toMatchObject({ key: 'incoming/acme/customers-2026-11-20.csv', reason: 'country: is not a two-letter country code' });
+    expect(rejects[0]).toMatchObject({
+      key: 'incoming/acme/customers-2026-11-20.csv',
+      reason: 'country: is not a two-letter country code',
+    });
     expect(rejects[1]!.reason).toBe('duplicate customer_id "C002" (first at line 3)');
-    expect(rejects[2]).toMatchObject({ key: 'incoming/acme/orders-2026-11-20.csv', reason: 'customer_id: "C004" is not in the customers file' });
+    expect(rejects[2]).toMatchObject({
+      key: 'incoming/acme/orders-2026-11-20.csv',
+      reason: 'customer_id: "C004" is not in the customers file',
+    });
     expect(rejects[3]!.reason).toMatch(/^ordered_at: "2026-02-30" is not a date/);
     expect(rejects[4]!.reason).toMatch(/^amount: "12.345" is not an amount/);
-    expect(rejects[5]).toMatchObject({ reason: 'has 6 fields, the header has 5', record: ['O9', 'C001', '2026-11-20', '1.00', 'extra', 'field'] });
-    expect(rejects[6]).toMatchObject({ reason: 'customer_id: "C999" is not in the customers file', record: { order_id: 'O10', customer_id: 'C999' } });
+    expect(rejects[5]).toMatchObject({
+      reason: 'has 6 fields, the header has 5',
+      record: ['O9', 'C001', '2026-11-20', '1.00', 'extra', 'field'],
+    });
+    expect(rejects[6]).toMatchObject({
+      reason: 'customer_id: "C999" is not in the customers file',
+      record: { order_id: 'O10', customer_id: 'C999' },
+    });
   });
 
   it('leaves exactly the same rows when the batch runs again', async () => {
@@ -199,9 +218,9 @@ describe('orders-daily', () => {
 
     expect(again.code).toBe(0);
     await expect(ordersRows(dataDir, '2026-11-20')).resolves.toEqual(EXPECTED_ORDERS);
-    await expect(
-      query(dataDir, "SELECT count(*)::int AS n FROM orders_daily_customer WHERE batch_key = '2026-11-20'"),
-    ).resolves.toEqual([{ n: 5 }]);
+    await expect(query(dataDir, "SELECT count(*)::int AS n FROM orders_daily_customer WHERE batch_key = '2026-11-20'")).resolves.toEqual([
+      { n: 5 },
+    ]);
   });
 
   it('fails over the reject threshold, names it, and loads nothing', async () => {
@@ -249,13 +268,22 @@ describe('orders-daily', () => {
     });
 
     expect(code).toBe(1);
-    expect(final.error).toMatchObject({ name: 'BatchFilesError', message: 'orders-daily: the batch lacks file(s) customers (has: orders)' });
+    expect(final.error).toMatchObject({
+      name: 'BatchFilesError',
+      message: 'orders-daily: the batch lacks file(s) customers (has: orders)',
+    });
   });
 });
 
 describe('inventory-snapshot shards', () => {
   const runShard = (dataDir: string, index: number, count: number) =>
-    runSample({ pipeline: 'inventory-snapshot', batchKey: 'eu_2026-11-20', objects: [objects.snapshot!], dataDir, shard: { index, count } });
+    runSample({
+      pipeline: 'inventory-snapshot',
+      batchKey: 'eu_2026-11-20',
+      objects: [objects.snapshot!],
+      dataDir,
+      shard: { index, count },
+    });
 
   it('loads the per region and SKU totals with exact values in one shard', async () => {
     const dataDir = inventoryDir();
@@ -279,7 +307,13 @@ describe('inventory-snapshot shards', () => {
     await expect(inventoryRows(dataDir)).resolves.toEqual(EXPECTED_INVENTORY);
 
     const rejected = await Promise.all([0, 1].map((i) => s3.text(`rejects/inventory-snapshot/eu_2026-11-20/shard-${i}.jsonl`)));
-    const lines = rejected.flatMap((t) => t!.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { line: number }).line));
+    const lines = rejected.flatMap((t) =>
+      t!
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { line: number }).line),
+    );
     expect(lines.sort((a, b) => a - b)).toEqual([9, 12, 13, 16]);
   });
 
@@ -291,5 +325,43 @@ describe('inventory-snapshot shards', () => {
     await runShard(dataDir, 1, 2);
 
     await expect(inventoryRows(dataDir)).resolves.toEqual(EXPECTED_INVENTORY);
+  });
+});
+
+describe('runs without files (schedule and manual)', () => {
+  it('a schedule run with no files reports zero records, succeeds, and leaves the batch rows alone', async () => {
+    // Prepare: a loaded inventory batch, so a wrong empty load would be visible.
+    const dataDir = inventoryDir();
+    await runSample({ pipeline: 'inventory-snapshot', batchKey: 'eu_2026-11-20', objects: [objects.snapshot!], dataDir });
+    // Act: what a schedule firing of inventory-snapshot passes the container.
+    const { code, final } = await runSample({
+      pipeline: 'inventory-snapshot',
+      batchKey: 'schedule#2026-11-20T05:00Z',
+      objects: [],
+      dataDir,
+      shard: { index: 1, count: 2 },
+      env: { TRIGGER: 'schedule', SCHEDULED_TIME: '2026-11-20T05:00:00.000Z' },
+    });
+    // Assess
+    expect(code).toBe(0);
+    expect(final).toMatchObject({
+      trigger: 'schedule',
+      scheduledTime: '2026-11-20T05:00:00.000Z',
+      result: { recordsAffected: 0, rowsRejected: 0 },
+    });
+    expect(final.details).toMatchObject({ files: 0, reason: 'a schedule run without files' });
+    await expect(inventoryRows(dataDir)).resolves.toEqual(EXPECTED_INVENTORY);
+  });
+
+  it('a manual run with no files succeeds the same way', async () => {
+    const { code, final } = await runSample({
+      pipeline: 'orders-daily',
+      batchKey: 'manual#2026-11-20T10:00:00.000Z',
+      objects: [],
+      dataDir: ordersDir(),
+      env: { TRIGGER: 'manual' },
+    });
+    expect(code).toBe(0);
+    expect(final.result).toMatchObject({ recordsAffected: 0 });
   });
 });

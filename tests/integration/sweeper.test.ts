@@ -37,10 +37,21 @@ function world() {
   const start = async (request: StartRunRequest): Promise<StartOutcome> => {
     if (failStart) throw new Error('StartExecution throttled');
     starts.push(request);
-    return { status: 'started', runKey: request.runKey, attempt: 1, executionName: 'x', executionArn: `arn:aws:states:us-east-1:123456789012:execution:p:${starts.length}` };
+    return {
+      status: 'started',
+      runKey: request.runKey,
+      attempt: 1,
+      executionName: 'x',
+      executionArn: `arn:aws:states:us-east-1:123456789012:execution:p:${starts.length}`,
+    };
   };
   const arrivalDeps: RecordArrivalDeps = { batches: batchesTable(db.client, db.tables.batches), registry, clock, ttlDays: 35, start };
-  const metrics: PipelineMetrics = { count: (pipeline, name) => void counts.push([pipeline, name]), runFailed: () => undefined, value: () => undefined, flush: () => undefined };
+  const metrics: PipelineMetrics = {
+    count: (pipeline, name) => void counts.push([pipeline, name]),
+    runFailed: () => undefined,
+    value: () => undefined,
+    flush: () => undefined,
+  };
   const deps: SweepDeps = {
     batches: batchesSweepTable(db.client, db.tables.batches),
     runs: runsIndex(db.client, db.tables.runs),
@@ -130,12 +141,22 @@ describe('sweeper', () => {
     // A newer upload of a file after the start: its arrival write re-creates openState.
     await w.arrive('customers', '2026-01-09', { sequencer: '0B', etag: 'etag-customers-again' });
     const open = () => w.deps.batches.openPastDeadline(Math.floor((T0 + minutes(24 * 60)) / 1000));
-    expect(w.mine((await open()).map((i) => i.pk), '2026-01-09')).toEqual(['orders-daily#2026-01-09']);
+    expect(
+      w.mine(
+        (await open()).map((i) => i.pk),
+        '2026-01-09',
+      ),
+    ).toEqual(['orders-daily#2026-01-09']);
 
     w.at(minutes(24 * 60));
     await sweep(w.deps);
 
-    expect(w.mine((await open()).map((i) => i.pk), '2026-01-09')).toEqual([]);
+    expect(
+      w.mine(
+        (await open()).map((i) => i.pk),
+        '2026-01-09',
+      ),
+    ).toEqual([]);
     expect(w.notices.filter((n) => n.message.includes('2026-01-09'))).toEqual([]);
     expect(w.starts).toHaveLength(1);
   });
@@ -211,7 +232,18 @@ describe('sweeper', () => {
       db.client.send(
         new PutCommand({
           TableName: db.tables.runs,
-          Item: { pk, pipeline: 'orders-daily', batchKey: pk.split('#')[1], trigger: 's3', status, attempt: 1, executionName: 'e', requestedAt, startedAt: requestedAt, executionArn: `arn:aws:states:us-east-1:1:execution:p:${pk}` },
+          Item: {
+            pk,
+            pipeline: 'orders-daily',
+            batchKey: pk.split('#')[1],
+            trigger: 's3',
+            status,
+            attempt: 1,
+            executionName: 'e',
+            requestedAt,
+            startedAt: requestedAt,
+            executionArn: `arn:aws:states:us-east-1:1:execution:p:${pk}`,
+          },
         }),
       );
     await put('orders-daily#2026-02-01', 'RUNNING', new Date(T0).toISOString());
@@ -222,7 +254,9 @@ describe('sweeper', () => {
     expect(report.overrunning).toEqual(['orders-daily#2026-02-01']);
     const notice = w.notices.find((n) => n.attributes.kind === 'run-over-max-runtime')!;
     expect(notice.subject).toBe('[ecs-pipelines test] WARNING: orders-daily 2026-02-01: run still RUNNING after 31m 0s');
-    expect(notice.message).toContain('https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/arn:aws:states:us-east-1:1:execution:p:orders-daily#2026-02-01');
+    expect(notice.message).toContain(
+      'https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/arn:aws:states:us-east-1:1:execution:p:orders-daily#2026-02-01',
+    );
     w.at(minutes(60));
     expect((await sweep(w.deps)).overrunning).toEqual(['orders-daily#2026-02-03']);
   });

@@ -37,17 +37,32 @@ describe('alarms in the packaged template', () => {
     const registry = pipelines().registry;
     for (const [name, pipeline] of Object.entries(registry.pipelines)) {
       const failures = alarmNamed(`ecs-pipelines-dev/run-failures/${name}`);
-      expect({ name, metric: failures?.MetricName, threshold: failures?.Threshold, period: failures?.Period }).toEqual({ name, metric: 'RunsFailed', threshold: pipeline.alarms.failuresPerHour, period: 3600 });
+      expect({ name, metric: failures?.MetricName, threshold: failures?.Threshold, period: failures?.Period }).toEqual({
+        name,
+        metric: 'RunsFailed',
+        threshold: pipeline.alarms.failuresPerHour,
+        period: 3600,
+      });
       expect(dimension(failures, 'pipeline')).toBe(name);
       expect(dimension(failures, 'stage')).toBe('dev');
       if (pipeline.alarms.maxRuntimeSeconds !== undefined) {
-        expect(alarmNamed(`ecs-pipelines-dev/run-too-long/${name}`)).toMatchObject({ MetricName: 'RunDuration', Threshold: pipeline.alarms.maxRuntimeSeconds });
+        expect(alarmNamed(`ecs-pipelines-dev/run-too-long/${name}`)).toMatchObject({
+          MetricName: 'RunDuration',
+          Threshold: pipeline.alarms.maxRuntimeSeconds,
+        });
         expect(alarmNamed(`ecs-pipelines-dev/run-still-running/${name}`)).toMatchObject({ MetricName: 'RunsOverMaxRuntime', Threshold: 1 });
       }
       if (pipeline.alarms.maxRecordsAffected !== undefined) {
-        expect(alarmNamed(`ecs-pipelines-dev/records-affected/${name}`)).toMatchObject({ MetricName: 'RunRecordsAffected', Threshold: pipeline.alarms.maxRecordsAffected });
+        expect(alarmNamed(`ecs-pipelines-dev/records-affected/${name}`)).toMatchObject({
+          MetricName: 'RunRecordsAffected',
+          Threshold: pipeline.alarms.maxRecordsAffected,
+        });
       }
-      if (pipeline.trigger) expect(alarmNamed(`ecs-pipelines-dev/incomplete-batches/${name}`)).toMatchObject({ MetricName: 'IncompleteBatches', Namespace: 'EcsPipelines' });
+      if (pipeline.trigger)
+        expect(alarmNamed(`ecs-pipelines-dev/incomplete-batches/${name}`)).toMatchObject({
+          MetricName: 'IncompleteBatches',
+          Namespace: 'EcsPipelines',
+        });
     }
     // The sample registry's values, so a silent change of the generator shows here.
     expect(alarmNamed('ecs-pipelines-dev/run-too-long/orders-daily')?.Threshold).toBe(1800);
@@ -57,11 +72,17 @@ describe('alarms in the packaged template', () => {
   it('watches the state machine, every function, the fan-in iterator age and every dead-letter queue', () => {
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted', 'ExecutionThrottled']) {
       const found = alarms().find(([, a]) => a.Properties.Namespace === 'AWS/States' && a.Properties.MetricName === metric);
-      expect({ metric, stateMachine: found && dimension(found[1].Properties, 'StateMachineArn') }).toEqual({ metric, stateMachine: { Ref: 'PipelineStateMachine' } });
+      expect({ metric, stateMachine: found && dimension(found[1].Properties, 'StateMachineArn') }).toEqual({
+        metric,
+        stateMachine: { Ref: 'PipelineStateMachine' },
+      });
     }
     for (const [id] of resources('AWS::Lambda::Function')) {
       for (const metric of ['Errors', 'Throttles']) {
-        const found = alarms().some(([, a]) => a.Properties.MetricName === metric && JSON.stringify(dimension(a.Properties, 'FunctionName')) === JSON.stringify({ Ref: id }));
+        const found = alarms().some(
+          ([, a]) =>
+            a.Properties.MetricName === metric && JSON.stringify(dimension(a.Properties, 'FunctionName')) === JSON.stringify({ Ref: id }),
+        );
         expect({ id, metric, found }).toEqual({ id, metric, found: true });
       }
     }
@@ -71,7 +92,10 @@ describe('alarms in the packaged template', () => {
     expect(dlqs.length).toBeGreaterThanOrEqual(4);
     for (const [id] of dlqs) {
       const found = alarms().some(
-        ([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Properties.Threshold === 0 && JSON.stringify(dimension(a.Properties, 'QueueName')) === JSON.stringify({ 'Fn::GetAtt': [id, 'QueueName'] }),
+        ([, a]) =>
+          a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          a.Properties.Threshold === 0 &&
+          JSON.stringify(dimension(a.Properties, 'QueueName')) === JSON.stringify({ 'Fn::GetAtt': [id, 'QueueName'] }),
       );
       expect({ id, found }).toEqual({ id, found: true });
     }
@@ -86,8 +110,13 @@ describe('alarms in the packaged template', () => {
       const actions = JSON.stringify(alarm.Properties.AlarmActions ?? []);
       expect({ id, toAlarmTopic: actions.includes('"AlarmTopic"') }).toEqual({ id, toAlarmTopic: true });
     }
-    const subscription = resources('AWS::SNS::Subscription').find(([, s]) => JSON.stringify(s.Properties.TopicArn) === JSON.stringify({ Ref: 'AlarmTopic' }));
-    expect(subscription?.[1].Properties).toMatchObject({ Protocol: 'lambda', Endpoint: { 'Fn::GetAtt': ['FormatAlarmLambdaFunction', 'Arn'] } });
+    const subscription = resources('AWS::SNS::Subscription').find(
+      ([, s]) => JSON.stringify(s.Properties.TopicArn) === JSON.stringify({ Ref: 'AlarmTopic' }),
+    );
+    expect(subscription?.[1].Properties).toMatchObject({
+      Protocol: 'lambda',
+      Endpoint: { 'Fn::GetAtt': ['FormatAlarmLambdaFunction', 'Arn'] },
+    });
     const formatter = template.Resources.FormatAlarmLambdaFunction!.Properties;
     expect(formatter.Environment.Variables.TOPIC_ARN).toEqual({ Ref: 'OperatorsTopic' });
     // CloudWatch may publish to the alarm topic: its own key, and a policy for the service.
@@ -105,18 +134,28 @@ describe('alarms in the packaged template', () => {
     expect(states['Notify Operators Of Failure']!.Next).toBe('Run Failed');
   });
 
-  it('lets every function that starts runs also read the lock holder\'s execution (states:DescribeExecution)', () => {
+  it("lets every function that starts runs also read the lock holder's execution (states:DescribeExecution)", () => {
     // startPipeline's use case calls DescribeExecution when the run lock is held with a live
     // lease (lib/pipelines/start/start-pipeline.ts): the re-run and redrive commands use it too.
     const functions = resources('AWS::Lambda::Function');
     const starters = functions.filter(([, fn]) => roleActions(fn).includes('states:StartExecution'));
     expect(starters.map(([id]) => id)).toEqual(expect.arrayContaining(['OpsRerunBatchLambdaFunction', 'OpsRedriveDlqLambdaFunction']));
-    for (const [id, fn] of starters) expect({ id, describes: roleActions(fn).includes('states:DescribeExecution') }).toEqual({ id, describes: true });
+    for (const [id, fn] of starters)
+      expect({ id, describes: roleActions(fn).includes('states:DescribeExecution') }).toEqual({ id, describes: true });
   });
 
   it('has a dashboard for the stage', () => {
     const [[, dashboard]] = resources('AWS::CloudWatch::Dashboard') as [[string, any]];
     const body = dashboard.Properties.DashboardBody['Fn::Join'][1].filter((p: unknown) => typeof p === 'string').join('');
-    for (const title of ['Runs by status', 'Run duration', 'Task duration per step', 'Records affected', 'Files flowing', 'iterator age', 'Dead-letter queue depth']) expect(body).toContain(title);
+    for (const title of [
+      'Runs by status',
+      'Run duration',
+      'Task duration per step',
+      'Records affected',
+      'Files flowing',
+      'iterator age',
+      'Dead-letter queue depth',
+    ])
+      expect(body).toContain(title);
   });
 });

@@ -16,9 +16,13 @@ beforeAll(async () => {
   full = await packageService({ stage: 'dev', params: FULL_STACK_PARAMS });
 }, 480_000);
 
-const ofType = (template: CfnTemplate, type: string) => Object.entries(deployedTemplate(template).resources).filter(([, r]) => r.Type === type);
+const ofType = (template: CfnTemplate, type: string) =>
+  Object.entries(deployedTemplate(template).resources).filter(([, r]) => r.Type === type);
 const has = (template: CfnTemplate, id: string) => id in deployedTemplate(template).resources;
-const alarmNames = (template: CfnTemplate) => ofType(template, 'AWS::CloudWatch::Alarm').map(([, a]) => String(a.Properties?.AlarmName)).sort();
+const alarmNames = (template: CfnTemplate) =>
+  ofType(template, 'AWS::CloudWatch::Alarm')
+    .map(([, a]) => String(a.Properties?.AlarmName))
+    .sort();
 
 describe('cost knobs', () => {
   it('lints both settings of every knob clean', async () => {
@@ -42,7 +46,16 @@ describe('cost knobs', () => {
   });
 
   it('notifier: its functions, queues, secret and Secrets Manager endpoint only where it is on', () => {
-    const parts = ['DiscoverServicesLambdaFunction', 'DiscoverTasksLambdaFunction', 'NotifyTaskLambdaFunction', 'NotifierObserverQueue', 'NotifierAuditTable', 'NotifierSigningSecret', 'SecretsManagerInterfaceEndpoint', 'NotifierSecurityGroup'];
+    const parts = [
+      'DiscoverServicesLambdaFunction',
+      'DiscoverTasksLambdaFunction',
+      'NotifyTaskLambdaFunction',
+      'NotifierObserverQueue',
+      'NotifierAuditTable',
+      'NotifierSigningSecret',
+      'SecretsManagerInterfaceEndpoint',
+      'NotifierSecurityGroup',
+    ];
     for (const id of parts) {
       expect({ id, lean: has(lean.template, id), full: has(full.template, id) }).toEqual({ id, lean: false, full: true });
     }
@@ -52,7 +65,13 @@ describe('cost knobs', () => {
   });
 
   it('samples: the sample queue service and the functions that serve queue services only where asked', () => {
-    for (const id of ['QueueThumbnailsService', 'QueueThumbnailsQueue', 'UpdateScalingTargetLambdaFunction', 'ProduceMessagesLambdaFunction', 'QueueServicesDeadLetterQueue']) {
+    for (const id of [
+      'QueueThumbnailsService',
+      'QueueThumbnailsQueue',
+      'UpdateScalingTargetLambdaFunction',
+      'ProduceMessagesLambdaFunction',
+      'QueueServicesDeadLetterQueue',
+    ]) {
       expect({ id, lean: has(lean.template, id), full: has(full.template, id) }).toEqual({ id, lean: false, full: true });
     }
     // The sample pipelines stay: they cost nothing idle.
@@ -60,21 +79,27 @@ describe('cost knobs', () => {
   });
 
   it('containerInsights: off by default, on in production', () => {
-    const insights = (template: CfnTemplate) => (ofType(template, 'AWS::ECS::Cluster')[0]![1].Properties?.ClusterSettings as Array<{ Name: string; Value: string }>).find((s) => s.Name === 'containerInsights')?.Value;
+    const insights = (template: CfnTemplate) =>
+      (ofType(template, 'AWS::ECS::Cluster')[0]![1].Properties?.ClusterSettings as Array<{ Name: string; Value: string }>).find(
+        (s) => s.Name === 'containerInsights',
+      )?.Value;
     expect(insights(lean.template)).toBe('disabled');
     expect(insights(full.template)).toBe('enabled');
   });
 
   it('logRetentionDays: 7 days by default, 30 in production, on every log group', () => {
     // Numbers: a --param value reaches the template as text ("30"), which CloudFormation reads as the number.
-    const retentions = (template: CfnTemplate) => new Set(ofType(template, 'AWS::Logs::LogGroup').map(([, g]) => Number(g.Properties?.RetentionInDays)));
+    const retentions = (template: CfnTemplate) =>
+      new Set(ofType(template, 'AWS::Logs::LogGroup').map(([, g]) => Number(g.Properties?.RetentionInDays)));
     expect(retentions(lean.template)).toEqual(new Set([7]));
     expect(retentions(full.template)).toEqual(new Set([30]));
   });
 
   it('alarmSet essential keeps every alarm that protects data; full adds the per-pipeline, throttle and error alarms', () => {
     const leanAlarms = alarmNames(lean.template);
-    const dlqs = ofType(lean.template, 'AWS::SQS::Queue').map(([id]) => id).filter((id) => /DeadLetter/.test(id));
+    const dlqs = ofType(lean.template, 'AWS::SQS::Queue')
+      .map(([id]) => id)
+      .filter((id) => /DeadLetter/.test(id));
     expect(dlqs.length).toBeGreaterThanOrEqual(5);
     expect(leanAlarms).toEqual(
       [
@@ -90,7 +115,13 @@ describe('cost knobs', () => {
     );
     const fullAlarms = alarmNames(full.template);
     expect(fullAlarms).toEqual(expect.arrayContaining(leanAlarms));
-    expect(fullAlarms).toEqual(expect.arrayContaining(['ecs-pipelines-dev/run-failures/orders-daily', 'ecs-pipelines-dev/lambda-throttles/kinesisFanIn', 'ecs-pipelines-dev/lambda-errors/summarizeRun']));
+    expect(fullAlarms).toEqual(
+      expect.arrayContaining([
+        'ecs-pipelines-dev/run-failures/orders-daily',
+        'ecs-pipelines-dev/lambda-throttles/kinesisFanIn',
+        'ecs-pipelines-dev/lambda-errors/summarizeRun',
+      ]),
+    );
   });
 
   it('fails packaging on a knob value it does not know, naming the parameter', async () => {

@@ -22,7 +22,8 @@ const deadLetterAlarmOf = (queue: string) =>
 
 describe('alarms on dead-letter queues of any name', () => {
   it('packages the test-only queues', () => {
-    for (const id of ['ParkingLot', 'InboundOrders', 'Graveyard']) expect({ id, type: template.Resources[id]?.Type }).toEqual({ id, type: 'AWS::SQS::Queue' });
+    for (const id of ['ParkingLot', 'InboundOrders', 'Graveyard'])
+      expect({ id, type: template.Resources[id]?.Type }).toEqual({ id, type: 'AWS::SQS::Queue' });
   });
 
   it('alarms on the queue a redrive policy names', () => {
@@ -36,7 +37,10 @@ describe('alarms on dead-letter queues of any name', () => {
   });
 
   it("alarms on the queue a rule target's dead-letter config names", () => {
-    expect(deadLetterAlarmOf('Graveyard')).toMatchObject({ AlarmName: 'ecs-pipelines-dev/dead-letters/Graveyard', AlarmActions: [{ Ref: 'AlarmTopic' }] });
+    expect(deadLetterAlarmOf('Graveyard')).toMatchObject({
+      AlarmName: 'ecs-pipelines-dev/dead-letters/Graveyard',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
   });
 
   it('does not take the source queue for a dead-letter queue', () => {

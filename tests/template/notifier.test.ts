@@ -49,7 +49,9 @@ function roleId(name: NotifierFunction): string {
 
 /** Inline statements of a role, plus those of any AWS::IAM::Policy attached to it. */
 function statementsOf(role: string): Statement[] {
-  const inline = (resource(role).Properties.Policies ?? []).flatMap((p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement);
+  const inline = (resource(role).Properties.Policies ?? []).flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
   const attached = Object.values(template.Resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles ?? []).includes(`"${role}"`))
     .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
@@ -65,7 +67,9 @@ function allAllowStatements(): Array<{ where: string; statement: Statement }> {
         : r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy'
           ? [r.Properties.PolicyDocument]
           : [];
-    return (docs as Array<{ Statement: Statement[] }>).flatMap((d) => d.Statement.filter((s) => s.Effect === 'Allow').map((statement) => ({ where: id, statement })));
+    return (docs as Array<{ Statement: Statement[] }>).flatMap((d) =>
+      d.Statement.filter((s) => s.Effect === 'Allow').map((statement) => ({ where: id, statement })),
+    );
   });
 }
 
@@ -110,7 +114,11 @@ describe('notifier IAM', () => {
       for (const s of statementsOf(roleId(fn))) {
         for (const action of actionsOf(s).filter((a) => a in expected)) {
           seen.add(action);
-          expect({ fn, action, resources: resourcesOf(s).map((r) => subString(r) ?? r) }).toEqual({ fn, action, resources: [expected[action]] });
+          expect({ fn, action, resources: resourcesOf(s).map((r) => subString(r) ?? r) }).toEqual({
+            fn,
+            action,
+            resources: [expected[action]],
+          });
         }
       }
     }
@@ -122,7 +130,11 @@ describe('notifier IAM', () => {
     const offenders = ALL_NOTIFIERS.flatMap((fn) =>
       statementsOf(roleId(fn))
         .filter((s) => s.Effect === 'Allow' && resourcesOf(s).includes('*'))
-        .flatMap((s) => actionsOf(s).filter((a) => !allowedOnStar.has(a) && !((a === 'ecs:ListServices' || a === 'ecs:ListTasks') && namesStackCluster(s))).map((a) => `${fn}: ${a}`)),
+        .flatMap((s) =>
+          actionsOf(s)
+            .filter((a) => !allowedOnStar.has(a) && !((a === 'ecs:ListServices' || a === 'ecs:ListTasks') && namesStackCluster(s)))
+            .map((a) => `${fn}: ${a}`),
+        ),
     );
     expect(offenders).toEqual([]);
     const wildcards = ALL_NOTIFIERS.flatMap((fn) => statementsOf(roleId(fn)).flatMap(actionsOf)).filter((a) => a.includes('*'));
@@ -130,7 +142,9 @@ describe('notifier IAM', () => {
   });
 
   it('lets only notifyTask read the signing secret, and only that secret', () => {
-    const readers = allAllowStatements().filter(({ statement }) => actionsOf(statement).some((a) => /^secretsmanager:(GetSecretValue|\*)$/.test(a) || a === '*'));
+    const readers = allAllowStatements().filter(({ statement }) =>
+      actionsOf(statement).some((a) => /^secretsmanager:(GetSecretValue|\*)$/.test(a) || a === '*'),
+    );
     expect(readers.map(({ where, statement }) => ({ where, resources: resourcesOf(statement) }))).toEqual([
       { where: roleId('notifyTask'), resources: [{ Ref: 'NotifierSigningSecret' }] },
     ]);
@@ -154,25 +168,42 @@ describe('notifier IAM', () => {
 describe('notifier queues and table', () => {
   const notifierMappings = () =>
     Object.entries(template.Resources).filter(
-      ([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping' && ALL_NOTIFIERS.some((fn) => JSON.stringify(r.Properties.FunctionName).includes(`"${functionId(fn)}"`)),
+      ([, r]) =>
+        r.Type === 'AWS::Lambda::EventSourceMapping' &&
+        ALL_NOTIFIERS.some((fn) => JSON.stringify(r.Properties.FunctionName).includes(`"${functionId(fn)}"`)),
     );
 
   it('reports partial batch failures on every notifier queue consumer', () => {
     const mappings = notifierMappings();
     expect(mappings).toHaveLength(3);
-    for (const [id, mapping] of mappings) expect({ id, types: mapping.Properties.FunctionResponseTypes }).toEqual({ id, types: ['ReportBatchItemFailures'] });
+    for (const [id, mapping] of mappings)
+      expect({ id, types: mapping.Properties.FunctionResponseTypes }).toEqual({ id, types: ['ReportBatchItemFailures'] });
   });
 
   it('redrives every notifier queue to an encrypted DLQ kept 14 days, and hides messages for 6x the consumer timeout', () => {
-    const queues = notifierMappings().map(([, m]) => ({ queue: getAttId(m.Properties.EventSourceArn)!, fn: getAttId(m.Properties.FunctionName)! }));
+    const queues = notifierMappings().map(([, m]) => ({
+      queue: getAttId(m.Properties.EventSourceArn)!,
+      fn: getAttId(m.Properties.FunctionName)!,
+    }));
     expect(queues.map((q) => q.queue).sort()).toEqual(['NotifierObserverQueue', 'NotifierServiceQueue', 'NotifierTaskQueue']);
     for (const { queue, fn } of queues) {
       const properties = resource(queue).Properties;
       const dlqId = getAttId(properties.RedrivePolicy?.deadLetterTargetArn);
-      expect({ queue, dlq: dlqId, maxReceiveCount: properties.RedrivePolicy?.maxReceiveCount }).toEqual({ queue, dlq: expect.any(String), maxReceiveCount: expect.any(Number) });
+      expect({ queue, dlq: dlqId, maxReceiveCount: properties.RedrivePolicy?.maxReceiveCount }).toEqual({
+        queue,
+        dlq: expect.any(String),
+        maxReceiveCount: expect.any(Number),
+      });
       const dlq = resource(dlqId!).Properties;
-      expect({ queue, dlqSse: dlq.SqsManagedSseEnabled === true || dlq.KmsMasterKeyId !== undefined, retention: dlq.MessageRetentionPeriod }).toEqual({ queue, dlqSse: true, retention: 1209600 });
-      expect({ queue, sse: properties.SqsManagedSseEnabled === true || properties.KmsMasterKeyId !== undefined }).toEqual({ queue, sse: true });
+      expect({
+        queue,
+        dlqSse: dlq.SqsManagedSseEnabled === true || dlq.KmsMasterKeyId !== undefined,
+        retention: dlq.MessageRetentionPeriod,
+      }).toEqual({ queue, dlqSse: true, retention: 1209600 });
+      expect({ queue, sse: properties.SqsManagedSseEnabled === true || properties.KmsMasterKeyId !== undefined }).toEqual({
+        queue,
+        sse: true,
+      });
       // Lambda's guidance for SQS sources: a visibility timeout of at least 6x the function timeout.
       const timeout = resource(fn).Properties.Timeout as number;
       expect({ queue, visibility: properties.VisibilityTimeout >= 6 * timeout }).toEqual({ queue, visibility: true });
@@ -188,7 +219,7 @@ describe('notifier queues and table', () => {
   });
 });
 
-describe('notifyTask in the tasks\' VPC', () => {
+describe("notifyTask in the tasks' VPC", () => {
   it('runs in the task subnets (created, or param subnetIds) with the notifier security group', () => {
     const vpc = resource(functionId('notifyTask')).Properties.VpcConfig;
     expect(vpc.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': ['NotifierSecurityGroup', 'GroupId'] }]);
@@ -214,7 +245,11 @@ describe('notifyTask in the tasks\' VPC', () => {
     const anywhere = rules.filter((r) => r.CidrIp === '0.0.0.0/0');
     expect(anywhere).toEqual([expect.objectContaining({ when: 'always', FromPort: 443, ToPort: 443 })]);
     expect(rules.find((r) => r.when === 'CreateNetwork')).toMatchObject({ CidrIp: { 'Fn::GetAtt': ['TaskVpc', 'CidrBlock'] } });
-    expect(rules.filter((r) => r.when === 'NotifierTargetsPrivateRanges').map((r) => r.CidrIp)).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']);
+    expect(rules.filter((r) => r.when === 'NotifierTargetsPrivateRanges').map((r) => r.CidrIp)).toEqual([
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+    ]);
     expect(template.Outputs?.NotifierSecurityGroupId).toMatchObject({ Value: { 'Fn::GetAtt': ['NotifierSecurityGroup', 'GroupId'] } });
   });
 
@@ -240,8 +275,10 @@ describe('notifyTask in the tasks\' VPC', () => {
     }
   });
 
-  it('routes DynamoDB through a gateway endpoint on the subnets\' route table', () => {
-    const [, gateway] = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties.VpcEndpointType === 'Gateway')!;
+  it("routes DynamoDB through a gateway endpoint on the subnets' route table", () => {
+    const [, gateway] = Object.entries(template.Resources).find(
+      ([, r]) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties.VpcEndpointType === 'Gateway',
+    )!;
     expect(gateway.Properties.RouteTableIds).toEqual([{ Ref: 'TaskPublicRouteTable' }]);
     for (const subnet of ['TaskPublicSubnetARoutes', 'TaskPublicSubnetBRoutes']) {
       expect(resource(subnet).Properties.RouteTableId).toEqual({ Ref: 'TaskPublicRouteTable' });
@@ -249,7 +286,9 @@ describe('notifyTask in the tasks\' VPC', () => {
   });
 
   it('serves Secrets Manager from an interface endpoint with private DNS that the notifier may call on 443', () => {
-    const [, endpoint] = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties.VpcEndpointType === 'Interface')!;
+    const [, endpoint] = Object.entries(template.Resources).find(
+      ([, r]) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties.VpcEndpointType === 'Interface',
+    )!;
     expect(endpoint.Properties).toMatchObject({
       PrivateDnsEnabled: true,
       SubnetIds: [{ Ref: 'PublicSubnetA' }, { Ref: 'PublicSubnetB' }],
@@ -258,7 +297,12 @@ describe('notifyTask in the tasks\' VPC', () => {
     const group = resource(groupRef!.Ref);
     expect(group.Condition).toBe('CreateNetwork');
     expect(group.Properties.SecurityGroupIngress).toContainEqual(
-      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': ['NotifierSecurityGroup', 'GroupId'] } }),
+      expect.objectContaining({
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        SourceSecurityGroupId: { 'Fn::GetAtt': ['NotifierSecurityGroup', 'GroupId'] },
+      }),
     );
     for (const rule of group.Properties.SecurityGroupIngress as Array<Record<string, unknown>>) {
       expect({ rule, open: 'CidrIp' in rule }).toEqual({ rule, open: false });

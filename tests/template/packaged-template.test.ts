@@ -13,8 +13,7 @@ beforeAll(async () => {
   ({ template, templatePath, leftInTempDir } = await packageService({ stage: 'dev', params: FULL_STACK_PARAMS }));
 }, 180_000);
 
-const resourcesOfType = (type: string) =>
-  Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+const resourcesOfType = (type: string) => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
 
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown };
 
@@ -41,15 +40,34 @@ const resourcesOf = (statement: Statement) => [statement.Resource].flat();
  */
 const NO_RESOURCE_LEVEL = new Set([
   // CloudWatch Logs vended delivery (Step Functions logging) and X-Ray.
-  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
-  'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
-  'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
   // ECR auth token, CloudWatch metrics reads/writes, ENI describes, ECS describes.
-  'ecr:GetAuthorizationToken', 'cloudwatch:PutMetricData', 'cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics',
-  'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:DescribeInstances',
-  'ecs:ListServices', 'ecs:DescribeTaskDefinition', 'ecs:ListClusters',
-  'application-autoscaling:DescribeScalingPolicies', 'application-autoscaling:PutScalingPolicy',
-  'redshift-data:DescribeStatement', 'redshift-data:GetStatementResult',
+  'ecr:GetAuthorizationToken',
+  'cloudwatch:PutMetricData',
+  'cloudwatch:GetMetricData',
+  'cloudwatch:GetMetricStatistics',
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeInstances',
+  'ecs:ListServices',
+  'ecs:DescribeTaskDefinition',
+  'ecs:ListClusters',
+  'application-autoscaling:DescribeScalingPolicies',
+  'application-autoscaling:PutScalingPolicy',
+  'redshift-data:DescribeStatement',
+  'redshift-data:GetStatementResult',
 ]);
 
 /** Actions whose only scoping is a condition key: allowed on '*' with that condition set. */
@@ -87,19 +105,27 @@ describe('packaged template', () => {
   });
 
   it("lets only the guard's own rule deliver its dead letters", () => {
-    const statement = template.Resources.GuardDeadLetterQueuePolicy!.Properties.PolicyDocument.Statement.find((st: any) => st.Effect === 'Allow');
-    const rule = Object.values(template.Resources).find((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.Targets).includes('GuardDeadLetterQueue'))!;
+    const statement = template.Resources.GuardDeadLetterQueuePolicy!.Properties.PolicyDocument.Statement.find(
+      (st: any) => st.Effect === 'Allow',
+    );
+    const rule = Object.values(template.Resources).find(
+      (r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.Targets).includes('GuardDeadLetterQueue'),
+    )!;
     expect(JSON.stringify(statement.Condition.ArnEquals['aws:SourceArn'])).toContain(`rule/${rule.Properties.Name}`);
   });
 
   it('has no IAM role that nothing uses', () => {
     const rest = (id: string) => JSON.stringify(Object.entries(template.Resources).filter(([other]) => other !== id));
-    const unused = resourcesOfType('AWS::IAM::Role').map(([id]) => id).filter((id) => !rest(id).includes(`"${id}"`));
+    const unused = resourcesOfType('AWS::IAM::Role')
+      .map(([id]) => id)
+      .filter((id) => !rest(id).includes(`"${id}"`));
     expect(unused).toEqual([]);
   });
 
   it('grants no IAM action "*" and no service wildcard', () => {
-    const offenders = allStatements().filter(({ statement }) => actionsOf(statement).some((a) => a === '*' || a.endsWith(':*')) && statement.Effect === 'Allow');
+    const offenders = allStatements().filter(
+      ({ statement }) => actionsOf(statement).some((a) => a === '*' || a.endsWith(':*')) && statement.Effect === 'Allow',
+    );
     expect(offenders).toEqual([]);
   });
 
@@ -116,14 +142,18 @@ describe('packaged template', () => {
   });
 
   it('never allows iam:PassRole on "*" and scopes it to ECS tasks', () => {
-    const passRole = allStatements().filter(({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).includes('iam:PassRole'));
+    const passRole = allStatements().filter(
+      ({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).includes('iam:PassRole'),
+    );
     for (const { where, statement } of passRole) {
       expect({ where, resources: resourcesOf(statement) }).not.toEqual({ where, resources: expect.arrayContaining(['*']) });
     }
   });
 
   it('configures the fan-in stream mapping explicitly, with a dead-letter queue', () => {
-    const mappings = resourcesOfType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes('FileArrivalStream'));
+    const mappings = resourcesOfType('AWS::Lambda::EventSourceMapping').filter(([, m]) =>
+      JSON.stringify(m.Properties.EventSourceArn).includes('FileArrivalStream'),
+    );
     expect(mappings).toHaveLength(1);
     const [, mapping] = mappings[0]!;
     expect(mapping.Properties).toMatchObject({
@@ -182,7 +212,12 @@ describe('packaged template', () => {
       expect({ id, enc: stream.Properties.StreamEncryption?.EncryptionType }).toEqual({ id, enc: 'KMS' });
     }
     for (const [id, table] of resourcesOfType('AWS::DynamoDB::Table')) {
-      expect({ id, sse: table.Properties.SSESpecification?.SSEEnabled, pitr: table.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled, ttl: table.Properties.TimeToLiveSpecification?.Enabled }).toEqual({ id, sse: true, pitr: true, ttl: true });
+      expect({
+        id,
+        sse: table.Properties.SSESpecification?.SSEEnabled,
+        pitr: table.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled,
+        ttl: table.Properties.TimeToLiveSpecification?.Enabled,
+      }).toEqual({ id, sse: true, pitr: true, ttl: true });
       expect({ id, billing: table.Properties.BillingMode }).toEqual({ id, billing: 'PAY_PER_REQUEST' });
     }
     for (const [id, queue] of resourcesOfType('AWS::SQS::Queue')) {
@@ -193,8 +228,15 @@ describe('packaged template', () => {
       expect({ id, key: topic.Properties?.KmsMasterKeyId }).toEqual({ id, key: expect.anything() });
     }
     const [, bucket] = resourcesOfType('AWS::S3::Bucket').find(([id]) => id === 'UploadsBucket')!;
-    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
-    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe(
+      'AES256',
+    );
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
   });
 
   it('keeps dead-letter queues for 14 days', () => {
@@ -205,7 +247,9 @@ describe('packaged template', () => {
 
   it('denies non-TLS access to the bucket and queues', () => {
     const policies = [...resourcesOfType('AWS::S3::BucketPolicy'), ...resourcesOfType('AWS::SQS::QueuePolicy')];
-    const denies = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement).filter((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
+    const denies = policies
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+      .filter((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
     expect(denies.length).toBeGreaterThanOrEqual(2);
   });
 
@@ -226,7 +270,10 @@ describe('packaged template', () => {
     }
     const exclusive = (a: string[], b: string[]) => a.some((c) => b.includes(c.startsWith('!') ? c.slice(1) : `!${c}`));
     const clashes = refs.flatMap((a, i) =>
-      refs.slice(i + 1).filter((b) => b.queue === a.queue && b.policy !== a.policy && !exclusive(a.when, b.when)).map((b) => `${a.queue}: ${a.policy} and ${b.policy}`),
+      refs
+        .slice(i + 1)
+        .filter((b) => b.queue === a.queue && b.policy !== a.policy && !exclusive(a.when, b.when))
+        .map((b) => `${a.queue}: ${a.policy} and ${b.policy}`),
     );
     expect(clashes).toEqual([]);
   });
@@ -238,14 +285,122 @@ describe('packaged template', () => {
     expect(configs.every((c: any) => c.Event === 's3:ObjectCreated:*')).toBe(true);
   });
 
-  it('schedules start-pipeline for each pipeline that declares a schedule', () => {
-    const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    const transformers = rules.flatMap(([, r]) => r.Properties.Targets.map((t: any) => t.InputTransformer));
-    // The firing's own time reaches the handler, so retries of one firing share a run key.
-    expect(transformers).toContainEqual({
-      InputPathsMap: { time: '$.time' },
-      InputTemplate: '{"pipeline":"inventory-snapshot","trigger":"schedule","time":<time>}',
+  it('schedules start-pipeline for each pipeline that declares a schedule, in its time zone', () => {
+    const schedules = resourcesOfType('AWS::Scheduler::Schedule');
+    const inputs = schedules.map(([, s]) => JSON.parse(s.Properties.Target.Input));
+    // The firing's own scheduled time reaches the handler, so retries of one firing share a run key.
+    expect(inputs).toContainEqual({ pipeline: 'inventory-snapshot', trigger: 'schedule', time: '<aws.scheduler.scheduled-time>' });
+    const inventory = schedules.find(([, s]) => s.Properties.Target.Input.includes('inventory-snapshot'))![1].Properties;
+    expect(inventory.ScheduleExpression).toBe('cron(0 6 * * ? *)');
+    expect(inventory).toMatchObject({
+      Name: 'ecs-pipelines-dev-inventory-snapshot',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
     });
-    expect(rules.find(([, r]) => JSON.stringify(r.Properties.Targets).includes('inventory-snapshot'))![1].Properties.ScheduleExpression).toBe('cron(0 6 * * ? *)');
+    expect(schedules.map(([, s]) => JSON.parse(s.Properties.Target.Input).pipeline).sort()).toEqual(['inventory-snapshot', 'orders-daily']);
+    // Nothing else invokes start-pipeline on a schedule (the EventBridge rules read UTC only).
+    const rulesToStart = resourcesOfType('AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes('StartPipelineLambdaFunction'),
+    );
+    expect(rulesToStart).toEqual([]);
+  });
+
+  it('dispatches queued runs when an execution of this stack ends, and every 5 minutes', () => {
+    const fn = template.Resources.DispatchRunsLambdaFunction!;
+    expect(fn).toBeDefined();
+    const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes('DispatchRunsLambdaFunction'),
+    );
+    const pattern = rules.map(([, r]) => r.Properties.EventPattern).find(Boolean);
+    expect(pattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { stateMachineArn: [{ Ref: 'PipelineStateMachine' }], status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
+    });
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression).filter(Boolean)).toEqual(['rate(5 minutes)']);
+    // Its own dead letters (the event's delivery, and the function's async failures).
+    const eventTarget = rules.flatMap(([, r]) => r.Properties.Targets).find((t: any) => t.DeadLetterConfig);
+    expect(eventTarget.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['DispatchDeadLetterQueue', 'Arn'] } });
+    // Every function that may start runs reads the queue index and knows the stack-wide limit.
+    for (const id of [
+      'KinesisFanInLambdaFunction',
+      'StartPipelineLambdaFunction',
+      'OpsRerunBatchLambdaFunction',
+      'OpsRedriveDlqLambdaFunction',
+      'DispatchRunsLambdaFunction',
+    ]) {
+      const role = template.Resources[template.Resources[id]!.Properties.Role['Fn::GetAtt'][0]]!;
+      const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+      expect({
+        id,
+        queue: statements.some(
+          (st: any) => [st.Action].flat().includes('dynamodb:Query') && JSON.stringify(st.Resource).includes('/index/queue-queueSeq'),
+        ),
+      }).toEqual({ id, queue: true });
+      expect({ id, env: String(template.Resources[id]!.Properties.Environment.Variables.MAX_CONCURRENT_RUNS) }).toEqual({ id, env: '0' });
+    }
+  });
+
+  it('lets opsBackfill list the watched prefixes of the uploads bucket, and read no object', () => {
+    const fn = template.Resources.OpsBackfillLambdaFunction!;
+    const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]]!;
+    const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const s3 = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
+    expect(s3).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Condition: { StringLike: { 's3:prefix': ['incoming/acme/*', 'incoming/inventory/*'] } },
+      }),
+    ]);
+    expect(JSON.stringify(s3[0].Resource)).toContain('arn:${AWS::Partition}:s3:::${Bucket}');
+  });
+
+  it('retries an undelivered firing, then keeps it in an alarmed dead-letter queue', () => {
+    for (const [id, schedule] of resourcesOfType('AWS::Scheduler::Schedule')) {
+      const target = schedule.Properties.Target;
+      expect({ id, target: { Arn: target.Arn, RetryPolicy: target.RetryPolicy, DeadLetterConfig: target.DeadLetterConfig } }).toEqual({
+        id,
+        target: {
+          Arn: { 'Fn::GetAtt': ['StartPipelineLambdaFunction', 'Arn'] },
+          RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 20 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['PipelineSchedulesDeadLetterQueue', 'Arn'] } },
+        },
+      });
+    }
+    expect(template.Resources.PipelineSchedulesDeadLetterQueue).toMatchObject({
+      Type: 'AWS::SQS::Queue',
+      Properties: { SqsManagedSseEnabled: true },
+    });
+    const alarmed = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []));
+    expect(alarmed.some((dimensions) => dimensions.includes('PipelineSchedulesDeadLetterQueue'))).toBe(true);
+  });
+
+  it("gives the schedules one role that may invoke start-pipeline and write the schedules' DLQ, nothing else", () => {
+    const roles = new Set(resourcesOfType('AWS::Scheduler::Schedule').map(([, s]) => JSON.stringify(s.Properties.Target.RoleArn)));
+    expect([...roles]).toEqual([JSON.stringify({ 'Fn::GetAtt': ['PipelineSchedulesRole', 'Arn'] })]);
+    const role = template.Resources.PipelineSchedulesRole!.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/default/ecs-pipelines-dev-*',
+            },
+          },
+        },
+      }),
+    ]);
+    const statements = role.Policies.flatMap((p: any) => p.PolicyDocument.Statement).map((st: Statement) => ({
+      Action: st.Action,
+      Resource: st.Resource,
+    }));
+    expect(statements).toEqual([
+      { Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': ['StartPipelineLambdaFunction', 'Arn'] } },
+      { Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['PipelineSchedulesDeadLetterQueue', 'Arn'] } },
+    ]);
   });
 });

@@ -14,7 +14,7 @@ describe('sls package with a broken registry', () => {
         '    trigger:',
         '      files: { only: "in/{date}.csv" }',
         '      windowMinutes: 0',
-        '    task: { taskDefinition: sample, container: app, cpu: 256, memory: 512, launch: callback, timeoutSeconds: 600 }',
+        '    task: { taskDefinition: sample, container: app, image: example.com/app:1, cpu: 256, memory: 512, launch: callback, timeoutSeconds: 600 }',
       ].join('\n'),
     );
     const failure = await packageService({ env: { PIPELINES_FILE: file } }).then(

@@ -7,11 +7,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRegistry } from '../../lib/registry/parse-registry';
+import { taskDefinitionOf } from '../../lib/registry/schema';
 import { FULL_STACK_PARAMS, packageService, type CfnTemplate } from '../helpers/package-service';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type State = Record<string, Json> & { Type: string };
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource?: unknown; Condition?: Record<string, Record<string, unknown>> };
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
 
 /**
  * The parameters the Step Functions ECS integration accepts for RunTask. The current AWS page
@@ -23,15 +30,34 @@ type Statement = { Sid?: string; Effect: string; Action: string | string[]; Reso
  * those lists: add one here only after checking the AWS docs.
  */
 const ALLOWED_RUN_TASK_PARAMETERS = [
-  'Cluster', 'Group', 'LaunchType', 'CapacityProviderStrategy', 'NetworkConfiguration', 'Overrides',
-  'PlacementConstraints', 'PlacementStrategy', 'PlatformVersion', 'PropagateTags', 'TaskDefinition', 'EnableExecuteCommand',
+  'Cluster',
+  'Group',
+  'LaunchType',
+  'CapacityProviderStrategy',
+  'NetworkConfiguration',
+  'Overrides',
+  'PlacementConstraints',
+  'PlacementStrategy',
+  'PlatformVersion',
+  'PropagateTags',
+  'TaskDefinition',
+  'EnableExecuteCommand',
 ];
 
 /** CloudWatch Logs vended delivery and X-Ray: no resource-level permissions exist for these. */
 const DELIVERY_ACTIONS_ON_STAR = new Set([
-  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
-  'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
-  'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
 ]);
 
 let template: CfnTemplate;
@@ -90,7 +116,9 @@ const runTaskStates = () => taskStates().filter(([, s]) => String(s.Resource).st
 function roleStatements(): Statement[] {
   const role = template.Resources[roleId];
   if (!role) throw new Error(`state machine role ${roleId} is not in the template`);
-  const inline = (role.Properties.Policies ?? []).flatMap((p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement);
+  const inline = (role.Properties.Policies ?? []).flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
   const attached = Object.values(template.Resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles ?? []).includes(`"${roleId}"`))
     .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
@@ -124,11 +152,14 @@ describe('packaged state machine definition', () => {
     const callbacks = taskStates().filter(([, s]) => String(s.Resource).endsWith('.waitForTaskToken'));
     expect(callbacks.length).toBeGreaterThanOrEqual(1);
     for (const [name, state] of callbacks) {
-      expect({ name, heartbeat: typeof state.HeartbeatSeconds === 'number' || typeof state.HeartbeatSecondsPath === 'string' }).toEqual({ name, heartbeat: true });
+      expect({ name, heartbeat: typeof state.HeartbeatSeconds === 'number' || typeof state.HeartbeatSecondsPath === 'string' }).toEqual({
+        name,
+        heartbeat: true,
+      });
     }
   });
 
-  it('passes RunTask only parameters the ECS integration accepts, on this stack\'s cluster', () => {
+  it("passes RunTask only parameters the ECS integration accepts, on this stack's cluster", () => {
     for (const [name, state] of runTaskStates()) {
       const parameters = state.Parameters as Record<string, Json>;
       const keys = Object.keys(parameters).map((key) => key.replace(/\.\$$/, ''));
@@ -147,8 +178,8 @@ describe('shard launches', () => {
     const definitions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');
     const launches = Object.entries(registry.pipelines).map(([name, pipeline]) => ({
       name,
-      spot: pipeline.task.spot,
-      definition: definitions.find((r) => String(r.Properties.Family).endsWith(`-${pipeline.task.taskDefinition}`)),
+      spot: pipeline.task.capacity === 'fargate-spot',
+      definition: definitions.find((r) => String(r.Properties.Family).endsWith(`-${taskDefinitionOf(name, pipeline)}`)),
     }));
     expect(launches.filter((l) => !l.definition).map((l) => l.name)).toEqual([]);
     const offenders = launches.filter((l) => l.spot && l.definition?.Properties.RuntimePlatform?.CpuArchitecture === 'ARM64');
@@ -161,14 +192,17 @@ describe('state machine role', () => {
   const taskDefinitions = () =>
     Object.values(template.Resources)
       .filter((r) => r.Type === 'AWS::ECS::TaskDefinition' && typeof r.Properties.Family === 'string')
-      .map((r) => ({ family: r.Properties.Family as string, roles: [r.Properties.TaskRoleArn, r.Properties.ExecutionRoleArn].filter(Boolean) }));
+      .map((r) => ({
+        family: r.Properties.Family as string,
+        roles: [r.Properties.TaskRoleArn, r.Properties.ExecutionRoleArn].filter(Boolean),
+      }));
 
   it('is written by the stack, with no managed policies', () => {
     expect(template.Resources[roleId]?.Type).toBe('AWS::IAM::Role');
     expect(template.Resources[roleId]!.Properties.ManagedPolicyArns ?? []).toEqual([]);
   });
 
-  it('runs only this stack\'s task definition families, only in this stack\'s cluster', () => {
+  it("runs only this stack's task definition families, only in this stack's cluster", () => {
     const families = new Set(taskDefinitions().map((t) => t.family));
     const runTask = roleStatements().filter((s) => actionsOf(s).some((a) => a === 'ecs:RunTask' || a === 'ecs:*' || a === '*'));
     expect(runTask.length).toBeGreaterThanOrEqual(1);
@@ -196,7 +230,11 @@ describe('state machine role', () => {
     expect(passRole.length).toBeGreaterThanOrEqual(1);
     for (const statement of passRole) {
       expect(actionsOf(statement)).toEqual(['iam:PassRole']);
-      expect(resourcesOf(statement).map((r) => JSON.stringify(r)).sort()).toEqual([...new Set(passable)].sort());
+      expect(
+        resourcesOf(statement)
+          .map((r) => JSON.stringify(r))
+          .sort(),
+      ).toEqual([...new Set(passable)].sort());
       expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
     }
   });
@@ -221,6 +259,10 @@ describe('state machine role', () => {
       .filter((s) => resourcesOf(s).includes('*'))
       .flatMap((s) => actionsOf(s).filter((a) => !DELIVERY_ACTIONS_ON_STAR.has(a)));
     expect(offenders).toEqual([]);
-    expect(roleStatements().flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
+    expect(
+      roleStatements()
+        .flatMap(actionsOf)
+        .filter((a) => a.includes('*')),
+    ).toEqual([]);
   });
 });

@@ -14,8 +14,7 @@ export const SNAPSHOT_COLUMNS = ['sku', 'region', 'warehouse', 'quantity', 'unit
 
 const normalizeRegion = (raw: string) => raw.trim().toLowerCase();
 const normalizeSku = (raw: string) => raw.trim().toUpperCase();
-const snapshotKey = (fields: Record<string, string>) =>
-  `${normalizeRegion(fields.region ?? '')}|${normalizeSku(fields.sku ?? '')}`;
+const snapshotKey = (fields: Record<string, string>) => `${normalizeRegion(fields.region ?? '')}|${normalizeSku(fields.sku ?? '')}`;
 
 const SnapshotRowSchema = z.object({
   sku: z

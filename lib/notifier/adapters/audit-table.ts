@@ -106,7 +106,9 @@ export function createAuditStore(doc: DynamoDBDocumentClient, options: AuditStor
             Key: { pk: key },
             UpdateExpression:
               'SET #status = :status, lastError = :lastError, latencyMs = :latency, updatedAt = :nowIso' +
-              (outcome.httpStatus === undefined ? ' REMOVE httpStatus, leaseExpiresAt' : ', httpStatus = :httpStatus REMOVE leaseExpiresAt') +
+              (outcome.httpStatus === undefined
+                ? ' REMOVE httpStatus, leaseExpiresAt'
+                : ', httpStatus = :httpStatus REMOVE leaseExpiresAt') +
               ' ADD attempts :attempts',
             ConditionExpression: 'claimId = :claimId',
             ExpressionAttributeNames: { '#status': 'status' },

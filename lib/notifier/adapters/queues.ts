@@ -14,7 +14,8 @@ export function packBatches(messages: readonly OutboundMessage[]): OutboundMessa
   let bytes = 0;
   for (const message of messages) {
     const size = Buffer.byteLength(message.body);
-    if (size > MAX_BATCH_BYTES) throw new QueueSendError(`message ${message.id} is ${size} bytes, over the SQS limit of ${MAX_BATCH_BYTES}`);
+    if (size > MAX_BATCH_BYTES)
+      throw new QueueSendError(`message ${message.id} is ${size} bytes, over the SQS limit of ${MAX_BATCH_BYTES}`);
     if (current.length === MAX_ENTRIES || bytes + size > MAX_BATCH_BYTES) {
       batches.push(current);
       current = [];
@@ -48,7 +49,9 @@ export function createQueueSender(client: SQSClient, queueUrl: string): MessageS
           if ((out.Failed ?? []).some((entry) => entry.SenderFault)) break;
         }
         if (pending.length) {
-          throw new QueueSendError(`could not send ${pending.length} message(s) to ${queueUrl} (${pending.map((m) => m.id).join(', ')}): ${lastReason}`);
+          throw new QueueSendError(
+            `could not send ${pending.length} message(s) to ${queueUrl} (${pending.map((m) => m.id).join(', ')}): ${lastReason}`,
+          );
         }
       }
     },

@@ -20,7 +20,9 @@ export function createSigningKeySource(client: SecretsManagerClient, options: Si
     const out = await client.send(new GetSecretValueCommand({ SecretId: options.secretId, VersionStage: 'AWSCURRENT' }));
     const key = out.SecretString;
     if (!key || key.length < 32) {
-      throw new SigningKeyError(`secret ${options.secretId} has no SecretString of at least 32 characters (binary secrets are not supported)`);
+      throw new SigningKeyError(
+        `secret ${options.secretId} has no SecretString of at least 32 characters (binary secrets are not supported)`,
+      );
     }
     cached = { key, fetchedAt: options.clock.now().getTime() };
     return key;

@@ -22,7 +22,10 @@ export interface BatchesSweepTable {
    * written, or undefined when another writer got there first (it completed, or another
    * sweeper reported it).
    */
-  markOverdue(item: BatchItem, change: { at: Date; reason: OverdueReason; requiredFiles: readonly string[] }): Promise<BatchItem | undefined>;
+  markOverdue(
+    item: BatchItem,
+    change: { at: Date; reason: OverdueReason; requiredFiles: readonly string[] },
+  ): Promise<BatchItem | undefined>;
   /** Undoes markOverdue when the notice could not be sent, so the next pass retries it. */
   unmarkOverdue(item: BatchItem, at: Date): Promise<void>;
   /** LATE → no openState, once the late notice went out; false when someone else did it. */
@@ -36,7 +39,6 @@ export interface BatchesSweepTable {
    */
   closeStarted(item: BatchItem): Promise<boolean>;
 }
-
 
 export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: string): BatchesSweepTable {
   const queryOpen = (input: Omit<QueryCommandInput, 'TableName' | 'IndexName'>): Promise<BatchItem[]> =>
@@ -69,7 +71,12 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
       }),
 
     async markOverdue(item, { at, reason, requiredFiles }) {
-      const names: Record<string, string> = { '#openState': 'openState', '#notified': 'overdueNotifiedAt', '#reason': 'overdueReason', '#started': 'startedRunKey' };
+      const names: Record<string, string> = {
+        '#openState': 'openState',
+        '#notified': 'overdueNotifiedAt',
+        '#reason': 'overdueReason',
+        '#started': 'startedRunKey',
+      };
       const values: Record<string, unknown> = { ':open': 'OPEN', ':overdue': 'OVERDUE', ':at': at.toISOString(), ':reason': reason };
       let condition = '#openState = :open AND attribute_not_exists(#started)';
       if (reason === 'incomplete') {

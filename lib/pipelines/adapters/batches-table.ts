@@ -5,6 +5,8 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as v from '../../shared/validation';
 import { isConditionFailure } from './conditional-update';
+import { BATCHES_BY_PIPELINE_INDEX } from './indexes';
+import { queryAll } from './query-all';
 import type { FileArrival } from '../../contracts/messages';
 import type { BatchItem, StoredObject } from '../batch';
 
@@ -55,7 +57,8 @@ export function parseBatchItem(raw: Record<string, unknown>): BatchItem {
     if (!object.success) throw new BatchItemError(`Batches item ${parsed.data.pk}: ${name} is malformed: ${v.prettifyError(object.error)}`);
     objects[name.slice(OBJECT_ATTRIBUTE_PREFIX.length)] = object.data;
   }
-  const { pk, pipeline, batchKey, arrived, firstArrivalAt, deadline, openState, overdueNotifiedAt, startedRunKey, startedFingerprint } = parsed.data;
+  const { pk, pipeline, batchKey, arrived, firstArrivalAt, deadline, openState, overdueNotifiedAt, startedRunKey, startedFingerprint } =
+    parsed.data;
   return {
     pk,
     pipeline,
@@ -87,6 +90,8 @@ export interface BatchesTable {
    */
   markStarted(pipeline: string, batchKey: string, started: { runKey: string; fingerprint: string; late?: boolean }): Promise<void>;
   get(pipeline: string, batchKey: string): Promise<BatchItem | undefined>;
+  /** Batch keys of a pipeline that have an item, in key order; `prefix` narrows them (index pipeline-batchKey). */
+  listBatchKeys(pipeline: string, prefix?: string): Promise<string[]>;
 }
 
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
@@ -178,14 +183,34 @@ export function batchesTable(client: DynamoDBDocumentClient, tableName: string):
           UpdateExpression: late
             ? 'SET #startedRunKey = :runKey, #startedFingerprint = :fingerprint, #openState = :late'
             : 'SET #startedRunKey = :runKey, #startedFingerprint = :fingerprint REMOVE #openState',
-          ExpressionAttributeNames: { '#startedRunKey': 'startedRunKey', '#startedFingerprint': 'startedFingerprint', '#openState': 'openState' },
+          ExpressionAttributeNames: {
+            '#startedRunKey': 'startedRunKey',
+            '#startedFingerprint': 'startedFingerprint',
+            '#openState': 'openState',
+          },
           ExpressionAttributeValues: { ':runKey': runKey, ':fingerprint': fingerprint, ...(late ? { ':late': 'LATE' } : {}) },
         }),
       );
     },
 
+    async listBatchKeys(pipeline, prefix) {
+      return queryAll(
+        client,
+        {
+          TableName: tableName,
+          IndexName: BATCHES_BY_PIPELINE_INDEX,
+          KeyConditionExpression: prefix ? '#pipeline = :pipeline AND begins_with(#batchKey, :prefix)' : '#pipeline = :pipeline',
+          ExpressionAttributeNames: { '#pipeline': 'pipeline', ...(prefix ? { '#batchKey': 'batchKey' } : {}) },
+          ExpressionAttributeValues: { ':pipeline': pipeline, ...(prefix ? { ':prefix': prefix } : {}) },
+        },
+        (raw) => v.object({ batchKey: v.string() }).parse(raw).batchKey,
+      );
+    },
+
     async get(pipeline, batchKey) {
-      const result = await client.send(new GetCommand({ TableName: tableName, Key: { pk: batchPk(pipeline, batchKey) }, ConsistentRead: true }));
+      const result = await client.send(
+        new GetCommand({ TableName: tableName, Key: { pk: batchPk(pipeline, batchKey) }, ConsistentRead: true }),
+      );
       return result.Item ? parseBatchItem(result.Item) : undefined;
     },
   };

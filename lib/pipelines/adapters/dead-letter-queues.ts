@@ -36,15 +36,26 @@ export function sqsDeadLetterQueue(client: SQSClient, queueUrl: string): DeadLet
   return {
     async receive(max) {
       const result = await client.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, max), WaitTimeSeconds: 1, VisibilityTimeout: REDRIVE_VISIBILITY_SECONDS }),
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(10, max),
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: REDRIVE_VISIBILITY_SECONDS,
+        }),
       );
-      return (result.Messages ?? []).map((m) => ({ messageId: m.MessageId ?? '', receiptHandle: m.ReceiptHandle ?? '', body: m.Body ?? '' }));
+      return (result.Messages ?? []).map((m) => ({
+        messageId: m.MessageId ?? '',
+        receiptHandle: m.ReceiptHandle ?? '',
+        body: m.Body ?? '',
+      }));
     },
     async delete(message) {
       await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.receiptHandle }));
     },
     async release(message) {
-      await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: 0 }));
+      await client.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: 0 }),
+      );
     },
   };
 }
@@ -57,7 +68,14 @@ export function kinesisStreamReader(client: KinesisClient, streamName: string, m
       let iterator: string | undefined;
       try {
         iterator = (
-          await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: start }))
+          await client.send(
+            new GetShardIteratorCommand({
+              StreamName: streamName,
+              ShardId: shardId,
+              ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+              StartingSequenceNumber: start,
+            }),
+          )
         ).ShardIterator;
       } catch (error) {
         // Trimmed past retention, or the shard is gone: nothing to re-read.
@@ -69,7 +87,11 @@ export function kinesisStreamReader(client: KinesisClient, streamName: string, m
         const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
         for (const r of page.Records ?? []) {
           if (!r.SequenceNumber || !seqLessOrEqual(r.SequenceNumber, end)) return records;
-          records.push({ sequenceNumber: r.SequenceNumber, partitionKey: r.PartitionKey ?? '', data: Buffer.from(r.Data ?? new Uint8Array()).toString('base64') });
+          records.push({
+            sequenceNumber: r.SequenceNumber,
+            partitionKey: r.PartitionKey ?? '',
+            data: Buffer.from(r.Data ?? new Uint8Array()).toString('base64'),
+          });
         }
         if (!page.Records?.length && page.MillisBehindLatest === 0) break;
         iterator = page.NextShardIterator;

@@ -102,7 +102,9 @@ export function chunkEntries<T extends PreparedEntry>(
   for (const entry of entries) {
     const size = entryBytes(entry);
     if (size > MAX_BYTES_PER_RECORD) {
-      throw new RecordTooLargeError(`record ${entry.index} (partition key "${entry.partitionKey}") is ${size} bytes; Kinesis accepts at most ${MAX_BYTES_PER_RECORD}`);
+      throw new RecordTooLargeError(
+        `record ${entry.index} (partition key "${entry.partitionKey}") is ${size} bytes; Kinesis accepts at most ${MAX_BYTES_PER_RECORD}`,
+      );
     }
     if (current.length > 0 && (current.length === limits.maxRecords || bytes + size > limits.maxBytes)) {
       chunks.push(current);
@@ -146,7 +148,11 @@ export function isRetryableCallError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const code = (error as { code?: string }).code;
-  return RETRYABLE_CALL_ERRORS.has(error.name) || (code !== undefined && RETRYABLE_CALL_ERRORS.has(code)) || (status !== undefined && status >= 500);
+  return (
+    RETRYABLE_CALL_ERRORS.has(error.name) ||
+    (code !== undefined && RETRYABLE_CALL_ERRORS.has(code)) ||
+    (status !== undefined && status >= 500)
+  );
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -190,9 +196,15 @@ export function createKinesisPublisher(client: KinesisClient, options: KinesisPu
               failures = failed;
               continue;
             }
-            throw new KinesisPublishError(streamName, [...failed, ...notAttempted(chunks.slice(chunkIndex + 1))], arrivals.length, attempt, {
-              cause: error,
-            });
+            throw new KinesisPublishError(
+              streamName,
+              [...failed, ...notAttempted(chunks.slice(chunkIndex + 1))],
+              arrivals.length,
+              attempt,
+              {
+                cause: error,
+              },
+            );
           }
           // Results are positional: result i belongs to request entry i.
           failures = [];
@@ -211,7 +223,12 @@ export function createKinesisPublisher(client: KinesisClient, options: KinesisPu
           pending = retry;
         }
         if (pending.length > 0) {
-          throw new KinesisPublishError(streamName, [...failures, ...notAttempted(chunks.slice(chunkIndex + 1))], arrivals.length, maxAttempts);
+          throw new KinesisPublishError(
+            streamName,
+            [...failures, ...notAttempted(chunks.slice(chunkIndex + 1))],
+            arrivals.length,
+            maxAttempts,
+          );
         }
       }
     },

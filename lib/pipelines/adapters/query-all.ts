@@ -12,7 +12,11 @@ export async function queryAll<T>(
   do {
     const remaining = limit - items.length;
     const page = await client.send(
-      new QueryCommand({ ...input, ...(Number.isFinite(remaining) ? { Limit: remaining } : {}), ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) }),
+      new QueryCommand({
+        ...input,
+        ...(Number.isFinite(remaining) ? { Limit: remaining } : {}),
+        ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
+      }),
     );
     for (const raw of page.Items ?? []) items.push(parse(raw));
     ExclusiveStartKey = page.LastEvaluatedKey;

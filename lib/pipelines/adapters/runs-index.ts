@@ -15,6 +15,9 @@ export const ListedRunSchema = RunItemSchema.extend({
   endedAt: v.string().optional(),
   durationMs: v.number().optional(),
   overrunNotifiedAt: v.string().optional(),
+  /** While QUEUED: since when, and the place in the arrival order. */
+  queuedAt: v.string().optional(),
+  queueSeq: v.number().optional(),
   result: v
     .looseObject({
       status: v.string().optional(),
@@ -22,7 +25,15 @@ export const ListedRunSchema = RunItemSchema.extend({
       errorMessage: v.string().nullish(),
       recordsAffected: v.number().nullish(),
       /** The run's estimated cost (lib/pipelines/runs/run-cost.ts); null without prices for the region. */
-      cost: v.looseObject({ usd: v.number(), tasksUsd: v.number(), transitionsUsd: v.number(), transitions: v.number(), taskSeconds: v.number() }).nullish(),
+      cost: v
+        .looseObject({
+          usd: v.number(),
+          tasksUsd: v.number(),
+          transitionsUsd: v.number(),
+          transitions: v.number(),
+          taskSeconds: v.number(),
+        })
+        .nullish(),
       shards: v.array(v.looseObject({ index: v.number() })).optional(),
     })
     .optional(),
@@ -35,7 +46,8 @@ export class ListedRunError extends Error {
 
 export function parseListedRun(raw: Record<string, unknown>): ListedRun {
   const parsed = ListedRunSchema.safeParse(raw);
-  if (!parsed.success) throw new ListedRunError(`Runs item ${String(raw.pk)} is malformed: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
+  if (!parsed.success)
+    throw new ListedRunError(`Runs item ${String(raw.pk)} is malformed: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
   return parsed.data;
 }
 
@@ -49,7 +61,6 @@ export interface RunsIndex {
   /** Undoes it when the notice could not be sent, so the next pass retries. */
   unmarkOverrunNotified(runKey: string, at: Date): Promise<void>;
 }
-
 
 export function runsIndex(client: DynamoDBDocumentClient, tableName: string): RunsIndex {
   return {
@@ -76,8 +87,19 @@ export function runsIndex(client: DynamoDBDocumentClient, tableName: string): Ru
           IndexName: RUNS_BY_PIPELINE_INDEX,
           KeyConditionExpression: '#pipeline = :pipeline AND #requestedAt BETWEEN :since AND :before',
           FilterExpression: '#status IN (:starting, :running) AND attribute_not_exists(#notified)',
-          ExpressionAttributeNames: { '#pipeline': 'pipeline', '#requestedAt': 'requestedAt', '#status': 'status', '#notified': 'overrunNotifiedAt' },
-          ExpressionAttributeValues: { ':pipeline': pipeline, ':since': since, ':before': requestedBefore, ':starting': 'STARTING', ':running': 'RUNNING' },
+          ExpressionAttributeNames: {
+            '#pipeline': 'pipeline',
+            '#requestedAt': 'requestedAt',
+            '#status': 'status',
+            '#notified': 'overrunNotifiedAt',
+          },
+          ExpressionAttributeValues: {
+            ':pipeline': pipeline,
+            ':since': since,
+            ':before': requestedBefore,
+            ':starting': 'STARTING',
+            ':running': 'RUNNING',
+          },
         },
         parseListedRun,
       ),

@@ -21,6 +21,7 @@ export const RunItemSchema = v.looseObject({
   executionArn: v.string().optional(),
   leaseExpiresAt: v.number().optional(),
   requestedAt: v.string(),
+  scheduledTime: v.string().optional(),
   objects: v.array(BatchObjectSchema).optional(),
 });
 export type RunItem = v.Infer<typeof RunItemSchema>;
@@ -37,6 +38,8 @@ export interface LockRequest {
   attempt: number;
   executionName: string;
   requestedAt: string;
+  /** Schedule runs: the fire time (ISO). */
+  scheduledTime?: string;
   /** Epoch seconds. */
   now: number;
   /** Epoch seconds; after it a retry may take the lock over (crash between lock and start). */
@@ -59,10 +62,10 @@ export interface RunsTable {
 
 function parseRunItem(raw: Record<string, unknown>): RunItem {
   const parsed = RunItemSchema.safeParse(raw);
-  if (!parsed.success) throw new RunItemError(`Runs item ${String(raw.pk)} is malformed: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
+  if (!parsed.success)
+    throw new RunItemError(`Runs item ${String(raw.pk)} is malformed: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
   return parsed.data;
 }
-
 
 export function runsTable(client: DynamoDBDocumentClient, tableName: string): RunsTable {
   const get = async (runKey: string): Promise<RunItem | undefined> => {
@@ -82,6 +85,7 @@ export function runsTable(client: DynamoDBDocumentClient, tableName: string): Ru
         executionName: request.executionName,
         requestedAt: request.requestedAt,
         leaseExpiresAt: request.leaseExpiresAt,
+        ...(request.scheduledTime ? { scheduledTime: request.scheduledTime } : {}),
         ...(request.objects ? { objects: request.objects } : {}),
       };
       const takeOverFinished = request.replacesFinishedAttempt !== undefined;
@@ -93,7 +97,11 @@ export function runsTable(client: DynamoDBDocumentClient, tableName: string): Ru
             ConditionExpression:
               'attribute_not_exists(pk) OR (#status = :starting AND #lease < :now)' +
               (takeOverFinished ? ' OR (#attempt = :previous AND #status IN (:succeeded, :failed))' : ''),
-            ExpressionAttributeNames: { '#status': 'status', '#lease': 'leaseExpiresAt', ...(takeOverFinished ? { '#attempt': 'attempt' } : {}) },
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#lease': 'leaseExpiresAt',
+              ...(takeOverFinished ? { '#attempt': 'attempt' } : {}),
+            },
             ExpressionAttributeValues: {
               ':starting': 'STARTING',
               ':now': request.now,

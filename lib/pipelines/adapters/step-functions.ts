@@ -1,5 +1,11 @@
 /** Starting executions of the pipeline state machine. */
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  StartExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { executionArnOf } from '../execution-name';
 
 export interface StartedExecution {
@@ -12,6 +18,8 @@ export interface StepFunctions {
   startExecution(request: { name: string; input: string }): Promise<StartedExecution>;
   /** The execution ARN when an execution of this name exists, else undefined. */
   findExecution(name: string): Promise<string | undefined>;
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; undefined when no execution has this name. */
+  executionStatus(name: string): Promise<string | undefined>;
 }
 
 export function stepFunctions(client: SFNClient, stateMachineArn: string): StepFunctions {
@@ -27,6 +35,15 @@ export function stepFunctions(client: SFNClient, stateMachineArn: string): StepF
         if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
           return { executionArn: executionArnOf(stateMachineArn, name), alreadyExisted: true };
         }
+        throw error;
+      }
+    },
+    async executionStatus(name) {
+      try {
+        const out = await client.send(new DescribeExecutionCommand({ executionArn: executionArnOf(stateMachineArn, name) }));
+        return out.status;
+      } catch (error) {
+        if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return undefined;
         throw error;
       }
     },

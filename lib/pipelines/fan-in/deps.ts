@@ -13,7 +13,11 @@ export interface FanInConfig extends StartPipelineConfig {
   BATCH_TTL_DAYS: number;
 }
 
-export function fanInDeps(config: FanInConfig, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()): RecordArrivalDeps {
+export function fanInDeps(
+  config: FanInConfig,
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+): RecordArrivalDeps {
   const startDeps = startPipelineDeps(config, registry, clock);
   return {
     batches: startDeps.batches,

@@ -37,7 +37,9 @@ export async function fanInRecord(record: FanInRecord, invocation: FanInInvocati
   const report = arrivalLog(arrival, record.sequenceNumber);
   try {
     const lockWait = { sleep: invocation.sleep ?? sleep, remainingMs: invocation.remainingMs };
-    const outcome = await invocation.inOrder(`${arrival.pipeline}#${arrival.batchKey}`, () => recordArrival(arrival, { ...deps, lockWait }));
+    const outcome = await invocation.inOrder(`${arrival.pipeline}#${arrival.batchKey}`, () =>
+      recordArrival(arrival, { ...deps, lockWait }),
+    );
     report.recorded(outcome);
     return outcome;
   } catch (error) {

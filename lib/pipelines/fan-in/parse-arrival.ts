@@ -20,9 +20,12 @@ export function parseArrival(sequenceNumber: string, base64Data: string): FileAr
     json = JSON.parse(text);
   } catch (error) {
     const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-    throw new InvalidArrivalError(sequenceNumber, `data is not JSON (${(error as Error).message}; starts ${JSON.stringify(preview)})`, { cause: error });
+    throw new InvalidArrivalError(sequenceNumber, `data is not JSON (${(error as Error).message}; starts ${JSON.stringify(preview)})`, {
+      cause: error,
+    });
   }
   const parsed = FileArrivalSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidArrivalError(sequenceNumber, v.prettifyError(parsed.error).replace(/\n/g, '; '), { cause: parsed.error });
+  if (!parsed.success)
+    throw new InvalidArrivalError(sequenceNumber, v.prettifyError(parsed.error).replace(/\n/g, '; '), { cause: parsed.error });
   return parsed.data;
 }

@@ -56,18 +56,28 @@ export type ArrivalOutcome =
   | { kind: 'waiting'; missing: string[] }
   | { kind: 'started'; runKey: string; executionName: string; executionArn: string; reupload: boolean; late: boolean }
   | { kind: 'already-started'; runKey: string; executionName: string; reupload: boolean; late: boolean }
+  /** The batch's run waits for a concurrency slot (QUEUED); it starts when one frees. */
+  | { kind: 'queued'; runKey: string; executionName: string; queueSeq: number; reupload: boolean; late: boolean }
   | { kind: 'duplicate'; runKey: string }
   | { kind: 'reupload-ignored'; runKey: string };
 
 export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDeps): Promise<ArrivalOutcome> {
   const pipeline = deps.registry.get(arrival.pipeline);
-  if (!pipeline?.trigger) throw new UnknownPipelineError(arrival.pipeline, deps.registry.names.filter((n) => deps.registry.get(n)?.trigger));
+  if (!pipeline?.trigger)
+    throw new UnknownPipelineError(
+      arrival.pipeline,
+      deps.registry.names.filter((n) => deps.registry.get(n)?.trigger),
+    );
   const required = deps.registry.requiredFiles(arrival.pipeline);
   if (!required.includes(arrival.file)) {
     throw new UnknownFileError(`pipeline "${arrival.pipeline}" has no file "${arrival.file}" (its files: ${required.join(', ')})`);
   }
 
-  const item = await deps.batches.recordArrival(arrival, { now: deps.clock(), windowMinutes: pipeline.trigger.windowMinutes, ttlDays: deps.ttlDays });
+  const item = await deps.batches.recordArrival(arrival, {
+    now: deps.clock(),
+    windowMinutes: pipeline.trigger.windowMinutes,
+    ttlDays: deps.ttlDays,
+  });
   const decision = decide(item, required, pipeline.trigger.rerunOnReupload);
 
   switch (decision.action) {
@@ -91,10 +101,15 @@ export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDep
       // The sweeper reported this batch overdue before its last file came: mark it LATE so
       // the sweeper's next pass says it ran after all (the reupload re-run is not late).
       const late = item.overdueNotifiedAt !== undefined && !decision.reupload;
-      await deps.batches.markStarted(item.pipeline, item.batchKey, { runKey: decision.runKey, fingerprint: decision.fingerprint, ...(late ? { late } : {}) });
-      return outcome.status === 'started'
-        ? { kind: 'started', runKey: outcome.runKey, executionName: outcome.executionName, executionArn: outcome.executionArn, reupload: decision.reupload, late }
-        : { kind: 'already-started', runKey: outcome.runKey, executionName: outcome.executionName, reupload: decision.reupload, late };
+      await deps.batches.markStarted(item.pipeline, item.batchKey, {
+        runKey: decision.runKey,
+        fingerprint: decision.fingerprint,
+        ...(late ? { late } : {}),
+      });
+      const run = { runKey: outcome.runKey, executionName: outcome.executionName, reupload: decision.reupload, late };
+      if (outcome.status === 'started') return { kind: 'started', ...run, executionArn: outcome.executionArn };
+      if (outcome.status === 'queued') return { kind: 'queued', ...run, queueSeq: outcome.queueSeq };
+      return { kind: 'already-started', ...run };
     }
   }
 }

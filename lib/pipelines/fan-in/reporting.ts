@@ -15,6 +15,10 @@ export function countOutcome(pipeline: string, outcome: ArrivalOutcome): void {
       perPipeline.count(pipeline, PIPELINE_METRIC.RunsStarted);
       if (outcome.late) perPipeline.count(pipeline, PIPELINE_METRIC.LateBatchesCompleted);
       break;
+    case 'queued':
+      perPipeline.count(pipeline, PIPELINE_METRIC.BatchesCompleted);
+      if (outcome.late) perPipeline.count(pipeline, PIPELINE_METRIC.LateBatchesCompleted);
+      break;
     case 'already-started':
       perPipeline.count(pipeline, PIPELINE_METRIC.BatchesCompleted);
       perPipeline.count(pipeline, PIPELINE_METRIC.DuplicateStartsSuppressed);
@@ -37,9 +41,12 @@ export function arrivalLog(arrival: FileArrival, sequenceNumber: string) {
   return {
     recorded(outcome: ArrivalOutcome): void {
       countOutcome(arrival.pipeline, outcome);
-      const run = 'runKey' in outcome ? { runKey: outcome.runKey, ...('executionArn' in outcome ? { executionArn: outcome.executionArn } : {}) } : {};
-      if (outcome.kind === 'duplicate' || outcome.kind === 'reupload-ignored') log.warn(`arrival for a batch that already ran: ${outcome.kind}`, { ...where, ...run, outcome });
-      else if ('late' in outcome && outcome.late) log.warn('late batch completed: its run started after the batch was reported overdue', { ...where, ...run, outcome });
+      const run =
+        'runKey' in outcome ? { runKey: outcome.runKey, ...('executionArn' in outcome ? { executionArn: outcome.executionArn } : {}) } : {};
+      if (outcome.kind === 'duplicate' || outcome.kind === 'reupload-ignored')
+        log.warn(`arrival for a batch that already ran: ${outcome.kind}`, { ...where, ...run, outcome });
+      else if ('late' in outcome && outcome.late)
+        log.warn('late batch completed: its run started after the batch was reported overdue', { ...where, ...run, outcome });
       else log.info(`arrival recorded: ${outcome.kind}`, { ...where, ...run, outcome });
     },
     failed(error: unknown): void {

@@ -10,7 +10,10 @@ import { kinesisStreamReader, sqsDeadLetterQueue } from '../adapters/dead-letter
 import { FAN_IN_ENV, fanInDeps, type FanInConfig } from '../fan-in/deps';
 import { parseArrival } from '../fan-in/parse-arrival';
 import { recordArrival } from '../fan-in/record-arrival';
-import { startPipelineDeps } from '../start/deps';
+import { START_PIPELINE_ENV, startFromEventDeps, startPipelineDeps, type StartPipelineConfig } from '../start/deps';
+import { uploadedObjects } from '../adapters/uploaded-objects';
+import { s3Client } from '../../shared/clients/s3';
+import type { BackfillDeps } from './backfill';
 import { startFromEvent } from '../start/start-event';
 import { MalformedEventError } from '../watcher/errors';
 import { readWatcherEvent } from '../watcher/read-event';
@@ -18,14 +21,20 @@ import { watchUploads } from '../watcher/watch-uploads';
 import { WATCHER_ENV, watcherDeps, type WatcherConfig } from '../watcher/deps';
 import { DLQ_NAMES, type DlqName, type RedriveDeps } from './redrive';
 
-export const REDRIVE_ENV = ['DEAD_LETTER_QUEUES', ...WATCHER_ENV, ...FAN_IN_ENV] as const;
+// TOPIC_ARN: a redriven schedule firing may tell the operators about an incomplete batch.
+export const REDRIVE_ENV = ['DEAD_LETTER_QUEUES', ...WATCHER_ENV, ...FAN_IN_ENV, 'TOPIC_ARN'] as const;
 
 export interface RedriveConfig extends WatcherConfig, FanInConfig {
   /** JSON {"fan-in":url,"watcher":url,"start":url}. */
   DEAD_LETTER_QUEUES: string;
+  TOPIC_ARN: string;
 }
 
-export function redriveDeps(config: RedriveConfig, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()): RedriveDeps {
+export function redriveDeps(
+  config: RedriveConfig,
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+): RedriveDeps {
   const queueUrls = v.record(v.enum(DLQ_NAMES), v.string().min(1)).parse(JSON.parse(config.DEAD_LETTER_QUEUES));
   const queue = (name: DlqName) => {
     const url = queueUrls[name];
@@ -33,7 +42,7 @@ export function redriveDeps(config: RedriveConfig, registry: PipelineIndex = pip
     return sqsDeadLetterQueue(sqsClient(), url);
   };
   const watcher = watcherDeps(config, registry);
-  const start = startPipelineDeps(config, registry, clock);
+  const start = startFromEventDeps(config, registry, clock);
   const fanIn = fanInDeps(config, registry, clock);
   return {
     queues: { watcher: queue('watcher'), 'fan-in': queue('fan-in'), start: queue('start') },
@@ -44,5 +53,21 @@ export function redriveDeps(config: RedriveConfig, registry: PipelineIndex = pip
     start: async (event) => void (await startFromEvent(event, start)),
     fanIn: async (record) => void (await recordArrival(parseArrival(record.sequenceNumber, record.data), fanIn)),
     stream: kinesisStreamReader(kinesisClient(), config.STREAM_NAME),
+  };
+}
+
+/** Backfill: the start use case, the uploads bucket it lists and how long batch records live. */
+export const BACKFILL_ENV = [...START_PIPELINE_ENV, 'UPLOADS_BUCKET', 'BATCH_TTL_DAYS'] as const;
+
+export function backfillDeps(
+  config: StartPipelineConfig & { UPLOADS_BUCKET: string; BATCH_TTL_DAYS: number },
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+): BackfillDeps {
+  return {
+    start: startPipelineDeps(config, registry, clock),
+    objects: uploadedObjects(s3Client()),
+    uploadsBucket: config.UPLOADS_BUCKET,
+    ttlDays: config.BATCH_TTL_DAYS,
   };
 }

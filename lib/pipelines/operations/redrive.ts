@@ -24,7 +24,9 @@ export type RedriveInput = v.Infer<typeof RedriveInputSchema>;
 
 /** A Lambda asynchronous invocation's failure record (on-failure destination). */
 export const AsyncFailureRecordSchema = v.looseObject({
-  requestContext: v.looseObject({ functionArn: v.string().optional(), condition: v.string().optional(), approximateInvokeCount: v.number().optional() }).optional(),
+  requestContext: v
+    .looseObject({ functionArn: v.string().optional(), condition: v.string().optional(), approximateInvokeCount: v.number().optional() })
+    .optional(),
   requestPayload: v.unknown(),
   responsePayload: v.unknown().optional(),
 });
@@ -41,7 +43,6 @@ export const KinesisFailureRecordSchema = v.looseObject({
   }),
 });
 export type KinesisBatchInfo = v.Infer<typeof KinesisFailureRecordSchema>['KinesisBatchInfo'];
-
 
 export interface RedriveDeps {
   queues: Record<DlqName, DeadLetterQueue>;
@@ -74,7 +75,8 @@ function parseBody<T>(schema: v.Schema<T>, body: string, what: string): T {
     throw new RedriveMessageError(`not JSON (${(error as Error).message}); not a ${what}`, { cause: error });
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new RedriveMessageError(`not a ${what}: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`, { cause: parsed.error });
+  if (!parsed.success)
+    throw new RedriveMessageError(`not a ${what}: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`, { cause: parsed.error });
   return parsed.data;
 }
 
@@ -85,7 +87,9 @@ async function redriveOne(queue: DlqName, message: DlqMessage, deps: RedriveDeps
     const { KinesisBatchInfo: info } = parseBody(KinesisFailureRecordSchema, message.body, 'Kinesis failure record (KinesisBatchInfo)');
     const records = await deps.stream.read(info.shardId, info.startSequenceNumber, info.endSequenceNumber);
     if (records.length === 0) {
-      throw new RedriveMessageError(`shard ${info.shardId} no longer holds ${info.startSequenceNumber}..${info.endSequenceNumber} (past the stream's retention?)`);
+      throw new RedriveMessageError(
+        `shard ${info.shardId} no longer holds ${info.startSequenceNumber}..${info.endSequenceNumber} (past the stream's retention?)`,
+      );
     }
     if (dryRun) return;
     const failed: string[] = [];
@@ -97,7 +101,8 @@ async function redriveOne(queue: DlqName, message: DlqMessage, deps: RedriveDeps
       }
     }
     // Records that did succeed are idempotent on the next redrive (set ADD, run lock).
-    if (failed.length) throw new RedriveMessageError(`${failed.length} of ${records.length} record(s) failed again: ${failed.slice(0, 3).join('; ')}`);
+    if (failed.length)
+      throw new RedriveMessageError(`${failed.length} of ${records.length} record(s) failed again: ${failed.slice(0, 3).join('; ')}`);
     return;
   }
   const record = parseBody(AsyncFailureRecordSchema, message.body, 'Lambda async failure record (requestPayload)');
@@ -116,7 +121,9 @@ export async function redriveDeadLetters(input: RedriveInput, deps: RedriveDeps)
   const report: RedriveReport = { queue: input.queue, redriven: [], kept: [], dryRun: input.dryRun };
   const seen = new Set<string>();
   while (report.redriven.length + report.kept.length < input.max) {
-    const batch = (await queue.receive(Math.min(10, input.max - report.redriven.length - report.kept.length))).filter((m) => !seen.has(m.messageId));
+    const batch = (await queue.receive(Math.min(10, input.max - report.redriven.length - report.kept.length))).filter(
+      (m) => !seen.has(m.messageId),
+    );
     if (batch.length === 0) break;
     for (const message of batch) {
       seen.add(message.messageId);

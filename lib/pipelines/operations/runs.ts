@@ -10,7 +10,7 @@ import { formatDuration } from '../../shared/notices/notice';
 import { describeRunCost } from '../../shared/notices/run-notice';
 import { formatUsd } from '../../shared/pricing/format';
 import type { PipelineIndex } from '../../registry/registry';
-import { startManualRun, type ManualOutcome } from '../start/entries';
+import { startManualRun, type ManualOutcome } from '../start/manual-run';
 import { UnknownPipelineError } from '../start/errors';
 import type { StartPipelineDeps } from '../start/start-pipeline';
 import { parseListedRun, type ListedRun, type RunsIndex } from '../adapters/runs-index';
@@ -23,7 +23,9 @@ export class OperationInputError extends Error {
 export function parseCommand<T>(command: string, usage: string, schema: v.Schema<T>, input: unknown): T {
   const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) {
-    throw new OperationInputError(`${command} expects ${usage}; got ${JSON.stringify(input)?.slice(0, 200)}: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+    throw new OperationInputError(
+      `${command} expects ${usage}; got ${JSON.stringify(input)?.slice(0, 200)}: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -36,6 +38,8 @@ export interface RunLine {
   attempt: number;
   requestedAt: string;
   duration: string | null;
+  /** QUEUED runs: how long the run has waited for a concurrency slot. */
+  waiting: string | null;
   recordsAffected: number | null;
   /** The run's estimated cost, "$0.0052" (Fargate time and transitions); null while running or without an estimate. */
   cost: string | null;
@@ -44,7 +48,9 @@ export interface RunLine {
 }
 
 function runLine(run: ListedRun, now: Date): RunLine {
-  const durationMs = run.durationMs ?? (run.startedAt && (run.status === 'RUNNING' || run.status === 'STARTING') ? now.getTime() - Date.parse(run.startedAt) : undefined);
+  const durationMs =
+    run.durationMs ??
+    (run.startedAt && (run.status === 'RUNNING' || run.status === 'STARTING') ? now.getTime() - Date.parse(run.startedAt) : undefined);
   return {
     runKey: run.pk,
     batchKey: run.batchKey,
@@ -53,6 +59,7 @@ function runLine(run: ListedRun, now: Date): RunLine {
     attempt: run.attempt,
     requestedAt: run.requestedAt,
     duration: durationMs === undefined ? null : `${formatDuration(durationMs)}${run.durationMs === undefined ? ' so far' : ''}`,
+    waiting: run.status === 'QUEUED' && run.queuedAt ? formatDuration(now.getTime() - Date.parse(run.queuedAt)) : null,
     recordsAffected: run.result?.recordsAffected ?? null,
     cost: run.result?.cost ? formatUsd(run.result.cost.usd) : null,
     errorClass: run.result?.errorClass ?? null,
@@ -74,7 +81,10 @@ export interface ListRunsDeps {
 }
 
 /** A pipeline's most recent runs, newest first, with status and duration (Runs index query). */
-export async function listRuns(input: v.Infer<typeof ListRunsInputSchema>, deps: ListRunsDeps): Promise<{ pipeline: string; runs: RunLine[] }> {
+export async function listRuns(
+  input: v.Infer<typeof ListRunsInputSchema>,
+  deps: ListRunsDeps,
+): Promise<{ pipeline: string; runs: RunLine[] }> {
   if (!deps.registry.get(input.pipeline)) throw new UnknownPipelineError(input.pipeline, deps.registry.names);
   const runs = await deps.runs.recent(input.pipeline, { limit: input.limit, ...(input.since ? { since: input.since } : {}) });
   const now = deps.clock();
@@ -101,7 +111,9 @@ export async function showRun(input: v.Infer<typeof ShowRunInputSchema>, deps: S
   if (!raw) throw new OperationInputError(`no run "${runKey}" in the Runs table (list them with opsListRuns)`);
   const run = parseListedRun(raw);
   const pipeline = deps.registry.get(run.pipeline);
-  const batch = run.trigger === 's3' || run.trigger === 'manual' ? await deps.batches.get(run.pipeline, run.batchKey) : undefined;
+  // Runs of a batch (any trigger) show its files; a run without one (`schedule#…`, `manual#…`) has none.
+  const ofBatch = !/^(schedule|manual)#/.test(run.batchKey);
+  const batch = ofBatch ? await deps.batches.get(run.pipeline, run.batchKey) : undefined;
   const required = deps.registry.requiredFiles(run.pipeline);
   const container = pipeline?.task.container ?? 'pipeline';
   const shards = ((raw.result as { shards?: Array<Record<string, unknown>> } | undefined)?.shards ?? []).map((shard) => ({
@@ -114,7 +126,12 @@ export async function showRun(input: v.Infer<typeof ShowRunInputSchema>, deps: S
     run: runLine(run, deps.clock()),
     files: batch
       ? {
-          arrived: batch.arrived.map((file) => ({ file, key: batch.objects[file]?.key, size: batch.objects[file]?.size, eventTime: batch.objects[file]?.eventTime })),
+          arrived: batch.arrived.map((file) => ({
+            file,
+            key: batch.objects[file]?.key,
+            size: batch.objects[file]?.size,
+            eventTime: batch.objects[file]?.eventTime,
+          })),
           missing: missingFiles(batch, required),
           firstArrivalAt: batch.firstArrivalAt,
           ...(batch.overdueNotifiedAt ? { overdueNotifiedAt: batch.overdueNotifiedAt } : {}),
@@ -139,6 +156,9 @@ export const RerunBatchInputSchema = v.strictObject({
 });
 
 /** Re-runs a batch with the files that arrived, through the start-pipeline use case (`force`). */
-export async function rerunBatch(input: v.Infer<typeof RerunBatchInputSchema>, deps: StartPipelineDeps & { batches: BatchesTable }): Promise<ManualOutcome> {
+export async function rerunBatch(
+  input: v.Infer<typeof RerunBatchInputSchema>,
+  deps: StartPipelineDeps & { batches: BatchesTable },
+): Promise<ManualOutcome> {
   return startManualRun({ pipeline: input.pipeline, batch: input.batch, force: input.force }, deps);
 }

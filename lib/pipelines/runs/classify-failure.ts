@@ -42,16 +42,16 @@ export const FAILURE_HINTS: Record<FailureClass, string> = {
   'out-of-memory': 'The container ran out of memory: raise task.memory in pipelines.yml or use more shards.',
   'image-pull':
     "ECS could not start the container: check the image tag, the execution role's ECR/log permissions and the subnets' route to ECR.",
-  capacity: 'Fargate had no capacity after the retries: run again later, or set task.spot to false.',
+  capacity: 'Fargate had no capacity after the retries: run again later, or set task.capacity to fargate.',
   timeout: 'The task ran past task.timeoutSeconds: raise it in pipelines.yml or find the slow step.',
-  'heartbeat-timeout':
-    'The container stopped sending heartbeats: it hung or lost its network; its log stream shows the last step.',
+  'heartbeat-timeout': 'The container stopped sending heartbeats: it hung or lost its network; its log stream shows the last step.',
   unknown: 'Unclassified failure: read the execution history and the task logs.',
 };
 
 const OOM = /OutOfMemory|out of memory|OOM/i;
 const IMAGE_PULL = /CannotPullContainerError|CannotPullImageManifestError|ResourceInitializationError|pull image|image manifest/i;
-const CAPACITY = /capacity is unavailable|insufficient capacity|RESOURCE:(CPU|MEMORY|ENI|GPU)|no container instances|SpotInterruption|capacity/i;
+const CAPACITY =
+  /capacity is unavailable|insufficient capacity|RESOURCE:(CPU|MEMORY|ENI|GPU)|no container instances|SpotInterruption|capacity/i;
 
 const trimText = (text: string, max = 500): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
@@ -101,10 +101,20 @@ export function classifyFailure(failure: StepFailure, containerName?: string): C
     const beforeCallback = error === TASK_STOPPED_BEFORE_CALLBACK ? ' before it called back' : '';
 
     if (exitCode === 137 || OOM.test(container?.reason ?? '') || OOM.test(task.stoppedReason ?? '')) {
-      return build('out-of-memory', `${name} was killed for running out of memory${beforeCallback}, exit code ${exitCode ?? 'none'}${where}`, exitCode, stopReason);
+      return build(
+        'out-of-memory',
+        `${name} was killed for running out of memory${beforeCallback}, exit code ${exitCode ?? 'none'}${where}`,
+        exitCode,
+        stopReason,
+      );
     }
     if (IMAGE_PULL.test(reasons)) {
-      return build('image-pull', `${name} could not be started: ${container?.reason ?? task.stoppedReason ?? task.stopCode}`, exitCode, stopReason);
+      return build(
+        'image-pull',
+        `${name} could not be started: ${container?.reason ?? task.stoppedReason ?? task.stopCode}`,
+        exitCode,
+        stopReason,
+      );
     }
     if (task.stopCode === 'SpotInterruption' || (exitCode === null && CAPACITY.test(reasons))) {
       return build('capacity', `the task lost its capacity${beforeCallback}${where}`, exitCode, stopReason);
@@ -113,7 +123,12 @@ export function classifyFailure(failure: StepFailure, containerName?: string): C
       return build('container-error', `${name} exited with code ${exitCode}${beforeCallback}${where}`, exitCode, stopReason);
     }
     if (exitCode === 0) {
-      return build('container-error', `${name} exited with code 0${beforeCallback || ' but the task failed'}${where}`, exitCode, stopReason);
+      return build(
+        'container-error',
+        `${name} exited with code 0${beforeCallback || ' but the task failed'}${where}`,
+        exitCode,
+        stopReason,
+      );
     }
     return build('unknown', `the task stopped${beforeCallback}${where}`, exitCode, stopReason);
   }

@@ -39,7 +39,10 @@ export function camelCaseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelCaseKeys);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([key, inner]) => [key.charAt(0).toLowerCase() + key.slice(1), camelCaseKeys(inner)]),
+    Object.entries(value as Record<string, unknown>).map(([key, inner]) => [
+      key.charAt(0).toLowerCase() + key.slice(1),
+      camelCaseKeys(inner),
+    ]),
   );
 }
 

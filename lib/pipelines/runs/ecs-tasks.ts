@@ -8,7 +8,9 @@ export function ecsTasks(client: ECSClient): EcsTasks {
       const arns: string[] = [];
       let nextToken: string | undefined;
       do {
-        const page = await client.send(new ListTasksCommand({ cluster, family, desiredStatus: 'RUNNING', ...(nextToken ? { nextToken } : {}) }));
+        const page = await client.send(
+          new ListTasksCommand({ cluster, family, desiredStatus: 'RUNNING', ...(nextToken ? { nextToken } : {}) }),
+        );
         arns.push(...(page.taskArns ?? []));
         nextToken = page.nextToken;
       } while (nextToken);
@@ -20,7 +22,9 @@ export function ecsTasks(client: ECSClient): EcsTasks {
       return tasks.map((task) => ({
         taskArn: task.taskArn ?? '',
         group: task.group,
-        environment: (task.overrides?.containerOverrides ?? []).flatMap((o) => (o.environment ?? []).map((e) => ({ name: e.name ?? '', value: e.value ?? '' }))),
+        environment: (task.overrides?.containerOverrides ?? []).flatMap((o) =>
+          (o.environment ?? []).map((e) => ({ name: e.name ?? '', value: e.value ?? '' })),
+        ),
       }));
     },
     async stop(cluster, taskArn, reason) {

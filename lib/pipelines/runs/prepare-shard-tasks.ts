@@ -58,11 +58,16 @@ export interface ShardLaunch {
   shard: { index: number; count: number };
   launch: 'sync' | 'callback';
   taskDefinition: string;
-  capacityProvider: 'FARGATE' | 'FARGATE_SPOT';
+  /** The Map's Choice sends EC2 launches to their own RunTask states. */
+  capacity: 'fargate' | 'fargate-spot' | 'ec2';
+  capacityProvider: string;
   group: string;
   networkConfiguration: { AwsvpcConfiguration: { Subnets: string[]; SecurityGroups: string[]; AssignPublicIp: string } };
   timeoutSeconds: number;
   heartbeatSeconds: number;
+  /** EC2 launches: RunTask's PlacementConstraints and PlacementStrategy (Fargate takes none). */
+  placementConstraints?: Array<{ Type: string; Expression?: string }>;
+  placementStrategy?: Array<{ Type: string; Field?: string }>;
   /** `.sync` launches. */
   overrides?: Overrides;
   /** Callback launches: the overrides' JSON text before and after the task token. */
@@ -80,10 +85,17 @@ export function taskGroup(pipeline: string, executionName: string): string {
   return `${TASK_GROUP_PREFIX}${pipeline}:${executionName}`.slice(0, MAX_GROUP_CHARS);
 }
 
-function baseEnvironment(input: ExecutionInput, executionArn: string, runsTable: string, shard: { index: number; count: number }): EnvironmentEntry[] {
+function baseEnvironment(
+  input: ExecutionInput,
+  executionArn: string,
+  runsTable: string,
+  shard: { index: number; count: number },
+): EnvironmentEntry[] {
   const own = input.task.environment.map(({ name, value }) => {
     if (RESERVED.has(name)) {
-      throw new ReservedEnvironmentError(`pipeline ${input.pipeline}: task.environment.${name} is set by the state machine (lib/contracts/task-contract.ts); rename it`);
+      throw new ReservedEnvironmentError(
+        `pipeline ${input.pipeline}: task.environment.${name} is set by the state machine (lib/contracts/task-contract.ts); rename it`,
+      );
     }
     return { Name: name, Value: value };
   });
@@ -95,6 +107,8 @@ function baseEnvironment(input: ExecutionInput, executionArn: string, runsTable:
     { Name: TASK_ENV.PIPELINE, Value: input.pipeline },
     { Name: TASK_ENV.RUN_KEY, Value: input.runKey },
     { Name: TASK_ENV.BATCH_KEY, Value: input.batchKey },
+    { Name: TASK_ENV.TRIGGER, Value: input.trigger },
+    ...(input.scheduledTime ? [{ Name: TASK_ENV.SCHEDULED_TIME, Value: input.scheduledTime }] : []),
     { Name: TASK_ENV.EXECUTION_ARN, Value: executionArn },
     { Name: TASK_ENV.SHARD_INDEX, Value: String(shard.index) },
     { Name: TASK_ENV.SHARD_COUNT, Value: String(shard.count) },
@@ -117,7 +131,9 @@ function overridesLength(overrides: Overrides): number {
 export function prepareShardTasks(request: unknown, deps: PrepareShardTasksDeps): PreparedShards {
   const parsed = PrepareShardTasksRequestSchema.safeParse(request);
   if (!parsed.success) {
-    throw new RunStepInputError(`Prepare Shard Tasks: the execution input is invalid: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
+    throw new RunStepInputError(`Prepare Shard Tasks: the execution input is invalid: ${v.prettifyError(parsed.error)}`, {
+      cause: parsed.error,
+    });
   }
   const { input, executionArn } = parsed.data;
   const { task } = input;
@@ -148,7 +164,20 @@ export function prepareShardTasks(request: unknown, deps: PrepareShardTasksDeps)
       shard: { index: shard.index, count: shard.count },
       launch: task.launch,
       taskDefinition: task.taskDefinition,
-      capacityProvider: task.spot ? ('FARGATE_SPOT' as const) : ('FARGATE' as const),
+      capacity: task.capacity,
+      capacityProvider: task.capacityProvider,
+      ...(task.capacity === 'ec2'
+        ? {
+            placementConstraints: (task.placement?.constraints ?? []).map((c) => ({
+              Type: c.type,
+              ...(c.expression !== undefined ? { Expression: c.expression } : {}),
+            })),
+            placementStrategy: (task.placement?.strategy ?? []).map((s) => ({
+              Type: s.type,
+              ...(s.field !== undefined ? { Field: s.field } : {}),
+            })),
+          }
+        : {}),
       group: taskGroup(input.pipeline, input.executionName),
       networkConfiguration: {
         AwsvpcConfiguration: {
@@ -170,7 +199,11 @@ export function prepareShardTasks(request: unknown, deps: PrepareShardTasksDeps)
 
 /** Parses the stack's network settings (comma-separated lists from the function environment). */
 export function parseTaskNetwork(subnets: string, securityGroups: string, assignPublicIp: string): TaskNetwork {
-  const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (text: string) =>
+    text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const network = v
     .object({
       subnets: v.array(v.string().regex(/^subnet-/, 'subnet ids start with subnet-')).min(1, 'at least one subnet'),
@@ -178,6 +211,7 @@ export function parseTaskNetwork(subnets: string, securityGroups: string, assign
       assignPublicIp: v.enum(['ENABLED', 'DISABLED']),
     })
     .safeParse({ subnets: list(subnets), securityGroups: list(securityGroups), assignPublicIp });
-  if (!network.success) throw new RunStepInputError(`task network settings are invalid: ${v.prettifyError(network.error)}`, { cause: network.error });
+  if (!network.success)
+    throw new RunStepInputError(`task network settings are invalid: ${v.prettifyError(network.error)}`, { cause: network.error });
   return network.data;
 }

@@ -51,7 +51,8 @@ export function fargateRatePerSecond(task: Pick<TaskUsage, 'cpu' | 'memory' | 'c
 
 export const taskCost = (task: TaskUsage, prices: RegionPrices): number => billedSeconds(task.seconds) * fargateRatePerSecond(task, prices);
 
-export const transitionsCost = (transitions: number, prices: RegionPrices): number => (transitions * prices.usd.stepFunctionsTransitionsPerThousand) / 1000;
+export const transitionsCost = (transitions: number, prices: RegionPrices): number =>
+  (transitions * prices.usd.stepFunctionsTransitionsPerThousand) / 1000;
 
 /**
  * The states a run enters (statemachines/pipeline.asl.yml, counted by `npm run bench:transitions`):

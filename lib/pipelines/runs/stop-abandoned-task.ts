@@ -47,7 +47,8 @@ const familyOf = (taskDefinition: string): string => taskDefinition.replace(/^ar
 
 export async function stopAbandonedTask(request: unknown, deps: { ecs: EcsTasks }): Promise<ShardFailure> {
   const parsed = StopAbandonedTaskRequestSchema.safeParse(request);
-  if (!parsed.success) throw new RunStepInputError(`Stop Abandoned Task: the state is invalid: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
+  if (!parsed.success)
+    throw new RunStepInputError(`Stop Abandoned Task: the state is invalid: ${v.prettifyError(parsed.error)}`, { cause: parsed.error });
   const { cluster, taskDefinition, group, shardIndex, error, cause } = parsed.data;
 
   const arns = await deps.ecs.listRunning(cluster, familyOf(taskDefinition));

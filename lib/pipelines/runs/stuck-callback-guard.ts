@@ -19,7 +19,14 @@ export const TaskStateChangeDetailSchema = v.looseObject({
   stopCode: v.string().optional(),
   stoppedReason: v.string().optional(),
   containers: v
-    .array(v.looseObject({ name: v.string(), exitCode: v.number().int().optional(), reason: v.string().optional(), lastStatus: v.string().optional() }))
+    .array(
+      v.looseObject({
+        name: v.string(),
+        exitCode: v.number().int().optional(),
+        reason: v.string().optional(),
+        lastStatus: v.string().optional(),
+      }),
+    )
     .default([]),
   overrides: v
     .looseObject({

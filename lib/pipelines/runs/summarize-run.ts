@@ -32,11 +32,15 @@ export const SummarizeRunRequestSchema = v.strictObject({
       cpu: v.number().optional(),
       memory: v.number().optional(),
       maxConcurrency: v.number().int().optional(),
-      spot: v.boolean().optional(),
+      capacity: v.enum(['fargate', 'fargate-spot', 'ec2']).optional(),
       architecture: v.enum(['X86_64', 'ARM64']).optional(),
     }),
     shards: v.array(v.looseObject({ index: v.number().int(), count: v.number().int() })),
-    alarms: v.looseObject({ maxRuntimeSeconds: v.number().optional(), maxRecordsAffected: v.number().optional(), maxRunCostUsd: v.number().optional() }),
+    alarms: v.looseObject({
+      maxRuntimeSeconds: v.number().optional(),
+      maxRecordsAffected: v.number().optional(),
+      maxRunCostUsd: v.number().optional(),
+    }),
     /** After Run Shards: one outcome per shard, in shard order (the Map replaced the launches). */
     prepared: v.looseObject({ shardRuns: v.array(v.unknown()) }).optional(),
     /** Set when a state before or around the shards failed. */
@@ -112,14 +116,23 @@ function shardResult(index: number, outcome: unknown, container: string): ShardR
     const stopReason = task ? [task.stopCode, task.stoppedReason].filter(Boolean).join(': ') || null : null;
     if (exitCode !== null && exitCode !== 0) {
       // Step Functions fails a .sync task on a non-zero essential exit; kept for other essentials.
-      return withTask(failedShard(index, classifyFailure({ error: 'States.TaskFailed', cause: JSON.stringify(sync.data.task) }, container)), task?.taskArn);
+      return withTask(
+        failedShard(index, classifyFailure({ error: 'States.TaskFailed', cause: JSON.stringify(sync.data.task) }, container)),
+        task?.taskArn,
+      );
     }
     return withTask({ index, status: 'SUCCEEDED', exitCode, stopReason, recordsAffected: null }, task?.taskArn);
   }
   const callback = CallbackOutcomeSchema.safeParse(outcome);
   if (callback.success) {
     const output = CallbackOutputSchema.safeParse(callback.data.output);
-    return { index, status: 'SUCCEEDED', exitCode: null, stopReason: null, recordsAffected: output.success ? (output.data.recordsAffected ?? null) : null };
+    return {
+      index,
+      status: 'SUCCEEDED',
+      exitCode: null,
+      stopReason: null,
+      recordsAffected: output.success ? (output.data.recordsAffected ?? null) : null,
+    };
   }
   throw new RunStepInputError(`Summarize Run: shard ${index} has an outcome of unknown shape: ${JSON.stringify(outcome).slice(0, 300)}`);
 }
@@ -176,13 +189,16 @@ function outcomeTask(outcome: unknown): EcsTask | undefined {
  * failure that carries it) gives its own times, size, provider and architecture. A callback
  * shard's output carries none: its task is taken to have run as long as the run, in waves of
  * task.maxConcurrency (each task is billed until it exits, seconds after its callback). A
- * shard that failed for want of capacity never had a task.
+ * shard that failed for want of capacity never had a task; an EC2 shard's cost is its
+ * instance's, shared with whatever else ran there, so it has no estimate of its own.
  */
 function shardUsage(outcome: unknown, shard: ShardResult, run: RunRequest, runSeconds: number): TaskUsage | undefined {
+  // EC2 tasks are billed through their instances (the stack's capacity), not per task.
+  if (run.task.capacity === 'ec2') return undefined;
   const requested = {
     cpu: run.task.cpu ?? 256,
     memory: run.task.memory ?? 512,
-    capacity: run.task.spot ? ('FARGATE_SPOT' as const) : ('FARGATE' as const),
+    capacity: run.task.capacity === 'fargate-spot' ? ('FARGATE_SPOT' as const) : ('FARGATE' as const),
     architecture: (run.task.architecture ?? 'X86_64') as Architecture,
   };
   const task = outcomeTask(outcome);
@@ -193,7 +209,12 @@ function shardUsage(outcome: unknown, shard: ShardResult, run: RunRequest, runSe
       cpu: Number(task.cpu ?? requested.cpu) || requested.cpu,
       memory: Number(task.memory ?? requested.memory) || requested.memory,
       seconds: Math.max(0, (stopped - began) / 1000),
-      capacity: task.capacityProviderName === 'FARGATE_SPOT' ? 'FARGATE_SPOT' : task.capacityProviderName === 'FARGATE' ? 'FARGATE' : requested.capacity,
+      capacity:
+        task.capacityProviderName === 'FARGATE_SPOT'
+          ? 'FARGATE_SPOT'
+          : task.capacityProviderName === 'FARGATE'
+            ? 'FARGATE'
+            : requested.capacity,
       architecture: taskArchitecture(task) ?? requested.architecture,
     };
   }
@@ -202,10 +223,24 @@ function shardUsage(outcome: unknown, shard: ShardResult, run: RunRequest, runSe
   return { ...requested, seconds: runSeconds / waves };
 }
 
-function runCostOf(run: RunRequest, shards: ShardResult[], setupFailed: boolean, notified: boolean, durationMs: number, prices: RegionPrices): RunCost {
+function runCostOf(
+  run: RunRequest,
+  shards: ShardResult[],
+  setupFailed: boolean,
+  notified: boolean,
+  durationMs: number,
+  prices: RegionPrices,
+): RunCost {
   const outcomes = run.prepared?.shardRuns ?? [];
-  const tasks = setupFailed ? [] : shards.map((shard, i) => shardUsage(outcomes[i], shard, run, durationMs / 1000)).filter((t): t is TaskUsage => t !== undefined);
-  const transitions = runTransitions({ shards: shards.length, failedShards: shards.filter((s) => s.status === 'FAILED').length, notified, shardsRan: !setupFailed });
+  const tasks = setupFailed
+    ? []
+    : shards.map((shard, i) => shardUsage(outcomes[i], shard, run, durationMs / 1000)).filter((t): t is TaskUsage => t !== undefined);
+  const transitions = runTransitions({
+    shards: shards.length,
+    failedShards: shards.filter((s) => s.status === 'FAILED').length,
+    notified,
+    shardsRan: !setupFailed,
+  });
   return estimateRunCost({ tasks, transitions }, prices);
 }
 
@@ -216,7 +251,6 @@ function formatDuration(ms: number): string {
   const s = seconds % 60;
   return h ? `${h}h ${m}m ${s}s` : m ? `${m}m ${s}s` : `${s}s`;
 }
-
 
 /**
  * Summarizes a finished run.
@@ -261,17 +295,22 @@ export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSumma
   const anomalies: string[] = [];
   const { maxRuntimeSeconds, maxRecordsAffected, maxRunCostUsd } = run.alarms;
   if (maxRuntimeSeconds !== undefined && durationMs > maxRuntimeSeconds * 1000) {
-    anomalies.push(`ran ${formatDuration(durationMs)}, above the ${formatDuration(maxRuntimeSeconds * 1000)} threshold (alarms.maxRuntimeSeconds)`);
+    anomalies.push(
+      `ran ${formatDuration(durationMs)}, above the ${formatDuration(maxRuntimeSeconds * 1000)} threshold (alarms.maxRuntimeSeconds)`,
+    );
   }
   if (maxRecordsAffected !== undefined && recordsAffected !== null && recordsAffected > maxRecordsAffected) {
     anomalies.push(`affected ${recordsAffected} records, above the ${maxRecordsAffected} threshold (alarms.maxRecordsAffected)`);
   }
   // The cost counts the notify state only when one follows; the threshold is checked without it.
-  const costOf = (notified: boolean) => (deps.prices ? runCostOf(run, shards, setupFailure !== undefined, notified, durationMs, deps.prices) : null);
+  const costOf = (notified: boolean) =>
+    deps.prices ? runCostOf(run, shards, setupFailure !== undefined, notified, durationMs, deps.prices) : null;
   if (maxRunCostUsd !== undefined) {
     const estimate = costOf(false);
     if (estimate && estimate.usd > maxRunCostUsd) {
-      anomalies.push(`cost an estimated ${formatUsd(estimate.usd)}, above the ${formatUsd(maxRunCostUsd)} threshold (alarms.maxRunCostUsd)`);
+      anomalies.push(
+        `cost an estimated ${formatUsd(estimate.usd)}, above the ${formatUsd(maxRunCostUsd)} threshold (alarms.maxRunCostUsd)`,
+      );
     }
   }
   const notify = status === 'FAILED' || anomalies.length > 0;
@@ -299,7 +338,13 @@ export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSumma
       cost,
       executionArn,
       ...(deps.taskLogs
-        ? { taskLogs: { ...deps.taskLogs, container: run.task.container, streamPrefix: logStreamPrefix(run.task.taskDefinition, deps.stack) } }
+        ? {
+            taskLogs: {
+              ...deps.taskLogs,
+              container: run.task.container,
+              streamPrefix: logStreamPrefix(run.task.taskDefinition, deps.stack),
+            },
+          }
         : {}),
     }),
   );

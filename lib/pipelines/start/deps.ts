@@ -4,10 +4,14 @@
  * configuration they read; this module reads no environment itself.
  */
 import { batchesTable } from '../adapters/batches-table';
+import { runQueue } from '../adapters/run-queue';
+import type { DispatchDeps } from './run-control';
 import { runsTable } from '../adapters/runs-table';
 import { stepFunctions } from '../adapters/step-functions';
 import { dynamoDocumentClient } from '../../shared/clients/dynamodb';
 import { sfnClient } from '../../shared/clients/sfn';
+import { snsClient } from '../../shared/clients/sns';
+import { snsNoticePublisher } from '../../shared/notices/sns-publisher';
 import { pipelines, type PipelineIndex } from '../../registry';
 
 export interface StartPipelineConfig {
@@ -15,13 +19,26 @@ export interface StartPipelineConfig {
   RUNS_TABLE: string;
   STATE_MACHINE_ARN: string;
   RUN_LEASE_SECONDS: number;
+  MAX_CONCURRENT_RUNS: number;
   STAGE: string;
   SERVICE: string;
 }
 
-export const START_PIPELINE_ENV = ['BATCHES_TABLE', 'RUNS_TABLE', 'STATE_MACHINE_ARN', 'RUN_LEASE_SECONDS', 'STAGE', 'SERVICE'] as const;
+export const START_PIPELINE_ENV = [
+  'BATCHES_TABLE',
+  'RUNS_TABLE',
+  'STATE_MACHINE_ARN',
+  'RUN_LEASE_SECONDS',
+  'MAX_CONCURRENT_RUNS',
+  'STAGE',
+  'SERVICE',
+] as const;
 
-export function startPipelineDeps(config: StartPipelineConfig, registry: PipelineIndex = pipelines(), clock: () => Date = () => new Date()) {
+export function startPipelineDeps(
+  config: StartPipelineConfig,
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+) {
   return {
     runs: runsTable(dynamoDocumentClient(), config.RUNS_TABLE),
     batches: batchesTable(dynamoDocumentClient(), config.BATCHES_TABLE),
@@ -31,5 +48,35 @@ export function startPipelineDeps(config: StartPipelineConfig, registry: Pipelin
     leaseSeconds: config.RUN_LEASE_SECONDS,
     service: config.SERVICE,
     stage: config.STAGE,
+    runControl: { queue: runQueue(dynamoDocumentClient(), config.RUNS_TABLE), stackLimit: config.MAX_CONCURRENT_RUNS },
+  };
+}
+
+/** Schedule firings also tell the operators about batches incomplete at fire time. */
+export const START_FROM_EVENT_ENV = [...START_PIPELINE_ENV, 'TOPIC_ARN'] as const;
+
+export function startFromEventDeps(
+  config: StartPipelineConfig & { TOPIC_ARN: string },
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+) {
+  return { ...startPipelineDeps(config, registry, clock), notices: snsNoticePublisher(snsClient(), config.TOPIC_ARN) };
+}
+
+/** The dispatcher of queued runs: the Runs table, the state machine and the stack-wide limit. */
+export const DISPATCH_ENV = ['RUNS_TABLE', 'STATE_MACHINE_ARN', 'RUN_LEASE_SECONDS', 'MAX_CONCURRENT_RUNS'] as const;
+
+export function dispatchDeps(
+  config: Pick<StartPipelineConfig, 'RUNS_TABLE' | 'STATE_MACHINE_ARN' | 'RUN_LEASE_SECONDS' | 'MAX_CONCURRENT_RUNS'>,
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+): DispatchDeps {
+  return {
+    runs: runsTable(dynamoDocumentClient(), config.RUNS_TABLE),
+    sfn: stepFunctions(sfnClient(), config.STATE_MACHINE_ARN),
+    clock,
+    registry,
+    leaseSeconds: config.RUN_LEASE_SECONDS,
+    runControl: { queue: runQueue(dynamoDocumentClient(), config.RUNS_TABLE), stackLimit: config.MAX_CONCURRENT_RUNS },
   };
 }

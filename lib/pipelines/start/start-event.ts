@@ -4,14 +4,13 @@
  * invocation's original event back to the same code.
  */
 import * as v from '../../shared/validation';
-import type { BatchesTable } from '../adapters/batches-table';
-import { startManualRun, startScheduledRun } from './entries';
-import type { StartOutcome, StartPipelineDeps } from './start-pipeline';
+import { startManualRun, type ManualOutcome } from './manual-run';
+import { startScheduledRun, type ScheduledOutcome, type ScheduledRunDeps } from './scheduled-run';
 
 const ScheduledEventSchema = v.strictObject({
   pipeline: v.string().min(1),
   trigger: v.literal('schedule'),
-  /** The schedule's fire time, passed by the rule's input transformer (`<aws.events.event.time>` / `$.time`). */
+  /** The schedule's fire time, passed by the scheduler; absent in a start by hand (the clock's minute then). */
   time: v.iso.datetime({ offset: true }).optional(),
 });
 const ManualEventSchema = v.strictObject({
@@ -37,11 +36,18 @@ export function parseStartEvent(event: unknown): StartEvent {
   return parsed.data;
 }
 
-export async function startFromEvent(event: unknown, deps: StartPipelineDeps & { batches: BatchesTable }): Promise<{ request: StartEvent; outcome: StartOutcome }> {
+export type StartEventOutcome =
+  | { request: Extract<StartEvent, { trigger: 'schedule' }>; kind: 'schedule'; outcome: ScheduledOutcome }
+  | { request: Exclude<StartEvent, { trigger: 'schedule' }>; kind: 'manual'; outcome: ManualOutcome };
+
+export async function startFromEvent(event: unknown, deps: ScheduledRunDeps): Promise<StartEventOutcome> {
   const request = parseStartEvent(event);
-  const outcome =
-    'trigger' in request
-      ? await startScheduledRun({ pipeline: request.pipeline, ...(request.time ? { time: new Date(request.time) } : {}) }, deps)
-      : await startManualRun(request, deps);
-  return { request, outcome };
+  if ('trigger' in request) {
+    const outcome = await startScheduledRun(
+      { pipeline: request.pipeline, ...(request.time ? { time: new Date(request.time) } : {}) },
+      deps,
+    );
+    return { request, kind: 'schedule', outcome };
+  }
+  return { request, kind: 'manual', outcome: await startManualRun(request, deps) };
 }

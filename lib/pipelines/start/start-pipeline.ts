@@ -8,6 +8,10 @@
  * run to RUNNING (then SUCCEEDED / FAILED): this code never writes after the lock, so a
  * batch start costs two writes (this lock and the fan-in's started mark on the batch).
  *
+ * A pipeline under a concurrency limit (task.maxConcurrentRuns, or the stack-wide limit): the
+ * locked run waits as QUEUED in arrival order and a dispatch starts the queued runs that fit
+ * (run-control.ts); this run is "started" if that was its turn, else "queued".
+ *
  * Alternatives: the lock is held → report who holds it ("already-started"; while the
  * holder's lease is live and its execution does not exist yet, "in-progress", which the
  * caller retries). A crash after the lock → the lease expires, the
@@ -21,6 +25,7 @@ import { ExecutionInputSchema, type BatchObject, type ExecutionInput, type Trigg
 import type { PipelineIndex } from '../../registry/registry';
 import { MAX_INLINE_OBJECTS_CHARS } from '../../contracts/task-contract';
 import { RunNotFinishedError, StartExecutionError, UnknownPipelineError } from './errors';
+import { dispatchQueuedRuns, limitsOf, type RunControl } from './run-control';
 import { resolveTaskSettings } from './task-settings';
 
 export interface StartRunRequest {
@@ -29,6 +34,8 @@ export interface StartRunRequest {
   batchKey: string;
   trigger: TriggerKind;
   objects: BatchObject[];
+  /** Schedule runs: the fire time, passed to the container as SCHEDULED_TIME. */
+  scheduledTime?: Date;
   /** A fresh attempt of a run key whose last attempt finished (manual `force: true`). */
   force?: boolean;
 }
@@ -41,6 +48,8 @@ export interface StartPipelineDeps {
   leaseSeconds: number;
   service: string;
   stage: string;
+  /** Concurrency limits: the queue and the stack-wide limit (per pipeline: the registry). */
+  runControl: RunControl;
 }
 
 interface RunRef {
@@ -54,7 +63,9 @@ export type StartOutcome =
   /** The run key has an execution (this or an earlier attempt): nothing to do. */
   | (RunRef & { status: 'already-started'; executionArn?: string; runStatus: RunItem['status'] })
   /** Another caller holds a live lease and is starting it right now. */
-  | (RunRef & { status: 'in-progress'; leaseExpiresAt: number });
+  | (RunRef & { status: 'in-progress'; leaseExpiresAt: number })
+  /** Locked and waiting for a concurrency slot (QUEUED); `queueSeq` is its place in the arrival order. */
+  | (RunRef & { status: 'queued'; queueSeq: number });
 
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
@@ -64,11 +75,20 @@ function outcomeOfHolder(holder: RunItem, now: number): StartOutcome {
   if (holder.status === 'STARTING' && !holder.executionArn && holder.leaseExpiresAt !== undefined && holder.leaseExpiresAt >= now) {
     return { ...ref, status: 'in-progress', leaseExpiresAt: holder.leaseExpiresAt };
   }
-  return { ...ref, status: 'already-started', runStatus: holder.status, ...(holder.executionArn ? { executionArn: holder.executionArn } : {}) };
+  return {
+    ...ref,
+    status: 'already-started',
+    runStatus: holder.status,
+    ...(holder.executionArn ? { executionArn: holder.executionArn } : {}),
+  };
 }
 
 /** Attempt number and lock mode for a forced run, from the run key's current item. */
-async function forcedAttempt(request: StartRunRequest, runs: RunsTable, now: number): Promise<{ attempt: number; replaces?: number } | StartOutcome> {
+async function forcedAttempt(
+  request: StartRunRequest,
+  runs: RunsTable,
+  now: number,
+): Promise<{ attempt: number; replaces?: number } | StartOutcome> {
   const previous = await runs.get(request.runKey);
   if (!previous) return { attempt: 1 };
   if (previous.status === 'SUCCEEDED' || previous.status === 'FAILED') return { attempt: previous.attempt + 1, replaces: previous.attempt };
@@ -77,7 +97,12 @@ async function forcedAttempt(request: StartRunRequest, runs: RunsTable, now: num
     if ((previous.leaseExpiresAt ?? 0) < now) return { attempt: previous.attempt };
     return outcomeOfHolder(previous, now);
   }
-  throw new RunNotFinishedError(request.runKey, previous.attempt, previous.status === 'STARTING' ? 'starting' : previous.status, previous.executionArn);
+  throw new RunNotFinishedError(
+    request.runKey,
+    previous.attempt,
+    previous.status === 'STARTING' ? 'starting' : previous.status,
+    previous.executionArn,
+  );
 }
 
 export async function startPipeline(request: StartRunRequest, deps: StartPipelineDeps): Promise<StartOutcome> {
@@ -98,16 +123,18 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
   const name = executionName({ pipeline: request.pipeline, batchKey: request.batchKey, runKey: request.runKey, attempt });
   // ECS container overrides hold 8,192 characters: a long object list travels on the Runs item.
   const inline = JSON.stringify(request.objects).length <= MAX_INLINE_OBJECTS_CHARS;
+  const scheduledTime = request.scheduledTime?.toISOString();
   const input: ExecutionInput = ExecutionInputSchema.parse({
     pipeline: request.pipeline,
     runKey: request.runKey,
     batchKey: request.batchKey,
     trigger: request.trigger,
+    ...(scheduledTime ? { scheduledTime } : {}),
     requestedAt: nowDate.toISOString(),
     executionName: name,
     objects: inline ? request.objects : [],
     ...(inline ? {} : { objectsPointer: { table: 'runs', runKey: request.runKey } }),
-    ...resolveTaskSettings(pipeline, deps),
+    ...resolveTaskSettings(request.pipeline, pipeline, deps),
   });
 
   const lock = await runs.acquireLock({
@@ -118,6 +145,7 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
     attempt,
     executionName: name,
     requestedAt: input.requestedAt,
+    ...(scheduledTime ? { scheduledTime } : {}),
     now,
     leaseExpiresAt: now + deps.leaseSeconds,
     ...(inline ? {} : { objects: request.objects }),
@@ -134,9 +162,19 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
     // machine's first write: the execution itself says which it is (a read, not a write).
     const executionArn = await sfn.findExecution(outcome.executionName);
     return executionArn
-      ? { runKey: outcome.runKey, attempt: outcome.attempt, executionName: outcome.executionName, status: 'already-started', runStatus: 'STARTING', executionArn }
+      ? {
+          runKey: outcome.runKey,
+          attempt: outcome.attempt,
+          executionName: outcome.executionName,
+          status: 'already-started',
+          runStatus: 'STARTING',
+          executionArn,
+        }
       : outcome;
   }
+
+  if (limitsOf(request.pipeline, deps).length > 0)
+    return queueRun({ runKey: request.runKey, attempt, executionName: name, input, now }, deps);
 
   let started;
   try {
@@ -158,4 +196,27 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
   // lease, which keeps a batch start at two writes (the lock and the batch's started mark).
   const ref = { runKey: request.runKey, attempt, executionName: name, executionArn: started.executionArn };
   return started.alreadyExisted ? { ...ref, status: 'already-started', runStatus: 'STARTING' } : { ...ref, status: 'started' };
+}
+
+/** The locked run waits for a slot; the dispatch then starts whatever fits, this run perhaps. */
+async function queueRun(run: RunRef & { input: ExecutionInput; now: number }, deps: StartPipelineDeps): Promise<StartOutcome> {
+  const { queue } = deps.runControl;
+  const queueSeq = await queue.nextSeq();
+  const queued = await queue.enqueue({
+    runKey: run.runKey,
+    executionName: run.executionName,
+    seq: queueSeq,
+    input: JSON.stringify(run.input),
+    queuedAt: run.input.requestedAt,
+  });
+  if (!queued) {
+    // The lease ran out and another caller took the lock over: it is theirs to queue.
+    const holder = await deps.runs.get(run.runKey);
+    if (!holder) throw new StartExecutionError(`run lock on "${run.runKey}" was lost and the Runs item is gone; retry`);
+    return outcomeOfHolder(holder, run.now);
+  }
+  const dispatched = await dispatchQueuedRuns(deps);
+  const mine = dispatched.started.find((started) => started.runKey === run.runKey);
+  const ref = { runKey: run.runKey, attempt: run.attempt, executionName: run.executionName };
+  return mine ? { ...ref, status: 'started', executionArn: mine.executionArn } : { ...ref, status: 'queued', queueSeq };
 }

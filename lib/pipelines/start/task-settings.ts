@@ -1,5 +1,7 @@
 /** The run's task settings, resolved once from the registry into the execution input. */
 import type { ExecutionInput, RunTaskSettings } from '../../contracts/messages';
+import { ec2CapacityProviderName } from '../../contracts/stack-names';
+import { taskDefinitionOf } from '../../registry/pipeline-index';
 import type { Pipeline } from '../../registry/schema';
 
 export interface StackNames {
@@ -7,10 +9,14 @@ export interface StackNames {
   stage: string;
 }
 
-export function resolveTaskSettings(pipeline: Pipeline, { service, stage }: StackNames): Pick<ExecutionInput, 'task' | 'shards' | 'alarms'> {
+export function resolveTaskSettings(
+  name: string,
+  pipeline: Pipeline,
+  { service, stage }: StackNames,
+): Pick<ExecutionInput, 'task' | 'shards' | 'alarms'> {
   const { task } = pipeline;
   const settings: RunTaskSettings = {
-    taskDefinition: `${service}-${stage}-${task.taskDefinition}`,
+    taskDefinition: `${service}-${stage}-${taskDefinitionOf(name, pipeline)}`,
     container: task.container,
     ...(task.command ? { command: task.command } : {}),
     cpu: task.cpu,
@@ -21,7 +27,11 @@ export function resolveTaskSettings(pipeline: Pipeline, { service, stage }: Stac
     timeoutSeconds: task.timeoutSeconds,
     // Sync tasks have no heartbeat of their own; the registry requires one for callbacks.
     heartbeatSeconds: task.heartbeatSeconds ?? task.timeoutSeconds,
-    spot: task.spot,
+    architecture: task.architecture,
+    capacity: task.capacity,
+    capacityProvider:
+      task.capacity === 'ec2' ? ec2CapacityProviderName(service, stage) : task.capacity === 'fargate-spot' ? 'FARGATE_SPOT' : 'FARGATE',
+    ...(task.placement ? { placement: task.placement } : {}),
     environment: Object.entries(task.environment).map(([name, value]) => ({ name, value })),
   };
   return {

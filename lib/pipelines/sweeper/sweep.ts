@@ -91,7 +91,13 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       return true;
     } catch (error) {
       failures.push({ what, error });
-      log.error('notice not sent; the next sweep retries it', { what, pipeline: notice.pipeline, batchKey: notice.batchKey, runKey: notice.runKey, error });
+      log.error('notice not sent; the next sweep retries it', {
+        what,
+        pipeline: notice.pipeline,
+        batchKey: notice.batchKey,
+        runKey: notice.runKey,
+        error,
+      });
       await undo();
       return false;
     }
@@ -133,7 +139,10 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       missing: missingFiles(marked, required),
       now,
     };
-    const notice = reason === 'incomplete' ? incompleteBatchNotice(input) : stuckBatchNotice({ ...input, lastArrivalAt: new Date(lastArrival(marked)).toISOString() });
+    const notice =
+      reason === 'incomplete'
+        ? incompleteBatchNotice(input)
+        : stuckBatchNotice({ ...input, lastArrivalAt: new Date(lastArrival(marked)).toISOString() });
     if (await send(`${reason} batch ${item.pk}`, notice, () => batches.unmarkOverdue(marked, now))) {
       if (reason === 'incomplete') {
         report.incomplete.push(item.pk);
@@ -201,9 +210,12 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   }
 
   if (failures.length) {
-    throw new SweepError(`${failures.length} notice(s) could not be sent (${failures.map((f) => f.what).join('; ')}); the next sweep retries them`, {
-      cause: new AggregateError(failures.map((f) => f.error)),
-    });
+    throw new SweepError(
+      `${failures.length} notice(s) could not be sent (${failures.map((f) => f.what).join('; ')}); the next sweep retries them`,
+      {
+        cause: new AggregateError(failures.map((f) => f.error)),
+      },
+    );
   }
   return report;
 }

@@ -53,7 +53,12 @@ export type S3EventBridgeEvent = v.Infer<typeof S3EventBridgeEventSchema>;
 export const SqsMessageSchema = v.object({ messageId: v.string(), body: v.string(), eventSource: v.literal('aws:sqs') });
 
 /** An SNS notification as SQS delivers it (raw message delivery off). */
-export const SnsEnvelopeSchema = v.object({ Type: v.literal('Notification'), MessageId: v.string(), TopicArn: v.string(), Message: v.string() });
+export const SnsEnvelopeSchema = v.object({
+  Type: v.literal('Notification'),
+  MessageId: v.string(),
+  TopicArn: v.string(),
+  Message: v.string(),
+});
 
 export const SnsLambdaRecordSchema = v.object({
   EventSource: v.literal('aws:sns'),

@@ -65,8 +65,7 @@ export interface WatcherEvent {
   messages: SourceMessage[];
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const malformed = (problem: string): Notice => ({ kind: 'malformed', problem });
 
@@ -233,7 +232,8 @@ const stringField = (record: unknown, field: string): string | undefined =>
 
 /** Entry point: any invocation event, untyped. Never throws for bad input; bad parts become `malformed` notices. */
 export function readWatcherEvent(event: unknown): WatcherEvent {
-  if (!isObject(event)) return { delivery: 'async', messages: [{ messageId: 'event', notices: [malformed('event is not a JSON object')] }] };
+  if (!isObject(event))
+    return { delivery: 'async', messages: [{ messageId: 'event', notices: [malformed('event is not a JSON object')] }] };
 
   if (Array.isArray(event.Records)) {
     const records = event.Records as unknown[];
@@ -245,7 +245,8 @@ export function readWatcherEvent(event: unknown): WatcherEvent {
           const parsed = SqsMessageSchema.safeParse(record);
           // Without a messageId Lambda cannot retry the record alone; the id stays readable for the log.
           const messageId = stringField(record, 'messageId') ?? `Records[${index}]`;
-          if (!parsed.success) return { messageId, notices: [malformed(`not an SQS record: ${describeIssues(parsed.error, `Records[${index}]`)}`)] };
+          if (!parsed.success)
+            return { messageId, notices: [malformed(`not an SQS record: ${describeIssues(parsed.error, `Records[${index}]`)}`)] };
           return { messageId: parsed.data.messageId, notices: readSqsBody(parsed.data.body) };
         }),
       };
@@ -257,7 +258,10 @@ export function readWatcherEvent(event: unknown): WatcherEvent {
         if (stringField(record, 'EventSource') === 'aws:sns') {
           const parsed = SnsLambdaRecordSchema.safeParse(record);
           if (!parsed.success) {
-            return { messageId: `Records[${index}]`, notices: [malformed(`not an SNS record: ${describeIssues(parsed.error, `Records[${index}]`)}`)] };
+            return {
+              messageId: `Records[${index}]`,
+              notices: [malformed(`not an SNS record: ${describeIssues(parsed.error, `Records[${index}]`)}`)],
+            };
           }
           return { messageId: parsed.data.Sns.MessageId, notices: readSnsMessage(parsed.data.Sns.Message) };
         }

@@ -90,7 +90,8 @@ export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps):
     }
   }
 
-  for (const [reason, count] of Object.entries(ignored) as Array<[IgnoreReason, number]>) metrics.addMetric(metricName(reason), 'Count', count);
+  for (const [reason, count] of Object.entries(ignored) as Array<[IgnoreReason, number]>)
+    metrics.addMetric(metricName(reason), 'Count', count);
   if (malformed.length > 0) metrics.addMetric(STACK_METRIC.MalformedMessages, 'Count', malformed.length);
 
   const failed = new Set(malformed.map((m) => m.messageId));
@@ -134,6 +135,12 @@ function countAccepted(arrivals: FileArrival[], notAccepted: Set<number>, deps: 
   arrivals.forEach((arrival, index) => {
     if (notAccepted.has(index)) return;
     deps.perPipeline?.count(arrival.pipeline, PIPELINE_METRIC.FilesAccepted);
-    deps.log.info?.('file accepted', { pipeline: arrival.pipeline, batchKey: arrival.batchKey, objectKey: arrival.key, file: arrival.file, source: arrival.source });
+    deps.log.info?.('file accepted', {
+      pipeline: arrival.pipeline,
+      batchKey: arrival.batchKey,
+      objectKey: arrival.key,
+      file: arrival.file,
+      source: arrival.source,
+    });
   });
 }

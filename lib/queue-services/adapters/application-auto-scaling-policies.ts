@@ -3,7 +3,7 @@
  * PutScalingPolicy), always for one ECS service's DesiredCount.
  */
 import {
-  ApplicationAutoScalingClient,
+  type ApplicationAutoScalingClient,
   DescribeScalingPoliciesCommand,
   PutScalingPolicyCommand,
   type TargetTrackingScalingPolicyConfiguration,
@@ -32,7 +32,9 @@ export function applicationAutoScalingPolicies(client: ApplicationAutoScalingCli
       if (!found) return undefined;
       const configuration = found.TargetTrackingScalingPolicyConfiguration;
       if (found.PolicyType !== 'TargetTrackingScaling' || !configuration || typeof configuration.TargetValue !== 'number') {
-        throw new ScalingPolicyShapeError(`policy "${policyName}" on ${found.ResourceId} is ${found.PolicyType ?? 'untyped'}, not a target tracking policy with a TargetValue`);
+        throw new ScalingPolicyShapeError(
+          `policy "${policyName}" on ${found.ResourceId} is ${found.PolicyType ?? 'untyped'}, not a target tracking policy with a TargetValue`,
+        );
       }
       return {
         policyName,

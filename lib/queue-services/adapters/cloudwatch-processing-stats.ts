@@ -4,7 +4,7 @@
  * `getMetricDataStats` is the default (one call, paginated); `getMetricStatisticsStats`
  * does the same through GetMetricStatistics for accounts that prefer it.
  */
-import { CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { PROCESSING_DURATION_METRIC, QUEUE_METRICS_NAMESPACE, QUEUE_SERVICE_DIMENSION } from '../../contracts/metric-names';
 import { sumWindow } from '../target-math';
 import type { ProcessingStats } from '../update-scaling-target';
@@ -55,7 +55,13 @@ export function getMetricStatisticsStats(client: CloudWatchClient): ProcessingSt
   return {
     async window(dimension, from, to) {
       const out = await client.send(
-        new GetMetricStatisticsCommand({ ...metric(dimension), StartTime: from, EndTime: to, Period: PERIOD, Statistics: ['Sum', 'SampleCount'] }),
+        new GetMetricStatisticsCommand({
+          ...metric(dimension),
+          StartTime: from,
+          EndTime: to,
+          Period: PERIOD,
+          Statistics: ['Sum', 'SampleCount'],
+        }),
       );
       const totals = sumWindow((out.Datapoints ?? []).map((d) => ({ sumSeconds: (d.Sum ?? 0) / MS, count: d.SampleCount ?? 0 })));
       return totals;

@@ -47,9 +47,12 @@ export function parseAlarmMessage(text: string): AlarmMessage {
   }
   const parsed = AlarmMessageSchema.safeParse(json);
   if (!parsed.success) {
-    throw new InvalidAlarmMessageError(`alarm topic message is not a CloudWatch alarm: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`, {
-      cause: parsed.error,
-    });
+    throw new InvalidAlarmMessageError(
+      `alarm topic message is not a CloudWatch alarm: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+      {
+        cause: parsed.error,
+      },
+    );
   }
   return parsed.data;
 }

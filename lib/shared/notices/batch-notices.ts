@@ -55,7 +55,11 @@ export function stuckBatchNotice(batch: BatchNoticeInput & { lastArrivalAt?: str
       'Every file of the batch arrived, but no run was started for it: starting the run failed after its retries, ' +
       "and the fan-in's record is likely in its dead-letter queue.",
     cause: { class: 'start-failed', hint: ALARM_KINDS['stuck-batches'].hint },
-    facts: [arrivedFact(batch.arrived), ['First file at', batch.firstArrivalAt], ...(batch.lastArrivalAt ? [['Last file at', batch.lastArrivalAt] as [string, string]] : [])],
+    facts: [
+      arrivedFact(batch.arrived),
+      ['First file at', batch.firstArrivalAt],
+      ...(batch.lastArrivalAt ? [['Last file at', batch.lastArrivalAt] as [string, string]] : []),
+    ],
   };
 }
 
@@ -111,5 +115,52 @@ export function runOverMaxRuntimeNotice(run: OverrunInput): Notice {
     cause: { class: 'ran-too-long', hint: ALARM_KINDS['run-still-running'].hint },
     ran: { durationMs, startedAt: run.startedAt },
     links: { executionArn: run.executionArn },
+  };
+}
+
+export interface IncompleteAtScheduleInput {
+  stack?: { service: string; stage: string } | undefined;
+  pipeline: string;
+  /** The batch, when the firing selected one; absent when no batch matched an open capture. */
+  batchKey?: string;
+  /** Capture values the schedule selected (schedule.batch at the fire time). */
+  selected: Record<string, string>;
+  scheduledTime: Date;
+  timeZone: string;
+  expression: string;
+  arrived: Array<{ file: string; key: string }>;
+  missing: string[];
+}
+
+/** A schedule fired and its batch was not complete (schedule.whenIncomplete: notify): nothing ran. */
+export function incompleteAtScheduleNotice(input: IncompleteAtScheduleInput): Notice {
+  const selection = Object.entries(input.selected)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ');
+  return {
+    kind: 'batch-incomplete-at-schedule',
+    severity: 'WARNING',
+    title:
+      input.batchKey !== undefined
+        ? `incomplete at schedule, missing ${input.missing.join(', ')}`
+        : `no batch of ${selection} at schedule time`,
+    stack: input.stack,
+    pipeline: input.pipeline,
+    batchKey: input.batchKey,
+    whatHappened:
+      (input.batchKey !== undefined
+        ? `The schedule fired for this batch before all its files arrived, so it did not run (schedule.whenIncomplete: notify). `
+        : `The schedule fired and found no batch with ${selection}: no file of it has arrived, so nothing ran (schedule.whenIncomplete: notify). `) +
+      'When the missing files arrive the batch runs by itself; to run it now with what arrived, start it by hand.',
+    cause: {
+      class: 'incomplete-at-schedule',
+      hint: 'Ask the sender about the missing files, or run the batch by hand: npx sls invoke -f startPipeline --data \'{"pipeline":"…","batch":"…"}\'.',
+    },
+    facts: [
+      ['Files missing', input.missing.join(', ') || 'none'],
+      arrivedFact(input.arrived),
+      ['Fire time', `${input.scheduledTime.toISOString()} (${input.expression}, ${input.timeZone})`],
+      ['Selected', selection],
+    ],
   };
 }

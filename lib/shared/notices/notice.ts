@@ -13,6 +13,7 @@ export type NoticeKind =
   | 'run-anomaly'
   | 'run-over-max-runtime'
   | 'batch-incomplete'
+  | 'batch-incomplete-at-schedule'
   | 'batch-stuck'
   | 'batch-late-completed'
   | 'alarm'
@@ -41,14 +42,16 @@ export interface Notice {
   ran?: { durationMs?: number | null | undefined; startedAt?: string | undefined; endedAt?: string | undefined } | undefined;
   /** Further facts as label → value lines (files arrived / missing, records affected, ...). */
   facts?: Array<[label: string, value: string]> | undefined;
-  links?: {
-    /** Execution ARN (the console URL is built from it). */
-    executionArn?: string | undefined;
-    /** Task log stream console URLs, one per task (shard). */
-    taskLogs?: string[] | undefined;
-    /** Other labelled links (alarm, log group, queue). */
-    other?: Array<[label: string, url: string]> | undefined;
-  } | undefined;
+  links?:
+    | {
+        /** Execution ARN (the console URL is built from it). */
+        executionArn?: string | undefined;
+        /** Task log stream console URLs, one per task (shard). */
+        taskLogs?: string[] | undefined;
+        /** Other labelled links (alarm, log group, queue). */
+        other?: Array<[label: string, url: string]> | undefined;
+      }
+    | undefined;
 }
 
 export interface RenderedNotice {
@@ -80,14 +83,16 @@ function executionUrl(executionArn: string): string {
 }
 
 const LABEL_WIDTH = 15;
-const line = (label: string, value: string): string => `${`${label}:`.padEnd(LABEL_WIDTH)} ${value.replace(/\r?\n/g, `\n${' '.repeat(LABEL_WIDTH + 1)}`)}`;
+const line = (label: string, value: string): string =>
+  `${`${label}:`.padEnd(LABEL_WIDTH)} ${value.replace(/\r?\n/g, `\n${' '.repeat(LABEL_WIDTH + 1)}`)}`;
 
 export function renderNotice(notice: Notice): RenderedNotice {
   const where = [notice.pipeline, notice.batchKey].filter(Boolean).join(' ');
   const prefix = notice.stack ? `[${notice.stack.service} ${notice.stack.stage}] ` : '';
-  const subject = `${prefix}${notice.severity === 'ALARM' || notice.severity === 'WARNING' ? `${notice.severity}: ` : ''}${where ? `${where}: ` : ''}${notice.title}`
-    .replace(NON_SUBJECT, '?')
-    .slice(0, MAX_SUBJECT_CHARS);
+  const subject =
+    `${prefix}${notice.severity === 'ALARM' || notice.severity === 'WARNING' ? `${notice.severity}: ` : ''}${where ? `${where}: ` : ''}${notice.title}`
+      .replace(NON_SUBJECT, '?')
+      .slice(0, MAX_SUBJECT_CHARS);
 
   const lines: string[] = [];
   if (notice.pipeline) lines.push(line('Pipeline', notice.pipeline));
@@ -100,13 +105,16 @@ export function renderNotice(notice: Notice): RenderedNotice {
   const ran = notice.ran;
   if (ran && (typeof ran.durationMs === 'number' || ran.startedAt)) {
     const span = [ran.startedAt, ran.endedAt].filter(Boolean).join(' to ');
-    lines.push(line('Ran for', `${typeof ran.durationMs === 'number' ? formatDuration(ran.durationMs) : 'unknown'}${span ? ` (${span})` : ''}`));
+    lines.push(
+      line('Ran for', `${typeof ran.durationMs === 'number' ? formatDuration(ran.durationMs) : 'unknown'}${span ? ` (${span})` : ''}`),
+    );
   }
   for (const [label, value] of notice.facts ?? []) lines.push(line(label, value));
 
   const links: string[] = [];
   if (notice.links?.executionArn) links.push(line('Execution', executionUrl(notice.links.executionArn)));
-  for (const [i, url] of (notice.links?.taskLogs ?? []).entries()) links.push(line(notice.links!.taskLogs!.length > 1 ? `Task log ${i + 1}` : 'Task log', url));
+  for (const [i, url] of (notice.links?.taskLogs ?? []).entries())
+    links.push(line(notice.links!.taskLogs!.length > 1 ? `Task log ${i + 1}` : 'Task log', url));
   for (const [label, url] of notice.links?.other ?? []) links.push(line(label, url));
   if (links.length) lines.push('', 'Links', ...links);
   if (notice.stack) lines.push('', `Sent by ${notice.stack.service} (stage ${notice.stack.stage}).`);

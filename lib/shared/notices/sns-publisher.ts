@@ -12,9 +12,12 @@ export function snsNoticePublisher(client: SNSClient, topicArn: string): NoticeP
       const result = await client.send(
         new PublishCommand({
           TopicArn: topicArn,
-          Subject: subject,
+          // SNS refuses an empty subject; email then uses its default.
+          ...(subject ? { Subject: subject } : {}),
           Message: message,
-          MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }])),
+          MessageAttributes: Object.fromEntries(
+            Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+          ),
         }),
       );
       return { messageId: result.MessageId ?? '' };

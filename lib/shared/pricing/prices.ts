@@ -47,14 +47,20 @@ export const PRICE_NAMES = [
 ] as const;
 export type PriceName = (typeof PRICE_NAMES)[number];
 
-export const ASSUMPTION_NAMES = ['sqsPollsPerMappingMonth', 'containerInsightsMetricsPerCluster', 'containerInsightsMetricsPerService'] as const;
+export const ASSUMPTION_NAMES = [
+  'sqsPollsPerMappingMonth',
+  'containerInsightsMetricsPerCluster',
+  'containerInsightsMetricsPerService',
+] as const;
 export type AssumptionName = (typeof ASSUMPTION_NAMES)[number];
 
 export const PriceTableSchema = v.strictObject({
   read: v.string(),
   hoursPerMonth: v.number().positive(),
   prices: v.strictObject(Object.fromEntries(PRICE_NAMES.map((name) => [name, PriceSchema])) as Record<PriceName, typeof PriceSchema>),
-  assumptions: v.strictObject(Object.fromEntries(ASSUMPTION_NAMES.map((name) => [name, AssumptionSchema])) as Record<AssumptionName, typeof AssumptionSchema>),
+  assumptions: v.strictObject(
+    Object.fromEntries(ASSUMPTION_NAMES.map((name) => [name, AssumptionSchema])) as Record<AssumptionName, typeof AssumptionSchema>,
+  ),
 });
 export type PriceTable = v.Infer<typeof PriceTableSchema>;
 
@@ -87,13 +93,18 @@ export function regionsOf(priceTable: PriceTable): string[] {
 export function pricesIn(priceTable: PriceTable, region: string): RegionPrices {
   const missing = PRICE_NAMES.filter((name) => priceTable.prices[name].usd[region] === undefined);
   if (missing.length) {
-    throw new PriceTableError(`no ${region} price for ${missing.join(', ')} in lib/shared/pricing/prices.yml (regions with every price: ${regionsOf(priceTable).join(', ')})`);
+    throw new PriceTableError(
+      `no ${region} price for ${missing.join(', ')} in lib/shared/pricing/prices.yml (regions with every price: ${regionsOf(priceTable).join(', ')})`,
+    );
   }
   return {
     region,
     hoursPerMonth: priceTable.hoursPerMonth,
     usd: Object.fromEntries(PRICE_NAMES.map((name) => [name, priceTable.prices[name].usd[region]!])) as Record<PriceName, number>,
-    assumptions: Object.fromEntries(ASSUMPTION_NAMES.map((name) => [name, priceTable.assumptions[name].value])) as Record<AssumptionName, number>,
+    assumptions: Object.fromEntries(ASSUMPTION_NAMES.map((name) => [name, priceTable.assumptions[name].value])) as Record<
+      AssumptionName,
+      number
+    >,
   };
 }
 

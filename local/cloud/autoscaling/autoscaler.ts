@@ -90,9 +90,11 @@ export class LocalAutoscaler {
 
   start(intervalMs: number, onDecision: (decision: ScalingDecision) => void, onError: (error: unknown) => void): void {
     const loop = () => {
-      this.tick().then(onDecision, onError).finally(() => {
-        if (this.timer) this.timer = setTimeout(loop, intervalMs);
-      });
+      this.tick()
+        .then(onDecision, onError)
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(loop, intervalMs);
+        });
     };
     this.timer = setTimeout(loop, intervalMs);
   }

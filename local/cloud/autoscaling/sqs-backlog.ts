@@ -10,7 +10,10 @@ export function sqsBacklog(client: SQSClient, queueUrl: string, emulatorCountsIn
   return {
     async visibleMessages() {
       const { Attributes } = await client.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
       );
       const total = Number(Attributes?.ApproximateNumberOfMessages ?? 0);
       const inFlight = Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);

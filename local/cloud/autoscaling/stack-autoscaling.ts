@@ -69,7 +69,9 @@ export function startAutoscalingForStack(options: {
       };
     };
     const tracking = p.TargetTrackingScalingPolicyConfiguration;
-    const visible = tracking?.CustomizedMetricSpecification?.Metrics?.find((m) => m.MetricStat?.Metric?.Namespace === 'AWS/SQS' && m.MetricStat.Metric.MetricName === 'ApproximateNumberOfMessagesVisible');
+    const visible = tracking?.CustomizedMetricSpecification?.Metrics?.find(
+      (m) => m.MetricStat?.Metric?.Namespace === 'AWS/SQS' && m.MetricStat.Metric.MetricName === 'ApproximateNumberOfMessagesVisible',
+    );
     const queueName = visible?.MetricStat?.Metric?.Dimensions?.find((d) => d.Name === 'QueueName')?.Value;
     const targetId = raw?.ScalingTargetId?.Ref;
     const target = targetId ? resolver.template.Resources[targetId] : undefined;
@@ -82,7 +84,9 @@ export function startAutoscalingForStack(options: {
     const service = cluster && serviceName ? ecs.services.find(cluster, serviceName) : undefined;
     const queueUrl = options.queueUrlByName(queueName);
     if (!service || !queueUrl) {
-      options.log(`local autoscaling: policy ${id} left out: ${!service ? `service ${t.ResourceId} is not running locally` : `queue ${queueName} is not in the stack`}`);
+      options.log(
+        `local autoscaling: policy ${id} left out: ${!service ? `service ${t.ResourceId} is not running locally` : `queue ${queueName} is not in the stack`}`,
+      );
       continue;
     }
     let targetValue = tracking.TargetValue;
@@ -91,7 +95,8 @@ export function startAutoscalingForStack(options: {
       {
         running: () => ecs.services.tasksOf(service).filter((task) => task.lastStatus === 'RUNNING').length,
         setDesired: async (count) => {
-          if (count !== service.desiredCount) ecs.services.update({ cluster: service.clusterArn, service: service.serviceName, desiredCount: count });
+          if (count !== service.desiredCount)
+            ecs.services.update({ cluster: service.clusterArn, service: service.serviceName, desiredCount: count });
         },
       },
       {
@@ -108,7 +113,8 @@ export function startAutoscalingForStack(options: {
       autoscaler.start(
         options.tickMs,
         (decision) => events.emit('decision', { ...decision, serviceName: service.serviceName }),
-        (error) => events.emit('error', { serviceName: service.serviceName, error: error instanceof Error ? error.message : String(error) }),
+        (error) =>
+          events.emit('error', { serviceName: service.serviceName, error: error instanceof Error ? error.message : String(error) }),
       );
     }
     scalers.push({

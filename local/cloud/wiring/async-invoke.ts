@@ -48,7 +48,12 @@ export class AsyncInvoker {
           const record = {
             version: '1.0',
             timestamp: new Date().toISOString(),
-            requestContext: { requestId: randomUUID(), functionArn: `${fn.spec.arn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempt },
+            requestContext: {
+              requestId: randomUUID(),
+              functionArn: `${fn.spec.arn}:$LATEST`,
+              condition: 'RetriesExhausted',
+              approximateInvokeCount: attempt,
+            },
             requestPayload: event,
             responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
             responsePayload: { errorType: (failure as { errorType?: string }).errorType ?? failure.name, errorMessage: failure.message },

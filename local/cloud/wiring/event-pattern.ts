@@ -11,13 +11,22 @@ function matchRule(rule: unknown, value: unknown, present: boolean): boolean {
   if (!present) return false;
   if ('prefix' in r) {
     const p = r.prefix;
-    if (typeof p === 'object' && p !== null && 'equals-ignore-case' in p) return typeof value === 'string' && value.toLowerCase().startsWith(String((p as Record<string, unknown>)['equals-ignore-case']).toLowerCase());
+    if (typeof p === 'object' && p !== null && 'equals-ignore-case' in p)
+      return (
+        typeof value === 'string' &&
+        value.toLowerCase().startsWith(String((p as Record<string, unknown>)['equals-ignore-case']).toLowerCase())
+      );
     return typeof value === 'string' && value.startsWith(String(p));
   }
   if ('suffix' in r) return typeof value === 'string' && value.endsWith(String(r.suffix));
   if ('equals-ignore-case' in r) return typeof value === 'string' && value.toLowerCase() === String(r['equals-ignore-case']).toLowerCase();
   if ('wildcard' in r) {
-    const regex = new RegExp(`^${String(r.wildcard).split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const regex = new RegExp(
+      `^${String(r.wildcard)
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     return typeof value === 'string' && regex.test(value);
   }
   if ('anything-but' in r) {
@@ -32,7 +41,18 @@ function matchRule(rule: unknown, value: unknown, present: boolean): boolean {
     for (let i = 0; i < ops.length; i += 2) {
       const op = ops[i];
       const n = Number(ops[i + 1]);
-      const ok = op === '=' ? value === n : op === '<' ? value < n : op === '<=' ? value <= n : op === '>' ? value > n : op === '>=' ? value >= n : false;
+      const ok =
+        op === '='
+          ? value === n
+          : op === '<'
+            ? value < n
+            : op === '<='
+              ? value <= n
+              : op === '>'
+                ? value > n
+                : op === '>='
+                  ? value >= n
+                  : false;
       if (!ok) return false;
     }
     return true;
@@ -47,7 +67,9 @@ export function matchesPattern(pattern: Pattern, event: unknown): boolean {
     const value = holder[key];
     if (Array.isArray(rule)) {
       const values = Array.isArray(value) ? value : [value];
-      return rule.some((r) => (Array.isArray(value) && value.length === 0 ? matchRule(r, undefined, false) : values.some((v) => matchRule(r, v, present))));
+      return rule.some((r) =>
+        Array.isArray(value) && value.length === 0 ? matchRule(r, undefined, false) : values.some((v) => matchRule(r, v, present)),
+      );
     }
     if (rule !== null && typeof rule === 'object') return present && matchesPattern(rule as Pattern, value);
     return false;

@@ -12,8 +12,9 @@ import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { StackResolver } from '../intrinsics';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const esbuildPlugins = require('../../../scripts/esbuild-plugins.cjs') as import('esbuild').Plugin[];
+const esbuildPlugins = require('../../../scripts/esbuild-plugins.cjs') as {
+  withRegistry: (file: string | undefined) => import('esbuild').Plugin[];
+};
 
 export interface FunctionSpec {
   logicalId: string;
@@ -72,17 +73,32 @@ export function functionSpecs(resolver: StackResolver): FunctionSpec[] {
     const environment = Object.fromEntries(
       Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     );
-    return { logicalId, name: physical.ref, arn: physical.attributes.Arn!, handler: props.Handler, timeoutSeconds: props.Timeout ?? 6, environment };
+    return {
+      logicalId,
+      name: physical.ref,
+      arn: physical.attributes.Arn!,
+      handler: props.Handler,
+      timeoutSeconds: props.Timeout ?? 6,
+      environment,
+    };
   });
 }
 
 /** Bundles a handler file (`handlers/x.handler` → handlers/x.ts) into a CommonJS file under outDir. */
-async function bundleHandler(root: string, spec: FunctionSpec, outDir: string): Promise<{ bundle: string; exportName: string }> {
+async function bundleHandler(
+  root: string,
+  spec: FunctionSpec,
+  outDir: string,
+  registryFile?: string,
+): Promise<{ bundle: string; exportName: string }> {
   const dot = spec.handler.lastIndexOf('.');
   const modulePath = spec.handler.slice(0, dot);
   const exportName = spec.handler.slice(dot + 1);
   const source = ['.ts', '.mts', '.js', '.mjs', '.cjs'].map((ext) => join(root, modulePath + ext)).find((file) => existsSync(file));
-  if (!source) throw new HandlerNotFoundError(`function ${spec.name}: handler file ${modulePath}.ts (or .js) does not exist (serverless.yml says handler: ${spec.handler})`);
+  if (!source)
+    throw new HandlerNotFoundError(
+      `function ${spec.name}: handler file ${modulePath}.ts (or .js) does not exist (serverless.yml says handler: ${spec.handler})`,
+    );
   const bundle = join(outDir, `${spec.logicalId}.cjs`);
   await build({
     entryPoints: [source],
@@ -94,7 +110,8 @@ async function bundleHandler(root: string, spec: FunctionSpec, outDir: string): 
     sourcemap: 'inline',
     // Dependencies load from node_modules: start-up stays fast and the versions are the tested ones.
     packages: 'external',
-    plugins: esbuildPlugins,
+    // The registry the stack was packaged from: pipelines.yml, or the cloud's own file.
+    plugins: esbuildPlugins.withRegistry(registryFile),
     logLevel: 'silent',
   });
   return { bundle, exportName };
@@ -220,13 +237,27 @@ export class LocalFunction {
     }).then(
       (result) => {
         this.done(worker);
-        const record: InvocationRecord = { function: this.spec.logicalId, requestId, startedAt, durationMs: Date.now() - startedAt, event, result };
+        const record: InvocationRecord = {
+          function: this.spec.logicalId,
+          requestId,
+          startedAt,
+          durationMs: Date.now() - startedAt,
+          event,
+          result,
+        };
         this.events.emit('result', record);
         return result;
       },
       (error: FunctionError) => {
         this.done(worker);
-        const record: InvocationRecord = { function: this.spec.logicalId, requestId, startedAt, durationMs: Date.now() - startedAt, event, error: { name: error.errorType, message: error.message } };
+        const record: InvocationRecord = {
+          function: this.spec.logicalId,
+          requestId,
+          startedAt,
+          durationMs: Date.now() - startedAt,
+          event,
+          error: { name: error.errorType, message: error.message },
+        };
         this.events.emit('result', record);
         throw error;
       },
@@ -258,6 +289,8 @@ export async function startFunctions(options: {
   workDir: string;
   specs: FunctionSpec[];
   endpointEnv: Record<string, string>;
+  /** The registry the functions bundle instead of pipelines.yml (the cloud's pipelinesFile). */
+  registryFile?: string;
 }): Promise<FunctionRuntime> {
   // Bundles live under the project so their external packages resolve from its node_modules.
   const buildDir = join(options.root, '.local-cloud', 'functions', `${process.pid}-${randomUUID().slice(0, 8)}`);
@@ -269,7 +302,7 @@ export async function startFunctions(options: {
   const logs: WriteStream[] = [];
   await Promise.all(
     options.specs.map(async (spec) => {
-      const code = await bundleHandler(options.root, spec, buildDir);
+      const code = await bundleHandler(options.root, spec, buildDir, options.registryFile);
       const log = createWriteStream(join(logDir, `${spec.logicalId}.log`), { flags: 'a' });
       logs.push(log);
       const env = {
@@ -282,7 +315,10 @@ export async function startFunctions(options: {
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
         LAMBDA_TASK_ROOT: options.root,
       };
-      functions.set(spec.logicalId, new LocalFunction(spec, code, env, log, events, join(options.root, 'local', 'cloud', 'wiring', 'worker-bootstrap.cjs')));
+      functions.set(
+        spec.logicalId,
+        new LocalFunction(spec, code, env, log, events, join(options.root, 'local', 'cloud', 'wiring', 'worker-bootstrap.cjs')),
+      );
     }),
   );
   for (const fn of functions.values()) fn.warm();

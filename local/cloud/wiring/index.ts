@@ -13,9 +13,11 @@ import type { LocalClients } from '../aws';
 import type { StackResolver } from '../intrinsics';
 import { AsyncInvoker, type AsyncInvokeConfig } from './async-invoke';
 import { matchesPattern } from './event-pattern';
+import { transformInput, type InputTransformer } from './input-transformer';
 import type { FunctionRuntime, LocalFunction } from './functions';
 import { KinesisMapping, type KinesisBatchOutcome, type KinesisMappingTiming } from './kinesis-mapping';
 import { SqsMapping, type SqsBatchOutcome } from './sqs-mapping';
+import { LocalScheduler, schedulesFromTemplate } from './scheduler';
 
 export interface WiringTiming extends KinesisMappingTiming {
   /** Delay before an async invocation's first retry (Lambda: about a minute). */
@@ -44,6 +46,7 @@ interface Target {
   Id: string;
   Input?: string;
   InputPath?: string;
+  InputTransformer?: InputTransformer;
 }
 
 interface Rule {
@@ -75,8 +78,8 @@ export interface Wiring {
   events: EventEmitter<WiringEvents>;
   /** Delivers an event to the rules whose pattern matches (the local default event bus). */
   putEvent(event: BusEvent): number;
-  /** Runs a schedule rule's targets now, as if its time had come. */
-  fireSchedule(ruleName: string): void;
+  /** Runs a schedule's (EventBridge Scheduler) or a schedule rule's targets now, as if its time (default: now) had come. */
+  fireSchedule(ruleName: string, time?: Date): void;
   /** The S3 notification event the stack's bucket would send for this object (for tests and `sls invoke local`). */
   s3EventFor(bucket: string, key: string, size: number, eTag: string): unknown;
   /** Invokes a function asynchronously (Event), with its retries and on-failure destination; false when there is no such function. */
@@ -88,12 +91,25 @@ export interface Wiring {
   stop(): Promise<void>;
 }
 
+/** A transformed input is JSON, or text when the template is text. */
+function parseOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
 /** Keys in S3 event notifications are URL-encoded with spaces as '+'. */
 const encodeS3Key = (key: string) => encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
 
 function filterMatches(config: NotificationConfig, key: string): boolean {
   return (config.Filter?.S3Key?.Rules ?? []).every((rule) =>
-    rule.Name.toLowerCase() === 'prefix' ? key.startsWith(rule.Value) : rule.Name.toLowerCase() === 'suffix' ? key.endsWith(rule.Value) : true,
+    rule.Name.toLowerCase() === 'prefix'
+      ? key.startsWith(rule.Value)
+      : rule.Name.toLowerCase() === 'suffix'
+        ? key.endsWith(rule.Value)
+        : true,
   );
 }
 
@@ -116,7 +132,9 @@ export async function wireStack(options: {
   const events = new EventEmitter<WiringEvents>();
 
   // ARN → queue URL, for destinations and targets.
-  const queueUrlByArn = new Map(resolver.resources('AWS::SQS::Queue').map(([id]) => [resolver.physicalOf(id).attributes.Arn!, resolver.physicalOf(id).ref]));
+  const queueUrlByArn = new Map(
+    resolver.resources('AWS::SQS::Queue').map(([id]) => [resolver.physicalOf(id).attributes.Arn!, resolver.physicalOf(id).ref]),
+  );
   const queueUrl = (arn: string | undefined) => (arn ? queueUrlByArn.get(arn) : undefined);
   const mustFind = (ref: string, where: string): LocalFunction => {
     const fn = functions.find(ref);
@@ -127,20 +145,34 @@ export async function wireStack(options: {
   // Asynchronous invoke configuration per function.
   const asyncConfig = new Map<LocalFunction, AsyncInvokeConfig>();
   for (const [id, resource] of resolver.resources('AWS::Lambda::EventInvokeConfig')) {
-    const p = resolver.resolve(resource.Properties, id) as { FunctionName: string; MaximumRetryAttempts?: number; DestinationConfig?: { OnFailure?: { Destination?: string } } };
+    const p = resolver.resolve(resource.Properties, id) as {
+      FunctionName: string;
+      MaximumRetryAttempts?: number;
+      DestinationConfig?: { OnFailure?: { Destination?: string } };
+    };
     const destination = queueUrl(p.DestinationConfig?.OnFailure?.Destination);
-    asyncConfig.set(mustFind(p.FunctionName, id), { maximumRetryAttempts: p.MaximumRetryAttempts ?? 2, ...(destination ? { onFailureQueueUrl: destination } : {}) });
+    asyncConfig.set(mustFind(p.FunctionName, id), {
+      maximumRetryAttempts: p.MaximumRetryAttempts ?? 2,
+      ...(destination ? { onFailureQueueUrl: destination } : {}),
+    });
   }
   const invoker = new AsyncInvoker(
     clients.sqs,
     (fn) => asyncConfig.get(fn) ?? { maximumRetryAttempts: 2 },
     timing.asyncRetryDelayMs,
-    (fn, error, attempts) => events.emit('asyncFailure', { function: fn.spec.logicalId, error: `${error.name}: ${error.message}`, attempts }),
+    (fn, error, attempts) =>
+      events.emit('asyncFailure', { function: fn.spec.logicalId, error: `${error.name}: ${error.message}`, attempts }),
   );
 
   // EventBridge rules: patterns and schedules, with their targets.
   const rules: Rule[] = resolver.resources('AWS::Events::Rule').map(([id, resource]) => {
-    const p = resolver.resolve(resource.Properties, id) as { Name?: string; EventPattern?: Record<string, unknown>; ScheduleExpression?: string; State?: string; Targets?: Target[] };
+    const p = resolver.resolve(resource.Properties, id) as {
+      Name?: string;
+      EventPattern?: Record<string, unknown>;
+      ScheduleExpression?: string;
+      State?: string;
+      Targets?: Target[];
+    };
     return {
       logicalId: id,
       name: resolver.physicalOf(id).ref,
@@ -152,7 +184,14 @@ export async function wireStack(options: {
 
   const deliver = (rule: Rule, event: BusEvent | Record<string, unknown>) => {
     for (const target of rule.targets) {
-      const payload = target.Input !== undefined ? (JSON.parse(target.Input) as unknown) : target.InputPath === '$.detail' ? (event as BusEvent).detail : event;
+      const payload =
+        target.Input !== undefined
+          ? (JSON.parse(target.Input) as unknown)
+          : target.InputTransformer
+            ? parseOrText(transformInput(target.InputTransformer, event))
+            : target.InputPath === '$.detail'
+              ? (event as BusEvent).detail
+              : event;
       events.emit('rule', { rule: rule.name, target: target.Arn, event: payload });
       const fn = functions.find(target.Arn);
       if (fn) invoker.invoke(fn, payload);
@@ -166,7 +205,15 @@ export async function wireStack(options: {
   };
 
   const putEvent = (input: BusEvent): number => {
-    const event = { version: '0', id: randomUUID(), account: accountId, time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), region, resources: [], ...input };
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      account: accountId,
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region,
+      resources: [],
+      ...input,
+    };
     let matched = 0;
     for (const rule of rules) {
       if (rule.pattern && matchesPattern(rule.pattern, event)) {
@@ -177,10 +224,23 @@ export async function wireStack(options: {
     return matched;
   };
 
-  const fireSchedule = (ruleName: string) => {
+  // EventBridge Scheduler schedules, in their time zones.
+  const scheduler = new LocalScheduler(schedulesFromTemplate(resolver), (schedule, payload, time) => {
+    events.emit('schedule', { rule: schedule.name, time });
+    events.emit('rule', { rule: schedule.name, target: schedule.targetArn, event: payload });
+    const fn = functions.find(schedule.targetArn);
+    if (!fn) throw new Error(`schedule ${schedule.name} targets ${schedule.targetArn}, which is not a function of the template`);
+    invoker.invoke(fn, payload);
+  });
+  scheduler.start();
+
+  const fireSchedule = (ruleName: string, time = new Date()) => {
+    if (scheduler.find(ruleName)) return scheduler.fire(ruleName, time);
     const rule = rules.find((r) => r.name === ruleName || r.logicalId === ruleName);
-    if (!rule?.schedule) throw new Error(`no schedule rule named ${ruleName} (schedules: ${rules.filter((r) => r.schedule).map((r) => r.name).join(', ') || 'none'})`);
-    const time = new Date();
+    if (!rule?.schedule) {
+      const known = [...scheduler.schedules.map((s) => s.name), ...rules.filter((r) => r.schedule).map((r) => r.name)];
+      throw new Error(`no schedule named ${ruleName} (schedules: ${known.join(', ') || 'none'})`);
+    }
     events.emit('schedule', { rule: rule.name, time });
     deliver(rule, {
       version: '0',
@@ -215,7 +275,9 @@ export async function wireStack(options: {
   // S3 notifications of the stack's buckets.
   const notifications = new Map<string, NotificationConfig[]>();
   for (const [id, resource] of resolver.resources('AWS::S3::Bucket')) {
-    const p = resolver.resolve(resource.Properties, id) as { NotificationConfiguration?: { LambdaConfigurations?: NotificationConfig[]; QueueConfigurations?: NotificationConfig[] } };
+    const p = resolver.resolve(resource.Properties, id) as {
+      NotificationConfiguration?: { LambdaConfigurations?: NotificationConfig[]; QueueConfigurations?: NotificationConfig[] };
+    };
     const n = p.NotificationConfiguration;
     notifications.set(resolver.physicalOf(id).ref, [...(n?.LambdaConfigurations ?? []), ...(n?.QueueConfigurations ?? [])]);
   }
@@ -234,12 +296,19 @@ export async function wireStack(options: {
           s3SchemaVersion: '1.0',
           configurationId: 'local',
           bucket: { name: bucket, ownerIdentity: { principalId: 'LOCAL' }, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encodeS3Key(key), size, eTag, sequencer: sequencer ?? process.hrtime.bigint().toString(16).toUpperCase().padStart(18, '0') },
+          object: {
+            key: encodeS3Key(key),
+            size,
+            eTag,
+            sequencer: sequencer ?? process.hrtime.bigint().toString(16).toUpperCase().padStart(18, '0'),
+          },
         },
       },
     ],
   });
-  const onS3 = (raw: { Records: Array<{ eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }> }) => {
+  const onS3 = (raw: {
+    Records: Array<{ eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }>;
+  }) => {
     for (const record of raw.Records) {
       const bucket = record.s3.bucket.name;
       const { key, size = 0, eTag = '' } = record.s3.object;
@@ -261,7 +330,9 @@ export async function wireStack(options: {
   // Event source mappings: Kinesis streams and SQS queues of the stack.
   const kinesisMappings: KinesisMapping[] = [];
   const sqsMappings: SqsMapping[] = [];
-  const streamByArn = new Map(resolver.resources('AWS::Kinesis::Stream').map(([id]) => [resolver.physicalOf(id).attributes.Arn!, resolver.physicalOf(id).ref]));
+  const streamByArn = new Map(
+    resolver.resources('AWS::Kinesis::Stream').map(([id]) => [resolver.physicalOf(id).attributes.Arn!, resolver.physicalOf(id).ref]),
+  );
   for (const [id, resource] of resolver.resources('AWS::Lambda::EventSourceMapping')) {
     const p = resolver.resolve(resource.Properties, id) as {
       EventSourceArn: string;
@@ -296,7 +367,7 @@ export async function wireStack(options: {
           queueArn: p.EventSourceArn,
           // Lambda's defaults for SQS: 10 messages, no window.
           batchSize: p.BatchSize ?? 10,
-          batchWindowMs: (timing.batchWindowMs ?? (p.MaximumBatchingWindowInSeconds ?? 0) * 1000),
+          batchWindowMs: timing.batchWindowMs ?? (p.MaximumBatchingWindowInSeconds ?? 0) * 1000,
           reportBatchItemFailures,
           filters,
           region,
@@ -310,7 +381,10 @@ export async function wireStack(options: {
       continue;
     }
     const streamName = streamByArn.get(p.EventSourceArn);
-    if (!streamName) throw new Error(`${id}: event source ${p.EventSourceArn} is neither a stream nor a queue of this stack; the local cloud cannot wire it`);
+    if (!streamName)
+      throw new Error(
+        `${id}: event source ${p.EventSourceArn} is neither a stream nor a queue of this stack; the local cloud cannot wire it`,
+      );
     const destination = queueUrl(p.DestinationConfig?.OnFailure?.Destination);
     const mapping = new KinesisMapping(
       fn,
@@ -355,6 +429,7 @@ export async function wireStack(options: {
       options.s3Events.off('event', onS3);
       functions.events.off('result', onResult);
       for (const timer of timers) clearTimeout(timer);
+      scheduler.stop();
       await Promise.all([...kinesisMappings, ...sqsMappings].map((m) => m.stop()));
     },
   };

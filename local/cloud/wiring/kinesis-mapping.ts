@@ -7,7 +7,14 @@
  * the on-failure destination (SQS) and the shard moves on. Records of one shard stay in order
  * (ParallelizationFactor is not emulated: one batch per shard at a time keeps ordering per key).
  */
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type GetRecordsCommandOutput, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  type GetRecordsCommandOutput,
+  type KinesisClient,
+  type _Record,
+} from '@aws-sdk/client-kinesis';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
@@ -43,9 +50,7 @@ export interface KinesisBatchOutcome {
   error?: string;
 }
 
-const BatchResponseSchema = z
-  .object({ batchItemFailures: z.array(z.object({ itemIdentifier: z.string().nullish() }).loose()) })
-  .loose();
+const BatchResponseSchema = z.object({ batchItemFailures: z.array(z.object({ itemIdentifier: z.string().nullish() }).loose()) }).loose();
 
 function toLambdaRecord(record: _Record, shardId: string, config: KinesisMappingConfig) {
   return {
@@ -85,7 +90,11 @@ export class KinesisMapping {
     const shards = await this.clients.kinesis.send(new ListShardsCommand({ StreamName: this.config.streamName }));
     for (const shard of shards.Shards ?? []) {
       const iterator = await this.clients.kinesis.send(
-        new GetShardIteratorCommand({ StreamName: this.config.streamName, ShardId: shard.ShardId!, ShardIteratorType: this.config.startingPosition }),
+        new GetShardIteratorCommand({
+          StreamName: this.config.streamName,
+          ShardId: shard.ShardId!,
+          ShardIteratorType: this.config.startingPosition,
+        }),
       );
       this.loops.push(this.pollShard(shard.ShardId!, iterator.ShardIterator!));
     }
@@ -115,7 +124,9 @@ export class KinesisMapping {
     while (this.running && iterator) {
       let got: _Record[] = [];
       try {
-        const out: GetRecordsCommandOutput = await this.clients.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.batchSize - buffer.length || 1 }));
+        const out: GetRecordsCommandOutput = await this.clients.kinesis.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.batchSize - buffer.length || 1 }),
+        );
         iterator = out.NextShardIterator;
         got = out.Records ?? [];
       } catch (error) {
@@ -178,7 +189,10 @@ export class KinesisMapping {
   }
 
   /** undefined on success; otherwise what failed and, for partial failures, where to resume. */
-  private async invoke(shardId: string, batch: _Record[]): Promise<{ kind: 'error'; message: string } | { kind: 'partial'; from: number; message: string } | undefined> {
+  private async invoke(
+    shardId: string,
+    batch: _Record[],
+  ): Promise<{ kind: 'error'; message: string } | { kind: 'partial'; from: number; message: string } | undefined> {
     let result: unknown;
     try {
       result = await this.fn.invoke({ Records: batch.map((r) => toLambdaRecord(r, shardId, this.config)) });

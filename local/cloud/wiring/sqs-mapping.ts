@@ -11,7 +11,13 @@
  * (ScalingConfig.MaximumConcurrency is not emulated). Short polls only: the local SQS can
  * hand out a message twice within one long poll.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import { matchesPattern } from './event-pattern';
 
@@ -55,7 +61,10 @@ export interface SqsRecord {
   receiptHandle: string;
   body: string;
   attributes: Record<string, string>;
-  messageAttributes: Record<string, { stringValue?: string; binaryValue?: string; stringListValues: string[]; binaryListValues: string[]; dataType: string }>;
+  messageAttributes: Record<
+    string,
+    { stringValue?: string; binaryValue?: string; stringListValues: string[]; binaryListValues: string[]; dataType: string }
+  >;
   md5OfBody: string;
   md5OfMessageAttributes?: string;
   eventSource: 'aws:sqs';
@@ -81,7 +90,9 @@ export function toSqsRecord(message: Message, config: Pick<SqsMappingConfig, 'qu
     receiptHandle: message.ReceiptHandle!,
     body: message.Body ?? '',
     attributes: { ...(message.Attributes ?? {}) },
-    messageAttributes: Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, messageAttribute(value)])),
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, messageAttribute(value)]),
+    ),
     md5OfBody: message.MD5OfBody ?? '',
     ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
     eventSource: 'aws:sqs',
@@ -95,7 +106,11 @@ export function toSqsRecord(message: Message, config: Pick<SqsMappingConfig, 'qu
  * reads it: no or empty batchItemFailures is success; an identifier that is missing, empty,
  * or not a message of the batch fails the whole batch.
  */
-export function failedMessageIds(records: readonly SqsRecord[], response: unknown, reportBatchItemFailures: boolean): { failed: Set<string>; why?: string } {
+export function failedMessageIds(
+  records: readonly SqsRecord[],
+  response: unknown,
+  reportBatchItemFailures: boolean,
+): { failed: Set<string>; why?: string } {
   if (!reportBatchItemFailures || response === null || response === undefined) return { failed: new Set() };
   const everything = { failed: new Set(records.map((r) => r.messageId)) };
   const parsed = ReportedFailuresSchema.safeParse(response);
@@ -199,7 +214,14 @@ export class SqsMapping {
       } catch (error) {
         if (!this.running) return;
         // Reported, then retried: a poller that stops silently would strand the queue.
-        this.onBatch({ queueArn: this.config.queueArn, records: 0, failed: 0, filtered: 0, outcome: 'poll-error', error: error instanceof Error ? error.message : String(error) });
+        this.onBatch({
+          queueArn: this.config.queueArn,
+          records: 0,
+          failed: 0,
+          filtered: 0,
+          outcome: 'poll-error',
+          error: error instanceof Error ? error.message : String(error),
+        });
         await this.idle(this.timing.pollIntervalMs);
         continue;
       }
@@ -241,7 +263,12 @@ export class SqsMapping {
     try {
       for (let i = 0; i < done.length; i += 10) {
         const chunk = done.slice(i, i + 10);
-        await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.config.queueUrl, Entries: chunk.map((r, n) => ({ Id: `m${n}`, ReceiptHandle: r.receiptHandle })) }));
+        await this.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.config.queueUrl,
+            Entries: chunk.map((r, n) => ({ Id: `m${n}`, ReceiptHandle: r.receiptHandle })),
+          }),
+        );
       }
     } catch (deleteError) {
       // Undeleted messages come back after the visibility timeout: delivered again, as on AWS.
@@ -249,7 +276,14 @@ export class SqsMapping {
       error = `${error ? `${error}; ` : ''}delete failed: ${deleteError instanceof Error ? deleteError.message : String(deleteError)}`;
       await sleep(this.timing.pollIntervalMs);
     }
-    this.onBatch({ queueArn: this.config.queueArn, records: records.length, failed: failed.size, filtered: filteredOut.length, outcome, ...(error ? { error } : {}) });
+    this.onBatch({
+      queueArn: this.config.queueArn,
+      records: records.length,
+      failed: failed.size,
+      filtered: filteredOut.length,
+      outcome,
+      ...(error ? { error } : {}),
+    });
   }
 
   async stop(): Promise<void> {

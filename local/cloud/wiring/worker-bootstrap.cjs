@@ -9,7 +9,11 @@ try {
   handler = mod[workerData.exportName];
   if (typeof handler !== 'function') throw new Error(`${workerData.handler}: the module exports no function "${workerData.exportName}"`);
 } catch (error) {
-  parentPort.postMessage({ id: 0, ok: false, error: { name: error.name || 'Error', message: `cannot load ${workerData.handler}: ${error.message}`, stack: error.stack } });
+  parentPort.postMessage({
+    id: 0,
+    ok: false,
+    error: { name: error.name || 'Error', message: `cannot load ${workerData.handler}: ${error.message}`, stack: error.stack },
+  });
 }
 
 const toError = (error) =>
@@ -21,13 +25,17 @@ parentPort.on('message', async ({ id, event, context, fault }) => {
     ...context,
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done() {}, fail() {}, succeed() {},
+    done() {},
+    fail() {},
+    succeed() {},
   };
   try {
     if (fault && fault.kind === 'crash-mid-batch' && Array.isArray(event.Records)) {
       // The first records' side effects happen, then the invocation dies: what a crash mid-batch leaves behind.
       await handler({ ...event, Records: event.Records.slice(0, fault.afterRecords) }, ctx);
-      throw Object.assign(new Error(`injected crash after ${fault.afterRecords} of ${event.Records.length} records`), { name: 'Runtime.InjectedCrash' });
+      throw Object.assign(new Error(`injected crash after ${fault.afterRecords} of ${event.Records.length} records`), {
+        name: 'Runtime.InjectedCrash',
+      });
     }
     const result = await handler(event, ctx);
     parentPort.postMessage({ id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });

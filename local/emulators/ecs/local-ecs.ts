@@ -30,6 +30,8 @@ export interface LocalContainerSpec {
   cwd?: string;
   /** The task definition's container environment; `{taskIp}` and `{taskArn}` are filled in per task. */
   environment?: Record<string, string>;
+  /** The container definition's `Secrets`: each becomes a variable, its value from LocalEcsOptions.secrets. */
+  secrets?: Array<{ name: string; valueFrom: string }>;
   /** ECS stops the task when an essential container exits. Default true. */
   essential?: boolean;
   cpu?: number;
@@ -165,6 +167,12 @@ export interface LocalEcsOptions {
   taskAddresses?: () => string;
   /** When given, the only clusters there are: any other is a ClusterNotFoundException. */
   clusters?: string[];
+  /**
+   * Where containers' secrets come from, read as each task starts: `valueOf` by the variable's
+   * name (and its ValueFrom), `where` said when a value is missing. Without it, a container
+   * with secrets fails to start as ECS does when it cannot read them.
+   */
+  secrets?: { valueOf: (name: string, valueFrom: string) => string | undefined; where: string };
 }
 
 /** Hands out 127.0.0.N addresses from `first` (Linux routes all of 127.0.0.0/8 to loopback). */
@@ -233,6 +241,7 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
   private readonly tasks = new Map<string, Running>();
   private readonly nextAddress: () => string;
   private readonly clusters: Set<string> | undefined;
+  private readonly secrets: LocalEcsOptions['secrets'];
   private capacityFailures = 0;
 
   constructor(options: LocalEcsOptions = {}) {
@@ -245,16 +254,22 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     this.stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
     this.nextAddress = options.taskAddresses ?? loopbackAllocator();
     this.clusters = options.clusters ? new Set(options.clusters.map((c) => this.clusterArn(c))) : undefined;
+    this.secrets = options.secrets;
   }
 
   /** Adds a revision of the family (like RegisterTaskDefinition) and returns it. */
   registerTaskDefinition(input: LocalTaskDefinitionInput): LocalTaskDefinition {
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(input.family)) throw new TaskDefinitionError(`task definition family "${input.family}" must be 1-255 letters, digits, - or _`);
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(input.family))
+      throw new TaskDefinitionError(`task definition family "${input.family}" must be 1-255 letters, digits, - or _`);
     const names = Object.keys(input.containers);
     if (names.length === 0) throw new TaskDefinitionError(`task definition "${input.family}" declares no containers`);
     const revisions = this.definitions.get(input.family) ?? [];
     const revision = revisions.length + 1;
-    const def: LocalTaskDefinition = { ...input, revision, taskDefinitionArn: `arn:aws:ecs:${this.region}:${this.accountId}:task-definition/${input.family}:${revision}` };
+    const def: LocalTaskDefinition = {
+      ...input,
+      revision,
+      taskDefinitionArn: `arn:aws:ecs:${this.region}:${this.accountId}:task-definition/${input.family}:${revision}`,
+    };
     revisions.push(def);
     this.definitions.set(input.family, revisions);
     return def;
@@ -314,7 +329,10 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
   /** The cluster's ARN; a ClusterNotFoundError when the local ECS was given its clusters and this is not one. */
   checkCluster(cluster?: string): string {
     const arn = this.clusterArn(cluster);
-    if (this.clusters && !this.clusters.has(arn)) throw new ClusterNotFoundError(`Cluster not found: ${cluster ?? 'default'} (local clusters: ${[...this.clusters].map((c) => c.split('/').at(-1)).join(', ')})`);
+    if (this.clusters && !this.clusters.has(arn))
+      throw new ClusterNotFoundError(
+        `Cluster not found: ${cluster ?? 'default'} (local clusters: ${[...this.clusters].map((c) => c.split('/').at(-1)).join(', ')})`,
+      );
     return arn;
   }
 
@@ -323,7 +341,16 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     const def = this.findTaskDefinition(input.taskDefinition);
     if (!def) {
       const known = [...this.definitions.keys()].join(', ') || 'none registered';
-      return { tasks: [], failures: [{ arn: input.taskDefinition, reason: 'MISSING', detail: `task definition "${input.taskDefinition}" is not registered with the local ECS (known families: ${known})` }] };
+      return {
+        tasks: [],
+        failures: [
+          {
+            arn: input.taskDefinition,
+            reason: 'MISSING',
+            detail: `task definition "${input.taskDefinition}" is not registered with the local ECS (known families: ${known})`,
+          },
+        ],
+      };
     }
     const count = input.count ?? 1;
     const tasks: LocalTask[] = [];
@@ -480,16 +507,45 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
       const override = task.overrides.containerOverrides.find((o) => o.name === container.name);
       const argv = [...(spec.entryPoint ?? []), ...(override?.command ?? spec.command ?? [])];
       if (argv.length === 0) {
-        return this.failToStart(running, container, `CannotStartContainerError: container "${container.name}" of ${def.family}:${def.revision} has no command to run locally (give it one in the task definition, local/cloud/containers.yml, or the RunTask override)`);
+        return this.failToStart(
+          running,
+          container,
+          `CannotStartContainerError: container "${container.name}" of ${def.family}:${def.revision} has no command to run locally (give it one in the task definition, pipelines.yml task.command or its Dockerfile's CMD, local/cloud/containers.yml, or the RunTask override)`,
+        );
       }
       const cwd = spec.cwd ? (isAbsolute(spec.cwd) ? spec.cwd : resolve(this.baseDir, spec.cwd)) : this.baseDir;
       if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-        return this.failToStart(running, container, `CannotStartContainerError: working directory "${cwd}" of container "${container.name}" (task definition ${def.family}:${def.revision}) does not exist; build or create it first`);
+        return this.failToStart(
+          running,
+          container,
+          `CannotStartContainerError: working directory "${cwd}" of container "${container.name}" (task definition ${def.family}:${def.revision}) does not exist; build or create it first`,
+        );
       }
       const env: Record<string, string> = {};
       for (const name of this.inherit) if (process.env[name] !== undefined) env[name] = process.env[name]!;
       Object.assign(env, this.awsEnvironment);
       for (const [key, value] of Object.entries(spec.environment ?? {})) env[key] = fill(value);
+      for (const secret of spec.secrets ?? []) {
+        let value: string | undefined;
+        try {
+          value = this.secrets?.valueOf(secret.name, secret.valueFrom);
+        } catch (error) {
+          return this.failToStart(
+            running,
+            container,
+            `ResourceInitializationError: unable to pull secrets or registry auth: ${(error as Error).message}`,
+          );
+        }
+        if (value === undefined) {
+          // ECS's own words when the execution role cannot read a secret, then what to do locally.
+          return this.failToStart(
+            running,
+            container,
+            `ResourceInitializationError: unable to pull secrets or registry auth: secret ${secret.name} (${secret.valueFrom}) has no local value: set ${secret.name} in ${this.secrets?.where ?? 'the local secrets'}`,
+          );
+        }
+        env[secret.name] = value;
+      }
       for (const kv of override?.environment ?? []) env[kv.name] = kv.value;
       env.ECS_CONTAINER_METADATA_URI_V4 ??= `http://127.0.0.1/local-ecs/${task.taskArn.split('/').at(-1)}`;
       plans.push({ container, argv, cwd, env });
@@ -534,8 +590,13 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     child.once('error', (error: NodeJS.ErrnoException) => {
       if (container.lastStatus === 'RUNNING') return; // a kill() error after start; 'exit' reports it
       running.children.delete(container.name);
-      const what = error.code === 'ENOENT' ? `exec: "${file}": executable file not found in $PATH` : `${error.code ?? error.name}: ${error.message}`;
-      this.failToStart(running, container, `CannotStartContainerError: ${what} (local ECS: container "${container.name}" of ${task.taskDefinitionArn.split('/').at(-1)}, command ${JSON.stringify(argv)}, cwd ${cwd})`);
+      const what =
+        error.code === 'ENOENT' ? `exec: "${file}": executable file not found in $PATH` : `${error.code ?? error.name}: ${error.message}`;
+      this.failToStart(
+        running,
+        container,
+        `CannotStartContainerError: ${what} (local ECS: container "${container.name}" of ${task.taskDefinitionArn.split('/').at(-1)}, command ${JSON.stringify(argv)}, cwd ${cwd})`,
+      );
     });
     child.once('close', (code, signal) => {
       if (container.lastStatus !== 'RUNNING') return; // never started: 'error' handled it

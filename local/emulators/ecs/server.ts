@@ -7,7 +7,14 @@
  */
 import * as z from 'zod';
 import { AwsApiError, startAwsJsonServer } from '../aws-json-server';
-import { ClusterNotFoundError, LocalEcs, taskToApi, UnknownTaskError, type LocalEcsOptions, type LocalTaskDefinitionInput } from './local-ecs';
+import {
+  ClusterNotFoundError,
+  LocalEcs,
+  taskToApi,
+  UnknownTaskError,
+  type LocalEcsOptions,
+  type LocalTaskDefinitionInput,
+} from './local-ecs';
 import { LocalEcsServices, ServiceError, type ServiceSchedulerOptions } from './services';
 
 const KeyValue = z.object({ name: z.string(), value: z.string() });
@@ -25,7 +32,15 @@ const RunTaskRequest = z.object({
       cpu: z.string().optional(),
       memory: z.string().optional(),
       containerOverrides: z
-        .array(z.object({ name: z.string(), command: z.array(z.string()).optional(), environment: z.array(KeyValue).optional(), cpu: z.number().optional(), memory: z.number().optional() }))
+        .array(
+          z.object({
+            name: z.string(),
+            command: z.array(z.string()).optional(),
+            environment: z.array(KeyValue).optional(),
+            cpu: z.number().optional(),
+            memory: z.number().optional(),
+          }),
+        )
         .optional(),
     })
     .optional(),
@@ -51,12 +66,23 @@ const CreateServiceRequest = z.object({
   desiredCount: z.number().int().min(0).optional(),
   launchType: z.enum(['FARGATE', 'EC2', 'EXTERNAL']).optional(),
 });
-const UpdateServiceRequest = z.object({ cluster: z.string().optional(), service: z.string().min(1), desiredCount: z.number().int().min(0).optional(), taskDefinition: z.string().optional() });
+const UpdateServiceRequest = z.object({
+  cluster: z.string().optional(),
+  service: z.string().min(1),
+  desiredCount: z.number().int().min(0).optional(),
+  taskDefinition: z.string().optional(),
+});
 
 /** Offset pagination: nextToken is the index of the next item. */
-function page<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined, defaultSize: number): { items: T[]; nextToken?: string } {
+function page<T>(
+  items: T[],
+  maxResults: number | undefined,
+  nextToken: string | undefined,
+  defaultSize: number,
+): { items: T[]; nextToken?: string } {
   const start = nextToken ? Number(nextToken) : 0;
-  if (!Number.isInteger(start) || start < 0 || start > items.length) throw new AwsApiError('InvalidParameterException', `Invalid nextToken: ${nextToken}`);
+  if (!Number.isInteger(start) || start < 0 || start > items.length)
+    throw new AwsApiError('InvalidParameterException', `Invalid nextToken: ${nextToken}`);
   const end = Math.min(start + (maxResults ?? defaultSize), items.length);
   return { items: items.slice(start, end), ...(end < items.length ? { nextToken: String(end) } : {}) };
 }

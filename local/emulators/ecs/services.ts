@@ -90,9 +90,14 @@ export class LocalEcsServices extends EventEmitter<{ serviceEvent: [{ service: s
   create(input: CreateServiceInput): LocalService {
     const clusterArn = this.ecs.checkCluster(input.cluster);
     const clusterName = clusterArn.split('/').at(-1)!;
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(input.serviceName)) throw new ServiceError('InvalidParameterException', `serviceName "${input.serviceName}" must be 1-255 letters, digits, - or _`);
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(input.serviceName))
+      throw new ServiceError('InvalidParameterException', `serviceName "${input.serviceName}" must be 1-255 letters, digits, - or _`);
     const serviceArn = `arn:aws:ecs:${this.ecs.region}:${this.ecs.accountId}:service/${clusterName}/${input.serviceName}`;
-    if (this.services.has(serviceArn)) throw new ServiceError('InvalidParameterException', `Creation of service was not idempotent: ${input.serviceName} already exists in cluster ${clusterName}`);
+    if (this.services.has(serviceArn))
+      throw new ServiceError(
+        'InvalidParameterException',
+        `Creation of service was not idempotent: ${input.serviceName} already exists in cluster ${clusterName}`,
+      );
     const definition = this.ecs.findTaskDefinition(input.taskDefinition);
     if (!definition) throw new ServiceError('ClientException', `TaskDefinition not found: ${input.taskDefinition}`);
     const service: LocalService = {
@@ -135,7 +140,9 @@ export class LocalEcsServices extends EventEmitter<{ serviceEvent: [{ service: s
   find(cluster: string | undefined, ref: string): LocalService | undefined {
     const clusterArn = this.ecs.checkCluster(cluster);
     const name = ref.split('/').at(-1)!;
-    return [...this.services.values()].find((s) => s.service.clusterArn === clusterArn && (s.service.serviceArn === ref || s.service.serviceName === name))?.service;
+    return [...this.services.values()].find(
+      (s) => s.service.clusterArn === clusterArn && (s.service.serviceArn === ref || s.service.serviceName === name),
+    )?.service;
   }
 
   /** The service's tasks that are meant to run (desired RUNNING), oldest first. */
@@ -162,7 +169,17 @@ export class LocalEcsServices extends EventEmitter<{ serviceEvent: [{ service: s
       launchType: service.launchType,
       taskDefinition: service.taskDefinition,
       createdAt: service.createdAt,
-      deployments: [{ id: service.deploymentId, status: 'PRIMARY', taskDefinition: service.taskDefinition, desiredCount: service.desiredCount, runningCount: running, pendingCount: pending, launchType: service.launchType }],
+      deployments: [
+        {
+          id: service.deploymentId,
+          status: 'PRIMARY',
+          taskDefinition: service.taskDefinition,
+          desiredCount: service.desiredCount,
+          runningCount: running,
+          pendingCount: pending,
+          launchType: service.launchType,
+        },
+      ],
       events: [...service.events].reverse(),
     };
   }
@@ -175,7 +192,8 @@ export class LocalEcsServices extends EventEmitter<{ serviceEvent: [{ service: s
   }
 
   private count(value: number): number {
-    if (!Number.isInteger(value) || value < 0) throw new ServiceError('InvalidParameterException', `desiredCount must be a whole number of at least 0 (got ${value})`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new ServiceError('InvalidParameterException', `desiredCount must be a whole number of at least 0 (got ${value})`);
     return value;
   }
 
@@ -215,7 +233,8 @@ export class LocalEcsServices extends EventEmitter<{ serviceEvent: [{ service: s
       startedBy: service.deploymentId,
       launchType: service.launchType,
     });
-    if (started.length) this.note(service, `has started ${started.length} tasks: ${started.map((t) => `(task ${t.taskArn.split('/').at(-1)})`).join(' ')}`);
+    if (started.length)
+      this.note(service, `has started ${started.length} tasks: ${started.map((t) => `(task ${t.taskArn.split('/').at(-1)})`).join(' ')}`);
     if (failures.length) {
       this.note(service, `was unable to place a task: ${failures[0]!.reason}`);
       this.retryLater(state);
@@ -233,9 +252,19 @@ export class LocalEcsServices extends EventEmitter<{ serviceEvent: [{ service: s
   }
 
   private taskChanged(event: TaskStateChangeEvent): void {
-    const detail = event.detail as { group?: string; lastStatus?: string; clusterArn?: string; startedAt?: string; stoppedAt?: string; stopCode?: string; stoppedReason?: string };
+    const detail = event.detail as {
+      group?: string;
+      lastStatus?: string;
+      clusterArn?: string;
+      startedAt?: string;
+      stoppedAt?: string;
+      stopCode?: string;
+      stoppedReason?: string;
+    };
     if (detail.lastStatus !== 'STOPPED' || !detail.group?.startsWith('service:')) return;
-    const state = [...this.services.values()].find((s) => s.service.clusterArn === detail.clusterArn && `service:${s.service.serviceName}` === detail.group);
+    const state = [...this.services.values()].find(
+      (s) => s.service.clusterArn === detail.clusterArn && `service:${s.service.serviceName}` === detail.group,
+    );
     if (!state) return;
     if (detail.stopCode !== 'UserInitiated') {
       // Stopped by itself: a task that did not last counts towards a longer wait before the next.

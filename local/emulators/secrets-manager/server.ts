@@ -50,7 +50,9 @@ const Requests = {
   DescribeSecret: z.object({ SecretId: z.string().min(1) }),
 };
 
-export async function startLocalSecretsManager(options: { port?: number; region?: string; accountId?: string } = {}): Promise<LocalSecretsManager> {
+export async function startLocalSecretsManager(
+  options: { port?: number; region?: string; accountId?: string } = {},
+): Promise<LocalSecretsManager> {
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '000000000000';
   const secrets = new Map<string, StoredSecret>();
@@ -65,8 +67,15 @@ export async function startLocalSecretsManager(options: { port?: number; region?
   const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
     CreateSecret: (input) => {
       const req = parse(Requests.CreateSecret, input, 'CreateSecret');
-      if (secrets.has(req.Name)) throw new AwsApiError('ResourceExistsException', `The operation failed because the secret ${req.Name} already exists.`);
-      const secret: StoredSecret = { name: req.Name, arn: secretArn(region, accountId, req.Name), createdAt: new Date(), current: version(req.SecretString), ...(req.Description ? { description: req.Description } : {}) };
+      if (secrets.has(req.Name))
+        throw new AwsApiError('ResourceExistsException', `The operation failed because the secret ${req.Name} already exists.`);
+      const secret: StoredSecret = {
+        name: req.Name,
+        arn: secretArn(region, accountId, req.Name),
+        createdAt: new Date(),
+        current: version(req.SecretString),
+        ...(req.Description ? { description: req.Description } : {}),
+      };
       secrets.set(req.Name, secret);
       return { ARN: secret.arn, Name: secret.name, VersionId: secret.current.id };
     },
@@ -74,8 +83,19 @@ export async function startLocalSecretsManager(options: { port?: number; region?
       const req = parse(Requests.GetSecretValue, input, 'GetSecretValue');
       const secret = find(req.SecretId);
       const wanted = req.VersionStage === 'AWSPREVIOUS' ? secret.previous : secret.current;
-      if (!wanted) throw new AwsApiError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${req.VersionStage}`);
-      return { ARN: secret.arn, Name: secret.name, SecretString: wanted.value, VersionId: wanted.id, VersionStages: [req.VersionStage ?? 'AWSCURRENT'], CreatedDate: seconds(wanted.createdAt) };
+      if (!wanted)
+        throw new AwsApiError(
+          'ResourceNotFoundException',
+          `Secrets Manager can't find the specified secret value for staging label: ${req.VersionStage}`,
+        );
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        SecretString: wanted.value,
+        VersionId: wanted.id,
+        VersionStages: [req.VersionStage ?? 'AWSCURRENT'],
+        CreatedDate: seconds(wanted.createdAt),
+      };
     },
     PutSecretValue: (input) => {
       const req = parse(Requests.PutSecretValue, input, 'PutSecretValue');
@@ -86,7 +106,12 @@ export async function startLocalSecretsManager(options: { port?: number; region?
     },
     DescribeSecret: (input) => {
       const secret = find(parse(Requests.DescribeSecret, input, 'DescribeSecret').SecretId);
-      return { ARN: secret.arn, Name: secret.name, ...(secret.description ? { Description: secret.description } : {}), CreatedDate: seconds(secret.createdAt) };
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        ...(secret.description ? { Description: secret.description } : {}),
+        CreatedDate: seconds(secret.createdAt),
+      };
     },
   };
   const server = await startAwsJsonServer({

@@ -92,7 +92,9 @@ export function prepareDefinition(definition: unknown, options: { timeScale: num
         const existing = tasks.get(name);
         // Overrides are keyed by state name, so two Task states of one name must do the same thing.
         if (existing && existing.resource !== resource) {
-          throw new InvalidDefinitionError(`${where}: two Task states are named "${name}" with different resources; the local Step Functions needs unique Task state names`);
+          throw new InvalidDefinitionError(
+            `${where}: two Task states are named "${name}" with different resources; the local Step Functions needs unique Task state names`,
+          );
         }
         const info: TaskStateInfo = { name, resource };
         if (typeof state.TimeoutSeconds === 'number') info.timeoutSeconds = state.TimeoutSeconds;

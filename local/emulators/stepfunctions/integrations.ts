@@ -32,7 +32,13 @@ export interface TaskCall {
 export type TaskResolver = (call: TaskCall) => Promise<JsonValue>;
 
 /** Publishes one SNS message; an SNSClient wrapper or a recorder in tests. */
-export type SnsPublisher = (params: { TopicArn?: string; TargetArn?: string; Message: string; Subject?: string; MessageAttributes?: unknown }) => Promise<{ MessageId: string }>;
+export type SnsPublisher = (params: {
+  TopicArn?: string;
+  TargetArn?: string;
+  Message: string;
+  Subject?: string;
+  MessageAttributes?: unknown;
+}) => Promise<{ MessageId: string }>;
 
 /** A local Lambda function: receives the payload, returns the result or throws. */
 export type LocalLambda = (payload: JsonValue) => Promise<unknown> | unknown;
@@ -51,7 +57,11 @@ export interface Integrations {
 export type IntegrationPattern = 'request-response' | 'sync' | 'callback';
 
 export function splitResource(resource: string): { base: string; pattern: IntegrationPattern; resourceType: string; resourceName: string } {
-  const pattern: IntegrationPattern = resource.endsWith('.waitForTaskToken') ? 'callback' : resource.endsWith('.sync') || resource.endsWith('.sync:2') ? 'sync' : 'request-response';
+  const pattern: IntegrationPattern = resource.endsWith('.waitForTaskToken')
+    ? 'callback'
+    : resource.endsWith('.sync') || resource.endsWith('.sync:2')
+      ? 'sync'
+      : 'request-response';
   const base = resource.replace(/\.(waitForTaskToken|sync(:2)?)$/, '');
   const service = /^arn:aws:states:::([^:]+):(.+)$/.exec(resource);
   if (service) return { base, pattern, resourceType: service[1]!, resourceName: service[2]! };
@@ -87,16 +97,21 @@ const asParams = (call: TaskCall): Record<string, unknown> => {
 /** The ECS integration: RunTask with PascalCase parameters, failures as AmazonECS.Unknown. */
 function ecsRunTask(ecs: LocalEcs, call: TaskCall): LocalTask[] {
   const input = lowerFirst(asParams(call)) as RunTaskInput;
-  if (typeof input.taskDefinition !== 'string') throw new TaskError('States.Runtime', `${call.resource} in state "${call.stateName}": Parameters.TaskDefinition is required`);
+  if (typeof input.taskDefinition !== 'string')
+    throw new TaskError('States.Runtime', `${call.resource} in state "${call.stateName}": Parameters.TaskDefinition is required`);
   const { tasks, failures } = ecs.runTask(input);
   if (failures.length > 0 || tasks.length === 0) {
-    throw new TaskError('AmazonECS.Unknown', JSON.stringify({ Failures: failures.map((f) => ({ Arn: f.arn, Reason: f.reason, Detail: f.detail })), Tasks: [] }));
+    throw new TaskError(
+      'AmazonECS.Unknown',
+      JSON.stringify({ Failures: failures.map((f) => ({ Arn: f.arn, Reason: f.reason, Detail: f.detail })), Tasks: [] }),
+    );
   }
   return tasks;
 }
 
 /** Step Functions fails a `.sync` ECS task unless every essential container exited 0. */
-const succeeded = (task: LocalTask): boolean => task.stopCode !== 'TaskFailedToStart' && task.containers.every((c) => !c.essential || c.exitCode === 0);
+const succeeded = (task: LocalTask): boolean =>
+  task.stopCode !== 'TaskFailedToStart' && task.containers.every((c) => !c.essential || c.exitCode === 0);
 
 export function resolveIntegration(resource: string, integrations: Integrations): TaskResolver {
   const custom = integrations.resources?.[resource];
@@ -115,7 +130,14 @@ export function resolveIntegration(resource: string, integrations: Integrations)
         const params = asParams(call) as never;
         const op = base.split(':').at(-1);
         try {
-          const command = op === 'putItem' ? new PutItemCommand(params) : op === 'updateItem' ? new UpdateItemCommand(params) : op === 'getItem' ? new GetItemCommand(params) : new DeleteItemCommand(params);
+          const command =
+            op === 'putItem'
+              ? new PutItemCommand(params)
+              : op === 'updateItem'
+                ? new UpdateItemCommand(params)
+                : op === 'getItem'
+                  ? new GetItemCommand(params)
+                  : new DeleteItemCommand(params);
           return withoutMetadata(await client.send(command as never));
         } catch (error) {
           // AWS names DynamoDB integration errors `DynamoDB.<ExceptionName>`.
@@ -143,7 +165,8 @@ export function resolveIntegration(resource: string, integrations: Integrations)
         const ecs = need(integrations.ecs, 'a local ECS (integrations.ecs)', resource);
         const tasks = ecsRunTask(ecs, call);
         if (pattern !== 'sync') return { Tasks: tasks.map(taskToStepFunctions), Failures: [] };
-        const onAbort = () => tasks.forEach((t) => t.lastStatus !== 'STOPPED' && ecs.stopTask(t.taskArn, 'Step Functions execution stopped or task timed out'));
+        const onAbort = () =>
+          tasks.forEach((t) => t.lastStatus !== 'STOPPED' && ecs.stopTask(t.taskArn, 'Step Functions execution stopped or task timed out'));
         call.signal.addEventListener('abort', onAbort, { once: true });
         const stopped = await Promise.all(tasks.map((t) => ecs.waitForStopped(t.taskArn)));
         call.signal.removeEventListener('abort', onAbort);
@@ -163,7 +186,11 @@ export function resolveIntegration(resource: string, integrations: Integrations)
 async function invokeLambda(integrations: Integrations, nameOrArn: string, payload: JsonValue, resource: string): Promise<JsonValue> {
   const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? '') : (nameOrArn.split(':')[0] ?? '');
   const fn = integrations.lambdas?.[name];
-  if (!fn) throw new TaskError('Lambda.ResourceNotFoundException', `${resource}: no local function "${name}" (known: ${Object.keys(integrations.lambdas ?? {}).join(', ') || 'none'})`);
+  if (!fn)
+    throw new TaskError(
+      'Lambda.ResourceNotFoundException',
+      `${resource}: no local function "${name}" (known: ${Object.keys(integrations.lambdas ?? {}).join(', ') || 'none'})`,
+    );
   try {
     const result = await fn(payload);
     return (result === undefined ? null : JSON.parse(JSON.stringify(result))) as JsonValue;

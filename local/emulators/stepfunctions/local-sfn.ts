@@ -106,14 +106,21 @@ let timeoutErrorFactory: Promise<TimeoutErrorFactory> | undefined;
  */
 function libraryTimeoutError(): Promise<TimeoutErrorFactory> {
   timeoutErrorFactory ??= (async () => {
-    const probe = new StateMachine({ StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:probe', TimeoutSeconds: 0.001, End: true } } } as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } });
+    const probe = new StateMachine(
+      {
+        StartAt: 'T',
+        States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:probe', TimeoutSeconds: 0.001, End: true } },
+      } as unknown as StateMachineDefinition,
+      { validationOptions: { noValidate: true } },
+    );
     const never = new Promise<JsonValue>(() => {});
     const run = probe.run({}, { overrides: { taskResourceLocalHandlers: { T: () => never } } });
     const error = await run.result.then(
       () => undefined,
       (e: Error) => e.cause as Error | undefined,
     );
-    if (!error || error.name !== 'States.Timeout') throw new Error('aws-local-stepfunctions changed: could not obtain its States.Timeout error class');
+    if (error?.name !== 'States.Timeout')
+      throw new Error('aws-local-stepfunctions changed: could not obtain its States.Timeout error class');
     const Cls = error.constructor as new () => Error;
     return (cause: string) => {
       const e = new Cls();
@@ -215,7 +222,11 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
    * returns that execution; a different input, or a closed execution of that name, is
    * ExecutionAlreadyExists.
    */
-  async startExecution(input: { stateMachineArn: string; name?: string; input?: string }): Promise<{ executionArn: string; startDate: Date }> {
+  async startExecution(input: {
+    stateMachineArn: string;
+    name?: string;
+    input?: string;
+  }): Promise<{ executionArn: string; startDate: Date }> {
     const machine = this.describeStateMachine(input.stateMachineArn);
     const name = input.name ?? crypto.randomUUID();
     if (!NAME_PATTERN.test(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
@@ -375,7 +386,9 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     const { record } = running;
     if (record.status !== 'RUNNING') return { stopDate: record.stopDate ?? this.clock() };
     this.close(running, 'ABORTED', { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) });
-    this.record(record, 'ExecutionAborted', { executionAbortedEventDetails: { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) } });
+    this.record(record, 'ExecutionAborted', {
+      executionAbortedEventDetails: { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) },
+    });
     running.abort();
     return { stopDate: record.stopDate! };
   }
@@ -404,7 +417,8 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
   /** Stops every open execution: for shutdown. */
   stopAll(): void {
     for (const running of this.executions.values()) {
-      if (running.record.status === 'RUNNING') this.stopExecution(running.record.executionArn, 'LocalCloudStopped', 'The local Step Functions was stopped');
+      if (running.record.status === 'RUNNING')
+        this.stopExecution(running.record.executionArn, 'LocalCloudStopped', 'The local Step Functions was stopped');
     }
   }
 
@@ -412,7 +426,11 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     if (!decodeToken(taskToken)) throw new SfnError('InvalidToken', 'Invalid token');
     const task = this.tokens.get(taskToken);
     if (!task) throw new SfnError('TaskDoesNotExist', 'Task Does Not Exist');
-    if (task.closed) throw new SfnError('TaskTimedOut', 'Task Timed Out: the task token has either expired or the task associated with the token has already been closed');
+    if (task.closed)
+      throw new SfnError(
+        'TaskTimedOut',
+        'Task Timed Out: the task token has either expired or the task associated with the token has already been closed',
+      );
     return task;
   }
 
@@ -433,7 +451,12 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
   }
 
   /** One Task state run: integration call, callback wait, timeouts, history events. */
-  private async runTaskState(running: RunningExecution, info: TaskStateInfo, taskInput: JsonValue, makeTimeoutError: TimeoutErrorFactory): Promise<JsonValue> {
+  private async runTaskState(
+    running: RunningExecution,
+    info: TaskStateInfo,
+    taskInput: JsonValue,
+    makeTimeoutError: TimeoutErrorFactory,
+  ): Promise<JsonValue> {
     const { record } = running;
     if (record.status !== 'RUNNING') throw new ExecutionClosedError(`execution ${record.executionArn} is closed`);
     // The library hands us the state before its StateEntered event reaches our history (it is
@@ -449,7 +472,10 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
       if (!(key in carried)) return undefined;
       const value = carried[key];
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-        throw new TaskError('States.Runtime', `State "${info.name}": ${what} resolved to ${JSON.stringify(value)}; it must be a positive integer`);
+        throw new TaskError(
+          'States.Runtime',
+          `State "${info.name}": ${what} resolved to ${JSON.stringify(value)}; it must be a positive integer`,
+        );
       }
       return value;
     };
@@ -508,7 +534,10 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
       fail(error === 'States.Timeout' ? makeTimeoutError(cause) : new TaskError(error, cause));
     };
     if (timeoutMs !== undefined) {
-      timeoutTimer = setTimeout(() => timeout('States.Timeout', `Task "${stateName}" did not finish within TimeoutSeconds (${timeoutSeconds} s)`), timeoutMs);
+      timeoutTimer = setTimeout(
+        () => timeout('States.Timeout', `Task "${stateName}" did not finish within TimeoutSeconds (${timeoutSeconds} s)`),
+        timeoutMs,
+      );
     }
 
     try {
@@ -521,7 +550,11 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
         const beat = (): void => {
           if (heartbeatMs === undefined || controller.signal.aborted) return;
           clearTimeout(heartbeatTimer);
-          heartbeatTimer = setTimeout(() => timeout('States.HeartbeatTimeout', `Task "${stateName}" sent no heartbeat within HeartbeatSeconds (${heartbeatSeconds} s)`), heartbeatMs);
+          heartbeatTimer = setTimeout(
+            () =>
+              timeout('States.HeartbeatTimeout', `Task "${stateName}" sent no heartbeat within HeartbeatSeconds (${heartbeatSeconds} s)`),
+            heartbeatMs,
+          );
         };
         beat();
         token!.heartbeat = beat;
@@ -546,7 +579,7 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
   /** Turns the library's event log into AWS history events and settles the execution. */
   private async follow(
     running: RunningExecution,
-    prepared: PreparedDefinition,
+    _prepared: PreparedDefinition,
     events: AsyncGenerator<LibraryEvent>,
     result: Promise<unknown>,
     redrive: { redriven: boolean; reusedIterations: Map<string, Set<number>> },
@@ -565,14 +598,26 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
           break;
         case 'StateEntered': {
           const type = ev.state.type;
-          this.record(record, `${type}StateEntered`, { stateEnteredEventDetails: { name: ev.state.name, input: jsonText(ev.state.input), inputDetails: { truncated: false } } }, { stateName: ev.state.name, ...(ev.index !== undefined ? { iterationIndex: ev.index } : {}) }, at);
+          this.record(
+            record,
+            `${type}StateEntered`,
+            { stateEnteredEventDetails: { name: ev.state.name, input: jsonText(ev.state.input), inputDetails: { truncated: false } } },
+            { stateName: ev.state.name, ...(ev.index !== undefined ? { iterationIndex: ev.index } : {}) },
+            at,
+          );
           break;
         }
         case 'StateExited': {
           const type = ev.state.type;
           if (type === 'Map') this.record(record, 'MapStateSucceeded', {}, { stateName: ev.state.name }, at);
           if (type === 'Parallel') this.record(record, 'ParallelStateSucceeded', {}, { stateName: ev.state.name }, at);
-          this.record(record, `${type}StateExited`, { stateExitedEventDetails: { name: ev.state.name, output: jsonText(ev.state.output), outputDetails: { truncated: false } } }, { stateName: ev.state.name, ...(ev.index !== undefined ? { iterationIndex: ev.index } : {}) }, at);
+          this.record(
+            record,
+            `${type}StateExited`,
+            { stateExitedEventDetails: { name: ev.state.name, output: jsonText(ev.state.output), outputDetails: { truncated: false } } },
+            { stateName: ev.state.name, ...(ev.index !== undefined ? { iterationIndex: ev.index } : {}) },
+            at,
+          );
           break;
         }
         case 'StateFailed': {
@@ -589,7 +634,12 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
             mapStarted.add(parent);
             this.record(record, 'MapStateStarted', { mapStateStartedEventDetails: {} }, { stateName: parent }, at);
           }
-          const key = ev.type === 'MapIterationStarted' ? 'mapIterationStartedEventDetails' : ev.type === 'MapIterationSucceeded' ? 'mapIterationSucceededEventDetails' : 'mapIterationFailedEventDetails';
+          const key =
+            ev.type === 'MapIterationStarted'
+              ? 'mapIterationStartedEventDetails'
+              : ev.type === 'MapIterationSucceeded'
+                ? 'mapIterationSucceededEventDetails'
+                : 'mapIterationFailedEventDetails';
           this.record(record, ev.type, { [key]: { name: parent, index: ev.index } }, { stateName: parent, iterationIndex: ev.index }, at);
           break;
         }
@@ -601,7 +651,13 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
           break;
         case 'ExecutionSucceeded':
           if (record.status !== 'RUNNING') break;
-          this.record(record, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: jsonText(ev.output), outputDetails: { truncated: false } } }, {}, at);
+          this.record(
+            record,
+            'ExecutionSucceeded',
+            { executionSucceededEventDetails: { output: jsonText(ev.output), outputDetails: { truncated: false } } },
+            {},
+            at,
+          );
           this.close(running, 'SUCCEEDED', { output: jsonText(ev.output) });
           break;
         case 'ExecutionFailed':
@@ -611,8 +667,22 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
           break;
         case 'ExecutionTimeout':
           if (record.status !== 'RUNNING') break;
-          this.record(record, 'ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout', cause: 'The execution did not finish within the state machine TimeoutSeconds' } }, {}, at);
-          this.close(running, 'TIMED_OUT', { error: 'States.Timeout', cause: 'The execution did not finish within the state machine TimeoutSeconds' });
+          this.record(
+            record,
+            'ExecutionTimedOut',
+            {
+              executionTimedOutEventDetails: {
+                error: 'States.Timeout',
+                cause: 'The execution did not finish within the state machine TimeoutSeconds',
+              },
+            },
+            {},
+            at,
+          );
+          this.close(running, 'TIMED_OUT', {
+            error: 'States.Timeout',
+            cause: 'The execution did not finish within the state machine TimeoutSeconds',
+          });
           break;
         default:
           break; // StateRetried, StateCaught, branch ends: AWS has no history event for them
@@ -629,7 +699,11 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     }
   }
 
-  private close(running: RunningExecution, status: Exclude<ExecutionStatus, 'RUNNING'>, outcome: { output?: string; error?: string; cause?: string }): void {
+  private close(
+    running: RunningExecution,
+    status: Exclude<ExecutionStatus, 'RUNNING'>,
+    outcome: { output?: string; error?: string; cause?: string },
+  ): void {
     const { record } = running;
     record.status = status;
     record.stopDate = this.clock();
@@ -638,7 +712,13 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     this.emit('executionClosed', record);
   }
 
-  private record(record: ExecutionRecord, type: string, details: Record<string, unknown>, meta: { stateName?: string; iterationIndex?: number } = {}, at: Date = this.clock()): void {
+  private record(
+    record: ExecutionRecord,
+    type: string,
+    details: Record<string, unknown>,
+    meta: { stateName?: string; iterationIndex?: number } = {},
+    at: Date = this.clock(),
+  ): void {
     const id = record.history.length + 1;
     const event: HistoryEvent = { id, previousEventId: id - 1, timestamp: at, type, ...meta, ...details };
     if (type === 'TaskStateEntered' && meta.iterationIndex !== undefined && meta.stateName) {
@@ -657,7 +737,8 @@ function decodeToken(token: string): { e: string; s: string; n: string } | undef
   if (!token.startsWith('AQ')) return undefined;
   try {
     const value = JSON.parse(Buffer.from(token.slice(2), 'base64url').toString('utf8')) as unknown;
-    if (value && typeof value === 'object' && 'e' in value && 's' in value && 'n' in value) return value as { e: string; s: string; n: string };
+    if (value && typeof value === 'object' && 'e' in value && 's' in value && 'n' in value)
+      return value as { e: string; s: string; n: string };
   } catch {
     return undefined;
   }

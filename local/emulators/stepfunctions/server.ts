@@ -18,7 +18,12 @@ const parse = <T>(schema: z.ZodType<T>, input: unknown, op: string): T => {
 };
 
 const Requests = {
-  CreateStateMachine: z.object({ name: z.string(), definition: z.string(), roleArn: z.string().optional(), type: z.enum(['STANDARD']).optional() }),
+  CreateStateMachine: z.object({
+    name: z.string(),
+    definition: z.string(),
+    roleArn: z.string().optional(),
+    type: z.enum(['STANDARD']).optional(),
+  }),
   DescribeStateMachine: z.object({ stateMachineArn: z.string() }),
   StartExecution: z.object({ stateMachineArn: z.string(), name: z.string().optional(), input: z.string().optional() }),
   DescribeExecution: z.object({ executionArn: z.string() }),
@@ -45,7 +50,8 @@ const Requests = {
 /** Offset pagination: nextToken is the index of the next item. */
 const page = <T>(items: T[], maxResults: number | undefined, nextToken: string | undefined): { items: T[]; nextToken?: string } => {
   const start = nextToken ? Number(nextToken) : 0;
-  if (!Number.isInteger(start) || start < 0 || start > items.length) throw new AwsApiError('InvalidToken', `Invalid nextToken: ${nextToken}`);
+  if (!Number.isInteger(start) || start < 0 || start > items.length)
+    throw new AwsApiError('InvalidToken', `Invalid nextToken: ${nextToken}`);
   const size = maxResults && maxResults > 0 ? maxResults : 1000;
   const slice = items.slice(start, start + size);
   return start + size < items.length ? { items: slice, nextToken: String(start + size) } : { items: slice };
@@ -87,14 +93,30 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsServerO
     operations: {
       CreateStateMachine: (input) => {
         const req = parse(Requests.CreateStateMachine, input, 'CreateStateMachine');
-        const m = sfn.createStateMachine(req.roleArn !== undefined ? { name: req.name, definition: req.definition, roleArn: req.roleArn } : { name: req.name, definition: req.definition });
+        const m = sfn.createStateMachine(
+          req.roleArn !== undefined
+            ? { name: req.name, definition: req.definition, roleArn: req.roleArn }
+            : { name: req.name, definition: req.definition },
+        );
         return { stateMachineArn: m.stateMachineArn, creationDate: seconds(m.creationDate) };
       },
       DescribeStateMachine: (input) => {
         const m = sfn.describeStateMachine(parse(Requests.DescribeStateMachine, input, 'DescribeStateMachine').stateMachineArn);
-        return { stateMachineArn: m.stateMachineArn, name: m.name, status: 'ACTIVE', definition: m.definition, roleArn: m.roleArn, type: m.type, creationDate: seconds(m.creationDate) };
+        return {
+          stateMachineArn: m.stateMachineArn,
+          name: m.name,
+          status: 'ACTIVE',
+          definition: m.definition,
+          roleArn: m.roleArn,
+          type: m.type,
+          creationDate: seconds(m.creationDate),
+        };
       },
-      ListStateMachines: () => ({ stateMachines: sfn.listStateMachines().map((m) => ({ stateMachineArn: m.stateMachineArn, name: m.name, type: m.type, creationDate: seconds(m.creationDate) })) }),
+      ListStateMachines: () => ({
+        stateMachines: sfn
+          .listStateMachines()
+          .map((m) => ({ stateMachineArn: m.stateMachineArn, name: m.name, type: m.type, creationDate: seconds(m.creationDate) })),
+      }),
       StartExecution: async (input) => {
         const req = parse(Requests.StartExecution, input, 'StartExecution');
         const out = await sfn.startExecution(req);
@@ -115,7 +137,10 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsServerO
       },
       ListExecutions: (input) => {
         const req = parse(Requests.ListExecutions, input, 'ListExecutions');
-        const all = sfn.listExecutions({ ...(req.stateMachineArn ? { stateMachineArn: req.stateMachineArn } : {}), ...(req.statusFilter ? { statusFilter: req.statusFilter } : {}) });
+        const all = sfn.listExecutions({
+          ...(req.stateMachineArn ? { stateMachineArn: req.stateMachineArn } : {}),
+          ...(req.statusFilter ? { statusFilter: req.statusFilter } : {}),
+        });
         const { items, nextToken } = page(all, req.maxResults, req.nextToken);
         return { executions: items.map(executionListItem), ...(nextToken ? { nextToken } : {}) };
       },

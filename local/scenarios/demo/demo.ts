@@ -22,7 +22,11 @@ export interface DemoUpload {
 
 export const DEMO_UPLOADS: DemoUpload[] = [
   { fixture: 'orders-2026-11-20.csv', key: 'incoming/acme/orders-2026-11-20.csv', why: 'first file of the 2026-11-20 batch' },
-  { fixture: 'customers-2026-11-20.csv', key: 'incoming/acme/customers-2026-11-20.csv', why: 'completes the 2026-11-20 batch: one run starts' },
+  {
+    fixture: 'customers-2026-11-20.csv',
+    key: 'incoming/acme/customers-2026-11-20.csv',
+    why: 'completes the 2026-11-20 batch: one run starts',
+  },
   { fixture: 'orders-2026-11-21.csv', key: 'incoming/acme/orders-2026-11-21.csv', why: 'a batch whose customers file never comes: no run' },
   { fixture: 'orders-2026-11-20.csv', key: 'incoming/acme/orders-2026-11-20.csv', why: 'the same file again: no second run' },
   { fixture: 'README.md', key: 'incoming/acme/notes.txt', why: 'matches no pipeline: ignored' },
@@ -61,7 +65,9 @@ async function scan(cloud: LocalCloud, tableId: RegExp): Promise<Array<Record<st
 }
 
 export async function listAllExecutions(cloud: LocalCloud): Promise<ExecutionListItem[]> {
-  const out = await cloud.clients.sfn!.send(new ListExecutionsCommand({ stateMachineArn: cloud.resources.stateMachineArn, maxResults: 1000 }));
+  const out = await cloud.clients.sfn!.send(
+    new ListExecutionsCommand({ stateMachineArn: cloud.resources.stateMachineArn, maxResults: 1000 }),
+  );
   return out.executions ?? [];
 }
 
@@ -69,7 +75,10 @@ export async function listAllExecutions(cloud: LocalCloud): Promise<ExecutionLis
  * Uploads the demo files one by one (each after the previous one's event was handled, so the
  * story reads in order), then waits until the expected runs have closed and nothing else moves.
  */
-export async function runDemo(cloud: LocalCloud, options: { timeoutMs?: number; settleMs?: number; betweenUploadsMs?: number } = {}): Promise<DemoResult> {
+export async function runDemo(
+  cloud: LocalCloud,
+  options: { timeoutMs?: number; settleMs?: number; betweenUploadsMs?: number } = {},
+): Promise<DemoResult> {
   const timeoutMs = options.timeoutMs ?? 180_000;
   const settleMs = options.settleMs ?? 1_500;
   const bucket = uploadsBucket(cloud);
@@ -104,14 +113,16 @@ export async function runDemo(cloud: LocalCloud, options: { timeoutMs?: number; 
   }
   const unexpected = runs.filter((r) => !(String(r.pk) in EXPECTED_RUNS));
   if (unexpected.length) problems.push(`unexpected runs: ${unexpected.map((r) => String(r.pk)).join(', ')}`);
-  if (executions.length !== Object.keys(EXPECTED_RUNS).length) problems.push(`${executions.length} executions, expected ${Object.keys(EXPECTED_RUNS).length}`);
+  if (executions.length !== Object.keys(EXPECTED_RUNS).length)
+    problems.push(`${executions.length} executions, expected ${Object.keys(EXPECTED_RUNS).length}`);
   return { executions, runs, batches, ok: problems.length === 0, problems };
 }
 
 /** The sample containers' bundles the local ECS runs (pipeline task, queue worker); a clear error when they were not built. */
 export function checkContainerBuild(root: string): void {
   for (const bundle of ['task.js', 'sample-queue.js'].map((file) => join(root, 'container', 'dist', file))) {
-    if (!existsSync(bundle)) throw new Error(`the sample container is not built (${bundle} is missing): run npm run build:container, then try again`);
+    if (!existsSync(bundle))
+      throw new Error(`the sample container is not built (${bundle} is missing): run npm run build:container, then try again`);
   }
 }
 

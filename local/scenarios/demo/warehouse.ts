@@ -11,7 +11,9 @@ export async function readWarehouseRows(dataDir: string): Promise<Record<string,
   return withDirLock(`${dataDir}.lock`, async () => {
     const db = await openPglite(dataDir);
     try {
-      const tables = await db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
+      const tables = await db.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+      );
       const out: Record<string, Array<Record<string, unknown>>> = {};
       for (const { table_name: table } of tables.rows) {
         // Table names come from the catalogue, not from input.

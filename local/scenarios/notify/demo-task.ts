@@ -24,9 +24,7 @@ function claimFault(): string {
       // Creating the file fails if another task created it first: one task per fault.
       closeSync(openSync(join(claims, `fault-${index}`), 'wx'));
       return fault;
-    } catch {
-      continue;
-    }
+    } catch {}
   }
   return 'none';
 }
@@ -40,7 +38,9 @@ async function main(): Promise<void> {
       // Never answers: the request stays open until the notifier's timeout.
       process.stdout.write(`${JSON.stringify({ msg: 'request received, never answering (DEMO_FAULT=hang)' })}\n`);
     });
-    server.listen(options.port, options.host, () => process.stdout.write(`${JSON.stringify({ msg: 'listening, will never answer (DEMO_FAULT=hang)' })}\n`));
+    server.listen(options.port, options.host, () =>
+      process.stdout.write(`${JSON.stringify({ msg: 'listening, will never answer (DEMO_FAULT=hang)' })}\n`),
+    );
     process.once('SIGTERM', () => process.exit(0));
     return;
   }

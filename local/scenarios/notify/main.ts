@@ -29,7 +29,13 @@ function compact(entry: string): string {
 
 async function main(): Promise<number> {
   say('Starting the local cloud (queues: 2 s visibility, DLQ after 2 receives; deliveries: 1 s timeout, 3 attempts)...');
-  const cloud = await startLocalCloud({ root: projectRoot, portBase: 0, runServices: false, resourceOverrides: NOTIFY_OVERRIDES, log: (line) => say(`  ${line}`) });
+  const cloud = await startLocalCloud({
+    root: projectRoot,
+    portBase: 0,
+    runServices: false,
+    resourceOverrides: NOTIFY_OVERRIDES,
+    log: (line) => say(`  ${line}`),
+  });
   say(`  up in ${cloud.startupMs} ms\n`);
   try {
     const result = await runNotifyScenario(cloud, { say, ...(verbose ? { onTaskLine: (entry: string) => say(`  [task] ${entry}`) } : {}) });
@@ -43,17 +49,30 @@ async function main(): Promise<number> {
 
     say('\nAudit table:');
     for (const item of [...result.audit].sort((a, b) => String(a.service).localeCompare(String(b.service)))) {
-      const task = String(item.taskArn ?? '').split('/').pop();
-      say(`  ${String(item.service).padEnd(13)} ${task}  ${String(item.status).padEnd(9)} claims=${item.claims} attempts=${item.attempts} http=${item.httpStatus ?? '-'} latency=${item.latencyMs}ms${item.lastError ? `\n      lastError: ${item.lastError}` : ''}`);
+      const task = String(item.taskArn ?? '')
+        .split('/')
+        .pop();
+      say(
+        `  ${String(item.service).padEnd(13)} ${task}  ${String(item.status).padEnd(9)} claims=${item.claims} attempts=${item.attempts} http=${item.httpStatus ?? '-'} latency=${item.latencyMs}ms${item.lastError ? `\n      lastError: ${item.lastError}` : ''}`,
+      );
     }
 
     say('\nTask DLQ (the message as redrive would resend it; its reason is the audit item of the same event id + task ARN):');
-    for (const message of result.dead) say(`  ${message.eventId} ${message.serviceName}/${message.taskArn.split('/').pop()} at ${message.ip}`);
+    for (const message of result.dead)
+      say(`  ${message.eventId} ${message.serviceName}/${message.taskArn.split('/').pop()} at ${message.ip}`);
     if (!result.dead.length) say('  (empty)');
-    const calls = ['ListServices', 'DescribeServices', 'DescribeTaskDefinition', 'ListTasks', 'DescribeTasks'].map((op) => `${op}=${result.ecsCalls[op] ?? 0}`);
+    const calls = ['ListServices', 'DescribeServices', 'DescribeTaskDefinition', 'ListTasks', 'DescribeTasks'].map(
+      (op) => `${op}=${result.ecsCalls[op] ?? 0}`,
+    );
     say(`\nECS calls made: ${calls.join(', ')}`);
-    say(`Unlabelled service batch-runner got no notification: ${result.receipts.every((r) => !r.startsWith('batch-runner')) ? 'yes' : 'NO'}`);
-    say(result.ok ? '\n✔ demo:notify passed: labelled tasks notified once each, the silent one in the DLQ with its reason' : `\n✘ demo:notify failed: ${result.problems.join('; ')}`);
+    say(
+      `Unlabelled service batch-runner got no notification: ${result.receipts.every((r) => !r.startsWith('batch-runner')) ? 'yes' : 'NO'}`,
+    );
+    say(
+      result.ok
+        ? '\n✔ demo:notify passed: labelled tasks notified once each, the silent one in the DLQ with its reason'
+        : `\n✘ demo:notify failed: ${result.problems.join('; ')}`,
+    );
     if (!result.ok) say('  function logs: .local-cloud/logs/   task output: DEMO_VERBOSE=1');
     return result.ok ? 0 : 1;
   } finally {

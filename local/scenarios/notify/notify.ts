@@ -26,7 +26,9 @@ import { projectRoot } from '../../cloud/project-root';
  * and visibility timeouts of a few seconds that still outlast one invocation, as the
  * template's 180-360 s outlast the functions' timeouts.
  */
-const shortQueue = (visibilitySeconds: number) => ({ Properties: { VisibilityTimeout: visibilitySeconds, RedrivePolicy: { maxReceiveCount: 2 } } });
+const shortQueue = (visibilitySeconds: number) => ({
+  Properties: { VisibilityTimeout: visibilitySeconds, RedrivePolicy: { maxReceiveCount: 2 } },
+});
 export const NOTIFY_OVERRIDES: ResourceOverrides = {
   NotifierObserverQueue: shortQueue(2),
   NotifierServiceQueue: shortQueue(2),
@@ -85,7 +87,10 @@ function functionVariable(cloud: LocalCloud, logicalId: string, name: string): s
   return value;
 }
 
-export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (line: string) => void; onTaskLine?: (entry: string) => void; timeoutMs?: number } = {}): Promise<NotifyResult> {
+export async function runNotifyScenario(
+  cloud: LocalCloud,
+  options: { say?: (line: string) => void; onTaskLine?: (entry: string) => void; timeoutMs?: number } = {},
+): Promise<NotifyResult> {
   const say = options.say ?? (() => undefined);
   const { queues, tables } = cloud.resources;
   const queue = (id: string) => {
@@ -131,9 +136,23 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
   cloud.ecs.events.on('log', onLog);
   const labels = { NOTIFY_ME_CONTAINER_PORT: String(port), NOTIFY_ME_API_URI: '/notify' };
   const environment = { NOTIFY_HOST: '{taskIp}', NOTIFY_PORT: String(port), NOTIFY_PATH: '/notify', NOTIFY_HMAC_SECRET: key };
-  const services: Array<{ name: string; count: number; container: string; command: string[]; labels?: Record<string, string>; extra: Record<string, string> }> = [
+  const services: Array<{
+    name: string;
+    count: number;
+    container: string;
+    command: string[];
+    labels?: Record<string, string>;
+    extra: Record<string, string>;
+  }> = [
     { name: 'orders-api', count: 2, container: 'app', command: ['node', program], labels, extra: {} },
-    { name: 'cache-worker', count: 3, container: 'worker', command: ['node', program], labels, extra: { DEMO_FAULTS: 'none,500-once,hang', DEMO_FAULT_CLAIMS: claims } },
+    {
+      name: 'cache-worker',
+      count: 3,
+      container: 'worker',
+      command: ['node', program],
+      labels,
+      extra: { DEMO_FAULTS: 'none,500-once,hang', DEMO_FAULT_CLAIMS: claims },
+    },
     { name: 'batch-runner', count: 1, container: 'runner', command: ['node', program], extra: {} },
   ];
   try {
@@ -141,16 +160,31 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
     for (const s of services) {
       cloud.ecs.ecs.registerTaskDefinition({
         family: s.name,
-        containers: { [s.container]: { command: s.command, cwd: scratch, environment: { ...environment, ...s.extra }, ...(s.labels ? { dockerLabels: s.labels } : {}), portMappings: [{ containerPort: port }] } },
+        containers: {
+          [s.container]: {
+            command: s.command,
+            cwd: scratch,
+            environment: { ...environment, ...s.extra },
+            ...(s.labels ? { dockerLabels: s.labels } : {}),
+            portMappings: [{ containerPort: port }],
+          },
+        },
       });
       const service = cloud.ecs.services.create({ cluster, serviceName: s.name, taskDefinition: s.name, desiredCount: s.count });
       for (const task of cloud.ecs.services.tasksOf(service)) serviceOf.set(task.taskArn, s.name);
     }
-    const tasks = [...serviceOf.entries()].map(([arn, service]) => ({ service, taskId: arn.split('/').at(-1)!, ip: cloud.ecs.ecs.addressOf(cloud.ecs.ecs.getTask(arn)!)! }));
+    const tasks = [...serviceOf.entries()].map(([arn, service]) => ({
+      service,
+      taskId: arn.split('/').at(-1)!,
+      ip: cloud.ecs.ecs.addressOf(cloud.ecs.ecs.getTask(arn)!)!,
+    }));
     const deadline = Date.now() + 30_000;
     for (const task of tasks) {
       while (!(await accepts(task.ip, port))) {
-        if (Date.now() > deadline) throw new Error(`task ${task.service}/${task.taskId} did not listen on ${task.ip}:${port} within 30 s (see its output with DEMO_VERBOSE=1)`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `task ${task.service}/${task.taskId} did not listen on ${task.ip}:${port} within 30 s (see its output with DEMO_VERBOSE=1)`,
+          );
         await sleep(50);
       }
     }
@@ -160,7 +194,9 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
     const payload = { action: 'reload-config', version: 42 };
     say(`\nBroadcasting ${eventId} ${JSON.stringify(payload)} through the observer queue...`);
     const started = Date.now();
-    await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue('NotifierObserverQueue').url, MessageBody: JSON.stringify({ eventId, payload }) }));
+    await cloud.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: queue('NotifierObserverQueue').url, MessageBody: JSON.stringify({ eventId, payload }) }),
+    );
     // Drained: every queue empty, visible or in flight, a few polls in a row (failed messages come back, then leave for the DLQ).
     const sources = ['NotifierObserverQueue', 'NotifierServiceQueue', 'NotifierTaskQueue'].map(queue);
     const until = Date.now() + (options.timeoutMs ?? 60_000);
@@ -168,8 +204,15 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
       await sleep(250);
       const depths = await Promise.all(
         sources.map(async (q) => {
-          const out = await cloud.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: q.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-          return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+          const out = await cloud.clients.sqs.send(
+            new GetQueueAttributesCommand({
+              QueueUrl: q.url,
+              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+            }),
+          );
+          return (
+            Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+          );
         }),
       );
       quiet = depths.every((d) => d === 0) && cloud.wiring.sqsMappings.every((m) => !m.busy) ? quiet + 1 : 0;
@@ -178,14 +221,17 @@ export async function runNotifyScenario(cloud: LocalCloud, options: { say?: (lin
     const drainedMs = Date.now() - started;
 
     const audit = (await cloud.clients.documents.send(new ScanCommand({ TableName: tables.NotifierAuditTable! }))).Items ?? [];
-    const dlq = await cloud.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue('NotifierTaskDeadLetterQueue').url, MaxNumberOfMessages: 10 }));
+    const dlq = await cloud.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue('NotifierTaskDeadLetterQueue').url, MaxNumberOfMessages: 10 }),
+    );
     const dead = (dlq.Messages ?? []).map((m) => TaskMessageSchema.parse(JSON.parse(m.Body ?? '{}')));
 
     // What the story needs: 4 labelled tasks delivered (one after a retry), the hanging one in the DLQ, nothing for batch-runner.
     const problems: string[] = [];
     const delivered = audit.filter((item) => item.eventId === eventId && item.status === 'DELIVERED');
     if (delivered.length !== 4) problems.push(`${delivered.length} deliveries, expected 4 (2 orders-api + 2 cache-worker)`);
-    if (dead.length !== 1 || dead[0]?.serviceName !== 'cache-worker') problems.push(`the task DLQ holds ${dead.length} message(s), expected the hanging cache-worker task's`);
+    if (dead.length !== 1 || dead[0]?.serviceName !== 'cache-worker')
+      problems.push(`the task DLQ holds ${dead.length} message(s), expected the hanging cache-worker task's`);
     if (receipts.some((r) => r.startsWith('batch-runner'))) problems.push('the unlabelled batch-runner was notified');
     const receivers = receipts.map((r) => r.split(': ')[0]);
     if (new Set(receivers).size !== receivers.length) problems.push(`a task accepted the event twice: ${receivers.join(', ')}`);

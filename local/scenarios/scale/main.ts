@@ -56,7 +56,8 @@ async function main(): Promise<void> {
     if (!producer) throw new Error('the stack has no produceMessages function (functions/queue-services.yml)');
     const deployed = parseDeployedQueueServices(producer.spec.environment.QUEUE_SERVICES ?? '{}')[QUEUE_SERVICE];
     const scaler = cloud.autoscaling.scalers.find((s) => s.serviceName === deployed?.serviceName);
-    if (!deployed || !scaler) throw new Error(`queue service ${QUEUE_SERVICE} is not in the stack or not scaled locally (pipelines.yml queueServices)`);
+    if (!deployed || !scaler)
+      throw new Error(`queue service ${QUEUE_SERVICE} is not in the stack or not scaled locally (pipelines.yml queueServices)`);
     write(`  up in ${cloud.startupMs} ms · service ${deployed.serviceName}, queue ${deployed.queueUrl.split('/').at(-1)}\n\n`);
 
     // Completed messages of the current tick: latency and processing time, from the workers' logs.
@@ -82,10 +83,20 @@ async function main(): Promise<void> {
       const started = Date.now();
       let elapsed = 0;
       const phase = PHASES.find((p) => (elapsed += p.seconds) >= t);
-      if (phase) await producer.invoke({ queueService: QUEUE_SERVICE, count: phase.perSecond, minWorkMs: phase.minWorkMs, maxWorkMs: phase.maxWorkMs });
+      if (phase)
+        await producer.invoke({
+          queueService: QUEUE_SERVICE,
+          count: phase.perSecond,
+          minWorkMs: phase.minWorkMs,
+          maxWorkMs: phase.maxWorkMs,
+        });
       const decision = await scaler.autoscaler.tick();
       if (t % 10 === 0) {
-        const tuned = decideTarget(scaler.target(), windowStats, { acceptableLatencySeconds: ACCEPTABLE_LATENCY, tolerance: 0.1, maxTarget: 500 });
+        const tuned = decideTarget(scaler.target(), windowStats, {
+          acceptableLatencySeconds: ACCEPTABLE_LATENCY,
+          tolerance: 0.1,
+          maxTarget: 500,
+        });
         if (tuned.action === 'update') scaler.setTarget(tuned.proposed);
         windowStats = { sumSeconds: 0, count: 0 };
       }
@@ -100,12 +111,27 @@ async function main(): Promise<void> {
     }
 
     const line = (label: string, values: number[]) => `${label.padEnd(10)} ${sparkline(values)}  max ${Math.max(...values).toFixed(1)}`;
-    write(`\n${line('tasks', rows.map((r) => r.tasks))}\n${line('backlog', rows.map((r) => r.backlog))}\n${line('p95 (s)', rows.map((r) => r.p95))}\n`);
+    write(
+      `\n${line(
+        'tasks',
+        rows.map((r) => r.tasks),
+      )}\n${line(
+        'backlog',
+        rows.map((r) => r.backlog),
+      )}\n${line(
+        'p95 (s)',
+        rows.map((r) => r.p95),
+      )}\n`,
+    );
     const svg = renderChart({
       title: `Local queue service scaling on backlog per task (acceptable latency ${ACCEPTABLE_LATENCY} s)`,
       xLabel: 'seconds',
       panels: [
-        { title: 'tasks', yLabel: 'tasks', series: [{ label: 'desired tasks', color: '#1f77b4', points: rows.map((r) => [r.t, r.tasks]) }] },
+        {
+          title: 'tasks',
+          yLabel: 'tasks',
+          series: [{ label: 'desired tasks', color: '#1f77b4', points: rows.map((r) => [r.t, r.tasks]) }],
+        },
         {
           title: 'backlog',
           yLabel: 'messages',
@@ -114,7 +140,12 @@ async function main(): Promise<void> {
             { label: 'target × tasks', color: '#2ca02c', points: rows.map((r) => [r.t, r.target * r.tasks]), dashed: true },
           ],
         },
-        { title: 'latency', yLabel: 'seconds', reference: { value: ACCEPTABLE_LATENCY, label: 'acceptable' }, series: [{ label: 'p95 per second', color: '#d62728', points: rows.map((r) => [r.t, r.p95]) }] },
+        {
+          title: 'latency',
+          yLabel: 'seconds',
+          reference: { value: ACCEPTABLE_LATENCY, label: 'acceptable' },
+          series: [{ label: 'p95 per second', color: '#d62728', points: rows.map((r) => [r.t, r.p95]) }],
+        },
       ],
     });
     const file = join(tmpdir(), 'scale-demo.svg');

@@ -56,7 +56,9 @@ export function renderChart(options: { title: string; xLabel: string; panels: Pa
       out.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${sy(v)}" y2="${sy(v)}" stroke="#eee"/>`);
       out.push(`<text x="${left - 6}" y="${sy(v) + 4}" text-anchor="end">${+v.toFixed(1)}</text>`);
     }
-    out.push(`<text x="16" y="${y0 + panelHeight / 2}" transform="rotate(-90 16 ${y0 + panelHeight / 2})" text-anchor="middle">${escape(panel.yLabel)}</text>`);
+    out.push(
+      `<text x="16" y="${y0 + panelHeight / 2}" transform="rotate(-90 16 ${y0 + panelHeight / 2})" text-anchor="middle">${escape(panel.yLabel)}</text>`,
+    );
     if (panel.reference) {
       const y = sy(panel.reference.value);
       out.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${y}" y2="${y}" stroke="#c00" stroke-dasharray="6 4"/>`);
@@ -64,9 +66,13 @@ export function renderChart(options: { title: string; xLabel: string; panels: Pa
     }
     panel.series.forEach((series, s) => {
       const path = series.points.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
-      out.push(`<path d="${path}" fill="none" stroke="${series.color}" stroke-width="1.4"${series.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
+      out.push(
+        `<path d="${path}" fill="none" stroke="${series.color}" stroke-width="1.4"${series.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
+      );
       const ly = y0 + 14 + s * 16;
-      out.push(`<line x1="${left + plotWidth + 6}" x2="${left + plotWidth + 26}" y1="${ly - 4}" y2="${ly - 4}" stroke="${series.color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
+      out.push(
+        `<line x1="${left + plotWidth + 6}" x2="${left + plotWidth + 26}" y1="${ly - 4}" y2="${ly - 4}" stroke="${series.color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
+      );
       out.push(`<text x="${left + plotWidth + 30}" y="${ly}">${escape(series.label)}</text>`);
     });
     if (index === options.panels.length - 1) {

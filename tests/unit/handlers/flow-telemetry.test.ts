@@ -42,6 +42,7 @@ beforeAll(async () => {
     RUNS_TABLE: db.tables.runs,
     STATE_MACHINE_ARN: STATE_MACHINE,
     RUN_LEASE_SECONDS: '30',
+    MAX_CONCURRENT_RUNS: '0',
     BATCH_TTL_DAYS: '35',
   });
   // Handlers read env and build their logger/metrics at load: load them now.
@@ -61,7 +62,11 @@ beforeEach(() => {
   // Powertools writes INFO and EMF to stdout, WARN and ERROR to stderr.
   for (const stream of [process.stdout, process.stderr]) {
     jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((line) => line.startsWith('{')),
+      );
       return true;
     });
   }
@@ -94,7 +99,13 @@ function kinesisEventOf(calls: PutRecordsCommandInput[]): KinesisStreamEvent {
   const records = calls.flatMap((c) => c.Records ?? []);
   return {
     Records: records.map((r, i) => ({
-      kinesis: { partitionKey: r.PartitionKey!, sequenceNumber: String(1000 + i), data: Buffer.from(r.Data!).toString('base64'), kinesisSchemaVersion: '1.0', approximateArrivalTimestamp: 0 },
+      kinesis: {
+        partitionKey: r.PartitionKey!,
+        sequenceNumber: String(1000 + i),
+        data: Buffer.from(r.Data!).toString('base64'),
+        kinesisSchemaVersion: '1.0',
+        approximateArrivalTimestamp: 0,
+      },
       eventSource: 'aws:kinesis',
       eventID: `shardId-000000000000:${1000 + i}`,
       eventName: 'aws:kinesis:record',
@@ -109,7 +120,10 @@ function kinesisEventOf(calls: PutRecordsCommandInput[]): KinesisStreamEvent {
 describe('telemetry of one batch through the flow', () => {
   it('emits the metrics with pipeline and stage dimensions, never a batch key, and correlation keys on every line', async () => {
     kinesis.on(PutRecordsCommand).resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1', ShardId: 's' }] });
-    sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+    sfn.on(StartExecutionCommand).callsFake((input) => ({
+      executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${input.name}`,
+      startDate: new Date(),
+    }));
 
     await watcher(s3Event('orders'), context);
     await watcher(s3Event('customers'), context);
@@ -132,7 +146,21 @@ describe('telemetry of one batch through the flow', () => {
     const arn = `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${input.executionName}`;
     await summarize(
       {
-        run: { ...input, prepared: { shardRuns: [{ Error: 'States.TaskFailed', Cause: JSON.stringify({ taskArn: 'arn:aws:ecs:us-east-1:1:task/c/abc', stopCode: 'EssentialContainerExited', containers: [{ name: 'pipeline', exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' }] }) }] } },
+        run: {
+          ...input,
+          prepared: {
+            shardRuns: [
+              {
+                Error: 'States.TaskFailed',
+                Cause: JSON.stringify({
+                  taskArn: 'arn:aws:ecs:us-east-1:1:task/c/abc',
+                  stopCode: 'EssentialContainerExited',
+                  containers: [{ name: 'pipeline', exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' }],
+                }),
+              },
+            ],
+          },
+        },
         executionArn: arn,
         startedAt: new Date(Date.now() - 90_000).toISOString(),
       },
@@ -153,7 +181,9 @@ describe('telemetry of one batch through the flow', () => {
 
     // Every log line about this batch carries pipeline and batch key; file lines the object
     // key; lines after the start the run key and the execution ARN. Nothing carries a token.
-    const path = logs().filter((l) => ['file accepted', 'arrival recorded', 'arrival for a batch', 'run summarized'].some((m) => String(l.message).startsWith(m)));
+    const path = logs().filter((l) =>
+      ['file accepted', 'arrival recorded', 'arrival for a batch', 'run summarized'].some((m) => String(l.message).startsWith(m)),
+    );
     expect(path.length).toBeGreaterThanOrEqual(6);
     for (const line of path) {
       expect(line).toMatchObject({ pipeline: 'orders-daily', batchKey: '2026-11-20' });

@@ -25,6 +25,7 @@ beforeAll(() => {
     RUNS_TABLE: 'Runs',
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:ecs-pipelines-test-pipeline',
     RUN_LEASE_SECONDS: '120',
+    MAX_CONCURRENT_RUNS: '0',
     BATCH_TTL_DAYS: '35',
     STAGE: 'test',
     SERVICE: 'ecs-pipelines',
@@ -41,14 +42,20 @@ function batchesInMemory() {
     const values = input.ExpressionAttributeValues ?? {};
     if (input.TableName === 'Batches' && input.UpdateExpression!.startsWith('ADD')) {
       const arrived = new Set([...((item.arrived as Set<string>) ?? []), ...(values[':file'] as Set<string>)]);
-      Object.assign(item, { arrived, [input.ExpressionAttributeNames!['#obj']!]: values[':obj'], pipeline: values[':pipeline'], batchKey: values[':batchKey'] });
+      Object.assign(item, {
+        arrived,
+        [input.ExpressionAttributeNames!['#obj']!]: values[':obj'],
+        pipeline: values[':pipeline'],
+        batchKey: values[':batchKey'],
+      });
       item.firstArrivalAt ??= values[':nowIso'];
       item.deadline ??= values[':deadline'];
       item.openState ??= 'OPEN';
       items.set(pk, item);
       return { Attributes: item };
     }
-    if (input.TableName === 'Batches') Object.assign(item, { startedRunKey: values[':runKey'], startedFingerprint: values[':fingerprint'] });
+    if (input.TableName === 'Batches')
+      Object.assign(item, { startedRunKey: values[':runKey'], startedFingerprint: values[':fingerprint'] });
     return {};
   });
   return items;
@@ -58,7 +65,8 @@ function envelope(fixture: { Records: unknown[] }, data: Array<FileArrival | str
   const event = structuredClone(fixture) as KinesisStreamEvent;
   event.Records.forEach((record, i) => {
     const value = data[i];
-    if (value !== undefined) record.kinesis.data = Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64');
+    if (value !== undefined)
+      record.kinesis.data = Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64');
   });
   return event;
 }
@@ -69,19 +77,27 @@ beforeEach(() => {
   ddb.reset();
   sfn.reset();
   ddb.on(PutCommand).resolves({});
-  sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:sm:${input.name}`, startDate: new Date() }));
+  sfn
+    .on(StartExecutionCommand)
+    .callsFake((input) => ({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:sm:${input.name}`, startDate: new Date() }));
 });
 
 test('both files of a batch in one Kinesis batch start exactly one run and fail nothing', async () => {
   batchesInMemory();
-  const event = envelope(twoRecords, [arrival({ file: 'orders', batchKey: '2026-11-20' }), arrival({ file: 'customers', batchKey: '2026-11-20' })]);
+  const event = envelope(twoRecords, [
+    arrival({ file: 'orders', batchKey: '2026-11-20' }),
+    arrival({ file: 'customers', batchKey: '2026-11-20' }),
+  ]);
 
   const response = await handler(event, context);
 
   expect(response).toEqual({ batchItemFailures: [] });
   const starts = sfn.commandCalls(StartExecutionCommand);
   expect(starts).toHaveLength(1);
-  expect(JSON.parse(starts[0]!.args[0].input.input!)).toMatchObject({ runKey: 'orders-daily#2026-11-20', objects: [{ file: 'orders' }, { file: 'customers' }] });
+  expect(JSON.parse(starts[0]!.args[0].input.input!)).toMatchObject({
+    runKey: 'orders-daily#2026-11-20',
+    objects: [{ file: 'orders' }, { file: 'customers' }],
+  });
   expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
 });
 
@@ -104,8 +120,13 @@ test('a batch of nothing but invalid records fails the invocation (Lambda bisect
 
 test('a DynamoDB failure fails only its record', async () => {
   batchesInMemory();
-  ddb.on(UpdateCommand, { Key: { pk: 'orders-daily#2026-11-22' } }).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
-  const event = envelope(twoRecords, [arrival({ file: 'orders', batchKey: '2026-11-22' }), arrival({ file: 'orders', batchKey: '2026-11-23' })]);
+  ddb
+    .on(UpdateCommand, { Key: { pk: 'orders-daily#2026-11-22' } })
+    .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+  const event = envelope(twoRecords, [
+    arrival({ file: 'orders', batchKey: '2026-11-22' }),
+    arrival({ file: 'orders', batchKey: '2026-11-23' }),
+  ]);
 
   const response = await handler(event, context);
 
@@ -137,7 +158,12 @@ test('a record whose run another invocation is starting is failed so it is retri
   batchesInMemory();
   sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
   lockHeldByAnotherInvocation();
-  const snapshot = arrival({ pipeline: 'inventory-snapshot', file: 'snapshot', batchKey: 'eu_2026-11-20', key: 'incoming/inventory/eu/snapshot-2026-11-20.csv' });
+  const snapshot = arrival({
+    pipeline: 'inventory-snapshot',
+    file: 'snapshot',
+    batchKey: 'eu_2026-11-20',
+    key: 'incoming/inventory/eu/snapshot-2026-11-20.csv',
+  });
   const event = envelope(oneRecord, [snapshot]);
 
   await expect(handler(event, context)).rejects.toMatchObject({ name: 'FullBatchFailureError' });
@@ -147,7 +173,12 @@ test('a record whose run another invocation is starting is failed so it is retri
 test('a record whose run was just started by another invocation succeeds without a second start', async () => {
   batchesInMemory();
   lockHeldByAnotherInvocation();
-  const snapshot = arrival({ pipeline: 'inventory-snapshot', file: 'snapshot', batchKey: 'eu_2026-11-20', key: 'incoming/inventory/eu/snapshot-2026-11-20.csv' });
+  const snapshot = arrival({
+    pipeline: 'inventory-snapshot',
+    file: 'snapshot',
+    batchKey: 'eu_2026-11-20',
+    key: 'incoming/inventory/eu/snapshot-2026-11-20.csv',
+  });
   const event = envelope(oneRecord, [snapshot]);
 
   // The holder's execution exists: it started, and the state machine has not written RUNNING yet.

@@ -4,7 +4,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { MalformedEventError } from '../../../lib/pipelines/watcher';
 import { fixture, TEST_BUCKET } from '../pipelines/watcher/fixtures';
 
-
 const kinesis = mockClient(KinesisClient);
 const context = {
   functionName: 'ecs-pipelines-dev-s3UploadWatcher',
@@ -22,7 +21,6 @@ beforeAll(() => {
   // The handler reads its environment once at cold start, so it loads after these are set.
   process.env.STREAM_NAME = 'file-arrivals';
   process.env.UPLOADS_BUCKET = TEST_BUCKET;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   ({ handler } = require('../../../handlers/s3-upload-watcher') as { handler: Handler });
 });
 
@@ -34,7 +32,8 @@ beforeEach(() => {
   }));
 });
 
-const partitionKeys = () => kinesis.commandCalls(PutRecordsCommand).flatMap((call) => call.args[0].input.Records!.map((r) => r.PartitionKey));
+const partitionKeys = () =>
+  kinesis.commandCalls(PutRecordsCommand).flatMap((call) => call.args[0].input.Records!.map((r) => r.PartitionKey));
 
 describe('s3-upload-watcher handler', () => {
   it('answers an SQS batch with the malformed messages as batch item failures and publishes the rest', async () => {

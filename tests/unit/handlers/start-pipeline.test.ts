@@ -1,6 +1,6 @@
 /** The start-pipeline handler: both event shapes validated, one use case each. */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -16,8 +16,10 @@ beforeAll(() => {
     RUNS_TABLE: 'Runs',
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:ecs-pipelines-test-pipeline',
     RUN_LEASE_SECONDS: '120',
+    MAX_CONCURRENT_RUNS: '0',
     STAGE: 'test',
     SERVICE: 'ecs-pipelines',
+    TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:operators',
   });
   ({ handler } = require('../../../handlers/start-pipeline') as { handler: typeof handler });
 });
@@ -27,13 +29,41 @@ beforeEach(() => {
   sfn.reset();
   ddb.on(PutCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
-  sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:sm:${input.name}`, startDate: new Date() }));
+  sfn
+    .on(StartExecutionCommand)
+    .callsFake((input) => ({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:sm:${input.name}`, startDate: new Date() }));
 });
 
 test('a scheduled event starts the run keyed by its fire time', async () => {
+  // inventory-snapshot selects yesterday's batches (region left open); with none, one run without files.
+  ddb.on(QueryCommand, { IndexName: 'pipeline-batchKey' }).resolves({ Items: [] });
+  // inventory-snapshot has maxConcurrentRuns: the run is queued (its number from the counter),
+  // then the dispatch finds it first in the queue, admits it and takes it back with its input.
+  const queued: Record<string, unknown> = {};
+  ddb.on(UpdateCommand, { Key: { pk: 'queue#seq' } }).resolves({ Attributes: { n: 1 } });
+  ddb.on(UpdateCommand, { ConditionExpression: 'executionName = :name AND #status = :starting' }).callsFake((input) => {
+    Object.assign(queued, {
+      pk: input.Key.pk,
+      executionName: input.ExpressionAttributeValues[':name'],
+      input: input.ExpressionAttributeValues[':input'],
+    });
+    return {};
+  });
+  ddb
+    .on(QueryCommand, { IndexName: 'queue-queueSeq' })
+    .callsFake(() => ({ Items: [{ pk: queued.pk, pipeline: 'inventory-snapshot', executionName: queued.executionName, queueSeq: 1 }] }));
+  ddb.on(UpdateCommand, { ReturnValues: 'ALL_OLD' }).callsFake(() => ({ Attributes: { input: queued.input } }));
   const outcome = await handler({ pipeline: 'inventory-snapshot', trigger: 'schedule', time: '2026-11-20T06:00:00Z' }, context);
 
-  expect(outcome).toMatchObject({ status: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
+  expect(outcome).toMatchObject({
+    selected: { date: '2026-11-19' },
+    actions: [{ action: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' }],
+  });
+  expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
+    IndexName: 'pipeline-batchKey',
+    ExpressionAttributeValues: { ':pipeline': 'inventory-snapshot' },
+  });
+  expect(ddb.commandCalls(UpdateCommand).some((c) => c.args[0].input.Key?.pk === 'slots#pipeline#inventory-snapshot')).toBe(true);
   const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
   expect(input).toMatchObject({ trigger: 'schedule', task: { taskDefinition: 'ecs-pipelines-test-sample-pipeline', shards: 2 } });
 });
@@ -69,5 +99,7 @@ test('events of neither shape are refused with what was expected', async () => {
 test('an unknown pipeline or batch is named in the error', async () => {
   ddb.on(GetCommand).resolves({});
   await expect(handler({ pipeline: 'orders-weekly', batch: 'x' }, context)).rejects.toThrow(/unknown pipeline "orders-weekly"/);
-  await expect(handler({ pipeline: 'orders-daily', batch: '1999-01-01' }, context)).rejects.toThrow(/batch "1999-01-01" of pipeline "orders-daily" not found/);
+  await expect(handler({ pipeline: 'orders-daily', batch: '1999-01-01' }, context)).rejects.toThrow(
+    /batch "1999-01-01" of pipeline "orders-daily" not found/,
+  );
 });

@@ -34,14 +34,21 @@ function fakeCluster(serviceCount: number, revisions: number): void {
       services: input.services.map((serviceArn) => {
         const name = serviceArn.split('/').pop() as string;
         const index = Number(name.slice(4));
-        return { serviceArn, serviceName: name, status: 'ACTIVE', taskDefinition: `arn:aws:ecs:us-east-1:111122223333:task-definition/family-${index % revisions}:1` };
+        return {
+          serviceArn,
+          serviceName: name,
+          status: 'ACTIVE',
+          taskDefinition: `arn:aws:ecs:us-east-1:111122223333:task-definition/family-${index % revisions}:1`,
+        };
       }),
       failures: [],
     };
   });
   ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
     const family = Number(/family-(\d+)/.exec(input.taskDefinition)?.[1]);
-    const containers: ContainerDefinition[] = [{ name: 'app', dockerLabels: family % 3 === 0 ? labels('8080', '/notify') : { other: 'x' } }];
+    const containers: ContainerDefinition[] = [
+      { name: 'app', dockerLabels: family % 3 === 0 ? labels('8080', '/notify') : { other: 'x' } },
+    ];
     return { taskDefinition: { taskDefinitionArn: input.taskDefinition, networkMode: 'awsvpc', containerDefinitions: containers } };
   });
 }
@@ -53,7 +60,11 @@ const deps = () => ({
 });
 
 const sentMessages = () =>
-  sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => ServiceMessageSchema.parse(JSON.parse(entry.MessageBody as string))));
+  sqs
+    .commandCalls(SendMessageBatchCommand)
+    .flatMap((call) =>
+      (call.args[0].input.Entries ?? []).map((entry) => ServiceMessageSchema.parse(JSON.parse(entry.MessageBody as string))),
+    );
 
 beforeEach(() => {
   ecs.reset();
@@ -80,7 +91,15 @@ describe('discoverServices', () => {
     expect(messages).toHaveLength(50);
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(5);
     expect(new Set(messages.map((m) => m.serviceName)).size).toBe(50);
-    expect(messages[0]).toMatchObject({ eventId: 'evt-1', cluster: CLUSTER, container: 'app', containerPort: 8080, uri: '/notify', networkMode: 'awsvpc', payload: { action: 'reload' } });
+    expect(messages[0]).toMatchObject({
+      eventId: 'evt-1',
+      cluster: CLUSTER,
+      container: 'app',
+      containerPort: 8080,
+      uri: '/notify',
+      networkMode: 'awsvpc',
+      payload: { action: 'reload' },
+    });
   });
 
   it('keeps only services whose container carries both labels', async () => {
@@ -106,7 +125,9 @@ describe('discoverServices', () => {
     }));
     ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
       const name = input.taskDefinition.slice(3, -2);
-      return { taskDefinition: { taskDefinitionArn: input.taskDefinition, networkMode: 'bridge', containerDefinitions: definitions[name] } };
+      return {
+        taskDefinition: { taskDefinitionArn: input.taskDefinition, networkMode: 'bridge', containerDefinitions: definitions[name] },
+      };
     });
 
     // Act
@@ -114,7 +135,9 @@ describe('discoverServices', () => {
 
     // Assess
     expect(result.queued).toEqual(['both']);
-    expect(sentMessages()).toEqual([expect.objectContaining({ serviceName: 'both', container: 'web', containerPort: 8080, uri: '/hooks/notify', networkMode: 'bridge' })]);
+    expect(sentMessages()).toEqual([
+      expect.objectContaining({ serviceName: 'both', container: 'web', containerPort: 8080, uri: '/hooks/notify', networkMode: 'bridge' }),
+    ]);
     expect(result.misconfigured).toEqual([{ service: 'bad-port', reason: expect.stringContaining('NOTIFY_ME_CONTAINER_PORT="http"') }]);
   });
 
@@ -130,7 +153,13 @@ describe('discoverServices', () => {
         { serviceArn: arn('b'), serviceName: 'b', status: 'DRAINING', taskDefinition: 'td/a:1' },
       ],
     });
-    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'td/a:1', networkMode: 'awsvpc', containerDefinitions: [{ name: 'x', dockerLabels: labels('80', '/') }] } });
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        taskDefinitionArn: 'td/a:1',
+        networkMode: 'awsvpc',
+        containerDefinitions: [{ name: 'x', dockerLabels: labels('80', '/') }],
+      },
+    });
 
     const result = await discoverServices({ eventId: 'evt-3', services: ['a', 'b'], payload: {} }, deps());
 

@@ -37,7 +37,9 @@ const deps = () => ({
 });
 
 const sent = () =>
-  sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => TaskMessageSchema.parse(JSON.parse(entry.MessageBody as string))));
+  sqs
+    .commandCalls(SendMessageBatchCommand)
+    .flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => TaskMessageSchema.parse(JSON.parse(entry.MessageBody as string))));
 
 beforeEach(() => {
   ecs.reset();
@@ -58,13 +60,20 @@ describe('discoverTasks', () => {
     ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
       if (input.tasks.length > 100) throw new Error('DescribeTasks takes at most 100 tasks');
       return {
-        tasks: input.tasks.map((taskArn, i): Task => ({
-          taskArn,
-          lastStatus: 'RUNNING',
-          desiredStatus: 'RUNNING',
-          attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: `10.0.${Math.floor(i / 200)}.${i % 200}` }] }],
-          containers: [{ name: 'web' }],
-        })),
+        tasks: input.tasks.map(
+          (taskArn, i): Task => ({
+            taskArn,
+            lastStatus: 'RUNNING',
+            desiredStatus: 'RUNNING',
+            attachments: [
+              {
+                type: 'ElasticNetworkInterface',
+                details: [{ name: 'privateIPv4Address', value: `10.0.${Math.floor(i / 200)}.${i % 200}` }],
+              },
+            ],
+            containers: [{ name: 'web' }],
+          }),
+        ),
       };
     });
 
@@ -73,7 +82,11 @@ describe('discoverTasks', () => {
 
     // Assess
     expect(ecs.commandCalls(ListTasksCommand)).toHaveLength(3);
-    expect(ecs.commandCalls(ListTasksCommand)[0]?.args[0].input).toMatchObject({ cluster: 'FargateCluster', serviceName: 'web', desiredStatus: 'RUNNING' });
+    expect(ecs.commandCalls(ListTasksCommand)[0]?.args[0].input).toMatchObject({
+      cluster: 'FargateCluster',
+      serviceName: 'web',
+      desiredStatus: 'RUNNING',
+    });
     expect(ecs.commandCalls(DescribeTasksCommand)).toHaveLength(3);
     expect(ec2.calls()).toHaveLength(0);
     expect(result).toMatchObject({ tasksListed: 250, queued: 250 });
@@ -107,7 +120,10 @@ describe('discoverTasks', () => {
     ecs.on(DescribeContainerInstancesCommand).resolves(containerInstances as never);
     ec2.on(DescribeInstancesCommand).resolves(instances as never);
 
-    const result = await discoverTasks(service({ cluster: 'Ec2Cluster', serviceName: 'api', container: 'api', networkMode: 'bridge', uri: '/internal/notify' }), deps());
+    const result = await discoverTasks(
+      service({ cluster: 'Ec2Cluster', serviceName: 'api', container: 'api', networkMode: 'bridge', uri: '/internal/notify' }),
+      deps(),
+    );
 
     expect(sent().map((m) => [m.ip, m.port, m.addressing])).toEqual([
       ['10.0.2.17', 32768, 'bridge'],
@@ -118,7 +134,10 @@ describe('discoverTasks', () => {
     expect(ecs.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(1);
     expect(ecs.commandCalls(DescribeContainerInstancesCommand)[0]?.args[0].input.containerInstances).toHaveLength(2);
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
-    expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.InstanceIds?.sort()).toEqual(['i-0a1b2c3d4e5f60718', 'i-0f9e8d7c6b5a40312']);
+    expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.InstanceIds?.sort()).toEqual([
+      'i-0a1b2c3d4e5f60718',
+      'i-0f9e8d7c6b5a40312',
+    ]);
   });
 
   it('batches container instances by 100 and makes one DescribeInstances for 150 bridge tasks on 150 hosts', async () => {
@@ -130,12 +149,16 @@ describe('discoverTasks', () => {
       containers: [{ name: 'api', networkBindings: [{ containerPort: 8080, hostPort: 30000 + i, protocol: 'tcp' }] }],
     }));
     ecs.on(ListTasksCommand).resolves({ taskArns: tasks.map((t) => t.taskArn as string) });
-    ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({ tasks: tasks.filter((t) => input.tasks.includes(t.taskArn as string)) }));
+    ecs
+      .on(DescribeTasksCommand)
+      .callsFake((input: { tasks: string[] }) => ({ tasks: tasks.filter((t) => input.tasks.includes(t.taskArn as string)) }));
     ecs.on(DescribeContainerInstancesCommand).callsFake((input: { containerInstances: string[] }) => ({
       containerInstances: input.containerInstances.map((arn) => ({ containerInstanceArn: arn, ec2InstanceId: `i-${arn.slice(3)}` })),
     }));
     ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({
-      Reservations: [{ Instances: input.InstanceIds.map((id) => ({ InstanceId: id, PrivateIpAddress: `10.1.0.${Number(id.slice(2)) % 250}` })) }],
+      Reservations: [
+        { Instances: input.InstanceIds.map((id) => ({ InstanceId: id, PrivateIpAddress: `10.1.0.${Number(id.slice(2)) % 250}` })) },
+      ],
     }));
 
     const result = await discoverTasks(service({ container: 'api', networkMode: 'bridge' }), deps());
@@ -147,7 +170,13 @@ describe('discoverTasks', () => {
   });
 
   it('reports a running bridge task with no binding for the labelled port as unaddressable', async () => {
-    const task: Task = { taskArn: 'task/x', lastStatus: 'RUNNING', desiredStatus: 'RUNNING', containerInstanceArn: 'ci/1', containers: [{ name: 'api', networkBindings: [{ containerPort: 9000, hostPort: 31000 }] }] };
+    const task: Task = {
+      taskArn: 'task/x',
+      lastStatus: 'RUNNING',
+      desiredStatus: 'RUNNING',
+      containerInstanceArn: 'ci/1',
+      containers: [{ name: 'api', networkBindings: [{ containerPort: 9000, hostPort: 31000 }] }],
+    };
     ecs.on(ListTasksCommand).resolves({ taskArns: ['task/x'] });
     ecs.on(DescribeTasksCommand).resolves({ tasks: [task] });
     ecs.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [{ containerInstanceArn: 'ci/1', ec2InstanceId: 'i-1' }] });
@@ -160,7 +189,13 @@ describe('discoverTasks', () => {
   });
 
   it('uses the container port on host networking when ECS lists no binding', async () => {
-    const task: Task = { taskArn: 'task/h', lastStatus: 'RUNNING', desiredStatus: 'RUNNING', containerInstanceArn: 'ci/1', containers: [{ name: 'api' }] };
+    const task: Task = {
+      taskArn: 'task/h',
+      lastStatus: 'RUNNING',
+      desiredStatus: 'RUNNING',
+      containerInstanceArn: 'ci/1',
+      containers: [{ name: 'api' }],
+    };
     ecs.on(ListTasksCommand).resolves({ taskArns: ['task/h'] });
     ecs.on(DescribeTasksCommand).resolves({ tasks: [task] });
     ecs.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [{ containerInstanceArn: 'ci/1', ec2InstanceId: 'i-1' }] });

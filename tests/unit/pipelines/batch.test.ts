@@ -2,7 +2,14 @@ import type { BatchItem } from '../../../lib/pipelines/batch';
 import { batchObjects, decide, missingFiles, rerunKey, uploadFingerprint } from '../../../lib/pipelines/batch';
 
 const REQUIRED = ['orders', 'customers'];
-const object = (file: string, etag = `e-${file}`, sequencer = '0055AED6DCD90281E5') => ({ bucket: 'b', key: `k/${file}.csv`, size: 1, etag, sequencer, eventTime: 't' });
+const object = (file: string, etag = `e-${file}`, sequencer = '0055AED6DCD90281E5') => ({
+  bucket: 'b',
+  key: `k/${file}.csv`,
+  size: 1,
+  etag,
+  sequencer,
+  eventTime: 't',
+});
 
 function item(overrides: Partial<BatchItem> = {}): BatchItem {
   return {
@@ -20,7 +27,10 @@ function item(overrides: Partial<BatchItem> = {}): BatchItem {
 
 describe('batch state', () => {
   test('a batch missing a file waits, naming it', () => {
-    expect(decide(item({ arrived: ['customers'], objects: { customers: object('customers') } }), REQUIRED, false)).toEqual({ action: 'wait', missing: ['orders'] });
+    expect(decide(item({ arrived: ['customers'], objects: { customers: object('customers') } }), REQUIRED, false)).toEqual({
+      action: 'wait',
+      missing: ['orders'],
+    });
   });
 
   test('a complete batch that never started starts under pipeline#batchKey', () => {
@@ -34,7 +44,11 @@ describe('batch state', () => {
 
   test('a new upload (new sequencer, even with the same etag) is a re-upload, ignored unless the pipeline opts in', () => {
     const fingerprint = uploadFingerprint(item(), REQUIRED);
-    const reuploaded = item({ objects: { orders: object('orders', 'e-orders', '0055AED6DCD90281F0'), customers: object('customers') }, startedRunKey: 'orders-daily#2026-11-20', startedFingerprint: fingerprint });
+    const reuploaded = item({
+      objects: { orders: object('orders', 'e-orders', '0055AED6DCD90281F0'), customers: object('customers') },
+      startedRunKey: 'orders-daily#2026-11-20',
+      startedFingerprint: fingerprint,
+    });
     expect(decide(reuploaded, REQUIRED, false)).toEqual({ action: 'reupload-ignored', runKey: 'orders-daily#2026-11-20' });
     expect(decide(reuploaded, REQUIRED, true)).toMatchObject({ action: 'start', reupload: true, runKey: rerunKey(reuploaded, REQUIRED) });
   });
@@ -43,7 +57,9 @@ describe('batch state', () => {
     const a = item({ arrived: ['orders', 'customers'] });
     const b = item({ objects: { customers: object('customers'), orders: object('orders') } });
     expect(rerunKey(a, REQUIRED)).toBe(rerunKey(b, REQUIRED));
-    expect(rerunKey(item({ objects: { orders: object('orders', 'changed'), customers: object('customers') } }), REQUIRED)).not.toBe(rerunKey(a, REQUIRED));
+    expect(rerunKey(item({ objects: { orders: object('orders', 'changed'), customers: object('customers') } }), REQUIRED)).not.toBe(
+      rerunKey(a, REQUIRED),
+    );
   });
 
   test('objects are listed in registry order without the event time', () => {

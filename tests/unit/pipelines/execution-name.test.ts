@@ -19,8 +19,18 @@ describe('executionName', () => {
   });
 
   test('turns unicode, spaces and symbols into a valid name and keeps keys that read alike apart', () => {
-    const a = executionName({ pipeline: 'orders-daily', batchKey: 'Zürich 2026/11:20 ✓', runKey: 'orders-daily#Zürich 2026/11:20 ✓', attempt: 1 });
-    const b = executionName({ pipeline: 'orders-daily', batchKey: 'Zurich-2026-11-20', runKey: 'orders-daily#Zurich-2026-11-20', attempt: 1 });
+    const a = executionName({
+      pipeline: 'orders-daily',
+      batchKey: 'Zürich 2026/11:20 ✓',
+      runKey: 'orders-daily#Zürich 2026/11:20 ✓',
+      attempt: 1,
+    });
+    const b = executionName({
+      pipeline: 'orders-daily',
+      batchKey: 'Zurich-2026-11-20',
+      runKey: 'orders-daily#Zurich-2026-11-20',
+      attempt: 1,
+    });
     expect(a).toMatch(VALID);
     expect(a).toMatch(/^orders-daily-Zurich-2026-11-20-a1_/);
     expect(b).toMatch(/^orders-daily-Zurich-2026-11-20-a1_/);
@@ -42,6 +52,8 @@ describe('executionName', () => {
   });
 
   test('executionArnOf maps a state machine ARN to its execution ARN', () => {
-    expect(executionArnOf('arn:aws:states:us-east-1:123456789012:stateMachine:sm', 'run-1')).toBe('arn:aws:states:us-east-1:123456789012:execution:sm:run-1');
+    expect(executionArnOf('arn:aws:states:us-east-1:123456789012:stateMachine:sm', 'run-1')).toBe(
+      'arn:aws:states:us-east-1:123456789012:execution:sm:run-1',
+    );
   });
 });

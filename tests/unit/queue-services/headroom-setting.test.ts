@@ -7,7 +7,15 @@ function registry(targetUpdate: Record<string, unknown>): string {
     pipelines: {
       demo: {
         trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-        task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+        task: {
+          taskDefinition: 'sample',
+          container: 'app',
+          image: 'example.com/app:1',
+          cpu: 256,
+          memory: 512,
+          launch: 'sync',
+          timeoutSeconds: 600,
+        },
       },
     },
     queueServices: {
@@ -27,13 +35,13 @@ const problemsOf = registryProblems;
 describe('queueServices.<name>.targetUpdate.headroom', () => {
   it('is accepted as a fraction in (0, 1]', () => {
     for (const headroom of [0.25, 1]) {
-      const service = parseRegistry(registry({ headroom })).queueServices!['thumbnails']!;
+      const service = parseRegistry(registry({ headroom })).queueServices!.thumbnails!;
       expect(service.targetUpdate.headroom).toBe(headroom);
     }
   });
 
   it('stays absent when not set, so the updater applies the one default in the target math', () => {
-    const service = parseRegistry(registry({})).queueServices!['thumbnails']!;
+    const service = parseRegistry(registry({})).queueServices!.thumbnails!;
     expect(service.targetUpdate.headroom).toBeUndefined();
   });
 

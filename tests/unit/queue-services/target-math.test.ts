@@ -83,11 +83,20 @@ describe('target decision', () => {
 
   it('keeps the target when the move is within the tolerance', () => {
     // average 2.1 s → 57.14, a 4.8 % move from 60
-    expect(decideTarget(60, { sumSeconds: 210, count: 100 }, settings)).toMatchObject({ action: 'keep', reason: 'within-tolerance', proposed: 57.14 });
+    expect(decideTarget(60, { sumSeconds: 210, count: 100 }, settings)).toMatchObject({
+      action: 'keep',
+      reason: 'within-tolerance',
+      proposed: 57.14,
+    });
   });
 
   it('updates when the move exceeds the tolerance', () => {
-    expect(decideTarget(60, { sumSeconds: 400, count: 100 }, settings)).toMatchObject({ action: 'update', current: 60, proposed: 30, averageSeconds: 4 });
+    expect(decideTarget(60, { sumSeconds: 400, count: 100 }, settings)).toMatchObject({
+      action: 'update',
+      current: 60,
+      proposed: 30,
+      averageSeconds: 4,
+    });
   });
 
   it('updates to 1 when processing got slower than the acceptable latency', () => {
@@ -96,10 +105,15 @@ describe('target decision', () => {
 
   it('proposes the target with the settings headroom and concurrency', () => {
     // 4 s per message, 2 slots, headroom 0.5: 0.5 × 120 × 2 / 4 = 30.
-    expect(decideTarget(60, { sumSeconds: 400, count: 100 }, { ...settings, headroom: 0.5, concurrency: 2 })).toMatchObject({ action: 'update', proposed: 30 });
+    expect(decideTarget(60, { sumSeconds: 400, count: 100 }, { ...settings, headroom: 0.5, concurrency: 2 })).toMatchObject({
+      action: 'update',
+      proposed: 30,
+    });
     // Without a headroom setting the default applies: 120 × DEFAULT_HEADROOM / 2.
     const { headroom: _ignored, ...withoutHeadroom } = settings;
-    expect(decideTarget(1000, { sumSeconds: 200, count: 100 }, withoutHeadroom)).toMatchObject({ proposed: Math.round(60 * DEFAULT_HEADROOM * 100) / 100 });
+    expect(decideTarget(1000, { sumSeconds: 200, count: 100 }, withoutHeadroom)).toMatchObject({
+      proposed: Math.round(60 * DEFAULT_HEADROOM * 100) / 100,
+    });
   });
 
   it('treats the tolerance as relative to the current target', () => {

@@ -9,7 +9,11 @@ import {
 import { CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { applicationAutoScalingPolicies } from '../../../lib/queue-services/adapters/application-auto-scaling-policies';
 import { getMetricDataStats, getMetricStatisticsStats } from '../../../lib/queue-services/adapters/cloudwatch-processing-stats';
-import { ForeignScalingPolicyError, ScalingPolicyNotFoundError, updateScalingTarget } from '../../../lib/queue-services/update-scaling-target';
+import {
+  ForeignScalingPolicyError,
+  ScalingPolicyNotFoundError,
+  updateScalingTarget,
+} from '../../../lib/queue-services/update-scaling-target';
 
 const autoscaling = mockClient(ApplicationAutoScalingClient);
 const cloudwatch = mockClient(CloudWatchClient);
@@ -23,8 +27,23 @@ const configuration = {
   ScaleOutCooldown: 60,
   CustomizedMetricSpecification: {
     Metrics: [
-      { Id: 'm1', ReturnData: false, MetricStat: { Stat: 'Sum', Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: 'q' }] } } },
-      { Id: 'm2', ReturnData: false, MetricStat: { Stat: 'Average', Metric: { Namespace: 'ECS/ContainerInsights', MetricName: 'RunningTaskCount', Dimensions: [] } } },
+      {
+        Id: 'm1',
+        ReturnData: false,
+        MetricStat: {
+          Stat: 'Sum',
+          Metric: {
+            Namespace: 'AWS/SQS',
+            MetricName: 'ApproximateNumberOfMessagesVisible',
+            Dimensions: [{ Name: 'QueueName', Value: 'q' }],
+          },
+        },
+      },
+      {
+        Id: 'm2',
+        ReturnData: false,
+        MetricStat: { Stat: 'Average', Metric: { Namespace: 'ECS/ContainerInsights', MetricName: 'RunningTaskCount', Dimensions: [] } },
+      },
       { Id: 'e1', ReturnData: true, Expression: 'IF(m2 > 0, m1 / m2, m1)', Label: 'Backlog per task' },
     ],
   },
@@ -113,7 +132,9 @@ describe('updating the scaling target', () => {
     expect(call.StartTime).toEqual(new Date('2026-11-20T11:00:00Z'));
     expect(call.EndTime).toEqual(NOW);
     expect(call.MetricDataQueries!.map((q) => q.MetricStat!.Stat)).toEqual(['Sum', 'SampleCount']);
-    expect(call.MetricDataQueries![0]!.MetricStat!.Metric!.Dimensions).toEqual([{ Name: 'QueueService', Value: 'pipelines-dev-thumbnails' }]);
+    expect(call.MetricDataQueries![0]!.MetricStat!.Metric!.Dimensions).toEqual([
+      { Name: 'QueueService', Value: 'pipelines-dev-thumbnails' },
+    ]);
   });
 
   it('adds up every page of GetMetricData', async () => {
@@ -143,7 +164,12 @@ describe('updating the scaling target', () => {
 
   it('keeps the current target when no message was processed in the window', async () => {
     autoscaling.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [policy()] });
-    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'duration', Values: [] }, { Id: 'messages', Values: [] }] });
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'duration', Values: [] },
+        { Id: 'messages', Values: [] },
+      ],
+    });
 
     const result = await updateScalingTarget(input, deps());
 

@@ -7,7 +7,15 @@ const shipped = readFileSync(join(__dirname, '../../../pipelines.yml'), 'utf8');
 
 const pipeline = {
   trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-  task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+  task: {
+    taskDefinition: 'sample',
+    container: 'app',
+    image: 'example.com/app:1',
+    cpu: 256,
+    memory: 512,
+    launch: 'sync',
+    timeoutSeconds: 600,
+  },
 };
 
 /** A valid registry with one queue service, as YAML (JSON is YAML), with `patch` applied to the service. */
@@ -31,7 +39,7 @@ describe('queue services in the registry', () => {
   });
 
   it('fill defaults for the queue, cooldowns and the target updater', () => {
-    const service = parseRegistry(registryWith(() => undefined)).queueServices!['thumbnails']!;
+    const service = parseRegistry(registryWith(() => undefined)).queueServices!.thumbnails!;
     expect(service.queue.type).toBe('standard');
     expect(service.minTasks).toBe(1);
     expect(service.scaleInCooldownSeconds).toBe(300);
@@ -46,7 +54,7 @@ describe('queue services in the registry', () => {
         s.queue = { type: 'fifo', maxReceiveCount: 5, visibilityTimeoutSeconds: 60, contentBasedDeduplication: true };
         s.scheduledActions = [{ name: 'morning-ramp', schedule: 'cron(40 10 * * ? *)', minTasks: 4, maxTasks: 10 }];
       }),
-    ).queueServices!['thumbnails']!;
+    ).queueServices!.thumbnails!;
     expect(service.queue.type).toBe('fifo');
     expect(service.scheduledActions[0]!.name).toBe('morning-ramp');
   });
@@ -57,20 +65,76 @@ describe('queue services in the registry', () => {
   });
 
   it.each([
-    ['an unknown queue type', (s: any) => (s.queue.type = 'priority'), 'queue service "thumbnails", field queue.type: queue type is "standard" or "fifo"'],
-    ['maxReceiveCount 0', (s: any) => (s.queue.maxReceiveCount = 0), 'queue service "thumbnails", field queue.maxReceiveCount: maxReceiveCount must be at least 1'],
-    ['a visibility timeout over 12 hours', (s: any) => (s.queue.visibilityTimeoutSeconds = 50_000), 'field queue.visibilityTimeoutSeconds: visibilityTimeoutSeconds must be at most 43200'],
+    [
+      'an unknown queue type',
+      (s: any) => (s.queue.type = 'priority'),
+      'queue service "thumbnails", field queue.type: queue type is "standard" or "fifo"',
+    ],
+    [
+      'maxReceiveCount 0',
+      (s: any) => (s.queue.maxReceiveCount = 0),
+      'queue service "thumbnails", field queue.maxReceiveCount: maxReceiveCount must be at least 1',
+    ],
+    [
+      'a visibility timeout over 12 hours',
+      (s: any) => (s.queue.visibilityTimeoutSeconds = 50_000),
+      'field queue.visibilityTimeoutSeconds: visibilityTimeoutSeconds must be at most 43200',
+    ],
     ['minTasks 0', (s: any) => (s.minTasks = 0), 'field minTasks: minTasks must be at least 1'],
-    ['minTasks above maxTasks', (s: any) => ((s.minTasks = 5), (s.maxTasks = 2)), 'field minTasks: minTasks (5) must not exceed maxTasks (2)'],
-    ['a zero acceptable latency', (s: any) => (s.acceptableLatencySeconds = 0), 'field acceptableLatencySeconds: acceptableLatencySeconds must be greater than 0'],
-    ['a tolerance above 1', (s: any) => (s.targetUpdate = { tolerance: 2 }), 'field targetUpdate.tolerance: tolerance is a fraction from 0 to 1'],
-    ['a maxTarget below 1', (s: any) => (s.targetUpdate = { maxTarget: 0.5 }), 'field targetUpdate.maxTarget: maxTarget must be at least 1'],
-    ['a bad updater schedule', (s: any) => (s.targetUpdate = { schedule: 'every hour' }), 'field targetUpdate.schedule: bad schedule expression "every hour"'],
-    ['a rate() scheduled action', (s: any) => (s.scheduledActions = [{ name: 'ramp', schedule: 'rate(1 hour)', minTasks: 2 }]), 'field scheduledActions.0.schedule: a scheduled action needs cron(...)'],
-    ['a scheduled action with no capacity', (s: any) => (s.scheduledActions = [{ name: 'ramp', schedule: 'cron(0 8 * * ? *)' }]), 'field scheduledActions.0: a scheduled action sets minTasks, maxTasks or both'],
-    ['a scheduled action with min above max', (s: any) => (s.scheduledActions = [{ name: 'ramp', schedule: 'cron(0 8 * * ? *)', minTasks: 5, maxTasks: 2 }]), 'field scheduledActions.0.minTasks: minTasks must not exceed maxTasks'],
-    ['a duplicated scheduled action', (s: any) => (s.scheduledActions = [{ name: 'ramp', schedule: 'cron(0 8 * * ? *)', minTasks: 2 }, { name: 'ramp', schedule: 'cron(0 9 * * ? *)', minTasks: 1 }]), 'field scheduledActions.1.name: scheduled action "ramp" is declared twice'],
-    ['content-based deduplication on a standard queue', (s: any) => (s.queue.contentBasedDeduplication = true), 'field queue.contentBasedDeduplication: contentBasedDeduplication applies to FIFO queues only'],
+    [
+      'minTasks above maxTasks',
+      (s: any) => ((s.minTasks = 5), (s.maxTasks = 2)),
+      'field minTasks: minTasks (5) must not exceed maxTasks (2)',
+    ],
+    [
+      'a zero acceptable latency',
+      (s: any) => (s.acceptableLatencySeconds = 0),
+      'field acceptableLatencySeconds: acceptableLatencySeconds must be greater than 0',
+    ],
+    [
+      'a tolerance above 1',
+      (s: any) => (s.targetUpdate = { tolerance: 2 }),
+      'field targetUpdate.tolerance: tolerance is a fraction from 0 to 1',
+    ],
+    [
+      'a maxTarget below 1',
+      (s: any) => (s.targetUpdate = { maxTarget: 0.5 }),
+      'field targetUpdate.maxTarget: maxTarget must be at least 1',
+    ],
+    [
+      'a bad updater schedule',
+      (s: any) => (s.targetUpdate = { schedule: 'every hour' }),
+      'field targetUpdate.schedule: bad schedule expression "every hour"',
+    ],
+    [
+      'a rate() scheduled action',
+      (s: any) => (s.scheduledActions = [{ name: 'ramp', schedule: 'rate(1 hour)', minTasks: 2 }]),
+      'field scheduledActions.0.schedule: a scheduled action needs cron(...)',
+    ],
+    [
+      'a scheduled action with no capacity',
+      (s: any) => (s.scheduledActions = [{ name: 'ramp', schedule: 'cron(0 8 * * ? *)' }]),
+      'field scheduledActions.0: a scheduled action sets minTasks, maxTasks or both',
+    ],
+    [
+      'a scheduled action with min above max',
+      (s: any) => (s.scheduledActions = [{ name: 'ramp', schedule: 'cron(0 8 * * ? *)', minTasks: 5, maxTasks: 2 }]),
+      'field scheduledActions.0.minTasks: minTasks must not exceed maxTasks',
+    ],
+    [
+      'a duplicated scheduled action',
+      (s: any) =>
+        (s.scheduledActions = [
+          { name: 'ramp', schedule: 'cron(0 8 * * ? *)', minTasks: 2 },
+          { name: 'ramp', schedule: 'cron(0 9 * * ? *)', minTasks: 1 },
+        ]),
+      'field scheduledActions.1.name: scheduled action "ramp" is declared twice',
+    ],
+    [
+      'content-based deduplication on a standard queue',
+      (s: any) => (s.queue.contentBasedDeduplication = true),
+      'field queue.contentBasedDeduplication: contentBasedDeduplication applies to FIFO queues only',
+    ],
   ])('rejects %s with a message naming the service and field', (_what, patch, message) => {
     const problems = problemsOf(registryWith(patch));
     expect(problems.join('\n')).toContain(message);
@@ -82,7 +146,10 @@ describe('queue services in the registry', () => {
   });
 
   it('rejects a bad service name', () => {
-    const text = JSON.stringify({ pipelines: { demo: pipeline }, queueServices: { Thumbs: JSON.parse(registryWith(() => undefined)).queueServices.thumbnails } });
+    const text = JSON.stringify({
+      pipelines: { demo: pipeline },
+      queueServices: { Thumbs: JSON.parse(registryWith(() => undefined)).queueServices.thumbnails },
+    });
     expect(problemsOf(text).join('\n')).toContain('queue service names are lower-case words with dashes');
   });
 });

@@ -14,7 +14,15 @@ async function bundleRegistry(yaml: string): Promise<unknown> {
   const dir = mkdtempSync(join(tmpdir(), 'registry-build-'));
   writeFileSync(join(dir, 'pipelines.yml'), yaml);
   writeFileSync(join(dir, 'entry.js'), "module.exports = require('./pipelines.yml');");
-  const result = await build({ entryPoints: [join(dir, 'entry.js')], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'silent', plugins: esbuildPlugins });
+  const result = await build({
+    entryPoints: [join(dir, 'entry.js')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    write: false,
+    logLevel: 'silent',
+    plugins: esbuildPlugins,
+  });
   const module = { exports: {} as { default?: unknown } };
   new Function('module', 'exports', result.outputFiles[0]!.text)(module, module.exports);
   return module.exports.default ?? module.exports;
@@ -26,14 +34,23 @@ const valid = [
   '    trigger:',
   '      files: { orders: "in/orders-{date}.csv" }',
   '      windowMinutes: 60',
-  '    task: { taskDefinition: sample, container: app, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 600 }',
+  '    task: { taskDefinition: sample, container: app, image: example.com/app:1, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 600 }',
 ].join('\n');
 
 describe('the registry in function bundles', () => {
   it('is the validated registry, defaults filled in', async () => {
-    const registry = (await bundleRegistry(valid)) as { pipelines: Record<string, { trigger: Record<string, unknown>; task: Record<string, unknown>; alarms: unknown }> };
+    const registry = (await bundleRegistry(valid)) as {
+      pipelines: Record<string, { trigger: Record<string, unknown>; task: Record<string, unknown>; alarms: unknown }>;
+    };
     expect(registry.pipelines.demo!.trigger.rerunOnReupload).toBe(false);
-    expect(registry.pipelines.demo!.task).toMatchObject({ shards: 1, spot: false, environment: {} });
+    expect(registry.pipelines.demo!.task).toMatchObject({
+      shards: 1,
+      capacity: 'fargate',
+      architecture: 'X86_64',
+      environment: {},
+      secrets: {},
+      policies: [],
+    });
     expect(registry.pipelines.demo!.alarms).toEqual({ failuresPerHour: 1 });
   });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { indexRegistry } from '../../../lib/registry/registry';
+import { capturesOfBatchKey, indexRegistry } from '../../../lib/registry/registry';
 import { parseRegistry } from '../../../lib/registry/parse-registry';
 import { registryProblems } from '../../helpers/registry';
 import { compilePattern, matchPattern, patternsOverlap } from '../../../lib/registry/patterns';
@@ -11,7 +11,15 @@ const shipped = readFileSync(join(__dirname, '../../../pipelines.yml'), 'utf8');
 function registryWith(patch: (pipeline: Record<string, any>) => void, extra: Record<string, unknown> = {}): string {
   const pipeline: Record<string, any> = {
     trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-    task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+    task: {
+      taskDefinition: 'sample',
+      container: 'app',
+      image: 'example.com/app:1',
+      cpu: 256,
+      memory: 512,
+      launch: 'sync',
+      timeoutSeconds: 600,
+    },
   };
   patch(pipeline);
   return JSON.stringify({ pipelines: { demo: pipeline, ...extra } });
@@ -54,19 +62,75 @@ describe('the shipped registry', () => {
 describe('registry validation names the pipeline and field', () => {
   it.each([
     ['an unknown key', (p: any) => (p.task.memroy = 1), 'pipeline "demo", field task: Unrecognized key: "memroy"'],
-    ['a window of zero', (p: any) => (p.trigger.windowMinutes = 0), 'pipeline "demo", field trigger.windowMinutes: window must be greater than 0'],
+    [
+      'a window of zero',
+      (p: any) => (p.trigger.windowMinutes = 0),
+      'pipeline "demo", field trigger.windowMinutes: window must be greater than 0',
+    ],
     ['a negative window', (p: any) => (p.trigger.windowMinutes = -5), 'field trigger.windowMinutes'],
     ['zero shards', (p: any) => (p.task.shards = 0), 'pipeline "demo", field task.shards: shards must be at least 1'],
     ['21 shards', (p: any) => (p.task.shards = 21), 'pipeline "demo", field task.shards: shards must be at most 20'],
-    ['a callback without heartbeat', (p: any) => (p.task.launch = 'callback'), 'pipeline "demo", field task.heartbeatSeconds: a callback pipeline needs heartbeatSeconds'],
-    ['a heartbeat too short for a task to start', (p: any) => Object.assign(p.task, { launch: 'callback', heartbeatSeconds: 30 }), 'pipeline "demo", field task.heartbeatSeconds: heartbeatSeconds must be at least 60'],
-    ['a bad cron expression', (p: any) => (p.schedule = { expression: 'cron(0 25 * * ? *)' }), 'pipeline "demo", field schedule.expression: bad schedule expression "cron(0 25 * * ? *)": hours value 25 is outside 0-23'],
+    [
+      'a callback without heartbeat',
+      (p: any) => (p.task.launch = 'callback'),
+      'pipeline "demo", field task.heartbeatSeconds: a callback pipeline needs heartbeatSeconds',
+    ],
+    [
+      'a heartbeat too short for a task to start',
+      (p: any) => Object.assign(p.task, { launch: 'callback', heartbeatSeconds: 30 }),
+      'pipeline "demo", field task.heartbeatSeconds: heartbeatSeconds must be at least 60',
+    ],
+    [
+      'a bad cron expression',
+      (p: any) => (p.schedule = { expression: 'cron(0 25 * * ? *)' }),
+      'pipeline "demo", field schedule.expression: bad schedule expression "cron(0 25 * * ? *)": hours value 25 is outside 0-23',
+    ],
     ['a five-field cron', (p: any) => (p.schedule = { expression: 'cron(0 6 * * *)' }), 'cron needs 6 fields'],
-    ['a cron with two day fields', (p: any) => (p.schedule = { expression: 'cron(0 6 * * MON *)' }), 'exactly one of day-of-month and day-of-week must be "?"'],
-    ['files with different captures', (p: any) => (p.trigger.files.customers = 'in/customers-{day}.csv'), 'field trigger.files.customers: captures {day} differ from {date}'],
+    [
+      'a cron with two day fields',
+      (p: any) => (p.schedule = { expression: 'cron(0 6 * * MON *)' }),
+      'exactly one of day-of-month and day-of-week must be "?"',
+    ],
+    [
+      'files with different captures',
+      (p: any) => (p.trigger.files.customers = 'in/customers-{day}.csv'),
+      'field trigger.files.customers: captures {day} differ from {date}',
+    ],
     ['a pattern with a stray brace', (p: any) => (p.trigger.files.orders = 'in/orders-{date.csv'), 'brace'],
-    ['an environment variable the run sets itself', (p: any) => (p.task.environment = { RUN_KEY: 'x' }), 'pipeline "demo", field task.environment: RUN_KEY is set by the run itself'],
+    [
+      'an environment variable the run sets itself',
+      (p: any) => (p.task.environment = { RUN_KEY: 'x' }),
+      'pipeline "demo", field task.environment: RUN_KEY is set by the run itself',
+    ],
     ['a pattern outside the prefix', (p: any) => (p.trigger.prefix = 'other/'), 'pattern does not start with the prefix "other/"'],
+    [
+      'a schedule batch of a capture the files lack',
+      (p: any) => (p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { day: '{fireDate}' } }),
+      'pipeline "demo", field schedule.batch.day: {day} is not a capture of trigger.files (the batch key is {date})',
+    ],
+    [
+      'a schedule batch template that is not one',
+      (p: any) => (p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { date: '{yesterday}' } }),
+      'pipeline "demo", field schedule.batch.date: "{yesterday}" in "{yesterday}" is not a fire time expression',
+    ],
+    [
+      'a schedule batch on a pipeline without files',
+      (p: any) => {
+        delete p.trigger;
+        p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { date: '{fireDate}' } };
+      },
+      'pipeline "demo", field schedule.batch: schedule.batch names captures of trigger.files, and this pipeline has no trigger',
+    ],
+    [
+      'whenIncomplete without a batch',
+      (p: any) => (p.schedule = { expression: 'cron(0 6 * * ? *)', whenIncomplete: 'run' }),
+      'pipeline "demo", field schedule.whenIncomplete: whenIncomplete applies to a schedule that runs batches',
+    ],
+    [
+      'an unknown whenIncomplete',
+      (p: any) => (p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { date: '{fireDate}' }, whenIncomplete: 'wait' }),
+      'pipeline "demo", field schedule.whenIncomplete: whenIncomplete is run, skip or notify',
+    ],
   ])('rejects %s', (_name, patch, message) => {
     const problems = problemsOf(registryWith(patch));
     expect(problems.join('\n')).toContain(message);
@@ -77,7 +141,15 @@ describe('registry validation names the pipeline and field', () => {
       registryWith(() => undefined, {
         other: {
           trigger: { files: { all: 'in/{name}-2026.csv' }, windowMinutes: 5 },
-          task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+          task: {
+            taskDefinition: 'sample',
+            container: 'app',
+            image: 'example.com/app:1',
+            cpu: 256,
+            memory: 512,
+            launch: 'sync',
+            timeoutSeconds: 600,
+          },
         },
       }),
     );
@@ -93,6 +165,31 @@ describe('registry validation names the pipeline and field', () => {
 
   it('reports YAML syntax errors with the file name', () => {
     expect(() => parseRegistry('pipelines: [unclosed', 'my.yml')).toThrow(/my\.yml: not valid YAML/);
+  });
+});
+
+describe('batch keys', () => {
+  it('reads capture values back from a batch key, escapes included', () => {
+    const index = indexRegistry(parseRegistry(shipped));
+    const key = index.match(undefined, 'incoming/inventory/eu_west~1/snapshot-2026-11-20.csv')!.batchKey;
+    expect(capturesOfBatchKey(index.captures('inventory-snapshot'), key)).toEqual({ region: 'eu_west~1', date: '2026-11-20' });
+    expect(capturesOfBatchKey(['date'], '2026-11-20')).toEqual({ date: '2026-11-20' });
+    expect(capturesOfBatchKey(['region', 'date'], 'no-separator')).toBeUndefined();
+  });
+
+  it('accepts a schedule that maps captures to fire time templates and says what to do when incomplete', () => {
+    const registry = parseRegistry(
+      registryWith(
+        (p) => (p.schedule = { expression: 'cron(0 6 * * ? *)', batch: { date: '{fireDate - 1 day}' }, whenIncomplete: 'skip' }),
+      ),
+    );
+    expect(registry.pipelines.demo!.schedule).toEqual({
+      expression: 'cron(0 6 * * ? *)',
+      timezone: 'UTC',
+      enabled: true,
+      batch: { date: '{fireDate - 1 day}' },
+      whenIncomplete: 'skip',
+    });
   });
 });
 
@@ -132,7 +229,15 @@ describe('bucket ownership', () => {
       registryWith(() => undefined, {
         partner: {
           trigger: { bucket: 'partner-drop', files: { feed: 'in/orders-{date}.csv' }, windowMinutes: 5 },
-          task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+          task: {
+            taskDefinition: 'sample',
+            container: 'app',
+            image: 'example.com/app:1',
+            cpu: 256,
+            memory: 512,
+            launch: 'sync',
+            timeoutSeconds: 600,
+          },
         },
       }),
     ),

@@ -18,7 +18,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(bin, { recursive: true, force: true }));
 
-const ensure = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [script], { encoding: 'utf8', env: { PATH: bin, HOME: bin, ...env } });
+const ensure = (env: NodeJS.ProcessEnv) =>
+  spawnSync(process.execPath, [script], { encoding: 'utf8', env: { PATH: bin, HOME: bin, ...env } });
 
 function fakeCfnLint(name: string, exitCode: number): string {
   const path = join(bin, name);

@@ -25,7 +25,13 @@ const powertools: Lib = { Logger: PowertoolsLogger as never, injectLambdaContext
 const own: Lib = { Logger: Logger as never, injectLambdaContext: injectLambdaContext as never };
 
 const ORDER = ['level', 'message', 'pipeline', 'batchKey', 'objectKey', 'runKey', 'executionArn', 'taskArn'];
-const context = (requestId: string) => ({ functionName: 'fn', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fn', awsRequestId: requestId, memoryLimitInMB: '256', functionVersion: '$LATEST' });
+const context = (requestId: string) => ({
+  functionName: 'fn',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fn',
+  awsRequestId: requestId,
+  memoryLimitInMB: '256',
+  functionVersion: '$LATEST',
+});
 
 class StoreError extends Error {
   override readonly name = 'StoreError';
@@ -42,7 +48,15 @@ function script(lib: Lib): void {
   const middleware = lib.injectLambdaContext(logger);
   logger.info('at load, before any invocation');
   middleware.before?.({ event: { Records: [] }, context: context('req-1') });
-  logger.info('file accepted', { pipeline: 'orders', batchKey: '2026-11-20', nested: { list: [1, 'two'] }, empty: '', nothing: null, missing: undefined, big: 10n });
+  logger.info('file accepted', {
+    pipeline: 'orders',
+    batchKey: '2026-11-20',
+    nested: { list: [1, 'two'] },
+    empty: '',
+    nothing: null,
+    missing: undefined,
+    big: 10n,
+  });
   logger.warn('reserved keys are dropped', { level: 'x', service: 'y', pipeline: 'orders' });
   logger.debug('below the level unless sampled');
   logger.trace('trace line');
@@ -63,10 +77,31 @@ function script(lib: Lib): void {
 }
 
 const ENVIRONMENTS: Array<[string, Record<string, string>]> = [
-  ['a Lambda on-demand start at INFO', { POWERTOOLS_SERVICE_NAME: 'ecs-pipelines', POWERTOOLS_LOG_LEVEL: 'INFO', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', AWS_REGION: 'us-east-1' }],
-  ['DEBUG, every invocation sampled, an X-Ray trace', { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_SAMPLE_RATE: '1', _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=557abcec3ee5a047;Sampled=1' }],
-  ['sampling at INFO', { POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_LOGGER_SAMPLE_RATE: '1', AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' }],
-  ['Lambda advanced logging controls at WARN', { AWS_LAMBDA_LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_SAMPLE_RATE: '1' }],
+  [
+    'a Lambda on-demand start at INFO',
+    {
+      POWERTOOLS_SERVICE_NAME: 'ecs-pipelines',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_REGION: 'us-east-1',
+    },
+  ],
+  [
+    'DEBUG, every invocation sampled, an X-Ray trace',
+    {
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_LOGGER_SAMPLE_RATE: '1',
+      _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=557abcec3ee5a047;Sampled=1',
+    },
+  ],
+  [
+    'sampling at INFO',
+    { POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_LOGGER_SAMPLE_RATE: '1', AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' },
+  ],
+  [
+    'Lambda advanced logging controls at WARN',
+    { AWS_LAMBDA_LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_SAMPLE_RATE: '1' },
+  ],
   ['LOG_LEVEL alias, no service name', { LOG_LEVEL: 'ERROR' }],
   ['SILENT', { POWERTOOLS_LOG_LEVEL: 'SILENT' }],
   ['a time zone other than UTC', { POWERTOOLS_LOG_LEVEL: 'INFO', TZ: 'Europe/Berlin' }],
@@ -74,7 +109,18 @@ const ENVIRONMENTS: Array<[string, Record<string, string>]> = [
   ['developer mode: indented, through the console', { POWERTOOLS_DEV: 'true', POWERTOOLS_LOG_LEVEL: 'DEBUG' }],
 ];
 
-const VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL', 'LOG_LEVEL', 'AWS_LAMBDA_LOG_LEVEL', 'POWERTOOLS_LOGGER_SAMPLE_RATE', 'POWERTOOLS_LOGGER_LOG_EVENT', 'POWERTOOLS_DEV', 'AWS_LAMBDA_INITIALIZATION_TYPE', '_X_AMZN_TRACE_ID', 'TZ'];
+const VARIABLES = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_LOG_LEVEL',
+  'LOG_LEVEL',
+  'AWS_LAMBDA_LOG_LEVEL',
+  'POWERTOOLS_LOGGER_SAMPLE_RATE',
+  'POWERTOOLS_LOGGER_LOG_EVENT',
+  'POWERTOOLS_DEV',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  '_X_AMZN_TRACE_ID',
+  'TZ',
+];
 
 /** Everything the script writes, in order, with where it went. */
 function run(lib: Lib, env: Record<string, string>): string[] {
@@ -86,7 +132,9 @@ function run(lib: Lib, env: Record<string, string>): string[] {
     jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(`stdout ${String(chunk)}`) > 0),
     jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(`stderr ${String(chunk)}`) > 0),
     ...(['log', 'info', 'debug', 'warn', 'error', 'trace'] as const).map((method) =>
-      jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void written.push(`console.${method} ${args.map(String).join(' ')}`)),
+      jest
+        .spyOn(console, method)
+        .mockImplementation((...args: unknown[]) => void written.push(`console.${method} ${args.map(String).join(' ')}`)),
     ),
   ];
   const consoleTrace = console.trace;

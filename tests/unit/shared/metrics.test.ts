@@ -10,7 +10,10 @@ import { pipelineMetrics } from '../../../lib/shared/pipeline-metrics';
 
 interface Lib {
   Metrics: new (options?: Record<string, unknown>) => any;
-  logMetrics: (metrics: any, options?: Record<string, unknown>) => { before?: (request: any) => unknown; after?: (request: any) => unknown; onError?: (request: any) => unknown };
+  logMetrics: (
+    metrics: any,
+    options?: Record<string, unknown>,
+  ) => { before?: (request: any) => unknown; after?: (request: any) => unknown; onError?: (request: any) => unknown };
 }
 const powertools: Lib = { Metrics: PowertoolsMetrics as never, logMetrics: powertoolsLogMetrics as never };
 const own: Lib = { Metrics: Metrics as never, logMetrics: logMetrics as never };
@@ -67,15 +70,29 @@ function script(lib: Lib, record: (line: string) => void): void {
 }
 
 const ENVIRONMENTS: Array<[string, Record<string, string>]> = [
-  ['a Lambda on-demand start', { POWERTOOLS_SERVICE_NAME: 'ecs-pipelines', NAMESPACE_OPTION: 'EcsPipelines', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' }],
-  ['namespace from the environment, function name for the cold start', { POWERTOOLS_METRICS_NAMESPACE: 'FromEnv', POWERTOOLS_METRICS_FUNCTION_NAME: 'named', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' }],
+  [
+    'a Lambda on-demand start',
+    { POWERTOOLS_SERVICE_NAME: 'ecs-pipelines', NAMESPACE_OPTION: 'EcsPipelines', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' },
+  ],
+  [
+    'namespace from the environment, function name for the cold start',
+    { POWERTOOLS_METRICS_NAMESPACE: 'FromEnv', POWERTOOLS_METRICS_FUNCTION_NAME: 'named', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' },
+  ],
   ['no namespace, provisioned concurrency', { AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' }],
   ['disabled', { NAMESPACE_OPTION: 'EcsPipelines', POWERTOOLS_METRICS_DISABLED: 'true', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' }],
   ['developer mode: off unless enabled, through the console', { NAMESPACE_OPTION: 'EcsPipelines', POWERTOOLS_DEV: 'true' }],
   ['developer mode with metrics enabled', { NAMESPACE_OPTION: 'EcsPipelines', POWERTOOLS_DEV: '1', POWERTOOLS_METRICS_DISABLED: 'no' }],
 ];
 
-const VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_METRICS_FUNCTION_NAME', 'POWERTOOLS_METRICS_DISABLED', 'POWERTOOLS_DEV', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'NAMESPACE_OPTION'];
+const VARIABLES = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_METRICS_FUNCTION_NAME',
+  'POWERTOOLS_METRICS_DISABLED',
+  'POWERTOOLS_DEV',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'NAMESPACE_OPTION',
+];
 
 function run(lib: Lib, env: Record<string, string>): string[] {
   const saved = { ...process.env };
@@ -86,7 +103,9 @@ function run(lib: Lib, env: Record<string, string>): string[] {
     jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(`stdout ${String(chunk)}`) > 0),
     jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(`stderr ${String(chunk)}`) > 0),
     ...(['log', 'warn', 'error', 'info'] as const).map((method) =>
-      jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void written.push(`console.${method} ${args.map(String).join(' ')}`)),
+      jest
+        .spyOn(console, method)
+        .mockImplementation((...args: unknown[]) => void written.push(`console.${method} ${args.map(String).join(' ')}`)),
     ),
   ];
   try {

@@ -11,7 +11,35 @@ import * as v from '../../../lib/shared/validation';
 // Either library, as the schema builders see it.
 type Lib = any;
 
-const ODD_VALUES: unknown[] = [undefined, null, 0, -1, 1.5, 70000, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60, '', ' ', 'x', '/p', 'ALARM', 'subnet-1', '2026-11-20T10:00:00Z', '2026-11-20T10:00:00+02:00', '2026-13-01T00:00:00Z', true, false, [], ['x'], [1], {}, { a: 1 }, new Set(['b', 'a']), new Date(0)];
+const ODD_VALUES: unknown[] = [
+  undefined,
+  null,
+  0,
+  -1,
+  1.5,
+  70000,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  2 ** 60,
+  '',
+  ' ',
+  'x',
+  '/p',
+  'ALARM',
+  'subnet-1',
+  '2026-11-20T10:00:00Z',
+  '2026-11-20T10:00:00+02:00',
+  '2026-13-01T00:00:00Z',
+  true,
+  false,
+  [],
+  ['x'],
+  [1],
+  {},
+  { a: 1 },
+  new Set(['b', 'a']),
+  new Date(0),
+];
 
 /** The sample, with each value at each path (deepest included) deleted or replaced by each odd value, plus extra keys. */
 function variantsOf(sample: unknown): unknown[] {
@@ -19,7 +47,8 @@ function variantsOf(sample: unknown): unknown[] {
   const walk = (value: unknown, rebuild: (replacement: unknown, remove?: boolean) => unknown): void => {
     if (Array.isArray(value)) {
       value.forEach((item, index) => {
-        const at = (replacement: unknown, remove?: boolean) => rebuild(remove ? value.filter((_, i) => i !== index) : value.map((x, i) => (i === index ? replacement : x)));
+        const at = (replacement: unknown, remove?: boolean) =>
+          rebuild(remove ? value.filter((_, i) => i !== index) : value.map((x, i) => (i === index ? replacement : x)));
         out.push(at(undefined, true));
         for (const odd of ODD_VALUES) out.push(at(odd));
         walk(item, at);
@@ -50,7 +79,12 @@ function variantsOf(sample: unknown): unknown[] {
 /** What a result shows a user or the code: JSON keeps field order, which toEqual would not compare. */
 function observe(lib: Lib, schema: any, input: unknown) {
   const result = schema.safeParse(input);
-  if (result.success) return { success: true, data: JSON.stringify(result.data, (_, x) => (x === undefined ? '<undefined>' : x instanceof Set ? [...x] : x)), raw: result.data };
+  if (result.success)
+    return {
+      success: true,
+      data: JSON.stringify(result.data, (_, x) => (x === undefined ? '<undefined>' : x instanceof Set ? [...x] : x)),
+      raw: result.data,
+    };
   return { success: false, issues: JSON.stringify(result.error.issues), pretty: lib.prettifyError(result.error) };
 }
 
@@ -81,7 +115,13 @@ const CASES: Array<[string, (lib: Lib) => any, unknown[]]> = [
   ],
   [
     'a plain object that strips unknown keys, nested, with a literal (an SQS record)',
-    (l) => l.object({ messageId: l.string(), body: l.string(), eventSource: l.literal('aws:sqs'), attrs: l.object({ n: l.number().optional() }).optional() }),
+    (l) =>
+      l.object({
+        messageId: l.string(),
+        body: l.string(),
+        eventSource: l.literal('aws:sqs'),
+        attrs: l.object({ n: l.number().optional() }).optional(),
+      }),
     [{ messageId: 'm', body: '{}', eventSource: 'aws:sqs', attrs: { n: 1, dropped: true }, other: 'x' }],
   ],
   [
@@ -99,7 +139,11 @@ const CASES: Array<[string, (lib: Lib) => any, unknown[]]> = [
     'strings with length, pattern and prefix checks',
     (l) =>
       l.strictObject({
-        eventId: l.string().min(1).max(20).regex(/^[\x21-\x7e]+$/, 'eventId must be printable ASCII without spaces'),
+        eventId: l
+          .string()
+          .min(1)
+          .max(20)
+          .regex(/^[\x21-\x7e]+$/, 'eventId must be printable ASCII without spaces'),
         uri: l.string().startsWith('/'),
         subnets: l.array(l.string().regex(/^subnet-/, 'subnet ids start with subnet-')).min(1, 'at least one subnet'),
         plain: l.string().regex(/^[a-z]+$/),
@@ -134,19 +178,41 @@ const CASES: Array<[string, (lib: Lib) => any, unknown[]]> = [
     'unknown fields are required keys; a refine across fields',
     (l) =>
       l
-        .object({ requestPayload: l.unknown(), responsePayload: l.unknown().optional(), min: l.number().default(1), max: l.number().default(5) })
+        .object({
+          requestPayload: l.unknown(),
+          responsePayload: l.unknown().optional(),
+          min: l.number().default(1),
+          max: l.number().default(5),
+        })
         .refine((e: { min: number; max: number }) => e.min <= e.max, 'min must not exceed max'),
-    [{ requestPayload: { a: 1 }, responsePayload: null, min: 1, max: 2 }, { requestPayload: 1, min: 9, max: 2 }, { min: 9, max: 2 }],
+    [
+      { requestPayload: { a: 1 }, responsePayload: null, min: 1, max: 2 },
+      { requestPayload: 1, min: 9, max: 2 },
+      { min: 9, max: 2 },
+    ],
   ],
   [
     'a Set turned into a sorted list, and extend',
-    (l) => l.looseObject({ pk: l.string() }).extend({ arrived: l.instanceof(Set).transform((set: Set<unknown>) => [...set].map(String).sort()), ttl: l.number().optional() }),
+    (l) =>
+      l
+        .looseObject({ pk: l.string() })
+        .extend({ arrived: l.instanceof(Set).transform((set: Set<unknown>) => [...set].map(String).sort()), ttl: l.number().optional() }),
     [{ pk: 'p', arrived: new Set(['b', 'a']), ttl: 5, other: 1 }],
   ],
   [
     'coerced numbers and enums, as environment variables arrive',
-    (l) => l.strictObject({ n: l.coerce.number().int().positive(), attempts: l.coerce.number().int().min(1).max(10), ip: l.enum(['ENABLED', 'DISABLED']) }),
-    [{ n: '3', attempts: '10', ip: 'ENABLED' }, { n: 'abc', attempts: '0', ip: 'enabled' }, { n: '1.5', attempts: '11', ip: 'DISABLED' }, { n: '', attempts: ' ', ip: 'ENABLED' }],
+    (l) =>
+      l.strictObject({
+        n: l.coerce.number().int().positive(),
+        attempts: l.coerce.number().int().min(1).max(10),
+        ip: l.enum(['ENABLED', 'DISABLED']),
+      }),
+    [
+      { n: '3', attempts: '10', ip: 'ENABLED' },
+      { n: 'abc', attempts: '0', ip: 'enabled' },
+      { n: '1.5', attempts: '11', ip: 'DISABLED' },
+      { n: '', attempts: ' ', ip: 'ENABLED' },
+    ],
   ],
   [
     'a transform that reports an issue, piped into a schema',

@@ -12,17 +12,44 @@ const registry = parseRegistry(
     pipelines: {
       demo: {
         trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-        task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+        task: {
+          taskDefinition: 'sample',
+          container: 'app',
+          image: 'example.com/app:1',
+          cpu: 256,
+          memory: 512,
+          launch: 'sync',
+          timeoutSeconds: 600,
+        },
       },
     },
-    queueServices: { thumbnails: { queue: { maxReceiveCount: 3, visibilityTimeoutSeconds: 30 }, task: { container: 'worker', cpu: 256, memory: 512 }, acceptableLatencySeconds: 60, maxTasks: 4 } },
+    queueServices: {
+      thumbnails: {
+        queue: { maxReceiveCount: 3, visibilityTimeoutSeconds: 30 },
+        task: { container: 'worker', cpu: 256, memory: 512 },
+        acceptableLatencySeconds: 60,
+        maxTasks: 4,
+      },
+    },
   }),
 );
 
-const settings = { containerImage: 'example.com/worker:1', subnetIds: 'subnet-1,subnet-2', assignPublicIp: 'DISABLED', logRetentionDays: '7', samples: 'true', streamMode: 'PROVISIONED', streamShards: '1', containerInsights: 'disabled', alarmSet: 'full' };
+const settings = {
+  containerImage: 'example.com/worker:1',
+  subnetIds: 'subnet-1,subnet-2',
+  assignPublicIp: 'DISABLED',
+  logRetentionDays: '7',
+  samples: 'true',
+  streamMode: 'PROVISIONED',
+  streamShards: '1',
+  containerInsights: 'disabled',
+  alarmSet: 'full',
+  existingBucketName: '',
+};
 const inputs = (overrides: Partial<StackInputs> = {}): StackInputs => ({
   service: 'svc',
   stage: 'test',
+  region: 'eu-west-1',
   registry,
   settings,
   functionNames: { FanOutLambdaFunction: 'fan-out', KinesisFanInLambdaFunction: 'kinesisFanIn' },
@@ -34,7 +61,11 @@ function compiled(): Template {
   const fn = { Type: 'AWS::Lambda::Function', Properties: {} };
   const onFailure = (fnId: string, queue: string) => ({
     Type: 'AWS::Lambda::EventInvokeConfig',
-    Properties: { FunctionName: { Ref: fnId }, Qualifier: '$LATEST', DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } } },
+    Properties: {
+      FunctionName: { Ref: fnId },
+      Qualifier: '$LATEST',
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+    },
   });
   return {
     Resources: {
@@ -46,6 +77,11 @@ function compiled(): Template {
       HandWrittenEvConf: onFailure('HandWrittenFunction', 'FormatAlarmDeadLetterQueue'),
       UpdaterEvConf: onFailure('HandWrittenFunction', 'QueueServicesDeadLetterQueue'),
       Leftovers: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } },
+      // What the pipeline task definitions run in and report to (resources/*.yml).
+      PipelineCluster: { Type: 'AWS::ECS::Cluster', Properties: {} },
+      PipelineTaskLogGroup: { Type: 'AWS::Logs::LogGroup' },
+      RunsTable: { Type: 'AWS::DynamoDB::Table' },
+      PipelineStateMachineRole: { Type: 'AWS::IAM::Role' },
     },
   };
 }
@@ -60,10 +96,21 @@ describe('generateStack', () => {
     const template = compiled();
     generateStack(template, inputs());
     const names = alarms(template).map((a) => a.AlarmName);
-    expect(names).toEqual(expect.arrayContaining(['svc-test/lambda-errors/fan-out', 'svc-test/lambda-throttles/fan-out', 'svc-test/lambda-errors/HandWrittenFunction', 'svc-test/lambda-throttles/HandWrittenFunction']));
-    expect(template.Resources.FanOutErrorsAlarm?.Properties?.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: 'FanOutLambdaFunction' } }]);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'svc-test/lambda-errors/fan-out',
+        'svc-test/lambda-throttles/fan-out',
+        'svc-test/lambda-errors/HandWrittenFunction',
+        'svc-test/lambda-throttles/HandWrittenFunction',
+      ]),
+    );
+    expect(template.Resources.FanOutErrorsAlarm?.Properties?.Dimensions).toEqual([
+      { Name: 'FunctionName', Value: { Ref: 'FanOutLambdaFunction' } },
+    ]);
     // The fan-in is recognised by its serverless name.
-    expect(template.Resources.FanInIteratorAgeAlarm?.Properties?.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: 'KinesisFanInLambdaFunction' } }]);
+    expect(template.Resources.FanInIteratorAgeAlarm?.Properties?.Dimensions).toEqual([
+      { Name: 'FunctionName', Value: { Ref: 'KinesisFanInLambdaFunction' } },
+    ]);
   });
 
   it('alarms on the dead-letter queues of the template and of the generators, and on no other queue', () => {
@@ -84,7 +131,12 @@ describe('generateStack', () => {
     const template = compiled();
     generateStack(template, inputs());
     expect(template.Resources.StageDashboard?.Properties?.DashboardName).toBe('svc-test');
-    expect(Object.keys(template.Outputs ?? {})).toEqual(['QueueThumbnailsQueueUrl', 'QueueThumbnailsServiceName', 'AlarmTopicArn', 'DashboardUrl']);
+    expect(Object.keys(template.Outputs ?? {})).toEqual([
+      'QueueThumbnailsQueueUrl',
+      'QueueThumbnailsServiceName',
+      'AlarmTopicArn',
+      'DashboardUrl',
+    ]);
   });
 
   it('runs the queue services with the configured image, subnets, public IP setting and log retention', () => {
@@ -102,13 +154,21 @@ describe('generateStack', () => {
     const attempt = (value: unknown) => () => generateStack(compiled(), inputs({ settings: value }));
     expect(attempt({ ...settings, assignPublicIp: 'yes' })).toThrow(StackGenerationError);
     expect(attempt({ ...settings, assignPublicIp: 'yes' })).toThrow(/custom\.stack\.assignPublicIp: /);
-    expect(attempt(undefined)).toThrow(/custom\.stack\.containerImage: .*\n.*custom\.stack\.subnetIds: .*\n.*custom\.stack\.assignPublicIp: .*\n.*custom\.stack\.logRetentionDays: /);
+    expect(attempt(undefined)).toThrow(
+      /custom\.stack\.containerImage: .*\n.*custom\.stack\.subnetIds: .*\n.*custom\.stack\.assignPublicIp: .*\n.*custom\.stack\.logRetentionDays: /,
+    );
+    expect(attempt(undefined)).toThrow(/custom\.stack\.existingBucketName: /);
+    expect(attempt({ ...settings, taskEnvironment: { sample: { 'bad name': 'x' } } })).toThrow(
+      /custom\.stack\.taskEnvironment\.sample\.bad name: environment names are UPPER_SNAKE_CASE/,
+    );
   });
 
   it('fails naming the resource when the template already has one the generators write', () => {
     const template = compiled();
     template.Resources.AlarmTopic = { Type: 'AWS::SNS::Topic' };
-    expect(() => generateStack(template, inputs())).toThrow('stack/alarms.ts generates resource AlarmTopic, but the template already has a resource of that name');
+    expect(() => generateStack(template, inputs())).toThrow(
+      'stack/alarms.ts generates resource AlarmTopic, but the template already has a resource of that name',
+    );
   });
 
   it('alarms on a run estimated above alarms.maxRunCostUsd, only for a pipeline that sets it', () => {
@@ -117,7 +177,15 @@ describe('generateStack', () => {
         pipelines: {
           demo: {
             trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-            task: { taskDefinition: 'sample', container: 'app', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 },
+            task: {
+              taskDefinition: 'sample',
+              container: 'app',
+              image: 'example.com/app:1',
+              cpu: 256,
+              memory: 512,
+              launch: 'sync',
+              timeoutSeconds: 600,
+            },
             alarms: { maxRunCostUsd: 0.25 },
           },
         },
@@ -126,7 +194,12 @@ describe('generateStack', () => {
     const template = compiled();
     generateStack(template, inputs({ registry: costly }));
     expect(alarms(template).filter((a) => a.MetricName === 'RunCostUsd')).toEqual([
-      expect.objectContaining({ AlarmName: 'svc-test/run-too-costly/demo', Statistic: 'Maximum', Threshold: 0.25, ComparisonOperator: 'GreaterThanThreshold' }),
+      expect.objectContaining({
+        AlarmName: 'svc-test/run-too-costly/demo',
+        Statistic: 'Maximum',
+        Threshold: 0.25,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }),
     ]);
     const plain = compiled();
     generateStack(plain, inputs());

@@ -5,7 +5,10 @@ import { deployedIndex } from '../../../stack/samples';
 describe('deployedIndex', () => {
   it('leaves out the sample queue services unless the stage asks for samples, and keeps the rest', () => {
     const index = pipelines();
-    const withSample = { ...index.registry, queueServices: { ...index.registry.queueServices, orders: { ...index.registry.queueServices!.thumbnails!, sample: false } } };
+    const withSample = {
+      ...index.registry,
+      queueServices: { ...index.registry.queueServices, orders: { ...index.registry.queueServices!.thumbnails!, sample: false } },
+    };
     const full = indexRegistry(withSample);
 
     expect(Object.keys(deployedIndex(full, { samples: true }).registry.queueServices!)).toEqual(['thumbnails', 'orders']);

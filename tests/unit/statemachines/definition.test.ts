@@ -1,12 +1,21 @@
 /** The definition itself: valid ASL, and the rules every Task state must follow. */
 // asl-validator ships no types: the one call used here, typed.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: () => string };
 import { allStates, loadDefinition, loadRawDefinition } from '../../helpers/asl';
 
 const ALLOWED_RUN_TASK_PARAMETERS = [
-  'Cluster', 'Group', 'LaunchType', 'CapacityProviderStrategy', 'NetworkConfiguration', 'Overrides',
-  'PlacementConstraints', 'PlacementStrategy', 'PlatformVersion', 'PropagateTags', 'TaskDefinition', 'EnableExecuteCommand',
+  'Cluster',
+  'Group',
+  'LaunchType',
+  'CapacityProviderStrategy',
+  'NetworkConfiguration',
+  'Overrides',
+  'PlacementConstraints',
+  'PlacementStrategy',
+  'PlatformVersion',
+  'PropagateTags',
+  'TaskDefinition',
+  'EnableExecuteCommand',
 ];
 
 const states = allStates(loadDefinition() as unknown as { States: Record<string, unknown> });
@@ -28,8 +37,13 @@ describe('pipeline.asl.yml', () => {
     }
   });
 
-  it('runs ECS tasks both ways, with only parameters the ECS integration accepts', () => {
-    expect(ecsTasks.map(([, s]) => s.Resource).sort()).toEqual(['arn:aws:states:::ecs:runTask.sync', 'arn:aws:states:::ecs:runTask.waitForTaskToken']);
+  it('runs ECS tasks both ways, on Fargate and on EC2, with only parameters the ECS integration accepts', () => {
+    expect(ecsTasks.map(([name, s]) => `${name}: ${String(s.Resource)}`).sort()).toEqual([
+      'Run ECS Task And Wait For Callback: arn:aws:states:::ecs:runTask.waitForTaskToken',
+      'Run ECS Task And Wait For Exit: arn:aws:states:::ecs:runTask.sync',
+      'Run ECS Task On EC2 And Wait For Callback: arn:aws:states:::ecs:runTask.waitForTaskToken',
+      'Run ECS Task On EC2 And Wait For Exit: arn:aws:states:::ecs:runTask.sync',
+    ]);
     for (const [name, state] of ecsTasks) {
       const keys = Object.keys(state.Parameters as object).map((k) => k.replace(/\.\$$/, ''));
       expect({ name, extra: keys.filter((k) => !ALLOWED_RUN_TASK_PARAMETERS.includes(k)) }).toEqual({ name, extra: [] });
@@ -39,8 +53,10 @@ describe('pipeline.asl.yml', () => {
 
   it('retries ECS capacity and throttling errors with jitter and catches task failures', () => {
     for (const [, state] of ecsTasks) {
-      const retried = (state.Retry as { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number }[]);
-      expect(retried.flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(['AmazonECS.Unknown', 'ECS.AmazonECSException', 'ECS.ThrottlingException']));
+      const retried = state.Retry as { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number }[];
+      expect(retried.flatMap((r) => r.ErrorEquals)).toEqual(
+        expect.arrayContaining(['AmazonECS.Unknown', 'ECS.AmazonECSException', 'ECS.ThrottlingException']),
+      );
       expect(retried.every((r) => r.JitterStrategy === 'FULL' && (r.MaxAttempts ?? 0) > 0)).toBe(true);
       const caught = (state.Catch as { ErrorEquals: string[] }[]).flatMap((c) => c.ErrorEquals);
       expect(caught).toEqual(expect.arrayContaining(['States.TaskFailed', 'States.HeartbeatTimeout', 'States.Timeout', 'States.ALL']));
@@ -48,10 +64,38 @@ describe('pipeline.asl.yml', () => {
     }
   });
 
-  it('takes timeout and heartbeat from the shard launch; the callback state passes the task token', () => {
-    const callback = states['Run ECS Task And Wait For Callback']!;
-    expect(callback).toMatchObject({ TimeoutSecondsPath: '$.timeoutSeconds', HeartbeatSecondsPath: '$.heartbeatSeconds' });
-    expect(JSON.stringify(callback.Parameters)).toContain('$$.Task.Token');
+  it("places EC2 tasks as the pipeline says, on their instance's network; Fargate tasks get their own network and no placement", () => {
+    for (const name of ['Run ECS Task On EC2 And Wait For Exit', 'Run ECS Task On EC2 And Wait For Callback']) {
+      const parameters = states[name]!.Parameters as Record<string, unknown>;
+      expect({
+        name,
+        placement: [parameters['PlacementConstraints.$'], parameters['PlacementStrategy.$']],
+        network: 'NetworkConfiguration.$' in parameters,
+      }).toEqual({
+        name,
+        placement: ['$.placementConstraints', '$.placementStrategy'],
+        network: false,
+      });
+    }
+    for (const name of ['Run ECS Task And Wait For Exit', 'Run ECS Task And Wait For Callback']) {
+      const keys = Object.keys(states[name]!.Parameters as object);
+      expect({ name, keys }).toEqual({ name, keys: expect.arrayContaining(['NetworkConfiguration.$']) });
+      expect({ name, placement: keys.filter((k) => k.startsWith('Placement')) }).toEqual({ name, placement: [] });
+    }
+    const choices = (states['Choose Launch Pattern']!.Choices as Array<{ Next: string }>).map((c) => c.Next);
+    expect(choices).toEqual([
+      'Run ECS Task On EC2 And Wait For Callback',
+      'Run ECS Task On EC2 And Wait For Exit',
+      'Run ECS Task And Wait For Callback',
+    ]);
+  });
+
+  it('takes timeout and heartbeat from the shard launch; the callback states pass the task token', () => {
+    for (const name of ['Run ECS Task And Wait For Callback', 'Run ECS Task On EC2 And Wait For Callback']) {
+      const callback = states[name]!;
+      expect(callback).toMatchObject({ TimeoutSecondsPath: '$.timeoutSeconds', HeartbeatSecondsPath: '$.heartbeatSeconds' });
+      expect(JSON.stringify(callback.Parameters)).toContain('$$.Task.Token');
+    }
     expect(states['Run ECS Task And Wait For Exit']).toMatchObject({ TimeoutSecondsPath: '$.timeoutSeconds' });
     expect(states['Run ECS Task And Wait For Exit']!.HeartbeatSecondsPath).toBeUndefined();
     expect(states['Run Shards']).toMatchObject({ MaxConcurrencyPath: '$.task.maxConcurrency', ItemsPath: '$.prepared.shardRuns' });

@@ -7,7 +7,14 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -30,8 +37,11 @@ import {
   type ExecutionRecord,
 } from '../../helpers/asl';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => import('node:http').Server;
+const dynalite = require('dynalite') as (options: {
+  createTableMs: number;
+  deleteTableMs: number;
+  updateTableMs: number;
+}) => import('node:http').Server;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Params = Record<string, unknown>;
@@ -40,8 +50,18 @@ const TABLE = STACK_VALUES.RunsTable!;
 const EXECUTION_NAME = 'orders-daily-2026-11-20-3f9a1c2b';
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:ecs-pipelines-test-pipeline:${EXECUTION_NAME}`;
 const ALLOWED_RUN_TASK_PARAMETERS = new Set([
-  'Cluster', 'Group', 'LaunchType', 'CapacityProviderStrategy', 'NetworkConfiguration', 'Overrides',
-  'PlacementConstraints', 'PlacementStrategy', 'PlatformVersion', 'PropagateTags', 'TaskDefinition', 'EnableExecuteCommand',
+  'Cluster',
+  'Group',
+  'LaunchType',
+  'CapacityProviderStrategy',
+  'NetworkConfiguration',
+  'Overrides',
+  'PlacementConstraints',
+  'PlacementStrategy',
+  'PlatformVersion',
+  'PropagateTags',
+  'TaskDefinition',
+  'EnableExecuteCommand',
 ]);
 
 let server: import('node:http').Server;
@@ -54,7 +74,11 @@ beforeAll(async () => {
   server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  ddb = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  ddb = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
   await ddb.send(
     new CreateTableCommand({
       TableName: TABLE,
@@ -78,8 +102,12 @@ beforeEach(() => {
 
 afterEach(() => hub.close());
 
-
-function executionInput(change: { runKey: string; task?: Partial<ExecutionInput['task']>; shards?: number; alarms?: ExecutionInput['alarms'] }): ExecutionInput {
+function executionInput(change: {
+  runKey: string;
+  task?: Partial<ExecutionInput['task']>;
+  shards?: number;
+  alarms?: ExecutionInput['alarms'];
+}): ExecutionInput {
   const count = change.shards ?? 1;
   const input: ExecutionInput = {
     pipeline: 'orders-daily',
@@ -89,8 +117,20 @@ function executionInput(change: { runKey: string; task?: Partial<ExecutionInput[
     requestedAt: '2026-11-20T06:00:00.000Z',
     executionName: EXECUTION_NAME,
     objects: [
-      { file: 'orders', bucket: 'uploads', key: 'incoming/acme/orders-2026-11-20.csv', size: 1200, etag: '"9b2cf535f27731c974343645a3985328"' },
-      { file: 'customers', bucket: 'uploads', key: 'incoming/acme/customers-2026-11-20.csv', size: 300, etag: '"1f2cf535f27731c974343645a3985399"' },
+      {
+        file: 'orders',
+        bucket: 'uploads',
+        key: 'incoming/acme/orders-2026-11-20.csv',
+        size: 1200,
+        etag: '"9b2cf535f27731c974343645a3985328"',
+      },
+      {
+        file: 'customers',
+        bucket: 'uploads',
+        key: 'incoming/acme/customers-2026-11-20.csv',
+        size: 300,
+        etag: '"1f2cf535f27731c974343645a3985399"',
+      },
     ],
     task: {
       taskDefinition: 'ecs-pipelines-test-sample-pipeline',
@@ -103,7 +143,9 @@ function executionInput(change: { runKey: string; task?: Partial<ExecutionInput[
       launch: 'sync',
       timeoutSeconds: 3600,
       heartbeatSeconds: 120,
-      spot: false,
+      architecture: 'ARM64',
+      capacity: 'fargate',
+      capacityProvider: 'FARGATE',
       environment: [{ name: 'WAREHOUSE', value: 'redshift' }],
       ...change.task,
     },
@@ -189,7 +231,11 @@ function launchedTasks(runTasks: Params[], stopped: string[]): EcsTasks {
   };
 }
 
-async function execute(input: ExecutionInput, ecs: { sync?: EcsHandler; callback?: EcsHandler }, executionName = EXECUTION_NAME): Promise<Harness> {
+async function execute(
+  input: ExecutionInput,
+  ecs: { sync?: EcsHandler; callback?: EcsHandler },
+  executionName = EXECUTION_NAME,
+): Promise<Harness> {
   const published: Params[] = [];
   const runTasks: Params[] = [];
   const stopped: string[] = [];
@@ -204,7 +250,11 @@ async function execute(input: ExecutionInput, ecs: { sync?: EcsHandler; callback
           Payload: clone(
             prepareShardTasks((p as Params).Payload, {
               runsTable: TABLE,
-              network: { subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], securityGroups: ['sg-0123456789abcdef0'], assignPublicIp: 'ENABLED' },
+              network: {
+                subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'],
+                securityGroups: ['sg-0123456789abcdef0'],
+                assignPublicIp: 'ENABLED',
+              },
             }),
           ),
         }),
@@ -216,7 +266,17 @@ async function execute(input: ExecutionInput, ecs: { sync?: EcsHandler; callback
           runTasks.push(p as Params);
           return ecs.callback!(p as Params);
         },
-        'Stop Abandoned Task': async (p) => ({ Payload: clone(await stopAbandonedTask((p as Params).Payload, { ecs: launchedTasks(runTasks, stopped) })) }),
+        'Run ECS Task On EC2 And Wait For Exit': (p) => {
+          runTasks.push(p as Params);
+          return ecs.sync!(p as Params);
+        },
+        'Run ECS Task On EC2 And Wait For Callback': (p) => {
+          runTasks.push(p as Params);
+          return ecs.callback!(p as Params);
+        },
+        'Stop Abandoned Task': async (p) => ({
+          Payload: clone(await stopAbandonedTask((p as Params).Payload, { ecs: launchedTasks(runTasks, stopped) })),
+        }),
         'Summarize Run': (p) => ({ Payload: clone(summarizeRun((p as Params).Payload, { clock: () => new Date() })) }),
         'Record Run Result': (p) => dynamoUpdate(p as Params),
         'Notify Operators Of Failure': (p) => {
@@ -228,7 +288,12 @@ async function execute(input: ExecutionInput, ecs: { sync?: EcsHandler; callback
           return { MessageId: `m-${published.length}` };
         },
       },
-      retryIntervalOverrides: { 'Run ECS Task And Wait For Exit': 0, 'Run ECS Task And Wait For Callback': 0 },
+      retryIntervalOverrides: {
+        'Run ECS Task And Wait For Exit': 0,
+        'Run ECS Task And Wait For Callback': 0,
+        'Run ECS Task On EC2 And Wait For Exit': 0,
+        'Run ECS Task On EC2 And Wait For Callback': 0,
+      },
     },
   });
   return { record, published, runTasks, stopped };
@@ -265,10 +330,21 @@ describe('pipeline state machine', () => {
     expect(statesEntered(record)).toEqual(MAIN_PATH_SYNC);
     expect(published).toEqual([]);
     const item = await runItem(runKey);
-    expect(item).toMatchObject({ status: 'SUCCEEDED', executionArn: EXECUTION_ARN, result: { status: 'SUCCEEDED', errorClass: null, errorMessage: null } });
+    expect(item).toMatchObject({
+      status: 'SUCCEEDED',
+      executionArn: EXECUTION_ARN,
+      result: { status: 'SUCCEEDED', errorClass: null, errorMessage: null },
+    });
     expect(item.leaseExpiresAt).toBeUndefined();
     expect(item.result.shards).toEqual([
-      { index: 0, status: 'SUCCEEDED', exitCode: 0, stopReason: 'EssentialContainerExited: Essential container in task exited', recordsAffected: null, taskArn: expect.stringContaining(':task/') },
+      {
+        index: 0,
+        status: 'SUCCEEDED',
+        exitCode: 0,
+        stopReason: 'EssentialContainerExited: Essential container in task exited',
+        recordsAffected: null,
+        taskArn: expect.stringContaining(':task/'),
+      },
     ]);
     expect(typeof item.startedAt).toBe('string');
     expect(Date.parse(item.endedAt)).toBeGreaterThanOrEqual(Date.parse(item.startedAt));
@@ -282,10 +358,26 @@ describe('pipeline state machine', () => {
       CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
       Group: `pipeline:orders-daily:${EXECUTION_NAME}`,
       PropagateTags: 'TASK_DEFINITION',
-      NetworkConfiguration: { AwsvpcConfiguration: { Subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], SecurityGroups: ['sg-0123456789abcdef0'], AssignPublicIp: 'ENABLED' } },
+      NetworkConfiguration: {
+        AwsvpcConfiguration: {
+          Subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'],
+          SecurityGroups: ['sg-0123456789abcdef0'],
+          AssignPublicIp: 'ENABLED',
+        },
+      },
     });
     const env = environmentOf(runTask!);
-    expect(env).toMatchObject({ PIPELINE: 'orders-daily', RUN_KEY: runKey, BATCH_KEY: '2026-11-20', EXECUTION_ARN, SHARD_INDEX: '0', SHARD_COUNT: '1', RUNS_TABLE: TABLE, LAUNCH: 'sync', WAREHOUSE: 'redshift' });
+    expect(env).toMatchObject({
+      PIPELINE: 'orders-daily',
+      RUN_KEY: runKey,
+      BATCH_KEY: '2026-11-20',
+      EXECUTION_ARN,
+      SHARD_INDEX: '0',
+      SHARD_COUNT: '1',
+      RUNS_TABLE: TABLE,
+      LAUNCH: 'sync',
+      WAREHOUSE: 'redshift',
+    });
     expect(JSON.parse(env.OBJECTS!)).toHaveLength(2);
     expect(env.TASK_TOKEN).toBeUndefined();
   });
@@ -324,7 +416,68 @@ describe('pipeline state machine', () => {
     expect(env.TASK_TOKEN).toBe(hub.tokens[0]);
     const item = await runItem(runKey);
     expect(item.status).toBe('SUCCEEDED');
-    expect(item.result).toMatchObject({ status: 'SUCCEEDED', recordsAffected: 4200, shards: [{ index: 0, status: 'SUCCEEDED', exitCode: null, recordsAffected: 4200 }] });
+    expect(item.result).toMatchObject({
+      status: 'SUCCEEDED',
+      recordsAffected: 4200,
+      shards: [{ index: 0, status: 'SUCCEEDED', exitCode: null, recordsAffected: 4200 }],
+    });
+  });
+
+  describe("on the stack's EC2 capacity", () => {
+    const ec2 = {
+      capacity: 'ec2' as const,
+      capacityProvider: 'ec2-ecs-pipelines-test',
+      placement: {
+        constraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type =~ r6g.*' }],
+        strategy: [{ type: 'binpack', field: 'memory' }],
+      },
+    };
+    const placed = {
+      CapacityProviderStrategy: [{ CapacityProvider: 'ec2-ecs-pipelines-test', Weight: 1 }],
+      PlacementConstraints: [{ Type: 'memberOf', Expression: 'attribute:ecs.instance-type =~ r6g.*' }],
+      PlacementStrategy: [{ Type: 'binpack', Field: 'memory' }],
+    };
+
+    it("runs a .sync task with the pipeline's placement, on its instance's network", async () => {
+      // Prepare
+      const runKey = 'orders-daily#ec2-sync';
+      await lockRun(runKey);
+
+      // Act
+      const { record, runTasks } = await execute(executionInput({ runKey, task: ec2 }), { sync: (p) => stoppedTask(p, 0) as Json });
+
+      // Assess
+      expect(record.error).toBeUndefined();
+      expect(statesEntered(record)).toEqual(
+        MAIN_PATH_SYNC.map((state) => (state === 'Run ECS Task And Wait For Exit' ? 'Run ECS Task On EC2 And Wait For Exit' : state)),
+      );
+      expect(Object.keys(runTasks[0]!).every((k) => ALLOWED_RUN_TASK_PARAMETERS.has(k))).toBe(true);
+      expect(runTasks[0]).toMatchObject(placed);
+      expect(runTasks[0]!.NetworkConfiguration).toBeUndefined();
+      expect((await runItem(runKey)).status).toBe('SUCCEEDED');
+    });
+
+    it('waits for the callback of a placed task', async () => {
+      // Prepare
+      const runKey = 'orders-daily#ec2-callback';
+      await lockRun(runKey);
+
+      // Act
+      const { record, runTasks } = await execute(executionInput({ runKey, task: { ...ec2, launch: 'callback', heartbeatSeconds: 120 } }), {
+        callback: (p) => {
+          const token = environmentOf(p).TASK_TOKEN!;
+          const waiting = hub.wait(token, 1_000);
+          hub.sendTaskSuccess(token, { recordsAffected: 7 });
+          return waiting;
+        },
+      });
+
+      // Assess
+      expect(record.error).toBeUndefined();
+      expect(statesEntered(record)).toContain('Run ECS Task On EC2 And Wait For Callback');
+      expect(runTasks[0]).toMatchObject(placed);
+      expect((await runItem(runKey)).result).toMatchObject({ status: 'SUCCEEDED', recordsAffected: 7 });
+    });
   });
 
   it('succeeds but notifies operators when a run affects more records than its threshold', async () => {
@@ -333,14 +486,17 @@ describe('pipeline state machine', () => {
     await lockRun(runKey);
 
     // Act: the callback reports 4,200 records against a threshold of 1,000.
-    const { record, published } = await execute(executionInput({ runKey, task: { launch: 'callback' }, alarms: { maxRecordsAffected: 1000 } }), {
-      callback: (p) => {
-        const token = environmentOf(p).TASK_TOKEN!;
-        const waiting = hub.wait(token, 1000);
-        hub.sendTaskSuccess(token, { recordsAffected: 4200 });
-        return waiting;
+    const { record, published } = await execute(
+      executionInput({ runKey, task: { launch: 'callback' }, alarms: { maxRecordsAffected: 1000 } }),
+      {
+        callback: (p) => {
+          const token = environmentOf(p).TASK_TOKEN!;
+          const waiting = hub.wait(token, 1000);
+          hub.sendTaskSuccess(token, { recordsAffected: 4200 });
+          return waiting;
+        },
       },
-    });
+    );
 
     // Assess: the execution succeeds; one notice, through the anomaly branch only.
     expect(record.error).toBeUndefined();
@@ -358,11 +514,21 @@ describe('pipeline state machine', () => {
     let attempts = 0;
 
     // Act
-    const { record } = await execute(executionInput({ runKey, task: { spot: true } }), {
+    const { record } = await execute(executionInput({ runKey, task: { capacity: 'fargate-spot', capacityProvider: 'FARGATE_SPOT' } }), {
       sync: (p) => {
         attempts += 1;
         if (attempts <= 2) {
-          throw stepError('AmazonECS.Unknown', JSON.stringify({ Failures: [{ Arn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/x', Reason: 'Capacity is unavailable at this time. Please try again later or in a different availability zone' }] }));
+          throw stepError(
+            'AmazonECS.Unknown',
+            JSON.stringify({
+              Failures: [
+                {
+                  Arn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/x',
+                  Reason: 'Capacity is unavailable at this time. Please try again later or in a different availability zone',
+                },
+              ],
+            }),
+          );
         }
         return stoppedTask(p, 0) as Json;
       },
@@ -391,8 +557,17 @@ describe('pipeline state machine', () => {
     // Assess
     expect(record.error).toEqual({ name: 'Run.container-error', message: expect.stringContaining('exited with code 1') });
     expect(statesEntered(record)).toEqual([
-      'Mark Run Running', 'Prepare Shard Tasks', 'Run Shards', 'Choose Launch Pattern', 'Run ECS Task And Wait For Exit',
-      'Keep Shard Failure', 'Summarize Run', 'Record Run Result', 'Choose Outcome', 'Notify Operators Of Failure', 'Run Failed',
+      'Mark Run Running',
+      'Prepare Shard Tasks',
+      'Run Shards',
+      'Choose Launch Pattern',
+      'Run ECS Task And Wait For Exit',
+      'Keep Shard Failure',
+      'Summarize Run',
+      'Record Run Result',
+      'Choose Outcome',
+      'Notify Operators Of Failure',
+      'Run Failed',
     ]);
     const item = await runItem(runKey);
     expect(item.status).toBe('FAILED');
@@ -400,17 +575,30 @@ describe('pipeline state machine', () => {
     expect(item.result).toMatchObject({
       status: 'FAILED',
       errorClass: 'container-error',
-      shards: [{ index: 0, status: 'FAILED', exitCode: 1, stopReason: 'EssentialContainerExited: Essential container in task exited', errorClass: 'container-error' }],
+      shards: [
+        {
+          index: 0,
+          status: 'FAILED',
+          exitCode: 1,
+          stopReason: 'EssentialContainerExited: Essential container in task exited',
+          errorClass: 'container-error',
+        },
+      ],
     });
     expect(published).toHaveLength(1);
     expect(published[0]).toMatchObject({
       TopicArn: STACK_VALUES.OperatorsTopic,
       Subject: 'ALARM: orders-daily 2026-11-20: run FAILED (container-error)',
-      MessageAttributes: { pipeline: { DataType: 'String', StringValue: 'orders-daily' }, status: { DataType: 'String', StringValue: 'FAILED' } },
+      MessageAttributes: {
+        pipeline: { DataType: 'String', StringValue: 'orders-daily' },
+        status: { DataType: 'String', StringValue: 'FAILED' },
+      },
     });
     expect(published[0]!.Message).toEqual(expect.stringContaining('container "pipeline" exited with code 1'));
     // The console link names the execution.
-    expect(published[0]!.Message).toMatch(new RegExp(`Execution: +https://us-east-1\\.console\\.aws\\.amazon\\.com/states/.*${EXECUTION_ARN}`));
+    expect(published[0]!.Message).toMatch(
+      new RegExp(`Execution: +https://us-east-1\\.console\\.aws\\.amazon\\.com/states/.*${EXECUTION_ARN}`),
+    );
   });
 
   it('fails a callback task that stops sending heartbeats and records heartbeat-timeout', async () => {
@@ -451,7 +639,10 @@ describe('pipeline state machine', () => {
         await new Promise((r) => setTimeout(r, 5));
         running -= 1;
         if (environmentOf(p).SHARD_INDEX === '7') {
-          throw stepError('States.TaskFailed', JSON.stringify(stoppedTask(p, 137, 'OutOfMemoryError: Container killed due to memory usage')));
+          throw stepError(
+            'States.TaskFailed',
+            JSON.stringify(stoppedTask(p, 137, 'OutOfMemoryError: Container killed due to memory usage')),
+          );
         }
         return stoppedTask(p, 0) as Json;
       },
@@ -459,7 +650,19 @@ describe('pipeline state machine', () => {
 
     // Assess
     expect(record.error?.name).toBe('Run.out-of-memory');
-    expect(runTasks.map((p) => environmentOf(p).SHARD_INDEX).sort((a, b) => Number(a) - Number(b))).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+    expect(runTasks.map((p) => environmentOf(p).SHARD_INDEX).sort((a, b) => Number(a) - Number(b))).toEqual([
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+      '10',
+    ]);
     expect(runTasks.every((p) => environmentOf(p).SHARD_COUNT === '11')).toBe(true);
     expect(peak).toBeLessThanOrEqual(4);
     expect(countEntered(record, 'Run ECS Task And Wait For Exit')).toBe(11);
@@ -495,7 +698,12 @@ describe('pipeline state machine', () => {
           ...fixture.detail,
           clusterArn: p.Cluster,
           group: p.Group,
-          overrides: { containerOverrides: overrides.ContainerOverrides.map((c) => ({ name: c.Name, environment: c.Environment.map((e) => ({ name: e.Name, value: e.Value })) })) },
+          overrides: {
+            containerOverrides: overrides.ContainerOverrides.map((c) => ({
+              name: c.Name,
+              environment: c.Environment.map((e) => ({ name: e.Name, value: e.Value })),
+            })),
+          },
         };
         void (async () => {
           const parsed = TaskStateChangeDetailSchema.parse(detail);
@@ -515,7 +723,12 @@ describe('pipeline state machine', () => {
     expect(record.error?.name).toBe('Run.container-error');
     const item = await runItem(runKey);
     expect(item.status).toBe('FAILED');
-    expect(item.result.shards[0]).toMatchObject({ status: 'FAILED', exitCode: 1, stopReason: 'EssentialContainerExited: Essential container in task exited', errorClass: 'container-error' });
+    expect(item.result.shards[0]).toMatchObject({
+      status: 'FAILED',
+      exitCode: 1,
+      stopReason: 'EssentialContainerExited: Essential container in task exited',
+      errorClass: 'container-error',
+    });
     expect(item.result.errorMessage).toContain('before it called back');
   });
 

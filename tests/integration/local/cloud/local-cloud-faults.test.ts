@@ -27,14 +27,19 @@ async function runBatch(date: string) {
     const out = await cloud.clients.sfn!.send(new ListExecutionsCommand({ stateMachineArn: cloud.resources.stateMachineArn }));
     return out.executions?.find((e) => e.name!.includes(date))?.executionArn;
   });
-  await waitFor(`the execution of ${date} to close`, async () => {
-    const d = await cloud.clients.sfn!.send(new DescribeExecutionCommand({ executionArn: arn }));
-    return d.status === 'RUNNING' ? undefined : d.status;
-  }, 120_000);
+  await waitFor(
+    `the execution of ${date} to close`,
+    async () => {
+      const d = await cloud.clients.sfn!.send(new DescribeExecutionCommand({ executionArn: arn }));
+      return d.status === 'RUNNING' ? undefined : d.status;
+    },
+    120_000,
+  );
   return describeExecutionDetail(cloud.clients.sfn!, arn);
 }
 
-const taskState = (detail: Awaited<ReturnType<typeof runBatch>>) => detail.view.rows.find((r) => r.name === 'Run ECS Task And Wait For Callback');
+const taskState = (detail: Awaited<ReturnType<typeof runBatch>>) =>
+  detail.view.rows.find((r) => r.name === 'Run ECS Task And Wait For Callback');
 
 test('a container that exits 1 before calling back fails the run through the stuck-callback guard', async () => {
   cloud.ecs.injectTaskCommand(['node', '-e', 'process.exit(1)']);

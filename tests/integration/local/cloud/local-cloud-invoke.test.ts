@@ -33,7 +33,12 @@ afterAll(async () => {
 test('the watcher invoked by sls invoke local puts the arrival on the local cloud', async () => {
   // Prepare: an S3 notification for the local uploads bucket, as a fixture file.
   const fixture = join(cloud.scratch, 'event.json');
-  writeFileSync(fixture, JSON.stringify(cloud.wiring.s3EventFor(uploadsBucket(cloud), 'incoming/acme/orders-2026-08-01.csv', 120, '"0123456789abcdef0123456789abcdef"')));
+  writeFileSync(
+    fixture,
+    JSON.stringify(
+      cloud.wiring.s3EventFor(uploadsBucket(cloud), 'incoming/acme/orders-2026-08-01.csv', 120, '"0123456789abcdef0123456789abcdef"'),
+    ),
+  );
   // Act
   await run(join(projectRoot, 'node_modules/.bin/sls'), ['invoke', 'local', '--stage', 'local', '-f', 's3UploadWatcher', '-p', fixture], {
     cwd: projectRoot,
@@ -42,7 +47,9 @@ test('the watcher invoked by sls invoke local puts the arrival on the local clou
   });
   // Assess: the local fan-in read it from the local stream and recorded the file.
   const item = await waitFor('the Batches item', async () => {
-    const out = await cloud.clients.documents.send(new GetCommand({ TableName: cloud.resources.tables.BatchesTable!, Key: { pk: 'orders-daily#2026-08-01' } }));
+    const out = await cloud.clients.documents.send(
+      new GetCommand({ TableName: cloud.resources.tables.BatchesTable!, Key: { pk: 'orders-daily#2026-08-01' } }),
+    );
     return out.Item;
   });
   expect([...(item.arrived as Set<string>)]).toEqual(['orders']);

@@ -46,15 +46,21 @@ const settle = async () => {
 
 test('the stack resources come from the packaged template, named as the stage names them', () => {
   // Prepare / Act: done by start-up. Assess:
-  expect(cloud.resources.tables).toEqual(expect.objectContaining({ BatchesTable: 'ecs-pipelines-local-BatchesTable', RunsTable: 'ecs-pipelines-local-RunsTable' }));
+  expect(cloud.resources.tables).toEqual(
+    expect.objectContaining({ BatchesTable: 'ecs-pipelines-local-BatchesTable', RunsTable: 'ecs-pipelines-local-RunsTable' }),
+  );
   expect(Object.values(cloud.resources.streams)).toContain('ecs-pipelines-local-FileArrivalStream');
   expect(uploadsBucket(cloud)).toBe('ecs-pipelines-local-uploads-000000000000-us-east-1');
   expect(cloud.resources.stateMachineArn).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:ecs-pipelines-local-pipeline');
-  expect([...cloud.functions.functions.keys()]).toEqual(expect.arrayContaining(['S3UploadWatcherLambdaFunction', 'KinesisFanInLambdaFunction']));
+  expect([...cloud.functions.functions.keys()]).toEqual(
+    expect.arrayContaining(['S3UploadWatcherLambdaFunction', 'KinesisFanInLambdaFunction']),
+  );
 });
 
 test('the SQS event source mappings come from the template: batch size and partial batch responses', () => {
-  const byQueue = Object.fromEntries(cloud.wiring.sqsMappings.map((m) => [m.config.queueArn.split(':').at(-1), [m.config.batchSize, m.config.reportBatchItemFailures]]));
+  const byQueue = Object.fromEntries(
+    cloud.wiring.sqsMappings.map((m) => [m.config.queueArn.split(':').at(-1), [m.config.batchSize, m.config.reportBatchItemFailures]]),
+  );
   expect(byQueue).toEqual({
     'ecs-pipelines-local-NotifierObserverQueue': [5, true],
     'ecs-pipelines-local-NotifierServiceQueue': [10, true],
@@ -67,7 +73,9 @@ test('a complete batch uploaded to S3 starts exactly one execution and takes the
   await put('incoming/acme/orders-2026-10-01.csv');
   await put('incoming/acme/customers-2026-10-01.csv', 'customer_id,name,country,email\nC1,A,GB,\n');
   // Assess
-  const [execution] = await waitFor('the execution of 2026-10-01', async () => ((await executionsFor('2026-10-01')).length ? executionsFor('2026-10-01') : undefined));
+  const [execution] = await waitFor('the execution of 2026-10-01', async () =>
+    (await executionsFor('2026-10-01')).length ? executionsFor('2026-10-01') : undefined,
+  );
   expect(execution!.name).toMatch(/^orders-daily-2026-10-01-/);
   const run = await waitFor('the Runs item', () => runItem('orders-daily#2026-10-01'));
   expect(run).toEqual(expect.objectContaining({ pipeline: 'orders-daily', batchKey: '2026-10-01' }));
@@ -87,7 +95,10 @@ test('a file of an incomplete batch is recorded and starts nothing', async () =>
 test('a burst of duplicate uploads of one batch starts exactly one run', async () => {
   // Act: every file five times, all at once.
   await Promise.all(
-    Array.from({ length: 5 }, () => [put('incoming/acme/orders-2026-10-03.csv'), put('incoming/acme/customers-2026-10-03.csv', 'customer_id,name,country,email\nC1,A,GB,\n')]).flat(),
+    Array.from({ length: 5 }, () => [
+      put('incoming/acme/orders-2026-10-03.csv'),
+      put('incoming/acme/customers-2026-10-03.csv', 'customer_id,name,country,email\nC1,A,GB,\n'),
+    ]).flat(),
   );
   // Assess
   await waitFor('the execution of 2026-10-03', async () => ((await executionsFor('2026-10-03')).length ? true : undefined));
@@ -101,7 +112,10 @@ test('the fan-in crashing once mid-batch is retried: the batch completes with on
   cloud.wiring.events.on('kinesisBatch', (o) => outcomes.push(o.outcome));
   cloud.functions.find('KinesisFanInLambdaFunction')!.injectFault({ kind: 'crash-mid-batch', afterRecords: 1 });
   // Act
-  await Promise.all([put('incoming/acme/orders-2026-10-04.csv'), put('incoming/acme/customers-2026-10-04.csv', 'customer_id,name,country,email\nC1,A,GB,\n')]);
+  await Promise.all([
+    put('incoming/acme/orders-2026-10-04.csv'),
+    put('incoming/acme/customers-2026-10-04.csv', 'customer_id,name,country,email\nC1,A,GB,\n'),
+  ]);
   // Assess
   await waitFor('the execution of 2026-10-04', async () => ((await executionsFor('2026-10-04')).length ? true : undefined));
   await settle();

@@ -34,20 +34,35 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-const runningTasks = () => cloud.ecs.services.tasksOf(cloud.ecs.services.find(scaler.cluster, scaler.serviceName)!).filter((t) => t.lastStatus === 'RUNNING');
+const runningTasks = () =>
+  cloud.ecs.services.tasksOf(cloud.ecs.services.find(scaler.cluster, scaler.serviceName)!).filter((t) => t.lastStatus === 'RUNNING');
 
 test("the template's scaling policy is emulated with its target, capacity and cooldowns", () => {
-  expect(scaler).toMatchObject({ serviceName: 'ecs-pipelines-local-QueueThumbnailsService', queueUrl: cloud.resources.queues.QueueThumbnailsQueue!.url });
-  const policy = cloud.service.template.Resources.QueueThumbnailsScalingPolicy!.Properties as { TargetTrackingScalingPolicyConfiguration: { TargetValue: number } };
+  expect(scaler).toMatchObject({
+    serviceName: 'ecs-pipelines-local-QueueThumbnailsService',
+    queueUrl: cloud.resources.queues.QueueThumbnailsQueue!.url,
+  });
+  const policy = cloud.service.template.Resources.QueueThumbnailsScalingPolicy!.Properties as {
+    TargetTrackingScalingPolicyConfiguration: { TargetValue: number };
+  };
   expect(scaler.target()).toBe(policy.TargetTrackingScalingPolicyConfiguration.TargetValue);
   // pipelines.yml: 1..10 tasks, cooldowns 180 s out / 300 s in, one tick per metric minute.
-  expect(scaler.autoscaler.settings).toMatchObject({ minTasks: 1, maxTasks: 10, scaleOutCooldownTicks: 3, scaleInCooldownTicks: 5, scaleOutEvaluations: 3, scaleInEvaluations: 15 });
+  expect(scaler.autoscaler.settings).toMatchObject({
+    minTasks: 1,
+    maxTasks: 10,
+    scaleOutCooldownTicks: 3,
+    scaleInCooldownTicks: 5,
+    scaleOutEvaluations: 3,
+    scaleInEvaluations: 15,
+  });
 });
 
 test('the service starts at its minimum and its worker processes what produceMessages sends', async () => {
   await waitFor('the first worker', async () => (runningTasks().length === 1 ? true : undefined));
 
-  await cloud.functions.find('ProduceMessagesLambdaFunction')!.invoke({ queueService: 'thumbnails', count: 5, minWorkMs: 10, maxWorkMs: 20 });
+  await cloud.functions
+    .find('ProduceMessagesLambdaFunction')!
+    .invoke({ queueService: 'thumbnails', count: 5, minWorkMs: 10, maxWorkMs: 20 });
 
   await waitFor('5 processed messages', async () => (processed.length >= 5 ? true : undefined));
   expect(new Set(processed)).toEqual(new Set(runningTasks().map((t) => t.taskArn)));
@@ -56,7 +71,9 @@ test('the service starts at its minimum and its worker processes what produceMes
 test('a backlog above the target for three ticks scales the service out to backlog / target tasks', async () => {
   // Prepare: a backlog of slow messages, more than one task's target.
   scaler.setTarget(10);
-  await cloud.functions.find('ProduceMessagesLambdaFunction')!.invoke({ queueService: 'thumbnails', count: 40, minWorkMs: 2000, maxWorkMs: 2000 });
+  await cloud.functions
+    .find('ProduceMessagesLambdaFunction')!
+    .invoke({ queueService: 'thumbnails', count: 40, minWorkMs: 2000, maxWorkMs: 2000 });
 
   // Act
   const decisions = [];
@@ -67,6 +84,8 @@ test('a backlog above the target for three ticks scales the service out to backl
   const { desired } = decisions[2]!;
   expect(desired).toBeGreaterThanOrEqual(3);
   await waitFor(`${desired} running workers`, async () => (runningTasks().length === desired ? true : undefined));
-  const depth = await cloud.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: scaler.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+  const depth = await cloud.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: scaler.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+  );
   expect(Number(depth.Attributes!.ApproximateNumberOfMessages)).toBeGreaterThan(0);
 });

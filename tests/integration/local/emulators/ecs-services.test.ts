@@ -91,14 +91,25 @@ describe('local ECS services', () => {
     const addresses = tasks.map(addressOf);
     expect(new Set(addresses).size).toBe(2);
     for (const address of addresses) expect(address).toMatch(/^127\.0\.3\.\d+$/);
-    expect(tasks[0]).toMatchObject({ group: 'service:web', launchType: 'FARGATE', containers: [expect.objectContaining({ networkInterfaces: [expect.objectContaining({ privateIpv4Address: addressOf(tasks[0]!) })] })] });
+    expect(tasks[0]).toMatchObject({
+      group: 'service:web',
+      launchType: 'FARGATE',
+      containers: [expect.objectContaining({ networkInterfaces: [expect.objectContaining({ privateIpv4Address: addressOf(tasks[0]!) })] })],
+    });
     await until('both tasks to print their address', async () => {
       const lines = tasks.flatMap((t) => server.ecs.getTask(t.taskArn!)!.logs.map((l) => l.line));
       return lines.length === 2 ? lines : undefined;
     });
-    for (const task of tasks) expect(server.ecs.getTask(task.taskArn!)!.logs.map((l) => l.line)).toEqual([`listening on ${addressOf(task)}:8080`]);
+    for (const task of tasks)
+      expect(server.ecs.getTask(task.taskArn!)!.logs.map((l) => l.line)).toEqual([`listening on ${addressOf(task)}:8080`]);
     const described = await client.send(new DescribeServicesCommand({ cluster: 'local', services: ['web'] }));
-    expect(described.services?.[0]).toMatchObject({ serviceName: 'web', desiredCount: 2, runningCount: 2, pendingCount: 0, status: 'ACTIVE' });
+    expect(described.services?.[0]).toMatchObject({
+      serviceName: 'web',
+      desiredCount: 2,
+      runningCount: 2,
+      pendingCount: 0,
+      status: 'ACTIVE',
+    });
     expect(described.services?.[0]?.createdAt).toBeInstanceOf(Date);
   });
 
@@ -118,16 +129,31 @@ describe('local ECS services', () => {
     await client.send(new CreateServiceCommand({ cluster: 'local', serviceName: 'crashing', taskDefinition: 'crashing', desiredCount: 1 }));
 
     await until('a replacement after the first task exited', async () => {
-      const { taskArns = [] } = await client.send(new ListTasksCommand({ cluster: 'local', serviceName: 'crashing', desiredStatus: 'STOPPED' }));
+      const { taskArns = [] } = await client.send(
+        new ListTasksCommand({ cluster: 'local', serviceName: 'crashing', desiredStatus: 'STOPPED' }),
+      );
       return taskArns.length >= 2 ? taskArns : undefined;
     });
     await client.send(new UpdateServiceCommand({ cluster: 'local', service: 'crashing', desiredCount: 0 }));
     const [service] = (await client.send(new DescribeServicesCommand({ cluster: 'local', services: ['crashing'] }))).services ?? [];
-    expect(service!.events!.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringContaining('Essential container in task exited'), expect.stringContaining('has started 1 tasks')]));
+    expect(service!.events!.map((e) => e.message)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('Essential container in task exited'),
+        expect.stringContaining('has started 1 tasks'),
+      ]),
+    );
   });
 
   it('runs EXTERNAL tasks without a process: RUNNING at an address whoever asked for them serves', async () => {
-    await client.send(new CreateServiceCommand({ cluster: 'local', serviceName: 'outside', taskDefinition: 'outside', desiredCount: 3, launchType: 'EXTERNAL' }));
+    await client.send(
+      new CreateServiceCommand({
+        cluster: 'local',
+        serviceName: 'outside',
+        taskDefinition: 'outside',
+        desiredCount: 3,
+        launchType: 'EXTERNAL',
+      }),
+    );
     const tasks = await runningCount('outside', 3);
     expect(tasks.every((t) => t.launchType === 'EXTERNAL' && addressOf(t))).toBe(true);
     expect(tasks.flatMap((t) => server.ecs.getTask(t.taskArn!)!.logs)).toEqual([]);
@@ -135,7 +161,18 @@ describe('local ECS services', () => {
 
   it('answers the read operations the notifier uses, with the API limits and failures', async () => {
     const definition = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'web' }));
-    expect(definition.taskDefinition).toMatchObject({ family: 'web', revision: 1, networkMode: 'awsvpc', containerDefinitions: [expect.objectContaining({ name: 'app', dockerLabels: { NOTIFY_ME_CONTAINER_PORT: '8080' }, portMappings: [{ containerPort: 8080, protocol: 'tcp' }] })] });
+    expect(definition.taskDefinition).toMatchObject({
+      family: 'web',
+      revision: 1,
+      networkMode: 'awsvpc',
+      containerDefinitions: [
+        expect.objectContaining({
+          name: 'app',
+          dockerLabels: { NOTIFY_ME_CONTAINER_PORT: '8080' },
+          portMappings: [{ containerPort: 8080, protocol: 'tcp' }],
+        }),
+      ],
+    });
 
     const first = await client.send(new ListServicesCommand({ cluster: 'local', maxResults: 2 }));
     const rest = await client.send(new ListServicesCommand({ cluster: 'local', maxResults: 2, nextToken: first.nextToken }));
@@ -144,10 +181,19 @@ describe('local ECS services', () => {
 
     const missing = await client.send(new DescribeServicesCommand({ cluster: 'local', services: ['web', 'nope'] }));
     expect(missing.failures).toEqual([{ arn: 'nope', reason: 'MISSING' }]);
-    await expect(client.send(new DescribeServicesCommand({ cluster: 'local', services: Array.from({ length: 11 }, (_, i) => `s${i}`) }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
-    await expect(client.send(new ListTasksCommand({ cluster: 'local', serviceName: 'nope' }))).rejects.toMatchObject({ name: 'ServiceNotFoundException' });
-    await expect(client.send(new ListServicesCommand({ cluster: 'elsewhere' }))).rejects.toMatchObject({ name: 'ClusterNotFoundException', message: expect.stringContaining('elsewhere') });
-    await expect(client.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'nope' }))).rejects.toMatchObject({ name: 'ClientException' });
+    await expect(
+      client.send(new DescribeServicesCommand({ cluster: 'local', services: Array.from({ length: 11 }, (_, i) => `s${i}`) })),
+    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(client.send(new ListTasksCommand({ cluster: 'local', serviceName: 'nope' }))).rejects.toMatchObject({
+      name: 'ServiceNotFoundException',
+    });
+    await expect(client.send(new ListServicesCommand({ cluster: 'elsewhere' }))).rejects.toMatchObject({
+      name: 'ClusterNotFoundException',
+      message: expect.stringContaining('elsewhere'),
+    });
+    await expect(client.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'nope' }))).rejects.toMatchObject({
+      name: 'ClientException',
+    });
     expect(server.calls.get('DescribeServices')).toBeGreaterThanOrEqual(3);
   });
 });

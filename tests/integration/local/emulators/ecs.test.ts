@@ -17,7 +17,9 @@ beforeAll(async () => {
   server = await startLocalEcs({
     stopTimeoutMs: 500,
     awsEnvironment: { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' },
-    taskDefinitions: [{ family: 'sample', containers: { app: { command: ['node', '-e', 'process.exit(0)'], environment: { FROM_DEFINITION: 'yes' } } } }],
+    taskDefinitions: [
+      { family: 'sample', containers: { app: { command: ['node', '-e', 'process.exit(0)'], environment: { FROM_DEFINITION: 'yes' } } } },
+    ],
   });
   server.ecs.on('taskStateChange', (e) => events.push(e));
   client = new ECSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -29,7 +31,13 @@ afterAll(async () => {
 });
 
 const run = async (command: string[], environment: { name: string; value: string }[] = []): Promise<Task> => {
-  const out = await client.send(new RunTaskCommand({ cluster: 'local', taskDefinition: 'sample', overrides: { containerOverrides: [{ name: 'app', command, environment }] } }));
+  const out = await client.send(
+    new RunTaskCommand({
+      cluster: 'local',
+      taskDefinition: 'sample',
+      overrides: { containerOverrides: [{ name: 'app', command, environment }] },
+    }),
+  );
   expect(out.failures).toEqual([]);
   return out.tasks![0]!;
 };
@@ -43,12 +51,20 @@ const stopped = async (taskArn: string): Promise<Task> => {
 describe('local ECS', () => {
   it('runs the overridden command with the task definition, local cloud and override environment, and reports exit 0', async () => {
     // Prepare / Act
-    const started = await run(['node', '-e', 'console.log([process.env.FROM_DEFINITION, process.env.AWS_ENDPOINT_URL_S3, process.env.FROM_OVERRIDE].join(" "))'], [{ name: 'FROM_OVERRIDE', value: 'ok' }]);
+    const started = await run(
+      ['node', '-e', 'console.log([process.env.FROM_DEFINITION, process.env.AWS_ENDPOINT_URL_S3, process.env.FROM_OVERRIDE].join(" "))'],
+      [{ name: 'FROM_OVERRIDE', value: 'ok' }],
+    );
     const task = await stopped(started.taskArn!);
 
     // Assess
     expect(started.lastStatus).toBe('PROVISIONING');
-    expect(task).toMatchObject({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode: 'EssentialContainerExited', group: 'family:sample' });
+    expect(task).toMatchObject({
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      stopCode: 'EssentialContainerExited',
+      group: 'family:sample',
+    });
     expect(task.containers![0]).toMatchObject({ name: 'app', exitCode: 0, lastStatus: 'STOPPED' });
     expect(task.stoppedAt).toBeInstanceOf(Date);
     expect(server.ecs.getTask(task.taskArn!)!.logs.map((l) => l.line)).toEqual(['yes http://127.0.0.1:4569 ok']);
@@ -76,7 +92,11 @@ describe('local ECS', () => {
 
   it('StopTask sends SIGTERM, which the container can handle, and reports UserInitiated', async () => {
     // The container prints when it is ready, then exits 0 on SIGTERM.
-    const started = await run(['node', '-e', 'process.on("SIGTERM", () => { console.log("got SIGTERM"); process.exit(0); }); console.log("ready"); setInterval(() => {}, 1000);']);
+    const started = await run([
+      'node',
+      '-e',
+      'process.on("SIGTERM", () => { console.log("got SIGTERM"); process.exit(0); }); console.log("ready"); setInterval(() => {}, 1000);',
+    ]);
     await new Promise<void>((resolve) => {
       const onLog = (l: { taskArn: string; line: string }) => {
         if (l.taskArn === started.taskArn && l.line === 'ready') {
@@ -122,7 +142,20 @@ describe('local ECS', () => {
     const stoppedEvent = events.find((e) => e.detail.lastStatus === 'STOPPED')!;
     expect(Object.keys(stoppedEvent).sort()).toEqual(Object.keys(fixture).sort());
     expect(stoppedEvent).toMatchObject({ 'detail-type': fixture['detail-type'], source: fixture.source, version: '0' });
-    for (const key of ['clusterArn', 'containers', 'createdAt', 'desiredStatus', 'group', 'lastStatus', 'overrides', 'taskArn', 'taskDefinitionArn', 'version', 'launchType', 'startedAt']) {
+    for (const key of [
+      'clusterArn',
+      'containers',
+      'createdAt',
+      'desiredStatus',
+      'group',
+      'lastStatus',
+      'overrides',
+      'taskArn',
+      'taskDefinitionArn',
+      'version',
+      'launchType',
+      'startedAt',
+    ]) {
       expect(stoppedEvent.detail).toHaveProperty(key);
     }
     expect(stoppedEvent.detail.overrides).toEqual({ containerOverrides: [expect.objectContaining({ name: 'app' })] });
@@ -130,6 +163,9 @@ describe('local ECS', () => {
   });
 
   it('rejects a malformed request with the field at fault', async () => {
-    await expect(client.send(new DescribeTasksCommand({ tasks: [] }))).rejects.toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining('tasks') });
+    await expect(client.send(new DescribeTasksCommand({ tasks: [] }))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+      message: expect.stringContaining('tasks'),
+    });
   });
 });

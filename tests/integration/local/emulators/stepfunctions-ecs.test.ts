@@ -37,7 +37,11 @@ const definition = {
             Catch: [{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.failure', Next: 'Shard Failed' }],
             End: true,
           },
-          'Shard Failed': { Type: 'Pass', Parameters: { 'task.$': 'States.StringToJson($.failure.Cause)', 'error.$': '$.failure.Error' }, End: true },
+          'Shard Failed': {
+            Type: 'Pass',
+            Parameters: { 'task.$': 'States.StringToJson($.failure.Cause)', 'error.$': '$.failure.Error' },
+            End: true,
+          },
         },
       },
       ResultPath: '$.results',
@@ -69,7 +73,11 @@ const callbackDefinition = {
       Parameters: {
         Cluster: 'local',
         TaskDefinition: 'sample',
-        Overrides: { ContainerOverrides: [{ Name: 'app', 'Command.$': '$.command', Environment: [{ Name: 'TASK_TOKEN', 'Value.$': '$$.Task.Token' }] }] },
+        Overrides: {
+          ContainerOverrides: [
+            { Name: 'app', 'Command.$': '$.command', Environment: [{ Name: 'TASK_TOKEN', 'Value.$': '$$.Task.Token' }] },
+          ],
+        },
       },
       TimeoutSeconds: 600,
       HeartbeatSeconds: 600,
@@ -86,12 +94,19 @@ const published: { TopicArn?: string; Message: string }[] = [];
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  ecs = await startLocalEcs({ stopTimeoutMs: 500, taskDefinitions: [{ family: 'sample', containers: { app: { command: ['node', '-e', '0'] } } }] });
+  ecs = await startLocalEcs({
+    stopTimeoutMs: 500,
+    taskDefinitions: [{ family: 'sample', containers: { app: { command: ['node', '-e', '0'] } } }],
+  });
   sfn = await startLocalStepFunctions({
     timeScale: 0.01,
     integrations: {
       ecs: ecs.ecs,
-      dynamodb: new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+      dynamodb: new DynamoDBClient({
+        endpoint: dynamo.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      }),
       sns: async (params) => {
         published.push(params);
         return { MessageId: `m-${published.length}` };
@@ -99,7 +114,12 @@ beforeAll(async () => {
     },
   });
   // The containers reach the local Step Functions the way the worker library does: SDK endpoint variables.
-  ecs.ecs.setAwsEnvironment({ AWS_ENDPOINT_URL_SFN: sfn.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+  ecs.ecs.setAwsEnvironment({
+    AWS_ENDPOINT_URL_SFN: sfn.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  });
   sfn.sfn.createStateMachine({ name: 'shards', definition });
   sfn.sfn.createStateMachine({ name: 'callback', definition: callbackDefinition });
   client = new SFNClient({ endpoint: sfn.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -113,13 +133,23 @@ afterAll(async () => {
 });
 
 const start = async (machine: string, input: unknown, name?: string) => {
-  const out = await client.send(new StartExecutionCommand({ stateMachineArn: sfn.sfn.stateMachineArn(machine), input: JSON.stringify(input), ...(name ? { name } : {}) }));
+  const out = await client.send(
+    new StartExecutionCommand({
+      stateMachineArn: sfn.sfn.stateMachineArn(machine),
+      input: JSON.stringify(input),
+      ...(name ? { name } : {}),
+    }),
+  );
   return out.executionArn!;
 };
 
 describe('local Step Functions with local ECS, DynamoDB and SNS', () => {
   it('runs runTask.sync shards to completion: exit 0 succeeds with the task JSON, exit 2 fails with States.TaskFailed and the task as Cause', async () => {
-    const executionArn = await start('shards', { shards: [{ command: ['node', '-e', 'process.exit(0)'] }, { command: ['node', '-e', 'process.exit(2)'] }] }, 'run-1');
+    const executionArn = await start(
+      'shards',
+      { shards: [{ command: ['node', '-e', 'process.exit(0)'] }, { command: ['node', '-e', 'process.exit(2)'] }] },
+      'run-1',
+    );
 
     const done = await sfn.sfn.waitForExecution(executionArn);
 
@@ -127,7 +157,11 @@ describe('local Step Functions with local ECS, DynamoDB and SNS', () => {
     const output = JSON.parse(done.output!);
     expect(output.results[0]).toEqual({ exitCode: 0, stopCode: 'EssentialContainerExited', group: 'pipeline:run-1' });
     expect(output.results[1].error).toBe('States.TaskFailed');
-    expect(output.results[1].task).toMatchObject({ LastStatus: 'STOPPED', StopCode: 'EssentialContainerExited', Containers: [expect.objectContaining({ Name: 'app', ExitCode: 2 })] });
+    expect(output.results[1].task).toMatchObject({
+      LastStatus: 'STOPPED',
+      StopCode: 'EssentialContainerExited',
+      Containers: [expect.objectContaining({ Name: 'app', ExitCode: 2 })],
+    });
     const item = await dynamo.client.send(new GetItemCommand({ TableName: 'Runs', Key: { pk: { S: 'run-1' } } }));
     expect(item.Item?.status).toEqual({ S: 'DONE' });
     expect(output.published).toEqual({ MessageId: expect.stringMatching(/^m-/) });
@@ -155,7 +189,10 @@ describe('local Step Functions with local ECS, DynamoDB and SNS', () => {
     const done = await sfn.sfn.waitForExecution(executionArn);
 
     const shard = JSON.parse(done.output!).results[0];
-    expect(shard.task).toMatchObject({ StopCode: 'TaskFailedToStart', StoppedReason: expect.stringContaining('"definitely-not-installed-cmd"') });
+    expect(shard.task).toMatchObject({
+      StopCode: 'TaskFailedToStart',
+      StoppedReason: expect.stringContaining('"definitely-not-installed-cmd"'),
+    });
   });
 
   it('stops the ECS task when the execution is stopped while runTask.sync waits', async () => {
@@ -179,7 +216,7 @@ describe('local Step Functions with local ECS, DynamoDB and SNS', () => {
   it('passes a real task token to a waitForTaskToken container, which calls back through the SDK', async () => {
     const worker = [
       "const { SFNClient, SendTaskSuccessCommand } = require('@aws-sdk/client-sfn');",
-      "new SFNClient({}).send(new SendTaskSuccessCommand({ taskToken: process.env.TASK_TOKEN, output: JSON.stringify({ records: 7 }) }))",
+      'new SFNClient({}).send(new SendTaskSuccessCommand({ taskToken: process.env.TASK_TOKEN, output: JSON.stringify({ records: 7 }) }))',
       '.then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });',
     ].join('\n');
     const executionArn = await start('callback', { command: ['node', '-e', worker] });
@@ -189,7 +226,16 @@ describe('local Step Functions with local ECS, DynamoDB and SNS', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(JSON.parse(done.output!)).toEqual({ records: 7 });
     const types = sfn.sfn.getExecutionHistory(executionArn).map((e) => e.type);
-    expect(types).toEqual(['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSubmitted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
   });
 
   it("accepts the project's pipeline definition, timeouts and heartbeats from *SecondsPath included", () => {

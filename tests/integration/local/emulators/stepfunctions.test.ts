@@ -41,7 +41,10 @@ const passChoiceMap = {
     'Double Items': {
       Type: 'Map',
       ItemsPath: '$.items',
-      ItemProcessor: { StartAt: 'Double', States: { Double: { Type: 'Pass', Parameters: { 'value.$': 'States.MathAdd($, $)' }, End: true } } },
+      ItemProcessor: {
+        StartAt: 'Double',
+        States: { Double: { Type: 'Pass', Parameters: { 'value.$': 'States.MathAdd($, $)' }, End: true } },
+      },
       ResultPath: '$.doubled',
       Next: 'Is Big',
     },
@@ -107,9 +110,11 @@ beforeAll(async () => {
   });
   client = new SFNClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   for (const [name, definition] of Object.entries({ passChoiceMap, callback, timeout })) {
-    await client.send(new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: 'arn:aws:iam::000000000000:role/x' }));
+    await client.send(
+      new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: 'arn:aws:iam::000000000000:role/x' }),
+    );
   }
-});
+}, 30_000);
 
 afterAll(async () => {
   client.destroy();
@@ -126,7 +131,9 @@ const historyTypes = async (executionArn: string): Promise<string[]> =>
 
 describe('local Step Functions', () => {
   it('runs a Pass/Choice/Map definition and reports its output', async () => {
-    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: arnOf('passChoiceMap'), name: 'pcm-1', input: JSON.stringify({ items: [6, 1] }) }));
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn: arnOf('passChoiceMap'), name: 'pcm-1', input: JSON.stringify({ items: [6, 1] }) }),
+    );
 
     const out = await finished(executionArn!);
 
@@ -137,7 +144,9 @@ describe('local Step Functions', () => {
   });
 
   it('records the history with AWS event types, state names, inputs and outputs', async () => {
-    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: arnOf('passChoiceMap'), input: JSON.stringify({ items: [1] }) }));
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn: arnOf('passChoiceMap'), input: JSON.stringify({ items: [1] }) }),
+    );
     await finished(executionArn!);
 
     const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn }));
@@ -166,7 +175,8 @@ describe('local Step Functions', () => {
   });
 
   it('applies the execution-name rules: same name and input while open is the same execution, otherwise ExecutionAlreadyExists', async () => {
-    const start = (input: string) => client.send(new StartExecutionCommand({ stateMachineArn: arnOf('callback'), name: 'dedupe-1', input }));
+    const start = (input: string) =>
+      client.send(new StartExecutionCommand({ stateMachineArn: arnOf('callback'), name: 'dedupe-1', input }));
     const first = await start('{"id":"dedupe"}');
 
     const again = await start('{"id":"dedupe"}');
@@ -190,7 +200,9 @@ describe('local Step Functions', () => {
 
     expect(out.status).toBe('SUCCEEDED');
     expect(JSON.parse(out.output!)).toEqual({ records: 42 });
-    await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({
+      name: 'TaskTimedOut',
+    });
     expect(await historyTypes(executionArn!)).toEqual([
       'ExecutionStarted',
       'TaskStateEntered',
@@ -203,7 +215,12 @@ describe('local Step Functions', () => {
     ]);
     const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn }));
     const scheduled = events!.find((e) => e.type === 'TaskScheduled')!.taskScheduledEventDetails!;
-    expect(scheduled).toMatchObject({ resourceType: 'lambda', resource: 'invoke.waitForTaskToken', timeoutInSeconds: 60, heartbeatInSeconds: 10 });
+    expect(scheduled).toMatchObject({
+      resourceType: 'lambda',
+      resource: 'invoke.waitForTaskToken',
+      timeoutInSeconds: 60,
+      heartbeatInSeconds: 10,
+    });
     expect(JSON.parse(scheduled.parameters!).Payload.token).toBe(token);
   });
 
@@ -215,7 +232,10 @@ describe('local Step Functions', () => {
 
     expect(out).toMatchObject({ status: 'FAILED', error: 'CaughtTaskFailed', cause: 'WorkerError' });
     const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn }));
-    expect(events!.find((e) => e.type === 'TaskFailed')!.taskFailedEventDetails).toMatchObject({ error: 'WorkerError', cause: 'disk full' });
+    expect(events!.find((e) => e.type === 'TaskFailed')!.taskFailedEventDetails).toMatchObject({
+      error: 'WorkerError',
+      cause: 'disk full',
+    });
   });
 
   it('fails a callback state with States.HeartbeatTimeout when no heartbeat arrives in time', async () => {
@@ -228,7 +248,9 @@ describe('local Step Functions', () => {
     expect(out).toMatchObject({ status: 'FAILED', error: 'CaughtTaskFailed', cause: 'States.HeartbeatTimeout' });
     const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn }));
     expect(events!.find((e) => e.type === 'TaskTimedOut')!.taskTimedOutEventDetails).toMatchObject({ error: 'States.HeartbeatTimeout' });
-    await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({
+      name: 'TaskTimedOut',
+    });
   });
 
   it('times a task out with States.Timeout, which a States.TaskFailed catcher does not catch', async () => {
@@ -250,24 +272,39 @@ describe('local Step Functions', () => {
 
     expect(out).toMatchObject({ status: 'ABORTED', error: 'Operator', cause: 'stopped by hand' });
     expect((await historyTypes(executionArn!)).at(-1)).toBe('ExecutionAborted');
-    await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({
+      name: 'TaskTimedOut',
+    });
   });
 
   it('answers bad tokens and unknown executions with the AWS error names', async () => {
-    await expect(client.send(new SendTaskSuccessCommand({ taskToken: 'not-a-token', output: '{}' }))).rejects.toMatchObject({ name: 'InvalidToken' });
+    await expect(client.send(new SendTaskSuccessCommand({ taskToken: 'not-a-token', output: '{}' }))).rejects.toMatchObject({
+      name: 'InvalidToken',
+    });
     const wellFormed = `AQ${Buffer.from(JSON.stringify({ e: 'x', s: 'y', n: 'z' })).toString('base64url')}`;
     await expect(client.send(new SendTaskFailureCommand({ taskToken: wellFormed }))).rejects.toMatchObject({ name: 'TaskDoesNotExist' });
-    await expect(client.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:callback:nope' }))).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
-    await expect(client.send(new StartExecutionCommand({ stateMachineArn: arnOf('nope') }))).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
-    await expect(client.send(new StartExecutionCommand({ stateMachineArn: arnOf('callback'), name: 'has space' }))).rejects.toMatchObject({ name: 'InvalidName' });
-    await expect(client.send(new CreateStateMachineCommand({ name: 'bad', definition: '{"StartAt":"X","States":{}}', roleArn: 'r' }))).rejects.toMatchObject({ name: 'InvalidDefinition' });
+    await expect(
+      client.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:callback:nope' })),
+    ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+    await expect(client.send(new StartExecutionCommand({ stateMachineArn: arnOf('nope') }))).rejects.toMatchObject({
+      name: 'StateMachineDoesNotExist',
+    });
+    await expect(client.send(new StartExecutionCommand({ stateMachineArn: arnOf('callback'), name: 'has space' }))).rejects.toMatchObject({
+      name: 'InvalidName',
+    });
+    await expect(
+      client.send(new CreateStateMachineCommand({ name: 'bad', definition: '{"StartAt":"X","States":{}}', roleArn: 'r' })),
+    ).rejects.toMatchObject({ name: 'InvalidDefinition' });
   });
 
   it('emits each history event to listeners as it is recorded', async () => {
     const seen: string[] = [];
-    const listener = ({ executionArn, event }: { executionArn: string; event: { type: string } }) => executionArn.endsWith(':live-1') && seen.push(event.type);
+    const listener = ({ executionArn, event }: { executionArn: string; event: { type: string } }) =>
+      executionArn.endsWith(':live-1') && seen.push(event.type);
     server.sfn.on('event', listener);
-    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: arnOf('passChoiceMap'), name: 'live-1', input: '{"items":[]}' }));
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn: arnOf('passChoiceMap'), name: 'live-1', input: '{"items":[]}' }),
+    );
     await finished(executionArn!);
     server.sfn.off('event', listener);
 

@@ -25,6 +25,10 @@ describe('the measured figures the cost model prices', () => {
     expect(results).toMatch(/\| prepareShardTasks \| - \| [\d ]+KiB → \d+ KiB \| - \| n\/a \| 49 ms \|/);
     expect(results).toMatch(/\| summarizeRun \| - \| [\d ]+KiB → \d+ KiB \| - \| n\/a \| 59 ms \|/);
     expect(results).toMatch(/\| sweepIncompleteBatches \| dynamodb, sns \| [\d ]+KiB → \d+ KiB \| \d+ KiB \| [\d.x →*]+ \| 153 ms \|/);
-    expect([MEASURED.lambdaSteps.prepareShardTasksMs, MEASURED.lambdaSteps.summarizeRunMs, MEASURED.lambdaSteps.scheduledInvocationMs]).toEqual([49, 59, 153]);
+    expect([
+      MEASURED.lambdaSteps.prepareShardTasksMs,
+      MEASURED.lambdaSteps.summarizeRunMs,
+      MEASURED.lambdaSteps.scheduledInvocationMs,
+    ]).toEqual([49, 59, 153]);
   });
 });

@@ -13,28 +13,60 @@ const idleTemplate: Template = {
   Conditions: { NoNotifier: { 'Fn::Equals': ['false', 'true'] }, Network: { 'Fn::Not': [{ Condition: 'NoNotifier' }] } },
   Resources: {
     Stream: { Type: 'AWS::Kinesis::Stream', Properties: { StreamModeDetails: { StreamMode: 'PROVISIONED' }, ShardCount: 2 } },
-    Endpoint: { Type: 'AWS::EC2::VPCEndpoint', Condition: 'Network', Properties: { VpcEndpointType: 'Interface', SubnetIds: [{ Ref: 'A' }, { Ref: 'B' }] } },
-    SkippedEndpoint: { Type: 'AWS::EC2::VPCEndpoint', Condition: 'NoNotifier', Properties: { VpcEndpointType: 'Interface', SubnetIds: ['a'] } },
+    Endpoint: {
+      Type: 'AWS::EC2::VPCEndpoint',
+      Condition: 'Network',
+      Properties: { VpcEndpointType: 'Interface', SubnetIds: [{ Ref: 'A' }, { Ref: 'B' }] },
+    },
+    SkippedEndpoint: {
+      Type: 'AWS::EC2::VPCEndpoint',
+      Condition: 'NoNotifier',
+      Properties: { VpcEndpointType: 'Interface', SubnetIds: ['a'] },
+    },
     Gateway: { Type: 'AWS::EC2::VPCEndpoint', Properties: { VpcEndpointType: 'Gateway' } },
     AlarmA: { Type: 'AWS::CloudWatch::Alarm', Properties: { Period: 300 } },
     AlarmB: { Type: 'AWS::CloudWatch::Alarm', Properties: { Period: 60 } },
     AlarmFast: { Type: 'AWS::CloudWatch::Alarm', Properties: { Period: 10 } },
     AlarmMath: {
       Type: 'AWS::CloudWatch::Alarm',
-      Properties: { Metrics: [{ Id: 'm1', MetricStat: { Period: 300 } }, { Id: 'm2', MetricStat: { Period: 300 } }, { Id: 'e', Expression: 'm1/m2' }] },
+      Properties: {
+        Metrics: [
+          { Id: 'm1', MetricStat: { Period: 300 } },
+          { Id: 'm2', MetricStat: { Period: 300 } },
+          { Id: 'e', Expression: 'm1/m2' },
+        ],
+      },
     },
     Dashboard: { Type: 'AWS::CloudWatch::Dashboard', Properties: {} },
     Key: { Type: 'AWS::KMS::Key', Properties: {} },
     Secret: { Type: 'AWS::SecretsManager::Secret', Properties: {} },
     Cluster: { Type: 'AWS::ECS::Cluster', Properties: { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] } },
-    TaskDefinition: { Type: 'AWS::ECS::TaskDefinition', Properties: { Cpu: '512', Memory: '1024', RuntimePlatform: { CpuArchitecture: 'ARM64' } } },
+    TaskDefinition: {
+      Type: 'AWS::ECS::TaskDefinition',
+      Properties: { Cpu: '512', Memory: '1024', RuntimePlatform: { CpuArchitecture: 'ARM64' } },
+    },
     Service: {
       Type: 'AWS::ECS::Service',
-      Properties: { Cluster: { Ref: 'Cluster' }, TaskDefinition: { Ref: 'TaskDefinition' }, DesiredCount: 2, NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'ENABLED' } } },
+      Properties: {
+        Cluster: { Ref: 'Cluster' },
+        TaskDefinition: { Ref: 'TaskDefinition' },
+        DesiredCount: 2,
+        NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'ENABLED' } },
+      },
     },
     SweepFunction: fn(),
-    Sweep: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(5 minutes)', Targets: [{ Arn: { 'Fn::GetAtt': ['SweepFunction', 'Arn'] } }] } },
-    Disabled: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 minute)', State: 'DISABLED', Targets: [{ Arn: { 'Fn::GetAtt': ['SweepFunction', 'Arn'] } }] } },
+    Sweep: {
+      Type: 'AWS::Events::Rule',
+      Properties: { ScheduleExpression: 'rate(5 minutes)', Targets: [{ Arn: { 'Fn::GetAtt': ['SweepFunction', 'Arn'] } }] },
+    },
+    Disabled: {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'DISABLED',
+        Targets: [{ Arn: { 'Fn::GetAtt': ['SweepFunction', 'Arn'] } }],
+      },
+    },
     Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
     Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { EventSourceArn: { 'Fn::GetAtt': ['Queue', 'Arn'] } } },
   },
@@ -61,7 +93,8 @@ describe('idleCost', () => {
     // 8,760 invocations (730 h × 12) × ($0.20/M + 0.153 s × 0.25 GB × $0.0000133334)
     expect(line(idle, 'SweepFunction (scheduled)')).toBeCloseTo(8760 * (0.2 / 1e6 + 0.153 * 0.25 * 0.0000133334), 9);
     expect(line(idle, 'SQS polling')).toBeCloseTo((657_000 / 1e6) * 0.4, 9); // 0.2628
-    const handTotal = 21.9 + 14.6 + 0.4 + 0.3 + 3 + 1 + 0.4 + 5.7 + 28.835 + 7.3 + 8760 * (0.2 / 1e6 + 0.153 * 0.25 * 0.0000133334) + 0.2628;
+    const handTotal =
+      21.9 + 14.6 + 0.4 + 0.3 + 3 + 1 + 0.4 + 5.7 + 28.835 + 7.3 + 8760 * (0.2 / 1e6 + 0.153 * 0.25 * 0.0000133334) + 0.2628;
     expect(idle.totalUsd).toBeCloseTo(handTotal, 6);
   });
 
@@ -72,7 +105,10 @@ describe('idleCost', () => {
   });
 
   it('prices an on-demand stream per stream-hour', () => {
-    const idle = idleCost({ Resources: { S: { Type: 'AWS::Kinesis::Stream', Properties: { StreamModeDetails: { StreamMode: 'ON_DEMAND' } } } } }, us);
+    const idle = idleCost(
+      { Resources: { S: { Type: 'AWS::Kinesis::Stream', Properties: { StreamModeDetails: { StreamMode: 'ON_DEMAND' } } } } },
+      us,
+    );
     expect(idle.totalUsd).toBeCloseTo(730 * 0.04, 6); // 29.20
   });
 
@@ -92,7 +128,10 @@ describe('idleCost', () => {
             ],
           },
         },
-        Policy: { Type: 'AWS::ApplicationAutoScaling::ScalingPolicy', Properties: { PolicyType: 'TargetTrackingScaling', TargetTrackingScalingPolicyConfiguration: {} } },
+        Policy: {
+          Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
+          Properties: { PolicyType: 'TargetTrackingScaling', TargetTrackingScalingPolicyConfiguration: {} },
+        },
       },
     };
     const idle = idleCost(template, us);
@@ -108,7 +147,15 @@ describe('idleCost', () => {
           Start: fn(),
           Daily: {
             Type: 'AWS::Events::Rule',
-            Properties: { ScheduleExpression: 'cron(0 6 * * ? *)', Targets: [{ Arn: { 'Fn::GetAtt': ['Start', 'Arn'] }, InputTransformer: { InputTemplate: '{"pipeline":"inventory-snapshot","time":<time>}' } }] },
+            Properties: {
+              ScheduleExpression: 'cron(0 6 * * ? *)',
+              Targets: [
+                {
+                  Arn: { 'Fn::GetAtt': ['Start', 'Arn'] },
+                  InputTransformer: { InputTemplate: '{"pipeline":"inventory-snapshot","time":<time>}' },
+                },
+              ],
+            },
           },
         },
       },
@@ -133,10 +180,16 @@ const eventPath = (streamMode: 'PROVISIONED' | 'ON_DEMAND'): Template => ({
   Resources: {
     S3UploadWatcherLambdaFunction: fn(),
     KinesisFanInLambdaFunction: fn(),
-    PrepareShardTasksLambdaFunction: { ...fn(1024), Properties: { ...fn(1024).Properties, Environment: { Variables: { TASK_ASSIGN_PUBLIC_IP: 'ENABLED' } } } },
+    PrepareShardTasksLambdaFunction: {
+      ...fn(1024),
+      Properties: { ...fn(1024).Properties, Environment: { Variables: { TASK_ASSIGN_PUBLIC_IP: 'ENABLED' } } },
+    },
     SummarizeRunLambdaFunction: fn(1024),
     Stream: { Type: 'AWS::Kinesis::Stream', Properties: { StreamModeDetails: { StreamMode: streamMode }, ShardCount: 1 } },
-    FanInMapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { EventSourceArn: { 'Fn::GetAtt': ['Stream', 'Arn'] }, BatchSize: 100 } },
+    FanInMapping: {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: { EventSourceArn: { 'Fn::GetAtt': ['Stream', 'Arn'] }, BatchSize: 100 },
+    },
   },
 });
 const roundMeasures = { ...MEASURED.eventPath, watcherMsPerInvocation: 20, fanInMsPerRecord: 2 };
@@ -185,7 +238,14 @@ describe('perRun', () => {
   });
 
   it('prices Spot by its own rate and bills each task one minute at least', () => {
-    const cost = perRun(eventPath('PROVISIONED'), eu, { shards: 3, vcpu: 1, memoryGb: 2, minutes: 0.5, architecture: 'X86_64', capacity: 'FARGATE_SPOT' });
+    const cost = perRun(eventPath('PROVISIONED'), eu, {
+      shards: 3,
+      vcpu: 1,
+      memoryGb: 2,
+      minutes: 0.5,
+      architecture: 'X86_64',
+      capacity: 'FARGATE_SPOT',
+    });
     // 3 tasks × 60 s (30 s billed as the minute) × (1 × 0.013368 + 2 × 0.0014595) / 3600 = 0.00081435
     expect(line(cost, 'Fargate')).toBeCloseTo((3 * 60 * (0.013368 + 2 * 0.0014595)) / 3600, 9);
     expect(line(cost, 'Step Functions')).toBeCloseTo((13 * 0.025) / 1000, 9); // 7 + 2 × 3

@@ -103,7 +103,9 @@ describe('redshiftWarehouse.replaceShard', () => {
   });
 
   it('fails with the statement error when the transaction fails', async () => {
-    redshiftMock.on(DescribeStatementCommand, { Id: 'batch-1' }).resolves({ Status: 'FAILED', Error: 'Load into table failed; check stl_load_errors' });
+    redshiftMock
+      .on(DescribeStatementCommand, { Id: 'batch-1' })
+      .resolves({ Status: 'FAILED', Error: 'Load into table failed; check stl_load_errors' });
 
     const attempt = warehouse().replaceShard(SCOPE, [{ table: TABLE, rows: [{ shardHash: 1, values: ['2026-11-20', 'x', '1.00'] }] }]);
 
@@ -128,7 +130,10 @@ describe('redshiftWarehouse.replaceShard', () => {
     });
 
     await expect(wh.replaceShard(SCOPE, [{ table: TABLE, rows: [] }])).rejects.toThrow(/still STARTED after 5000 ms/);
-    expect(redshiftMock.commandCalls(BatchExecuteStatementCommand)[0]!.args[0].input).toMatchObject({ ClusterIdentifier: 'main', DbUser: 'loader' });
+    expect(redshiftMock.commandCalls(BatchExecuteStatementCommand)[0]!.args[0].input).toMatchObject({
+      ClusterIdentifier: 'main',
+      DbUser: 'loader',
+    });
   });
 
   it('refuses a batch key that would need escaping in SQL', async () => {

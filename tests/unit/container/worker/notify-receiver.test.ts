@@ -30,7 +30,10 @@ describe('notify receiver', () => {
   it('accepts a notification signed by the notifier and parses the payload', async () => {
     const now = { value: T0 };
     const outcome = await receiverAt(now).receive(notificationHeaders(KEY, T0, KEY_ID, body), body);
-    expect(outcome).toEqual({ kind: 'fresh', notification: { idempotencyKey: KEY_ID, timestamp: T0 / 1000, payload: { action: 'reload', version: 3 } } });
+    expect(outcome).toEqual({
+      kind: 'fresh',
+      notification: { idempotencyKey: KEY_ID, timestamp: T0 / 1000, payload: { action: 'reload', version: 3 } },
+    });
   });
 
   it('rejects a wrong key, a changed body and a changed idempotency key as bad signatures', async () => {
@@ -68,10 +71,16 @@ describe('notify receiver', () => {
     const first = await receiver.receive(notificationHeaders(KEY, T0, KEY_ID, body), body);
     expect(first.kind).toBe('fresh');
     // While the first is being handled, the same key is in flight.
-    await expect(receiver.receive(notificationHeaders(KEY, T0, KEY_ID, body), body)).resolves.toEqual({ kind: 'in-flight', idempotencyKey: KEY_ID });
+    await expect(receiver.receive(notificationHeaders(KEY, T0, KEY_ID, body), body)).resolves.toEqual({
+      kind: 'in-flight',
+      idempotencyKey: KEY_ID,
+    });
     receiver.settle(KEY_ID, true);
     now.value = T0 + 60_000;
-    await expect(receiver.receive(notificationHeaders(KEY, now.value, KEY_ID, body), body)).resolves.toEqual({ kind: 'duplicate', idempotencyKey: KEY_ID });
+    await expect(receiver.receive(notificationHeaders(KEY, now.value, KEY_ID, body), body)).resolves.toEqual({
+      kind: 'duplicate',
+      idempotencyKey: KEY_ID,
+    });
   });
 
   it('forgets a key whose handling failed, so the retry is processed', async () => {
@@ -94,7 +103,11 @@ describe('notify receiver', () => {
 
   it('validates the payload with the given schema and rejects missing headers', async () => {
     const now = { value: T0 };
-    const receiver = createNotifyReceiver({ secrets: [KEY], nowMs: () => now.value, payloadSchema: z.strictObject({ action: z.enum(['reload', 'flush']) }) });
+    const receiver = createNotifyReceiver({
+      secrets: [KEY],
+      nowMs: () => now.value,
+      payloadSchema: z.strictObject({ action: z.enum(['reload', 'flush']) }),
+    });
     const invalid = await rejection(receiver.receive(notificationHeaders(KEY, T0, KEY_ID, body), body));
     expect(invalid).toMatchObject({ reason: 'invalid-payload', status: 400 });
     expect(invalid.message).toMatch(/version/);

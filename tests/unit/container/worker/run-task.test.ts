@@ -1,13 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  SFNClient,
-  SendTaskFailureCommand,
-  SendTaskHeartbeatCommand,
-  SendTaskSuccessCommand,
-  TaskTimedOut,
-} from '@aws-sdk/client-sfn';
+import { SFNClient, SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runTask, type TaskContext, type TaskOutcome, type WorkerDeps } from '../../../../container/worker';
 
@@ -20,6 +14,7 @@ const baseEnv = (overrides: Record<string, string | undefined> = {}): NodeJS.Pro
   PIPELINE: 'orders-daily',
   RUN_KEY: 'orders-daily#2026-11-20',
   BATCH_KEY: '2026-11-20',
+  TRIGGER: 's3',
   EXECUTION_ARN: 'arn:aws:states:us-east-1:123456789012:execution:pipeline:orders-daily-2026-11-20',
   STAGE: 'test',
   SHARD_INDEX: '0',
@@ -194,7 +189,10 @@ describe('runTask with a callback launch', () => {
   });
 
   it('stops the work and sends nothing more when Step Functions says the token timed out', async () => {
-    sfnMock.on(SendTaskHeartbeatCommand).resolvesOnce({}).rejects(new TaskTimedOut({ message: 'timed out', $metadata: {} }));
+    sfnMock
+      .on(SendTaskHeartbeatCommand)
+      .resolvesOnce({})
+      .rejects(new TaskTimedOut({ message: 'timed out', $metadata: {} }));
     const { deps, json } = harness(baseEnv({ HEARTBEAT_SECONDS: '30' }));
     const work = (ctx: TaskContext) =>
       new Promise<TaskOutcome>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
@@ -277,7 +275,9 @@ describe('runTask with a sync launch', () => {
 
     const emf = json().filter((l) => '_aws' in l);
     expect(emf).toHaveLength(1);
-    const doc = emf[0] as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } } & Record<string, unknown>;
+    const doc = emf[0] as {
+      _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
+    } & Record<string, unknown>;
     const directive = doc._aws.CloudWatchMetrics[0]!;
     expect(directive.Namespace).toBe('EcsPipelines');
     expect(directive.Dimensions).toEqual([['pipeline', 'stage']]);
@@ -285,6 +285,74 @@ describe('runTask with a sync launch', () => {
       ['Errors', 'ExtractDuration', 'LoadDuration', 'RecordsAffected', 'RowsRejected', 'TaskDuration', 'TransformDuration'].sort(),
     );
     expect(doc).toMatchObject({ pipeline: 'orders-daily', stage: 'test', RecordsAffected: 9, RowsRejected: 1, Errors: 0, LoadDuration: 5 });
+  });
+});
+
+describe('runTask for schedule and manual runs', () => {
+  beforeEach(() => jest.useRealTimers());
+
+  it('runs a schedule run without files and tells the work the trigger and the fire time', async () => {
+    // Prepare: what the state machine passes for a schedule firing of a pipeline with no batch.
+    const { deps, json } = harness(
+      baseEnv({
+        LAUNCH: 'sync',
+        TRIGGER: 'schedule',
+        SCHEDULED_TIME: '2026-11-20T05:00:00.000Z',
+        OBJECTS: '[]',
+        RUN_KEY: 'inventory-snapshot#schedule#2026-11-20T05:00Z',
+        BATCH_KEY: 'schedule#2026-11-20T05:00Z',
+      }),
+    );
+    const seen: Array<Pick<TaskContext, 'trigger' | 'scheduledTime' | 'objects'>> = [];
+    const work = async (ctx: TaskContext): Promise<TaskOutcome> => {
+      seen.push({ trigger: ctx.trigger, scheduledTime: ctx.scheduledTime, objects: ctx.objects });
+      return { recordsAffected: 0, rowsRejected: 0 };
+    };
+    // Act
+    await expect(runTask(work, deps)).resolves.toBe(0);
+    // Assess
+    expect(seen).toEqual([{ trigger: 'schedule', scheduledTime: new Date('2026-11-20T05:00:00.000Z'), objects: [] }]);
+    expect(json().at(-1)).toMatchObject({
+      message: 'task finished',
+      outcome: 'succeeded',
+      trigger: 'schedule',
+      scheduledTime: '2026-11-20T05:00:00.000Z',
+    });
+  });
+
+  it('runs a manual run without files; it has no fire time', async () => {
+    const { deps } = harness(baseEnv({ LAUNCH: 'sync', TRIGGER: 'manual', OBJECTS: '[]', BATCH_KEY: 'manual#2026-11-20T10:00:00.000Z' }));
+    let seen: TaskContext | undefined;
+    await expect(runTask(async (ctx) => ((seen = ctx), { recordsAffected: 0, rowsRejected: 0 }), deps)).resolves.toBe(0);
+    expect(seen).toMatchObject({ trigger: 'manual', scheduledTime: undefined, objects: [] });
+  });
+
+  it('refuses an empty object list for a run of an uploaded batch, naming both variables', async () => {
+    const { deps, json } = harness(baseEnv({ LAUNCH: 'sync', TRIGGER: 's3', OBJECTS: '[]' }));
+    const work = jest.fn();
+    await expect(runTask(work, deps)).resolves.toBe(1);
+    expect(work).not.toHaveBeenCalled();
+    expect(JSON.stringify(json().at(-1))).toMatch(/OBJECTS is empty, but a run of an uploaded batch \(TRIGGER=s3\) has files/);
+  });
+
+  it('needs the fire time of a schedule run and names a malformed one', async () => {
+    const missing = harness(baseEnv({ LAUNCH: 'sync', TRIGGER: 'schedule', OBJECTS: '[]' }));
+    await expect(runTask(jest.fn(), missing.deps)).resolves.toBe(1);
+    expect(JSON.stringify(missing.json().at(-1))).toContain('SCHEDULED_TIME is not set');
+
+    const malformed = harness(baseEnv({ LAUNCH: 'sync', TRIGGER: 'schedule', SCHEDULED_TIME: 'tomorrow', OBJECTS: '[]' }));
+    await expect(runTask(jest.fn(), malformed.deps)).resolves.toBe(1);
+    expect(JSON.stringify(malformed.json().at(-1))).toMatch(/SCHEDULED_TIME: /);
+  });
+
+  it('names a missing or unknown TRIGGER', async () => {
+    const missing = harness(baseEnv({ LAUNCH: 'sync', TRIGGER: undefined }));
+    await expect(runTask(jest.fn(), missing.deps)).resolves.toBe(1);
+    expect(JSON.stringify(missing.json().at(-1))).toContain('TRIGGER is not set');
+
+    const unknown = harness(baseEnv({ LAUNCH: 'sync', TRIGGER: 'cron' }));
+    await expect(runTask(jest.fn(), unknown.deps)).resolves.toBe(1);
+    expect(JSON.stringify(unknown.json().at(-1))).toMatch(/TRIGGER: /);
   });
 });
 

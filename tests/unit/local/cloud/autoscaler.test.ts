@@ -29,7 +29,15 @@ async function run(autoscaler: LocalAutoscaler, ticks: number): Promise<ScalingD
   return out;
 }
 
-const settings = { minTasks: 1, maxTasks: 10, target: () => 20, scaleOutEvaluations: 3, scaleInEvaluations: 5, scaleOutCooldownTicks: 1, scaleInCooldownTicks: 3 };
+const settings = {
+  minTasks: 1,
+  maxTasks: 10,
+  target: () => 20,
+  scaleOutEvaluations: 3,
+  scaleInEvaluations: 5,
+  scaleOutCooldownTicks: 1,
+  scaleInCooldownTicks: 3,
+};
 
 describe('local autoscaler', () => {
   it('scales out only after three ticks above the target, to ceil(backlog / target)', async () => {
@@ -68,7 +76,10 @@ describe('local autoscaler', () => {
   it('holds when the backlog per task sits at the target', async () => {
     const pool = instantPool();
     await pool.setDesired(4);
-    const decisions = await run(new LocalAutoscaler(scripted(Array.from({ length: 20 }, () => 78)), pool, { ...settings, minTasks: 4 }), 20);
+    const decisions = await run(
+      new LocalAutoscaler(scripted(Array.from({ length: 20 }, () => 78)), pool, { ...settings, minTasks: 4 }),
+      20,
+    );
     // 78 / 4 = 19.5: below 20, above 18 → neither alarm.
     expect(decisions.every((d) => d.action === 'hold' && d.desired === 4)).toBe(true);
   });
@@ -78,7 +89,11 @@ describe('local autoscaler', () => {
     const pool = instantPool();
     await pool.setDesired(3);
     let target = 50;
-    const autoscaler = new LocalAutoscaler(scripted(Array.from({ length: 6 }, () => 120)), pool, { ...settings, minTasks: 3, target: () => target });
+    const autoscaler = new LocalAutoscaler(scripted(Array.from({ length: 6 }, () => 120)), pool, {
+      ...settings,
+      minTasks: 3,
+      target: () => target,
+    });
     const decisions = await run(autoscaler, 3);
     expect(decisions.every((d) => d.action === 'hold')).toBe(true);
     target = 10;

@@ -16,8 +16,15 @@ beforeEach(() => {
 describe('signing key source', () => {
   it('reads AWSCURRENT once per TTL and picks up a rotated key after it', async () => {
     let now = 0;
-    secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'a'.repeat(64) }).resolves({ SecretString: 'b'.repeat(64) });
-    const keys = createSigningKeySource(new SecretsManagerClient({}), { secretId: 'notify-key', ttlMs: 60_000, clock: { now: () => new Date(now) } });
+    secrets
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: 'a'.repeat(64) })
+      .resolves({ SecretString: 'b'.repeat(64) });
+    const keys = createSigningKeySource(new SecretsManagerClient({}), {
+      secretId: 'notify-key',
+      ttlMs: 60_000,
+      clock: { now: () => new Date(now) },
+    });
 
     const first = await Promise.all([keys.currentKey(), keys.currentKey(), keys.currentKey()]);
     now = 59_000;
@@ -34,7 +41,11 @@ describe('signing key source', () => {
 
   it('refuses a short key, naming the secret', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: 'short' });
-    const keys = createSigningKeySource(new SecretsManagerClient({}), { secretId: 'notify-key', ttlMs: 1, clock: { now: () => new Date() } });
+    const keys = createSigningKeySource(new SecretsManagerClient({}), {
+      secretId: 'notify-key',
+      ttlMs: 1,
+      clock: { now: () => new Date() },
+    });
     await expect(keys.currentKey()).rejects.toThrow(/notify-key/);
   });
 });
@@ -50,11 +61,19 @@ describe('queue sender', () => {
   it('re-sends only the entries that failed, then gives up naming the messages', async () => {
     sqs
       .on(SendMessageBatchCommand)
-      .resolvesOnce({ Successful: [{ Id: 'm0', MessageId: '1', MD5OfMessageBody: '' }], Failed: [{ Id: 'm1', Code: 'InternalError', SenderFault: false }] })
+      .resolvesOnce({
+        Successful: [{ Id: 'm0', MessageId: '1', MD5OfMessageBody: '' }],
+        Failed: [{ Id: 'm1', Code: 'InternalError', SenderFault: false }],
+      })
       .resolves({ Successful: [], Failed: [{ Id: 'm0', Code: 'InternalError', SenderFault: false }] });
     const sender = createQueueSender(new SQSClient({}), 'http://q');
 
-    await expect(sender.sendAll([{ id: 'task-a', body: 'a' }, { id: 'task-b', body: 'b' }])).rejects.toThrow(QueueSendError);
+    await expect(
+      sender.sendAll([
+        { id: 'task-a', body: 'a' },
+        { id: 'task-b', body: 'b' },
+      ]),
+    ).rejects.toThrow(QueueSendError);
 
     const calls = sqs.commandCalls(SendMessageBatchCommand);
     expect(calls).toHaveLength(3);

@@ -46,7 +46,9 @@ const publisher = (options: { maxAttempts?: number } = {}) =>
 const answer = (input: PutRecordsCommandInput, codes: Record<number, string> = {}) => ({
   FailedRecordCount: Object.keys(codes).length,
   Records: (input.Records ?? []).map((_, i) =>
-    codes[i] ? { ErrorCode: codes[i], ErrorMessage: `record ${i} refused` } : { SequenceNumber: `seq-${i}`, ShardId: 'shardId-000000000000' },
+    codes[i]
+      ? { ErrorCode: codes[i], ErrorMessage: `record ${i} refused` }
+      : { SequenceNumber: `seq-${i}`, ShardId: 'shardId-000000000000' },
   ),
 });
 
@@ -85,7 +87,9 @@ describe('Kinesis publisher', () => {
   it('re-sends only the records that failed, in their order, after a jittered backoff', async () => {
     kinesis
       .on(PutRecordsCommand)
-      .callsFakeOnce((input: PutRecordsCommandInput) => answer(input, { 1: 'ProvisionedThroughputExceededException', 3: 'InternalFailure' }))
+      .callsFakeOnce((input: PutRecordsCommandInput) =>
+        answer(input, { 1: 'ProvisionedThroughputExceededException', 3: 'InternalFailure' }),
+      )
       .callsFake((input: PutRecordsCommandInput) => answer(input));
     const arrivals = Array.from({ length: 5 }, (_, i) => arrival(i));
 
@@ -96,12 +100,17 @@ describe('Kinesis publisher', () => {
   });
 
   it('gives up after the attempt limit with an error naming the count and the error codes', async () => {
-    kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => answer(input, { 0: 'ProvisionedThroughputExceededException' }));
+    kinesis
+      .on(PutRecordsCommand)
+      .callsFake((input: PutRecordsCommandInput) => answer(input, { 0: 'ProvisionedThroughputExceededException' }));
     const arrivals = [arrival(0), arrival(1), arrival(2)];
 
     const error = await publisher({ maxAttempts: 5 })
       .publish(arrivals)
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
     expect(error).toBeInstanceOf(KinesisPublishError);
     expect((error as Error).message).toBe(
@@ -131,7 +140,9 @@ describe('Kinesis publisher', () => {
       return answer(input, at === -1 ? {} : { [at]: 'InternalFailure' });
     });
 
-    const error = (await publisher({ maxAttempts: 2 }).publish(arrivals).catch((e: unknown) => e)) as KinesisPublishError;
+    const error = (await publisher({ maxAttempts: 2 })
+      .publish(arrivals)
+      .catch((e: unknown) => e)) as KinesisPublishError;
 
     expect(error.failed.map((f) => [f.index, f.errorCode])).toEqual([
       [499, 'InternalFailure'],
@@ -157,7 +168,9 @@ describe('Kinesis publisher', () => {
     const cause = new ResourceNotFoundException({ message: 'Stream file-arrivals not found', $metadata: {} });
     kinesis.on(PutRecordsCommand).rejects(cause);
 
-    const error = (await publisher().publish([arrival(0), arrival(1)]).catch((e: unknown) => e)) as KinesisPublishError;
+    const error = (await publisher()
+      .publish([arrival(0), arrival(1)])
+      .catch((e: unknown) => e)) as KinesisPublishError;
 
     expect(error).toBeInstanceOf(KinesisPublishError);
     expect(error.cause).toBe(cause);
@@ -205,12 +218,12 @@ describe('partitionKeyOf', () => {
   });
 
   it('keeps a long key within 256 characters, readable, deterministic and distinct per batch', () => {
-    const a = partitionKeyOf({ pipeline: 'p', batchKey: 'x'.repeat(400) + 'a' });
-    const b = partitionKeyOf({ pipeline: 'p', batchKey: 'x'.repeat(400) + 'b' });
+    const a = partitionKeyOf({ pipeline: 'p', batchKey: `${'x'.repeat(400)}a` });
+    const b = partitionKeyOf({ pipeline: 'p', batchKey: `${'x'.repeat(400)}b` });
 
     expect(a).toHaveLength(256);
     expect(a.startsWith('p#xxx')).toBe(true);
-    expect(a).toBe(partitionKeyOf({ pipeline: 'p', batchKey: 'x'.repeat(400) + 'a' }));
+    expect(a).toBe(partitionKeyOf({ pipeline: 'p', batchKey: `${'x'.repeat(400)}a` }));
     expect(a).not.toBe(b);
   });
 });

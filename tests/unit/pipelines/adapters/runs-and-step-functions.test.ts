@@ -17,7 +17,17 @@ beforeEach(() => {
   sfnMock.reset();
 });
 
-const lockRequest = { runKey: 'p#b', pipeline: 'p', batchKey: 'b', trigger: 's3' as const, attempt: 1, executionName: 'p-b-a1_x', requestedAt: '2026-11-20T08:00:00.000Z', now: 1000, leaseExpiresAt: 1120 };
+const lockRequest = {
+  runKey: 'p#b',
+  pipeline: 'p',
+  batchKey: 'b',
+  trigger: 's3' as const,
+  attempt: 1,
+  executionName: 'p-b-a1_x',
+  requestedAt: '2026-11-20T08:00:00.000Z',
+  now: 1000,
+  leaseExpiresAt: 1120,
+};
 
 describe('runsTable.acquireLock', () => {
   test('is one conditional PutItem asking for the holder on failure', async () => {
@@ -34,8 +44,20 @@ describe('runsTable.acquireLock', () => {
   });
 
   test('the loser reads the holder from the failed condition (marshalled), with no extra read', async () => {
-    const holder = { pk: 'p#b', pipeline: 'p', batchKey: 'b', trigger: 's3', status: 'RUNNING', attempt: 1, executionName: 'p-b-a1_x', requestedAt: 't', executionArn: 'arn:x' };
-    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(holder) }));
+    const holder = {
+      pk: 'p#b',
+      pipeline: 'p',
+      batchKey: 'b',
+      trigger: 's3',
+      status: 'RUNNING',
+      attempt: 1,
+      executionName: 'p-b-a1_x',
+      requestedAt: 't',
+      executionArn: 'arn:x',
+    };
+    ddb
+      .on(PutCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(holder) }));
     await expect(runsTable(doc, 'Runs').acquireLock(lockRequest)).resolves.toEqual({ acquired: false, holder });
     expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
   });
@@ -49,8 +71,15 @@ describe('runsTable.acquireLock', () => {
 describe('stepFunctions.startExecution', () => {
   test('passes the state machine, name and input', async () => {
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
-    await expect(stepFunctions(new SFNClient({}), STATE_MACHINE_ARN).startExecution({ name: 'n', input: '{}' })).resolves.toEqual({ executionArn: 'arn:exec', alreadyExisted: false });
-    expect(sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input).toEqual({ stateMachineArn: STATE_MACHINE_ARN, name: 'n', input: '{}' });
+    await expect(stepFunctions(new SFNClient({}), STATE_MACHINE_ARN).startExecution({ name: 'n', input: '{}' })).resolves.toEqual({
+      executionArn: 'arn:exec',
+      alreadyExisted: false,
+    });
+    expect(sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input).toEqual({
+      stateMachineArn: STATE_MACHINE_ARN,
+      name: 'n',
+      input: '{}',
+    });
   });
 
   test('ExecutionAlreadyExists is success: already started, with the ARN the name has', async () => {
@@ -63,6 +92,8 @@ describe('stepFunctions.startExecution', () => {
 
   test('other errors propagate', async () => {
     sfnMock.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(stepFunctions(new SFNClient({}), STATE_MACHINE_ARN).startExecution({ name: 'n', input: '{}' })).rejects.toThrow('Rate exceeded');
+    await expect(stepFunctions(new SFNClient({}), STATE_MACHINE_ARN).startExecution({ name: 'n', input: '{}' })).rejects.toThrow(
+      'Rate exceeded',
+    );
   });
 });

@@ -22,7 +22,11 @@ describe('parseArrival', () => {
   });
 
   test('JSON that is not a FileArrival names the fields at fault', () => {
-    expect(() => parseArrival('7', b64(JSON.stringify({ ...arrival({ file: 'orders' }), size: -1, extra: true })))).toThrow(/record 7 .*size.*|record 7 .*extra/s);
-    expect(() => parseArrival('8', b64('{"message": "test message", "username": "test"}'))).toThrow(/record 8 is not a FileArrival: .*pipeline/);
+    expect(() => parseArrival('7', b64(JSON.stringify({ ...arrival({ file: 'orders' }), size: -1, extra: true })))).toThrow(
+      /record 7 .*size.*|record 7 .*extra/s,
+    );
+    expect(() => parseArrival('8', b64('{"message": "test message", "username": "test"}'))).toThrow(
+      /record 8 is not a FileArrival: .*pipeline/,
+    );
   });
 });

@@ -53,15 +53,26 @@ describe('classifyFailure', () => {
         'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s)',
       Containers: [{ Name: 'pipeline', LastStatus: 'STOPPED' }],
     });
-    expect(classifyFailure({ error: 'States.TaskFailed', cause: pull }, 'pipeline')).toMatchObject({ errorClass: 'image-pull', exitCode: null });
+    expect(classifyFailure({ error: 'States.TaskFailed', cause: pull }, 'pipeline')).toMatchObject({
+      errorClass: 'image-pull',
+      exitCode: null,
+    });
     expect(classifyFailure({ error: 'States.TaskFailed', cause: init }, 'pipeline')).toMatchObject({ errorClass: 'image-pull' });
   });
 
   it('classifies a Spot interruption and RunTask capacity failures as capacity', () => {
-    const spot = taskCause({ StopCode: 'SpotInterruption', StoppedReason: 'Your Spot Task was interrupted.', Containers: [{ Name: 'pipeline', LastStatus: 'STOPPED' }] });
+    const spot = taskCause({
+      StopCode: 'SpotInterruption',
+      StoppedReason: 'Your Spot Task was interrupted.',
+      Containers: [{ Name: 'pipeline', LastStatus: 'STOPPED' }],
+    });
     expect(classifyFailure({ error: 'States.TaskFailed', cause: spot }, 'pipeline')).toMatchObject({ errorClass: 'capacity' });
-    const noCapacity = 'RunTask failures: [{"Arn":null,"Reason":"Capacity is unavailable at this time. Please try again later or in a different availability zone"}]';
-    expect(classifyFailure({ error: 'AmazonECS.Unknown', cause: noCapacity })).toMatchObject({ errorClass: 'capacity', message: expect.stringContaining('Capacity is unavailable') });
+    const noCapacity =
+      'RunTask failures: [{"Arn":null,"Reason":"Capacity is unavailable at this time. Please try again later or in a different availability zone"}]';
+    expect(classifyFailure({ error: 'AmazonECS.Unknown', cause: noCapacity })).toMatchObject({
+      errorClass: 'capacity',
+      message: expect.stringContaining('Capacity is unavailable'),
+    });
   });
 
   it('classifies state timeouts and missed heartbeats', () => {
@@ -88,7 +99,10 @@ describe('classifyFailure', () => {
       errorClass: 'container-error',
       message: 'the container reported RowsRejectedError: 1204 of 5000 rows rejected (threshold 5%)',
     });
-    expect(classifyFailure({ error: 'ECS.InvalidParameterException', cause: 'Task definition does not support launch_type FARGATE.' }).errorClass).toBe('unknown');
+    expect(
+      classifyFailure({ error: 'ECS.InvalidParameterException', cause: 'Task definition does not support launch_type FARGATE.' })
+        .errorClass,
+    ).toBe('unknown');
   });
 
   it("reads the worker library's JSON cause for its message, so the run's cause is the sentence and not the JSON around it", () => {

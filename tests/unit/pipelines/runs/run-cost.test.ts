@@ -12,16 +12,31 @@ describe('run cost', () => {
     expect(taskCost({ cpu: 512, memory: 1024, seconds: 600, capacity: 'FARGATE', architecture: 'ARM64' }, us)).toBeCloseTo(0.00329167, 8);
     expect(taskCost({ cpu: 512, memory: 1024, seconds: 600, capacity: 'FARGATE', architecture: 'X86_64' }, us)).toBeCloseTo(0.00411417, 8);
     // Spot: (0.5 × 0.012144 + 0.0013335) / 6 = 0.00123425
-    expect(taskCost({ cpu: 512, memory: 1024, seconds: 600, capacity: 'FARGATE_SPOT', architecture: 'X86_64' }, us)).toBeCloseTo(0.00123425, 8);
+    expect(taskCost({ cpu: 512, memory: 1024, seconds: 600, capacity: 'FARGATE_SPOT', architecture: 'X86_64' }, us)).toBeCloseTo(
+      0.00123425,
+      8,
+    );
   });
 
   it('adds the tasks and the transitions', () => {
     const cost = estimateRunCost(
-      { tasks: [{ cpu: 256, memory: 512, seconds: 30, capacity: 'FARGATE', architecture: 'X86_64' }, { cpu: 256, memory: 512, seconds: 120, capacity: 'FARGATE', architecture: 'X86_64' }], transitions: 11 },
+      {
+        tasks: [
+          { cpu: 256, memory: 512, seconds: 30, capacity: 'FARGATE', architecture: 'X86_64' },
+          { cpu: 256, memory: 512, seconds: 120, capacity: 'FARGATE', architecture: 'X86_64' },
+        ],
+        transitions: 11,
+      },
       us,
     );
     // (60 + 120) s × (0.25 × 0.04048 + 0.5 × 0.004445) / 3600 = 180 × 0.0123425 / 3600 = 0.000617125; 11 × 0.000025 = 0.000275
-    expect(cost).toEqual({ usd: expect.closeTo(0.000892125, 9), tasksUsd: expect.closeTo(0.000617125, 9), transitionsUsd: expect.closeTo(0.000275, 9), transitions: 11, taskSeconds: 180 });
+    expect(cost).toEqual({
+      usd: expect.closeTo(0.000892125, 9),
+      tasksUsd: expect.closeTo(0.000617125, 9),
+      transitionsUsd: expect.closeTo(0.000275, 9),
+      transitions: 11,
+      taskSeconds: 180,
+    });
   });
 
   it.each([

@@ -21,9 +21,9 @@ describe('Stop Abandoned Task', () => {
   it('stops only the timed-out shard of this run, over paginated listings and batched describes', async () => {
     // Prepare: 150 running tasks of the family; one is this run's shard 1.
     const arns = Array.from({ length: 150 }, (_, i) => `arn:aws:ecs:us-east-1:123456789012:task/ecs-pipelines-test/t${i}`);
-    ecs.on(ListTasksCommand).callsFake((input) =>
-      input.nextToken ? { taskArns: arns.slice(100) } : { taskArns: arns.slice(0, 100), nextToken: 'page-2' },
-    );
+    ecs
+      .on(ListTasksCommand)
+      .callsFake((input) => (input.nextToken ? { taskArns: arns.slice(100) } : { taskArns: arns.slice(0, 100), nextToken: 'page-2' }));
     ecs.on(DescribeTasksCommand).callsFake((input) => ({
       tasks: (input.tasks as string[]).map((arn) => {
         const id = arn.split('/').pop()!;
@@ -36,14 +36,27 @@ describe('Stop Abandoned Task', () => {
 
     // Act
     const outcome = await stopAbandonedTask(
-      { cluster: CLUSTER, taskDefinition: 'ecs-pipelines-test-sample-pipeline', group: GROUP, shardIndex: 1, error: 'States.HeartbeatTimeout', cause: 'no heartbeat for 120 s' },
+      {
+        cluster: CLUSTER,
+        taskDefinition: 'ecs-pipelines-test-sample-pipeline',
+        group: GROUP,
+        shardIndex: 1,
+        error: 'States.HeartbeatTimeout',
+        cause: 'no heartbeat for 120 s',
+      },
       { ecs: ecsTasks(new ECSClient({})) },
     );
 
     // Assess
-    expect(ecs.commandCalls(ListTasksCommand)[0]!.args[0].input).toMatchObject({ cluster: CLUSTER, family: 'ecs-pipelines-test-sample-pipeline', desiredStatus: 'RUNNING' });
+    expect(ecs.commandCalls(ListTasksCommand)[0]!.args[0].input).toMatchObject({
+      cluster: CLUSTER,
+      family: 'ecs-pipelines-test-sample-pipeline',
+      desiredStatus: 'RUNNING',
+    });
     expect(ecs.commandCalls(DescribeTasksCommand).map((c) => (c.args[0].input.tasks as string[]).length)).toEqual([100, 50]);
-    expect(ecs.commandCalls(StopTaskCommand).map((c) => c.args[0].input.task)).toEqual([`arn:aws:ecs:us-east-1:123456789012:task/ecs-pipelines-test/t120`]);
+    expect(ecs.commandCalls(StopTaskCommand).map((c) => c.args[0].input.task)).toEqual([
+      `arn:aws:ecs:us-east-1:123456789012:task/ecs-pipelines-test/t120`,
+    ]);
     expect(outcome).toEqual({
       Error: 'States.HeartbeatTimeout',
       Cause: "no heartbeat for 120 s (the shard's task was stopped (t120))",
@@ -55,7 +68,13 @@ describe('Stop Abandoned Task', () => {
     ecs.on(ListTasksCommand).resolves({ taskArns: [] });
 
     const outcome = await stopAbandonedTask(
-      { cluster: CLUSTER, taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/ecs-pipelines-test-sample-pipeline:7', group: GROUP, shardIndex: 0, error: 'States.Timeout' },
+      {
+        cluster: CLUSTER,
+        taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/ecs-pipelines-test-sample-pipeline:7',
+        group: GROUP,
+        shardIndex: 0,
+        error: 'States.Timeout',
+      },
       { ecs: ecsTasks(new ECSClient({})) },
     );
 
@@ -65,7 +84,9 @@ describe('Stop Abandoned Task', () => {
   });
 
   it('refuses a state without the shard it is about', async () => {
-    await expect(stopAbandonedTask({ cluster: CLUSTER, error: 'States.Timeout' }, { ecs: ecsTasks(new ECSClient({})) })).rejects.toMatchObject({
+    await expect(
+      stopAbandonedTask({ cluster: CLUSTER, error: 'States.Timeout' }, { ecs: ecsTasks(new ECSClient({})) }),
+    ).rejects.toMatchObject({
       name: 'RunStepInputError',
       message: expect.stringContaining('shardIndex'),
     });

@@ -54,18 +54,24 @@ describe('stuck-callback guard', () => {
   it('lets other Step Functions errors fail the invocation, so EventBridge/Lambda retry it', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     sfn.on(SendTaskFailureCommand).rejects(throttled);
-    await expect(failStuckCallback(TaskStateChangeDetailSchema.parse(stopped.detail), { callbacks: taskCallbacks(new SFNClient({})) })).rejects.toThrow('Rate exceeded');
+    await expect(
+      failStuckCallback(TaskStateChangeDetailSchema.parse(stopped.detail), { callbacks: taskCallbacks(new SFNClient({})) }),
+    ).rejects.toThrow('Rate exceeded');
   });
 
   it('ignores tasks that are not stopped, and stopped tasks without a token (.sync launches)', async () => {
     await expect(handler(running, context)).resolves.toEqual({ action: 'ignored', reason: 'not-stopped' });
     const syncTask = structuredClone(stopped);
-    syncTask.detail.overrides.containerOverrides[0].environment = syncTask.detail.overrides.containerOverrides[0].environment.filter((e: { name: string }) => e.name !== 'TASK_TOKEN');
+    syncTask.detail.overrides.containerOverrides[0].environment = syncTask.detail.overrides.containerOverrides[0].environment.filter(
+      (e: { name: string }) => e.name !== 'TASK_TOKEN',
+    );
     await expect(handler(syncTask, context)).resolves.toEqual({ action: 'ignored', reason: 'no-task-token' });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskFailureCommand, 0);
   });
 
   it('rejects an event that is not an ECS Task State Change, naming the problem', async () => {
-    await expect(handler({ source: 'aws.s3', 'detail-type': 'Object Created', detail: {} }, context)).rejects.toThrow(InvalidTaskStateChangeError);
+    await expect(handler({ source: 'aws.s3', 'detail-type': 'Object Created', detail: {} }, context)).rejects.toThrow(
+      InvalidTaskStateChangeError,
+    );
   });
 });

@@ -3,9 +3,14 @@ import { regionPrices } from '../../../../lib/shared/pricing/prices';
 
 const run = (alarms: Record<string, number>, outcomes: unknown[]) => ({
   run: {
-    pipeline: 'orders-daily', runKey: 'orders-daily#2026-11-20', batchKey: '2026-11-20', executionName: 'orders-daily-2026-11-20-3f9a',
-    task: { taskDefinition: 'ecs-pipelines-test-sample-pipeline', container: 'pipeline', launch: 'callback' }, shards: outcomes.map((_, index) => ({ index, count: outcomes.length })),
-    alarms, prepared: { shardRuns: outcomes },
+    pipeline: 'orders-daily',
+    runKey: 'orders-daily#2026-11-20',
+    batchKey: '2026-11-20',
+    executionName: 'orders-daily-2026-11-20-3f9a',
+    task: { taskDefinition: 'ecs-pipelines-test-sample-pipeline', container: 'pipeline', launch: 'callback' },
+    shards: outcomes.map((_, index) => ({ index, count: outcomes.length })),
+    alarms,
+    prepared: { shardRuns: outcomes },
   },
   executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ecs-pipelines-dev-pipeline:orders-daily-2026-11-20-3f9a',
   startedAt: '2026-11-20T06:00:00.000Z',
@@ -13,18 +18,28 @@ const run = (alarms: Record<string, number>, outcomes: unknown[]) => ({
 
 describe('summarizeRun', () => {
   it('notifies a successful run whose runtime and records affected pass the alarm thresholds', () => {
-    const summary = summarizeRun(run({ maxRuntimeSeconds: 1800, maxRecordsAffected: 1000 }, [
-      { launch: 'callback', output: { recordsAffected: 800 } },
-      { launch: 'callback', output: { recordsAffected: 700 } },
-    ]), { clock: () => new Date('2026-11-20T06:45:00.000Z') });
+    const summary = summarizeRun(
+      run({ maxRuntimeSeconds: 1800, maxRecordsAffected: 1000 }, [
+        { launch: 'callback', output: { recordsAffected: 800 } },
+        { launch: 'callback', output: { recordsAffected: 700 } },
+      ]),
+      { clock: () => new Date('2026-11-20T06:45:00.000Z') },
+    );
 
-    expect(summary).toMatchObject({ status: 'SUCCEEDED', durationMs: 2_700_000, notify: true, result: { recordsAffected: 1500, errorClass: null } });
+    expect(summary).toMatchObject({
+      status: 'SUCCEEDED',
+      durationMs: 2_700_000,
+      notify: true,
+      result: { recordsAffected: 1500, errorClass: null },
+    });
     expect(summary.anomalies).toEqual([
       'ran 45m 0s, above the 30m 0s threshold (alarms.maxRuntimeSeconds)',
       'affected 1500 records, above the 1000 threshold (alarms.maxRecordsAffected)',
     ]);
     expect(summary.notification.subject).toBe('WARNING: orders-daily 2026-11-20: run succeeded with anomalies');
-    expect(summary.notification.message).toContain('https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/');
+    expect(summary.notification.message).toContain(
+      'https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/',
+    );
     expect(summary.attributeValues[':status']).toEqual({ S: 'SUCCEEDED' });
     expect(summary.attributeValues[':durationMs']).toEqual({ N: '2700000' });
   });
@@ -41,7 +56,17 @@ describe('summarizeRun: the run cost estimate', () => {
   /** A stopped ECS task as the `.sync` integration returns it (PascalCase, epoch milliseconds). */
   const syncTask = (seconds: number, over: Record<string, unknown> = {}) => ({
     launch: 'sync',
-    task: { TaskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/abc', Cpu: '512', Memory: '1024', CapacityProviderName: 'FARGATE_SPOT', PullStartedAt: started + 5_000, StoppedAt: started + 5_000 + seconds * 1000, StopCode: 'EssentialContainerExited', Containers: [{ Name: 'pipeline', ExitCode: 0 }], ...over },
+    task: {
+      TaskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/abc',
+      Cpu: '512',
+      Memory: '1024',
+      CapacityProviderName: 'FARGATE_SPOT',
+      PullStartedAt: started + 5_000,
+      StoppedAt: started + 5_000 + seconds * 1000,
+      StopCode: 'EssentialContainerExited',
+      Containers: [{ Name: 'pipeline', ExitCode: 0 }],
+      ...over,
+    },
   });
   const syncRun = (alarms: Record<string, number>, outcomes: unknown[]) => {
     const request = run(alarms, outcomes);
@@ -51,13 +76,22 @@ describe('summarizeRun: the run cost estimate', () => {
   it('prices a .sync shard from its own task: billed time, size and capacity provider, plus the transitions', () => {
     const summary = summarizeRun(syncRun({}, [syncTask(600)]), { clock: () => new Date('2026-11-20T06:11:00.000Z'), prices });
     // Spot 600 s × (0.5 × 0.012144 + 1 × 0.0013335) / 3600 = 0.00123425; 7 + 2 × 1 = 9 transitions × 0.000025 = 0.000225
-    expect(summary.result.cost).toEqual({ usd: expect.closeTo(0.00145925, 9), tasksUsd: expect.closeTo(0.00123425, 9), transitionsUsd: expect.closeTo(0.000225, 9), transitions: 9, taskSeconds: 600 });
+    expect(summary.result.cost).toEqual({
+      usd: expect.closeTo(0.00145925, 9),
+      tasksUsd: expect.closeTo(0.00123425, 9),
+      transitionsUsd: expect.closeTo(0.000225, 9),
+      transitions: 9,
+      taskSeconds: 600,
+    });
     expect(summary.attributeValues[':result']!.M!.cost!.M!.transitions).toEqual({ N: '9' });
     expect(summary.notify).toBe(false);
   });
 
   it('makes a run above alarms.maxRunCostUsd an anomaly, and its notice shows the cost', () => {
-    const summary = summarizeRun(syncRun({ maxRunCostUsd: 0.001 }, [syncTask(600)]), { clock: () => new Date('2026-11-20T06:11:00.000Z'), prices });
+    const summary = summarizeRun(syncRun({ maxRunCostUsd: 0.001 }, [syncTask(600)]), {
+      clock: () => new Date('2026-11-20T06:11:00.000Z'),
+      prices,
+    });
     expect(summary.anomalies).toEqual(['cost an estimated $0.0015, above the $0.0010 threshold (alarms.maxRunCostUsd)']);
     expect(summary.notify).toBe(true);
     // The notify state is one more transition: 0.00123425 + 10 × 0.000025 = 0.00148425
@@ -67,8 +101,14 @@ describe('summarizeRun: the run cost estimate', () => {
   });
 
   it('takes a callback shard to have run as long as the run, in waves of maxConcurrency', () => {
-    const request = run({}, [{ launch: 'callback', output: {} }, { launch: 'callback', output: {} }]);
-    const callbackRun = { ...request, run: { ...request.run, task: { ...request.run.task, cpu: 512, memory: 1024, maxConcurrency: 1, architecture: 'ARM64' } } };
+    const request = run({}, [
+      { launch: 'callback', output: {} },
+      { launch: 'callback', output: {} },
+    ]);
+    const callbackRun = {
+      ...request,
+      run: { ...request.run, task: { ...request.run.task, cpu: 512, memory: 1024, maxConcurrency: 1, architecture: 'ARM64' } },
+    };
     const summary = summarizeRun(callbackRun, { clock: () => new Date('2026-11-20T06:45:00.000Z'), prices });
     // 45 min in 2 waves: 1,350 s per task; 2 × 1,350 × (0.5 × 0.03238 + 0.00356) / 3600 = 0.0148125; 11 transitions
     expect(summary.result.cost).toMatchObject({ tasksUsd: expect.closeTo(0.0148125, 9), transitions: 11, taskSeconds: 2700 });
@@ -79,7 +119,13 @@ describe('summarizeRun: the run cost estimate', () => {
     const summary = summarizeRun(syncRun({}, [noCapacity]), { clock: () => new Date('2026-11-20T06:01:00.000Z'), prices });
     expect(summary.result.errorClass).toBe('capacity');
     // No task; 7 + 2 + 1 (keeping the failure) + 1 (notifying) = 11 transitions
-    expect(summary.result.cost).toEqual({ usd: expect.closeTo(0.000275, 9), tasksUsd: 0, transitionsUsd: expect.closeTo(0.000275, 9), transitions: 11, taskSeconds: 0 });
+    expect(summary.result.cost).toEqual({
+      usd: expect.closeTo(0.000275, 9),
+      tasksUsd: 0,
+      transitionsUsd: expect.closeTo(0.000275, 9),
+      transitions: 11,
+      taskSeconds: 0,
+    });
     expect(summarizeRun(syncRun({}, [syncTask(600)]), { clock: () => new Date('2026-11-20T06:11:00.000Z') }).result.cost).toBeNull();
   });
 });

@@ -1,4 +1,6 @@
 /** Test doubles shared by the fan-in and start-pipeline tests (unit and integration). */
+import type { RunQueue } from '../../../../lib/pipelines/adapters/run-queue';
+import type { LockRequest, RunItem, RunsTable } from '../../../../lib/pipelines/adapters/runs-table';
 import type { StepFunctions } from '../../../../lib/pipelines/adapters/step-functions';
 import { executionArnOf } from '../../../../lib/pipelines/execution-name';
 import type { FileArrival } from '../../../../lib/contracts/messages';
@@ -19,6 +21,7 @@ pipelines:
     task:
       taskDefinition: sample-pipeline
       container: pipeline
+      image: example.com/sample:1
       command: [node, dist/task.js]
       cpu: 512
       memory: 1024
@@ -36,6 +39,7 @@ pipelines:
     task:
       taskDefinition: sample-pipeline
       container: pipeline
+      image: example.com/sample:1
       cpu: 256
       memory: 512
       shards: 3
@@ -51,6 +55,8 @@ export const ORDERS_DAILY = registry.get('orders-daily')!;
 /** Step Functions as far as names go: a name starts one execution, ever. */
 export function fakeStepFunctions(options: { failNext?: number } = {}) {
   const executions = new Map<string, string>();
+  /** Executions' statuses other than RUNNING, set by the test. */
+  const statuses = new Map<string, string>();
   const calls: Array<{ name: string; input: unknown }> = [];
   let failures = options.failNext ?? 0;
   const sfn: StepFunctions = {
@@ -70,8 +76,11 @@ export function fakeStepFunctions(options: { failNext?: number } = {}) {
     async findExecution(name) {
       return executions.has(name) ? executionArnOf(STATE_MACHINE_ARN, name) : undefined;
     },
+    async executionStatus(name) {
+      return executions.has(name) ? (statuses.get(name) ?? 'RUNNING') : undefined;
+    },
   };
-  return { sfn, calls, executions };
+  return { sfn, calls, executions, statuses };
 }
 
 /** A clock tests move by hand. */
@@ -104,3 +113,47 @@ export function arrival(overrides: Partial<FileArrival> & Pick<FileArrival, 'fil
 }
 
 export const stack = { service: 'ecs-pipelines', stage: 'test' };
+
+/** No concurrency limit in these registries: a queue that must never be used. */
+export const noRunControl = {
+  runControl: {
+    stackLimit: 0,
+    queue: new Proxy({} as RunQueue, {
+      get: (_target, method) => () => {
+        throw new Error(`the run queue was used (${String(method)}) though no concurrency limit is configured`);
+      },
+    }),
+  },
+};
+
+/** The Runs table's lock, in memory: the conditions of runs-table.ts without DynamoDB. */
+export function memoryRuns(initial: RunItem[] = []) {
+  const items = new Map(initial.map((i) => [i.pk, i]));
+  const locks: LockRequest[] = [];
+  const runs: RunsTable = {
+    async acquireLock(request) {
+      locks.push(request);
+      const held = items.get(request.runKey);
+      const expired = held?.status === 'STARTING' && (held.leaseExpiresAt ?? Infinity) < request.now;
+      const replaceable = (held?.status === 'SUCCEEDED' || held?.status === 'FAILED') && held.attempt === request.replacesFinishedAttempt;
+      if (held && !expired && !replaceable) return { acquired: false, holder: held };
+      items.set(request.runKey, {
+        pk: request.runKey,
+        pipeline: request.pipeline,
+        batchKey: request.batchKey,
+        trigger: request.trigger,
+        status: 'STARTING',
+        attempt: request.attempt,
+        executionName: request.executionName,
+        requestedAt: request.requestedAt,
+        leaseExpiresAt: request.leaseExpiresAt,
+      });
+      return { acquired: true };
+    },
+    async releaseLease() {},
+    async get(runKey) {
+      return items.get(runKey);
+    },
+  };
+  return { runs, items, locks };
+}

@@ -1,49 +1,45 @@
 /** Control flow of startPipeline and its entries, over in-memory doubles of the adapters. */
 import type { BatchesTable } from '../../../../lib/pipelines/adapters/batches-table';
 import type { BatchItem } from '../../../../lib/pipelines/batch';
-import type { LockRequest, RunItem, RunsTable } from '../../../../lib/pipelines/adapters/runs-table';
+import type { RunItem } from '../../../../lib/pipelines/adapters/runs-table';
 import { ExecutionInputSchema, type BatchObject } from '../../../../lib/contracts/messages';
-import { startManualRun, startScheduledRun } from '../../../../lib/pipelines/start/entries';
-import { BatchNotFoundError, NotScheduledError, UnknownPipelineError } from '../../../../lib/pipelines/start/errors';
+import { startManualRun } from '../../../../lib/pipelines/start/manual-run';
+import { BatchNotFoundError, UnknownPipelineError } from '../../../../lib/pipelines/start/errors';
 import { startPipeline, type StartPipelineDeps } from '../../../../lib/pipelines/start/start-pipeline';
 import { MAX_INLINE_OBJECTS_CHARS } from '../../../../lib/contracts/task-contract';
-import { fakeStepFunctions, manualClock, registry, stack } from './fakes';
-
-function memoryRuns(initial: RunItem[] = []) {
-  const items = new Map(initial.map((i) => [i.pk, i]));
-  const locks: LockRequest[] = [];
-  const runs: RunsTable = {
-    async acquireLock(request) {
-      locks.push(request);
-      const held = items.get(request.runKey);
-      const expired = held?.status === 'STARTING' && (held.leaseExpiresAt ?? Infinity) < request.now;
-      const replaceable = (held?.status === 'SUCCEEDED' || held?.status === 'FAILED') && held.attempt === request.replacesFinishedAttempt;
-      if (held && !expired && !replaceable) return { acquired: false, holder: held };
-      items.set(request.runKey, { pk: request.runKey, pipeline: request.pipeline, batchKey: request.batchKey, trigger: request.trigger, status: 'STARTING', attempt: request.attempt, executionName: request.executionName, requestedAt: request.requestedAt, leaseExpiresAt: request.leaseExpiresAt });
-      return { acquired: true };
-    },
-    async releaseLease() {},
-    async get(runKey) {
-      return items.get(runKey);
-    },
-  };
-  return { runs, items, locks };
-}
+import { fakeStepFunctions, manualClock, memoryRuns, noRunControl, registry, stack } from './fakes';
 
 function setup(initial: RunItem[] = []) {
   const memory = memoryRuns(initial);
   const fake = fakeStepFunctions();
   const time = manualClock('2026-11-20T06:00:41.123Z');
-  const deps: StartPipelineDeps = { runs: memory.runs, sfn: fake.sfn, clock: time.clock, registry, leaseSeconds: 120, ...stack };
+  const deps: StartPipelineDeps = {
+    runs: memory.runs,
+    sfn: fake.sfn,
+    clock: time.clock,
+    registry,
+    leaseSeconds: 120,
+    ...stack,
+    ...noRunControl,
+  };
   return { deps, ...memory, ...fake };
 }
 
-const object = (i: number): BatchObject => ({ file: 'orders', bucket: 'uploads', key: `incoming/acme/orders-${'x'.repeat(60)}-${i}.csv`, size: i, etag: `etag-${i}` });
+const object = (i: number): BatchObject => ({
+  file: 'orders',
+  bucket: 'uploads',
+  key: `incoming/acme/orders-${'x'.repeat(60)}-${i}.csv`,
+  size: i,
+  etag: `etag-${i}`,
+});
 
 describe('startPipeline', () => {
   test('hands the state machine a valid input with task settings resolved from the registry', async () => {
     const { deps, calls } = setup();
-    const outcome = await startPipeline({ pipeline: 'orders-daily', runKey: 'orders-daily#2026-11-20', batchKey: '2026-11-20', trigger: 's3', objects: [object(1)] }, deps);
+    const outcome = await startPipeline(
+      { pipeline: 'orders-daily', runKey: 'orders-daily#2026-11-20', batchKey: '2026-11-20', trigger: 's3', objects: [object(1)] },
+      deps,
+    );
 
     expect(outcome.status).toBe('started');
     const input = ExecutionInputSchema.parse(calls[0]!.input);
@@ -57,7 +53,8 @@ describe('startPipeline', () => {
         maxConcurrency: 1,
         launch: 'callback',
         heartbeatSeconds: 120,
-        spot: false,
+        capacity: 'fargate',
+        capacityProvider: 'FARGATE',
         environment: [{ name: 'TARGET', value: 'warehouse' }],
       },
       shards: [{ index: 0, count: 1 }],
@@ -68,7 +65,10 @@ describe('startPipeline', () => {
 
   test('a sync pipeline without heartbeat gets its timeout as heartbeat and concurrency = shards', async () => {
     const { deps, calls } = setup();
-    await startPipeline({ pipeline: 'inventory-snapshot', runKey: 'inventory-snapshot#eu_1', batchKey: 'eu_1', trigger: 's3', objects: [] }, deps);
+    await startPipeline(
+      { pipeline: 'inventory-snapshot', runKey: 'inventory-snapshot#eu_1', batchKey: 'eu_1', trigger: 's3', objects: [] },
+      deps,
+    );
     expect(calls[0]!.input).toMatchObject({ task: { heartbeatSeconds: 1800, maxConcurrency: 3, shards: 3, environment: [] }, alarms: {} });
   });
 
@@ -84,9 +84,21 @@ describe('startPipeline', () => {
   });
 
   test('a lost lock reports who holds it, without calling Step Functions', async () => {
-    const running: RunItem = { pk: 'orders-daily#b', pipeline: 'orders-daily', batchKey: 'b', trigger: 's3', status: 'RUNNING', attempt: 1, executionName: 'n', executionArn: 'arn:n', requestedAt: 't' };
+    const running: RunItem = {
+      pk: 'orders-daily#b',
+      pipeline: 'orders-daily',
+      batchKey: 'b',
+      trigger: 's3',
+      status: 'RUNNING',
+      attempt: 1,
+      executionName: 'n',
+      executionArn: 'arn:n',
+      requestedAt: 't',
+    };
     const { deps, calls } = setup([running]);
-    await expect(startPipeline({ pipeline: 'orders-daily', runKey: 'orders-daily#b', batchKey: 'b', trigger: 's3', objects: [] }, deps)).resolves.toEqual({
+    await expect(
+      startPipeline({ pipeline: 'orders-daily', runKey: 'orders-daily#b', batchKey: 'b', trigger: 's3', objects: [] }, deps),
+    ).resolves.toEqual({
       status: 'already-started',
       runKey: 'orders-daily#b',
       attempt: 1,
@@ -99,28 +111,9 @@ describe('startPipeline', () => {
 
   test('an unknown pipeline is an error naming it and the known ones', async () => {
     const { deps } = setup();
-    await expect(startPipeline({ pipeline: 'nope', runKey: 'nope#b', batchKey: 'b', trigger: 'manual', objects: [] }, deps)).rejects.toThrow(
-      new UnknownPipelineError('nope', ['orders-daily', 'inventory-snapshot']),
-    );
-  });
-});
-
-describe('startScheduledRun', () => {
-  test('keys the run by the schedule time to the minute, so retries of one firing share it', async () => {
-    const { deps, calls } = setup();
-    const first = await startScheduledRun({ pipeline: 'inventory-snapshot', time: new Date('2026-11-20T06:00:00Z') }, deps);
-    const retry = await startScheduledRun({ pipeline: 'inventory-snapshot', time: new Date('2026-11-20T06:00:00Z') }, deps);
-
-    expect(first).toMatchObject({ status: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
-    expect(retry.status).toBe('already-started');
-    expect(calls).toHaveLength(1);
-    expect(calls[0]!.input).toMatchObject({ trigger: 'schedule', batchKey: 'schedule#2026-11-20T06:00Z', objects: [] });
-  });
-
-  test('without a time it uses the clock minute; a pipeline without a schedule is refused', async () => {
-    const { deps } = setup();
-    await expect(startScheduledRun({ pipeline: 'inventory-snapshot' }, deps)).resolves.toMatchObject({ runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
-    await expect(startScheduledRun({ pipeline: 'orders-daily' }, deps)).rejects.toBeInstanceOf(NotScheduledError);
+    await expect(
+      startPipeline({ pipeline: 'nope', runKey: 'nope#b', batchKey: 'b', trigger: 'manual', objects: [] }, deps),
+    ).rejects.toThrow(new UnknownPipelineError('nope', ['orders-daily', 'inventory-snapshot']));
   });
 });
 
@@ -141,6 +134,7 @@ describe('startManualRun', () => {
       recordArrival: jest.fn(),
       markStarted: async (...args) => void marked.push(args),
       get: async (pipeline, batchKey) => (item && item.pipeline === pipeline && item.batchKey === batchKey ? item : undefined),
+      listBatchKeys: async (pipeline) => (item && item.pipeline === pipeline ? [item.batchKey] : []),
     };
     return { table, marked };
   }
@@ -156,7 +150,17 @@ describe('startManualRun', () => {
   });
 
   test('force on a finished run starts attempt 2 of the run key the batch last ran under', async () => {
-    const done: RunItem = { pk: 'orders-daily#2026-11-19#abc', pipeline: 'orders-daily', batchKey: '2026-11-19', trigger: 's3', status: 'FAILED', attempt: 1, executionName: 'old', executionArn: 'arn:old', requestedAt: 't' };
+    const done: RunItem = {
+      pk: 'orders-daily#2026-11-19#abc',
+      pipeline: 'orders-daily',
+      batchKey: '2026-11-19',
+      trigger: 's3',
+      status: 'FAILED',
+      attempt: 1,
+      executionName: 'old',
+      executionArn: 'arn:old',
+      requestedAt: 't',
+    };
     const { deps, calls, locks } = setup([done]);
     const { table } = batches({ ...batchItem, startedRunKey: done.pk });
 
@@ -171,8 +175,12 @@ describe('startManualRun', () => {
   test('an unknown batch or pipeline is an error naming it', async () => {
     const { deps } = setup();
     const { table } = batches();
-    await expect(startManualRun({ pipeline: 'orders-daily', batch: '1999-01-01' }, { ...deps, batches: table })).rejects.toThrow(new BatchNotFoundError('orders-daily', '1999-01-01'));
-    await expect(startManualRun({ pipeline: 'orders', batch: 'x' }, { ...deps, batches: table })).rejects.toThrow(/unknown pipeline "orders"/);
+    await expect(startManualRun({ pipeline: 'orders-daily', batch: '1999-01-01' }, { ...deps, batches: table })).rejects.toThrow(
+      new BatchNotFoundError('orders-daily', '1999-01-01'),
+    );
+    await expect(startManualRun({ pipeline: 'orders', batch: 'x' }, { ...deps, batches: table })).rejects.toThrow(
+      /unknown pipeline "orders"/,
+    );
   });
 
   test('without a batch it starts a file-less manual run keyed by the time', async () => {

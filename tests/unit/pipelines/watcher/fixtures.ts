@@ -24,20 +24,20 @@ pipelines:
       files:
         report: drops/{day}/report-{part}.csv
       windowMinutes: 5
-    task: { taskDefinition: sample, container: c, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
+    task: { taskDefinition: sample, container: c, image: example.com/c:1, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
   local-partner:
     trigger:
       files:
         feed: partner/{day}.json
       windowMinutes: 5
-    task: { taskDefinition: sample, container: c, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
+    task: { taskDefinition: sample, container: c, image: example.com/c:1, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
   partner:
     trigger:
       bucket: partner-bucket
       files:
         feed: partner/{day}.json
       windowMinutes: 5
-    task: { taskDefinition: sample, container: c, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
+    task: { taskDefinition: sample, container: c, image: example.com/c:1, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 60 }
 `,
       'test-registry.yml',
     ),
@@ -46,7 +46,14 @@ pipelines:
 const clone = <T>(value: T): T => structuredClone(value);
 
 /** An S3 notification record from the real ObjectCreated:Put sample, with fields replaced. */
-export function s3Record(overrides: { key: string; bucket?: string; eventName?: string; size?: number; eTag?: string; versionId?: string }) {
+export function s3Record(overrides: {
+  key: string;
+  bucket?: string;
+  eventName?: string;
+  size?: number;
+  eTag?: string;
+  versionId?: string;
+}) {
   const record = clone(fixture('s3/s3-object-created-put.json').Records[0]);
   record.s3.object.key = overrides.key;
   record.s3.bucket.name = overrides.bucket ?? TEST_BUCKET;

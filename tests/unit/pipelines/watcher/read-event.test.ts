@@ -34,7 +34,12 @@ describe('readWatcherEvent over the real AWS samples', () => {
 
     expect(notice).toMatchObject({
       kind: 'object',
-      object: { key: 'multipart_object.txt', etag: '09876543210987654321098765432109-2', versionId: 'r_qtaksdfj9127489Uaksdfj', size: 8388608 },
+      object: {
+        key: 'multipart_object.txt',
+        etag: '09876543210987654321098765432109-2',
+        versionId: 'r_qtaksdfj9127489Uaksdfj',
+        size: 8388608,
+      },
     });
   });
 
@@ -104,13 +109,20 @@ describe('readWatcherEvent over the real AWS samples', () => {
       messages: [
         {
           messageId: 'ca3e7a89-c358-40e5-8aa0-5da01403c267',
-          notices: [{ kind: 'object', object: { bucket: 'xxx', key: 'test.pdf', versionId: 'yd3d4HaWOT2zguDLvIQLU6ptDTwKBnQV', source: 'sqs' } }],
+          notices: [
+            { kind: 'object', object: { bucket: 'xxx', key: 'test.pdf', versionId: 'yd3d4HaWOT2zguDLvIQLU6ptDTwKBnQV', source: 'sqs' } },
+          ],
         },
       ],
     });
     expect(viaSnsSqs).toMatchObject({
       delivery: 'sqs',
-      messages: [{ messageId: '45405be4-2278-4eef-a29c-993898bb8917', notices: [{ object: { key: 'firehose-s3-template.json', size: 4314, source: 'sns' } }] }],
+      messages: [
+        {
+          messageId: '45405be4-2278-4eef-a29c-993898bb8917',
+          notices: [{ object: { key: 'firehose-s3-template.json', size: 4314, source: 'sns' } }],
+        },
+      ],
     });
     expect(viaSns).toMatchObject({
       delivery: 'async',
@@ -121,7 +133,12 @@ describe('readWatcherEvent over the real AWS samples', () => {
   it('reads an EventBridge event inside an SQS body (key size 0 is fine)', () => {
     expect(readWatcherEvent(fixture('s3-eventbridge/object-created-via-sqs.json'))).toMatchObject({
       delivery: 'sqs',
-      messages: [{ messageId: 'ee95829a-ba32-471d-9684-34368ab9995e', notices: [{ object: { key: '__init__.py', size: 0, source: 'eventbridge' } }] }],
+      messages: [
+        {
+          messageId: 'ee95829a-ba32-471d-9684-34368ab9995e',
+          notices: [{ object: { key: '__init__.py', size: 0, source: 'eventbridge' } }],
+        },
+      ],
     });
   });
 
@@ -130,19 +147,29 @@ describe('readWatcherEvent over the real AWS samples', () => {
 
     expect(read.delivery).toBe('sqs');
     expect(read.messages).toEqual([
-      { messageId: '059f36b4-87a3-44ab-83d2-661975830a7d', notices: [{ kind: 'malformed', problem: expect.stringMatching(/^body is not JSON .*"Test message\."/) }] },
+      {
+        messageId: '059f36b4-87a3-44ab-83d2-661975830a7d',
+        notices: [{ kind: 'malformed', problem: expect.stringMatching(/^body is not JSON .*"Test message\."/) }],
+      },
       {
         messageId: '2e1424d4-f796-459a-8184-9c92662be6da',
         notices: [{ kind: 'malformed', problem: 'body is neither an S3 notification, an EventBridge S3 event nor an SNS notification' }],
       },
     ]);
-    expect(notices(fixture('sqs/sqs-with-sns-envelope.json'))).toEqual([{ kind: 'malformed', problem: 'SNS Message has no Records array' }]);
-    expect(notices(fixture('sqs/sqs-fifo-with-sns-fifo-envelope.json'))).toEqual([{ kind: 'malformed', problem: 'SNS Message has no Records array' }]);
+    expect(notices(fixture('sqs/sqs-with-sns-envelope.json'))).toEqual([
+      { kind: 'malformed', problem: 'SNS Message has no Records array' },
+    ]);
+    expect(notices(fixture('sqs/sqs-fifo-with-sns-fifo-envelope.json'))).toEqual([
+      { kind: 'malformed', problem: 'SNS Message has no Records array' },
+    ]);
   });
 
   it('names direct SNS notifications that carry no S3 event', () => {
     expect(readWatcherEvent(fixture('sns/sns-notification.json')).messages).toEqual([
-      { messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e', notices: [{ kind: 'malformed', problem: expect.stringMatching(/^SNS Message is not JSON/) }] },
+      {
+        messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+        notices: [{ kind: 'malformed', problem: expect.stringMatching(/^SNS Message is not JSON/) }],
+      },
     ]);
   });
 });
@@ -167,9 +194,7 @@ describe('readWatcherEvent over hostile input', () => {
     const record = s3Record({ key: 'x' });
     delete record.s3.object.key;
 
-    expect(notices({ Records: [record] })).toEqual([
-      { kind: 'malformed', problem: expect.stringContaining('Records[0].s3.object.key') },
-    ]);
+    expect(notices({ Records: [record] })).toEqual([{ kind: 'malformed', problem: expect.stringContaining('Records[0].s3.object.key') }]);
   });
 
   it('an ObjectCreated record without size or eTag is malformed, not silently zero', () => {
@@ -186,7 +211,10 @@ describe('readWatcherEvent over hostile input', () => {
 
   it('a key that is not valid URL encoding is malformed and named', () => {
     expect(notices({ Records: [s3Record({ key: 'report-100%.csv' })] })).toEqual([
-      { kind: 'malformed', problem: expect.stringContaining('Records[0].s3.object.key: key "report-100%.csv" is not valid S3 URL encoding') },
+      {
+        kind: 'malformed',
+        problem: expect.stringContaining('Records[0].s3.object.key: key "report-100%.csv" is not valid S3 URL encoding'),
+      },
     ]);
   });
 

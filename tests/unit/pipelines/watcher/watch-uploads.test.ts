@@ -70,7 +70,12 @@ describe('watchUploads with the sample pipelines (pipelines.yml) and derived rea
 
     expect(publisher.published.map(({ file, batchKey, key, source }) => ({ file, batchKey, key, source }))).toEqual([
       { file: 'orders', batchKey: '2026-11-20 09:30+01:00', key: 'incoming/acme/orders-2026-11-20 09:30+01:00.csv', source: 's3' },
-      { file: 'customers', batchKey: '2026-11-20 09:30+01:00', key: 'incoming/acme/customers-2026-11-20 09:30+01:00.csv', source: 'eventbridge' },
+      {
+        file: 'customers',
+        batchKey: '2026-11-20 09:30+01:00',
+        key: 'incoming/acme/customers-2026-11-20 09:30+01:00.csv',
+        source: 'eventbridge',
+      },
     ]);
   });
 
@@ -233,7 +238,10 @@ describe('watchUploads: malformed input and publish failures', () => {
     await expect(attempt).rejects.toThrow(/Records\[1\] \(x-amz-request-id D82B88E5F771F645\): .*Records\[1\]\.s3\.object\.key/);
     expect(publisher.published.map((a) => a.key)).toEqual(['drops/d/report-a.csv']);
     expect(log.at('error')).toHaveLength(1);
-    expect(log.at('error')[0]!.attributes).toMatchObject({ messageId: 'Records[1] (x-amz-request-id D82B88E5F771F645)', delivery: 'async' });
+    expect(log.at('error')[0]!.attributes).toMatchObject({
+      messageId: 'Records[1] (x-amz-request-id D82B88E5F771F645)',
+      delivery: 'async',
+    });
   });
 
   it('a malformed EventBridge event throws naming the event id', async () => {
@@ -287,7 +295,9 @@ describe('watchUploads: malformed input and publish failures', () => {
 
   it('from SQS, an unexpected publisher error fails the whole batch', async () => {
     publisher.failWith = () => new Error('socket hang up');
-    await expect(run(sqsEvent(sqsRecord('m-1', { Records: [s3Record({ key: 'drops/d/report-a.csv' })] })))).rejects.toThrow('socket hang up');
+    await expect(run(sqsEvent(sqsRecord('m-1', { Records: [s3Record({ key: 'drops/d/report-a.csv' })] })))).rejects.toThrow(
+      'socket hang up',
+    );
   });
 
   it('publishes a huge SQS batch in one ordered call (the adapter chunks it)', async () => {

@@ -25,7 +25,9 @@ async function bundledClients(handler: string): Promise<string[]> {
     logLevel: 'silent',
   });
   const inputs = Object.values(result.metafile.outputs).flatMap((output) => Object.entries(output.inputs));
-  const clients = inputs.filter(([, input]) => input.bytesInOutput > 0).map(([path]) => /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(path)?.[1]);
+  const clients = inputs
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path]) => /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(path)?.[1]);
   return [...new Set(clients.filter((c): c is string => Boolean(c)))].sort();
 }
 
@@ -35,9 +37,13 @@ describe('SDK clients in function bundles', () => {
     ['notify-task.ts', ['client-dynamodb', 'client-secrets-manager']],
     ['produce-messages.ts', ['client-sqs']],
     ['update-scaling-target.ts', ['client-application-auto-scaling', 'client-cloudwatch']],
-  ])('%s bundles only the clients it calls', async (handler, expected) => {
-    expect(await bundledClients(handler)).toEqual(expected);
-  }, 30_000);
+  ])(
+    '%s bundles only the clients it calls',
+    async (handler, expected) => {
+      expect(await bundledClients(handler)).toEqual(expected);
+    },
+    30_000,
+  );
 
   it('creates a client once, on first use', () => {
     let made = 0;

@@ -13,7 +13,9 @@ describe('the price table', () => {
   });
 
   it('names the prices a region lacks', () => {
-    expect(() => pricesIn(priceTable(), 'ap-south-1')).toThrow(/no ap-south-1 price for kinesisShardHour, .*regions with every price: eu-west-1, us-east-1/);
+    expect(() => pricesIn(priceTable(), 'ap-south-1')).toThrow(
+      /no ap-south-1 price for kinesisShardHour, .*regions with every price: eu-west-1, us-east-1/,
+    );
   });
 
   it('rejects a price without its page, naming the field', () => {

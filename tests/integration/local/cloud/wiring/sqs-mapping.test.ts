@@ -17,7 +17,11 @@ let queueCount = 0;
 
 beforeAll(async () => {
   emulators = await startEmulators();
-  sqs = new SQSClient({ endpoint: emulators.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  sqs = new SQSClient({
+    endpoint: emulators.endpoints.sqs,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 });
 afterEach(async () => {
   await mapping?.stop();
@@ -31,19 +35,27 @@ afterAll(async () => {
 /** A queue with a 1 s visibility timeout and a DLQ after `maxReceiveCount` receives. */
 async function queueWithDlq(maxReceiveCount: number): Promise<{ url: string; arn: string; dlqUrl: string }> {
   queueCount += 1;
-  const arnOf = async (url: string) => (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const arnOf = async (url: string) =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `mapping-${queueCount}-dlq` }));
   const queue = await sqs.send(
     new CreateQueueCommand({
       QueueName: `mapping-${queueCount}`,
-      Attributes: { VisibilityTimeout: '1', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(dlq.QueueUrl!), maxReceiveCount }) },
+      Attributes: {
+        VisibilityTimeout: '1',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(dlq.QueueUrl!), maxReceiveCount }),
+      },
     }),
   );
   return { url: queue.QueueUrl!, arn: await arnOf(queue.QueueUrl!), dlqUrl: dlq.QueueUrl! };
 }
 
 /** Starts a mapping whose function is `handle`; returns every batch it was invoked with. */
-function startMapping(queue: { url: string; arn: string }, handle: (records: SqsRecord[]) => unknown, config: Partial<SqsMappingConfig> = {}) {
+function startMapping(
+  queue: { url: string; arn: string },
+  handle: (records: SqsRecord[]) => unknown,
+  config: Partial<SqsMappingConfig> = {},
+) {
   const batches: SqsRecord[][] = [];
   const outcomes: SqsBatchOutcome[] = [];
   mapping = new SqsMapping(
@@ -54,7 +66,16 @@ function startMapping(queue: { url: string; arn: string }, handle: (records: Sqs
         return handle(records);
       },
     },
-    { queueUrl: queue.url, queueArn: queue.arn, batchSize: 10, batchWindowMs: 0, reportBatchItemFailures: true, filters: [], region: 'us-east-1', ...config },
+    {
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      batchSize: 10,
+      batchWindowMs: 0,
+      reportBatchItemFailures: true,
+      filters: [],
+      region: 'us-east-1',
+      ...config,
+    },
     sqs,
     { pollIntervalMs: 50 },
     (outcome) => outcomes.push(outcome),
@@ -77,7 +98,12 @@ async function dlqBodies(url: string, expected: number): Promise<string[]> {
 }
 
 async function depth(url: string) {
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
   return out.Attributes;
 }
 
@@ -90,7 +116,9 @@ describe('SQS event source mapping', () => {
     for (const body of ['good-1', 'bad', 'good-2']) await send(queue.url, body);
 
     // Act: the function reports "bad" as failed every time.
-    const { batches, outcomes } = startMapping(queue, (records) => ({ batchItemFailures: records.filter((r) => r.body === 'bad').map((r) => ({ itemIdentifier: r.messageId })) }));
+    const { batches, outcomes } = startMapping(queue, (records) => ({
+      batchItemFailures: records.filter((r) => r.body === 'bad').map((r) => ({ itemIdentifier: r.messageId })),
+    }));
     const dead = await dlqBodies(queue.dlqUrl, 1);
 
     // Assess: the good messages were handed over once; "bad" twice, alone the second time.
@@ -130,7 +158,13 @@ describe('SQS event source mapping', () => {
 
     expect(batches.flat()).toHaveLength(5);
     expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(2);
-    expect(batches[0]![0]).toMatchObject({ eventSource: 'aws:sqs', eventSourceARN: queue.arn, awsRegion: 'us-east-1', messageId: expect.any(String), receiptHandle: expect.any(String) });
+    expect(batches[0]![0]).toMatchObject({
+      eventSource: 'aws:sqs',
+      eventSourceARN: queue.arn,
+      awsRegion: 'us-east-1',
+      messageId: expect.any(String),
+      receiptHandle: expect.any(String),
+    });
     expect(await depth(queue.url)).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
   });
 
@@ -141,7 +175,8 @@ describe('SQS event source mapping', () => {
 
     const { batches, outcomes } = startMapping(queue, () => null, { filters: [{ body: { kind: ['take'] } }] });
     const deadline = Date.now() + 10_000;
-    while (outcomes.reduce((n, o) => n + o.records + o.filtered, 0) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (outcomes.reduce((n, o) => n + o.records + o.filtered, 0) < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
 
     expect(batches.flat().map((r) => r.body)).toEqual([JSON.stringify({ kind: 'take' })]);
     expect(await depth(queue.url)).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });

@@ -4,13 +4,21 @@
  */
 import { failedMessageIds, toSqsRecord, type SqsRecord } from '../../../../../local/cloud/wiring/sqs-mapping';
 
-const records: SqsRecord[] = ['m1', 'm2', 'm3'].map((id) => toSqsRecord({ MessageId: id, ReceiptHandle: `r-${id}`, Body: id }, { queueArn: 'arn:aws:sqs:us-east-1:000000000000:q', region: 'us-east-1' }));
+const records: SqsRecord[] = ['m1', 'm2', 'm3'].map((id) =>
+  toSqsRecord(
+    { MessageId: id, ReceiptHandle: `r-${id}`, Body: id },
+    { queueArn: 'arn:aws:sqs:us-east-1:000000000000:q', region: 'us-east-1' },
+  ),
+);
 const failed = (response: unknown, report = true) => [...failedMessageIds(records, response, report).failed].sort();
 
 describe('failedMessageIds', () => {
-  it.each([[null], [undefined], [{}], [{ batchItemFailures: [] }], [{ batchItemFailures: null }]])('treats %p as a complete success', (response) => {
-    expect(failed(response)).toEqual([]);
-  });
+  it.each([[null], [undefined], [{}], [{ batchItemFailures: [] }], [{ batchItemFailures: null }]])(
+    'treats %p as a complete success',
+    (response) => {
+      expect(failed(response)).toEqual([]);
+    },
+  );
 
   it('fails only the reported messages', () => {
     expect(failed({ batchItemFailures: [{ itemIdentifier: 'm2' }] })).toEqual(['m2']);
@@ -34,7 +42,14 @@ describe('failedMessageIds', () => {
 
   it('builds the record Lambda sends, message attributes in its shape', () => {
     const record = toSqsRecord(
-      { MessageId: 'id', ReceiptHandle: 'rh', Body: 'b', MD5OfBody: 'md5', Attributes: { ApproximateReceiveCount: '1' }, MessageAttributes: { kind: { DataType: 'String', StringValue: 'x' } } },
+      {
+        MessageId: 'id',
+        ReceiptHandle: 'rh',
+        Body: 'b',
+        MD5OfBody: 'md5',
+        Attributes: { ApproximateReceiveCount: '1' },
+        MessageAttributes: { kind: { DataType: 'String', StringValue: 'x' } },
+      },
       { queueArn: 'arn:q', region: 'eu-west-1' },
     );
     expect(record).toEqual({

@@ -2,7 +2,13 @@
  * prepareDefinition: the runnable copy scales time, carries *SecondsPath values into the
  * parameters the Task handler sees, and takes Task timeouts away from the library.
  */
-import { HEARTBEAT_KEY, InvalidDefinitionError, PARAMS_KEY, prepareDefinition, TIMEOUT_KEY } from '../../../../../local/emulators/stepfunctions/definition';
+import {
+  HEARTBEAT_KEY,
+  InvalidDefinitionError,
+  PARAMS_KEY,
+  prepareDefinition,
+  TIMEOUT_KEY,
+} from '../../../../../local/emulators/stepfunctions/definition';
 
 const definition = {
   StartAt: 'Pause',
@@ -45,8 +51,18 @@ describe('prepareDefinition', () => {
       expect.objectContaining({ IntervalSeconds: expect.closeTo(0.4), MaxDelaySeconds: expect.closeTo(4) }),
       expect.objectContaining({ IntervalSeconds: expect.closeTo(0.1) }),
     ]);
-    expect(prepared.tasks.get('Work')).toEqual({ name: 'Work', resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken', timeoutFromInput: true, heartbeatFromInput: true });
-    expect(prepared.tasks.get('Record')).toEqual({ name: 'Record', resource: 'arn:aws:states:::dynamodb:putItem', timeoutSeconds: 30, heartbeatSeconds: 10 });
+    expect(prepared.tasks.get('Work')).toEqual({
+      name: 'Work',
+      resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken',
+      timeoutFromInput: true,
+      heartbeatFromInput: true,
+    });
+    expect(prepared.tasks.get('Record')).toEqual({
+      name: 'Record',
+      resource: 'arn:aws:states:::dynamodb:putItem',
+      timeoutSeconds: 30,
+      heartbeatSeconds: 10,
+    });
     expect(prepared.stateTypes.get('Work')).toBe('Task');
   });
 
@@ -55,7 +71,11 @@ describe('prepareDefinition', () => {
     const states = prepared.runnable.States as unknown as Record<string, AnyState>;
     const work = ((states.Shards!.ItemProcessor as AnyState).States as Record<string, AnyState>).Work!;
 
-    expect(work.Parameters).toEqual({ [PARAMS_KEY]: { 'Token.$': '$$.Task.Token' }, [`${TIMEOUT_KEY}.$`]: '$.timeout', [`${HEARTBEAT_KEY}.$`]: '$.heartbeat' });
+    expect(work.Parameters).toEqual({
+      [PARAMS_KEY]: { 'Token.$': '$$.Task.Token' },
+      [`${TIMEOUT_KEY}.$`]: '$.timeout',
+      [`${HEARTBEAT_KEY}.$`]: '$.heartbeat',
+    });
     expect(work).not.toHaveProperty('TimeoutSecondsPath');
     expect(work).not.toHaveProperty('HeartbeatSecondsPath');
     expect((states.Record as AnyState).Parameters).toEqual({ [`${PARAMS_KEY}.$`]: '$' });
@@ -63,16 +83,26 @@ describe('prepareDefinition', () => {
   });
 
   it('reads YAML and rejects an invalid definition with where it came from', () => {
-    expect(prepareDefinition('StartAt: A\nStates:\n  A:\n    Type: Pass\n    End: true\n', { timeScale: 1, where: 'y' }).tasks.size).toBe(0);
-    expect(() => prepareDefinition({ StartAt: 'Missing', States: { A: { Type: 'Pass', End: true } } }, { timeScale: 1, where: 'state machine bad' })).toThrow(InvalidDefinitionError);
-    expect(() => prepareDefinition('[1]', { timeScale: 1, where: 'state machine arr' })).toThrow(/state machine arr: definition must be an object/);
+    expect(prepareDefinition('StartAt: A\nStates:\n  A:\n    Type: Pass\n    End: true\n', { timeScale: 1, where: 'y' }).tasks.size).toBe(
+      0,
+    );
+    expect(() =>
+      prepareDefinition({ StartAt: 'Missing', States: { A: { Type: 'Pass', End: true } } }, { timeScale: 1, where: 'state machine bad' }),
+    ).toThrow(InvalidDefinitionError);
+    expect(() => prepareDefinition('[1]', { timeScale: 1, where: 'state machine arr' })).toThrow(
+      /state machine arr: definition must be an object/,
+    );
   });
 
   it('refuses a state name used twice, nested states included (AWS requires unique names; Task overrides are keyed by name)', () => {
     const clash = {
       StartAt: 'M',
       States: {
-        M: { Type: 'Map', ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:states:::sns:publish', End: true } } }, Next: 'T' },
+        M: {
+          Type: 'Map',
+          ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:states:::sns:publish', End: true } } },
+          Next: 'T',
+        },
         T: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:putItem', End: true },
       },
     };

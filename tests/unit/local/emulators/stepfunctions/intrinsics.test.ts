@@ -7,7 +7,10 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import '../../../../../local/emulators/stepfunctions/polyfill';
 
 async function evaluate(parameters: Record<string, string>, input: unknown): Promise<unknown> {
-  const machine = new StateMachine({ StartAt: 'Evaluate', States: { Evaluate: { Type: 'Pass', Parameters: parameters, End: true } } } as never);
+  const machine = new StateMachine({
+    StartAt: 'Evaluate',
+    States: { Evaluate: { Type: 'Pass', Parameters: parameters, End: true } },
+  } as never);
   return machine.run(input as never).result;
 }
 

@@ -1,31 +1,10 @@
 /**
- * The two ways to start a run besides a complete batch: a pipeline's schedule, and by hand.
+ * A run started by hand (schedules: scheduled-run.ts).
  */
 import type { BatchesTable } from '../adapters/batches-table';
 import { baseRunKey, batchObjects, missingFiles, uploadFingerprint } from '../batch';
-import { BatchNotFoundError, NotScheduledError, UnknownPipelineError } from './errors';
+import { BatchNotFoundError, UnknownPipelineError } from './errors';
 import { startPipeline, type StartOutcome, type StartPipelineDeps } from './start-pipeline';
-
-/** `2026-11-20T06:00Z`: schedules fire per minute at most, and a retry keeps the same minute. */
-export const isoMinute = (date: Date): string => `${date.toISOString().slice(0, 16)}Z`;
-
-export interface ScheduledStart {
-  pipeline: string;
-  /** The schedule's fire time (the EventBridge event's `time`); the clock when absent. */
-  time?: Date;
-}
-
-/**
- * Run key `<pipeline>#schedule#<minute>`: the schedule's fire time, not the invocation time,
- * so Lambda's async retries of one firing land on the same run.
- */
-export async function startScheduledRun(request: ScheduledStart, deps: StartPipelineDeps): Promise<StartOutcome> {
-  const pipeline = deps.registry.get(request.pipeline);
-  if (!pipeline) throw new UnknownPipelineError(request.pipeline, deps.registry.names);
-  if (!pipeline.schedule) throw new NotScheduledError(request.pipeline);
-  const batchKey = `schedule#${isoMinute(request.time ?? deps.clock())}`;
-  return startPipeline({ pipeline: request.pipeline, runKey: baseRunKey(request.pipeline, batchKey), batchKey, trigger: 'schedule', objects: [] }, deps);
-}
 
 export interface ManualStart {
   pipeline: string;
@@ -60,7 +39,14 @@ export async function startManualRun(request: ManualStart, deps: StartPipelineDe
   const required = deps.registry.requiredFiles(request.pipeline);
   const runKey = request.force && item.startedRunKey ? item.startedRunKey : baseRunKey(request.pipeline, request.batch);
   const outcome = await startPipeline(
-    { pipeline: request.pipeline, runKey, batchKey: request.batch, trigger: 'manual', objects: batchObjects(item, required), force: request.force ?? false },
+    {
+      pipeline: request.pipeline,
+      runKey,
+      batchKey: request.batch,
+      trigger: 'manual',
+      objects: batchObjects(item, required),
+      force: request.force ?? false,
+    },
     deps,
   );
   if (outcome.status !== 'in-progress') {
