@@ -40,7 +40,12 @@ function perFile(byFile: Record<string, { read: number; rejected: number }> | un
 }
 
 /** Over the threshold: more rejected rows than allowed by count, or by share of rows read. */
-export function overThreshold(threshold: RejectThreshold, rowsRead: number, rowsRejected: number, byFile?: Record<string, { read: number; rejected: number }>): string | undefined {
+export function overThreshold(
+  threshold: RejectThreshold,
+  rowsRead: number,
+  rowsRejected: number,
+  byFile?: Record<string, { read: number; rejected: number }>,
+): string | undefined {
   if (threshold.maxCount !== undefined && rowsRejected > threshold.maxCount) {
     return `${rowsRejected} rows rejected${perFile(byFile)}, more than REJECT_MAX_COUNT=${threshold.maxCount}`;
   }

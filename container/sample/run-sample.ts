@@ -97,6 +97,11 @@ export async function runSamplePipeline(ctx: TaskContext, deps: SampleDeps): Pro
   return {
     recordsAffected: rowsInserted,
     rowsRejected: result.rowsRejected,
-    details: { rowsRead: result.rowsRead, rowsByFile: result.rowsByFile, rejects: rejectsAt, tables: result.loads.map((l) => ({ table: l.table.name, rows: l.rows.length })) },
+    details: {
+      rowsRead: result.rowsRead,
+      rowsByFile: result.rowsByFile,
+      rejects: rejectsAt,
+      tables: result.loads.map((l) => ({ table: l.table.name, rows: l.rows.length })),
+    },
   };
 }

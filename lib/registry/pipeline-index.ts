@@ -105,7 +105,8 @@ export function indexRegistry(registry: Registry): PipelineIndex {
         const watched = [...new Set(compiled.map((entry) => entry.bucket ?? defaultBucket ?? "the stack's bucket"))];
         return { part: 'bucket', detail: `bucket ${bucket ?? '?'} is watched by no pipeline (watched: ${watched.join(', ') || 'none'})` };
       }
-      const prefixOf = (entry: (typeof compiled)[number]) => registry.pipelines[entry.pipeline]!.trigger!.prefix ?? entry.pattern.literalPrefix;
+      const prefixOf = (entry: (typeof compiled)[number]) =>
+        registry.pipelines[entry.pipeline]!.trigger!.prefix ?? entry.pattern.literalPrefix;
       const under = owned.filter((entry) => key.startsWith(prefixOf(entry)));
       if (under.length === 0) {
         const prefixes = [...new Set(owned.map(prefixOf))];

@@ -76,5 +76,13 @@ function findOverlaps(registry: Registry): string[] {
   return problems;
 }
 
-export { batchKeyOf, capturesOfBatchKey, escapeCaptureValue, indexRegistry, type FileMatch, type MissedMatch, type PipelineIndex } from './pipeline-index';
+export {
+  batchKeyOf,
+  capturesOfBatchKey,
+  escapeCaptureValue,
+  indexRegistry,
+  type FileMatch,
+  type MissedMatch,
+  type PipelineIndex,
+} from './pipeline-index';
 export { RegistrySchema, z };

@@ -84,7 +84,11 @@ export function endpointEnvironment(endpoints: ServiceEndpoints, region: string)
     ...(endpoints.ecs ? { AWS_ENDPOINT_URL_ECS: endpoints.ecs } : {}),
     ...(endpoints.secretsmanager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager } : {}),
     ...(endpoints.monitoring
-      ? { AWS_ENDPOINT_URL_SNS: endpoints.monitoring, AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.monitoring, AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING: endpoints.monitoring }
+      ? {
+          AWS_ENDPOINT_URL_SNS: endpoints.monitoring,
+          AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.monitoring,
+          AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING: endpoints.monitoring,
+        }
       : {}),
     // s3rver cannot verify streamed (aws-chunked) checksums; S3 path-style is the container's own setting.
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',

@@ -6,7 +6,10 @@
 import type { LocalCloud } from './start';
 
 /** What lives only in this process's memory, and what a restart keeps. */
-export function describeLoss(cloud: Pick<LocalCloud, 'resources' | 'stepFunctions' | 'monitoring'>, persistDir: string | undefined): string {
+export function describeLoss(
+  cloud: Pick<LocalCloud, 'resources' | 'stepFunctions' | 'monitoring'>,
+  persistDir: string | undefined,
+): string {
   const executions = cloud.stepFunctions.sfn.listExecutions();
   const running = executions.filter((e) => e.status === 'RUNNING').length;
   const r = cloud.resources;
@@ -16,7 +19,10 @@ export function describeLoss(cloud: Pick<LocalCloud, 'resources' | 'stepFunction
     `${cloud.monitoring.notices().length} notice(s), the metrics and alarm states`,
     'the task and function logs kept in memory (files under .local-cloud/logs/ stay)',
   ];
-  if (!persistDir) lost.unshift(`the ${Object.keys(r.tables).length} table(s), ${Object.keys(r.streams).length} stream(s) and ${Object.keys(r.buckets).length} bucket(s) with everything in them`);
+  if (!persistDir)
+    lost.unshift(
+      `the ${Object.keys(r.tables).length} table(s), ${Object.keys(r.streams).length} stream(s) and ${Object.keys(r.buckets).length} bucket(s) with everything in them`,
+    );
   const keep = persistDir
     ? `S3, Kinesis and DynamoDB data are kept in ${persistDir} (LOCAL_CLOUD_PERSIST) and come back with the next start.`
     : 'Everything was in memory: start with LOCAL_CLOUD_PERSIST=<folder> to keep S3, Kinesis and DynamoDB data across restarts.';
@@ -42,7 +48,9 @@ export function installFatalHandlers(
     if (stopping) return;
     stopping = true;
     const what = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-    options.log(`\nThe local cloud stops: an error reached the top of the process and nothing can vouch for its state.\n${what}\n${describeLoss(cloud, options.persistDir)}`);
+    options.log(
+      `\nThe local cloud stops: an error reached the top of the process and nothing can vouch for its state.\n${what}\n${describeLoss(cloud, options.persistDir)}`,
+    );
     void cloud
       .stop()
       .catch(() => undefined)

@@ -15,7 +15,10 @@ export class LogsUsageError extends Error {
 export function parseLogsArgs(argv: string[]): { runKey: string; containersOnly: boolean } {
   const at = argv.indexOf('--run');
   const runKey = at === -1 ? undefined : argv[at + 1];
-  if (!runKey || runKey.startsWith('--')) throw new LogsUsageError('usage: npm run logs -- --run <runKey> [--containers]   e.g. --run "orders-daily#2026-11-20" (opsListRuns lists run keys)');
+  if (!runKey || runKey.startsWith('--'))
+    throw new LogsUsageError(
+      'usage: npm run logs -- --run <runKey> [--containers]   e.g. --run "orders-daily#2026-11-20" (opsListRuns lists run keys)',
+    );
   return { runKey, containersOnly: argv.includes('--containers') };
 }
 
@@ -39,7 +42,8 @@ async function main(): Promise<number> {
   const body = (await response.json()) as { executions: string[]; tasks: string[]; lines: RunLogLine[] };
   const lines = containersOnly ? body.lines.filter((l) => l.taskArn) : body.lines;
   console.log(`run ${runKey}: ${body.executions.length} execution(s), ${body.tasks.length} task(s), ${lines.length} line(s)`);
-  for (const execution of body.executions) console.log(`  execution ${cloud.endpoints.console}/executions/${encodeURIComponent(execution)}`);
+  for (const execution of body.executions)
+    console.log(`  execution ${cloud.endpoints.console}/executions/${encodeURIComponent(execution)}`);
   for (const line of lines) console.log(formatLogLine(line));
   return 0;
 }
@@ -48,7 +52,9 @@ if (require.main === module) {
   main().then(
     (code) => process.exit(code),
     (error: unknown) => {
-      console.error(error instanceof LogsUsageError ? error.message : `npm run logs failed: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(
+        error instanceof LogsUsageError ? error.message : `npm run logs failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
       process.exit(1);
     },
   );

@@ -46,10 +46,14 @@ async function main(): Promise<void> {
   const observer = cloud.resources.queues.NotifierObserverQueue;
   if (observer) console.log(`  ${pad('notifier queue')}${observer.url}`);
   console.log(`  ${pad('notifications')}${cloud.endpoints.console}/notifications   alarms: ${cloud.endpoints.console}/alarms`);
-  console.log(`  ${pad('endpoints file')}.local-cloud/endpoints.json   logs: .local-cloud/logs/ (tasks/ per task), npm run logs -- --run <runKey>`);
+  console.log(
+    `  ${pad('endpoints file')}.local-cloud/endpoints.json   logs: .local-cloud/logs/ (tasks/ per task), npm run logs -- --run <runKey>`,
+  );
   console.log('\nTry:');
   const bucket = Object.values(cloud.resources.buckets)[0] ?? '<bucket>';
-  console.log(`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.s3} s3 cp local/scenarios/demo/fixtures/orders-2026-11-20.csv s3://${bucket}/incoming/acme/orders-2026-11-20.csv`);
+  console.log(
+    `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.s3} s3 cp local/scenarios/demo/fixtures/orders-2026-11-20.csv s3://${bucket}/incoming/acme/orders-2026-11-20.csv`,
+  );
   console.log(`  npx sls invoke local --stage local -f s3UploadWatcher -p tests/events/s3/derived-orders-put-encoded-key.json`);
   console.log(`  npx sls invoke local --stage local -f produceMessages --data '{"queueService":"thumbnails","count":50}'`);
   if (observer)
@@ -58,7 +62,11 @@ async function main(): Promise<void> {
     );
   console.log('\nCtrl-C stops the cloud.\n');
   if (process.env.LOCAL_CLOUD_QUIET !== '1') attachProgress(cloud, (line) => console.log(line));
-  installFatalHandlers(cloud, { ...(persistDir ? { persistDir } : {}), log: (text) => console.error(text), exit: (code) => process.exit(code) });
+  installFatalHandlers(cloud, {
+    ...(persistDir ? { persistDir } : {}),
+    log: (text) => console.error(text),
+    exit: (code) => process.exit(code),
+  });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

@@ -31,14 +31,22 @@ export interface RunLogs {
   stop(): Promise<void>;
 }
 
-const envOf = (task: LocalTask) => new Map(task.overrides.containerOverrides.flatMap((o) => o.environment ?? []).map((kv) => [kv.name, kv.value] as const));
+const envOf = (task: LocalTask) =>
+  new Map(task.overrides.containerOverrides.flatMap((o) => o.environment ?? []).map((kv) => [kv.name, kv.value] as const));
 
 function taskLines(task: LocalTask): RunLogLine[] {
   const env = envOf(task);
   const shard = env.has(TASK_ENV.SHARD_INDEX) ? Number(env.get(TASK_ENV.SHARD_INDEX)) : undefined;
   const id = task.taskArn.split('/').at(-1)!;
   const source = `task ${id}${shard !== undefined ? ` (shard ${shard + 1} of ${env.get(TASK_ENV.SHARD_COUNT)})` : ''}`;
-  return task.logs.map((l: LogLine) => ({ at: l.timestamp.toISOString(), source, taskArn: task.taskArn, ...(shard !== undefined ? { shard } : {}), stream: l.stream, line: l.line }));
+  return task.logs.map((l: LogLine) => ({
+    at: l.timestamp.toISOString(),
+    source,
+    taskArn: task.taskArn,
+    ...(shard !== undefined ? { shard } : {}),
+    stream: l.stream,
+    line: l.line,
+  }));
 }
 
 /** Keeps function lines (the newest `keep`) and writes each task's output to its own file. */

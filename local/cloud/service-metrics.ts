@@ -11,15 +11,30 @@ import type { StackMonitoring } from './stack-monitoring';
 import type { StackStepFunctions } from './stack-step-functions';
 import type { FunctionLogLine, FunctionRuntime, InvocationRecord } from './wiring/functions';
 
-const CLOSED_METRIC: Record<string, string> = { SUCCEEDED: 'ExecutionsSucceeded', FAILED: 'ExecutionsFailed', TIMED_OUT: 'ExecutionsTimedOut', ABORTED: 'ExecutionsAborted' };
+const CLOSED_METRIC: Record<string, string> = {
+  SUCCEEDED: 'ExecutionsSucceeded',
+  FAILED: 'ExecutionsFailed',
+  TIMED_OUT: 'ExecutionsTimedOut',
+  ABORTED: 'ExecutionsAborted',
+};
 
 /** Starts collecting; returns the function that stops it. */
-export function collectServiceMetrics(options: { monitoring: StackMonitoring; functions: FunctionRuntime; ecs: StackEcs; stepFunctions: StackStepFunctions }): () => Promise<void> {
+export function collectServiceMetrics(options: {
+  monitoring: StackMonitoring;
+  functions: FunctionRuntime;
+  ecs: StackEcs;
+  stepFunctions: StackStepFunctions;
+}): () => Promise<void> {
   const { monitoring, functions, ecs, stepFunctions } = options;
   const nameOf = (logicalId: string) => functions.functions.get(logicalId)?.spec.name ?? logicalId;
   const onLog = (line: FunctionLogLine) => monitoring.ingestLog(line.line, `function ${line.function}`);
   const onResult = (record: InvocationRecord) => {
-    const base = { namespace: 'AWS/Lambda', dimensions: { FunctionName: nameOf(record.function) }, timestamp: record.startedAt + record.durationMs, source: 'Lambda' };
+    const base = {
+      namespace: 'AWS/Lambda',
+      dimensions: { FunctionName: nameOf(record.function) },
+      timestamp: record.startedAt + record.durationMs,
+      source: 'Lambda',
+    };
     monitoring.metrics.put({ ...base, metricName: 'Invocations', value: 1, unit: 'Count' });
     monitoring.metrics.put({ ...base, metricName: 'Errors', value: record.error ? 1 : 0, unit: 'Count' });
     monitoring.metrics.put({ ...base, metricName: 'Duration', value: record.durationMs, unit: 'Milliseconds' });
@@ -28,7 +43,15 @@ export function collectServiceMetrics(options: { monitoring: StackMonitoring; fu
   const onClosed = (record: { stateMachineArn: string; status: string; stopDate?: Date }) => {
     const metricName = CLOSED_METRIC[record.status];
     if (!metricName) return;
-    monitoring.metrics.put({ namespace: 'AWS/States', metricName, dimensions: { StateMachineArn: record.stateMachineArn }, timestamp: (record.stopDate ?? new Date()).getTime(), value: 1, unit: 'Count', source: 'Step Functions' });
+    monitoring.metrics.put({
+      namespace: 'AWS/States',
+      metricName,
+      dimensions: { StateMachineArn: record.stateMachineArn },
+      timestamp: (record.stopDate ?? new Date()).getTime(),
+      value: 1,
+      unit: 'Count',
+      source: 'Step Functions',
+    });
   };
   functions.events.on('log', onLog);
   functions.events.on('result', onResult);
@@ -59,6 +82,7 @@ export function scalingPoliciesOf(autoscaling: StackAutoscaling, region: string,
       for (const [i, scaler] of autoscaling.scalers.entries()) policies[i]!.configuration.TargetValue = scaler.target();
       return policies;
     },
-    setTarget: (policy, value) => autoscaling.scalers.find((s) => s.policyName === policy.policyName && s.resourceId === policy.resourceId)?.setTarget(value),
+    setTarget: (policy, value) =>
+      autoscaling.scalers.find((s) => s.policyName === policy.policyName && s.resourceId === policy.resourceId)?.setTarget(value),
   };
 }

@@ -28,7 +28,11 @@ export interface StackMonitoring {
   /** Samples the queue depths the alarms watch, then evaluates every alarm (also done on a timer). */
   evaluateAlarms(): Promise<AlarmTransition[]>;
   /** Where Lambda and SQS subscriptions deliver; set once the functions run. */
-  setTargets(targets: { invokeAsync(functionRef: string, event: unknown): boolean; queueUrlOf(arn: string): string | undefined; sqs: SQSClient }): void;
+  setTargets(targets: {
+    invokeAsync(functionRef: string, event: unknown): boolean;
+    queueUrlOf(arn: string): string | undefined;
+    sqs: SQSClient;
+  }): void;
   setScalingPolicies(policies: ScalingPolicies): void;
   /** One line of a function's or container's output: its EMF metrics are collected. */
   ingestLog(line: string, source: string): void;
@@ -124,13 +128,19 @@ export async function startMonitoringForStack(options: {
         ],
       };
       // SNS invokes Lambda asynchronously: accepted is delivered; retries are the function's async config.
-      if (!targets.invokeAsync(subscription.endpoint, JSON.parse(JSON.stringify(event)))) throw new Error(`no function ${subscription.endpoint} in the local cloud`);
+      if (!targets.invokeAsync(subscription.endpoint, JSON.parse(JSON.stringify(event))))
+        throw new Error(`no function ${subscription.endpoint} in the local cloud`);
     },
     sqs: async (subscription, notification, message) => {
       if (!targets) throw new Error('the local queues are not wired yet');
       const url = targets.queueUrlOf(subscription.endpoint);
       if (!url) throw new Error(`no queue ${subscription.endpoint} in the local cloud`);
-      await targets.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: subscription.rawMessageDelivery ? message.message : JSON.stringify(notification) }));
+      await targets.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: url,
+          MessageBody: subscription.rawMessageDelivery ? message.message : JSON.stringify(notification),
+        }),
+      );
     },
   };
   const sns = new LocalSns(region, accountId, deliverers, (pattern, value) => matchesPattern(pattern, value));
@@ -140,8 +150,18 @@ export async function startMonitoringForStack(options: {
     sns.createTopic(topicArn.split(':').at(-1)!, p.DisplayName);
   }
   for (const [id, resource] of resolver.resources('AWS::SNS::Subscription')) {
-    const p = resolver.resolve(resource.Properties ?? {}, id) as { TopicArn: string; Protocol: string; Endpoint?: string; FilterPolicy?: unknown; FilterPolicyScope?: 'MessageAttributes' | 'MessageBody'; RawMessageDelivery?: boolean | string };
-    const filterPolicy = typeof p.FilterPolicy === 'string' ? (JSON.parse(p.FilterPolicy) as Record<string, unknown>) : (p.FilterPolicy as Record<string, unknown> | undefined);
+    const p = resolver.resolve(resource.Properties ?? {}, id) as {
+      TopicArn: string;
+      Protocol: string;
+      Endpoint?: string;
+      FilterPolicy?: unknown;
+      FilterPolicyScope?: 'MessageAttributes' | 'MessageBody';
+      RawMessageDelivery?: boolean | string;
+    };
+    const filterPolicy =
+      typeof p.FilterPolicy === 'string'
+        ? (JSON.parse(p.FilterPolicy) as Record<string, unknown>)
+        : (p.FilterPolicy as Record<string, unknown> | undefined);
     try {
       sns.subscribe({
         topicArn: p.TopicArn,
@@ -172,9 +192,18 @@ export async function startMonitoringForStack(options: {
   });
 
   // AWS/SQS: the depths the alarms watch, sampled before each evaluation (as SQS reports them each minute).
-  const sampledQueues = [...new Set([...alarms.alarms.values()].filter((a) => a.namespace === 'AWS/SQS' && a.metricName === 'ApproximateNumberOfMessagesVisible').map((a) => a.dimensions.QueueName).filter((q): q is string => Boolean(q)))];
+  const sampledQueues = [
+    ...new Set(
+      [...alarms.alarms.values()]
+        .filter((a) => a.namespace === 'AWS/SQS' && a.metricName === 'ApproximateNumberOfMessagesVisible')
+        .map((a) => a.dimensions.QueueName)
+        .filter((q): q is string => Boolean(q)),
+    ),
+  ];
   const queueUrlByName = (name: string) => {
-    const id = resolver.resources('AWS::SQS::Queue').find(([logicalId]) => resolver.physicalOf(logicalId).attributes.QueueName === name)?.[0];
+    const id = resolver
+      .resources('AWS::SQS::Queue')
+      .find(([logicalId]) => resolver.physicalOf(logicalId).attributes.QueueName === name)?.[0];
     return id ? resolver.physicalOf(id).ref : undefined;
   };
   const sampleQueues = async () => {
@@ -185,8 +214,17 @@ export async function startMonitoringForStack(options: {
         const url = queueUrlByName(queueName);
         if (!url) return;
         try {
-          const out = await targets!.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
-          metrics.put({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: queueName }, timestamp: now, value: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0), source: 'SQS' });
+          const out = await targets!.sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+          );
+          metrics.put({
+            namespace: 'AWS/SQS',
+            metricName: 'ApproximateNumberOfMessagesVisible',
+            dimensions: { QueueName: queueName },
+            timestamp: now,
+            value: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
+            source: 'SQS',
+          });
         } catch (error) {
           log(`local CloudWatch: cannot read the depth of ${queueName}: ${(error as Error).message}`);
         }
@@ -203,7 +241,13 @@ export async function startMonitoringForStack(options: {
         evaluating = undefined;
       }
     })());
-  const timer = options.alarmTickMs > 0 ? setInterval(() => void evaluateAlarms().catch((error: unknown) => log(`local CloudWatch: alarm evaluation failed: ${String(error)}`)), options.alarmTickMs) : undefined;
+  const timer =
+    options.alarmTickMs > 0
+      ? setInterval(
+          () => void evaluateAlarms().catch((error: unknown) => log(`local CloudWatch: alarm evaluation failed: ${String(error)}`)),
+          options.alarmTickMs,
+        )
+      : undefined;
   timer?.unref();
 
   const server = await startMonitoringServer({
@@ -211,7 +255,10 @@ export async function startMonitoringForStack(options: {
     sns,
     metrics,
     alarms,
-    scalingPolicies: { list: () => scalingPolicies.list(), setTarget: (policy: LocalScalingPolicy, value: number) => scalingPolicies.setTarget(policy, value) },
+    scalingPolicies: {
+      list: () => scalingPolicies.list(),
+      setTarget: (policy: LocalScalingPolicy, value: number) => scalingPolicies.setTarget(policy, value),
+    },
   });
   return {
     endpoint: server.endpoint,

@@ -20,7 +20,11 @@ export interface StackStepFunctions {
   stateMachineArns: string[];
   /** The definition as deployed (intrinsics resolved), JSON text. */
   definitionOf(stateMachineArn: string): string;
-  events: EventEmitter<{ history: [{ executionArn: string; event: HistoryEvent }]; executionClosed: [ExecutionRecord]; heartbeat: [{ taskToken: string }] }>;
+  events: EventEmitter<{
+    history: [{ executionArn: string; event: HistoryEvent }];
+    executionClosed: [ExecutionRecord];
+    heartbeat: [{ taskToken: string }];
+  }>;
   /** Lets the state machine's Lambda integration reach the in-process functions. */
   setLambdas(lambdas: Record<string, (payload: unknown) => Promise<unknown>>): void;
   stop(): Promise<void>;

@@ -153,10 +153,18 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       accountId: ACCOUNT_ID,
       endpoints: { sqs: emulators.endpoints.sqs },
     });
-    const monitoring = await mark('monitoring', startMonitoringForStack({ resolver, port: ports.monitoring, alarmTickMs: options.alarmTickMs ?? 10_000, log }));
+    const monitoring = await mark(
+      'monitoring',
+      startMonitoringForStack({ resolver, port: ports.monitoring, alarmTickMs: options.alarmTickMs ?? 10_000, log }),
+    );
     stops.push(() => monitoring.stop());
     // One endpoint answers SNS, CloudWatch and Application Auto Scaling: `sns` names it for the SDKs' SNS clients too.
-    const baseEndpoints: ServiceEndpoints = { ...emulators.endpoints, secretsmanager: secretsManager.endpoint, monitoring: monitoring.endpoint, sns: monitoring.endpoint };
+    const baseEndpoints: ServiceEndpoints = {
+      ...emulators.endpoints,
+      secretsmanager: secretsManager.endpoint,
+      monitoring: monitoring.endpoint,
+      sns: monitoring.endpoint,
+    };
     const provisionClients = localClients(baseEndpoints, region);
     stops.push(async () => provisionClients.destroy());
     const provisioned = await mark('provision', provisionResources(resolver, provisionClients));
@@ -188,7 +196,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       }),
     );
     stops.push(() => stepFunctions.stop());
-
 
     const endpoints: ServiceEndpoints = { ...baseEndpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint };
     const environment = endpointEnvironment(endpoints, region);
@@ -229,7 +236,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(async () => unsubscribe());
     // SNS subscriptions deliver to the functions and queues; metrics come from what everything writes and does.
     const queueUrlByArn = new Map(Object.values(provisioned.queues).map((q) => [q.arn, q.url]));
-    monitoring.setTargets({ invokeAsync: (ref, event) => wiring.invokeAsync(ref, event), queueUrlOf: (arn) => queueUrlByArn.get(arn), sqs: clients.sqs });
+    monitoring.setTargets({
+      invokeAsync: (ref, event) => wiring.invokeAsync(ref, event),
+      queueUrlOf: (arn) => queueUrlByArn.get(arn),
+      sqs: clients.sqs,
+    });
     stops.push(collectServiceMetrics({ monitoring, functions, ecs, stepFunctions }));
     // So do the executions' status changes, like Step Functions' (the run dispatcher listens).
     const onExecutionClosed = (record: ExecutionRecord) => wiring.putEvent(executionStatusChange(record));
@@ -267,7 +278,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         notices: () => monitoring.notices(),
         alarms: () => [...monitoring.alarms.alarms.values()],
         task: (arn) => ecs.ecs.getTask(arn),
-        runItem: async (runKey) => (provisioned.tables.RunsTable ? (await clients.documents.send(new GetCommand({ TableName: provisioned.tables.RunsTable, Key: { pk: runKey } }))).Item : undefined),
+        runItem: async (runKey) =>
+          provisioned.tables.RunsTable
+            ? (await clients.documents.send(new GetCommand({ TableName: provisioned.tables.RunsTable, Key: { pk: runKey } }))).Item
+            : undefined,
         readObject: (bucket, key, limit) => readObjectText(clients.s3, bucket, key, limit),
       }),
     );
@@ -288,7 +302,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     monitoring.setScalingPolicies(scalingPoliciesOf(autoscaling, region, ACCOUNT_ID));
 
     const resources = { ...provisioned, stateMachineArn, stateMachineDefinition };
-    const allEndpoints = { ...endpoints, sfn: stepFunctions.endpoint, ecs: ecs.endpoint, sns: monitoring.endpoint, console: consoleServer.url, monitoring: monitoring.endpoint };
+    const allEndpoints = {
+      ...endpoints,
+      sfn: stepFunctions.endpoint,
+      ecs: ecs.endpoint,
+      sns: monitoring.endpoint,
+      console: consoleServer.url,
+      monitoring: monitoring.endpoint,
+    };
     if (options.writeEndpoints) {
       writeEndpointsFile(options.root, {
         pid: process.pid,
@@ -334,7 +355,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 }
 
 /** The first `limit` bytes of an object as text, for the console; undefined when there is no such object. */
-async function readObjectText(s3: S3Client, bucket: string, key: string, limit: number): Promise<{ body: string; truncated: boolean } | undefined> {
+async function readObjectText(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  limit: number,
+): Promise<{ body: string; truncated: boolean } | undefined> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${limit}` }));
     const bytes = Buffer.from(await out.Body!.transformToByteArray());

@@ -155,7 +155,9 @@ function labelLines(node: Node): string[] {
   const lines = wrapLabel(node.name);
   const size = lines.length > 2 ? 10 : 12;
   const top = node.y + (lines.length > 2 ? 13 : lines.length === 2 ? 17 : 24);
-  return [`<text x="${node.x + WIDTH / 2}" y="${top}" text-anchor="middle" font-weight="600" font-size="${size}">${lines.map((l, i) => `<tspan x="${node.x + WIDTH / 2}" dy="${i === 0 ? 0 : size + 2}">${escape(l)}</tspan>`).join('')}</text>`];
+  return [
+    `<text x="${node.x + WIDTH / 2}" y="${top}" text-anchor="middle" font-weight="600" font-size="${size}">${lines.map((l, i) => `<tspan x="${node.x + WIDTH / 2}" dy="${i === 0 ? 0 : size + 2}">${escape(l)}</tspan>`).join('')}</text>`,
+  ];
 }
 
 /**

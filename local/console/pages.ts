@@ -90,7 +90,8 @@ const SINCE = [
 ] as const;
 
 export function listPage(executions: ListedExecution[], filters: ListFilters, pipelines: string[]): string {
-  const option = (value: string, label: string, selected: string | undefined) => `<option value="${escape(value)}"${selected === value ? ' selected' : ''}>${escape(label)}</option>`;
+  const option = (value: string, label: string, selected: string | undefined) =>
+    `<option value="${escape(value)}"${selected === value ? ' selected' : ''}>${escape(label)}</option>`;
   const form = `<form class="filters" method="get" action="/executions">
 <label>Pipeline<select name="pipeline" id="filter-pipeline">${option('', 'all pipelines', filters.pipeline ?? '')}${pipelines.map((p) => option(p, p, filters.pipeline)).join('')}</select></label>
 <label>Status<select name="status" id="filter-status">${option('', 'any status', filters.status ?? '')}${['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'].map((s) => option(s, s, filters.status)).join('')}</select></label>
@@ -143,7 +144,9 @@ function barDetail(bar: Bar, model: ExecutionPageModel): string {
   const taskBlocks = tasks
     .map(({ task, lines }) => {
       const id = task.taskArn.split('/').at(-1)!;
-      const exit = task.containers.map((c) => `${c.name}: ${c.lastStatus}${c.exitCode !== undefined ? ` exit ${c.exitCode}` : ''}`).join(', ');
+      const exit = task.containers
+        .map((c) => `${c.name}: ${c.lastStatus}${c.exitCode !== undefined ? ` exit ${c.exitCode}` : ''}`)
+        .join(', ');
       return `<h4>ECS task <a href="${href(`/tasks/${enc(task.taskArn)}`)}">${escape(id)}</a></h4><p class="meta">${escape(task.lastStatus)} · ${escape(exit)}${task.stoppedReason ? ` · ${escape(task.stoppedReason)}` : ''}</p>
 <div class="logs" data-task-log="${escape(id)}">${lines.map((l) => `<div class="${l.stream}">${escape(l.at.slice(11, 23))} ${escape(l.line)}</div>`).join('') || '(no output yet)'}</div>`;
     })
@@ -177,7 +180,11 @@ function gantt(timeline: Timeline): string {
 
 export function executionPage(model: ExecutionPageModel): string {
   const bars = [...model.timeline.bars.values()];
-  const selected = bars.find((b) => b.status === 'FAILED' && b.cause) ?? bars.find((b) => b.status === 'FAILED') ?? bars.find((b) => b.status === 'RUNNING') ?? bars.at(-1);
+  const selected =
+    bars.find((b) => b.status === 'FAILED' && b.cause) ??
+    bars.find((b) => b.status === 'FAILED') ??
+    bars.find((b) => b.status === 'RUNNING') ??
+    bars.at(-1);
   const ms = model.startDate ? (model.stopDate ?? new Date()).getTime() - model.startDate.getTime() : undefined;
   const arn = enc(model.executionArn);
   const actions = `<div class="actions">${model.status === 'RUNNING' ? `<form method="post" action="/executions/${escape(arn)}/stop"><button class="danger" id="stop">Stop execution</button></form>` : ''}${model.redrivable ? `<form method="post" action="/executions/${escape(arn)}/redrive"><button class="primary" id="redrive">Redrive</button></form>` : ''}</div>`;
@@ -211,7 +218,12 @@ export function notificationsPage(notices: PublishedMessage[]): string {
       const attributes = Object.entries(n.attributes)
         .map(([k, a]) => `${escape(k)}=${escape(a.StringValue ?? a.BinaryValue ?? '')}`)
         .join('<br>');
-      const deliveries = n.deliveries.map((d) => `<span class="${d.status}">${escape(d.status)}</span> ${escape(d.protocol)} ${escape(d.endpoint.split(':').at(-1) ?? d.endpoint)}${d.detail ? ` (${escape(d.detail)})` : ''}`).join('<br>');
+      const deliveries = n.deliveries
+        .map(
+          (d) =>
+            `<span class="${d.status}">${escape(d.status)}</span> ${escape(d.protocol)} ${escape(d.endpoint.split(':').at(-1) ?? d.endpoint)}${d.detail ? ` (${escape(d.detail)})` : ''}`,
+        )
+        .join('<br>');
       return `<tr class="notice"><td>${n.at.toISOString()}</td><td>${escape(n.topicName)}</td><td>${escape(n.publisher ?? '')}</td><td><strong>${escape(n.subject ?? '')}</strong><pre>${escape(pretty(n.message))}</pre></td><td>${attributes}</td><td>${deliveries}</td></tr>`;
     })
     .join('');
@@ -232,10 +244,19 @@ export function alarmsPage(alarms: AlarmStatus[]): string {
         `<tr data-alarm="${escape(a.alarmName)}"><td>${escape(a.alarmName)}<div class="meta">${escape(a.alarmDescription ?? '')}</div></td><td class="${a.state}">${a.state}</td><td>${escape(a.namespace)}/${escape(a.metricName)} ${escape(a.statistic)} ${escape(a.comparisonOperator)} ${a.threshold} over ${a.evaluationPeriods}×${a.periodSeconds} s</td><td>${a.lastValue ?? ''}</td><td>${escape(a.stateReason)}<div class="meta">${a.stateUpdatedAt.toISOString()}</div></td></tr>`,
     )
     .join('');
-  return page('Alarms', 'alarms', `<h1>Alarms</h1><p class="meta">The template's alarms, evaluated on the local metrics (EMF lines of functions and containers, Lambda, Step Functions and SQS).</p><table id="alarms"><tr><th>Alarm</th><th>State</th><th>Condition</th><th>Last value</th><th>Reason</th></tr>${rows}</table>`);
+  return page(
+    'Alarms',
+    'alarms',
+    `<h1>Alarms</h1><p class="meta">The template's alarms, evaluated on the local metrics (EMF lines of functions and containers, Lambda, Step Functions and SQS).</p><table id="alarms"><tr><th>Alarm</th><th>State</th><th>Condition</th><th>Last value</th><th>Reason</th></tr>${rows}</table>`,
+  );
 }
 
-export function runPage(runKey: string, executions: Array<{ arn: string; name: string }>, lines: RunLogLine[], runItem: Record<string, unknown> | undefined): string {
+export function runPage(
+  runKey: string,
+  executions: Array<{ arn: string; name: string }>,
+  lines: RunLogLine[],
+  runItem: Record<string, unknown> | undefined,
+): string {
   return page(
     runKey,
     'executions',
@@ -258,5 +279,9 @@ export function taskPage(task: LocalTask, lines: RunLogLine[]): string {
 }
 
 export function objectPage(bucket: string, key: string, body: string, truncated: boolean): string {
-  return page(key, undefined, `<h1>s3://${escape(bucket)}/${escape(key)}</h1>${truncated ? '<p class="meta">first 1 MiB shown</p>' : ''}<pre id="object-body">${escape(body)}</pre>`);
+  return page(
+    key,
+    undefined,
+    `<h1>s3://${escape(bucket)}/${escape(key)}</h1>${truncated ? '<p class="meta">first 1 MiB shown</p>' : ''}<pre id="object-body">${escape(body)}</pre>`,
+  );
 }

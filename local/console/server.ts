@@ -10,7 +10,15 @@
  * Executions are read, stopped and redriven through the Step Functions API, as an SDK client
  * would; the timeline reads the local history, which says which Map iteration an event is of.
  */
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, RedriveExecutionCommand, StopExecutionCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  RedriveExecutionCommand,
+  StopExecutionCommand,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +26,18 @@ import { closeServer, PortInUseError } from '../emulators/data-services';
 import { renderGraphSvg } from './graph';
 import { describeRunCost } from '../../lib/shared/notices/run-notice';
 import { executionView, runCostOf, type ExecutionView, type RunCostView, type StateStatus } from './history';
-import { alarmsPage, executionPage, listPage, notificationsPage, objectPage, runPage, taskPage, type ExecutionPageModel, type ListedExecution, type ListFilters } from './pages';
+import {
+  alarmsPage,
+  executionPage,
+  listPage,
+  notificationsPage,
+  objectPage,
+  runPage,
+  taskPage,
+  type ExecutionPageModel,
+  type ListedExecution,
+  type ListFilters,
+} from './pages';
 import { buildTimeline } from './timeline';
 import type { HistoryEvent as LocalHistoryEvent } from '../emulators/stepfunctions';
 import type { LocalTask } from '../emulators/ecs';
@@ -122,13 +141,25 @@ export interface ConsoleOptions {
   readObject?: (bucket: string, key: string, limit: number) => Promise<{ body: string; truncated: boolean } | undefined>;
 }
 
-const ExecutionInputShape = z.looseObject({ pipeline: z.string().optional(), runKey: z.string().optional(), objects: z.array(z.looseObject({ bucket: z.string(), key: z.string(), file: z.string().optional() })).optional() });
+const ExecutionInputShape = z.looseObject({
+  pipeline: z.string().optional(),
+  runKey: z.string().optional(),
+  objects: z.array(z.looseObject({ bucket: z.string(), key: z.string(), file: z.string().optional() })).optional(),
+});
 
-function inputFacts(input: string | undefined): { pipeline?: string; runKey?: string; objects: Array<{ bucket: string; key: string; file?: string }> } {
+function inputFacts(input: string | undefined): {
+  pipeline?: string;
+  runKey?: string;
+  objects: Array<{ bucket: string; key: string; file?: string }>;
+} {
   try {
     const parsed = ExecutionInputShape.safeParse(JSON.parse(input ?? '{}'));
     if (!parsed.success) return { objects: [] };
-    return { ...(parsed.data.pipeline ? { pipeline: parsed.data.pipeline } : {}), ...(parsed.data.runKey ? { runKey: parsed.data.runKey } : {}), objects: (parsed.data.objects ?? []).map((o) => ({ bucket: o.bucket, key: o.key, ...(o.file ? { file: o.file } : {}) })) };
+    return {
+      ...(parsed.data.pipeline ? { pipeline: parsed.data.pipeline } : {}),
+      ...(parsed.data.runKey ? { runKey: parsed.data.runKey } : {}),
+      objects: (parsed.data.objects ?? []).map((o) => ({ bucket: o.bucket, key: o.key, ...(o.file ? { file: o.file } : {}) })),
+    };
   } catch {
     return { objects: [] };
   }
@@ -154,7 +185,12 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       (await listExecutions(options.sfn, options.stateMachineArns)).map(async (e) => {
         const d = await options.sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
         const facts = inputFacts(d.input);
-        return { ...e, ...(facts.pipeline ? { pipeline: facts.pipeline } : {}), ...(facts.runKey ? { runKey: facts.runKey } : {}), redriveCount: d.redriveCount ?? 0 };
+        return {
+          ...e,
+          ...(facts.pipeline ? { pipeline: facts.pipeline } : {}),
+          ...(facts.runKey ? { runKey: facts.runKey } : {}),
+          redriveCount: d.redriveCount ?? 0,
+        };
       }),
     );
 
@@ -190,7 +226,12 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       // A shard's task: started while its state was open (a retry's task is another one).
       tasksOf: (bar) =>
         tasks
-          .filter((t) => shardOf(t) === bar.iteration && t.createdAt.getTime() >= bar.start - 1000 && t.createdAt.getTime() <= (bar.end ?? Date.now()) + 1000)
+          .filter(
+            (t) =>
+              shardOf(t) === bar.iteration &&
+              t.createdAt.getTime() >= bar.start - 1000 &&
+              t.createdAt.getTime() <= (bar.end ?? Date.now()) + 1000,
+          )
           .map((task) => ({ task, lines: options.logs!.ofTask(task.taskArn) })),
       ...(flash ? { flash } : {}),
     };
@@ -205,7 +246,9 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       let flash: string;
       try {
         if (action[2] === 'stop') {
-          await options.sfn.send(new StopExecutionCommand({ executionArn: arn, error: 'StoppedFromConsole', cause: 'Stopped from the local console' }));
+          await options.sfn.send(
+            new StopExecutionCommand({ executionArn: arn, error: 'StoppedFromConsole', cause: 'Stopped from the local console' }),
+          );
           flash = 'Stop requested: the execution is ABORTED and its running ECS tasks are stopped.';
         } else {
           await options.sfn.send(new RedriveExecutionCommand({ executionArn: arn }));
@@ -216,7 +259,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       }
       return send(res, 303, 'text/plain', '', { location: `/executions/${encodeURIComponent(arn)}?flash=${encodeURIComponent(flash)}` });
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', `${req.method} is not supported here`);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(res, 405, 'text/plain; charset=utf-8', `${req.method} is not supported here`);
     if (path === '/' || path === '/executions') {
       const all = await listed();
       const since = Number(url.searchParams.get('since') ?? '');
@@ -226,7 +270,12 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         ...(Number.isFinite(since) && since > 0 ? { sinceMinutes: since } : {}),
       };
       const from = filters.sinceMinutes ? Date.now() - filters.sinceMinutes * 60_000 : 0;
-      const shown = all.filter((e) => (!filters.pipeline || e.pipeline === filters.pipeline) && (!filters.status || e.status === filters.status) && (e.startDate?.getTime() ?? 0) >= from);
+      const shown = all.filter(
+        (e) =>
+          (!filters.pipeline || e.pipeline === filters.pipeline) &&
+          (!filters.status || e.status === filters.status) &&
+          (e.startDate?.getTime() ?? 0) >= from,
+      );
       const pipelines = [...new Set(all.map((e) => e.pipeline).filter((p): p is string => Boolean(p)))].sort();
       return html(res, listPage(shown, filters, pipelines));
     }
@@ -240,16 +289,29 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       const runKey = decodeURIComponent(runLogs[1]!);
       const executions = options.executionsOfRun?.(runKey) ?? [];
       const lines = options.logs.ofRun(runKey, executions);
-      return json(res, { runKey, executions, tasks: options.logs.tasksOfRun(runKey).map((t) => t.taskArn), lines }, executions.length || lines.length ? 200 : 404);
+      return json(
+        res,
+        { runKey, executions, tasks: options.logs.tasksOfRun(runKey).map((t) => t.taskArn), lines },
+        executions.length || lines.length ? 200 : 404,
+      );
     }
     const run = /^\/runs\/(.+)$/.exec(path);
     if (run && options.logs) {
       const runKey = decodeURIComponent(run[1]!);
       const arns = options.executionsOfRun?.(runKey) ?? [];
-      return html(res, runPage(runKey, arns.map((arn) => ({ arn, name: arn.split(':').at(-1)! })), options.logs.ofRun(runKey, arns), await options.runItem?.(runKey)));
+      return html(
+        res,
+        runPage(
+          runKey,
+          arns.map((arn) => ({ arn, name: arn.split(':').at(-1)! })),
+          options.logs.ofRun(runKey, arns),
+          await options.runItem?.(runKey),
+        ),
+      );
     }
     const taskLogs = /^\/api\/tasks\/(.+)\/logs$/.exec(path);
-    if (taskLogs && options.logs) return json(res, { taskArn: decodeURIComponent(taskLogs[1]!), lines: options.logs.ofTask(decodeURIComponent(taskLogs[1]!)) });
+    if (taskLogs && options.logs)
+      return json(res, { taskArn: decodeURIComponent(taskLogs[1]!), lines: options.logs.ofTask(decodeURIComponent(taskLogs[1]!)) });
     const task = /^\/tasks\/(.+)$/.exec(path);
     if (task && options.task && options.logs) {
       const found = options.task(decodeURIComponent(task[1]!));
@@ -259,7 +321,13 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     const object = /^\/s3\/([^/]+)\/(.+)$/.exec(path);
     if (object && options.readObject) {
       const read = await options.readObject(decodeURIComponent(object[1]!), decodeURIComponent(object[2]!), 1024 * 1024);
-      if (!read) return send(res, 404, 'text/plain; charset=utf-8', `no object s3://${decodeURIComponent(object[1]!)}/${decodeURIComponent(object[2]!)} in the local S3`);
+      if (!read)
+        return send(
+          res,
+          404,
+          'text/plain; charset=utf-8',
+          `no object s3://${decodeURIComponent(object[1]!)}/${decodeURIComponent(object[2]!)} in the local S3`,
+        );
       return html(res, objectPage(decodeURIComponent(object[1]!), decodeURIComponent(object[2]!), read.body, read.truncated));
     }
     const detail = /^\/(api\/)?executions\/(.+)$/.exec(path);

@@ -63,7 +63,16 @@ export function buildTimeline(events: HistoryEvent[], executionStatus: string, s
     if (type.endsWith('StateEntered')) {
       const d = event.stateEnteredEventDetails as { name: string; input?: string };
       const iteration = event.iterationIndex;
-      const bar: Bar = { id: `s${++n}`, name: d.name, type: type.replace(/StateEntered$/, ''), status: 'RUNNING', start: at, ...(d.input !== undefined ? { input: d.input } : {}), attempts: 0, ...(iteration !== undefined ? { iteration } : {}) };
+      const bar: Bar = {
+        id: `s${++n}`,
+        name: d.name,
+        type: type.replace(/StateEntered$/, ''),
+        status: 'RUNNING',
+        start: at,
+        ...(d.input !== undefined ? { input: d.input } : {}),
+        attempts: 0,
+        ...(iteration !== undefined ? { iteration } : {}),
+      };
       bars.set(bar.id, bar);
       open.set(keyOf(d.name, iteration), [...(open.get(keyOf(d.name, iteration)) ?? []), bar]);
       if (iteration === undefined) {
@@ -80,7 +89,8 @@ export function buildTimeline(events: HistoryEvent[], executionStatus: string, s
           // Iterations sit right under their Map's row, in index order.
           const mapRow = rows.map((r) => r.kind === 'state' && r.label === map).lastIndexOf(true);
           let at2 = mapRow + 1;
-          while (at2 < rows.length && rows[at2]!.kind === 'iteration' && rows[at2]!.map === map && (rows[at2]!.iteration ?? 0) < iteration) at2++;
+          while (at2 < rows.length && rows[at2]!.kind === 'iteration' && rows[at2]!.map === map && (rows[at2]!.iteration ?? 0) < iteration)
+            at2++;
           rows.splice(at2, 0, row);
         }
         row.bars.push(bar);
@@ -106,7 +116,9 @@ export function buildTimeline(events: HistoryEvent[], executionStatus: string, s
     }
     if (FAILURE.test(type) && event.stateName) {
       const bar = openBar(event.stateName, event.iterationIndex);
-      const details = Object.entries(event).find(([k, v]) => k.endsWith('EventDetails') && v && typeof v === 'object')?.[1] as { error?: string; cause?: string } | undefined;
+      const details = Object.entries(event).find(([k, v]) => k.endsWith('EventDetails') && v && typeof v === 'object')?.[1] as
+        | { error?: string; cause?: string }
+        | undefined;
       if (bar) {
         if (details?.error !== undefined) bar.error = details.error;
         if (details?.cause !== undefined) bar.cause = details.cause;
@@ -122,7 +134,9 @@ export function buildTimeline(events: HistoryEvent[], executionStatus: string, s
       continue;
     }
     if (type === 'ExecutionFailed' || type === 'ExecutionTimedOut' || type === 'ExecutionAborted') {
-      const d = (event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails) as { error?: string; cause?: string } | undefined;
+      const d = (event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails) as
+        | { error?: string; cause?: string }
+        | undefined;
       executionError = { ...(d?.error !== undefined ? { error: d.error } : {}), ...(d?.cause !== undefined ? { cause: d.cause } : {}) };
       // What was still open ended with the execution (until a redrive opens it again).
       for (const stack of open.values()) {

@@ -52,7 +52,9 @@ export const readBody = (req: IncomingMessage): Promise<string> =>
   });
 
 /** Answers one request of the protocol: for a server of its own, or one that serves several protocols. */
-export function awsJsonHandler(options: Pick<AwsJsonServerOptions, 'targetPrefix' | 'jsonVersion' | 'operations'>): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function awsJsonHandler(
+  options: Pick<AwsJsonServerOptions, 'targetPrefix' | 'jsonVersion' | 'operations'>,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const contentType = `application/x-amz-json-${options.jsonVersion}`;
   const send = (res: ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body ?? {});

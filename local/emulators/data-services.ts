@@ -112,7 +112,10 @@ export function guardRequests<S extends Server>(server: S, service: string, onEr
       } catch (error) {
         onError(error);
         if (!res.headersSent) {
-          const body = JSON.stringify({ __type: 'InternalFailure', message: `the local ${service} failed on this request: ${error instanceof Error ? error.message : String(error)}` });
+          const body = JSON.stringify({
+            __type: 'InternalFailure',
+            message: `the local ${service} failed on this request: ${error instanceof Error ? error.message : String(error)}`,
+          });
           res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body) });
           res.end(body);
         } else res.destroy();
@@ -135,7 +138,12 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     const kinesisPort = await listen(guardRequests(kinesis, 'Kinesis'), 'kinesis', ports.kinesis ?? 0);
     stops.push(() => closeServer(kinesis));
 
-    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(persist ? { path: join(persist, 'dynamodb') } : {}) });
+    const dynamo = dynalite({
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+      ...(persist ? { path: join(persist, 'dynamodb') } : {}),
+    });
     const dynamoPort = await listen(guardRequests(dynamo, 'DynamoDB'), 'dynamodb', ports.dynamodb ?? 0);
     stops.push(() => closeServer(dynamo));
 
@@ -158,7 +166,14 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
 
     const s3Dir = persist ? join(persist, 's3') : mkdtempSync(join(tmpdir(), 'local-cloud-s3-'));
     if (!persist) stops.push(async () => rmSync(s3Dir, { recursive: true, force: true }));
-    const s3 = new S3rver({ address: HOST, port: ports.s3 ?? 0, silent: true, directory: s3Dir, resetOnClose: false, allowMismatchedSignatures: true });
+    const s3 = new S3rver({
+      address: HOST,
+      port: ports.s3 ?? 0,
+      silent: true,
+      directory: s3Dir,
+      resetOnClose: false,
+      allowMismatchedSignatures: true,
+    });
     // Keys are stored so that none can leave the data folder (s3/safe-store.ts), and what S3
     // refuses (unsigned requests, unsigned form POSTs, keys over 1,024 bytes) is refused first.
     s3.store = s3.context.store = new SafeFilesystemStore(s3Dir);

@@ -29,8 +29,16 @@ export async function startMonitoringServer(options: {
   /** Names the caller of a Publish (the local cloud knows its functions by their credentials... or not at all). */
   publisherOf?: (req: IncomingMessage) => string | undefined;
 }): Promise<MonitoringServer> {
-  const cloudWatch = awsJsonHandler({ targetPrefix: CLOUDWATCH_TARGET_PREFIX, jsonVersion: '1.0', operations: cloudWatchOperations(options.metrics, options.alarms) });
-  const autoScaling = awsJsonHandler({ targetPrefix: AUTOSCALING_TARGET_PREFIX, jsonVersion: '1.1', operations: autoScalingOperations(options.scalingPolicies) });
+  const cloudWatch = awsJsonHandler({
+    targetPrefix: CLOUDWATCH_TARGET_PREFIX,
+    jsonVersion: '1.0',
+    operations: cloudWatchOperations(options.metrics, options.alarms),
+  });
+  const autoScaling = awsJsonHandler({
+    targetPrefix: AUTOSCALING_TARGET_PREFIX,
+    jsonVersion: '1.1',
+    operations: autoScalingOperations(options.scalingPolicies),
+  });
   const sns = snsQueryHandler(options.sns, options.publisherOf);
   const route = (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -46,7 +54,9 @@ export async function startMonitoringServer(options: {
   });
   server.keepAliveTimeout = 1_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError('monitoring', options.port, { cause: error }) : error));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError('monitoring', options.port, { cause: error }) : error),
+    );
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;

@@ -27,37 +27,72 @@ const executions: Record<'sharded' | 'failed' | 'hanging', string> = { sharded: 
 async function upload(key: string, body: string | Buffer) {
   await cloud.clients.s3.send(new PutObjectCommand({ Bucket: uploadsBucket(cloud), Key: key, Body: body }));
 }
-const executionOf = (runKey: string) => waitFor(`the execution of ${runKey}`, async () => cloud.stepFunctions.sfn.listExecutions().find((e) => JSON.parse(e.input).runKey === runKey)?.executionArn, 120_000);
+const executionOf = (runKey: string) =>
+  waitFor(
+    `the execution of ${runKey}`,
+    async () => cloud.stepFunctions.sfn.listExecutions().find((e) => JSON.parse(e.input).runKey === runKey)?.executionArn,
+    120_000,
+  );
 const closed = (arn: string) => cloud.stepFunctions.sfn.waitForExecution(arn);
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the console test drives Debian's chromium. Install it with "apt-get update && apt-get install -y chromium" (.ci/run does).`);
+    throw new Error(
+      `${CHROMIUM} is missing: the console test drives Debian's chromium. Install it with "apt-get update && apt-get install -y chromium" (.ci/run does).`,
+    );
   }
   checkContainerBuild(projectRoot);
   cloud = await freshLocalCloud({ alarmTickMs: 0 });
   // 1. Two shards that succeed: a clean inventory snapshot.
-  await upload('incoming/inventory/eu-west/snapshot-2026-11-20.csv', 'sku,region,warehouse,quantity,unit_cost,counted_at\nab-100,eu-west,dub-1,10,2.50,2026-11-20\ncd-200,eu-west,dub-1,3,10.00,2026-11-20\nef-300,eu-west,fra-1,8,1.25,2026-11-20\n');
+  await upload(
+    'incoming/inventory/eu-west/snapshot-2026-11-20.csv',
+    'sku,region,warehouse,quantity,unit_cost,counted_at\nab-100,eu-west,dub-1,10,2.50,2026-11-20\ncd-200,eu-west,dub-1,3,10.00,2026-11-20\nef-300,eu-west,fra-1,8,1.25,2026-11-20\n',
+  );
   executions.sharded = await executionOf('inventory-snapshot#eu-west_2026-11-20');
   // 2. A batch whose files break the reject threshold: the container fails the run.
-  await upload('incoming/acme/customers-2026-11-25.csv', readFileSync(join(projectRoot, 'tests/fixtures/csv/orders-daily/customers-2026-11-20.csv')));
-  await upload('incoming/acme/orders-2026-11-25.csv', readFileSync(join(projectRoot, 'tests/fixtures/csv/orders-daily/orders-2026-11-20.csv')));
+  await upload(
+    'incoming/acme/customers-2026-11-25.csv',
+    readFileSync(join(projectRoot, 'tests/fixtures/csv/orders-daily/customers-2026-11-20.csv')),
+  );
+  await upload(
+    'incoming/acme/orders-2026-11-25.csv',
+    readFileSync(join(projectRoot, 'tests/fixtures/csv/orders-daily/orders-2026-11-20.csv')),
+  );
   executions.failed = await executionOf('orders-daily#2026-11-25');
   await Promise.all([closed(executions.sharded), closed(executions.failed)]);
   await cloud.monitoring.evaluateAlarms();
   await waitFor('the alarm notice', async () => cloud.monitoring.notices().find((n) => n.subject?.includes('alarm run-failures')));
   // 3. A good batch whose first task hangs (it will be stopped, then redriven from the console).
   cloud.ecs.injectTaskCommand(['node', '-e', 'console.log("stuck on purpose"); setInterval(() => {}, 1000)']);
-  await upload('incoming/acme/customers-2026-11-26.csv', readFileSync(join(projectRoot, 'local/scenarios/demo/fixtures/customers-2026-11-20.csv')));
-  await upload('incoming/acme/orders-2026-11-26.csv', readFileSync(join(projectRoot, 'local/scenarios/demo/fixtures/orders-2026-11-20.csv')).toString().replaceAll('2026-11-20', '2026-11-26'));
+  await upload(
+    'incoming/acme/customers-2026-11-26.csv',
+    readFileSync(join(projectRoot, 'local/scenarios/demo/fixtures/customers-2026-11-20.csv')),
+  );
+  await upload(
+    'incoming/acme/orders-2026-11-26.csv',
+    readFileSync(join(projectRoot, 'local/scenarios/demo/fixtures/orders-2026-11-20.csv'))
+      .toString()
+      .replaceAll('2026-11-20', '2026-11-26'),
+  );
   executions.hanging = await executionOf('orders-daily#2026-11-26');
-  await waitFor('the hanging task', async () => cloud.runLogs.ofRun('orders-daily#2026-11-26').find((l) => l.line.includes('stuck on purpose')));
+  await waitFor('the hanging task', async () =>
+    cloud.runLogs.ofRun('orders-daily#2026-11-26').find((l) => l.line.includes('stuck on purpose')),
+  );
 
   userDataDir = mkdtempSync(join(tmpdir(), 'console-chromium-'));
   browser = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 8 * 60_000);
 
@@ -91,7 +126,9 @@ test('the execution list shows every run and filters by pipeline and status', ()
     await expect(page.locator('#executions tr[data-execution]').count()).resolves.toBe(3);
     await page.selectOption('#filter-pipeline', 'inventory-snapshot');
     await page.click('button[type=submit]');
-    await expect(page.locator('#executions tr[data-execution]').allTextContents()).resolves.toEqual([expect.stringContaining(name(executions.sharded))]);
+    await expect(page.locator('#executions tr[data-execution]').allTextContents()).resolves.toEqual([
+      expect.stringContaining(name(executions.sharded)),
+    ]);
     await page.selectOption('#filter-pipeline', '');
     await page.selectOption('#filter-status', 'FAILED');
     await page.click('button[type=submit]');
@@ -107,9 +144,14 @@ test('a two-shard run has one timeline row per shard, each with its task and log
   onPage('sharded', async (page) => {
     await page.goto(executionUrl(executions.sharded));
     await expect(page.textContent('#execution-status')).resolves.toBe('SUCCEEDED');
-    await expect(page.locator('#timeline .row.iteration .label').allTextContents()).resolves.toEqual(['Run Shards · shard 1', 'Run Shards · shard 2']);
+    await expect(page.locator('#timeline .row.iteration .label').allTextContents()).resolves.toEqual([
+      'Run Shards · shard 1',
+      'Run Shards · shard 2',
+    ]);
     const topLevel = await page.locator('#timeline .row.state .label').allTextContents();
-    expect(topLevel).toEqual(expect.arrayContaining(['Mark Run Running', 'Prepare Shard Tasks', 'Run Shards', 'Summarize Run', 'Record Run Result']));
+    expect(topLevel).toEqual(
+      expect.arrayContaining(['Mark Run Running', 'Prepare Shard Tasks', 'Run Shards', 'Summarize Run', 'Record Run Result']),
+    );
     await page.click('#timeline .row[data-shard="2"] .bar[data-state="Run ECS Task And Wait For Exit"]');
     const panel = page.locator('.detail:not([hidden])');
     await expect(panel.locator('h3').textContent()).resolves.toBe('Run ECS Task And Wait For Exit');
@@ -136,7 +178,10 @@ test('a failed run shows its full cause, the failed shard with the container lin
     expect(stateCause).not.toContain('…');
     await expect(panel.locator('.logs').first().textContent()).resolves.toMatch(/RejectThresholdError|REJECT_MAX_RATIO/);
     // The graph names the state whole, over two lines.
-    await expect(page.locator('svg g[data-state="Run ECS Task And Wait For Callback"] tspan').allTextContents()).resolves.toEqual(['Run ECS Task And Wait For', 'Callback']);
+    await expect(page.locator('svg g[data-state="Run ECS Task And Wait For Callback"] tspan').allTextContents()).resolves.toEqual([
+      'Run ECS Task And Wait For',
+      'Callback',
+    ]);
     await expect(page.locator('.graph').textContent()).resolves.not.toContain('…');
     // The run's link leads to all its logs.
     await page.click('a[href^="/runs/"]');
@@ -152,7 +197,9 @@ test('the notifications page shows the failure notice and the alarm it tripped; 
     expect(text).toContain('ALARM: orders-daily: alarm run-failures');
     expect(text).toContain('CloudWatch alarm ecs-pipelines-local/run-failures/orders-daily');
     await page.goto(url('/alarms'));
-    await expect(page.locator('tr[data-alarm="ecs-pipelines-local/run-failures/orders-daily"] td').nth(1).textContent()).resolves.toBe('ALARM');
+    await expect(page.locator('tr[data-alarm="ecs-pipelines-local/run-failures/orders-daily"] td').nth(1).textContent()).resolves.toBe(
+      'ALARM',
+    );
   }));
 
 test('a hanging execution is stopped from the console, then redriven: only the unfinished shard runs again, and the run succeeds', () =>

@@ -44,7 +44,13 @@ test('the Runs item records the result: 8 orders read, none rejected, 4 rows loa
 
 test("the demo's summary says what the numbers are: rows read per file, rejected, loaded into which table; no notices", () => {
   const figures = runFigures(cloud, 'orders-daily#2026-11-20');
-  expect(figures).toEqual({ rowsRead: 12, rowsRejected: 0, rowsByFile: { customers: { read: 4, rejected: 0 }, orders: { read: 8, rejected: 0 } }, recordsAffected: 4, tables: { orders_daily_customer: 4 } });
+  expect(figures).toEqual({
+    rowsRead: 12,
+    rowsRejected: 0,
+    rowsByFile: { customers: { read: 4, rejected: 0 }, orders: { read: 8, rejected: 0 } },
+    recordsAffected: 4,
+    tables: { orders_daily_customer: 4 },
+  });
   expect(describeFigures(figures!)).toBe('read 12 rows (customers 4, orders 8), rejected 0; loaded 4 rows into orders_daily_customer');
   expect(cloud.monitoring.notices()).toEqual([]);
 });

@@ -59,11 +59,23 @@ let localOutput = '';
 /** A clean newcomer's shell: no AWS profile or keys of the developer, the test's own endpoints file. */
 function environment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_') && !k.startsWith('POWERTOOLS_') && !k.startsWith('JEST') && k !== 'NODE_ENV') env[k] = v;
-  return { ...env, HOME: scratch, LOCAL_CLOUD_ENDPOINTS_FILE: endpointsFile, LOCAL_CLOUD_QUIET: '1', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...(portBase !== DEFAULT_PORT_BASE ? { LOCAL_CLOUD_PORT_BASE: String(portBase) } : {}) };
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('AWS_') && !k.startsWith('POWERTOOLS_') && !k.startsWith('JEST') && k !== 'NODE_ENV') env[k] = v;
+  return {
+    ...env,
+    HOME: scratch,
+    LOCAL_CLOUD_ENDPOINTS_FILE: endpointsFile,
+    LOCAL_CLOUD_QUIET: '1',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    ...(portBase !== DEFAULT_PORT_BASE ? { LOCAL_CLOUD_PORT_BASE: String(portBase) } : {}),
+  };
 }
 
-const onPorts = (command: string) => (portBase === DEFAULT_PORT_BASE ? command : command.replace(/127\.0\.0\.1:45(8\d)/g, (_, n: string) => `127.0.0.1:${portBase + Number(n) - 80}`));
+const onPorts = (command: string) =>
+  portBase === DEFAULT_PORT_BASE
+    ? command
+    : command.replace(/127\.0\.0\.1:45(8\d)/g, (_, n: string) => `127.0.0.1:${portBase + Number(n) - 80}`);
 
 function run(command: string, timeoutMs = 10 * 60_000): Promise<Ran> {
   return new Promise((resolve) => {
@@ -99,7 +111,11 @@ const cloudFile = () => EndpointsFileSchema.parse(JSON.parse(readFileSync(endpoi
 const consoleApi = async <T>(path: string): Promise<T> => (await (await fetch(`${cloudFile().endpoints.console}${path}`)).json()) as T;
 const scan = async (table: string) => {
   const cloud = cloudFile();
-  const client = new DynamoDBClient({ region: cloud.region, endpoint: cloud.endpoints.dynamodb, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    region: cloud.region,
+    endpoint: cloud.endpoints.dynamodb,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     return (await client.send(new ScanCommand({ TableName: `ecs-pipelines-local-${table}` }))).Items ?? [];
   } finally {
@@ -115,73 +131,115 @@ const succeeded = (ran: Ran) => {
 
 /** What each README command must have done, by the command's text. */
 const EFFECTS: Array<[RegExp, (ran: Ran) => Promise<void>]> = [
-  [/^npm run demo$/, async (ran) => {
-    succeeded(ran);
-    expect(ran.stdout).toContain('demo passed');
-  }],
-  [/^npm run local$/, async () => {
-    // The cloud's own process (a child of npm) wrote the file and is alive; its console answers.
-    expect(() => process.kill(cloudFile().pid, 0)).not.toThrow();
-    expect((await fetch(`${cloudFile().endpoints.console}/api/executions`)).status).toBe(200);
-  }],
-  [/^http:\/\/127\.0\.0\.1:4586\/executions$/, async () => {
-    const response = await fetch(onPorts('http://127.0.0.1:4586/executions'));
-    expect(response.status).toBe(200);
-    expect(await response.text()).toContain('Executions');
-  }],
-  [/-f s3UploadWatcher -p tests\/events\/s3\/derived-orders-put-encoded-key\.json$/, async (ran) => {
-    succeeded(ran);
-    const item = await waitFor('the orders arrival', () => batch('orders-daily#2026-11-20 09:30+01:00'));
-    expect(item.arrived?.SS).toEqual(['orders']);
-  }],
-  [/aws --region us-east-1 --endpoint-url \S+ dynamodb scan --table-name ecs-pipelines-local-BatchesTable$/, async (ran) => {
-    succeeded(ran);
-    const out = JSON.parse(ran.stdout) as { Items: Array<{ pk: { S: string } }> };
-    expect(out.Items.map((i) => i.pk.S)).toContain('orders-daily#2026-11-20 09:30+01:00');
-  }],
-  [/^npm run demo:notify$/, async (ran) => {
-    succeeded(ran);
-    expect(ran.stdout).toContain('demo:notify passed');
-  }],
-  [/^npm run demo:scale$/, async (ran) => {
-    succeeded(ran);
-    expect(ran.stdout).toMatch(/^chart: .*\.svg$/m);
-  }],
-  [/-f s3UploadWatcher -p tests\/events\/sqs\/derived-mixed-good-and-malformed\.json$/, async (ran) => {
-    succeeded(ran);
-    expect(ran.stdout).toContain('batchItemFailures');
-    // The customers file completed the batch: its run started.
-    const run = await waitFor('the run of batch 2026-11-20 09:30+01:00', () => runItem('orders-daily#2026-11-20 09:30+01:00'));
-    expect(run.trigger?.S).toBe('s3');
-  }],
-  [/-f startPipeline -p tests\/events\/invoke\/start-pipeline-schedule\.json$/, async (ran) => {
-    succeeded(ran);
-    expect(ran.stdout).toContain('"status": "started"');
-    await waitFor('the scheduled run', () => runItem('inventory-snapshot#schedule#2026-11-20T06:00Z'));
-  }],
-  [/-f formatAlarm -p tests\/events\/cloudwatch\/derived-run-failures-alarm-via-sns\.json$/, async (ran) => {
-    succeeded(ran);
-    const notices = await consoleApi<Array<{ subject?: string; topicName: string }>>('/api/notifications');
-    expect(notices.map((n) => n.subject)).toContain('[ecs-pipelines local] ALARM: orders-daily: alarm run-failures');
-  }],
-  [/^npm run logs -- --run 'orders-daily#2026-11-20 09:30\+01:00'$/, async (ran) => {
-    succeeded(ran);
-    expect(ran.stdout).toMatch(/^run orders-daily#2026-11-20 09:30\+01:00: 1 execution\(s\), 1 task\(s\)/m);
-    // The container's own line about what failed: the batch's objects are not in the bucket.
-    expect(ran.stdout).toMatch(/task \w+ \(shard 1 of 1\)\s+.*NoSuchKey|The specified key does not exist/);
-  }],
-  [/-f startPipeline --data '\{"pipeline":"orders-daily","batch":"2026-11-20 09:30\+01:00","force":true\}'$/, async (ran) => {
-    succeeded(ran);
-    expect(ran.stdout).toContain('"status": "started"');
-    expect(ran.stdout).toContain('"attempt": 2');
-  }],
+  [
+    /^npm run demo$/,
+    async (ran) => {
+      succeeded(ran);
+      expect(ran.stdout).toContain('demo passed');
+    },
+  ],
+  [
+    /^npm run local$/,
+    async () => {
+      // The cloud's own process (a child of npm) wrote the file and is alive; its console answers.
+      expect(() => process.kill(cloudFile().pid, 0)).not.toThrow();
+      expect((await fetch(`${cloudFile().endpoints.console}/api/executions`)).status).toBe(200);
+    },
+  ],
+  [
+    /^http:\/\/127\.0\.0\.1:4586\/executions$/,
+    async () => {
+      const response = await fetch(onPorts('http://127.0.0.1:4586/executions'));
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain('Executions');
+    },
+  ],
+  [
+    /-f s3UploadWatcher -p tests\/events\/s3\/derived-orders-put-encoded-key\.json$/,
+    async (ran) => {
+      succeeded(ran);
+      const item = await waitFor('the orders arrival', () => batch('orders-daily#2026-11-20 09:30+01:00'));
+      expect(item.arrived?.SS).toEqual(['orders']);
+    },
+  ],
+  [
+    /aws --region us-east-1 --endpoint-url \S+ dynamodb scan --table-name ecs-pipelines-local-BatchesTable$/,
+    async (ran) => {
+      succeeded(ran);
+      const out = JSON.parse(ran.stdout) as { Items: Array<{ pk: { S: string } }> };
+      expect(out.Items.map((i) => i.pk.S)).toContain('orders-daily#2026-11-20 09:30+01:00');
+    },
+  ],
+  [
+    /^npm run demo:notify$/,
+    async (ran) => {
+      succeeded(ran);
+      expect(ran.stdout).toContain('demo:notify passed');
+    },
+  ],
+  [
+    /^npm run demo:scale$/,
+    async (ran) => {
+      succeeded(ran);
+      expect(ran.stdout).toMatch(/^chart: .*\.svg$/m);
+    },
+  ],
+  [
+    /-f s3UploadWatcher -p tests\/events\/sqs\/derived-mixed-good-and-malformed\.json$/,
+    async (ran) => {
+      succeeded(ran);
+      expect(ran.stdout).toContain('batchItemFailures');
+      // The customers file completed the batch: its run started.
+      const run = await waitFor('the run of batch 2026-11-20 09:30+01:00', () => runItem('orders-daily#2026-11-20 09:30+01:00'));
+      expect(run.trigger?.S).toBe('s3');
+    },
+  ],
+  [
+    /-f startPipeline -p tests\/events\/invoke\/start-pipeline-schedule\.json$/,
+    async (ran) => {
+      succeeded(ran);
+      expect(ran.stdout).toContain('"status": "started"');
+      await waitFor('the scheduled run', () => runItem('inventory-snapshot#schedule#2026-11-20T06:00Z'));
+    },
+  ],
+  [
+    /-f formatAlarm -p tests\/events\/cloudwatch\/derived-run-failures-alarm-via-sns\.json$/,
+    async (ran) => {
+      succeeded(ran);
+      const notices = await consoleApi<Array<{ subject?: string; topicName: string }>>('/api/notifications');
+      expect(notices.map((n) => n.subject)).toContain('[ecs-pipelines local] ALARM: orders-daily: alarm run-failures');
+    },
+  ],
+  [
+    /^npm run logs -- --run 'orders-daily#2026-11-20 09:30\+01:00'$/,
+    async (ran) => {
+      succeeded(ran);
+      expect(ran.stdout).toMatch(/^run orders-daily#2026-11-20 09:30\+01:00: 1 execution\(s\), 1 task\(s\)/m);
+      // The container's own line about what failed: the batch's objects are not in the bucket.
+      expect(ran.stdout).toMatch(/task \w+ \(shard 1 of 1\)\s+.*NoSuchKey|The specified key does not exist/);
+    },
+  ],
+  [
+    /-f startPipeline --data '\{"pipeline":"orders-daily","batch":"2026-11-20 09:30\+01:00","force":true\}'$/,
+    async (ran) => {
+      succeeded(ran);
+      expect(ran.stdout).toContain('"status": "started"');
+      expect(ran.stdout).toContain('"attempt": 2');
+    },
+  ],
 ];
 
-const commands = [...readmeCommands(readFileSync(join(projectRoot, 'README.md'), 'utf8'), 'Run it locally'), ...readmeCommands(readFileSync(join(projectRoot, 'README.md'), 'utf8'), 'Invoke functions')];
+const commands = [
+  ...readmeCommands(readFileSync(join(projectRoot, 'README.md'), 'utf8'), 'Run it locally'),
+  ...readmeCommands(readFileSync(join(projectRoot, 'README.md'), 'utf8'), 'Invoke functions'),
+];
 
 beforeAll(async () => {
   portBase = await freeBase();
-  if (portBase !== DEFAULT_PORT_BASE) console.warn(`ports ${DEFAULT_PORT_BASE}-${DEFAULT_PORT_BASE + SERVICE_ORDER.length - 1} are in use: the README's commands run against ports from ${portBase}`);
+  if (portBase !== DEFAULT_PORT_BASE)
+    console.warn(
+      `ports ${DEFAULT_PORT_BASE}-${DEFAULT_PORT_BASE + SERVICE_ORDER.length - 1} are in use: the README's commands run against ports from ${portBase}`,
+    );
 });
 
 afterAll(async () => {
@@ -204,14 +262,18 @@ test.each(commands.map((command, i) => [i + 1, command]))('README command %i doe
     local = spawn('bash', ['-c', command], { cwd: projectRoot, env: environment(), detached: true });
     local.stdout!.on('data', (c: Buffer) => (localOutput += c.toString()));
     local.stderr!.on('data', (c: Buffer) => (localOutput += c.toString()));
-    await waitFor(`npm run local to write its endpoints file (output so far:\n${localOutput})`, async () => {
-      if (local!.exitCode !== null) throw new Error(`npm run local exited ${local!.exitCode}:\n${localOutput}`);
-      try {
-        return cloudFile();
-      } catch {
-        return undefined;
-      }
-    }, 5 * 60_000);
+    await waitFor(
+      `npm run local to write its endpoints file (output so far:\n${localOutput})`,
+      async () => {
+        if (local!.exitCode !== null) throw new Error(`npm run local exited ${local!.exitCode}:\n${localOutput}`);
+        try {
+          return cloudFile();
+        } catch {
+          return undefined;
+        }
+      },
+      5 * 60_000,
+    );
     await check({ code: null, stdout: localOutput, stderr: '' });
     return;
   }
@@ -220,6 +282,8 @@ test.each(commands.map((command, i) => [i + 1, command]))('README command %i doe
   try {
     await check(ran);
   } catch (error) {
-    throw new Error(`README command "${command}": ${(error as Error).message}\n${explain(ran)}${local ? `\n--- npm run local (last lines)\n${localOutput.slice(-3000)}` : ''}`);
+    throw new Error(
+      `README command "${command}": ${(error as Error).message}\n${explain(ran)}${local ? `\n--- npm run local (last lines)\n${localOutput.slice(-3000)}` : ''}`,
+    );
   }
 });

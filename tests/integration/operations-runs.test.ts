@@ -27,9 +27,27 @@ beforeAll(async () => {
   sfnServer = await startLocalStepFunctions();
   sfn = new SFNClient({ endpoint: sfnServer.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   // A state machine that waits on a callback nobody sends: the run stays RUNNING until the test ends it.
-  const definition = { StartAt: 'Hold', States: { Hold: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Parameters: { FunctionName: 'hold', 'Payload.$': '$' }, End: true } } };
+  const definition = {
+    StartAt: 'Hold',
+    States: {
+      Hold: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: { FunctionName: 'hold', 'Payload.$': '$' },
+        End: true,
+      },
+    },
+  };
   sfnServer.sfn.setIntegrations({ lambdas: { hold: () => ({}) } });
-  stateMachineArn = (await sfn.send(new CreateStateMachineCommand({ name: 'ecs-pipelines-test-pipeline', definition: JSON.stringify(definition), roleArn: 'arn:aws:iam::000000000000:role/x' }))).stateMachineArn!;
+  stateMachineArn = (
+    await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'ecs-pipelines-test-pipeline',
+        definition: JSON.stringify(definition),
+        roleArn: 'arn:aws:iam::000000000000:role/x',
+      }),
+    )
+  ).stateMachineArn!;
 });
 afterAll(async () => {
   sfn.destroy();
@@ -49,7 +67,8 @@ const deps = () => ({
   runControl: { queue: runQueue(db.client, db.tables.runs), stackLimit: 0 },
 });
 const showDeps = () => ({
-  getRun: async (runKey: string) => (await db.client.send(new GetCommand({ TableName: db.tables.runs, Key: { pk: runKey }, ConsistentRead: true }))).Item,
+  getRun: async (runKey: string) =>
+    (await db.client.send(new GetCommand({ TableName: db.tables.runs, Key: { pk: runKey }, ConsistentRead: true }))).Item,
   batches: batchesTable(db.client, db.tables.batches),
   registry: pipelines(),
   clock: () => new Date(NOW.getTime() + 90_000),
@@ -58,13 +77,43 @@ const showDeps = () => ({
 
 async function arrive(file: 'orders' | 'customers', batchKey: string) {
   await batchesTable(db.client, db.tables.batches).recordArrival(
-    { pipeline: 'orders-daily', batchKey, file, bucket: 'uploads', key: `incoming/acme/${file}-${batchKey}.csv`, size: 100, etag: `etag-${file}`, sequencer: '0A', eventTime: '2026-11-20T06:00:00.000Z', source: 's3' },
+    {
+      pipeline: 'orders-daily',
+      batchKey,
+      file,
+      bucket: 'uploads',
+      key: `incoming/acme/${file}-${batchKey}.csv`,
+      size: 100,
+      etag: `etag-${file}`,
+      sequencer: '0A',
+      eventTime: '2026-11-20T06:00:00.000Z',
+      source: 's3',
+    },
     { now: NOW, windowMinutes: 360, ttlDays: 35 },
   );
 }
 /** What the state machine's last states write when a run ends. */
 const finish = (runKey: string, executionArn: string, status: 'SUCCEEDED' | 'FAILED') =>
-  db.client.send(new UpdateCommand({ TableName: db.tables.runs, Key: { pk: runKey }, UpdateExpression: 'SET #s = :s, executionArn = :a, endedAt = :e, durationMs = :d, #r = :r', ExpressionAttributeNames: { '#s': 'status', '#r': 'result' }, ExpressionAttributeValues: { ':s': status, ':a': executionArn, ':e': '2026-11-20T07:01:00.000Z', ':d': 60_000, ':r': { status, recordsAffected: null, errorClass: status === 'FAILED' ? 'container-error' : null, shards: [{ index: 0, status, exitCode: 1, taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/c/0123abcd' }] } } }));
+  db.client.send(
+    new UpdateCommand({
+      TableName: db.tables.runs,
+      Key: { pk: runKey },
+      UpdateExpression: 'SET #s = :s, executionArn = :a, endedAt = :e, durationMs = :d, #r = :r',
+      ExpressionAttributeNames: { '#s': 'status', '#r': 'result' },
+      ExpressionAttributeValues: {
+        ':s': status,
+        ':a': executionArn,
+        ':e': '2026-11-20T07:01:00.000Z',
+        ':d': 60_000,
+        ':r': {
+          status,
+          recordsAffected: null,
+          errorClass: status === 'FAILED' ? 'container-error' : null,
+          shards: [{ index: 0, status, exitCode: 1, taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/c/0123abcd' }],
+        },
+      },
+    }),
+  );
 
 describe('opsShowRun', () => {
   test('shows a run of a batch: files arrived and missing, status, shard tasks with their log links, and its execution', async () => {
@@ -87,7 +136,9 @@ describe('opsShowRun', () => {
   });
 
   test('names a run that does not exist and how to find the runs', async () => {
-    await expect(showRun({ runKey: 'orders-daily#1999-01-01' }, showDeps())).rejects.toThrow('no run "orders-daily#1999-01-01" in the Runs table (list them with opsListRuns)');
+    await expect(showRun({ runKey: 'orders-daily#1999-01-01' }, showDeps())).rejects.toThrow(
+      'no run "orders-daily#1999-01-01" in the Runs table (list them with opsListRuns)',
+    );
   });
 });
 

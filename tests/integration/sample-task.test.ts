@@ -238,7 +238,8 @@ describe('orders-daily', () => {
     expect(final.error).toMatchObject({
       name: 'RejectThresholdError',
       // The message says which file the rejected rows came from.
-      message: '7 of 18 rows rejected (customers: 2 of 6, orders: 5 of 12), more than REJECT_MAX_RATIO=0.1; see s3://uploads/rejects/orders-daily/threshold-2026-11-20/shard-0.jsonl',
+      message:
+        '7 of 18 rows rejected (customers: 2 of 6, orders: 5 of 12), more than REJECT_MAX_RATIO=0.1; see s3://uploads/rejects/orders-daily/threshold-2026-11-20/shard-0.jsonl',
     });
     await expect(ordersRows(dataDir, 'threshold-2026-11-20')).resolves.toEqual([]);
   });

@@ -10,7 +10,15 @@
 import * as z from 'zod';
 import type { TableSpec, WarehouseRow } from '../../warehouse/warehouse';
 import { centsField, centsToDecimal, dateField, trimmed } from '../normalize';
-import { countRejected, newRowCounts, ownedRows, type PipelineIo, type PipelineResult, type RowCounts, type SamplePipeline } from '../pipeline';
+import {
+  countRejected,
+  newRowCounts,
+  ownedRows,
+  type PipelineIo,
+  type PipelineResult,
+  type RowCounts,
+  type SamplePipeline,
+} from '../pipeline';
 
 export const CUSTOMER_COLUMNS = ['customer_id', 'name', 'country'] as const;
 export const ORDER_COLUMNS = ['order_id', 'customer_id', 'ordered_at', 'amount'] as const;
@@ -67,7 +75,12 @@ async function run(io: PipelineIo): Promise<PipelineResult> {
     const first = customers.get(row.value.customer_id);
     if (first) {
       countRejected(counts, 'customers');
-      await io.reject({ file: 'customers', line: row.line, reason: `duplicate customer_id "${row.value.customer_id}" (first at line ${first.line})`, record: row.fields });
+      await io.reject({
+        file: 'customers',
+        line: row.line,
+        reason: `duplicate customer_id "${row.value.customer_id}" (first at line ${first.line})`,
+        record: row.fields,
+      });
       continue;
     }
     customers.set(row.value.customer_id, { name: row.value.name, country: row.value.country, line: row.line });
@@ -78,7 +91,12 @@ async function run(io: PipelineIo): Promise<PipelineResult> {
     const { customer_id: customerId, ordered_at: date, amount } = row.value;
     if (!customers.has(customerId)) {
       countRejected(counts, 'orders');
-      await io.reject({ file: 'orders', line: row.line, reason: `customer_id: "${customerId}" is not in the customers file`, record: row.fields });
+      await io.reject({
+        file: 'orders',
+        line: row.line,
+        reason: `customer_id: "${customerId}" is not in the customers file`,
+        record: row.fields,
+      });
       continue;
     }
     const group = `${date}\u0000${customerId}`;

@@ -140,5 +140,10 @@ export function classifyFailure(failure: StepFailure, containerName?: string): C
     return build('unknown', `${error}${cause ? `: ${trimText(cause, 300)}` : ''}`, null, null);
   }
   // Anything else is an error the container reported itself through SendTaskFailure.
-  return build('container-error', `the container reported ${error}${cause ? `: ${trimText(reportedMessage(cause), 300)}` : ''}`, null, null);
+  return build(
+    'container-error',
+    `the container reported ${error}${cause ? `: ${trimText(reportedMessage(cause), 300)}` : ''}`,
+    null,
+    null,
+  );
 }

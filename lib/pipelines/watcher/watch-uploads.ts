@@ -53,7 +53,11 @@ export interface WatchOutcome {
 const metricName = filesIgnoredMetric;
 
 /** The ignore reason of an object no pipeline claims, by the part of the trigger it missed. */
-const UNCLAIMED_REASON: Record<MissedMatch['part'], UnclaimedReason> = { bucket: 'other-bucket', prefix: 'outside-prefix', pattern: 'no-pattern-match' };
+const UNCLAIMED_REASON: Record<MissedMatch['part'], UnclaimedReason> = {
+  bucket: 'other-bucket',
+  prefix: 'outside-prefix',
+  pattern: 'no-pattern-match',
+};
 
 export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps): Promise<WatchOutcome> {
   const { log, metrics } = deps;

@@ -151,7 +151,9 @@ export class LocalFunction {
     worker.stderr.pipe(this.log, { end: false });
     // Each line also goes to listeners: EMF metrics, the console's logs and `npm run logs`.
     for (const stream of ['stdout', 'stderr'] as const) {
-      createInterface({ input: worker[stream] }).on('line', (line) => this.events.emit('log', { function: this.spec.logicalId, stream, line, at: new Date() } satisfies FunctionLogLine));
+      createInterface({ input: worker[stream] }).on('line', (line) =>
+        this.events.emit('log', { function: this.spec.logicalId, stream, line, at: new Date() } satisfies FunctionLogLine),
+      );
     }
     worker.on('message', (message: { id: number; ok: boolean; result?: unknown; error?: { name: string; message: string } }) => {
       if (message.id === 0 && !message.ok) {

@@ -78,10 +78,19 @@ export function autoScalingOperations(policies: ScalingPolicies): Record<string,
     },
     PutScalingPolicy: (input) => {
       const req = parse(Put, input, 'PutScalingPolicy');
-      const policy = policies.list().find((p) => p.policyName === req.PolicyName && p.resourceId === req.ResourceId && p.scalableDimension === req.ScalableDimension);
+      const policy = policies
+        .list()
+        .find((p) => p.policyName === req.PolicyName && p.resourceId === req.ResourceId && p.scalableDimension === req.ScalableDimension);
       // Creating policies is CloudFormation's job: locally only the template's policies exist.
-      if (!policy) throw new AwsApiError('ObjectNotFoundException', `No scaling policy ${req.PolicyName} on ${req.ResourceId} in the local cloud (its policies come from the template)`);
-      policy.configuration = { ...req.TargetTrackingScalingPolicyConfiguration, TargetValue: req.TargetTrackingScalingPolicyConfiguration.TargetValue };
+      if (!policy)
+        throw new AwsApiError(
+          'ObjectNotFoundException',
+          `No scaling policy ${req.PolicyName} on ${req.ResourceId} in the local cloud (its policies come from the template)`,
+        );
+      policy.configuration = {
+        ...req.TargetTrackingScalingPolicyConfiguration,
+        TargetValue: req.TargetTrackingScalingPolicyConfiguration.TargetValue,
+      };
       policies.setTarget(policy, req.TargetTrackingScalingPolicyConfiguration.TargetValue);
       return { PolicyARN: policy.policyArn, Alarms: [] };
     },

@@ -50,12 +50,13 @@ export interface AlarmTransition {
   actions: string[];
 }
 
-const OPERATORS: Record<AlarmDefinition['comparisonOperator'], { symbol: string; words: string; test: (v: number, t: number) => boolean }> = {
-  GreaterThanThreshold: { symbol: '>', words: 'greater than', test: (v, t) => v > t },
-  GreaterThanOrEqualToThreshold: { symbol: '>=', words: 'greater than or equal to', test: (v, t) => v >= t },
-  LessThanThreshold: { symbol: '<', words: 'less than', test: (v, t) => v < t },
-  LessThanOrEqualToThreshold: { symbol: '<=', words: 'less than or equal to', test: (v, t) => v <= t },
-};
+const OPERATORS: Record<AlarmDefinition['comparisonOperator'], { symbol: string; words: string; test: (v: number, t: number) => boolean }> =
+  {
+    GreaterThanThreshold: { symbol: '>', words: 'greater than', test: (v, t) => v > t },
+    GreaterThanOrEqualToThreshold: { symbol: '>=', words: 'greater than or equal to', test: (v, t) => v >= t },
+    LessThanThreshold: { symbol: '<', words: 'less than', test: (v, t) => v < t },
+    LessThanOrEqualToThreshold: { symbol: '<=', words: 'less than or equal to', test: (v, t) => v <= t },
+  };
 
 /** CloudWatch's timestamp format in alarm notifications: `2026-11-20T06:05:00.123+0000`. */
 const cwTime = (d: Date) => d.toISOString().replace('Z', '+0000');
@@ -72,8 +73,16 @@ export class LocalAlarms extends EventEmitter<{ transition: [AlarmTransition] }>
   }
 
   define(definition: AlarmDefinition): void {
-    if (!OPERATORS[definition.comparisonOperator]) throw new Error(`alarm ${definition.alarmName}: comparison ${definition.comparisonOperator} is not one the local CloudWatch evaluates`);
-    this.alarms.set(definition.alarmName, { ...definition, state: 'OK', stateReason: 'Local alarms start in OK', stateUpdatedAt: new Date(this.clock()) });
+    if (!OPERATORS[definition.comparisonOperator])
+      throw new Error(
+        `alarm ${definition.alarmName}: comparison ${definition.comparisonOperator} is not one the local CloudWatch evaluates`,
+      );
+    this.alarms.set(definition.alarmName, {
+      ...definition,
+      state: 'OK',
+      stateReason: 'Local alarms start in OK',
+      stateUpdatedAt: new Date(this.clock()),
+    });
   }
 
   /** Evaluates every alarm now; returns the transitions (also emitted). */
@@ -108,7 +117,8 @@ export class LocalAlarms extends EventEmitter<{ transition: [AlarmTransition] }>
     if (seen[0]) alarm.lastValue = seen[0].value;
     let next: AlarmState;
     if (breaching >= alarm.datapointsToAlarm) next = 'ALARM';
-    else if (withData === 0 && (alarm.treatMissingData === 'missing' || alarm.treatMissingData === 'ignore')) next = alarm.treatMissingData === 'ignore' ? alarm.state : 'INSUFFICIENT_DATA';
+    else if (withData === 0 && (alarm.treatMissingData === 'missing' || alarm.treatMissingData === 'ignore'))
+      next = alarm.treatMissingData === 'ignore' ? alarm.state : 'INSUFFICIENT_DATA';
     else next = 'OK';
     if (next === alarm.state) return undefined;
     const points = seen.map((p) => `${p.value} (${new Date(p.at).toISOString().slice(0, 19).replace('T', ' ')})`).join(', ');
@@ -122,7 +132,13 @@ export class LocalAlarms extends EventEmitter<{ transition: [AlarmTransition] }>
     alarm.state = next;
     alarm.stateReason = reason;
     alarm.stateUpdatedAt = new Date(now);
-    const actions = !alarm.actionsEnabled ? [] : next === 'ALARM' ? alarm.alarmActions : next === 'OK' ? alarm.okActions : alarm.insufficientDataActions;
+    const actions = !alarm.actionsEnabled
+      ? []
+      : next === 'ALARM'
+        ? alarm.alarmActions
+        : next === 'OK'
+          ? alarm.okActions
+          : alarm.insufficientDataActions;
     const message = JSON.stringify({
       AlarmName: alarm.alarmName,
       AlarmDescription: alarm.alarmDescription ?? null,
@@ -153,7 +169,13 @@ export class LocalAlarms extends EventEmitter<{ transition: [AlarmTransition] }>
         EvaluateLowSampleCountPercentile: '',
       },
     });
-    const transition: AlarmTransition = { alarm, oldState, message, subject: `${next}: "${alarm.alarmName}" in ${this.context.region}`.slice(0, 100), actions };
+    const transition: AlarmTransition = {
+      alarm,
+      oldState,
+      message,
+      subject: `${next}: "${alarm.alarmName}" in ${this.context.region}`.slice(0, 100),
+      actions,
+    };
     this.emit('transition', transition);
     return transition;
   }

@@ -10,13 +10,19 @@ import { statistic, type Dimensions, type MetricStore } from './metrics';
 
 export const CLOUDWATCH_TARGET_PREFIX = 'GraniteServiceVersion20100801';
 
-const DimensionList = z.array(z.object({ Name: z.string().min(1), Value: z.string() })).max(30).optional();
+const DimensionList = z
+  .array(z.object({ Name: z.string().min(1), Value: z.string() }))
+  .max(30)
+  .optional();
 const Metric = z.object({ Namespace: z.string().min(1), MetricName: z.string().min(1), Dimensions: DimensionList });
 /** The JSON protocol sends timestamps as epoch seconds. */
 const Time = z.union([z.number(), z.string()]).transform((t) => (typeof t === 'number' ? t * 1000 : Date.parse(t)));
 
 const PutMetricData = z.object({
-  Namespace: z.string().min(1).refine((n) => !n.startsWith('AWS/'), 'Namespace must not start with AWS/ (reserved for AWS services)'),
+  Namespace: z
+    .string()
+    .min(1)
+    .refine((n) => !n.startsWith('AWS/'), 'Namespace must not start with AWS/ (reserved for AWS services)'),
   MetricData: z
     .array(
       z.object({
@@ -35,7 +41,15 @@ const PutMetricData = z.object({
 });
 const GetMetricData = z.object({
   MetricDataQueries: z
-    .array(z.object({ Id: z.string().min(1), MetricStat: z.object({ Metric, Period: z.number().int().min(1), Stat: z.string(), Unit: z.string().optional() }).optional(), Expression: z.string().optional(), Label: z.string().optional(), ReturnData: z.boolean().optional() }))
+    .array(
+      z.object({
+        Id: z.string().min(1),
+        MetricStat: z.object({ Metric, Period: z.number().int().min(1), Stat: z.string(), Unit: z.string().optional() }).optional(),
+        Expression: z.string().optional(),
+        Label: z.string().optional(),
+        ReturnData: z.boolean().optional(),
+      }),
+    )
     .min(1)
     .max(500),
   StartTime: Time,
@@ -43,9 +57,20 @@ const GetMetricData = z.object({
   NextToken: z.string().optional(),
   ScanBy: z.enum(['TimestampDescending', 'TimestampAscending']).optional(),
 });
-const GetMetricStatistics = Metric.extend({ StartTime: Time, EndTime: Time, Period: z.number().int().min(1), Statistics: z.array(z.string()).min(1).max(5) });
+const GetMetricStatistics = Metric.extend({
+  StartTime: Time,
+  EndTime: Time,
+  Period: z.number().int().min(1),
+  Statistics: z.array(z.string()).min(1).max(5),
+});
 const ListMetrics = z.object({ Namespace: z.string().optional(), MetricName: z.string().optional() });
-const DescribeAlarms = z.object({ AlarmNames: z.array(z.string()).optional(), AlarmNamePrefix: z.string().optional(), StateValue: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']).optional(), MaxRecords: z.number().optional(), NextToken: z.string().optional() });
+const DescribeAlarms = z.object({
+  AlarmNames: z.array(z.string()).optional(),
+  AlarmNamePrefix: z.string().optional(),
+  StateValue: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']).optional(),
+  MaxRecords: z.number().optional(),
+  NextToken: z.string().optional(),
+});
 
 const parse = <T>(schema: z.ZodType<T>, input: unknown, op: string): T => {
   const result = schema.safeParse(input);
@@ -56,7 +81,8 @@ const parse = <T>(schema: z.ZodType<T>, input: unknown, op: string): T => {
   return result.data;
 };
 
-const dims = (list: Array<{ Name: string; Value: string }> | undefined): Dimensions => Object.fromEntries((list ?? []).map((d) => [d.Name, d.Value]));
+const dims = (list: Array<{ Name: string; Value: string }> | undefined): Dimensions =>
+  Object.fromEntries((list ?? []).map((d) => [d.Name, d.Value]));
 const seconds = (ms: number) => ms / 1000;
 
 export function cloudWatchOperations(metrics: MetricStore, alarms: LocalAlarms): Record<string, Operation> {
@@ -64,24 +90,49 @@ export function cloudWatchOperations(metrics: MetricStore, alarms: LocalAlarms):
     PutMetricData: (input) => {
       const req = parse(PutMetricData, input, 'PutMetricData');
       for (const d of req.MetricData) {
-        const base = { namespace: req.Namespace, metricName: d.MetricName, dimensions: dims(d.Dimensions), timestamp: d.Timestamp ?? Date.now(), ...(d.Unit ? { unit: d.Unit } : {}), source: 'PutMetricData' };
+        const base = {
+          namespace: req.Namespace,
+          metricName: d.MetricName,
+          dimensions: dims(d.Dimensions),
+          timestamp: d.Timestamp ?? Date.now(),
+          ...(d.Unit ? { unit: d.Unit } : {}),
+          source: 'PutMetricData',
+        };
         if (d.Value !== undefined) metrics.put({ ...base, value: d.Value });
         (d.Values ?? []).forEach((value, i) => {
           for (let n = 0; n < (d.Counts?.[i] ?? 1); n++) metrics.put({ ...base, value });
         });
         // A statistic set stands for SampleCount values averaging Sum / SampleCount.
-        if (d.StatisticValues) for (let n = 0; n < d.StatisticValues.SampleCount; n++) metrics.put({ ...base, value: d.StatisticValues.Sum / d.StatisticValues.SampleCount });
+        if (d.StatisticValues)
+          for (let n = 0; n < d.StatisticValues.SampleCount; n++)
+            metrics.put({ ...base, value: d.StatisticValues.Sum / d.StatisticValues.SampleCount });
       }
       return {};
     },
     GetMetricData: (input) => {
       const req = parse(GetMetricData, input, 'GetMetricData');
-      if (req.MetricDataQueries.some((q) => q.Expression !== undefined)) throw new AwsApiError('InvalidParameterValue', 'GetMetricData: metric math expressions are not evaluated by the local CloudWatch; query MetricStat only');
+      if (req.MetricDataQueries.some((q) => q.Expression !== undefined))
+        throw new AwsApiError(
+          'InvalidParameterValue',
+          'GetMetricData: metric math expressions are not evaluated by the local CloudWatch; query MetricStat only',
+        );
       const results = req.MetricDataQueries.filter((q) => q.ReturnData !== false).map((q) => {
         const stat = q.MetricStat!;
-        const points = metrics.series({ namespace: stat.Metric.Namespace, metricName: stat.Metric.MetricName, dimensions: dims(stat.Metric.Dimensions) }, req.StartTime, req.EndTime, stat.Period, stat.Stat);
+        const points = metrics.series(
+          { namespace: stat.Metric.Namespace, metricName: stat.Metric.MetricName, dimensions: dims(stat.Metric.Dimensions) },
+          req.StartTime,
+          req.EndTime,
+          stat.Period,
+          stat.Stat,
+        );
         if (req.ScanBy !== 'TimestampAscending') points.reverse();
-        return { Id: q.Id, Label: q.Label ?? stat.Metric.MetricName, Timestamps: points.map((p) => seconds(p.timestamp)), Values: points.map((p) => p.value), StatusCode: 'Complete' };
+        return {
+          Id: q.Id,
+          Label: q.Label ?? stat.Metric.MetricName,
+          Timestamps: points.map((p) => seconds(p.timestamp)),
+          Values: points.map((p) => p.value),
+          StatusCode: 'Complete',
+        };
       });
       return { MetricDataResults: results, Messages: [] };
     },
@@ -99,7 +150,13 @@ export function cloudWatchOperations(metrics: MetricStore, alarms: LocalAlarms):
     ListMetrics: (input) => {
       const req = parse(ListMetrics, input, 'ListMetrics');
       const found = metrics.list(req.Namespace).filter((m) => (req.MetricName ? m.metricName === req.MetricName : true));
-      return { Metrics: found.map((m) => ({ Namespace: m.namespace, MetricName: m.metricName, Dimensions: Object.entries(m.dimensions).map(([Name, Value]) => ({ Name, Value })) })) };
+      return {
+        Metrics: found.map((m) => ({
+          Namespace: m.namespace,
+          MetricName: m.metricName,
+          Dimensions: Object.entries(m.dimensions).map(([Name, Value]) => ({ Name, Value })),
+        })),
+      };
     },
     DescribeAlarms: (input) => {
       const req = parse(DescribeAlarms, input, 'DescribeAlarms');

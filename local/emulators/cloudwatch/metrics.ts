@@ -51,7 +51,8 @@ export function statistic(values: number[], stat: Statistic | string): number | 
       return values.length;
     default: {
       const p = /^p(\d+(?:\.\d+)?)$/i.exec(stat);
-      if (!p) throw new Error(`statistic ${stat} is not one the local CloudWatch computes (Sum, Average, Minimum, Maximum, SampleCount, pNN)`);
+      if (!p)
+        throw new Error(`statistic ${stat} is not one the local CloudWatch computes (Sum, Average, Minimum, Maximum, SampleCount, pNN)`);
       const sorted = [...values].sort((a, b) => a - b);
       return sorted[Math.min(sorted.length - 1, Math.ceil((Number(p[1]) / 100) * sorted.length) - 1)];
     }
@@ -83,7 +84,14 @@ export class MetricStore extends EventEmitter<{ datapoint: [Datapoint] }> {
   /** Values of one metric with timestamps in [from, to). */
   values(query: MetricQuery, from: number, to: number): number[] {
     return this.points
-      .filter((p) => p.timestamp >= from && p.timestamp < to && p.namespace === query.namespace && p.metricName === query.metricName && sameDimensions(p.dimensions, query.dimensions))
+      .filter(
+        (p) =>
+          p.timestamp >= from &&
+          p.timestamp < to &&
+          p.namespace === query.namespace &&
+          p.metricName === query.metricName &&
+          sameDimensions(p.dimensions, query.dimensions),
+      )
       .map((p) => p.value);
   }
 
@@ -154,7 +162,15 @@ export function emfDatapoints(line: string, source?: string): Datapoint[] {
         const values = Array.isArray(raw) ? raw : [raw];
         for (const value of values) {
           if (typeof value !== 'number') continue;
-          out.push({ namespace: directive.Namespace, metricName: metric.Name, dimensions, timestamp, value, ...(metric.Unit ? { unit: metric.Unit } : {}), ...(source ? { source } : {}) });
+          out.push({
+            namespace: directive.Namespace,
+            metricName: metric.Name,
+            dimensions,
+            timestamp,
+            value,
+            ...(metric.Unit ? { unit: metric.Unit } : {}),
+            ...(source ? { source } : {}),
+          });
         }
       }
     }

@@ -16,7 +16,10 @@ import { isValidBucketName } from './safe-store';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: Record<string, unknown>) => Error;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const Busboy = require('busboy') as new (options: { headers: IncomingMessage['headers']; limits?: Record<string, number> }) => NodeJS.WritableStream & {
+const Busboy = require('busboy') as new (options: {
+  headers: IncomingMessage['headers'];
+  limits?: Record<string, number>;
+}) => NodeJS.WritableStream & {
   on(event: 'field', listener: (name: string, value: string) => void): unknown;
   on(event: 'file', listener: (name: string, file: Readable) => void): unknown;
   on(event: 'finish' | 'error', listener: (error?: Error) => void): unknown;
@@ -46,7 +49,9 @@ function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         req.destroy();
-        reject(new S3Error('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (${limit} bytes for a local form POST)`));
+        reject(
+          new S3Error('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (${limit} bytes for a local form POST)`),
+        );
         return;
       }
       chunks.push(chunk);
@@ -64,7 +69,12 @@ function formFields(headers: IncomingMessage['headers'], body: Buffer): Promise<
     try {
       busboy = new Busboy({ headers });
     } catch (error) {
-      reject(new S3Error('MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${(error as Error).message}`));
+      reject(
+        new S3Error(
+          'MalformedPOSTRequest',
+          `The body of your POST request is not well-formed multipart/form-data: ${(error as Error).message}`,
+        ),
+      );
       return;
     }
     let sawFile = false;
@@ -76,7 +86,14 @@ function formFields(headers: IncomingMessage['headers'], body: Buffer): Promise<
       file.resume();
     });
     busboy.on('finish', () => resolve(fields));
-    busboy.on('error', (error) => reject(new S3Error('MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${error?.message ?? ''}`)));
+    busboy.on('error', (error) =>
+      reject(
+        new S3Error(
+          'MalformedPOSTRequest',
+          `The body of your POST request is not well-formed multipart/form-data: ${error?.message ?? ''}`,
+        ),
+      ),
+    );
     Readable.from([body]).pipe(busboy);
   });
 }
@@ -88,10 +105,12 @@ export function checkPostPolicy(fields: Map<string, string>, secrets: Map<string
   let signatureOk: boolean;
   const v4Signature = fields.get('x-amz-signature');
   if (v4Signature !== undefined) {
-    if (fields.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') throw new S3Error('InvalidArgument', 'x-amz-algorithm must be AWS4-HMAC-SHA256');
+    if (fields.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256')
+      throw new S3Error('InvalidArgument', 'x-amz-algorithm must be AWS4-HMAC-SHA256');
     const [accessKey, date, region, service] = (fields.get('x-amz-credential') ?? '').split('/');
     const secret = accessKey ? secrets.get(accessKey) : undefined;
-    if (!secret || !date || !region || !service) throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+    if (!secret || !date || !region || !service)
+      throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
     const signingKey = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
     signatureOk = same(createHmac('sha256', signingKey).update(policy).digest('hex'), v4Signature);
   } else if (fields.get('signature') !== undefined) {
@@ -101,19 +120,27 @@ export function checkPostPolicy(fields: Map<string, string>, secrets: Map<string
   } else {
     throw new S3Error('AccessDenied', 'Access Denied (the form carries a policy but no signature)');
   }
-  if (!signatureOk) throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+  if (!signatureOk)
+    throw new S3Error(
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    );
   let expiration: unknown;
   try {
     expiration = (JSON.parse(Buffer.from(policy, 'base64').toString('utf8')) as { expiration?: unknown }).expiration;
   } catch {
     throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
   }
-  if (typeof expiration !== 'string' || Number.isNaN(Date.parse(expiration))) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
+  if (typeof expiration !== 'string' || Number.isNaN(Date.parse(expiration)))
+    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
   if (Date.parse(expiration) < now.getTime()) throw new S3Error('AccessDenied', 'Invalid according to Policy: Policy expired.');
 }
 
 const isSigned = (ctx: KoaContext) =>
-  'authorization' in ctx.headers || 'X-Amz-Signature' in ctx.query || 'x-amz-signature' in ctx.query || ('Signature' in ctx.query && 'AWSAccessKeyId' in ctx.query);
+  'authorization' in ctx.headers ||
+  'X-Amz-Signature' in ctx.query ||
+  'x-amz-signature' in ctx.query ||
+  ('Signature' in ctx.query && 'AWSAccessKeyId' in ctx.query);
 
 /** Koa middleware, put first in s3rver's chain. `secrets`: access key id → secret key. */
 export function s3RequestGuard(secrets: Map<string, string>) {
@@ -127,8 +154,10 @@ export function s3RequestGuard(secrets: Map<string, string>) {
     } catch {
       throw new S3Error('InvalidURI', "Couldn't parse the specified URI.");
     }
-    if (bucket && !isValidBucketName(bucket) && ctx.method !== 'GET') throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
-    if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 'Your key is too long', { MaxSizeAllowed: MAX_KEY_BYTES, Size: Buffer.byteLength(key) });
+    if (bucket && !isValidBucketName(bucket) && ctx.method !== 'GET')
+      throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+      throw new S3Error('KeyTooLongError', 'Your key is too long', { MaxSizeAllowed: MAX_KEY_BYTES, Size: Buffer.byteLength(key) });
     // s3rver's router cannot match keys with empty segments (`a//b`, a leading or trailing `/`):
     // hand it the key as one encoded segment, which the router decodes back to the key.
     if (key !== '') ctx.path = `/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;

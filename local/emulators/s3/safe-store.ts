@@ -25,7 +25,12 @@ import { Transform, type Readable } from 'node:stream';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const FilesystemStore = require('s3rver/lib/stores/filesystem') as new (root: string) => S3rverStore;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3Object = require('s3rver/lib/models/object') as new (bucket: string, key: string, content: unknown, metadata: Record<string, unknown>) => { bucket: string; key: string; content: Buffer | Readable; metadata: Record<string, unknown> };
+const S3Object = require('s3rver/lib/models/object') as new (
+  bucket: string,
+  key: string,
+  content: unknown,
+  metadata: Record<string, unknown>,
+) => { bucket: string; key: string; content: Buffer | Readable; metadata: Record<string, unknown> };
 
 interface S3rverStore {
   rootDirectory: string;
@@ -38,7 +43,8 @@ interface S3rverStore {
 export const MAX_ENCODED_SEGMENT = 200;
 const OBJECT_SUFFIX = '._S3rver_object';
 
-const SAFE_BYTE = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x2e;
+const SAFE_BYTE = (b: number) =>
+  (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x2e;
 const hex = (b: number) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
 
 /** One key segment as a path (possibly several folders, each name ≤ MAX_ENCODED_SEGMENT). */
@@ -78,11 +84,7 @@ export function encodeKey(key: string): string {
 }
 
 export function decodeKey(path: string): string {
-  return path
-    .replace(/\+\//g, '')
-    .split('/')
-    .map(decodeSegment)
-    .join('/');
+  return path.replace(/\+\//g, '').split('/').map(decodeSegment).join('/');
 }
 
 /** S3's bucket naming rules (general purpose buckets). */
@@ -131,7 +133,8 @@ export class SafeFilesystemStore extends FilesystemStore {
       for (const name of readdirSync(dir)) {
         const path = join(dir, name);
         if (statSync(path).isDirectory()) walk(path);
-        else if (name.endsWith(OBJECT_SUFFIX) && !name.startsWith('._S3rver_')) keys.push(decodeKey(relative(bucketPath, path).split(sep).join('/').slice(0, -OBJECT_SUFFIX.length)));
+        else if (name.endsWith(OBJECT_SUFFIX) && !name.startsWith('._S3rver_'))
+          keys.push(decodeKey(relative(bucketPath, path).split(sep).join('/').slice(0, -OBJECT_SUFFIX.length)));
       }
     };
     walk(bucketPath);
@@ -201,7 +204,11 @@ export class SafeFilesystemStore extends FilesystemStore {
 
   async putObjectMultipart(bucket: string, uploadId: string, parts: unknown[]) {
     if (!/^[A-Za-z0-9-]+$/.test(uploadId)) throw new UnsafePathError(`upload id "${uploadId}" is not one this store issued`);
-    return (FilesystemStore.prototype as unknown as { putObjectMultipart: (this: unknown, b: string, u: string, p: unknown[]) => Promise<unknown> }).putObjectMultipart.call(this, bucket, uploadId, parts);
+    return (
+      FilesystemStore.prototype as unknown as {
+        putObjectMultipart: (this: unknown, b: string, u: string, p: unknown[]) => Promise<unknown>;
+      }
+    ).putObjectMultipart.call(this, bucket, uploadId, parts);
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {

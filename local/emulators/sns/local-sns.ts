@@ -110,7 +110,11 @@ function attributeValues(attributes: Record<string, MessageAttribute>): Record<s
 /** An EventBridge-style pattern matcher: SNS filter policies share the syntax (exact, prefix, anything-but, numeric, exists). */
 export type PatternMatcher = (pattern: Record<string, unknown>, value: unknown) => boolean;
 
-export function filterMatches(subscription: Subscription, message: { message: string; attributes: Record<string, MessageAttribute> }, matchesPattern: PatternMatcher): boolean {
+export function filterMatches(
+  subscription: Subscription,
+  message: { message: string; attributes: Record<string, MessageAttribute> },
+  matchesPattern: PatternMatcher,
+): boolean {
   if (!subscription.filterPolicy) return true;
   if (subscription.filterPolicyScope === 'MessageBody') {
     let body: unknown;
@@ -147,7 +151,14 @@ export class LocalSns extends EventEmitter<{ message: [PublishedMessage] }> {
     return topic;
   }
 
-  subscribe(input: { topicArn: string; protocol: string; endpoint: string; filterPolicy?: Record<string, unknown>; filterPolicyScope?: 'MessageAttributes' | 'MessageBody'; rawMessageDelivery?: boolean }): Subscription {
+  subscribe(input: {
+    topicArn: string;
+    protocol: string;
+    endpoint: string;
+    filterPolicy?: Record<string, unknown>;
+    filterPolicyScope?: 'MessageAttributes' | 'MessageBody';
+    rawMessageDelivery?: boolean;
+  }): Subscription {
     this.topic(input.topicArn);
     const subscription: Subscription = {
       subscriptionArn: `${input.topicArn}:${randomUUID()}`,
@@ -173,15 +184,22 @@ export class LocalSns extends EventEmitter<{ message: [PublishedMessage] }> {
 
   topic(topicArn: string): Topic {
     const topic = this.topics.get(topicArn);
-    if (!topic) throw new SnsError('NotFound', `Topic does not exist: ${topicArn} (local topics: ${[...this.topics.values()].map((t) => t.name).join(', ') || 'none'})`, 404);
+    if (!topic)
+      throw new SnsError(
+        'NotFound',
+        `Topic does not exist: ${topicArn} (local topics: ${[...this.topics.values()].map((t) => t.name).join(', ') || 'none'})`,
+        404,
+      );
     return topic;
   }
 
   /** Publish: the message is recorded at once; deliveries run after the caller has its MessageId, as on SNS. */
   publish(input: PublishInput): { messageId: string; delivered: Promise<void> } {
     const topicArn = input.TopicArn ?? input.TargetArn;
-    if (!topicArn) throw new SnsError('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
-    if (typeof input.Message !== 'string' || input.Message.length === 0) throw new SnsError('InvalidParameter', 'Invalid parameter: Message Reason: empty message');
+    if (!topicArn)
+      throw new SnsError('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+    if (typeof input.Message !== 'string' || input.Message.length === 0)
+      throw new SnsError('InvalidParameter', 'Invalid parameter: Message Reason: empty message');
     if (Buffer.byteLength(input.Message) > 256 * 1024) throw new SnsError('InvalidParameter', 'Invalid parameter: Message too long');
     if (input.Subject !== undefined && (input.Subject.length > 100 || /[\r\n]/.test(input.Subject))) {
       throw new SnsError('InvalidParameter', 'Invalid parameter: Subject must be at most 100 characters on one line');
@@ -218,7 +236,11 @@ export class LocalSns extends EventEmitter<{ message: [PublishedMessage] }> {
       SigningCertURL: 'http://127.0.0.1/local-sns/SimpleNotificationService.pem',
       UnsubscribeURL: `http://127.0.0.1/local-sns/?Action=Unsubscribe&TopicArn=${encodeURIComponent(message.topicArn)}`,
       ...(Object.keys(message.attributes).length
-        ? { MessageAttributes: Object.fromEntries(Object.entries(message.attributes).map(([k, a]) => [k, { Type: a.DataType, Value: a.StringValue ?? a.BinaryValue ?? '' }])) }
+        ? {
+            MessageAttributes: Object.fromEntries(
+              Object.entries(message.attributes).map(([k, a]) => [k, { Type: a.DataType, Value: a.StringValue ?? a.BinaryValue ?? '' }]),
+            ),
+          }
         : {}),
     };
     await Promise.all(
@@ -226,9 +248,15 @@ export class LocalSns extends EventEmitter<{ message: [PublishedMessage] }> {
         .filter((s) => s.topicArn === message.topicArn)
         .map(async (subscription) => {
           const base = { subscriptionArn: subscription.subscriptionArn, protocol: subscription.protocol, endpoint: subscription.endpoint };
-          if (!filterMatches(subscription, message, this.matchesPattern)) return void message.deliveries.push({ ...base, status: 'filtered-out' });
+          if (!filterMatches(subscription, message, this.matchesPattern))
+            return void message.deliveries.push({ ...base, status: 'filtered-out' });
           const deliverer = this.deliverers[subscription.protocol];
-          if (!deliverer) return void message.deliveries.push({ ...base, status: 'not-sent', detail: `the local cloud does not send ${subscription.protocol} messages` });
+          if (!deliverer)
+            return void message.deliveries.push({
+              ...base,
+              status: 'not-sent',
+              detail: `the local cloud does not send ${subscription.protocol} messages`,
+            });
           try {
             await deliverer(subscription, notification, message);
             message.deliveries.push({ ...base, status: 'delivered' });

@@ -244,7 +244,16 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
       if (record.status === 'RUNNING' && record.input === inputText) return { executionArn, startDate: record.startDate };
       throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const record: ExecutionRecord = { executionArn, stateMachineArn: machine.stateMachineArn, name, status: 'RUNNING', startDate: this.clock(), input: inputText, history: [], redriveCount: 0 };
+    const record: ExecutionRecord = {
+      executionArn,
+      stateMachineArn: machine.stateMachineArn,
+      name,
+      status: 'RUNNING',
+      startDate: this.clock(),
+      input: inputText,
+      history: [],
+      redriveCount: 0,
+    };
     const running: RunningExecution = { record, abort: () => {}, inFlight: new Set() };
     this.executions.set(executionArn, running);
     await this.launch(running, machine, machine.prepared.runnable, parsed, {});
@@ -252,7 +261,13 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
   }
 
   /** Runs a definition for an execution (from its start, or from where a redrive resumes it). */
-  private async launch(running: RunningExecution, machine: StateMachineRecord, runnable: StateMachineDefinition, input: JsonValue, redrive: { reusedIterations?: Map<string, Set<number>> }): Promise<void> {
+  private async launch(
+    running: RunningExecution,
+    machine: StateMachineRecord,
+    runnable: StateMachineDefinition,
+    input: JsonValue,
+    redrive: { reusedIterations?: Map<string, Set<number>> },
+  ): Promise<void> {
     const { record } = running;
     const makeTimeoutError = await libraryTimeoutError();
     const handlers: Record<string, (taskInput: JsonValue) => Promise<JsonValue>> = {};
@@ -264,13 +279,22 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
       overrides: { taskResourceLocalHandlers: handlers },
       noThrowOnAbort: true,
       context: {
-        Execution: { Id: record.executionArn, Name: record.name, RoleArn: machine.roleArn, StartTime: record.startDate.toISOString(), RedriveCount: record.redriveCount },
+        Execution: {
+          Id: record.executionArn,
+          Name: record.name,
+          RoleArn: machine.roleArn,
+          StartTime: record.startDate.toISOString(),
+          RedriveCount: record.redriveCount,
+        },
         StateMachine: { Id: machine.stateMachineArn, Name: machine.name },
         Task: { Token: TOKEN_SENTINEL },
       },
     });
     running.abort = execution.abort;
-    void this.follow(running, machine.prepared, execution.eventLogs, execution.result, { redriven: record.redriveCount > 0, reusedIterations: redrive.reusedIterations ?? new Map() });
+    void this.follow(running, machine.prepared, execution.eventLogs, execution.result, {
+      redriven: record.redriveCount > 0,
+      reusedIterations: redrive.reusedIterations ?? new Map(),
+    });
   }
 
   /**
@@ -283,9 +307,13 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     const running = this.executions.get(executionArn);
     if (!running) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
     const { record } = running;
-    if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') throw new SfnError('ExecutionNotRedrivable', `Execution is ${record.status} and cannot be redriven.`);
+    if (record.status === 'RUNNING' || record.status === 'SUCCEEDED')
+      throw new SfnError('ExecutionNotRedrivable', `Execution is ${record.status} and cannot be redriven.`);
     const machine = this.describeStateMachine(record.stateMachineArn);
-    const runnable = JSON.parse(JSON.stringify(machine.prepared.runnable)) as StateMachineDefinition & { StartAt: string; States: Record<string, Record<string, unknown>> };
+    const runnable = JSON.parse(JSON.stringify(machine.prepared.runnable)) as StateMachineDefinition & {
+      StartAt: string;
+      States: Record<string, Record<string, unknown>>;
+    };
     // The top-level state that was entered last and never exited is where the execution stopped.
     const open = new Map<string, HistoryEvent>();
     for (const event of record.history) {
@@ -327,13 +355,15 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     const succeeded = new Set<number>();
     for (const event of record.history.filter((e) => e.id > entered.id)) {
       if (event.iterationIndex === undefined) continue;
-      if (event.type.endsWith('StateExited') && event.stateName !== name) outputs.set(event.iterationIndex, (event.stateExitedEventDetails as { output: string }).output);
+      if (event.type.endsWith('StateExited') && event.stateName !== name)
+        outputs.set(event.iterationIndex, (event.stateExitedEventDetails as { output: string }).output);
       if (event.type === 'MapIterationSucceeded' && event.stateName === name) succeeded.add(event.iterationIndex);
     }
     const reused = [...succeeded].filter((i) => outputs.has(i));
     if (reused.length === 0) return new Set();
     const states: Record<string, unknown> = { ...processor.States };
-    for (const i of reused) states[`${REDRIVE_STATE} Reuse Iteration ${i}`] = { Type: 'Pass', Result: JSON.parse(outputs.get(i)!) as unknown, End: true };
+    for (const i of reused)
+      states[`${REDRIVE_STATE} Reuse Iteration ${i}`] = { Type: 'Pass', Result: JSON.parse(outputs.get(i)!) as unknown, End: true };
     states[`${REDRIVE_STATE} Rerun Iteration`] = { Type: 'Pass', InputPath: '$.item', Next: processor.StartAt };
     states[`${REDRIVE_STATE} Route Iteration`] = {
       Type: 'Choice',
@@ -498,15 +528,20 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     const stateName = info.name;
     const index = this.claimIteration(record.executionArn, info.name);
     const iteration = index !== undefined ? { iterationIndex: index } : {};
-    this.record(record, 'TaskScheduled', {
-      taskScheduledEventDetails: {
-        ...details,
-        region: this.region,
-        parameters: jsonText(parameters),
-        ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
-        ...(heartbeatSeconds !== undefined && pattern === 'callback' ? { heartbeatInSeconds: heartbeatSeconds } : {}),
+    this.record(
+      record,
+      'TaskScheduled',
+      {
+        taskScheduledEventDetails: {
+          ...details,
+          region: this.region,
+          parameters: jsonText(parameters),
+          ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
+          ...(heartbeatSeconds !== undefined && pattern === 'callback' ? { heartbeatInSeconds: heartbeatSeconds } : {}),
+        },
       },
-    }, { stateName, ...iteration });
+      { stateName, ...iteration },
+    );
     this.record(record, 'TaskStarted', { taskStartedEventDetails: details }, { stateName, ...iteration });
 
     const controller = new AbortController();
@@ -546,7 +581,12 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
         const base = { executionArn: record.executionArn, stateName, resource: info.resource, parameters, signal: controller.signal };
         const result = await resolver(token ? { ...base, taskToken: token.token } : base);
         if (pattern !== 'callback') return result;
-        this.record(record, 'TaskSubmitted', { taskSubmittedEventDetails: { ...details, output: jsonText(result) } }, { stateName, ...iteration });
+        this.record(
+          record,
+          'TaskSubmitted',
+          { taskSubmittedEventDetails: { ...details, output: jsonText(result) } },
+          { stateName, ...iteration },
+        );
         const beat = (): void => {
           if (heartbeatMs === undefined || controller.signal.aborted) return;
           clearTimeout(heartbeatTimer);
@@ -562,12 +602,22 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
       })();
       const output = await Promise.race([work, failed]);
       if (controller.signal.aborted) throw new ExecutionClosedError('task closed');
-      this.record(record, 'TaskSucceeded', { taskSucceededEventDetails: { ...details, output: jsonText(output) } }, { stateName, ...iteration });
+      this.record(
+        record,
+        'TaskSucceeded',
+        { taskSucceededEventDetails: { ...details, output: jsonText(output) } },
+        { stateName, ...iteration },
+      );
       return output;
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
       if (!(e instanceof ExecutionClosedError) && !(e.name === 'States.Timeout' || e.name === 'States.HeartbeatTimeout')) {
-        this.record(record, 'TaskFailed', { taskFailedEventDetails: { ...details, error: e.name, cause: e.message } }, { stateName, ...iteration });
+        this.record(
+          record,
+          'TaskFailed',
+          { taskFailedEventDetails: { ...details, error: e.name, cause: e.message } },
+          { stateName, ...iteration },
+        );
       }
       throw e;
     } finally {
@@ -590,11 +640,27 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
       const at = new Date(ev.timestamp);
       // A redrive's bookkeeping states, and the iterations it reuses, are not part of the history.
       if ('state' in ev && (ev.state as { name?: string }).name?.startsWith(REDRIVE_STATE)) continue;
-      if (ev.type.startsWith('MapIteration') && redrive.reusedIterations.get((ev as { parentState: { name: string } }).parentState.name)?.has((ev as { index: number }).index)) continue;
+      if (
+        ev.type.startsWith('MapIteration') &&
+        redrive.reusedIterations.get((ev as { parentState: { name: string } }).parentState.name)?.has((ev as { index: number }).index)
+      )
+        continue;
       switch (ev.type) {
         case 'ExecutionStarted':
           if (redrive.redriven) break;
-          this.record(record, 'ExecutionStarted', { executionStartedEventDetails: { input: record.input, inputDetails: { truncated: false }, roleArn: this.describeStateMachine(record.stateMachineArn).roleArn } }, {}, at);
+          this.record(
+            record,
+            'ExecutionStarted',
+            {
+              executionStartedEventDetails: {
+                input: record.input,
+                inputDetails: { truncated: false },
+                roleArn: this.describeStateMachine(record.stateMachineArn).roleArn,
+              },
+            },
+            {},
+            at,
+          );
           break;
         case 'StateEntered': {
           const type = ev.state.type;

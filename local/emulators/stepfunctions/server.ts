@@ -132,7 +132,9 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsServerO
           ...(r.error !== undefined ? { error: r.error } : {}),
           ...(r.cause !== undefined ? { cause: r.cause } : {}),
           redriveStatus: r.status === 'RUNNING' || r.status === 'SUCCEEDED' ? 'NOT_REDRIVABLE' : 'REDRIVABLE',
-          ...(r.status === 'RUNNING' || r.status === 'SUCCEEDED' ? { redriveStatusReason: `Execution is ${r.status} and cannot be redriven.` } : {}),
+          ...(r.status === 'RUNNING' || r.status === 'SUCCEEDED'
+            ? { redriveStatusReason: `Execution is ${r.status} and cannot be redriven.` }
+            : {}),
         };
       },
       ListExecutions: (input) => {

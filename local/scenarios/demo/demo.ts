@@ -142,7 +142,15 @@ export function runFigures(cloud: LocalCloud, runKey: string): RunFigures | unde
   const figures: RunFigures = { rowsRead: 0, rowsRejected: 0, rowsByFile: {}, recordsAffected: 0, tables: {} };
   for (const line of cloud.runLogs.ofRun(runKey)) {
     if (!line.taskArn || !line.line.startsWith('{')) continue;
-    let entry: { message?: string; result?: { recordsAffected?: number; rowsRejected?: number }; details?: { rowsRead?: number; rowsByFile?: Record<string, { read: number; rejected: number }>; tables?: Array<{ table: string; rows: number }> } };
+    let entry: {
+      message?: string;
+      result?: { recordsAffected?: number; rowsRejected?: number };
+      details?: {
+        rowsRead?: number;
+        rowsByFile?: Record<string, { read: number; rejected: number }>;
+        tables?: Array<{ table: string; rows: number }>;
+      };
+    };
     try {
       entry = JSON.parse(line.line) as typeof entry;
     } catch {
@@ -167,7 +175,13 @@ export function runFigures(cloud: LocalCloud, runKey: string): RunFigures | unde
 export function describeFigures(figures: RunFigures): string {
   const files = Object.entries(figures.rowsByFile);
   const read = `read ${figures.rowsRead} rows${files.length ? ` (${files.map(([f, c]) => `${f} ${c.read}`).join(', ')})` : ''}`;
-  const rejected = figures.rowsRejected === 0 ? 'rejected 0' : `rejected ${figures.rowsRejected} (${files.filter(([, c]) => c.rejected).map(([f, c]) => `${f} ${c.rejected} of ${c.read}`).join(', ')})`;
+  const rejected =
+    figures.rowsRejected === 0
+      ? 'rejected 0'
+      : `rejected ${figures.rowsRejected} (${files
+          .filter(([, c]) => c.rejected)
+          .map(([f, c]) => `${f} ${c.rejected} of ${c.read}`)
+          .join(', ')})`;
   const tables = Object.entries(figures.tables);
   const loaded = `loaded ${figures.recordsAffected} rows${tables.length ? ` into ${tables.map(([t, n]) => (tables.length > 1 ? `${t} (${n})` : t)).join(', ')}` : ''}`;
   return `${read}, ${rejected}; ${loaded}`;

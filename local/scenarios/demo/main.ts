@@ -60,7 +60,9 @@ async function main(): Promise<number> {
       console.log(`  graph: ${cloud.endpoints.console}/executions/${encodeURIComponent(execution.executionArn!)}`);
     }
     const notices = cloud.monitoring.notices();
-    console.log(`\n  notices: ${notices.length === 0 ? `none (a failed run, an anomaly or an alarm would be here and on ${cloud.endpoints.console}/notifications)` : notices.length}`);
+    console.log(
+      `\n  notices: ${notices.length === 0 ? `none (a failed run, an anomaly or an alarm would be here and on ${cloud.endpoints.console}/notifications)` : notices.length}`,
+    );
     for (const n of notices) console.log(`    ${n.at.toISOString().slice(11, 19)} ${n.topicName}: ${n.subject ?? n.message.slice(0, 100)}`);
     const rows = await readWarehouseRows(warehouseDir);
     console.log(`\n  warehouse (PGlite): ${relative(root, warehouseDir)}`);
@@ -69,9 +71,14 @@ async function main(): Promise<number> {
       for (const row of tableRows.slice(0, 10)) console.log(`    ${JSON.stringify(row)}`);
     }
     ok = result.ok;
-    console.log(ok ? bold('\n✔ demo passed: one run for the complete batch, none for the incomplete one or the duplicate') : bold(`\n✘ demo failed: ${result.problems.join('; ')}`));
+    console.log(
+      ok
+        ? bold('\n✔ demo passed: one run for the complete batch, none for the incomplete one or the duplicate')
+        : bold(`\n✘ demo failed: ${result.problems.join('; ')}`),
+    );
     if (!ok) console.log('  function logs: .local-cloud/logs/   container logs: .local-cloud/logs/tasks/');
-    if (!process.argv.includes('--keep')) console.log('  The console links above end with this demo: npm run demo -- --keep keeps the cloud running to browse them.');
+    if (!process.argv.includes('--keep'))
+      console.log('  The console links above end with this demo: npm run demo -- --keep keeps the cloud running to browse them.');
   } finally {
     if (process.argv.includes('--keep')) {
       console.log(`\nThe local cloud keeps running: ${cloud.endpoints.console}/executions (Ctrl-C stops it)`);

@@ -51,7 +51,9 @@ async function main(): Promise<void> {
       if (failuresLeft > 0) {
         failuresLeft -= 1;
         // Said before the 500 goes out: this attempt is not a receipt, the notifier retries it.
-        process.stdout.write(`${JSON.stringify({ msg: 'answering 500 on purpose (DEMO_FAULT=500-once)', idempotencyKey: notification.idempotencyKey })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ msg: 'answering 500 on purpose (DEMO_FAULT=500-once)', idempotencyKey: notification.idempotencyKey })}\n`,
+        );
         throw new Error('simulated failure (DEMO_FAULT=500-once)');
       }
     },

@@ -129,7 +129,8 @@ export async function runNotifyScenario(
     else if (line.line.includes('answering 500')) {
       // The received line came first: that attempt was answered 500, it is not a receipt.
       const at = receipts.map((r) => r.startsWith(`${who}: `)).lastIndexOf(true);
-      if (at !== -1) failedAttempts.push(receipts.splice(at, 1)[0]!.replace('notification received', 'notification received, answered 500'));
+      if (at !== -1)
+        failedAttempts.push(receipts.splice(at, 1)[0]!.replace('notification received', 'notification received, answered 500'));
     }
     options.onTaskLine?.(entry);
   };
@@ -235,7 +236,19 @@ export async function runNotifyScenario(
     if (receipts.some((r) => r.startsWith('batch-runner'))) problems.push('the unlabelled batch-runner was notified');
     const receivers = receipts.map((r) => r.split(': ')[0]);
     if (new Set(receivers).size !== receivers.length) problems.push(`a task accepted the event twice: ${receivers.join(', ')}`);
-    return { eventId, payload, tasks, receipts, failedAttempts, audit, dead, ecsCalls: Object.fromEntries(cloud.ecs.calls), drainedMs, ok: problems.length === 0, problems };
+    return {
+      eventId,
+      payload,
+      tasks,
+      receipts,
+      failedAttempts,
+      audit,
+      dead,
+      ecsCalls: Object.fromEntries(cloud.ecs.calls),
+      drainedMs,
+      ok: problems.length === 0,
+      problems,
+    };
   } finally {
     cloud.ecs.events.off('log', onLog);
     for (const s of services) {

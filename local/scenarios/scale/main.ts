@@ -28,7 +28,7 @@ const COLUMNS = [
   'Columns:',
   '  t            seconds since the traffic started (one tick: one scaling evaluation)',
   '  phase        the traffic sent that second (messages per second, how long each takes)',
-  '  tasks        the service\'s desired task count after this tick',
+  "  tasks        the service's desired task count after this tick",
   '  backlog      messages visible in the queue, waiting for a task',
   '  p95 latency  95th percentile of how long the messages finished in this second waited, queue to done',
   '  target       backlog per task the policy holds (headroom x acceptable latency x concurrency / average processing time;',

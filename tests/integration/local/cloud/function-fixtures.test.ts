@@ -111,7 +111,9 @@ describe('operating commands', () => {
   test('opsShowRun shows it', async () => {
     const result = await invoke('OpsShowRunLambdaFunction', FIXTURES.OpsShowRunLambdaFunction![0]!);
     expect(result).toMatchObject({ run: { runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z', trigger: 'schedule', attempt: 1 } });
-    expect((result.links as { execution: string }).execution).toContain(':execution:ecs-pipelines-local-pipeline:inventory-snapshot-schedule-2026-11-20T06-00Z-');
+    expect((result.links as { execution: string }).execution).toContain(
+      ':execution:ecs-pipelines-local-pipeline:inventory-snapshot-schedule-2026-11-20T06-00Z-',
+    );
   });
 
   test('opsRerunBatch runs the incomplete batch with the file that arrived, and names the missing one', async () => {
@@ -153,7 +155,11 @@ describe('state machine steps', () => {
 
 describe('notices and alarms', () => {
   test('the failed run of the completed batch published its notice on the operators topic', async () => {
-    const notice = await waitFor('the failure notice', async () => notices('OperatorsTopic').find((n) => n.subject?.includes('orders-daily')), 120_000);
+    const notice = await waitFor(
+      'the failure notice',
+      async () => notices('OperatorsTopic').find((n) => n.subject?.includes('orders-daily')),
+      120_000,
+    );
     expect(notice.subject).toMatch(/FAILED/);
     expect(notice.attributes.pipeline?.StringValue).toBe('orders-daily');
   });
@@ -186,8 +192,13 @@ describe('the notifier', () => {
 
   test('notifyTask signs with the local secret, finds nobody listening, records the attempt and fails the batch for a retry', async () => {
     // The only record failed: the batch processor fails the invocation, so the message comes back.
-    await expect(invoke('NotifyTaskLambdaFunction', FIXTURES.NotifyTaskLambdaFunction![0]!)).rejects.toThrow('All records failed processing');
-    const audit = await getItem('NotifierAuditTable', 'fixture-reload-2026-11-20#arn:aws:ecs:us-east-1:000000000000:task/ecs-pipelines-local/0f1e2d3c4b5a69788796a5b4c3d2e1f0');
+    await expect(invoke('NotifyTaskLambdaFunction', FIXTURES.NotifyTaskLambdaFunction![0]!)).rejects.toThrow(
+      'All records failed processing',
+    );
+    const audit = await getItem(
+      'NotifierAuditTable',
+      'fixture-reload-2026-11-20#arn:aws:ecs:us-east-1:000000000000:task/ecs-pipelines-local/0f1e2d3c4b5a69788796a5b4c3d2e1f0',
+    );
     expect(audit).toMatchObject({ eventId: 'fixture-reload-2026-11-20' });
   });
 });
@@ -197,7 +208,9 @@ describe('queue services', () => {
     const result = await invoke('ProduceMessagesLambdaFunction', FIXTURES.ProduceMessagesLambdaFunction![0]!);
     expect(result).toMatchObject({ sent: 5 });
     const queue = cloud.resources.queues.QueueThumbnailsQueue!;
-    const attributes = await cloud.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const attributes = await cloud.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
     expect(Number(attributes.Attributes?.ApproximateNumberOfMessages)).toBe(5);
   });
 
@@ -209,7 +222,15 @@ describe('queue services', () => {
     await cloudWatch.send(
       new PutMetricDataCommand({
         Namespace: 'EcsPipelines/QueueServices',
-        MetricData: [{ MetricName: 'ProcessingDuration', Dimensions: [{ Name: 'QueueService', Value: 'ecs-pipelines-local-thumbnails' }], Values: [1000], Counts: [120], Unit: 'Milliseconds' }],
+        MetricData: [
+          {
+            MetricName: 'ProcessingDuration',
+            Dimensions: [{ Name: 'QueueService', Value: 'ecs-pipelines-local-thumbnails' }],
+            Values: [1000],
+            Counts: [120],
+            Unit: 'Milliseconds',
+          },
+        ],
       }),
     );
     cloudWatch.destroy();

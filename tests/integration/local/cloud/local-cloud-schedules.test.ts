@@ -120,7 +120,10 @@ test("the orders-daily schedule with yesterday's batch incomplete tells the oper
     cloud.monitoring.notices().find((n) => n.attributes.kind?.StringValue === 'batch-incomplete-at-schedule'),
   );
   expect(notice.subject).toBe('[ecs-pipelines local] WARNING: orders-daily 2026-11-19: incomplete at schedule, missing customers');
-  expect(Object.fromEntries(Object.entries(notice.attributes).map(([k, a]) => [k, a.StringValue]))).toMatchObject({ pipeline: 'orders-daily', severity: 'WARNING' });
+  expect(Object.fromEntries(Object.entries(notice.attributes).map(([k, a]) => [k, a.StringValue]))).toMatchObject({
+    pipeline: 'orders-daily',
+    severity: 'WARNING',
+  });
   await cloud.wiring.drain();
   expect(await runItem('orders-daily#2026-11-19')).toBeUndefined();
 });

@@ -9,14 +9,20 @@ import { closeServer, guardRequests, startEmulators, type Emulators } from '../.
 
 jest.setTimeout(60_000);
 
-function send(endpoint: string, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
+function send(
+  endpoint: string,
+  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: string }> {
   const url = new URL(endpoint);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: options.method ?? 'POST', path: options.path ?? '/', headers: options.headers ?? {} }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, method: options.method ?? 'POST', path: options.path ?? '/', headers: options.headers ?? {} },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -41,7 +47,10 @@ test('a request handler that throws is answered with a 500 naming the service, a
   await closeServer(server);
   // Assess
   expect(boom.status).toBe(500);
-  expect(JSON.parse(boom.body)).toEqual({ __type: 'InternalFailure', message: 'the local Test failed on this request: ENAMETOOLONG: name too long' });
+  expect(JSON.parse(boom.body)).toEqual({
+    __type: 'InternalFailure',
+    message: 'the local Test failed on this request: ENAMETOOLONG: name too long',
+  });
   expect(after).toEqual({ status: 200, body: 'ok' });
   expect(errors).toHaveLength(1);
 });
@@ -67,10 +76,21 @@ describe('every data emulator answers garbage and stays up', () => {
     ['sqs', 2],
   ] as const)('%s', async (service, i) => {
     const { target, body } = garbage[i]!;
-    const answer = await send(emulators.endpoints[service], { headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0', authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/x/aws4_request, SignedHeaders=host, Signature=0' }, body });
+    const answer = await send(emulators.endpoints[service], {
+      headers: {
+        'x-amz-target': target,
+        'content-type': 'application/x-amz-json-1.0',
+        authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/x/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body,
+    });
     expect(answer.status).toBeGreaterThanOrEqual(400);
     // Still serving: a real call after the garbage.
-    const dynamodb = new DynamoDBClient({ region: 'us-east-1', endpoint: emulators.endpoints.dynamodb, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const dynamodb = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: emulators.endpoints.dynamodb,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     await expect(dynamodb.send(new ListTablesCommand({}))).resolves.toBeDefined();
     dynamodb.destroy();
   });

@@ -25,7 +25,14 @@ beforeAll(async () => {
   parent = mkdtempSync(join(tmpdir(), 's3-hostile-'));
   data = join(parent, 'data');
   emulators = await startEmulators({ persistDir: data });
-  s3 = new S3Client({ region: 'us-east-1', endpoint: emulators.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: emulators.endpoints.s3,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
 afterAll(async () => {
@@ -42,13 +49,21 @@ function files(dir: string): string[] {
 }
 
 /** A raw HTTP request (no SDK path normalisation), with an Authorization header s3rver accepts. */
-function raw(method: string, path: string, options: { body?: Buffer | string; headers?: Record<string, string>; signed?: boolean } = {}): Promise<{ status: number; body: string }> {
+function raw(
+  method: string,
+  path: string,
+  options: { body?: Buffer | string; headers?: Record<string, string>; signed?: boolean } = {},
+): Promise<{ status: number; body: string }> {
   const url = new URL(emulators.endpoints.s3);
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.signed !== false) {
-    headers['x-amz-date'] = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    headers['x-amz-date'] = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-    headers.authorization = 'AWS4-HMAC-SHA256 Credential=local/20261120/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=0000';
+    headers.authorization =
+      'AWS4-HMAC-SHA256 Credential=local/20261120/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=0000';
   }
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
@@ -115,7 +130,9 @@ describe('hostile keys', () => {
   });
 
   test('a key over 1,024 bytes is KeyTooLongError', async () => {
-    await expect(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k'.repeat(1025), Body: 'x' }))).rejects.toMatchObject({ name: 'KeyTooLongError' });
+    await expect(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k'.repeat(1025), Body: 'x' }))).rejects.toMatchObject({
+      name: 'KeyTooLongError',
+    });
   });
 
   test('keys encode to names of at most 200 bytes and decode back', () => {
@@ -137,14 +154,28 @@ describe('requests S3 refuses', () => {
 
   const form = (fields: Record<string, string>, file = 'uploaded by a browser') => {
     const boundary = '----local-s3-test';
-    const parts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
-    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n${file}\r\n--${boundary}--\r\n`);
+    const parts = Object.entries(fields).map(
+      ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+    );
+    parts.push(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n${file}\r\n--${boundary}--\r\n`,
+    );
     return { body: parts.join(''), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
   };
   const policy = (expiration: string) => Buffer.from(JSON.stringify({ expiration, conditions: [{ bucket: BUCKET }] })).toString('base64');
   const v4Fields = (key: string, encodedPolicy: string, secret = 'local') => {
-    const signingKey = ['20261120', 'us-east-1', 's3', 'aws4_request'].reduce<Buffer | string>((k, part) => createHmac('sha256', k).update(part).digest(), `AWS4${secret}`);
-    return { key, policy: encodedPolicy, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': 'local/20261120/us-east-1/s3/aws4_request', 'x-amz-date': '20261120T000000Z', 'x-amz-signature': createHmac('sha256', signingKey).update(encodedPolicy).digest('hex') };
+    const signingKey = ['20261120', 'us-east-1', 's3', 'aws4_request'].reduce<Buffer | string>(
+      (k, part) => createHmac('sha256', k).update(part).digest(),
+      `AWS4${secret}`,
+    );
+    return {
+      key,
+      policy: encodedPolicy,
+      'x-amz-algorithm': 'AWS4-HMAC-SHA256',
+      'x-amz-credential': 'local/20261120/us-east-1/s3/aws4_request',
+      'x-amz-date': '20261120T000000Z',
+      'x-amz-signature': createHmac('sha256', signingKey).update(encodedPolicy).digest('hex'),
+    };
   };
 
   test('an unsigned browser form POST is AccessDenied and writes nothing, wherever its key points', async () => {

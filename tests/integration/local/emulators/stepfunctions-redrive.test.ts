@@ -3,7 +3,14 @@
  * continues from the state that failed, under the same ARN, without running earlier states
  * again; an inline Map runs again only the iterations that did not succeed.
  */
-import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, RedriveExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  RedriveExecutionCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { startLocalStepFunctions, type JsonValue, type LocalStepFunctionsServer } from '../../../../local/emulators/stepfunctions';
 
 let server: LocalStepFunctionsServer;
@@ -21,7 +28,15 @@ const definition = {
       MaxConcurrency: 1,
       ItemProcessor: {
         StartAt: 'Call Flaky Worker',
-        States: { 'Call Flaky Worker': { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'flaky', 'Payload.$': '$' }, ResultSelector: { 'value.$': '$.Payload' }, End: true } },
+        States: {
+          'Call Flaky Worker': {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke',
+            Parameters: { FunctionName: 'flaky', 'Payload.$': '$' },
+            ResultSelector: { 'value.$': '$.Payload' },
+            End: true,
+          },
+        },
       },
       ResultPath: '$.results',
       Next: 'Done',
@@ -44,7 +59,9 @@ beforeAll(async () => {
     },
   });
   client = new SFNClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  await client.send(new CreateStateMachineCommand({ name: 'redrive', definition: JSON.stringify(definition), roleArn: 'arn:aws:iam::000000000000:role/x' }));
+  await client.send(
+    new CreateStateMachineCommand({ name: 'redrive', definition: JSON.stringify(definition), roleArn: 'arn:aws:iam::000000000000:role/x' }),
+  );
 });
 afterAll(async () => {
   client.destroy();
@@ -54,7 +71,13 @@ afterAll(async () => {
 test('a failed Map iteration is redriven alone: the succeeded one keeps its result, the one never started runs, earlier states do not run again', async () => {
   // Prepare: item 2 fails; with one iteration at a time, item 3 never starts.
   failing.add(2);
-  const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: server.sfn.stateMachineArn('redrive'), name: 'redrive-1', input: JSON.stringify({ items: [1, 2, 3] }) }));
+  const { executionArn } = await client.send(
+    new StartExecutionCommand({
+      stateMachineArn: server.sfn.stateMachineArn('redrive'),
+      name: 'redrive-1',
+      input: JSON.stringify({ items: [1, 2, 3] }),
+    }),
+  );
   await server.sfn.waitForExecution(executionArn!);
   expect((await client.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('FAILED');
   expect((await client.send(new DescribeExecutionCommand({ executionArn }))).redriveStatus).toBe('REDRIVABLE');
@@ -83,7 +106,12 @@ test('a failed Map iteration is redriven alone: the succeeded one keeps its resu
 });
 
 test('a succeeded execution is not redrivable', async () => {
-  const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: server.sfn.stateMachineArn('redrive'), input: JSON.stringify({ items: [5] }) }));
+  const { executionArn } = await client.send(
+    new StartExecutionCommand({ stateMachineArn: server.sfn.stateMachineArn('redrive'), input: JSON.stringify({ items: [5] }) }),
+  );
   await server.sfn.waitForExecution(executionArn!);
-  await expect(client.send(new RedriveExecutionCommand({ executionArn }))).rejects.toMatchObject({ name: 'ExecutionNotRedrivable', message: 'Execution is SUCCEEDED and cannot be redriven.' });
+  await expect(client.send(new RedriveExecutionCommand({ executionArn }))).rejects.toMatchObject({
+    name: 'ExecutionNotRedrivable',
+    message: 'Execution is SUCCEEDED and cannot be redriven.',
+  });
 });

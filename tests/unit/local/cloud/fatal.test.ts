@@ -6,7 +6,13 @@ import type { LocalCloud } from '../../../../local/cloud/start';
 function fakeCloud() {
   const stopped: string[] = [];
   const cloud = {
-    resources: { tables: { RunsTable: 'r', BatchesTable: 'b' }, streams: { FileArrivalStream: 's' }, buckets: { UploadsBucket: 'u' }, queues: { A: {}, B: {}, C: {} }, secrets: {} },
+    resources: {
+      tables: { RunsTable: 'r', BatchesTable: 'b' },
+      streams: { FileArrivalStream: 's' },
+      buckets: { UploadsBucket: 'u' },
+      queues: { A: {}, B: {}, C: {} },
+      secrets: {},
+    },
     stepFunctions: { sfn: { listExecutions: () => [{ status: 'RUNNING' }, { status: 'FAILED' }] } },
     monitoring: { notices: () => [{}, {}] },
     stop: async () => void stopped.push('stopped'),
@@ -37,7 +43,9 @@ test('with LOCAL_CLOUD_PERSIST the message says where the data is kept', async (
   const { cloud } = fakeCloud();
   const events = new EventEmitter();
   const logged: string[] = [];
-  const exited = new Promise<number>((resolve) => installFatalHandlers(cloud, { persistDir: '/data/cloud', log: (t) => logged.push(t), exit: resolve, events }));
+  const exited = new Promise<number>((resolve) =>
+    installFatalHandlers(cloud, { persistDir: '/data/cloud', log: (t) => logged.push(t), exit: resolve, events }),
+  );
   events.emit('uncaughtException', new Error('boom'));
   await exited;
   expect(logged.join('\n')).toContain('S3, Kinesis and DynamoDB data are kept in /data/cloud (LOCAL_CLOUD_PERSIST)');
@@ -52,7 +60,9 @@ test('a rejection nobody awaited is one failed request: logged, and the cloud ke
   const handlers = installFatalHandlers(cloud, { log: (t) => logged.push(t), exit, events });
   events.emit('unhandledRejection', new TypeError('cannot read properties of undefined'));
   handlers.uninstall();
-  expect(logged).toEqual(['local cloud: a request failed and nothing awaited it (TypeError: cannot read properties of undefined); the cloud keeps running']);
+  expect(logged).toEqual([
+    'local cloud: a request failed and nothing awaited it (TypeError: cannot read properties of undefined); the cloud keeps running',
+  ]);
   expect(exit).not.toHaveBeenCalled();
   expect(stopped).toEqual([]);
   expect(events.listenerCount('uncaughtException')).toBe(0);

@@ -6,7 +6,19 @@ const NOW = Date.parse('2026-11-20T06:30:00Z');
 
 test('an EMF document gives one datapoint per metric value and dimension set; other lines give none', () => {
   const line = JSON.stringify({
-    _aws: { Timestamp: NOW, CloudWatchMetrics: [{ Namespace: 'EcsPipelines', Dimensions: [['service', 'stage', 'pipeline'], ['stage']], Metrics: [{ Name: 'RunsFailed', Unit: 'Count' }, { Name: 'RunDuration', Unit: 'Seconds' }] }] },
+    _aws: {
+      Timestamp: NOW,
+      CloudWatchMetrics: [
+        {
+          Namespace: 'EcsPipelines',
+          Dimensions: [['service', 'stage', 'pipeline'], ['stage']],
+          Metrics: [
+            { Name: 'RunsFailed', Unit: 'Count' },
+            { Name: 'RunDuration', Unit: 'Seconds' },
+          ],
+        },
+      ],
+    },
     service: 'ecs-pipelines',
     stage: 'local',
     pipeline: 'orders-daily',
@@ -53,7 +65,13 @@ test('an alarm goes to ALARM on a breaching datapoint with the notification Clou
   alarms.define(runFailures);
   expect(alarms.evaluate()).toEqual([]);
   // Act
-  metrics.put({ namespace: 'EcsPipelines', metricName: 'RunsFailed', dimensions: { ...runFailures.dimensions }, timestamp: NOW - 60_000, value: 1 });
+  metrics.put({
+    namespace: 'EcsPipelines',
+    metricName: 'RunsFailed',
+    dimensions: { ...runFailures.dimensions },
+    timestamp: NOW - 60_000,
+    value: 1,
+  });
   const [toAlarm] = alarms.evaluate();
   now += 3600_000;
   const [toOk] = alarms.evaluate();
@@ -61,7 +79,12 @@ test('an alarm goes to ALARM on a breaching datapoint with the notification Clou
   expect(toAlarm!.oldState).toBe('OK');
   expect(toAlarm!.actions).toEqual(['arn:aws:sns:us-east-1:000000000000:alarms']);
   const message = JSON.parse(toAlarm!.message);
-  expect(message).toMatchObject({ AlarmName: runFailures.alarmName, NewStateValue: 'ALARM', OldStateValue: 'OK', Trigger: { MetricName: 'RunsFailed', Namespace: 'EcsPipelines', Threshold: 1, Period: 3600 } });
+  expect(message).toMatchObject({
+    AlarmName: runFailures.alarmName,
+    NewStateValue: 'ALARM',
+    OldStateValue: 'OK',
+    Trigger: { MetricName: 'RunsFailed', Namespace: 'EcsPipelines', Threshold: 1, Period: 3600 },
+  });
   expect(message.NewStateReason).toMatch(/^Threshold Crossed: 1 out of the last 1 datapoints \[1 \(/);
   expect(toOk!.alarm.state).toBe('OK');
   expect(JSON.parse(toOk!.message).OldStateValue).toBe('ALARM');
@@ -71,6 +94,12 @@ test('other dimensions are another metric: they do not trip the alarm', () => {
   const metrics = new MetricStore(6 * 3600_000, () => NOW);
   const alarms = new LocalAlarms(metrics, { region: 'us-east-1', accountId: '000000000000' }, () => NOW);
   alarms.define(runFailures);
-  metrics.put({ namespace: 'EcsPipelines', metricName: 'RunsFailed', dimensions: { service: 'ecs-pipelines', stage: 'local', pipeline: 'inventory-snapshot' }, timestamp: NOW - 1000, value: 3 });
+  metrics.put({
+    namespace: 'EcsPipelines',
+    metricName: 'RunsFailed',
+    dimensions: { service: 'ecs-pipelines', stage: 'local', pipeline: 'inventory-snapshot' },
+    timestamp: NOW - 1000,
+    value: 3,
+  });
   expect(alarms.evaluate()).toEqual([]);
 });

@@ -106,10 +106,16 @@ describe('classifyFailure', () => {
   });
 
   it("reads the worker library's JSON cause for its message, so the run's cause is the sentence and not the JSON around it", () => {
-    const cause = JSON.stringify({ errorType: 'RejectThresholdError', errorMessage: '7 of 18 rows rejected, more than REJECT_MAX_RATIO=0.1; see s3://b/rejects/orders-daily/2026-11-25/shard-0.jsonl', causes: [], context: { pipeline: 'orders-daily', shard: { index: 0, count: 1 } } });
+    const cause = JSON.stringify({
+      errorType: 'RejectThresholdError',
+      errorMessage: '7 of 18 rows rejected, more than REJECT_MAX_RATIO=0.1; see s3://b/rejects/orders-daily/2026-11-25/shard-0.jsonl',
+      causes: [],
+      context: { pipeline: 'orders-daily', shard: { index: 0, count: 1 } },
+    });
     expect(classifyFailure({ error: 'RejectThresholdError', cause })).toMatchObject({
       errorClass: 'container-error',
-      message: 'the container reported RejectThresholdError: 7 of 18 rows rejected, more than REJECT_MAX_RATIO=0.1; see s3://b/rejects/orders-daily/2026-11-25/shard-0.jsonl',
+      message:
+        'the container reported RejectThresholdError: 7 of 18 rows rejected, more than REJECT_MAX_RATIO=0.1; see s3://b/rejects/orders-daily/2026-11-25/shard-0.jsonl',
     });
   });
 });

@@ -209,21 +209,31 @@ describe('watchUploads over hostile keys', () => {
   it('says which part of the trigger an unclaimed object missed: bucket, prefix or file pattern', async () => {
     // Prepare: the project's registry; the same key in another bucket, a key outside the prefixes, one under a prefix with no pattern.
     // Act
-    await run({
-      Records: [
-        s3Record({ key: 'incoming/acme/orders-2026-11-20.csv', bucket: 'ecs-pipelines-dev-uploads-123456789012-eu-west-1' }),
-        s3Record({ key: 'outgoing/orders-2026-11-20.csv' }),
-        s3Record({ key: 'incoming/acme/notes.txt' }),
-      ],
-    }, { registry: pipelines() });
+    await run(
+      {
+        Records: [
+          s3Record({ key: 'incoming/acme/orders-2026-11-20.csv', bucket: 'ecs-pipelines-dev-uploads-123456789012-eu-west-1' }),
+          s3Record({ key: 'outgoing/orders-2026-11-20.csv' }),
+          s3Record({ key: 'incoming/acme/notes.txt' }),
+        ],
+      },
+      { registry: pipelines() },
+    );
     // Assess
     expect(publisher.published).toEqual([]);
     expect(log.at('debug').map((e) => [e.attributes.reason, e.attributes.detail])).toEqual([
       ['other-bucket', `bucket ecs-pipelines-dev-uploads-123456789012-eu-west-1 is watched by no pipeline (watched: ${TEST_BUCKET})`],
       ['outside-prefix', `key is under none of the prefixes watched in bucket ${TEST_BUCKET} (incoming/acme/, incoming/inventory/)`],
-      ['no-pattern-match', 'key is under a watched prefix but matches none of its file patterns (orders-daily orders: incoming/acme/orders-{date}.csv; orders-daily customers: incoming/acme/customers-{date}.csv)'],
+      [
+        'no-pattern-match',
+        'key is under a watched prefix but matches none of its file patterns (orders-daily orders: incoming/acme/orders-{date}.csv; orders-daily customers: incoming/acme/customers-{date}.csv)',
+      ],
     ]);
-    expect(Object.fromEntries([...metrics.values].filter(([name]) => name.startsWith('Ignored')))).toEqual({ IgnoredOtherBucket: 1, IgnoredOutsidePrefix: 1, IgnoredNoPatternMatch: 1 });
+    expect(Object.fromEntries([...metrics.values].filter(([name]) => name.startsWith('Ignored')))).toEqual({
+      IgnoredOtherBucket: 1,
+      IgnoredOutsidePrefix: 1,
+      IgnoredNoPatternMatch: 1,
+    });
   });
 });
 
