@@ -22,7 +22,7 @@ import { SERVICE_ORDER, DEFAULT_PORT_BASE } from '../../local/cloud/ports';
 jest.setTimeout(30 * 60_000);
 
 /** The commands of one README section: table first cells in code, and bash block lines. */
-export function readmeCommands(markdown: string, heading: string): string[] {
+function readmeCommands(markdown: string, heading: string): string[] {
   const start = markdown.indexOf(`\n## ${heading}\n`);
   if (start === -1) throw new Error(`README.md has no "## ${heading}" section`);
   const end = markdown.indexOf('\n## ', start + 1);

@@ -88,7 +88,7 @@ const HOSTILE_KEYS: Array<[string, string]> = [
   ['empty segments and a trailing slash', 'a//b/'],
   ['one 300-byte segment', `incoming/${'s'.repeat(300)}.csv`],
   ['1,024 bytes of multi-byte characters', `incoming/${'é'.repeat(507)}`],
-  ['1,024 bytes of slashes and dots', '../'.repeat(341) + '.'],
+  ['1,024 bytes of slashes and dots', `${'../'.repeat(341)}.`],
   ['non-ASCII', 'incoming/日本/café 📦.csv'],
 ];
 
