@@ -38,7 +38,7 @@ function readmeCommands(markdown: string, heading: string): string[] {
       if (line.trim() && !line.trim().startsWith('#')) commands.push(line.trim());
       continue;
     }
-    const cell = /^\| `([^`]+)` \|/.exec(line);
+    const cell = /^\|\s*`([^`]+)`\s*\|/.exec(line);
     if (cell) commands.push(cell[1]!);
   }
   return commands;
