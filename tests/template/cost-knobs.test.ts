@@ -5,6 +5,7 @@
  */
 import { idleCost } from '../../bench/cost/model';
 import { deployedTemplate } from '../../bench/cost/template';
+import { taskResourceIds } from '../../stack/pipeline-tasks';
 import { regionPrices } from '../../lib/shared/pricing/prices';
 import { cfnLint, FULL_STACK_PARAMS, packageService, type CfnTemplate } from '../helpers/package-service';
 
@@ -75,7 +76,7 @@ describe('cost knobs', () => {
       expect({ id, lean: has(lean.template, id), full: has(full.template, id) }).toEqual({ id, lean: false, full: true });
     }
     // The sample pipelines stay: they cost nothing idle.
-    expect(has(lean.template, 'SamplePipelineTaskDefinition')).toBe(true);
+    expect(has(lean.template, taskResourceIds('sample-pipeline').taskDefinition)).toBe(true);
   });
 
   it('containerInsights: off by default, on in production', () => {

@@ -2,7 +2,8 @@
 import { indexRegistry, parseRegistry } from '../../../lib/registry/parse-registry';
 import { scheduleInput, scheduleResources, SCHEDULE_DLQ, SCHEDULE_ROLE } from '../../../stack/schedules';
 
-const task = '{ taskDefinition: sample-pipeline, container: pipeline, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800 }';
+const task =
+  '{ taskDefinition: sample-pipeline, container: pipeline, image: "public.ecr.aws/docker/library/node:22-slim", cpu: 256, memory: 512, launch: sync, timeoutSeconds: 1800 }';
 const registry = (schedules: string) =>
   indexRegistry(
     parseRegistry(`
