@@ -198,7 +198,7 @@ const EFFECTS: Array<[RegExp, (ran: Ran) => Promise<void>]> = [
     /-f startPipeline -p tests\/events\/invoke\/start-pipeline-schedule\.json$/,
     async (ran) => {
       succeeded(ran);
-      expect(ran.stdout).toContain('"status": "started"');
+      expect(ran.stdout).toContain('"action": "started"');
       await waitFor('the scheduled run', () => runItem('inventory-snapshot#schedule#2026-11-20T06:00Z'));
     },
   ],

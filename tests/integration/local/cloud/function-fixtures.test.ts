@@ -57,6 +57,9 @@ const FIXTURES: Record<string, string[]> = {
   NotifyTaskLambdaFunction: ['sqs/derived-notifier-task.json'],
   UpdateScalingTargetLambdaFunction: ['invoke/update-scaling-target-thumbnails.json'],
   ProduceMessagesLambdaFunction: ['invoke/produce-messages-thumbnails.json'],
+  DispatchRunsLambdaFunction: ['eventbridge/derived-execution-status-change.json'],
+  ForwardOwnerNoticesLambdaFunction: ['sns/derived-operators-notice.json'],
+  OpsBackfillLambdaFunction: ['invoke/ops-backfill-dry-run.json'],
 };
 
 test('every function of the template has a fixture here', () => {
@@ -96,8 +99,9 @@ describe('the event path', () => {
 
   test('startPipeline starts the scheduled run the rule input names', async () => {
     const outcome = await invoke('StartPipelineLambdaFunction', FIXTURES.StartPipelineLambdaFunction![0]!);
-    expect(outcome).toMatchObject({ status: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
-    const execution = await cloud.clients.sfn!.send(new DescribeExecutionCommand({ executionArn: String(outcome.executionArn) }));
+    const [action] = (outcome as { actions: Array<{ action: string; runKey: string; executionArn: string }> }).actions;
+    expect(action).toMatchObject({ action: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
+    const execution = await cloud.clients.sfn!.send(new DescribeExecutionCommand({ executionArn: action!.executionArn }));
     expect(execution.stateMachineArn).toBe(cloud.resources.stateMachineArn);
   });
 });
@@ -124,6 +128,20 @@ describe('operating commands', () => {
   test('opsRedriveDlq dry-runs the fan-in DLQ of the local stack', async () => {
     const result = await invoke('OpsRedriveDlqLambdaFunction', FIXTURES.OpsRedriveDlqLambdaFunction![0]!);
     expect(result).toMatchObject({ queue: 'fan-in', dryRun: true });
+  });
+});
+
+describe('run control and backfill', () => {
+  test('dispatchRuns gives back the slots of the ended scheduled run and finds no run waiting', async () => {
+    const result = await invoke('DispatchRunsLambdaFunction', FIXTURES.DispatchRunsLambdaFunction![0]!);
+    expect(result).toMatchObject({ started: [], waiting: 0 });
+  });
+
+  test('opsBackfill dry-runs batch 2026-11-22 from the local bucket: it names the batch and starts nothing', async () => {
+    const before = cloud.stepFunctions.sfn.listExecutions().length;
+    const result = await invoke('OpsBackfillLambdaFunction', FIXTURES.OpsBackfillLambdaFunction![0]!);
+    expect(JSON.stringify(result)).toContain('2026-11-22');
+    expect(cloud.stepFunctions.sfn.listExecutions()).toHaveLength(before);
   });
 });
 
@@ -178,6 +196,14 @@ describe('notices and alarms', () => {
     expect(notice.subject).toBe('[ecs-pipelines local] ALARM: orders-daily: alarm run-failures');
     expect(notice.attributes.kind?.StringValue).toBe('alarm');
     expect(notice.attributes.pipeline?.StringValue).toBe('orders-daily');
+  });
+});
+
+describe('owners', () => {
+  test("forwardOwnerNotices reads a notice of the operators' topic; orders-daily's owner has no topic of its own, so nothing is forwarded", async () => {
+    const before = cloud.monitoring.notices().length;
+    expect(await invoke('ForwardOwnerNoticesLambdaFunction', FIXTURES.ForwardOwnerNoticesLambdaFunction![0]!)).toEqual({ forwarded: 0 });
+    expect(cloud.monitoring.notices()).toHaveLength(before);
   });
 });
 
