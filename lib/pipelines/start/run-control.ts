@@ -12,7 +12,10 @@
  * Alternatives: a scope may hold runs that ended without their release (the end event is best
  * effort): the dispatcher's periodic pass (`reclaim`) gives their slots back (finished, gone, or
  * execution closed) before it judges a scope full; the passes on the hot path do not read them. A run admitted in one scope that then waits for the other keeps the
- * first slot: it is the next to go there anyway.
+ * first slot: it is the next to go there anyway. Runs leave the queue in arrival order (a
+ * dispatcher reaches a run only after the earlier ones were taken); one that finds an earlier
+ * run taken by another dispatcher waits (briefly) for that run's execution to begin, so the
+ * executions begin in that order as well.
  */
 import type { RunQueue, QueuedRun } from '../adapters/run-queue';
 import { slotScope } from '../adapters/run-queue';
@@ -129,11 +132,26 @@ async function startTaken(run: QueuedRun, scopes: Array<{ scope: string }>, deps
     // read of the queue) and must not keep a slot.
     if (taken.status === undefined || taken.status === 'SUCCEEDED' || taken.status === 'FAILED') {
       for (const { scope } of scopes) await queue.release(scope, run.pk);
+    } else if (taken.status === 'STARTING') {
+      // It left the queue before the next one: let its execution begin first, so executions
+      // start in arrival order too (bounded: a dispatcher that died leaves its lease behind).
+      await awaitExecution(run.executionName, deps);
     }
     return;
   }
   const started = await deps.sfn.startExecution({ name: run.executionName, input: taken.input });
   outcome.started.push({ runKey: run.pk, pipeline: run.pipeline, executionArn: started.executionArn });
+}
+
+/** How long a dispatcher waits for another's execution of an earlier run to begin. */
+export const START_WAIT_MS = 5_000;
+
+async function awaitExecution(executionName: string, deps: DispatchDeps): Promise<void> {
+  const deadline = Date.now() + START_WAIT_MS;
+  for (let pause = 10; Date.now() < deadline; pause = Math.min(pause * 2, 250)) {
+    if (await deps.sfn.findExecution(executionName)) return;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
 }
 
 /** A run ended: its slots are free for the next queued runs. */
