@@ -17,9 +17,11 @@ export const MEASURED = {
      * carries openState, so the Batches index `openState-deadline` is written too; the lock
      * puts a Runs item the `pipeline-requestedAt` index holds; the started mark removes
      * openState, which deletes the item from the Batches index. Each is one more write unit.
+     * A batch's first arrival also puts it in the keys-only `pipeline-batchKey` index (the
+     * batches a schedule selects), counted with the batch's start: its keys never change after.
      */
     indexWritesPerFile: 1.0,
-    indexWritesPerBatchStart: 2.0,
+    indexWritesPerBatchStart: 3.0,
     /** Watcher: 1,199 invocations (SQS batches of 10) in 2.8 s, 8 at a time: 18.7 ms each. */
     watcherMsPerInvocation: (2.8 * 1000 * 8) / 1199,
     /** Fan-in: 11,985 records in 26.5 s, one record after another: 2.2 ms a record (dynalite's writes, an upper bound). */
