@@ -2,15 +2,15 @@
  * The packaged CloudFormation template of the local stage: the one source of the local
  * cloud's resources and wiring. `sls package --stage local` takes seconds, so the result
  * is cached under .local-cloud/package/<hash of the inputs> and reused until serverless.yml,
- * functions/, resources/, statemachines/, stack/ (the generators), lib/registry/, pipelines.yml,
- * scripts/, patches/ or package.json change. Another registry (PIPELINES_FILE, or the cloud's
+ * functions/, resources/, statemachines/, stack/ (the generators), lib/ (what they import),
+ * pipelines.yml, scripts/, patches/ or the packages change. Another registry (PIPELINES_FILE, or the cloud's
  * `pipelinesFile`) is packaged into a cache entry of its own.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as z from 'zod';
+import { cachedPackage, PACKAGE_INPUTS, PackageError, packageInputsHash, slsPackage } from '../../scripts/package-stage';
 
 export const ResourceSchema = z.looseObject({
   Type: z.string(),
@@ -36,72 +36,14 @@ export interface PackagedService {
   dir: string;
 }
 
-export class PackageError extends Error {
-  override readonly name = 'PackageError';
-}
+export { PackageError };
 
-/** Files whose content decides the template: a change to any re-packages. */
-const INPUTS = [
-  'serverless.yml',
-  'pipelines.yml',
-  'functions',
-  'resources',
-  'statemachines',
-  'stack',
-  'lib/registry',
-  'scripts',
-  'patches',
-  'package.json',
-];
-
-function listFiles(root: string, entry: string): string[] {
-  const path = join(root, entry);
-  if (!existsSync(path)) return [];
-  if (statSync(path).isFile()) return [path];
-  return readdirSync(path, { withFileTypes: true })
-    .flatMap((child) => listFiles(root, relative(root, join(path, child.name))))
-    .sort();
-}
-
-export function inputsHash(root: string, stage: string, registryFile?: string): string {
-  const hash = createHash('sha256').update(stage);
-  if (registryFile) hash.update(registryFile).update(readFileSync(registryFile));
-  for (const file of INPUTS.flatMap((entry) => listFiles(root, entry))) {
-    hash.update(relative(root, file)).update(readFileSync(file));
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-function runPackage(root: string, stage: string, outDir: string, registryFile?: string): Promise<void> {
-  const sls = join(root, 'node_modules', '.bin', 'sls');
-  return new Promise((resolve, reject) => {
-    execFile(
-      sls,
-      ['package', '--stage', stage, '--package', outDir],
-      {
-        cwd: root,
-        // The stack and the functions' bundles take the registry from PIPELINES_FILE.
-        env: {
-          ...process.env,
-          SLS_TELEMETRY_DISABLED: '1',
-          SLS_NOTIFICATIONS_MODE: 'off',
-          ...(registryFile ? { PIPELINES_FILE: registryFile } : {}),
-        },
-        maxBuffer: 16 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        if (error) {
-          reject(
-            new PackageError(
-              `sls package --stage ${stage} failed (fix serverless.yml or pipelines.yml, then retry):\n${[stdout, stderr].join('\n').trim()}`,
-              { cause: error },
-            ),
-          );
-        } else resolve();
-      },
-    );
-  });
-}
+/**
+ * Files whose content decides the local stage's template: the stack's generators import lib/
+ * (registry, contracts, notices); handlers/ only decide bundles, which the local cloud does not
+ * use (it runs the handlers from source).
+ */
+const LOCAL_INPUTS = PACKAGE_INPUTS.filter((entry) => entry !== 'handlers');
 
 function readPackage(dir: string, stage: string): PackagedService {
   const templateFile = join(dir, 'cloudformation-template-update-stack.json');
@@ -123,29 +65,18 @@ export async function loadPackagedService(
   log: (line: string) => void = () => undefined,
   registryFile?: string,
 ): Promise<PackagedService> {
-  const cacheRoot = join(root, '.local-cloud', 'package');
   // One cache entry per stage and registry: clouds of other registries keep theirs.
-  const prefix = registryFile ? `${stage}-registry-${createHash('sha256').update(registryFile).digest('hex').slice(0, 8)}-` : `${stage}-`;
-  const dir = join(cacheRoot, `${prefix}${inputsHash(root, stage, registryFile)}`);
-  if (!existsSync(join(dir, 'serverless-state.json'))) {
-    log(
-      `packaging the service (sls package --stage ${stage}); cached until serverless.yml, functions/, resources/ or pipelines.yml change`,
-    );
-    const work = `${dir}.tmp-${process.pid}-${Date.now()}`;
-    mkdirSync(cacheRoot, { recursive: true });
-    try {
-      await runPackage(root, stage, work, registryFile);
-      // Another process may have finished the same package first: either copy is fine.
-      if (!existsSync(dir)) renameSync(work, dir);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-    for (const old of readdirSync(cacheRoot)) {
-      const sameRegistry = registryFile ? old.startsWith(prefix) : old.startsWith(prefix) && !old.startsWith(`${stage}-registry-`);
-      if (sameRegistry && join(cacheRoot, old) !== dir && !old.includes('.tmp-'))
-        rmSync(join(cacheRoot, old), { recursive: true, force: true });
-    }
-  }
+  const name = registryFile ? `${stage}-registry-${createHash('sha256').update(registryFile).digest('hex').slice(0, 8)}` : stage;
+  const registry = registryFile ? readFileSync(registryFile, 'utf8') : undefined;
+  const dir = await cachedPackage({
+    cacheRoot: join(root, '.local-cloud', 'package'),
+    name,
+    hash: packageInputsHash(root, [stage, registryFile, registry], LOCAL_INPUTS),
+    log,
+    reason: `packaging the service (sls package --stage ${stage}); cached until serverless.yml, functions/, resources/, stack/, lib/ or pipelines.yml change`,
+    // The stack and the functions' bundles take the registry from PIPELINES_FILE.
+    build: (workDir) => slsPackage({ root, stage, outDir: workDir, env: registryFile ? { PIPELINES_FILE: registryFile } : {} }),
+  });
   return readPackage(dir, stage);
 }
 

@@ -4,11 +4,12 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { cachedPackage, packageInputsHash, slsPackage } from '../../scripts/package-stage';
 // The finder is shared with the npm test script, which is CommonJS.
 const { findCfnLint } = require('../../scripts/cfn-lint.cjs') as { findCfnLint: () => string | undefined };
 
@@ -50,34 +51,6 @@ function configWithResources(files: string[]): string {
 }
 
 /**
- * Files whose content decides a packaging's result: the same inputs give the same package, so
- * test files that package the plain stage share one packaging (several template test files
- * package `dev` as it is; each used to run `sls package` again, several seconds each).
- */
-const PACKAGE_INPUTS = [
-  'serverless.yml',
-  'pipelines.yml',
-  'functions',
-  'resources',
-  'statemachines',
-  'stack',
-  'lib',
-  'handlers',
-  'scripts',
-  'patches',
-  'package-lock.json',
-];
-
-function filesUnder(entry: string): string[] {
-  const path = join(projectRoot, entry);
-  if (!existsSync(path)) return [];
-  if (statSync(path).isFile()) return [entry];
-  return readdirSync(path, { withFileTypes: true })
-    .flatMap((child) => filesUnder(join(entry, child.name)))
-    .sort();
-}
-
-/**
  * Every optional part on, at production sizes (serverless.yml params; README "What it costs"):
  * what tests of the whole stack package. The plain `dev` stage is the lean development stage.
  */
@@ -90,34 +63,27 @@ export const FULL_STACK_PARAMS: Record<string, string> = {
   logRetentionDays: '30',
 };
 
-function inputsHash(stage: string, params: Record<string, string>): string {
-  const hash = createHash('sha256')
-    .update(stage)
-    .update(process.env.PIPELINES_FILE ?? '')
-    .update(JSON.stringify(Object.entries(params).sort()));
-  for (const file of PACKAGE_INPUTS.flatMap(filesUnder)) hash.update(file).update(readFileSync(join(projectRoot, file)));
-  return hash.digest('hex').slice(0, 16);
-}
-
 /**
  * A stage with given params (no extra env or resources), packaged once per set of inputs and
- * kept in the system temp folder: every template test file asking for it reads the same package.
+ * kept in the system temp folder: every template test file asking for it reads the same package
+ * (several template test files package `dev` as it is; each used to run `sls package` again).
  */
 async function sharedPackage(stage: string, params: Record<string, string>): Promise<PackageResult> {
-  const cacheDir = join(tmpdir(), `ecs-pipelines-package-${inputsHash(stage, params)}`);
-  const resultFile = join(cacheDir, 'package-result.json');
-  if (existsSync(resultFile)) {
-    const cached = JSON.parse(readFileSync(resultFile, 'utf8')) as Omit<PackageResult, 'template'>;
-    return { ...cached, template: JSON.parse(readFileSync(cached.templatePath, 'utf8')) as CfnTemplate };
-  }
-  const result = await packageFresh({ stage, params });
-  mkdirSync(cacheDir, { recursive: true });
-  const { template: _template, ...rest } = result;
-  // Written last and whole: a reader sees a complete package or none.
-  const partial = `${resultFile}.${process.pid}`;
-  writeFileSync(partial, JSON.stringify(rest));
-  renameSync(partial, resultFile);
-  return result;
+  const dir = await cachedPackage({
+    cacheRoot: join(tmpdir(), 'ecs-pipelines-packages'),
+    name: `${stage}-${createHash('sha256')
+      .update(JSON.stringify(Object.entries(params).sort()))
+      .digest('hex')
+      .slice(0, 8)}`,
+    hash: packageInputsHash(projectRoot, [stage, process.env.PIPELINES_FILE ?? '', Object.entries(params).sort()]),
+    build: async (workDir) => {
+      const { leftInTempDir } = await packageFresh({ stage, params }, workDir);
+      writeFileSync(join(workDir, 'left-in-temp-dir.json'), JSON.stringify(leftInTempDir));
+    },
+  });
+  const templatePath = join(dir, 'cloudformation-template-update-stack.json');
+  const leftInTempDir = JSON.parse(readFileSync(join(dir, 'left-in-temp-dir.json'), 'utf8')) as string[];
+  return { dir, templatePath, leftInTempDir, template: JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate };
 }
 
 export async function packageService(options: PackageOptions = {}): Promise<PackageResult> {
@@ -125,44 +91,32 @@ export async function packageService(options: PackageOptions = {}): Promise<Pack
   return shareable ? sharedPackage(options.stage ?? 'dev', options.params ?? {}) : packageFresh(options);
 }
 
-async function packageFresh(options: PackageOptions): Promise<PackageResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
+async function packageFresh(options: PackageOptions, dir = mkdtempSync(join(tmpdir(), 'sls-package-'))): Promise<PackageResult> {
   const config = options.extraResources?.length ? configWithResources(options.extraResources) : undefined;
   // Its own temp directory, so what this packaging leaves behind can be told apart from others'.
-  let leftInTempDir: string[] = [];
   const tempDir = mkdtempSync(join(tmpdir(), 'sls-tmp-'));
-  const params = Object.entries(options.params ?? {}).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
-  await run(
-    join(projectRoot, 'node_modules/.bin/sls'),
-    ['package', '--stage', options.stage ?? 'dev', '--package', dir, ...(config ? ['--config', basename(config)] : []), ...params],
-    {
-      cwd: projectRoot,
+  let leftInTempDir: string[] = [];
+  try {
+    await slsPackage({
+      root: projectRoot,
+      stage: options.stage ?? 'dev',
+      outDir: dir,
+      params: options.params,
+      args: config ? ['--config', basename(config)] : [],
       env: {
-        ...process.env,
         // No credentials at all: packaging must not need an AWS account.
         AWS_ACCESS_KEY_ID: '',
         AWS_SECRET_ACCESS_KEY: '',
         AWS_PROFILE: 'no-such-profile-offline',
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_NOTIFICATIONS_MODE: 'off',
         TMPDIR: tempDir,
-        // Its own esbuild work folder, so packagings in parallel test workers do not collide.
-        SLS_ESBUILD_WORK_FOLDER: `.esbuild-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
         ...options.env,
       },
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  )
-    .catch((error: Error & { stdout?: string; stderr?: string }) => {
-      // Keep serverless' own explanation: it names what failed to resolve or validate.
-      error.message = `${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`;
-      throw error;
-    })
-    .finally(() => {
-      if (config) rmSync(config, { force: true });
-      leftInTempDir = readdirSync(tempDir);
-      rmSync(tempDir, { recursive: true, force: true });
     });
+  } finally {
+    if (config) rmSync(config, { force: true });
+    leftInTempDir = readdirSync(tempDir);
+    rmSync(tempDir, { recursive: true, force: true });
+  }
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
   return { dir, templatePath, leftInTempDir, template: JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate };
 }
