@@ -13,6 +13,7 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
 };
 module.exports = {
+  globalSetup: '<rootDir>/tests/helpers/global-setup.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
