@@ -12,6 +12,7 @@
  */
 import {
   DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   RedriveExecutionCommand,
@@ -21,8 +22,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { closeServer, PortInUseError } from '../emulators/data-services';
+import { closeServer, listen } from '../emulators/data-services';
 import { renderGraphSvg } from './graph';
 import { describeRunCost } from '../../lib/shared/notices/run-notice';
 import { executionView, runCostOf, type ExecutionView, type RunCostView, type StateStatus } from './history';
@@ -91,6 +91,18 @@ export async function listExecutions(sfn: SFNClient, stateMachineArns: string[])
   return all.sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0));
 }
 
+/** What DescribeExecution tells of an execution's times, input, output and failure, the fields it has. */
+function executionOutcome(d: DescribeExecutionCommandOutput) {
+  return {
+    ...(d.startDate ? { startDate: d.startDate } : {}),
+    ...(d.stopDate ? { stopDate: d.stopDate } : {}),
+    ...(d.input !== undefined ? { input: d.input } : {}),
+    ...(d.output !== undefined ? { output: d.output } : {}),
+    ...(d.error !== undefined ? { error: d.error } : {}),
+    ...(d.cause !== undefined ? { cause: d.cause } : {}),
+  };
+}
+
 export async function describeExecutionDetail(sfn: SFNClient, executionArn: string): Promise<ExecutionDetail> {
   const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   const events: HistoryEvent[] = [];
@@ -107,12 +119,7 @@ export async function describeExecutionDetail(sfn: SFNClient, executionArn: stri
     stateMachineArn: d.stateMachineArn!,
     name: d.name!,
     status: d.status!,
-    ...(d.startDate ? { startDate: d.startDate } : {}),
-    ...(d.stopDate ? { stopDate: d.stopDate } : {}),
-    ...(d.input !== undefined ? { input: d.input } : {}),
-    ...(d.output !== undefined ? { output: d.output } : {}),
-    ...(d.error !== undefined ? { error: d.error } : {}),
-    ...(d.cause !== undefined ? { cause: d.cause } : {}),
+    ...executionOutcome(d),
     view,
     ...(cost ? { cost } : {}),
   };
@@ -210,12 +217,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       executionArn: arn,
       name: d.name!,
       status: d.status!,
-      ...(d.startDate ? { startDate: d.startDate } : {}),
-      ...(d.stopDate ? { stopDate: d.stopDate } : {}),
-      ...(d.input !== undefined ? { input: d.input } : {}),
-      ...(d.output !== undefined ? { output: d.output } : {}),
-      ...(d.error !== undefined ? { error: d.error } : {}),
-      ...(d.cause !== undefined ? { cause: d.cause } : {}),
+      ...executionOutcome(d),
       redriveCount: d.redriveCount ?? 0,
       redrivable: d.redriveStatus === 'REDRIVABLE',
       ...(facts.pipeline ? { pipeline: facts.pipeline } : {}),
@@ -353,12 +355,6 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => send(res, 500, 'text/plain; charset=utf-8', `console error: ${String(error)}`));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError('console', options.port, { cause: error }) : error),
-    );
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, 'console', options.port);
   return { url: `http://127.0.0.1:${port}`, stop: () => closeServer(server) };
 }

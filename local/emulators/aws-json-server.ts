@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
+import type * as z from 'zod';
 
 /** An error the API answers with: `code` becomes `__type`, so SDK clients throw that exception name. */
 export class AwsApiError extends Error {
@@ -19,6 +20,21 @@ export class AwsApiError extends Error {
     super(message);
   }
 }
+
+/**
+ * Parses one operation's input, answering bad input as the service does: its own error code
+ * (`ValidationException`, `InvalidParameterException`...) and a message naming the field.
+ */
+export const requestParser =
+  (code: string) =>
+  <T>(schema: z.ZodType<T>, input: unknown, op: string): T => {
+    const result = schema.safeParse(input);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new AwsApiError(code, `${op}: ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
+    }
+    return result.data;
+  };
 
 export type Operation = (input: Record<string, unknown>) => Promise<unknown> | unknown;
 

@@ -5,13 +5,12 @@
  * AWS_ENDPOINT_URL_SNS, _CLOUDWATCH and _APPLICATION_AUTO_SCALING all point here.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { awsJsonHandler } from './aws-json-server';
 import { AUTOSCALING_TARGET_PREFIX, autoScalingOperations, type ScalingPolicies } from './application-auto-scaling/api';
 import { CLOUDWATCH_TARGET_PREFIX, cloudWatchOperations } from './cloudwatch/api';
 import type { LocalAlarms } from './cloudwatch/alarms';
 import type { MetricStore } from './cloudwatch/metrics';
-import { PortInUseError, closeServer } from './data-services';
+import { closeServer, listen } from './data-services';
 import type { LocalSns } from './sns/local-sns';
 import { snsQueryHandler } from './sns/query-api';
 
@@ -53,12 +52,6 @@ export async function startMonitoringServer(options: {
     });
   });
   server.keepAliveTimeout = 1_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError('monitoring', options.port, { cause: error }) : error),
-    );
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, 'monitoring', options.port);
   return { endpoint: `http://127.0.0.1:${port}`, stop: () => closeServer(server) };
 }

@@ -5,7 +5,7 @@
  * new target reaches the local autoscaler.
  */
 import * as z from 'zod';
-import { AwsApiError, type Operation } from '../aws-json-server';
+import { AwsApiError, type Operation, requestParser } from '../aws-json-server';
 
 export const AUTOSCALING_TARGET_PREFIX = 'AnyScaleFrontendService';
 
@@ -43,14 +43,7 @@ const Put = z.object({
   TargetTrackingScalingPolicyConfiguration: z.looseObject({ TargetValue: z.number().positive() }),
 });
 
-const parse = <T>(schema: z.ZodType<T>, input: unknown, op: string): T => {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new AwsApiError('ValidationException', `${op}: ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data;
-};
+const parse = requestParser('ValidationException');
 
 const wire = (p: LocalScalingPolicy) => ({
   PolicyARN: p.policyArn,

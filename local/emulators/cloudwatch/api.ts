@@ -4,7 +4,7 @@
  * PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics and DescribeAlarms.
  */
 import * as z from 'zod';
-import { AwsApiError, type Operation } from '../aws-json-server';
+import { AwsApiError, type Operation, requestParser } from '../aws-json-server';
 import type { LocalAlarms } from './alarms';
 import { statistic, type Dimensions, type MetricStore } from './metrics';
 
@@ -72,14 +72,7 @@ const DescribeAlarms = z.object({
   NextToken: z.string().optional(),
 });
 
-const parse = <T>(schema: z.ZodType<T>, input: unknown, op: string): T => {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new AwsApiError('InvalidParameterValue', `${op}: ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data;
-};
+const parse = requestParser('InvalidParameterValue');
 
 const dims = (list: Array<{ Name: string; Value: string }> | undefined): Dimensions =>
   Object.fromEntries((list ?? []).map((d) => [d.Name, d.Value]));

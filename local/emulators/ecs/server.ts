@@ -6,7 +6,7 @@
  * (DescribeServices ≤ 10, DescribeTasks ≤ 100, pages ≤ 100). It counts calls per operation.
  */
 import * as z from 'zod';
-import { AwsApiError, startAwsJsonServer } from '../aws-json-server';
+import { AwsApiError, startAwsJsonServer, requestParser } from '../aws-json-server';
 import {
   ClusterNotFoundError,
   LocalEcs,
@@ -95,14 +95,7 @@ const wire = (value: unknown): unknown => {
   return value;
 };
 
-const parse = <T>(schema: z.ZodType<T>, input: unknown, op: string): T => {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new AwsApiError('InvalidParameterException', `${op}: ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data;
-};
+const parse = requestParser('InvalidParameterException');
 
 export interface LocalEcsServerOptions extends LocalEcsOptions, ServiceSchedulerOptions {
   host?: string;

@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { AwsApiError, startAwsJsonServer } from '../aws-json-server';
+import { AwsApiError, startAwsJsonServer, requestParser } from '../aws-json-server';
 
 /** Secrets Manager appends six random characters to a secret's ARN; locally they derive from the name. */
 export const secretArn = (region: string, accountId: string, name: string): string =>
@@ -34,14 +34,7 @@ export interface LocalSecretsManager {
   stop(): Promise<void>;
 }
 
-const parse = <T>(schema: z.ZodType<T>, input: unknown, op: string): T => {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new AwsApiError('InvalidParameterException', `${op}: ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data;
-};
+const parse = requestParser('InvalidParameterException');
 
 const Requests = {
   CreateSecret: z.object({ Name: z.string().min(1).max(512), SecretString: z.string().min(1), Description: z.string().optional() }),

@@ -3,19 +3,12 @@
  * @aws-sdk/client-sfn, the AWS CLI and the worker library work against it with an endpoint URL.
  */
 import * as z from 'zod';
-import { AwsApiError, startAwsJsonServer } from '../aws-json-server';
+import { AwsApiError, startAwsJsonServer, requestParser } from '../aws-json-server';
 import { LocalStepFunctions, type ExecutionRecord, type HistoryEvent, type LocalStepFunctionsOptions } from './local-sfn';
 
 const seconds = (d: Date | undefined): number | undefined => (d ? d.getTime() / 1000 : undefined);
 
-const parse = <T>(schema: z.ZodType<T>, input: unknown, op: string): T => {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new AwsApiError('ValidationException', `${op}: ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data;
-};
+const parse = requestParser('ValidationException');
 
 const Requests = {
   CreateStateMachine: z.object({
