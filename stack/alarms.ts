@@ -15,6 +15,7 @@
  * notices read like run-failure notices.
  */
 import type { Registry } from '../lib/registry/schema';
+import { fileTriggerOf } from '../lib/registry/pipeline-index';
 import { alarmName, type AlarmKind } from '../lib/contracts/alarm-kinds';
 import { DIMENSION, METRICS_NAMESPACE, PIPELINE_METRIC } from '../lib/contracts/metric-names';
 import type { Cfn } from './template';
@@ -278,12 +279,13 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
         comparison: 'GreaterThanThreshold',
       });
     }
-    if (pipeline.trigger) {
+    const fileTrigger = fileTriggerOf(pipeline);
+    if (fileTrigger) {
       resources[`${id}IncompleteBatchesAlarm`] = count(
         'incomplete-batches',
         name,
         PIPELINE_METRIC.IncompleteBatches,
-        `Pipeline ${name}: a batch passed its ${pipeline.trigger.windowMinutes}-minute window without all its files`,
+        `Pipeline ${name}: a batch passed its ${fileTrigger.windowMinutes}-minute window without all its files`,
       );
       resources[`${id}StuckBatchesAlarm`] = count(
         'stuck-batches',

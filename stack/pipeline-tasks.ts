@@ -27,6 +27,7 @@ import {
   type TaskImage,
 } from '../lib/registry/container';
 import { taskDefinitionOf, type Pipeline, type Registry } from '../lib/registry/schema';
+import { fileTriggerOf } from '../lib/registry/pipeline-index';
 import { StackGenerationError, type Cfn, type Template } from './template';
 
 const ref = (id: string): Cfn => ({ Ref: id });
@@ -107,16 +108,13 @@ const objectsUnder = (bucket: unknown, prefix: string): Cfn => ({
 });
 
 /** A pipeline's literal prefixes: the trigger's prefix, or each pattern's text before its first capture. */
-const triggerPrefixes = (pipeline: Pipeline): string[] =>
-  pipeline.trigger
-    ? [
-        ...new Set(
-          pipeline.trigger.prefix !== undefined
-            ? [pipeline.trigger.prefix]
-            : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]!),
-        ),
-      ]
-    : [];
+const triggerPrefixes = (pipeline: Pipeline): string[] => {
+  const trigger = fileTriggerOf(pipeline);
+  if (!trigger) return [];
+  return [
+    ...new Set(trigger.prefix !== undefined ? [trigger.prefix] : Object.values(trigger.files).map((pattern) => pattern.split('{')[0]!)),
+  ];
+};
 
 /**
  * A registry string as CloudFormation: `${AWS::Partition}`, `${AWS::Region}`,

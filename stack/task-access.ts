@@ -2,6 +2,7 @@
  * What opsBackfill may list in S3: the watched prefixes of every bucket the pipelines read.
  */
 import type { Registry } from '../lib/registry/schema';
+import { fileTriggerOf } from '../lib/registry/pipeline-index';
 import type { Cfn } from './template';
 
 /** The uploads bucket's name: the stack's own, or the existing one named by a param. */
@@ -20,14 +21,13 @@ export const STACK_BUCKET: Cfn = {
 export function uploadsListStatement(registry: Registry): Cfn | undefined {
   const byBucket = new Map<string, { bucket: unknown; prefixes: Set<string> }>();
   for (const pipeline of Object.values(registry.pipelines)) {
-    if (!pipeline.trigger) continue;
-    const bucket = pipeline.trigger.bucket ?? STACK_BUCKET;
+    const trigger = fileTriggerOf(pipeline);
+    if (!trigger) continue;
+    const bucket = trigger.bucket ?? STACK_BUCKET;
     const id = JSON.stringify(bucket);
     const entry = byBucket.get(id) ?? { bucket, prefixes: new Set<string>() };
     const prefixes =
-      pipeline.trigger.prefix !== undefined
-        ? [pipeline.trigger.prefix]
-        : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]!);
+      trigger.prefix !== undefined ? [trigger.prefix] : Object.values(trigger.files).map((pattern) => pattern.split('{')[0]!);
     for (const prefix of prefixes) entry.prefixes.add(prefix);
     byBucket.set(id, entry);
   }

@@ -10,6 +10,28 @@ import type { Pipeline, Registry } from './schema';
 export const taskDefinitionOf = (name: string, pipeline: { task: { taskDefinition?: string | undefined } }): string =>
   pipeline.task.taskDefinition ?? name;
 
+/** A pipeline's files trigger: what S3 uploads make a batch of (absent for events, queue or schedule-only pipelines). */
+export interface FileTrigger {
+  bucket?: string | undefined;
+  prefix?: string | undefined;
+  files: Record<string, string>;
+  windowMinutes: number;
+  rerunOnReupload: boolean;
+}
+
+/** The pipeline's files trigger, if it has one (its trigger may be events or queue instead). */
+export function fileTriggerOf(pipeline: Pipeline | undefined): FileTrigger | undefined {
+  const trigger = pipeline?.trigger;
+  if (!trigger?.files || trigger.windowMinutes === undefined) return undefined;
+  return {
+    bucket: trigger.bucket,
+    prefix: trigger.prefix,
+    files: trigger.files,
+    windowMinutes: trigger.windowMinutes,
+    rerunOnReupload: trigger.rerunOnReupload,
+  };
+}
+
 export interface FileMatch {
   pipeline: string;
   /** The logical file name (`orders`). */
@@ -74,11 +96,12 @@ export function capturesOfBatchKey(captureOrder: string[], batchKey: string): Re
 export function indexRegistry(registry: Registry): PipelineIndex {
   const compiled: Array<{ pipeline: string; file: string; bucket?: string; pattern: CompiledPattern; order: string[] }> = [];
   for (const [pipeline, definition] of Object.entries(registry.pipelines)) {
-    if (!definition.trigger) continue;
-    const files = Object.entries(definition.trigger.files);
+    const trigger = fileTriggerOf(definition);
+    if (!trigger) continue;
+    const files = Object.entries(trigger.files);
     const order = compilePattern(files[0]![1]).captures;
     for (const [file, source] of files) {
-      compiled.push({ pipeline, file, bucket: definition.trigger.bucket, pattern: compilePattern(source), order });
+      compiled.push({ pipeline, file, bucket: trigger.bucket, pattern: compilePattern(source), order });
     }
   }
   return {
@@ -106,7 +129,7 @@ export function indexRegistry(registry: Registry): PipelineIndex {
         return { part: 'bucket', detail: `bucket ${bucket ?? '?'} is watched by no pipeline (watched: ${watched.join(', ') || 'none'})` };
       }
       const prefixOf = (entry: (typeof compiled)[number]) =>
-        registry.pipelines[entry.pipeline]!.trigger!.prefix ?? entry.pattern.literalPrefix;
+        fileTriggerOf(registry.pipelines[entry.pipeline])!.prefix ?? entry.pattern.literalPrefix;
       const under = owned.filter((entry) => key.startsWith(prefixOf(entry)));
       if (under.length === 0) {
         const prefixes = [...new Set(owned.map(prefixOf))];
@@ -120,7 +143,7 @@ export function indexRegistry(registry: Registry): PipelineIndex {
     prefixes() {
       const all = compiled.map((entry) => ({
         bucket: entry.bucket,
-        prefix: registry.pipelines[entry.pipeline]!.trigger!.prefix ?? entry.pattern.literalPrefix,
+        prefix: fileTriggerOf(registry.pipelines[entry.pipeline])!.prefix ?? entry.pattern.literalPrefix,
       }));
       // S3 rejects notification filters whose prefixes overlap: keep only the outermost.
       return all.filter(

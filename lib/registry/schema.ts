@@ -8,6 +8,8 @@ import { compilePattern, PatternSyntaxError } from './patterns';
 import { BatchTemplateError, isTimeZone, parseBatchTemplate } from './batch-template';
 import { ScheduleExpressionError, validateScheduleExpression } from './schedule-expression';
 import { TASK_ENV } from '../contracts/task-contract';
+import { eventPatternProblems } from '../shared/event-pattern';
+import { JsonPathError, parseJsonPath } from '../shared/json-path';
 import {
   ARCHITECTURES,
   CAPACITIES,
@@ -45,20 +47,93 @@ const scheduleExpression = z.string().superRefine((value, ctx) => {
   }
 });
 
-export const TriggerSchema = z.strictObject({
-  /** Bucket the files land in; defaults to the stack's uploads bucket (or the existing one it is given). */
-  bucket: z.string().min(3).optional(),
-  /** Every pattern must start with this prefix; defaults to the patterns' common literal prefix. */
-  prefix: z.string().optional(),
-  /** Logical file name → key pattern with `{captures}` forming the batch key. */
-  files: z
-    .record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'file names are lower-case words'), patternString)
-    .refine((files) => Object.keys(files).length > 0, 'a pipeline needs at least one file'),
-  /** How long to wait, from the first file of a batch, for the rest before the batch is overdue. */
-  windowMinutes: z.number().positive('window must be greater than 0'),
-  /** Start a fresh run when a file of an already-run batch is uploaded again. */
-  rerunOnReupload: z.boolean().default(false),
+/** A JSONPath (lib/shared/json-path.ts) to the value that names a run: one run per value. */
+const batchKeyPath = z.string().superRefine((value, ctx) => {
+  try {
+    parseJsonPath(value);
+  } catch (error) {
+    if (!(error instanceof JsonPathError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
 });
+
+/** `default`, a name of a bus the stack creates, or the ARN of an existing bus. */
+export const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256}$/;
+const EVENT_BUS_NAME = /^[A-Za-z0-9._-]{1,256}$/;
+
+export const EventsTriggerSchema = z.strictObject({
+  bus: z
+    .string()
+    .refine((bus) => EVENT_BUS_ARN.test(bus) || (EVENT_BUS_NAME.test(bus) && !bus.startsWith('aws.')), {
+      error: (issue) =>
+        `bus "${String(issue.input)}" is neither default, a bus name (letters, digits, . _ -; not aws.…) nor an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>)`,
+    })
+    .default('default'),
+  /** An EventBridge event pattern, checked by the project's one matcher (lib/shared/event-pattern.ts). */
+  pattern: z.record(z.string(), z.unknown()).superRefine((pattern, ctx) => {
+    for (const problem of eventPatternProblems(pattern)) ctx.addIssue({ code: 'custom', message: `not a valid event pattern: ${problem}` });
+  }),
+  /** JSONPath into the event: its value names the run (one run per value). */
+  batchKey: batchKeyPath,
+});
+
+export const QueueTriggerSchema = z.strictObject({
+  /** JSONPath into the message body (JSON): its value names the run (one run per value). */
+  batchKey: batchKeyPath,
+  /** A FIFO queue (`.fifo`, content-based deduplication): messages start runs in order per message group. */
+  fifo: z.boolean().default(false),
+  /** Receives before a message moves to the pipeline's dead-letter queue. */
+  maxReceiveCount: z
+    .number()
+    .int()
+    .min(1, 'maxReceiveCount must be at least 1')
+    .max(1000, 'maxReceiveCount must be at most 1000')
+    .default(3),
+});
+
+export const TriggerSchema = z
+  .strictObject({
+    /** Bucket the files land in; defaults to the stack's uploads bucket (or the existing one it is given). */
+    bucket: z.string().min(3).optional(),
+    /** Every pattern must start with this prefix; defaults to the patterns' common literal prefix. */
+    prefix: z.string().optional(),
+    /** Logical file name → key pattern with `{captures}` forming the batch key. */
+    files: z
+      .record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'file names are lower-case words'), patternString)
+      .refine((files) => Object.keys(files).length > 0, 'a pipeline needs at least one file')
+      .optional(),
+    /** How long to wait, from the first file of a batch, for the rest before the batch is overdue. */
+    windowMinutes: z.number().positive('window must be greater than 0').optional(),
+    /** Start a fresh run when a file of an already-run batch is uploaded again. */
+    rerunOnReupload: z.boolean().default(false),
+    /** Runs started by EventBridge events that match a pattern (README "Events"). */
+    events: EventsTriggerSchema.optional(),
+    /** Runs started by messages on the pipeline's own SQS queue (README "Queue"). */
+    queue: QueueTriggerSchema.optional(),
+  })
+  .superRefine((trigger, ctx) => {
+    const kinds = (['files', 'events', 'queue'] as const).filter((kind) => trigger[kind] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: kinds.length ? [kinds[1]!] : [],
+        message:
+          kinds.length === 0
+            ? 'a trigger has files, events or queue'
+            : `a trigger has one of files, events or queue, not ${kinds.join(' and ')}: declare another pipeline for the other`,
+      });
+    }
+    if (trigger.files !== undefined && trigger.windowMinutes === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['windowMinutes'], message: 'a files trigger needs windowMinutes (how long a batch may take)' });
+    }
+    if (trigger.files === undefined) {
+      for (const field of ['windowMinutes', 'prefix', 'bucket'] as const) {
+        if (trigger[field] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [field], message: `${field} applies to a files trigger only` });
+        }
+      }
+    }
+  });
 
 export const TaskSchema = z.strictObject({
   /**
@@ -187,11 +262,11 @@ export const PipelineSchema = z
       });
     }
     if (schedule?.batch !== undefined) {
-      if (!pipeline.trigger) {
+      if (!pipeline.trigger?.files) {
         ctx.addIssue({
           code: 'custom',
           path: ['schedule', 'batch'],
-          message: 'schedule.batch names captures of trigger.files, and this pipeline has no trigger',
+          message: 'schedule.batch names captures of trigger.files, and this pipeline has no trigger.files',
         });
       } else {
         let captures: string[] = [];
@@ -214,7 +289,7 @@ export const PipelineSchema = z
         }
       }
     }
-    if (pipeline.trigger) {
+    if (pipeline.trigger?.files) {
       // zod runs this check even when a field failed; the field's own issue reports a bad pattern.
       const compiled = Object.entries(pipeline.trigger.files).flatMap(([file, source]) => {
         try {
@@ -494,6 +569,8 @@ export type Registry = z.infer<typeof RegistrySchema>;
 export type Pipeline = z.infer<typeof PipelineSchema>;
 export type PipelineTask = z.infer<typeof TaskSchema>;
 export type PipelineTrigger = z.infer<typeof TriggerSchema>;
+export type EventsTrigger = z.infer<typeof EventsTriggerSchema>;
+export type QueueTrigger = z.infer<typeof QueueTriggerSchema>;
 export type PipelineSchedule = z.infer<typeof ScheduleSchema>;
 export type WhenIncomplete = z.infer<typeof WhenIncompleteSchema>;
 export type QueueService = z.infer<typeof QueueServiceSchema>;

@@ -16,7 +16,7 @@ import type { LocalScalingPolicy, ScalingPolicies } from '../emulators/applicati
 import { startMonitoringServer } from '../emulators/monitoring-server';
 import { LocalSns, type Deliverer, type PublishedMessage } from '../emulators/sns/local-sns';
 import type { StackResolver } from './intrinsics';
-import { matchesPattern } from './wiring/event-pattern';
+import { matchesPattern } from '../../lib/shared/event-pattern';
 
 export interface StackMonitoring {
   endpoint: string;

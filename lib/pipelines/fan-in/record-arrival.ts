@@ -14,6 +14,7 @@
 import type { BatchesTable } from '../adapters/batches-table';
 import type { FileArrival } from '../../contracts/messages';
 import type { PipelineIndex } from '../../registry/registry';
+import { fileTriggerOf } from '../../registry/pipeline-index';
 import { RunStartInProgressError, UnknownPipelineError } from '../start/errors';
 import type { StartOutcome, StartRunRequest } from '../start/start-pipeline';
 import { batchObjects, decide } from '../batch';
@@ -62,11 +63,11 @@ export type ArrivalOutcome =
   | { kind: 'reupload-ignored'; runKey: string };
 
 export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDeps): Promise<ArrivalOutcome> {
-  const pipeline = deps.registry.get(arrival.pipeline);
-  if (!pipeline?.trigger)
+  const trigger = fileTriggerOf(deps.registry.get(arrival.pipeline));
+  if (!trigger)
     throw new UnknownPipelineError(
       arrival.pipeline,
-      deps.registry.names.filter((n) => deps.registry.get(n)?.trigger),
+      deps.registry.names.filter((n) => fileTriggerOf(deps.registry.get(n))),
     );
   const required = deps.registry.requiredFiles(arrival.pipeline);
   if (!required.includes(arrival.file)) {
@@ -75,10 +76,10 @@ export async function recordArrival(arrival: FileArrival, deps: RecordArrivalDep
 
   const item = await deps.batches.recordArrival(arrival, {
     now: deps.clock(),
-    windowMinutes: pipeline.trigger.windowMinutes,
+    windowMinutes: trigger.windowMinutes,
     ttlDays: deps.ttlDays,
   });
-  const decision = decide(item, required, pipeline.trigger.rerunOnReupload);
+  const decision = decide(item, required, trigger.rerunOnReupload);
 
   switch (decision.action) {
     case 'wait':

@@ -22,7 +22,7 @@ import { startManualRun } from '../start/manual-run';
 import { startPipeline, type StartPipelineDeps } from '../start/start-pipeline';
 import { UnknownPipelineError } from '../start/errors';
 import { compilePattern, renderPattern } from '../../registry/patterns';
-import { capturesOfBatchKey } from '../../registry/pipeline-index';
+import { capturesOfBatchKey, fileTriggerOf } from '../../registry/pipeline-index';
 import { OperationInputError } from './runs';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -97,12 +97,12 @@ export async function backfill(input: BackfillInput, deps: BackfillDeps): Promis
   const { registry } = deps.start;
   const pipeline = registry.get(input.pipeline);
   if (!pipeline) throw new UnknownPipelineError(input.pipeline, registry.names);
-  if (!pipeline.trigger)
-    throw new OperationInputError(`pipeline "${input.pipeline}" has no file trigger: there are no batches to backfill`);
-  const bucket = pipeline.trigger.bucket ?? deps.uploadsBucket;
+  const trigger = fileTriggerOf(pipeline);
+  if (!trigger) throw new OperationInputError(`pipeline "${input.pipeline}" has no file trigger: there are no batches to backfill`);
+  const bucket = trigger.bucket ?? deps.uploadsBucket;
   const order = registry.captures(input.pipeline);
   const required = registry.requiredFiles(input.pipeline);
-  const patterns = Object.entries(pipeline.trigger.files);
+  const patterns = Object.entries(trigger.files);
   const found = new Map<string, Map<string, UploadedObject>>();
   const report: BackfillReport = {
     pipeline: input.pipeline,

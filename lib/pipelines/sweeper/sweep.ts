@@ -21,6 +21,7 @@ import { incompleteBatchNotice, lateBatchNotice, runOverMaxRuntimeNotice, stuckB
 import { renderNotice, type Notice } from '../../shared/notices/notice';
 import type { NoticePublisher } from '../../shared/notices/sns-publisher';
 import type { PipelineIndex } from '../../registry/registry';
+import { fileTriggerOf } from '../../registry/pipeline-index';
 import { PIPELINE_METRIC } from '../../contracts/metric-names';
 import type { PipelineMetrics } from '../../shared/pipeline-metrics';
 import type { BatchesSweepTable } from '../adapters/batches-sweep-table';
@@ -110,8 +111,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       if (await batches.closeStarted(item)) log.info('started batch closed in the open index', keys);
       continue;
     }
-    const pipeline = registry.get(item.pipeline);
-    if (!pipeline?.trigger) {
+    const trigger = fileTriggerOf(registry.get(item.pipeline));
+    if (!trigger) {
       // A pipeline removed from the registry while its batch was open: say so, once per sweep.
       log.warn('open batch of a pipeline the registry no longer has; left as it is', keys);
       continue;
@@ -134,7 +135,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       batchKey: marked.batchKey,
       firstArrivalAt: marked.firstArrivalAt,
       deadline: marked.deadline,
-      windowMinutes: pipeline.trigger.windowMinutes,
+      windowMinutes: trigger.windowMinutes,
       arrived: arrivedList(marked),
       missing: missingFiles(marked, required),
       now,

@@ -12,7 +12,7 @@ import { nextScheduleTimes } from '../../../lib/registry/schedule';
 import type { LocalClients } from '../aws';
 import type { StackResolver } from '../intrinsics';
 import { AsyncInvoker, type AsyncInvokeConfig } from './async-invoke';
-import { matchesPattern } from './event-pattern';
+import { matchesPattern } from '../../../lib/shared/event-pattern';
 import { transformInput, type InputTransformer } from './input-transformer';
 import type { FunctionRuntime, LocalFunction } from './functions';
 import { KinesisMapping, type KinesisBatchOutcome, type KinesisMappingTiming } from './kinesis-mapping';
@@ -52,6 +52,8 @@ interface Target {
 interface Rule {
   logicalId: string;
   name: string;
+  /** The bus it listens on: `default` or a bus name (an ARN in the template is read as its name). */
+  bus: string;
   pattern?: Record<string, unknown>;
   schedule?: string;
   targets: Target[];
@@ -76,8 +78,10 @@ export interface WiringEvents {
 
 export interface Wiring {
   events: EventEmitter<WiringEvents>;
-  /** Delivers an event to the rules whose pattern matches (the local default event bus). */
-  putEvent(event: BusEvent): number;
+  /** Delivers an event to the rules of that bus (default: the default bus) whose pattern matches; returns how many matched. */
+  putEvent(event: BusEvent, bus?: string): number;
+  /** The buses events can be put on: `default` and the template's AWS::Events::EventBus names. */
+  buses(): string[];
   /** Runs a schedule's (EventBridge Scheduler) or a schedule rule's targets now, as if its time (default: now) had come. */
   fireSchedule(ruleName: string, time?: Date): void;
   /** The S3 notification event the stack's bucket would send for this object (for tests and `sls invoke local`). */
@@ -168,6 +172,7 @@ export async function wireStack(options: {
   const rules: Rule[] = resolver.resources('AWS::Events::Rule').map(([id, resource]) => {
     const p = resolver.resolve(resource.Properties, id) as {
       Name?: string;
+      EventBusName?: string;
       EventPattern?: Record<string, unknown>;
       ScheduleExpression?: string;
       State?: string;
@@ -176,6 +181,7 @@ export async function wireStack(options: {
     return {
       logicalId: id,
       name: resolver.physicalOf(id).ref,
+      bus: p.EventBusName ? p.EventBusName.slice(p.EventBusName.lastIndexOf('/') + 1) : 'default',
       ...(p.EventPattern ? { pattern: p.EventPattern } : {}),
       ...(p.ScheduleExpression && p.State !== 'DISABLED' ? { schedule: p.ScheduleExpression } : {}),
       targets: p.Targets ?? [],
@@ -204,7 +210,8 @@ export async function wireStack(options: {
     }
   };
 
-  const putEvent = (input: BusEvent): number => {
+  const busNames = ['default', ...resolver.resources('AWS::Events::EventBus').map(([id]) => resolver.physicalOf(id).ref)];
+  const putEvent = (input: BusEvent, bus = 'default'): number => {
     const event = {
       version: '0',
       id: randomUUID(),
@@ -216,7 +223,7 @@ export async function wireStack(options: {
     };
     let matched = 0;
     for (const rule of rules) {
-      if (rule.pattern && matchesPattern(rule.pattern, event)) {
+      if (rule.bus === bus && rule.pattern && matchesPattern(rule.pattern, event)) {
         matched++;
         deliver(rule, event);
       }
@@ -415,6 +422,7 @@ export async function wireStack(options: {
   return {
     events,
     putEvent,
+    buses: () => [...busNames],
     fireSchedule,
     s3EventFor: (bucket, key, size, eTag) => s3EventFor(bucket, key, size, eTag),
     invokeAsync(functionRef, event) {

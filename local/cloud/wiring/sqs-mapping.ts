@@ -19,7 +19,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { matchesPattern } from './event-pattern';
+import { matchesPattern } from '../../../lib/shared/event-pattern';
 
 export interface SqsMappingConfig {
   queueUrl: string;

@@ -1,6 +1,6 @@
 /** The local SNS: filter policies on attributes and on the body, deliveries recorded per subscription. */
 import { LocalSns, type Deliverer } from '../../../../local/emulators/sns/local-sns';
-import { matchesPattern } from '../../../../local/cloud/wiring/event-pattern';
+import { matchesPattern } from '../../../../lib/shared/event-pattern';
 
 const delivered: Array<{ endpoint: string; message: string }> = [];
 const record: Deliverer = async (subscription, notification) =>
