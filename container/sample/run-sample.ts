@@ -44,6 +44,12 @@ function filesOf(pipeline: SamplePipeline, objects: readonly BatchObject[], name
 
 export async function runSamplePipeline(ctx: TaskContext, deps: SampleDeps): Promise<TaskOutcome> {
   const { task, timings } = ctx;
+  if (ctx.event !== undefined) {
+    // A run started by an event or a queue message: the sample records what it was started
+    // with (a real container would act on ctx.event); there are no files to load.
+    ctx.log.info('started by an event', { trigger: ctx.trigger, event: ctx.event });
+    return { recordsAffected: 0, rowsRejected: 0, details: { rowsRead: 0, files: 0, trigger: ctx.trigger, event: ctx.event } };
+  }
   const pipeline = (deps.pipelines ?? SAMPLE_PIPELINES)[task.pipeline];
   if (!pipeline)
     throw new SampleConfigError(`pipeline "${task.pipeline}" is not one this container runs (${Object.keys(SAMPLE_PIPELINES).join(', ')})`);

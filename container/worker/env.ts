@@ -10,14 +10,19 @@ import { TaskEnvError } from './errors';
 
 export type ObjectsSource = { kind: 'inline'; objects: BatchObject[] } | { kind: 'runs-table'; table: string; runKey: string };
 
+/** `events` and `queue` runs: the event inline (EVENT), or on the Runs item (EVENT_RUN_KEY). */
+export type EventSource = { kind: 'inline'; event: unknown } | { kind: 'runs-table'; table: string; runKey: string };
+
 export type Launch = { mode: 'sync' } | { mode: 'callback'; taskToken: string; heartbeatSeconds: number | undefined };
 
 export interface TaskEnv {
   pipeline: string;
   runKey: string;
   batchKey: string;
-  /** What started the run: `s3` (a complete batch), `schedule` or `manual`. */
+  /** What started the run: `s3` (a complete batch), `schedule`, `manual`, `events` or `queue`. */
   trigger: TriggerKind;
+  /** `events` and `queue` runs: where the event (or message body) is; undefined for other runs. */
+  event: EventSource | undefined;
   /** Schedule runs: the schedule's fire time (the period the run is for), not the start of the task. */
   scheduledTime: Date | undefined;
   executionArn: string;
@@ -43,6 +48,14 @@ const objectsJson = v
     }
   })
   .pipe(v.array(BatchObjectSchema));
+const eventJson = v.string().transform((raw, ctx) => {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+    return v.NEVER;
+  }
+});
 const scheduledTime = v.iso.datetime({ offset: true }).transform((value) => new Date(value));
 
 /** The variable the worker reads besides the task contract's. */
@@ -97,6 +110,23 @@ export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
     problems.push(`neither ${TASK_ENV.OBJECTS} nor ${TASK_ENV.OBJECTS_RUN_KEY} is set`);
   }
 
+  let event: EventSource | undefined;
+  const eventTrigger = trigger === 'events' || trigger === 'queue';
+  if (env[TASK_ENV.EVENT] && env[TASK_ENV.EVENT_RUN_KEY]) {
+    problems.push(`set either ${TASK_ENV.EVENT} or ${TASK_ENV.EVENT_RUN_KEY}, not both`);
+  } else if (env[TASK_ENV.EVENT]) {
+    const parsed = get(TASK_ENV.EVENT, eventJson);
+    if (parsed !== undefined) event = { kind: 'inline', event: parsed };
+  } else if (env[TASK_ENV.EVENT_RUN_KEY]) {
+    const pointer = get(TASK_ENV.EVENT_RUN_KEY, text);
+    const table = get(TASK_ENV.RUNS_TABLE, text);
+    if (pointer && table) event = { kind: 'runs-table', table, runKey: pointer };
+  } else if (eventTrigger) {
+    problems.push(
+      `neither ${TASK_ENV.EVENT} nor ${TASK_ENV.EVENT_RUN_KEY} is set, but a run of ${TASK_ENV.TRIGGER}=${trigger} has an event`,
+    );
+  }
+
   let launch: Launch | undefined;
   const mode = get(TASK_ENV.LAUNCH, v.enum(['sync', 'callback']));
   if (mode === 'sync') launch = { mode };
@@ -113,6 +143,7 @@ export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
     runKey: runKey!,
     batchKey: batchKey!,
     trigger: trigger!,
+    event,
     scheduledTime: fireTime,
     executionArn: executionArn!,
     stage: stage!,

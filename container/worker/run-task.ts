@@ -21,7 +21,7 @@ import { TaskStoppedError, type TaskTokenRejectedError } from './errors';
 import { toTaskFailure } from './failure';
 import { heartbeatIntervalMs, startHeartbeats, type Heartbeats } from './heartbeat';
 import { createLog, errorFields, stdoutSink, type LineSink, type Log } from './log';
-import { resolveObjects } from './objects';
+import { resolveEvent, resolveObjects } from './objects';
 import { taskTokenPort, type TaskTokenPort } from './task-token';
 import { StepTimings, type StepTimingsMs } from './timings';
 
@@ -54,6 +54,11 @@ export interface TaskContext {
   trigger: TriggerKind;
   /** Schedule runs: the schedule's fire time, which names the period to work on; undefined otherwise. */
   scheduledTime: Date | undefined;
+  /**
+   * `events` runs: the EventBridge event that started the run, as EventBridge delivered it;
+   * `queue` runs: the message body (parsed JSON). Undefined for other runs.
+   */
+  event: unknown;
   /** The batch's files; empty only for `schedule` and `manual` runs without files. */
   objects: BatchObject[];
   /** The process environment, for the task's own settings. */
@@ -226,10 +231,12 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   void (async () => {
     try {
       const objects = await resolveObjects(task.objects, deps.dynamo ?? workerDynamoClient);
+      const event = await resolveEvent(task.event, deps.dynamo ?? workerDynamoClient);
       const outcome = await work({
         task,
         trigger: task.trigger,
         scheduledTime: task.scheduledTime,
+        event,
         objects,
         env,
         signal: controller.signal,

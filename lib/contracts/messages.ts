@@ -37,7 +37,11 @@ export const BatchObjectSchema = v.strictObject({
 });
 export type BatchObject = v.Infer<typeof BatchObjectSchema>;
 
-export const TriggerKindSchema = v.enum(['s3', 'schedule', 'manual']);
+/**
+ * What started a run: `s3` (a complete batch of files), `schedule`, `manual`, `events` (an
+ * EventBridge event matching the pipeline's pattern) or `queue` (a message on its own queue).
+ */
+export const TriggerKindSchema = v.enum(['s3', 'schedule', 'manual', 'events', 'queue']);
 export type TriggerKind = v.Infer<typeof TriggerKindSchema>;
 
 /** Task settings resolved from the registry for one run. */
@@ -86,6 +90,12 @@ export const ExecutionInputSchema = v.strictObject({
   executionName: v.string(),
   objects: v.array(BatchObjectSchema),
   objectsPointer: v.strictObject({ table: v.literal('runs'), runKey: v.string() }).optional(),
+  /**
+   * Runs of an event or a queue message: the event (or the message body) as JSON text when it
+   * fits the container overrides; otherwise empty and `eventPointer` names the Runs item holding it.
+   */
+  event: v.string().optional(),
+  eventPointer: v.strictObject({ table: v.literal('runs'), runKey: v.string() }).optional(),
   task: RunTaskSettingsSchema,
   /** One entry per shard, the Map state's items. */
   shards: v.array(v.strictObject({ index: v.number().int(), count: v.number().int() })),
@@ -128,7 +138,8 @@ export function compareSequencers(a: string, b: string): number {
  * Runs, pk = run key (`pipeline#batchKey`, `pipeline#schedule#<time>`, `pipeline#manual#...`):
  *   pipeline, batchKey, trigger, scheduledTime (schedule runs), status (RunStatus), leaseExpiresAt (epoch s, while STARTING),
  *   attempt, executionName, executionArn, requestedAt (ISO), startedAt, endedAt, durationMs,
- *   objects (list, only when the execution input carries objectsPointer), result (map, written
+ *   objects (list, only when the execution input carries objectsPointer), event (JSON text, only
+ *   when the execution input carries eventPointer), result (map, written
  *   by the state machine: status, shards [{index, exitCode, stopReason, recordsAffected}],
  *   errorClass, errorMessage, recordsAffected).
  *   While QUEUED (a concurrency limit): queue = 'QUEUED' (sparse index queue-queueSeq),

@@ -6,7 +6,7 @@ export const TASK_ENV = {
   PIPELINE: 'PIPELINE',
   RUN_KEY: 'RUN_KEY',
   BATCH_KEY: 'BATCH_KEY',
-  /** What started the run: `s3` (a complete batch), `schedule` or `manual`. */
+  /** What started the run: `s3` (a complete batch), `schedule`, `manual`, `events` or `queue`. */
   TRIGGER: 'TRIGGER',
   /** Schedule runs only: the schedule's fire time (ISO 8601, UTC), not the moment the task started. */
   SCHEDULED_TIME: 'SCHEDULED_TIME',
@@ -20,6 +20,10 @@ export const TASK_ENV = {
   OBJECTS: 'OBJECTS',
   /** Set instead of OBJECTS for large batches: read `objects` from the Runs item with this key. */
   OBJECTS_RUN_KEY: 'OBJECTS_RUN_KEY',
+  /** `events` and `queue` runs: the event (or message body) as JSON text, when it fits the overrides. */
+  EVENT: 'EVENT',
+  /** Set instead of EVENT for a large event: read `event` (JSON text) from the Runs item with this key. */
+  EVENT_RUN_KEY: 'EVENT_RUN_KEY',
   RUNS_TABLE: 'RUNS_TABLE',
   /** `sync` or `callback`. */
   LAUNCH: 'LAUNCH',
@@ -31,3 +35,11 @@ export const TASK_ENV = {
 
 /** Inline object lists above this many characters go through OBJECTS_RUN_KEY instead. */
 export const MAX_INLINE_OBJECTS_CHARS = 4_000;
+/**
+ * An event whose JSON text, as it stands quoted inside the overrides' JSON, is longer than this
+ * goes through EVENT_RUN_KEY instead (an event run carries no objects, so it takes their room).
+ */
+export const MAX_INLINE_EVENT_CHARS = 4_000;
+
+/** Whether an event's JSON text travels inline (EVENT) rather than on the Runs item (EVENT_RUN_KEY). */
+export const eventFitsInline = (eventJson: string): boolean => JSON.stringify(eventJson).length <= MAX_INLINE_EVENT_CHARS;

@@ -18,6 +18,8 @@ export const ENV = {
   STATE_MACHINE_ARN: v.string().min(1),
   UPLOADS_BUCKET: v.string().min(1),
   TOPIC_ARN: v.string().min(1),
+  /** Pipeline queues (trigger.queue) are named `<this prefix><pipeline>-runs`: `<service>-<stage>-`. */
+  TRIGGER_QUEUE_PREFIX: v.string().min(1),
   RUN_LEASE_SECONDS: v.coerce.number().int().positive(),
   /** Runs of the whole stack at once (stage param maxConcurrentRuns); 0: no stack-wide limit. */
   MAX_CONCURRENT_RUNS: v.coerce.number().int().min(0),

@@ -23,6 +23,7 @@ export const RunItemSchema = v.looseObject({
   requestedAt: v.string(),
   scheduledTime: v.string().optional(),
   objects: v.array(BatchObjectSchema).optional(),
+  event: v.string().optional(),
 });
 export type RunItem = v.Infer<typeof RunItemSchema>;
 
@@ -46,6 +47,8 @@ export interface LockRequest {
   leaseExpiresAt: number;
   /** Only when the execution input points here instead of carrying them. */
   objects?: BatchObject[];
+  /** Only when the execution input points here instead of carrying it: the event's JSON text. */
+  event?: string;
   /** Forced fresh run: also take over a finished run of exactly this attempt. */
   replacesFinishedAttempt?: number;
 }
@@ -87,6 +90,7 @@ export function runsTable(client: DynamoDBDocumentClient, tableName: string): Ru
         leaseExpiresAt: request.leaseExpiresAt,
         ...(request.scheduledTime ? { scheduledTime: request.scheduledTime } : {}),
         ...(request.objects ? { objects: request.objects } : {}),
+        ...(request.event !== undefined ? { event: request.event } : {}),
       };
       const takeOverFinished = request.replacesFinishedAttempt !== undefined;
       try {

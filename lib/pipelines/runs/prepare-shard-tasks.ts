@@ -113,6 +113,8 @@ function baseEnvironment(
     { Name: TASK_ENV.SHARD_INDEX, Value: String(shard.index) },
     { Name: TASK_ENV.SHARD_COUNT, Value: String(shard.count) },
     objects,
+    ...(input.event !== undefined ? [{ Name: TASK_ENV.EVENT, Value: input.event }] : []),
+    ...(input.eventPointer ? [{ Name: TASK_ENV.EVENT_RUN_KEY, Value: input.eventPointer.runKey }] : []),
     { Name: TASK_ENV.RUNS_TABLE, Value: runsTable },
     { Name: TASK_ENV.LAUNCH, Value: input.task.launch },
   ];

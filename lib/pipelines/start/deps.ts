@@ -6,6 +6,7 @@
 import { batchesTable } from '../adapters/batches-table';
 import { runQueue } from '../adapters/run-queue';
 import type { DispatchDeps } from './run-control';
+import type { StartPipelineDeps } from './start-pipeline';
 import { runsTable } from '../adapters/runs-table';
 import { stepFunctions } from '../adapters/step-functions';
 import { dynamoDocumentClient } from '../../shared/clients/dynamodb';
@@ -79,4 +80,22 @@ export function dispatchDeps(
     leaseSeconds: config.RUN_LEASE_SECONDS,
     runControl: { queue: runQueue(dynamoDocumentClient(), config.RUNS_TABLE), stackLimit: config.MAX_CONCURRENT_RUNS },
   };
+}
+
+/** Runs started by an event or a queue message (event-trigger.ts): no batch to read, only the lock and the state machine. */
+export const START_KEYED_RUN_ENV = [
+  'RUNS_TABLE',
+  'STATE_MACHINE_ARN',
+  'RUN_LEASE_SECONDS',
+  'MAX_CONCURRENT_RUNS',
+  'STAGE',
+  'SERVICE',
+] as const;
+
+export function startKeyedRunDeps(
+  config: Omit<StartPipelineConfig, 'BATCHES_TABLE'>,
+  registry: PipelineIndex = pipelines(),
+  clock: () => Date = () => new Date(),
+): StartPipelineDeps {
+  return { ...dispatchDeps(config, registry, clock), service: config.SERVICE, stage: config.STAGE };
 }

@@ -23,7 +23,7 @@ import type { RunItem, RunsTable } from '../adapters/runs-table';
 import { executionName } from '../execution-name';
 import { ExecutionInputSchema, type BatchObject, type ExecutionInput, type TriggerKind } from '../../contracts/messages';
 import type { PipelineIndex } from '../../registry/registry';
-import { MAX_INLINE_OBJECTS_CHARS } from '../../contracts/task-contract';
+import { eventFitsInline, MAX_INLINE_OBJECTS_CHARS } from '../../contracts/task-contract';
 import { RunNotFinishedError, StartExecutionError, UnknownPipelineError } from './errors';
 import { dispatchQueuedRuns, limitsOf, type RunControl } from './run-control';
 import { resolveTaskSettings } from './task-settings';
@@ -34,6 +34,8 @@ export interface StartRunRequest {
   batchKey: string;
   trigger: TriggerKind;
   objects: BatchObject[];
+  /** `events` and `queue` runs: the event or message body, passed to the container (ctx.event). */
+  event?: unknown;
   /** Schedule runs: the fire time, passed to the container as SCHEDULED_TIME. */
   scheduledTime?: Date;
   /** A fresh attempt of a run key whose last attempt finished (manual `force: true`). */
@@ -124,6 +126,9 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
   // ECS container overrides hold 8,192 characters: a long object list travels on the Runs item.
   const inline = JSON.stringify(request.objects).length <= MAX_INLINE_OBJECTS_CHARS;
   const scheduledTime = request.scheduledTime?.toISOString();
+  // The event travels like the object list: inline when it fits the overrides, else on the Runs item.
+  const eventJson = request.event === undefined ? undefined : JSON.stringify(request.event);
+  const eventInline = eventJson !== undefined && eventFitsInline(eventJson);
   const input: ExecutionInput = ExecutionInputSchema.parse({
     pipeline: request.pipeline,
     runKey: request.runKey,
@@ -134,6 +139,7 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
     executionName: name,
     objects: inline ? request.objects : [],
     ...(inline ? {} : { objectsPointer: { table: 'runs', runKey: request.runKey } }),
+    ...(eventJson === undefined ? {} : eventInline ? { event: eventJson } : { eventPointer: { table: 'runs', runKey: request.runKey } }),
     ...resolveTaskSettings(request.pipeline, pipeline, deps),
   });
 
@@ -149,6 +155,7 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
     now,
     leaseExpiresAt: now + deps.leaseSeconds,
     ...(inline ? {} : { objects: request.objects }),
+    ...(eventJson !== undefined && !eventInline ? { event: eventJson } : {}),
     ...(replaces !== undefined ? { replacesFinishedAttempt: replaces } : {}),
   });
   if (!lock.acquired) {
