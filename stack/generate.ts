@@ -12,6 +12,7 @@ import * as z from 'zod';
 import type { Registry } from '../lib/registry/schema';
 import { alarmOutputs, alarmPlumbing, alarmResources, type AlarmSources } from './alarms';
 import { capacityResources } from './capacity';
+import { eventTriggerResources } from './event-triggers';
 import { dashboardParts } from './dashboard';
 import { FIRST_DEPLOY, IMAGE_REPOSITORY_ID, imageParts } from './images';
 import { checkNameLengths } from './names';
@@ -117,6 +118,12 @@ export function generateStack(template: Template, inputs: StackInputs): Generate
     );
   }
   addResources(template, schedules, 'stack/schedules.ts');
+  // Events and queue triggers: rules, buses, the pipelines' queues, their dead-letter queues.
+  addResources(
+    template,
+    eventTriggerResources(template, inputs.registry, { service: inputs.service, stage: inputs.stage }),
+    'stack/event-triggers.ts',
+  );
   addResources(template, alarmPlumbing(inputs), 'stack/alarms.ts');
   addOutputs(template, alarmOutputs(), 'stack/alarms.ts');
 

@@ -6,6 +6,8 @@
 //                 queues, audit table, signing secret and the Secrets Manager endpoint.
 //   queueServices whether the registry deploys any queue service (param samples decides the
 //                 sample ones): the target updater and the load producer functions.
+//   eventTriggers / queueTriggers  whether any pipeline has trigger.events / trigger.queue:
+//                 startFromEvent / startFromQueue (their rules, queues and mappings: stack/event-triggers.ts).
 'use strict';
 const { deployedRegistry } = require('./load.cjs');
 
@@ -19,10 +21,14 @@ async function flag(resolveVariable, name) {
 module.exports = async ({ resolveVariable }) => {
   const notifier = await flag(resolveVariable, 'notifier');
   const samples = await flag(resolveVariable, 'samples');
-  const queueServices = Object.keys(deployedRegistry({ samples }).registry.queueServices ?? {}).length > 0;
+  const { registry } = deployedRegistry({ samples });
+  const queueServices = Object.keys(registry.queueServices ?? {}).length > 0;
+  const triggers = Object.values(registry.pipelines).map((pipeline) => pipeline.trigger ?? {});
   return {
     notifierFunctions: notifier ? 'notifier.yml' : 'none.yml',
     notifierResources: notifier ? 'notifier.yml' : 'none.yml',
     queueServiceFunctions: queueServices ? 'queue-services.yml' : 'none.yml',
+    eventTriggerFunctions: triggers.some((trigger) => trigger.events) ? 'event-triggers.yml' : 'none.yml',
+    queueTriggerFunctions: triggers.some((trigger) => trigger.queue) ? 'queue-triggers.yml' : 'none.yml',
   };
 };

@@ -7,6 +7,7 @@
 import type { PipelineIndex } from '../lib/registry/registry';
 import { ownerNoticeParts, type OwnerNoticeParts } from './owners';
 import { queueServiceFunctionParts, type QueueServiceFunctionParts } from './queue-services';
+import { runsQueueArns } from './event-triggers';
 import { uploadsListStatement } from './task-access';
 import type { Cfn } from './template';
 import { uploadRouting, type UploadRouting } from './uploads';
@@ -16,6 +17,8 @@ export interface RegistryVariables extends UploadRouting {
   uploadsListStatement: Cfn;
   queueServices: QueueServiceFunctionParts;
   ownerNotices: OwnerNoticeParts;
+  /** startFromQueue (functions/queue-triggers.yml): the pipelines' queues it reads. */
+  queueTriggers: { queueArns: Cfn[] };
 }
 
 export function registryVariables(index: PipelineIndex, options: { existingBucket: string }): RegistryVariables {
@@ -24,5 +27,6 @@ export function registryVariables(index: PipelineIndex, options: { existingBucke
     ...uploadRouting(index, options.existingBucket),
     queueServices: queueServiceFunctionParts(index.registry.queueServices),
     ownerNotices: ownerNoticeParts(index.registry),
+    queueTriggers: { queueArns: runsQueueArns(index.registry) },
   };
 }
