@@ -24,6 +24,8 @@ export interface ServiceEndpoints {
   /** SNS, CloudWatch and Application Auto Scaling share one local endpoint (`sns` names the same URL). */
   monitoring?: string;
   sns?: string;
+  /** EventBridge (PutEvents onto the stack's buses). */
+  events?: string;
 }
 
 export interface LocalClients {
@@ -90,6 +92,7 @@ export function endpointEnvironment(endpoints: ServiceEndpoints, region: string)
           AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING: endpoints.monitoring,
         }
       : {}),
+    ...(endpoints.events ? { AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.events } : {}),
     // s3rver cannot verify streamed (aws-chunked) checksums; S3 path-style is the container's own setting.
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',

@@ -174,7 +174,19 @@ export class StackResolver {
       }
       case 'AWS::Events::Rule': {
         const name = prop('Name') ?? generatedName(stackName, logicalId, 64);
-        result = { ref: name, attributes: { Arn: this.arn('events', `rule/${name}`) } };
+        // A rule on a custom bus has the bus in its ARN (rule/<bus>/<name>); Ref is the name on the default bus, else <bus>|<name>.
+        const busValue = prop('EventBusName');
+        const bus = busValue === undefined ? 'default' : busValue.slice(busValue.lastIndexOf('/') + 1);
+        result = {
+          ref: bus === 'default' ? name : `${bus}|${name}`,
+          attributes: { Arn: this.arn('events', bus === 'default' ? `rule/${name}` : `rule/${bus}/${name}`) },
+        };
+        break;
+      }
+      case 'AWS::Events::EventBus': {
+        const name = prop('Name') ?? generatedName(stackName, logicalId, 256);
+        const arn = this.arn('events', `event-bus/${name}`);
+        result = { ref: name, attributes: { Arn: arn, Name: name } };
         break;
       }
       default: {

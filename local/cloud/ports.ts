@@ -3,8 +3,22 @@
  * (LOCAL_CLOUD_PORT_BASE, default 4580) so `sls invoke local --stage local` and the AWS CLI
  * find them; tests pass base 0 and get free ports.
  */
-/** `monitoring` serves SNS, CloudWatch and Application Auto Scaling (local/emulators/monitoring-server.ts). */
-export const SERVICE_ORDER = ['s3', 'kinesis', 'dynamodb', 'sqs', 'sfn', 'ecs', 'console', 'secretsmanager', 'monitoring'] as const;
+/**
+ * `monitoring` serves SNS, CloudWatch and Application Auto Scaling (local/emulators/monitoring-server.ts);
+ * `events` the EventBridge API (PutEvents, local/emulators/eventbridge).
+ */
+export const SERVICE_ORDER = [
+  's3',
+  'kinesis',
+  'dynamodb',
+  'sqs',
+  'sfn',
+  'ecs',
+  'console',
+  'secretsmanager',
+  'monitoring',
+  'events',
+] as const;
 export type LocalService = (typeof SERVICE_ORDER)[number];
 
 export const DEFAULT_PORT_BASE = 4580;

@@ -31,6 +31,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { startMonitoringForStack, type StackMonitoring } from './stack-monitoring';
 import type { ExecutionRecord } from '../emulators/stepfunctions';
+import { startLocalEventBridge } from '../emulators/eventbridge/server';
 
 export const ACCOUNT_ID = '000000000000';
 
@@ -76,7 +77,7 @@ export interface LocalCloud {
   region: string;
   stage: string;
   stackName: string;
-  endpoints: ServiceEndpoints & { sfn: string; ecs: string; sns: string; console: string; monitoring: string };
+  endpoints: ServiceEndpoints & { sfn: string; ecs: string; sns: string; console: string; monitoring: string; events: string };
   /** AWS_ENDPOINT_URL_* and credentials: what an SDK, the CLI or `sls invoke local` needs. */
   environment: Record<string, string>;
   service: PackagedService;
@@ -247,6 +248,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stepFunctions.events.on('executionClosed', onExecutionClosed);
     stops.push(async () => void stepFunctions.events.off('executionClosed', onExecutionClosed));
 
+    // PutEvents onto the default bus or the stack's buses, routed by the template's rules.
+    const eventBridge = await startLocalEventBridge({
+      port: ports.events,
+      region,
+      accountId: ACCOUNT_ID,
+      bus: { buses: () => wiring.buses(), route: (bus, event) => wiring.putEvent(event, bus) },
+    }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? new PortInUseError('events', ports.events, { cause: error }) : error;
+    });
+    stops.push(() => eventBridge.stop());
+    // What the endpoints file and callers point an SDK or the CLI at (functions put no events).
+    environment.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridge.endpoint;
+
     const stateMachine = resolver.resources('AWS::StepFunctions::StateMachine')[0];
     if (!stateMachine) throw new Error('the template has no AWS::StepFunctions::StateMachine: check stepFunctions in serverless.yml');
     const stateMachineArn = resolver.physicalOf(stateMachine[0]).ref;
@@ -309,6 +323,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       sns: monitoring.endpoint,
       console: consoleServer.url,
       monitoring: monitoring.endpoint,
+      events: eventBridge.endpoint,
     };
     if (options.writeEndpoints) {
       writeEndpointsFile(options.root, {
