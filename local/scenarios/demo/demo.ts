@@ -10,6 +10,7 @@ import { ListExecutionsCommand, type ExecutionListItem } from '@aws-sdk/client-s
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalCloud } from '../../cloud/start';
+import { orderBatchClosed, putEvents, type PutEventsEntry } from '../../cloud/put-events';
 
 export const DEMO_FIXTURES = join(__dirname, 'fixtures');
 
@@ -32,8 +33,23 @@ export const DEMO_UPLOADS: DemoUpload[] = [
   { fixture: 'README.md', key: 'incoming/acme/notes.txt', why: 'matches no pipeline: ignored' },
 ];
 
+export interface DemoEvent {
+  entry: PutEventsEntry;
+  why: string;
+}
+
+/** Events put on the default bus after the uploads (pipeline order-batch-closed, started by events). */
+export const DEMO_EVENTS: DemoEvent[] = [
+  { entry: orderBatchClosed('demo-au-0001', 'AU'), why: 'an AU batch closed: one run, named by its idempotency key' },
+  { entry: orderBatchClosed('demo-au-0001', 'AU'), why: 'the same event again: no second run' },
+  { entry: orderBatchClosed('demo-eu-0002', 'EU'), why: 'an EU batch: the pattern wants AU or NZ, no run' },
+];
+
 /** The runs the demo must end with: run key → status. */
-export const EXPECTED_RUNS: Record<string, string> = { 'orders-daily#2026-11-20': 'SUCCEEDED' };
+export const EXPECTED_RUNS: Record<string, string> = {
+  'orders-daily#2026-11-20': 'SUCCEEDED',
+  'order-batch-closed#demo-au-0001': 'SUCCEEDED',
+};
 
 export interface DemoResult {
   executions: ExecutionListItem[];
@@ -86,6 +102,11 @@ export async function runDemo(
     await uploadFixture(cloud, upload, bucket);
     await cloud.wiring.drain();
     await sleep(options.betweenUploadsMs ?? 300);
+  }
+  for (const event of DEMO_EVENTS) {
+    const put = await putEvents(cloud.endpoints.events, [event.entry]);
+    if (put.FailedEntryCount) throw new Error(`PutEvents refused the demo's event: ${JSON.stringify(put.Entries)}`);
+    await cloud.wiring.drain();
   }
   const deadline = Date.now() + timeoutMs;
   let executions: ExecutionListItem[] = [];

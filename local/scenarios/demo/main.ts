@@ -11,7 +11,7 @@ import { attachProgress } from '../../cloud/progress';
 import { explain } from '../../cloud/errors';
 import { describeExecutionDetail } from '../../console/server';
 import { renderExecutionTable } from '../../console/table';
-import { checkContainerBuild, DEMO_UPLOADS, describeFigures, runDemo, runFigures } from './demo';
+import { checkContainerBuild, DEMO_EVENTS, DEMO_UPLOADS, describeFigures, runDemo, runFigures } from './demo';
 import { pipelines } from '../../../lib/registry';
 import { readWarehouseRows } from './warehouse';
 import { projectRoot } from '../../cloud/project-root';
@@ -32,6 +32,12 @@ async function main(): Promise<number> {
   try {
     console.log(bold('Uploading the sample files:'));
     for (const [i, u] of DEMO_UPLOADS.entries()) console.log(`  ${i + 1}. ${u.key.padEnd(42)} ${u.why}`);
+    console.log(bold('Then putting events on the default bus (PutEvents):'));
+    for (const [i, e] of DEMO_EVENTS.entries()) {
+      const detail = JSON.parse(e.entry.Detail) as { data: { region: string }; metadata: Record<string, string> };
+      const what = `${e.entry.DetailType} ${detail.data.region} ${detail.metadata['idempotency-key']}`;
+      console.log(`  ${i + 1}. ${what.padEnd(42)} ${e.why}`);
+    }
     console.log('');
     const result = await runDemo(cloud);
     progress.detach();
@@ -41,7 +47,7 @@ async function main(): Promise<number> {
       const r = run.result as { recordsAffected?: number } | undefined;
       const figures = runFigures(cloud, String(run.pk));
       const took = run.durationMs !== undefined ? ` in ${Number(run.durationMs) / 1000} s` : '';
-      console.log(`  run ${String(run.pk)}: ${String(run.status)}${took}`);
+      console.log(`  run ${String(run.pk)} (trigger ${String(run.trigger)}): ${String(run.status)}${took}`);
       // What the numbers are: rows read from the files, rows rejected, rows the warehouse got (the run's recordsAffected).
       if (figures) console.log(`    ${describeFigures(figures)}`);
       else console.log(`    ${r?.recordsAffected ?? 0} rows loaded (recordsAffected)`);
@@ -73,7 +79,9 @@ async function main(): Promise<number> {
     ok = result.ok;
     console.log(
       ok
-        ? bold('\n✔ demo passed: one run for the complete batch, none for the incomplete one or the duplicate')
+        ? bold(
+            '\n✔ demo passed: one run for the complete batch and one for the event, none for the incomplete batch, the duplicates or the event no pattern wants',
+          )
         : bold(`\n✘ demo failed: ${result.problems.join('; ')}`),
     );
     if (!ok) console.log('  function logs: .local-cloud/logs/   container logs: .local-cloud/logs/tasks/');
