@@ -72,6 +72,8 @@ export interface ListedExecution {
   stopDate?: Date;
   pipeline?: string;
   runKey?: string;
+  /** What started the run: files, schedule, manual, events or queue. */
+  trigger?: string;
   redriveCount?: number;
 }
 
@@ -100,7 +102,7 @@ export function listPage(executions: ListedExecution[], filters: ListFilters, pi
   const rows = executions
     .map((e) => {
       const ms = e.startDate ? (e.stopDate ?? new Date()).getTime() - e.startDate.getTime() : undefined;
-      return `<tr data-execution="${escape(e.name)}"><td><a href="${href(`/executions/${enc(e.executionArn)}`)}">${escape(e.name)}</a>${e.redriveCount ? ` <span class="meta">(redriven ${e.redriveCount}×)</span>` : ''}</td><td>${escape(e.pipeline ?? '')}</td><td>${e.runKey ? `<a href="${href(`/runs/${enc(e.runKey)}`)}">${escape(e.runKey)}</a>` : ''}</td><td class="${e.status}">${e.status}</td><td>${e.startDate?.toISOString() ?? ''}</td><td>${formatDuration(ms)}</td></tr>`;
+      return `<tr data-execution="${escape(e.name)}"><td><a href="${href(`/executions/${enc(e.executionArn)}`)}">${escape(e.name)}</a>${e.redriveCount ? ` <span class="meta">(redriven ${e.redriveCount}×)</span>` : ''}</td><td>${escape(e.pipeline ?? '')}</td><td>${e.runKey ? `<a href="${href(`/runs/${enc(e.runKey)}`)}">${escape(e.runKey)}</a>` : ''}</td><td>${escape(e.trigger ?? '')}</td><td class="${e.status}">${e.status}</td><td>${e.startDate?.toISOString() ?? ''}</td><td>${formatDuration(ms)}</td></tr>`;
     })
     .join('');
   const running = executions.some((e) => e.status === 'RUNNING');
@@ -108,7 +110,7 @@ export function listPage(executions: ListedExecution[], filters: ListFilters, pi
     'Executions',
     'executions',
     `<h1>Executions</h1>${form}<p class="meta">${executions.length} execution(s)${running ? ' · refreshing while any runs' : ''}</p>
-<table id="executions"><tr><th>Name</th><th>Pipeline</th><th>Run key</th><th>Status</th><th>Started</th><th>Duration</th></tr>${rows || '<tr><td colspan="6">No executions match: upload a complete batch (npm run demo does), or clear the filters.</td></tr>'}</table>`,
+<table id="executions"><tr><th>Name</th><th>Pipeline</th><th>Run key</th><th>Trigger</th><th>Status</th><th>Started</th><th>Duration</th></tr>${rows || '<tr><td colspan="7">No executions match: upload a complete batch (npm run demo does), or clear the filters.</td></tr>'}</table>`,
     running ? { refreshMs: 3000 } : {},
   );
 }
@@ -127,6 +129,7 @@ export interface ExecutionPageModel {
   redrivable: boolean;
   pipeline?: string;
   runKey?: string;
+  trigger?: string;
   timeline: Timeline;
   graphSvg: string;
   /** Tasks of a bar (the ECS tasks its shard ran while the state was open), with their log lines. */
@@ -198,7 +201,7 @@ export function executionPage(model: ExecutionPageModel): string {
 ${model.flash ? `<p class="flash" id="flash">${escape(model.flash)}</p>` : ''}
 <h1 id="execution-name">${escape(model.name)} <span class="${model.status}" id="execution-status">${model.status}</span></h1>
 <p class="meta">${escape(model.executionArn)}</p>
-<p class="meta">${model.pipeline ? `pipeline ${escape(model.pipeline)} · ` : ''}${model.runKey ? `run <a href="${href(`/runs/${enc(model.runKey)}`)}">${escape(model.runKey)}</a> (all its logs) · ` : ''}started ${model.startDate?.toISOString() ?? ''} · ${formatDuration(ms)}${model.redriveCount ? ` · redriven ${model.redriveCount}×` : ''}</p>
+<p class="meta">${model.pipeline ? `pipeline ${escape(model.pipeline)} · ` : ''}${model.runKey ? `run <a href="${href(`/runs/${enc(model.runKey)}`)}">${escape(model.runKey)}</a> (all its logs) · ` : ''}${model.trigger ? `trigger ${escape(model.trigger)} · ` : ''}started ${model.startDate?.toISOString() ?? ''} · ${formatDuration(ms)}${model.redriveCount ? ` · redriven ${model.redriveCount}×` : ''}</p>
 ${model.costText ? `<p class="meta" id="execution-cost">Estimated cost: ${escape(model.costText)}</p>` : ''}
 ${actions}
 ${model.error !== undefined ? `<div class="error-box" id="execution-error"><strong>${escape(model.error)}</strong><pre>${escape(pretty(model.cause))}</pre></div>` : ''}

@@ -151,12 +151,14 @@ export interface ConsoleOptions {
 const ExecutionInputShape = z.looseObject({
   pipeline: z.string().optional(),
   runKey: z.string().optional(),
+  trigger: z.string().optional(),
   objects: z.array(z.looseObject({ bucket: z.string(), key: z.string(), file: z.string().optional() })).optional(),
 });
 
 function inputFacts(input: string | undefined): {
   pipeline?: string;
   runKey?: string;
+  trigger?: string;
   objects: Array<{ bucket: string; key: string; file?: string }>;
 } {
   try {
@@ -165,12 +167,16 @@ function inputFacts(input: string | undefined): {
     return {
       ...(parsed.data.pipeline ? { pipeline: parsed.data.pipeline } : {}),
       ...(parsed.data.runKey ? { runKey: parsed.data.runKey } : {}),
+      ...(parsed.data.trigger ? { trigger: triggerLabel(parsed.data.trigger) } : {}),
       objects: (parsed.data.objects ?? []).map((o) => ({ bucket: o.bucket, key: o.key, ...(o.file ? { file: o.file } : {}) })),
     };
   } catch {
     return { objects: [] };
   }
 }
+
+/** What started a run, as people say it: `s3` runs are the runs of a batch of files. */
+export const triggerLabel = (trigger: string): string => (trigger === 's3' ? 'files' : trigger);
 
 const SHARD_INDEX = 'SHARD_INDEX';
 const shardOf = (task: LocalTask) => {
@@ -196,6 +202,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
           ...e,
           ...(facts.pipeline ? { pipeline: facts.pipeline } : {}),
           ...(facts.runKey ? { runKey: facts.runKey } : {}),
+          ...(facts.trigger ? { trigger: facts.trigger } : {}),
           redriveCount: d.redriveCount ?? 0,
         };
       }),
@@ -222,6 +229,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       redrivable: d.redriveStatus === 'REDRIVABLE',
       ...(facts.pipeline ? { pipeline: facts.pipeline } : {}),
       ...(facts.runKey ? { runKey: facts.runKey } : {}),
+      ...(facts.trigger ? { trigger: facts.trigger } : {}),
       objects: facts.objects,
       timeline,
       graphSvg: renderGraphSvg(options.definitions(d.stateMachineArn!), (name) => last.get(name), path),

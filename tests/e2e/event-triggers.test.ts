@@ -221,3 +221,10 @@ describe('queue: pipeline order-requests', () => {
     expect((await runsOf('order-requests')).map((r) => r.pk)).toEqual(['order-requests#q1']);
   });
 });
+
+test("the console's executions list shows what started each run", async () => {
+  const page = await (await fetch(`${cloud.endpoints.console}/executions`)).text();
+  const rowOf = (runKey: string) => page.split('<tr').find((row) => row.includes(`>${runKey}</a>`)) ?? '';
+  expect(rowOf('order-batch-closed#k1')).toContain('<td>events</td>');
+  expect(rowOf('order-requests#q1')).toContain('<td>queue</td>');
+});

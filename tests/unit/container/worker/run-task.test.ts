@@ -380,3 +380,49 @@ describe('runTask with a broken environment', () => {
     expect(lines.join('\n')).toMatch(/OBJECTS at 0\.bucket/);
   });
 });
+
+describe('runTask of an events or queue run: ctx.event', () => {
+  const EVENT = { source: 'com.acme.orders', 'detail-type': 'OrderBatchClosed', detail: { metadata: { 'idempotency-key': 'k1' } } };
+  const eventEnv = (overrides: Record<string, string | undefined>) =>
+    baseEnv({
+      LAUNCH: 'sync',
+      TASK_TOKEN: undefined,
+      HEARTBEAT_SECONDS: undefined,
+      TRIGGER: 'events',
+      RUN_KEY: 'order-batch-closed#k1',
+      BATCH_KEY: 'k1',
+      OBJECTS: '[]',
+      ...overrides,
+    });
+
+  it('hands the work the event from EVENT, and no event to other runs', async () => {
+    const { deps } = harness(eventEnv({ EVENT: JSON.stringify(EVENT) }));
+    let seen: TaskContext | undefined;
+    await expect(runTask(async (ctx) => ((seen = ctx), { recordsAffected: 0, rowsRejected: 0 }), deps)).resolves.toBe(0);
+    expect([seen!.trigger, seen!.event, seen!.objects]).toEqual(['events', EVENT, []]);
+
+    const other = harness(baseEnv({ LAUNCH: 'sync', TASK_TOKEN: undefined, HEARTBEAT_SECONDS: undefined }));
+    await runTask(async (ctx) => ((seen = ctx), { recordsAffected: 0, rowsRejected: 0 }), other.deps);
+    expect(seen!.event).toBeUndefined();
+  });
+
+  it('reads a large event from the Runs item when EVENT_RUN_KEY is set', async () => {
+    dynamoMock.on(GetCommand).resolves({ Item: { event: JSON.stringify(EVENT) } });
+    const { deps } = harness(eventEnv({ EVENT_RUN_KEY: 'order-batch-closed#k1', RUNS_TABLE: 'runs' }));
+    let event: unknown;
+    await expect(runTask(async (ctx) => ((event = ctx.event), { recordsAffected: 0, rowsRejected: 0 }), deps)).resolves.toBe(0);
+    expect(event).toEqual(EVENT);
+    expect(dynamoMock.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({
+      TableName: 'runs',
+      Key: { pk: 'order-batch-closed#k1' },
+    });
+  });
+
+  it('fails before the work when a run of an event has no event, naming the variables', async () => {
+    const { deps, json } = harness(eventEnv({ TRIGGER: 'queue' }));
+    const work = jest.fn();
+    await expect(runTask(work, deps)).resolves.toBe(1);
+    expect(work).not.toHaveBeenCalled();
+    expect(JSON.stringify(json().at(-1))).toContain('neither EVENT nor EVENT_RUN_KEY is set, but a run of TRIGGER=queue has an event');
+  });
+});
