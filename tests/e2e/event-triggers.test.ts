@@ -198,6 +198,16 @@ describe('queue: pipeline order-requests', () => {
     expect(JSON.parse(started!.line).event).toEqual({ batch: 'q1', note: 'first' });
   });
 
+  test('the startFromQueue fixture: its good record starts a run, its malformed one is reported as a batch item failure', async () => {
+    const fixture = JSON.parse(readFileSync(join(projectRoot, 'tests/events/sqs/derived-order-requests.json'), 'utf8')) as {
+      Records: Array<{ messageId: string }>;
+    };
+    const result = await cloud.functions.functions.get('StartFromQueueLambdaFunction')!.invoke(fixture);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: fixture.Records[1]!.messageId }] });
+    const runs = await finished('order-requests', 2);
+    expect(runs.map((run) => run.pk).sort()).toEqual(['order-requests#fixture-q1', 'order-requests#q1']);
+  });
+
   test('a poison message (not JSON) starts nothing and lands in the pipeline queue’s dead-letter queue after maxReceiveCount', async () => {
     const failures: unknown[] = [];
     const onBatch = (batch: { queueArn: string; failed: number }) => {
@@ -218,7 +228,7 @@ describe('queue: pipeline order-requests', () => {
     expect(dead.map((m) => m.Body)).toEqual(['{"batch": "q-broken"']);
     // Reported as a batch item failure on each of its two receives (maxReceiveCount 2), not thrown away.
     expect(failures.length).toBeGreaterThanOrEqual(2);
-    expect((await runsOf('order-requests')).map((r) => r.pk)).toEqual(['order-requests#q1']);
+    expect((await runsOf('order-requests')).map((r) => r.pk).sort()).toEqual(['order-requests#fixture-q1', 'order-requests#q1']);
   });
 });
 

@@ -6,7 +6,7 @@
  * command the README gains without an effect check here fails the test, so the two cannot
  * drift apart.
  *
- * The commands name the default ports (4580-4588). When another local cloud holds them, the
+ * The commands name the default ports (4580-4589). When another local cloud holds them, the
  * test moves its cloud with LOCAL_CLOUD_PORT_BASE and rewrites those port numbers, and says so.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

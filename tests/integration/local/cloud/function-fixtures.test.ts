@@ -60,6 +60,7 @@ const FIXTURES: Record<string, string[]> = {
   DispatchRunsLambdaFunction: ['eventbridge/derived-execution-status-change.json'],
   ForwardOwnerNoticesLambdaFunction: ['sns/derived-operators-notice.json'],
   OpsBackfillLambdaFunction: ['invoke/ops-backfill-dry-run.json'],
+  StartFromEventLambdaFunction: ['eventbridge/derived-order-batch-closed.json'],
 };
 
 test('every function of the template has a fixture here', () => {
@@ -103,6 +104,18 @@ describe('the event path', () => {
     expect(action).toMatchObject({ action: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
     const execution = await cloud.clients.sfn!.send(new DescribeExecutionCommand({ executionArn: action!.executionArn }));
     expect(execution.stateMachineArn).toBe(cloud.resources.stateMachineArn);
+  });
+});
+
+describe('events trigger', () => {
+  test("startFromEvent starts the run the event's idempotency key names, once", async () => {
+    const first = await invoke('StartFromEventLambdaFunction', FIXTURES.StartFromEventLambdaFunction![0]!);
+    const again = await invoke('StartFromEventLambdaFunction', FIXTURES.StartFromEventLambdaFunction![0]!);
+    expect([first.status, again.status]).toEqual(['started', 'already-started']);
+    expect(await getItem('RunsTable', 'order-batch-closed#fixture-au-0001')).toMatchObject({
+      trigger: 'events',
+      batchKey: 'fixture-au-0001',
+    });
   });
 });
 
