@@ -56,6 +56,9 @@ async function main(): Promise<void> {
   );
   console.log(`  npx sls invoke local --stage local -f s3UploadWatcher -p tests/events/s3/derived-orders-put-encoded-key.json`);
   console.log(`  npx sls invoke local --stage local -f produceMessages --data '{"queueService":"thumbnails","count":50}'`);
+  console.log(
+    `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --region ${cloud.region} --endpoint-url ${cloud.endpoints.events} events put-events --entries '[{"Source":"com.acme.orders","DetailType":"OrderBatchClosed","Detail":"{\\"data\\":{\\"region\\":\\"AU\\"},\\"metadata\\":{\\"idempotency-key\\":\\"k1\\"}}"}]'`,
+  );
   if (observer)
     console.log(
       `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${cloud.endpoints.sqs} sqs send-message --queue-url ${observer.url} --message-body '{"eventId":"e1","payload":{"action":"reload"}}'`,
