@@ -4,7 +4,7 @@
  * (not JSON, no batch key) is logged with the reason and reported as a batch item failure,
  * so after maxReceiveCount receives the queue's redrive moves it to its dead-letter queue.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '../lib/shared/logger';
 import { logMetrics } from '../lib/shared/metrics';
 import middy from '@middy/core';
@@ -18,6 +18,9 @@ import { PIPELINE_METRIC } from '../lib/contracts/metric-names';
 const env = readEnv([...START_KEYED_RUN_ENV, 'TRIGGER_QUEUE_PREFIX'] as const);
 const deps = startKeyedRunDeps(env);
 const processor = new BatchProcessor(EventType.SQS);
+// A FIFO queue's batch: one message after the other; after a failure, the rest of that message
+// group is reported failed too, so its order holds (other groups go on).
+const fifoProcessor = new SqsFifoPartialProcessorAsync();
 
 async function processRecord(record: SQSRecord): Promise<void> {
   const where = { messageId: record.messageId, queue: record.eventSourceARN, receiveCount: record.attributes.ApproximateReceiveCount };
@@ -42,6 +45,13 @@ async function processRecord(record: SQSRecord): Promise<void> {
 async function handle(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   try {
     // A batch where every message failed is reported item by item too, like any other.
+    if (event.Records[0]?.eventSourceARN.endsWith('.fifo')) {
+      return await processPartialResponse(event, processRecord, fifoProcessor, {
+        context,
+        throwOnFullBatchFailure: false,
+        skipGroupOnError: true,
+      });
+    }
     return await processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
   } finally {
     perPipeline.flush();
