@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { startLocalCloud, type LocalCloud } from '../../cloud/start';
 import { attachProgress } from '../../cloud/progress';
 import { explain } from '../../cloud/errors';
-import { describeExecutionDetail } from '../../console/server';
+import { describeExecutionDetail, triggerLabel } from '../../console/server';
 import { renderExecutionTable } from '../../console/table';
 import { checkContainerBuild, DEMO_EVENTS, DEMO_UPLOADS, describeFigures, runDemo, runFigures } from './demo';
 import { pipelines } from '../../../lib/registry';
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
       const r = run.result as { recordsAffected?: number } | undefined;
       const figures = runFigures(cloud, String(run.pk));
       const took = run.durationMs !== undefined ? ` in ${Number(run.durationMs) / 1000} s` : '';
-      console.log(`  run ${String(run.pk)} (trigger ${String(run.trigger)}): ${String(run.status)}${took}`);
+      console.log(`  run ${String(run.pk)} (trigger ${triggerLabel(String(run.trigger))}): ${String(run.status)}${took}`);
       // What the numbers are: rows read from the files, rows rejected, rows the warehouse got (the run's recordsAffected).
       if (figures) console.log(`    ${describeFigures(figures)}`);
       else console.log(`    ${r?.recordsAffected ?? 0} rows loaded (recordsAffected)`);
