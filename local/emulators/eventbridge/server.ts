@@ -6,7 +6,8 @@
  * as EventBridge answers them: in `Entries`, counted in `FailedEntryCount`.
  */
 import { randomUUID } from 'node:crypto';
-import { AwsApiError, startAwsJsonServer, type RunningServer } from '../aws-json-server';
+import * as z from 'zod';
+import { requestParser, startAwsJsonServer, type RunningServer } from '../aws-json-server';
 
 export const EVENTS_TARGET_PREFIX = 'AWSEvents';
 /** PutEvents takes at most 10 entries per call. */
@@ -31,6 +32,11 @@ export interface LocalEventBus {
   /** Routes one event on the named bus; returns how many rules matched. */
   route(bus: string, event: PutEvent): number;
 }
+
+const parse = requestParser('ValidationException');
+const PutEventsRequest = z.object({
+  Entries: z.array(z.unknown()).min(1).max(MAX_PUT_EVENTS_ENTRIES, `at most ${MAX_PUT_EVENTS_ENTRIES} entries per call`),
+});
 
 type EntryResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 
@@ -79,15 +85,7 @@ export function eventOfEntry(
 export function eventBridgeOperations(bus: LocalEventBus, context: { region: string; accountId: string }) {
   return {
     PutEvents(input: Record<string, unknown>) {
-      const entries = input.Entries;
-      if (!Array.isArray(entries) || entries.length === 0)
-        throw new AwsApiError('ValidationException', 'Entries must hold 1 to 10 entries');
-      if (entries.length > MAX_PUT_EVENTS_ENTRIES) {
-        throw new AwsApiError(
-          'ValidationException',
-          `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PUT_EVENTS_ENTRIES}`,
-        );
-      }
+      const entries = parse(PutEventsRequest, input, 'PutEvents').Entries;
       const buses = bus.buses();
       const results: EntryResult[] = entries.map((entry) => {
         const built = eventOfEntry(entry, { ...context, buses });
