@@ -19,7 +19,7 @@
  */
 import type { Registry } from '../lib/registry/schema';
 import { EVENT_BUS_ARN } from '../lib/registry/schema';
-import { TRIGGER_QUEUE_SUFFIX } from '../lib/pipelines/start/event-trigger';
+import { TRIGGER_QUEUE_SUFFIX, triggerQueueName } from '../lib/contracts/stack-names';
 import { StackGenerationError, type Cfn, type Template } from './template';
 
 export const TRIGGERS_KEY = 'PipelineTriggersKey';
@@ -45,10 +45,6 @@ export const eventBusLogicalId = (bus: string): string => `${pascal(bus)}EventBu
 
 /** `<service>-<stage>-`: the prefix of every name here, which startFromQueue reads pipelines back from. */
 export const triggerNamePrefix = (service: string, stage: string): string => `${service}-${stage}-`;
-
-/** The queue a queue pipeline's messages go to: `<service>-<stage>-<pipeline>-runs[.fifo]`. */
-export const runsQueueName = (prefix: string, pipeline: string, fifo: boolean): string =>
-  `${prefix}${pipeline}${TRIGGER_QUEUE_SUFFIX}${fifo ? '.fifo' : ''}`;
 
 const eventPipelines = (registry: Registry) =>
   Object.entries(registry.pipelines).flatMap(([name, pipeline]) =>
@@ -224,7 +220,7 @@ export function eventTriggerResources(template: Template, registry: Registry, re
     resources[queue] = {
       Type: 'AWS::SQS::Queue',
       Properties: {
-        QueueName: runsQueueName(prefix, name, trigger.fifo),
+        QueueName: triggerQueueName(prefix, name, trigger.fifo),
         VisibilityTimeout: TRIGGER_QUEUE_VISIBILITY_SECONDS,
         MessageRetentionPeriod: RETENTION_14_DAYS,
         RedrivePolicy: { deadLetterTargetArn: getAtt(dlq), maxReceiveCount: trigger.maxReceiveCount },

@@ -10,3 +10,13 @@
  * service names such as ecs-pipelines do.
  */
 export const ec2CapacityProviderName = (service: string, stage: string): string => `ec2-${service}-${stage}`;
+
+/** A queue pipeline's own queue (stack/event-triggers.ts) ends so; startFromQueue reads the pipeline back from it. */
+export const TRIGGER_QUEUE_SUFFIX = '-runs';
+
+/**
+ * A queue pipeline's own queue: `<service>-<stage>-<pipeline>-runs`, `.fifo` for a FIFO queue.
+ * startFromQueue is told the prefix (`<service>-<stage>-`) and reads the pipeline from the rest.
+ */
+export const triggerQueueName = (prefix: string, pipeline: string, fifo: boolean): string =>
+  `${prefix}${pipeline}${TRIGGER_QUEUE_SUFFIX}${fifo ? '.fifo' : ''}`;

@@ -15,12 +15,10 @@
  */
 import * as v from '../../shared/validation';
 import { parseJsonPath, readJsonPath } from '../../shared/json-path';
+import { TRIGGER_QUEUE_SUFFIX } from '../../contracts/stack-names';
 import { baseRunKey } from '../batch';
 import { RunStartInProgressError, UnknownPipelineError } from './errors';
 import { startPipeline, type StartOutcome, type StartPipelineDeps } from './start-pipeline';
-
-/** A pipeline's queue is `<service>-<stage>-<pipeline>-runs` (stack/event-triggers.ts names it). */
-export const TRIGGER_QUEUE_SUFFIX = '-runs';
 
 /** Longest batch key accepted: the run key is a DynamoDB key (2,048 bytes) and names logs and executions. */
 export const MAX_EVENT_BATCH_KEY_CHARS = 512;
