@@ -36,10 +36,47 @@
  * - Scheduled actions: raising MinCapacity above the current capacity raises the capacity
  *   at once; lowering it leaves the capacity to the policy (Application Auto Scaling
  *   scheduled scaling).
+ *
+ * The burst path and predictive scaling (issue 17), each only as AWS documents it:
+ * - High-resolution metric: the worker emits backlog per task every BURST period through EMF
+ *   with StorageResolution 1 ("Setting this to 1 specifies this metric as a high-resolution
+ *   metric, so that CloudWatch stores the metric with sub-minute resolution down to one
+ *   second", CloudWatch MetricDatum.StorageResolution). A datapoint is seen
+ *   `burst.delaySeconds` after its period closes (EMF is extracted from the log stream; AWS
+ *   gives no figure, so the delay is a parameter with a sensitivity row).
+ * - High-resolution alarm: Period 10 (or 20/30) on that metric ("Valid values are 10, 20, 30,
+ *   and any multiple of 60 ... Specifying 10, 20, or 30 also sets this alarm as a high-resolution
+ *   alarm, which has a higher charge", CloudWatch PutMetricAlarm.Period), ALARM after
+ *   `burst.datapoints` consecutive datapoints above the threshold (EvaluationPeriods =
+ *   DatapointsToAlarm).
+ * - Step scaling: each evaluation in ALARM invokes the policy ("The adjustments can continue
+ *   for additional alarm breaches until the alarm state returns to OK", Application Auto
+ *   Scaling user guide, "How step scaling works"); the step is chosen by metric - threshold
+ *   (StepAdjustment), PercentChangeInCapacity rounded down, at least MinAdjustmentMagnitude;
+ *   during the policy's Cooldown the capacity its last scale-out added counts toward the next
+ *   (StepScalingPolicyConfiguration.Cooldown). lib/queue-services/burst-math.ts holds the math.
+ * - Several policies on one target: each keeps its own alarms and cooldown; each acts on the
+ *   current capacity, and a scale out is never undone by another policy's scale out. So
+ *   target tracking, whose one-minute metric lags the step policy's tasks, multiplies the
+ *   capacity the step policy already raised by a backlog from before it: the interplay the
+ *   benchmark reports. Only target tracking scales in (the step policy only scales out).
+ * - Predictive scaling (ForecastAndScale): a forecast needs at least 24 hours of the load
+ *   metric ("this metric must have at least 24 hours of data"; "an hourly forecast of capacity
+ *   requirements for the next 48 hours", updated every 6 hours, Application Auto Scaling user
+ *   guide, "How predictive scaling works"). The model runs the service through the previous
+ *   day (its own traffic, another seed) and forecasts each hour from that day's simulated
+ *   NumberOfMessagesSent for the same hour (the simplest reading of "identify patterns" with
+ *   one day of history; AWS does not publish its algorithm), divided by the policy's TargetValue
+ *   (messages per task-minute). Capacity rises to the forecast SchedulingBufferTime before the
+ *   hour ("the amount of time, in seconds, that the start time can be advanced", less than
+ *   3600) and is held as the hour's minimum: "If the forecast expects a decrease in load,
+ *   predictive scaling will not scale in".
  */
+import { burstStepAdjustments, predictiveTarget, type StepAdjustment, stepCapacity } from '../lib/queue-services/burst-math';
 import { backlogPerTask, backlogTarget, decideTarget, type WindowStats } from '../lib/queue-services/target-math';
 
 export const DURATION_SECONDS = 6 * 3600;
+export const DAY_SECONDS = 24 * 3600;
 export const TASK_START_SECONDS = 60;
 export const METRIC_DELAY_MINUTES = 1;
 export const EXPECTED_PROCESSING_SECONDS = 2;
@@ -97,7 +134,7 @@ export const TRAFFIC: Record<string, { describe: string; rate: (seed: number) =>
       const rates: number[] = [];
       let level = 3;
       let spike = 0;
-      for (let m = 0; m < DURATION_SECONDS / 60; m += 1) {
+      for (let m = 0; m < DAY_SECONDS / 60; m += 1) {
         level = Math.min(12, Math.max(0.2, level + gaussian(random) * 0.6));
         if (spike > 0) spike -= 1;
         else if (random() < 0.02) spike = 2 + Math.floor(random() * 7);
@@ -118,6 +155,38 @@ export interface Service {
   scaleIn: 'gradual' | 'proportional';
   /** Scheduled MinCapacity at second t (undefined: the service's minTasks). */
   scheduledMin?: (t: number) => number | undefined;
+  /** Seconds from a raised desired count to a consuming task (default TASK_START_SECONDS). */
+  taskStartSeconds?: number;
+  /** The step scaling policy on the high-resolution backlog-per-task alarm. */
+  burst?: BurstSettings;
+  /** Predictive scaling (ForecastAndScale), forecast from the simulated previous day. */
+  predictive?: PredictiveSettings;
+  /**
+   * The previous day's traffic: the service first runs through it (unmeasured), so the
+   * measured 6 h start warm. Predictive scaling's only history; also given to the runs it is
+   * compared with.
+   */
+  previousDay?: Traffic;
+}
+
+export interface BurstSettings {
+  /** Alarm period: 10, 20 or 30 s (high-resolution alarm). */
+  periodSeconds: number;
+  /** Consecutive datapoints above the threshold before ALARM. */
+  datapoints: number;
+  /** Seconds after a period closes before its datapoint is seen. */
+  delaySeconds: number;
+  /** Alarm threshold as a multiple of the deployed (initial) backlog-per-task target. */
+  thresholdFactor: number;
+  cooldownSeconds: number;
+  maxStepPercent: number;
+}
+
+export interface PredictiveSettings {
+  /** SchedulingBufferTime, seconds (< 3600). */
+  bufferSeconds: number;
+  /** Share of a task's message rate the TargetValue keeps (messages per task-minute). */
+  utilization: number;
 }
 
 export interface Policy {
@@ -156,6 +225,11 @@ export interface SimResult {
   messages: number;
   /** Per minute: [hour, desired tasks, visible, p95 of that minute's completions]. */
   timeline: Array<[number, number, number, number]>;
+  /** Scale-outs by the step policy, and by target tracking, in the measured window. */
+  stepScaleOuts: number;
+  trackingScaleOuts: number;
+  /** Predictive scaling's hourly capacity forecast for the measured window (empty without it). */
+  forecast: number[];
 }
 
 interface Task {
@@ -170,11 +244,19 @@ const percentile = (sorted: Float64Array | number[], p: number) =>
 export function simulate(traffic: Traffic, policy: Policy, service: Service, seed: number): SimResult {
   const arrivals = rng(seed);
   const work = rng(seed + 1);
+  const taskStart = service.taskStartSeconds ?? TASK_START_SECONDS;
+  // The service may first live through the previous day (t < 0), which is predictive
+  // scaling's history; only t >= 0 is measured.
+  if (service.predictive && !service.previousDay) throw new Error('predictive scaling needs previousDay: 24 h of history');
+  const previousDay = service.previousDay;
+  const history = previousDay ? DAY_SECONDS : 0;
+  const rateAt = (t: number) => (t < 0 && previousDay ? previousDay(t + DAY_SECONDS) : traffic(t));
+  const processingAt = (t: number) => meanProcessing(t < 0 ? t + DAY_SECONDS : t);
   const queueArrived: number[] = [];
   const queueWork: number[] = [];
   let head = 0;
   const newTask = (readyAt: number): Task => ({ readyAt, slots: new Array<number>(service.concurrency).fill(readyAt), stopping: false });
-  const tasks: Task[] = Array.from({ length: service.minTasks }, () => newTask(0));
+  const tasks: Task[] = Array.from({ length: service.minTasks }, () => newTask(-history));
   let capacity = service.minTasks;
   const latencies: number[] = [];
   let minuteLatencies: number[] = [];
@@ -185,20 +267,47 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
   let lastIn = -Infinity;
   let taskSeconds = 0;
   const timeline: SimResult['timeline'] = [];
+  let stepScaleOuts = 0;
+  let trackingScaleOuts = 0;
+
+  // The step policy's alarm threshold is fixed in the template: the deployed (initial) target.
+  const burst = service.burst;
+  const burstThreshold = burst ? burst.thresholdFactor * policy.target() : 0;
+  const steps: StepAdjustment[] = burst ? burstStepAdjustments(burstThreshold, burst.maxStepPercent) : [];
+  const highRes: Array<{ at: number; value: number }> = [];
+  let lastStepOut = -Infinity;
+  let capacityBeforeStep = capacity;
+
+  // Predictive scaling: messages sent per hour of the previous day (the load metric).
+  const sentByHour = new Array<number>(24).fill(0);
+  let forecast: number[] = [];
+  const predictiveTargetValue = service.predictive
+    ? predictiveTarget(EXPECTED_PROCESSING_SECONDS, service.concurrency, service.predictive.utilization)
+    : 0;
+  const forecastMin = (t: number): number | undefined => {
+    if (!forecast.length) return undefined;
+    const hourAhead = Math.floor((t + service.predictive!.bufferSeconds) / 3600);
+    const hourNow = Math.floor(t / 3600);
+    // The next hour's capacity from SchedulingBufferTime before it; never below this hour's.
+    return Math.max(forecast[hourNow] ?? 0, forecast[hourAhead] ?? 0);
+  };
 
   const setCapacity = (next: number, t: number) => {
     const live = tasks.filter((task) => !task.stopping);
-    for (let i = live.length; i < next; i += 1) tasks.push(newTask(t + TASK_START_SECONDS));
+    for (let i = live.length; i < next; i += 1) tasks.push(newTask(t + taskStart));
     // ECS stops the newest tasks first here (those still starting cost nothing more).
     for (let i = live.length - 1; i >= next; i -= 1) live[i]!.stopping = true;
     capacity = next;
   };
+  const runningNow = (t: number) => tasks.filter((task) => task.readyAt <= t && !task.stopping).length;
 
-  for (let t = 0; t < DURATION_SECONDS; t += 1) {
-    const n = poisson(arrivals, traffic(t));
+  for (let t = -history; t < DURATION_SECONDS; t += 1) {
+    const measured = t >= 0;
+    const n = poisson(arrivals, rateAt(t));
+    if (t < 0) sentByHour[Math.floor((t + DAY_SECONDS) / 3600)]! += n;
     for (let i = 0; i < n; i += 1) {
       queueArrived.push(t + (i + 0.5) / n);
-      queueWork.push(processingTime(work, meanProcessing(t)));
+      queueWork.push(processingTime(work, processingAt(t)));
     }
     // Each ready slot takes the oldest visible message as soon as it is free.
     for (const task of tasks) {
@@ -209,8 +318,10 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
           const start = Math.max(free, queueArrived[head]!);
           free = start + queueWork[head]!;
           const latency = free - queueArrived[head]!;
-          latencies.push(latency);
-          minuteLatencies.push(latency);
+          if (queueArrived[head]! >= 0) {
+            latencies.push(latency);
+            minuteLatencies.push(latency);
+          }
           hour = { sumSeconds: hour.sumSeconds + queueWork[head]!, count: hour.count + 1 };
           head += 1;
         }
@@ -221,17 +332,51 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
       const task = tasks[i]!;
       if (task.stopping && (task.readyAt >= t + 1 || Math.max(...task.slots) <= t + 1)) tasks.splice(i, 1);
     }
-    taskSeconds += tasks.length;
+    if (measured) taskSeconds += tasks.length;
     if (head > 50_000) {
       queueArrived.splice(0, head);
       queueWork.splice(0, head);
       head = 0;
     }
+    // The forecast: made once 24 h of load exist (at t = 0), for the hours ahead.
+    if (service.predictive && t + 1 === 0) {
+      forecast = sentByHour.map((sent) => Math.min(service.maxTasks, Math.ceil(sent / 60 / predictiveTargetValue)));
+    }
+
+    // The burst path: one high-resolution datapoint per period, the alarm, the step policy.
+    if (burst && (t + 1) % burst.periodSeconds === 0) {
+      const now = t + 1;
+      const running = runningNow(now);
+      highRes.push({ at: now + burst.delaySeconds, value: backlogPerTask(queueArrived.length - head, running) });
+      if (highRes.length > 20) highRes.shift();
+      const seen = highRes.filter((point) => point.at <= now);
+      const recent = seen.slice(-burst.datapoints);
+      const alarm = recent.length === burst.datapoints && recent.every((point) => point.value > burstThreshold);
+      if (alarm) {
+        const inCooldown = now - lastStepOut < burst.cooldownSeconds;
+        const next = stepCapacity({
+          capacity,
+          ...(inCooldown ? { capacityBeforeCooldown: capacityBeforeStep } : {}),
+          metric: recent[recent.length - 1]!.value,
+          threshold: burstThreshold,
+          steps,
+          minAdjustmentMagnitude: 1,
+          maxCapacity: service.maxTasks,
+        });
+        if (next > capacity) {
+          if (!inCooldown) capacityBeforeStep = capacity;
+          lastStepOut = now;
+          if (measured) stepScaleOuts += 1;
+          setCapacity(next, now);
+        }
+      }
+    }
 
     if ((t + 1) % 60 === 0) {
       const visible = queueArrived.length - head;
-      const running = tasks.filter((task) => task.readyAt <= t + 1 && !task.stopping).length;
+      const running = runningNow(t + 1);
       datapoints.push({ visible, running });
+      if (datapoints.length > 40) datapoints.shift();
       const seen = datapoints.slice(
         Math.max(0, datapoints.length - METRIC_DELAY_MINUTES - 15),
         Math.max(0, datapoints.length - METRIC_DELAY_MINUTES),
@@ -241,7 +386,7 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
       const newest = values[values.length - 1];
       const high = values.length >= 3 && values.slice(-3).every((value) => value > target);
       const low = values.length >= 15 && values.slice(-15).every((value) => value < 0.9 * target);
-      const min = Math.min(service.maxTasks, service.scheduledMin?.(t + 1) ?? service.minTasks);
+      const min = Math.min(service.maxTasks, Math.max(service.scheduledMin?.(t + 1) ?? service.minTasks, forecastMin(t + 1) ?? 0));
       if (capacity < min) setCapacity(min, t + 1);
       if (high && newest !== undefined) {
         const inCooldown = t + 1 - lastOut < service.scaleOutCooldown;
@@ -250,6 +395,7 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
         if (next > capacity) {
           if (!inCooldown) capacityBeforeOut = capacity;
           lastOut = t + 1;
+          if (measured) trackingScaleOuts += 1;
           setCapacity(next, t + 1);
         }
       } else if (low && newest !== undefined && t + 1 - lastIn >= service.scaleInCooldown) {
@@ -260,8 +406,10 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
           setCapacity(next, t + 1);
         }
       }
-      minuteLatencies.sort((a, b) => a - b);
-      timeline.push([(t + 1) / 3600, capacity, visible, percentile(minuteLatencies, 0.95)]);
+      if (measured) {
+        minuteLatencies.sort((a, b) => a - b);
+        timeline.push([(t + 1) / 3600, capacity, visible, percentile(minuteLatencies, 0.95)]);
+      }
       minuteLatencies = [];
     }
     if ((t + 1) % 3600 === 0) {
@@ -270,7 +418,7 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
     }
   }
   // Messages still waiting at the end count with their age so far: a backlog is not free.
-  for (let i = head; i < queueArrived.length; i += 1) latencies.push(DURATION_SECONDS - queueArrived[i]!);
+  for (let i = head; i < queueArrived.length; i += 1) if (queueArrived[i]! >= 0) latencies.push(DURATION_SECONDS - queueArrived[i]!);
   const sorted = Float64Array.from(latencies).sort();
   return {
     p50: percentile(sorted, 0.5),
@@ -279,5 +427,8 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
     taskMinutes: taskSeconds / 60,
     messages: sorted.length,
     timeline,
+    stepScaleOuts,
+    trackingScaleOuts,
+    forecast: forecast.slice(0, DURATION_SECONDS / 3600),
   };
 }

@@ -9,13 +9,31 @@
  * DEFAULT_HEADROOM, for everything. Also: the headroom sweep the default was chosen from,
  * scheduled minimum capacity for the 120 s bursty case, and sensitivity runs.
  *
+ * Issue 17 adds the burst path (a step scaling policy on a high-resolution backlog-per-task
+ * alarm) and predictive scaling, run on three seeds against the best depth-only target of each
+ * seed, with the physical bound (how long the first message of a burst must wait whatever the
+ * policy) and sensitivity rows (90 s task start, a slower high-resolution metric, the step
+ * cooldown). The new mechanisms and their AWS documentation are in ./scaling-model.ts.
+ *
  * Run: npm run bench:scaling [-- seed]   (default seed 42; writes bench/scaling-sim-<latency>s.svg)
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_HEADROOM } from '../lib/queue-services/target-math';
 import { renderChart, type Panel } from '../local/scenarios/scale/svg-chart';
-import { backlogPolicy, depthPolicy, simulate, TRAFFIC, type Policy, type Service, type SimResult } from './scaling-model';
+import { DEFAULT_BURST, DEFAULT_PREDICTIVE } from '../lib/queue-services/burst-math';
+import {
+  backlogPolicy,
+  type BurstSettings,
+  depthPolicy,
+  simulate,
+  TASK_START_SECONDS,
+  TRAFFIC,
+  type Policy,
+  type PredictiveSettings,
+  type Service,
+  type SimResult,
+} from './scaling-model';
 
 const LATENCIES = [120, 300];
 const HEADROOMS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1];
@@ -38,6 +56,25 @@ const aroundBursts = (tasks: number) => (t: number) => {
 };
 
 const fmt = (value: number) => value.toFixed(0);
+
+/** The registry's `burst: {}` defaults, as the template deploys them (a 10 s alarm period). */
+const BURST: BurstSettings = {
+  periodSeconds: DEFAULT_BURST.periodSeconds,
+  datapoints: DEFAULT_BURST.datapoints,
+  // EMF extraction delay: not documented; 10 s here, 30 s in the sensitivity rows.
+  delaySeconds: 10,
+  thresholdFactor: DEFAULT_BURST.thresholdFactor,
+  cooldownSeconds: DEFAULT_BURST.cooldownSeconds,
+  maxStepPercent: DEFAULT_BURST.maxStepPercent,
+};
+/** The registry's `predictive: {}` defaults. */
+const PREDICTIVE: PredictiveSettings = {
+  bufferSeconds: DEFAULT_PREDICTIVE.schedulingBufferSeconds,
+  utilization: DEFAULT_PREDICTIVE.utilization,
+};
+/** Peak arrival rate of each traffic (messages/s): what a burst brings while tasks start. */
+const PEAK_RATE: Record<string, number> = { steady: 4, bursty: 25, unpredictable: 32 };
+const GOAL_RATIO = 0.85;
 const meets = (result: SimResult, latency: number) => result.p95 <= latency;
 
 function run(traffic: string, policy: Policy, service: Service, seed: number): SimResult {
@@ -47,6 +84,122 @@ function run(traffic: string, policy: Policy, service: Service, seed: number): S
 function bestDepth(results: Array<{ depth: number; result: SimResult }>, latency: number) {
   const meeting = results.filter(({ result }) => meets(result, latency)).sort((a, b) => a.result.taskMinutes - b.result.taskMinutes);
   return meeting[0] ?? [...results].sort((a, b) => a.result.p95 - b.result.p95)[0]!;
+}
+
+interface Mechanism {
+  name: string;
+  service: (base: Service, seed: number, traffic: string) => Service;
+}
+
+const MECHANISMS: Mechanism[] = [
+  { name: 'target tracking', service: (base) => base },
+  { name: 'target tracking + burst step', service: (base) => ({ ...base, burst: BURST }) },
+  {
+    name: 'target tracking + predictive',
+    service: (base, seed, traffic) => ({ ...base, previousDay: TRAFFIC[traffic]!.rate(seed + 1000), predictive: PREDICTIVE }),
+  },
+  {
+    name: 'target tracking + burst + predictive',
+    service: (base, seed, traffic) => ({ ...base, burst: BURST, previousDay: TRAFFIC[traffic]!.rate(seed + 1000), predictive: PREDICTIVE }),
+  },
+];
+
+/**
+ * The physical bound of a burst: when the running tasks are saturated, its first message
+ * waits at least until new tasks consume: the high-resolution alarm's datapoints, the
+ * metric's delay and a task start. Meanwhile peak rate × that time messages queue up.
+ */
+function burstBound(burst: BurstSettings, taskStart: number, peakRate: number) {
+  const seconds = burst.periodSeconds * burst.datapoints + burst.delaySeconds + taskStart;
+  return { seconds, queued: Math.round(peakRate * seconds) };
+}
+
+/** Issue 17: every mechanism on every row over three seeds, against each seed's best depth target. */
+function burstSection(seeds: number[]): string[] {
+  const rows: string[] = [];
+  const winners: string[] = [];
+  for (const latency of LATENCIES) {
+    for (const traffic of Object.keys(TRAFFIC)) {
+      const perMechanism = MECHANISMS.map(() => ({ met: 0, ratios: [] as number[] }));
+      for (const seed of seeds) {
+        const base: Service = { ...BASE, acceptableLatency: latency };
+        const depth = bestDepth(
+          DEPTHS.map((d) => ({ depth: d, result: run(traffic, depthPolicy(d), base, seed) })),
+          latency,
+        );
+        const cells = MECHANISMS.map((mechanism, index) => {
+          const service = mechanism.service(base, seed, traffic);
+          const result = run(traffic, backlogPolicy(service, DEFAULT_HEADROOM), service, seed);
+          const ratio = result.taskMinutes / depth.result.taskMinutes;
+          const goal = meets(result, latency) && meets(depth.result, latency) && ratio <= GOAL_RATIO;
+          perMechanism[index]!.ratios.push(ratio);
+          if (goal) perMechanism[index]!.met += 1;
+          const steps = service.burst ? ` (${result.stepScaleOuts}+${result.trackingScaleOuts})` : '';
+          return `${fmt(result.p95)} / ${fmt(result.taskMinutes)} = ${ratio.toFixed(2)}×${goal ? '' : ' ✗'}${steps}`;
+        });
+        rows.push(
+          `| ${latency} s | ${traffic} | ${seed} | ${depth.depth}: ${fmt(depth.result.p95)} / ${fmt(depth.result.taskMinutes)} | ${cells.join(' | ')} |`,
+        );
+      }
+      const candidates = perMechanism
+        .map((m, index) => ({ ...m, name: MECHANISMS[index]!.name, worst: Math.max(...m.ratios) }))
+        .filter((m) => m.met === seeds.length)
+        .sort((a, b) => a.worst - b.worst);
+      const winner = candidates[0];
+      const bound = burstBound(BURST, TASK_START_SECONDS, PEAK_RATE[traffic]!);
+      winners.push(
+        `| ${latency} s | ${traffic} | ${winner ? `${winner.name} (at most ${winner.worst.toFixed(2)}×)` : '**none**'} | ${bound.seconds} s, ${bound.queued} messages | ${bound.seconds <= latency ? 'yes' : '**no**'} |`,
+      );
+    }
+  }
+  return [
+    `Burst path and predictive scaling (issue 17), seeds ${seeds.join(', ')}: p95 s / task-minutes = ratio to that seed's best depth-only target; ✗ = p95 above the latency or ratio above ${GOAL_RATIO}; (n+m) = scale-outs by the step policy + by target tracking. Burst: ${BURST.periodSeconds} s alarm period, ${BURST.datapoints} datapoints, metric seen ${BURST.delaySeconds} s late, threshold ${BURST.thresholdFactor} × the deployed target, cooldown ${BURST.cooldownSeconds} s, steps up to +${BURST.maxStepPercent} %. Predictive: forecast from the simulated previous day (another seed), buffer ${PREDICTIVE.bufferSeconds} s, TargetValue at ${PREDICTIVE.utilization} of a task's rate; its runs start warm after that day.`,
+    '',
+    `| latency | traffic | seed | best depth target: p95 / task-min | ${MECHANISMS.map((m) => m.name).join(' | ')} |`,
+    `| --- | --- | ---: | --- |${MECHANISMS.map(() => ' --- |').join('')}`,
+    ...rows,
+    '',
+    `Cheapest mechanism meeting p95 ≤ latency at ≤ ${GOAL_RATIO}× on every seed, and the burst bound (first message of a burst waits ≥ alarm datapoints + metric delay + task start; peak rate × that queue up):`,
+    '',
+    '| latency | traffic | winner (worst ratio over the seeds) | burst bound | bound ≤ latency |',
+    '| --- | --- | --- | --- | --- |',
+    ...winners,
+  ];
+}
+
+/** The burst path under a slower task start, a slower metric and a shorter step cooldown (seed only). */
+function burstSensitivity(seed: number): string[] {
+  const variants: Array<[string, Partial<Service>, BurstSettings]> = [
+    ['task start 90 s', { taskStartSeconds: 90 }, BURST],
+    ['high-resolution metric seen 30 s late', {}, { ...BURST, delaySeconds: 30 }],
+    ['step cooldown 90 s (task start + alarm reaction)', {}, { ...BURST, cooldownSeconds: 90 }],
+  ];
+  const rows: string[] = [];
+  for (const [label, change, burst] of variants) {
+    for (const latency of LATENCIES) {
+      const base: Service = { ...BASE, acceptableLatency: latency, ...change };
+      const cells = Object.keys(TRAFFIC).map((traffic) => {
+        const depth = bestDepth(
+          DEPTHS.map((d) => ({ depth: d, result: run(traffic, depthPolicy(d), base, seed) })),
+          latency,
+        );
+        const service = { ...base, burst };
+        const result = run(traffic, backlogPolicy(service, DEFAULT_HEADROOM), service, seed);
+        const tracking = run(traffic, backlogPolicy(base, DEFAULT_HEADROOM), base, seed);
+        const ratio = result.taskMinutes / depth.result.taskMinutes;
+        const bound = burstBound(burst, change.taskStartSeconds ?? TASK_START_SECONDS, PEAK_RATE[traffic]!);
+        return `${fmt(result.p95)} / ${fmt(result.taskMinutes)} = ${ratio.toFixed(2)}×${meets(result, latency) && ratio <= GOAL_RATIO ? '' : ' ✗'} (tracking alone ${fmt(tracking.p95)} / ${fmt(tracking.taskMinutes)}; depth ${depth.depth} ${fmt(depth.result.p95)} / ${fmt(depth.result.taskMinutes)}; bound ${bound.seconds} s)`;
+      });
+      rows.push(`| ${label} | ${latency} s | ${cells.join(' | ')} |`);
+    }
+  }
+  return [
+    `Burst path sensitivity, seed ${seed} (target tracking + burst step: p95 s / task-minutes = ratio to the best depth target under the same variant):`,
+    '',
+    '| variant | latency | steady | bursty | unpredictable |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+  ];
 }
 
 function main(): void {
@@ -194,8 +347,12 @@ function main(): void {
     }
   }
 
+  const burstLines = [...burstSection([seed, seed + 1, seed + 2]), '', ...burstSensitivity(seed)];
+
   process.stdout.write(
     `${[
+      ...burstLines,
+      '',
       `seed ${seed}; 6 h per run; tasks 1-120, concurrency 1 unless stated; cooldowns 180 s out / 300 s in; gradual scale-in; task start 60 s; metric delay 1 min; mean processing 2 s → 4 s (at 2 h) → 1.5 s (at 4 h), lognormal σ 0.6`,
       '',
       'Summary (default headroom vs depth-only at its best swept target):',
