@@ -9,10 +9,18 @@
  * queue policy, a log group, a task role limited to its own queue, an execution role, an
  * ARM64 Fargate task definition and service in the stack's cluster, an Application Auto
  * Scaling target with the scheduled actions, a target tracking policy on backlog per task
- * (metric math), and alarms. Nothing is named by hand: CloudFormation derives the names
+ * (metric math), and alarms. With `burst:`, a step scaling policy driven by a high-resolution
+ * alarm on the workers' backlog metric; with `predictive:`, a predictive scaling policy. Nothing is named by hand: CloudFormation derives the names
  * from the stack, and everything else refers to them.
  */
+import { burstStepAdjustments, predictiveTarget } from '../lib/queue-services/burst-math';
 import { backlogTarget } from '../lib/queue-services/target-math';
+import {
+  QUEUE_METRICS_NAMESPACE,
+  QUEUE_SERVICE_DIMENSION,
+  QUEUE_VISIBLE_MESSAGES_METRIC,
+  QUEUE_WORKER_ALIVE_METRIC,
+} from '../lib/contracts/metric-names';
 import type { QueueService } from '../lib/registry/schema';
 import type { Cfn } from './template';
 
@@ -84,6 +92,8 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
     METRIC_DIMENSION: metricDimensionOf(name),
     VISIBILITY_TIMEOUT_SECONDS: String(service.queue.visibilityTimeoutSeconds),
     CONCURRENCY: String(service.task.concurrency),
+    // The worker's high-resolution backlog metric, at the burst alarm's period.
+    ...(service.burst ? { BACKLOG_METRIC_SECONDS: String(service.burst.periodSeconds) } : {}),
     // Drain inside ECS' stop timeout, leaving a few seconds to release and exit.
     DRAIN_DEADLINE_SECONDS: String(Math.max(1, service.task.stopTimeoutSeconds - 5)),
   };
@@ -307,6 +317,8 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
         },
       },
     },
+    ...burstResources(name, service, scalableTarget),
+    ...predictiveResources(name, service, scalableTarget, queue, ecsService, shared),
     // Its dead-letter queue is alarmed with every other DLQ of the stack (stack/alarms.ts).
     // The promise the scaling keeps: no message waits longer than the acceptable latency.
     [`${id}LatencyAlarm`]: {
@@ -324,6 +336,154 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
         ComparisonOperator: 'GreaterThanThreshold',
         TreatMissingData: 'notBreaching',
         ...(shared.alarmActions ? { AlarmActions: shared.alarmActions } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * The burst path: a step scaling policy (PercentChangeInCapacity steps in proportion to the
+ * excess backlog, lib/queue-services/burst-math.ts) invoked by a high-resolution alarm (Period
+ * 10/20/30 on the EMF metrics the worker writes with StorageResolution 1) on backlog per task
+ * = Maximum(VisibleMessages) / SampleCount(WorkerAlive). The threshold is thresholdFactor × the
+ * deployed target; it stays put when the target updater re-tunes target tracking.
+ *
+ * Cooldowns: the step policy has its own (its last scale-out counts toward the next until it
+ * ends); target tracking keeps its own scale-out and scale-in cooldowns and alone scales in, so
+ * the tasks the step policy adds are removed by target tracking's gradual scale-in.
+ */
+function burstResources(name: string, service: QueueService, scalableTarget: string): Record<string, Cfn> {
+  const burst = service.burst;
+  if (!burst) return {};
+  const id = logicalPrefix(name);
+  const threshold = Math.round(burst.thresholdFactor * initialTarget(service) * 1000) / 1000;
+  const metric = (metricName: string, stat: string, metricId: string) => ({
+    Id: metricId,
+    ReturnData: false,
+    MetricStat: {
+      Metric: {
+        Namespace: QUEUE_METRICS_NAMESPACE,
+        MetricName: metricName,
+        Dimensions: [{ Name: QUEUE_SERVICE_DIMENSION, Value: metricDimensionOf(name) }],
+      },
+      Period: burst.periodSeconds,
+      Stat: stat,
+    },
+  });
+  return {
+    [`${id}BurstScalingPolicy`]: {
+      Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
+      Properties: {
+        PolicyName: join([ref('AWS::StackName'), `${name}-burst`], '-'),
+        PolicyType: 'StepScaling',
+        ScalingTargetId: ref(scalableTarget),
+        StepScalingPolicyConfiguration: {
+          AdjustmentType: 'PercentChangeInCapacity',
+          Cooldown: burst.cooldownSeconds,
+          MetricAggregationType: 'Average',
+          MinAdjustmentMagnitude: 1,
+          StepAdjustments: burstStepAdjustments(threshold, burst.maxStepPercent).map((step) => ({
+            ...(step.lower !== undefined ? { MetricIntervalLowerBound: step.lower } : {}),
+            ...(step.upper !== undefined ? { MetricIntervalUpperBound: step.upper } : {}),
+            ScalingAdjustment: step.percent,
+          })),
+        },
+      },
+    },
+    [`${id}BurstAlarm`]: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmDescription: `Queue service ${name}: backlog per task above ${threshold} for ${burst.datapoints} × ${burst.periodSeconds} s (burst path, high-resolution)`,
+        Metrics: [
+          metric(QUEUE_VISIBLE_MESSAGES_METRIC, 'Maximum', 'visible'),
+          metric(QUEUE_WORKER_ALIVE_METRIC, 'SampleCount', 'tasks'),
+          { Id: 'backlog', Label: 'Backlog per task', Expression: 'IF(tasks > 0, visible / tasks, visible)', ReturnData: true },
+        ],
+        EvaluationPeriods: burst.datapoints,
+        DatapointsToAlarm: burst.datapoints,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanThreshold',
+        // No datapoint (no task reporting) is no evidence of a burst; target tracking still runs.
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [ref(`${id}BurstScalingPolicy`)],
+      },
+    },
+  };
+}
+
+/**
+ * Predictive scaling: the load is the queue's NumberOfMessagesSent (Sum), the scaling metric
+ * messages sent per running task, and TargetValue the messages per task-minute a task
+ * finishes at `utilization` (expectedProcessingSeconds, task.concurrency). ForecastAndScale
+ * raises capacity SchedulingBufferTime before each forecast hour and never scales in on a
+ * forecast; target tracking and the burst path still act on the live backlog.
+ */
+function predictiveResources(
+  name: string,
+  service: QueueService,
+  scalableTarget: string,
+  queue: string,
+  ecsService: string,
+  shared: SharedRefs,
+): Record<string, Cfn> {
+  const predictive = service.predictive;
+  if (!predictive) return {};
+  const id = logicalPrefix(name);
+  const sent = (metricId: string, returnData: boolean) => ({
+    Id: metricId,
+    ReturnData: returnData,
+    MetricStat: {
+      Metric: {
+        Namespace: 'AWS/SQS',
+        MetricName: 'NumberOfMessagesSent',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }],
+      },
+      Stat: 'Sum',
+    },
+  });
+  const tasks = (metricId: string, returnData: boolean) => ({
+    Id: metricId,
+    ReturnData: returnData,
+    MetricStat: {
+      Metric: {
+        Namespace: 'ECS/ContainerInsights',
+        MetricName: 'RunningTaskCount',
+        Dimensions: [
+          { Name: 'ClusterName', Value: shared.cluster },
+          { Name: 'ServiceName', Value: getAtt(ecsService, 'Name') },
+        ],
+      },
+      Stat: 'Average',
+    },
+  });
+  const targetValue =
+    Math.round(predictiveTarget(service.expectedProcessingSeconds, service.task.concurrency, predictive.utilization) * 1000) / 1000;
+  return {
+    [`${id}PredictiveScalingPolicy`]: {
+      Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
+      Properties: {
+        PolicyName: join([ref('AWS::StackName'), `${name}-predictive`], '-'),
+        PolicyType: 'PredictiveScaling',
+        ScalingTargetId: ref(scalableTarget),
+        PredictiveScalingPolicyConfiguration: {
+          Mode: predictive.mode,
+          SchedulingBufferTime: predictive.schedulingBufferSeconds,
+          MaxCapacityBreachBehavior: 'HonorMaxCapacity',
+          MetricSpecifications: [
+            {
+              TargetValue: targetValue,
+              CustomizedLoadMetricSpecification: { MetricDataQueries: [sent('load', true)] },
+              CustomizedScalingMetricSpecification: {
+                MetricDataQueries: [
+                  sent('sent', false),
+                  tasks('tasks', false),
+                  { Id: 'per_task', Label: 'Messages sent per task', Expression: 'IF(tasks > 0, sent / tasks, sent)', ReturnData: true },
+                ],
+              },
+              CustomizedCapacityMetricSpecification: { MetricDataQueries: [tasks('capacity', true)] },
+            },
+          ],
+        },
       },
     },
   };

@@ -4,6 +4,7 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
+import { startBacklogMetric } from '../worker/backlog-metric';
 import { createLog, stdoutSink } from '../worker/log';
 import { QueueConsumer } from '../worker/queue-consumer';
 import { sampleHandler } from './work';
@@ -16,6 +17,8 @@ const Env = z.object({
   CONCURRENCY: z.coerce.number().int().min(1).default(1),
   DRAIN_DEADLINE_SECONDS: z.coerce.number().min(0.1).default(25),
   WAIT_TIME_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
+  /** Set by the template when the service has `burst:`: the high-resolution backlog metric's period. */
+  BACKLOG_METRIC_SECONDS: z.coerce.number().int().optional(),
 });
 
 async function main(): Promise<number> {
@@ -26,8 +29,9 @@ async function main(): Promise<number> {
   }
   const env = parsed.data;
   const log = createLog(stdoutSink, { queueService: env.QUEUE_SERVICE });
+  const sqs = new SQSClient({});
   const consumer = new QueueConsumer({
-    sqs: new SQSClient({}),
+    sqs,
     queueUrl: env.QUEUE_URL,
     handler: sampleHandler((done) => log.info('message processed', done)),
     visibilityTimeoutSeconds: env.VISIBILITY_TIMEOUT_SECONDS,
@@ -40,8 +44,24 @@ async function main(): Promise<number> {
     signals: process,
   });
   log.info('consuming', { queueUrl: env.QUEUE_URL, concurrency: env.CONCURRENCY });
-  const result = await consumer.run();
-  return result.released > 0 ? 1 : 0;
+  const stopMetric = env.BACKLOG_METRIC_SECONDS
+    ? startBacklogMetric({
+        sqs,
+        queueUrl: env.QUEUE_URL,
+        periodSeconds: env.BACKLOG_METRIC_SECONDS,
+        metricDimension: env.METRIC_DIMENSION,
+        sink: stdoutSink,
+        log,
+      })
+    : undefined;
+  // A draining task stops reporting at once: the alarm's divisor counts consuming tasks.
+  process.once('SIGTERM', () => stopMetric?.());
+  try {
+    const result = await consumer.run();
+    return result.released > 0 ? 1 : 0;
+  } finally {
+    stopMetric?.();
+  }
 }
 
 main().then(

@@ -111,6 +111,13 @@ export const QUEUE_METRICS_NAMESPACE = 'EcsPipelines/QueueServices';
 export const PROCESSING_DURATION_METRIC = 'ProcessingDuration';
 /** Dimension: `<stack>-<queue service>`, unique per deployed service. */
 export const QUEUE_SERVICE_DIMENSION = 'QueueService';
+/**
+ * The burst path's high-resolution metrics (EMF StorageResolution 1), one pair per task per
+ * period: the queue's visible messages as the task read them, and 1 (its SampleCount over a
+ * period counts the tasks reporting). Backlog per task = Maximum(visible) / SampleCount(alive).
+ */
+export const QUEUE_VISIBLE_MESSAGES_METRIC = 'VisibleMessages';
+export const QUEUE_WORKER_ALIVE_METRIC = 'WorkerAlive';
 
 /** Application Auto Scaling's resource id of an ECS service. */
 export function ecsServiceResourceId(cluster: string, service: string): string {

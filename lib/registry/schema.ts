@@ -10,6 +10,7 @@ import { ScheduleExpressionError, validateScheduleExpression } from './schedule-
 import { TASK_ENV } from '../contracts/task-contract';
 import { eventPatternProblems } from '../shared/event-pattern';
 import { JsonPathError, parseJsonPath } from '../shared/json-path';
+import { DEFAULT_BURST, DEFAULT_PREDICTIVE } from './queue-service-defaults';
 import {
   ARCHITECTURES,
   CAPACITIES,
@@ -429,6 +430,65 @@ export const TargetUpdateSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * The burst path: a step scaling policy on a high-resolution backlog-per-task alarm, beside
+ * target tracking. `burst: {}` takes every default (./queue-service-defaults.ts, chosen with
+ * bench/scaling-sim.ts).
+ */
+export const BurstSchema = z.strictObject({
+  /** The alarm's period, seconds: 10, 20 or 30 (a high-resolution alarm; the worker emits at this period). */
+  periodSeconds: z
+    .number()
+    .refine((value) => value === 10 || value === 20 || value === 30, 'burst periodSeconds is 10, 20 or 30 (a high-resolution alarm period)')
+    .default(DEFAULT_BURST.periodSeconds),
+  /** Consecutive periods above the threshold before the policy adds tasks. */
+  datapoints: z
+    .number()
+    .int()
+    .min(1, 'burst datapoints must be at least 1')
+    .max(6, 'burst datapoints must be at most 6')
+    .default(DEFAULT_BURST.datapoints),
+  /** Alarm threshold as a multiple of the deployed backlog-per-task target. */
+  thresholdFactor: z
+    .number()
+    .gt(0, 'burst thresholdFactor must be greater than 0')
+    .max(10, 'burst thresholdFactor must be at most 10')
+    .default(DEFAULT_BURST.thresholdFactor),
+  /** The step policy's cooldown: its last scale-out counts toward the next until it ends. */
+  cooldownSeconds: z.number().int().min(0).max(3600, 'burst cooldownSeconds must be at most 3600').default(DEFAULT_BURST.cooldownSeconds),
+  /** The largest step, in percent of the capacity. */
+  maxStepPercent: z
+    .number()
+    .int()
+    .min(50, 'burst maxStepPercent must be at least 50')
+    .max(10_000, 'burst maxStepPercent must be at most 10000')
+    .default(DEFAULT_BURST.maxStepPercent),
+});
+
+/**
+ * Predictive scaling (Application Auto Scaling PredictiveScaling, supported for ECS services):
+ * an hourly forecast of the queue's NumberOfMessagesSent from at least 24 hours of history.
+ */
+export const PredictiveSchema = z.strictObject({
+  /** ForecastOnly to review forecasts first; ForecastAndScale to act on them. */
+  mode: z
+    .enum(['ForecastAndScale', 'ForecastOnly'], { error: 'predictive mode is "ForecastAndScale" or "ForecastOnly"' })
+    .default('ForecastAndScale'),
+  /** How long before each forecast hour its capacity starts (SchedulingBufferTime, below 3600). */
+  schedulingBufferSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3599, 'predictive schedulingBufferSeconds must be below 3600 (one forecast hour)')
+    .default(DEFAULT_PREDICTIVE.schedulingBufferSeconds),
+  /** Share of a task's message rate the forecast capacity plans for (TargetValue). */
+  utilization: z
+    .number()
+    .gt(0, 'predictive utilization is a fraction greater than 0 and at most 1')
+    .max(1, 'predictive utilization is a fraction greater than 0 and at most 1')
+    .default(DEFAULT_PREDICTIVE.utilization),
+});
+
 export const QueueServiceSchema = z
   .strictObject({
     description: z.string().optional(),
@@ -453,6 +513,10 @@ export const QueueServiceSchema = z
     scaleOutCooldownSeconds: z.number().int().min(0).max(86_400).default(180),
     targetUpdate: TargetUpdateSchema.default({ schedule: 'rate(1 hour)', enabled: true, tolerance: 0.1, maxTarget: 1000 }),
     scheduledActions: z.array(ScheduledActionSchema).default([]),
+    /** Opt in to the burst path (`burst: {}` for the defaults). */
+    burst: BurstSchema.optional(),
+    /** Opt in to predictive scaling (`predictive: {}` for the defaults). */
+    predictive: PredictiveSchema.optional(),
   })
   .superRefine((service, ctx) => {
     if (service.minTasks > service.maxTasks) {

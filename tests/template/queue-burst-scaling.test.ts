@@ -1,0 +1,86 @@
+/**
+ * The burst path and predictive scaling of a queue service (pipelines.yml `burst:` and
+ * `predictive:` on the sample service, deployed where samples are on): the packaged template
+ * has the step scaling policy, its high-resolution alarm, the worker's metric period and the
+ * predictive policy, and lints clean.
+ */
+import { burstStepAdjustments } from '../../lib/queue-services/burst-math';
+import { DEFAULT_BURST } from '../../lib/registry/queue-service-defaults';
+import { cfnLint, FULL_STACK_PARAMS, packageService, type CfnTemplate } from '../helpers/package-service';
+
+let template: CfnTemplate;
+let templatePath: string;
+
+beforeAll(async () => {
+  ({ template, templatePath } = await packageService({ stage: 'dev', params: FULL_STACK_PARAMS }));
+}, 480_000);
+
+const resource = (id: string) => {
+  const found = template.Resources[id];
+  if (!found) throw new Error(`the template has no ${id}`);
+  return found as { Type: string; Properties: Record<string, any> };
+};
+
+describe('queue service burst path and predictive scaling (packaged template)', () => {
+  it('lints clean with the step policy, the high-resolution alarm and the predictive policy', async () => {
+    expect(resource('QueueThumbnailsBurstScalingPolicy').Type).toBe('AWS::ApplicationAutoScaling::ScalingPolicy');
+    expect(resource('QueueThumbnailsPredictiveScalingPolicy').Type).toBe('AWS::ApplicationAutoScaling::ScalingPolicy');
+    expect((await cfnLint(templatePath)).errors).toEqual([]);
+  }, 240_000);
+
+  it('steps capacity in percent of itself, in proportion to the excess backlog, with no gap between steps', () => {
+    const policy = resource('QueueThumbnailsBurstScalingPolicy').Properties;
+    expect(policy.PolicyType).toBe('StepScaling');
+    expect(policy.ScalingTargetId).toEqual({ Ref: 'QueueThumbnailsScalableTarget' });
+    const config = policy.StepScalingPolicyConfiguration;
+    expect(config).toMatchObject({
+      AdjustmentType: 'PercentChangeInCapacity',
+      Cooldown: DEFAULT_BURST.cooldownSeconds,
+      MinAdjustmentMagnitude: 1,
+    });
+    const steps = config.StepAdjustments as Array<{
+      MetricIntervalLowerBound?: number;
+      MetricIntervalUpperBound?: number;
+      ScalingAdjustment: number;
+    }>;
+    expect(steps[0]!.MetricIntervalLowerBound).toBe(0);
+    steps.slice(1).forEach((step, index) => expect(step.MetricIntervalLowerBound).toBe(steps[index]!.MetricIntervalUpperBound));
+    expect(steps.filter((step) => step.MetricIntervalUpperBound === undefined)).toHaveLength(1);
+    // Larger excess, larger step.
+    steps.slice(1).forEach((step, index) => expect(step.ScalingAdjustment).toBeGreaterThan(steps[index]!.ScalingAdjustment));
+    expect(Math.max(...steps.map((step) => step.ScalingAdjustment))).toBe(DEFAULT_BURST.maxStepPercent);
+  });
+
+  it('invokes it from a 10-second alarm on backlog per task, at half the target tracking target', () => {
+    const alarm = resource('QueueThumbnailsBurstAlarm').Properties;
+    const tracking = resource('QueueThumbnailsScalingPolicy').Properties.TargetTrackingScalingPolicyConfiguration;
+    expect(alarm.AlarmActions).toEqual([{ Ref: 'QueueThumbnailsBurstScalingPolicy' }]);
+    expect(alarm.Threshold).toBeCloseTo(DEFAULT_BURST.thresholdFactor * tracking.TargetValue, 3);
+    expect(alarm).toMatchObject({ EvaluationPeriods: 2, DatapointsToAlarm: 2, ComparisonOperator: 'GreaterThanThreshold' });
+    const stats = (
+      alarm.Metrics as Array<{ Id: string; MetricStat?: { Period: number; Stat: string; Metric: { MetricName: string } } }>
+    ).filter((m) => m.MetricStat);
+    expect(stats.map((m) => [m.MetricStat!.Metric.MetricName, m.MetricStat!.Stat, m.MetricStat!.Period])).toEqual([
+      ['VisibleMessages', 'Maximum', 10],
+      ['WorkerAlive', 'SampleCount', 10],
+    ]);
+    // The step intervals are relative to this threshold.
+    const steps = resource('QueueThumbnailsBurstScalingPolicy').Properties.StepScalingPolicyConfiguration.StepAdjustments;
+    expect(steps[1].MetricIntervalLowerBound).toBe(burstStepAdjustments(alarm.Threshold, DEFAULT_BURST.maxStepPercent)[1]!.lower);
+  });
+
+  it('has the worker emit the high-resolution backlog metric at the alarm period', () => {
+    const container = resource('QueueThumbnailsTaskDefinition').Properties.ContainerDefinitions[0];
+    expect(container.Environment).toContainEqual({ Name: 'BACKLOG_METRIC_SECONDS', Value: '10' });
+  });
+
+  it('forecasts and scales ahead of recurring peaks from the queue history, 300 s early', () => {
+    const policy = resource('QueueThumbnailsPredictiveScalingPolicy').Properties;
+    expect(policy.PolicyType).toBe('PredictiveScaling');
+    const config = policy.PredictiveScalingPolicyConfiguration;
+    expect(config).toMatchObject({ Mode: 'ForecastAndScale', SchedulingBufferTime: 300, MaxCapacityBreachBehavior: 'HonorMaxCapacity' });
+    const [spec] = config.MetricSpecifications;
+    expect(spec.TargetValue).toBeGreaterThan(0);
+    expect(spec.CustomizedLoadMetricSpecification.MetricDataQueries[0].MetricStat.Metric.MetricName).toBe('NumberOfMessagesSent');
+  });
+});
