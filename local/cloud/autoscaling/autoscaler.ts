@@ -4,7 +4,14 @@
  * the desired count of local worker processes. One tick stands for one metric datapoint:
  * scale out after `scaleOutEvaluations` ticks above the target, to ceil(backlog / target);
  * scale in after `scaleInEvaluations` ticks below 90 % of it; cooldowns in ticks.
+ *
+ * With `burst` (the template's step scaling policy and its high-resolution alarm), each tick
+ * is also one alarm period of the burst path: after `datapoints` ticks above its threshold the
+ * step policy adds capacity in percent of itself (lib/queue-services/burst-math.ts, the
+ * template's own StepAdjustments), its cooldown counting what it added, before target tracking
+ * is evaluated. Only target tracking scales in.
  */
+import { type StepAdjustment, stepCapacity } from '../../../lib/queue-services/burst-math';
 import { backlogPerTask, desiredTasks } from '../../../lib/queue-services/target-math';
 
 export interface BacklogSource {
@@ -26,6 +33,18 @@ export interface AutoscalerSettings {
   scaleInEvaluations?: number;
   scaleOutCooldownTicks?: number;
   scaleInCooldownTicks?: number;
+  /** The step scaling policy of the burst path, when the service has one. */
+  burst?: BurstStepSettings;
+}
+
+export interface BurstStepSettings {
+  /** The alarm's threshold on backlog per task. */
+  threshold: number;
+  /** Consecutive ticks (alarm periods) above it before the policy runs. */
+  datapoints: number;
+  steps: StepAdjustment[];
+  cooldownTicks: number;
+  minAdjustmentMagnitude: number;
 }
 
 export interface ScalingDecision {
@@ -35,7 +54,7 @@ export interface ScalingDecision {
   metric: number;
   target: number;
   desired: number;
-  action: 'scale-out' | 'scale-in' | 'hold';
+  action: 'burst-out' | 'scale-out' | 'scale-in' | 'hold';
 }
 
 export class LocalAutoscaler {
@@ -44,6 +63,9 @@ export class LocalAutoscaler {
   private low = 0;
   private lastOut = Number.NEGATIVE_INFINITY;
   private lastIn = Number.NEGATIVE_INFINITY;
+  private burstHigh = 0;
+  private lastBurst = Number.NEGATIVE_INFINITY;
+  private beforeBurst = 0;
   private desired: number;
   private timer: NodeJS.Timeout | undefined;
 
@@ -67,6 +89,28 @@ export class LocalAutoscaler {
     this.low = metric < 0.9 * target ? this.low + 1 : 0;
     let action: ScalingDecision['action'] = 'hold';
     const bounds = { minTasks: s.minTasks, maxTasks: s.maxTasks, target };
+    if (s.burst) {
+      const b = s.burst;
+      this.burstHigh = metric > b.threshold ? this.burstHigh + 1 : 0;
+      if (this.burstHigh >= b.datapoints) {
+        const inCooldown = this.tickCount - this.lastBurst < b.cooldownTicks;
+        const next = stepCapacity({
+          capacity: this.desired,
+          ...(inCooldown ? { capacityBeforeCooldown: this.beforeBurst } : {}),
+          metric,
+          threshold: b.threshold,
+          steps: b.steps,
+          minAdjustmentMagnitude: b.minAdjustmentMagnitude,
+          maxCapacity: s.maxTasks,
+        });
+        if (next > this.desired) {
+          if (!inCooldown) this.beforeBurst = this.desired;
+          this.lastBurst = this.tickCount;
+          this.desired = next;
+          action = 'burst-out';
+        }
+      }
+    }
     if (this.high >= (s.scaleOutEvaluations ?? 3) && this.tickCount - this.lastOut >= (s.scaleOutCooldownTicks ?? 1)) {
       const next = Math.max(this.desired, desiredTasks({ visibleMessages: visible, runningTasks: running, ...bounds }));
       if (next > this.desired) {
@@ -74,7 +118,11 @@ export class LocalAutoscaler {
         this.lastOut = this.tickCount;
         action = 'scale-out';
       }
-    } else if (this.low >= (s.scaleInEvaluations ?? 15) && this.tickCount - this.lastIn >= (s.scaleInCooldownTicks ?? 5)) {
+    } else if (
+      action !== 'burst-out' &&
+      this.low >= (s.scaleInEvaluations ?? 15) &&
+      this.tickCount - this.lastIn >= (s.scaleInCooldownTicks ?? 5)
+    ) {
       const next = desiredTasks({ visibleMessages: visible, runningTasks: running, ...bounds });
       if (next < this.desired) {
         this.desired = next;

@@ -5,13 +5,18 @@
  * and its scalable target's minimum and maximum, reading the local queue and setting the
  * local service's desired count. One tick stands for one metric minute: scale out after 3
  * ticks above the target, in after 15 below it (the alarms target tracking creates).
- * Scheduled actions are not run locally.
+ * A step scaling policy (a queue service's burst path) joins the scaler of its scalable
+ * target with its alarm's threshold and datapoints and its StepAdjustments: each tick is one
+ * period of its high-resolution alarm too, so locally it reacts in 2 ticks where target
+ * tracking needs 3, and steps in proportion to the excess as on AWS.
+ * Scheduled actions and predictive scaling (it needs 24 hours of history) are not run locally.
  */
 import { EventEmitter } from 'node:events';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { StackResolver } from '../intrinsics';
 import type { StackEcs } from '../stack-ecs';
-import { LocalAutoscaler, type ScalingDecision } from './autoscaler';
+import type { StepAdjustment } from '../../../lib/queue-services/burst-math';
+import { type BurstStepSettings, LocalAutoscaler, type ScalingDecision } from './autoscaler';
 import { sqsBacklog } from './sqs-backlog';
 
 export interface ServiceScaler {
@@ -56,7 +61,14 @@ export function startAutoscalingForStack(options: {
   const { resolver, ecs } = options;
   const events: StackAutoscaling['events'] = new EventEmitter();
   const scalers: ServiceScaler[] = [];
+  const bursts = burstPolicies(resolver, options.log);
   for (const [id, resource] of resolver.resources('AWS::ApplicationAutoScaling::ScalingPolicy')) {
+    const policyType = (resource.Properties as { PolicyType?: string } | undefined)?.PolicyType;
+    if (policyType === 'StepScaling') continue;
+    if (policyType === 'PredictiveScaling') {
+      options.log(`local autoscaling: predictive policy ${id} left out: a forecast needs 24 hours of history`);
+      continue;
+    }
     const raw = resource.Properties as { ScalingTargetId?: { Ref?: string } } | undefined;
     const p = resolver.resolve(resource.Properties ?? {}, id) as {
       PolicyName: string;
@@ -107,6 +119,7 @@ export function startAutoscalingForStack(options: {
         scaleInEvaluations: 15,
         scaleOutCooldownTicks: Math.ceil((tracking.ScaleOutCooldown ?? 300) / SECONDS_PER_TICK),
         scaleInCooldownTicks: Math.ceil((tracking.ScaleInCooldown ?? 300) / SECONDS_PER_TICK),
+        ...(bursts.has(targetId) ? { burst: bursts.get(targetId)! } : {}),
       },
     );
     if (options.tickMs > 0) {
@@ -137,3 +150,60 @@ export function startAutoscalingForStack(options: {
     stop: () => scalers.forEach((s) => s.autoscaler.stop()),
   };
 }
+
+interface StepPolicyProperties {
+  PolicyType?: string;
+  StepScalingPolicyConfiguration?: {
+    AdjustmentType?: string;
+    Cooldown?: number;
+    MinAdjustmentMagnitude?: number;
+    StepAdjustments?: Array<{ MetricIntervalLowerBound?: number; MetricIntervalUpperBound?: number; ScalingAdjustment: number }>;
+  };
+}
+
+/**
+ * The step scaling policies of the template with the alarm that invokes each (the alarm whose
+ * AlarmActions refer to it), by the scalable target they scale.
+ */
+function burstPolicies(resolver: StackResolver, log: (line: string) => void): Map<string, BurstStepSettings> {
+  const alarms = resolver.resources('AWS::CloudWatch::Alarm');
+  const found = new Map<string, BurstStepSettings>();
+  for (const [id, resource] of resolver.resources('AWS::ApplicationAutoScaling::ScalingPolicy')) {
+    const raw = resource.Properties as (StepPolicyProperties & { ScalingTargetId?: { Ref?: string } }) | undefined;
+    const config = raw?.StepScalingPolicyConfiguration;
+    if (raw?.PolicyType !== 'StepScaling' || !config) continue;
+    const targetId = raw.ScalingTargetId?.Ref;
+    const alarm = alarms.find(([, a]) =>
+      ((a.Properties as { AlarmActions?: unknown[] } | undefined)?.AlarmActions ?? []).some(
+        (action) => (action as { Ref?: string }).Ref === id,
+      ),
+    );
+    if (!targetId || !alarm || config.AdjustmentType !== 'PercentChangeInCapacity') {
+      log(
+        `local autoscaling: step policy ${id} left out: only PercentChangeInCapacity steps invoked by an alarm of the stack are emulated`,
+      );
+      continue;
+    }
+    const a = alarm[1].Properties as { Threshold: number; DatapointsToAlarm?: number; EvaluationPeriods: number };
+    const steps: StepAdjustment[] = (config.StepAdjustments ?? []).map((step) => ({
+      ...(step.MetricIntervalLowerBound !== undefined ? { lower: step.MetricIntervalLowerBound } : {}),
+      ...(step.MetricIntervalUpperBound !== undefined ? { upper: step.MetricIntervalUpperBound } : {}),
+      percent: step.ScalingAdjustment,
+    }));
+    const periodSeconds = burstPeriod(alarm[1].Properties);
+    found.set(targetId, {
+      threshold: a.Threshold,
+      datapoints: a.DatapointsToAlarm ?? a.EvaluationPeriods,
+      steps,
+      // One tick is one alarm period of this policy.
+      cooldownTicks: Math.ceil((config.Cooldown ?? 300) / periodSeconds),
+      minAdjustmentMagnitude: config.MinAdjustmentMagnitude ?? 1,
+    });
+  }
+  return found;
+}
+
+const burstPeriod = (properties: unknown): number => {
+  const metrics = (properties as { Metrics?: Array<{ MetricStat?: { Period?: number } }> } | undefined)?.Metrics ?? [];
+  return metrics.find((m) => m.MetricStat?.Period)?.MetricStat?.Period ?? 60;
+};

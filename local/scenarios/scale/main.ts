@@ -33,7 +33,9 @@ const COLUMNS = [
   '  p95 latency  95th percentile of how long the messages finished in this second waited, queue to done',
   '  target       backlog per task the policy holds (headroom x acceptable latency x concurrency / average processing time;',
   '               the target updater re-tunes it from measured processing times every 10 ticks here, hourly on AWS)',
-  '  decision     what the policy did: scale out (backlog per task above the target 3 ticks running), scale in (below it 15 ticks), hold',
+  '  decision     what the policies did: burst out (the step policy: backlog per task above its alarm threshold 2 ticks running,',
+  '               tasks added in proportion to the excess), scale out (target tracking: above the target 3 ticks running),',
+  '               scale in (below it 15 ticks), hold',
   '',
 ].join('\n');
 

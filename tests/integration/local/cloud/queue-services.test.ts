@@ -34,6 +34,12 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
+let afterThis: (() => void) | undefined;
+afterEach(() => {
+  afterThis?.();
+  afterThis = undefined;
+});
+
 const runningTasks = () =>
   cloud.ecs.services.tasksOf(cloud.ecs.services.find(scaler.cluster, scaler.serviceName)!).filter((t) => t.lastStatus === 'RUNNING');
 
@@ -69,7 +75,11 @@ test('the service starts at its minimum and its worker processes what produceMes
 });
 
 test('a backlog above the target for three ticks scales the service out to backlog / target tasks', async () => {
-  // Prepare: a backlog of slow messages, more than one task's target.
+  // Prepare: a backlog of slow messages, more than one task's target. Target tracking alone
+  // here: the burst path (pipelines.yml burst) is set aside and tested below.
+  const { burst, ...trackingOnly } = scaler.autoscaler.settings;
+  Object.assign(scaler.autoscaler, { settings: trackingOnly });
+  afterThis = () => Object.assign(scaler.autoscaler, { settings: { ...trackingOnly, burst } });
   scaler.setTarget(10);
   await cloud.functions
     .find('ProduceMessagesLambdaFunction')!
@@ -88,4 +98,44 @@ test('a backlog above the target for three ticks scales the service out to backl
     new GetQueueAttributesCommand({ QueueUrl: scaler.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
   );
   expect(Number(depth.Attributes!.ApproximateNumberOfMessages)).toBeGreaterThan(0);
+});
+
+test("the burst path follows the template's step policy: two ticks above its alarm threshold add tasks in proportion", async () => {
+  // The step policy and its alarm as packaged (pipelines.yml thumbnails: burst: {}).
+  const alarm = cloud.service.template.Resources.QueueThumbnailsBurstAlarm!.Properties as { Threshold: number; DatapointsToAlarm: number };
+  const burst = scaler.autoscaler.settings.burst!;
+  expect(burst).toMatchObject({ threshold: alarm.Threshold, datapoints: alarm.DatapointsToAlarm, cooldownTicks: 24 });
+  expect(burst.steps.length).toBeGreaterThan(2);
+
+  // Prepare: a burst far above the threshold per running task.
+  await cloud.functions
+    .find('ProduceMessagesLambdaFunction')!
+    .invoke({ queueService: 'thumbnails', count: 200, minWorkMs: 2000, maxWorkMs: 2000 });
+
+  // Act: two ticks, inside target tracking's scale-out cooldown from the test above.
+  const decisions = [await scaler.autoscaler.tick(), await scaler.autoscaler.tick()];
+
+  // Assess
+  expect(decisions.map((d) => d.action)).toEqual(['hold', 'burst-out']);
+  expect(decisions[1]!.metric).toBeGreaterThan(alarm.Threshold);
+  expect(decisions[1]!.desired).toBeGreaterThan(decisions[0]!.desired);
+  await waitFor(`${decisions[1]!.desired} running workers`, async () =>
+    runningTasks().length === decisions[1]!.desired ? true : undefined,
+  );
+});
+
+test('each worker writes the high-resolution backlog metric the burst alarm reads, every 10 s, to the local CloudWatch', async () => {
+  // The task definition's METRIC_DIMENSION: <stack>-thumbnails.
+  const dimension = `${scaler.serviceName.replace(/-QueueThumbnailsService$/, '')}-thumbnails`;
+  const query = (metricName: string) => ({ namespace: 'EcsPipelines/QueueServices', metricName, dimensions: { QueueService: dimension } });
+
+  // Every running worker reported at least once since it started (one line a period each).
+  const alive = await waitFor('WorkerAlive datapoints of every running worker', async () => {
+    const values = cloud.monitoring.metrics.values(query('WorkerAlive'), 0, Date.now() + 1000);
+    return values.length >= runningTasks().length ? values : undefined;
+  });
+  expect(alive.every((value) => value === 1)).toBe(true);
+  const visible = cloud.monitoring.metrics.values(query('VisibleMessages'), 0, Date.now() + 1000);
+  expect(visible.length).toBe(alive.length);
+  expect(Math.max(...visible)).toBeGreaterThan(0);
 });

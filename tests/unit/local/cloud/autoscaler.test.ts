@@ -2,6 +2,7 @@
  * The local autoscaler's decisions on a scripted backlog: a fake pool records the desired
  * counts; the backlog is scripted tick by tick, so every decision is deterministic.
  */
+import { burstStepAdjustments } from '../../../../lib/queue-services/burst-math';
 import { LocalAutoscaler, type BacklogSource, type ScalingDecision, type WorkerPool } from '../../../../local/cloud/autoscaling/autoscaler';
 
 function scripted(backlog: number[]): BacklogSource {
@@ -105,5 +106,58 @@ describe('local autoscaler', () => {
     const pool: WorkerPool = { running: () => 0, setDesired: async () => undefined };
     const decisions = await run(new LocalAutoscaler(scripted([60, 60, 60]), pool, settings), 3);
     expect(decisions[2]).toMatchObject({ metric: 60, action: 'scale-out', desired: 3 });
+  });
+
+  describe('with the burst path (step scaling policy)', () => {
+    // Threshold 10 backlog per task; steps as the template generates them (up to +800 %).
+    const burst = {
+      threshold: 10,
+      datapoints: 2,
+      steps: burstStepAdjustments(10, 800),
+      cooldownTicks: 4,
+      minAdjustmentMagnitude: 1,
+    };
+    const burstSettings = { ...settings, maxTasks: 100, burst };
+
+    it('adds tasks after two ticks above its threshold, before target tracking, in proportion to the excess', async () => {
+      const pool = instantPool();
+      // 1 task, 45 visible: 4.5 × the threshold, excess 35 falls in the [20, 40) step: +200 %.
+      const decisions = await run(new LocalAutoscaler(scripted([45, 45]), pool, burstSettings), 2);
+
+      expect(decisions.map((d) => d.action)).toEqual(['hold', 'burst-out']);
+      expect(decisions[1]!.desired).toBe(3);
+    });
+
+    it('steps larger for a larger excess, and counts what it added during its cooldown', async () => {
+      const pool = instantPool();
+      // 1 task and 200 visible: excess 190 is in the open-ended step, +800 %: 9 tasks. Next tick
+      // (cooldown) 9 tasks see 900 visible: the same +800 % of the 1 task before: nothing more.
+      const decisions = await run(new LocalAutoscaler(scripted([200, 200, 900]), pool, { ...burstSettings, target: () => 1000 }), 3);
+
+      expect(decisions.map((d) => [d.action, d.desired])).toEqual([
+        ['hold', 1],
+        ['burst-out', 9],
+        ['hold', 9],
+      ]);
+    });
+
+    it('keeps target tracking acting on its own alarm: it multiplies the capacity the step policy raised', async () => {
+      const pool = instantPool();
+      // Target 20: the third tick above it scales out to ceil(900 / 20) over the 9 burst tasks.
+      const decisions = await run(new LocalAutoscaler(scripted([200, 200, 900]), pool, burstSettings), 3);
+
+      expect(decisions.map((d) => [d.action, d.desired])).toEqual([
+        ['hold', 1],
+        ['burst-out', 9],
+        ['scale-out', 45],
+      ]);
+    });
+
+    it('leaves a backlog under its threshold to target tracking', async () => {
+      const pool = instantPool();
+      const decisions = await run(new LocalAutoscaler(scripted([9, 9, 9, 9]), pool, { ...burstSettings, target: () => 5 }), 4);
+
+      expect(decisions.map((d) => d.action)).toEqual(['hold', 'hold', 'scale-out', 'hold']);
+    });
   });
 });
