@@ -59,6 +59,20 @@ describe('queue services in the registry', () => {
     expect(service.scheduledActions[0]!.name).toBe('morning-ramp');
   });
 
+  it('leave the burst path and predictive scaling off unless asked; `{}` takes their defaults', () => {
+    const off = parseRegistry(registryWith(() => undefined)).queueServices!.thumbnails!;
+    expect(off.burst).toBeUndefined();
+    expect(off.predictive).toBeUndefined();
+    const on = parseRegistry(
+      registryWith((s) => {
+        s.burst = {};
+        s.predictive = {};
+      }),
+    ).queueServices!.thumbnails!;
+    expect(on.burst).toEqual({ periodSeconds: 10, datapoints: 2, thresholdFactor: 0.5, cooldownSeconds: 240, maxStepPercent: 1600 });
+    expect(on.predictive).toEqual({ mode: 'ForecastAndScale', schedulingBufferSeconds: 300, utilization: 0.7 });
+  });
+
   it('ships a valid sample queue service in pipelines.yml', () => {
     const registry = parseRegistry(shipped);
     expect(Object.keys(registry.queueServices ?? {})).not.toHaveLength(0);
@@ -129,6 +143,26 @@ describe('queue services in the registry', () => {
           { name: 'ramp', schedule: 'cron(0 9 * * ? *)', minTasks: 1 },
         ]),
       'field scheduledActions.1.name: scheduled action "ramp" is declared twice',
+    ],
+    [
+      'a burst alarm period that is not a high-resolution period',
+      (s: any) => (s.burst = { periodSeconds: 15 }),
+      'field burst.periodSeconds: burst periodSeconds is 10, 20 or 30 (a high-resolution alarm period)',
+    ],
+    [
+      'a burst threshold of 0',
+      (s: any) => (s.burst = { thresholdFactor: 0 }),
+      'field burst.thresholdFactor: burst thresholdFactor must be greater than 0',
+    ],
+    [
+      'a predictive buffer of a whole forecast hour',
+      (s: any) => (s.predictive = { schedulingBufferSeconds: 3600 }),
+      'field predictive.schedulingBufferSeconds: predictive schedulingBufferSeconds must be below 3600 (one forecast hour)',
+    ],
+    [
+      'an unknown predictive mode',
+      (s: any) => (s.predictive = { mode: 'Forecast' }),
+      'field predictive.mode: predictive mode is "ForecastAndScale" or "ForecastOnly"',
     ],
     [
       'content-based deduplication on a standard queue',
