@@ -253,9 +253,11 @@ function main(): void {
         `| ${latency} s | ${traffic} | ${byDepth.map(({ result }) => `${fmt(result.p95)} / ${fmt(result.taskMinutes)}`).join(' | ')} |`,
       );
 
+      const withBurst = run(traffic, backlogPolicy({ ...service, burst: BURST }, DEFAULT_HEADROOM), { ...service, burst: BURST }, seed);
       const series = [
         { label: 'backlog, headroom 1', color: '#1f77b4', result: bare },
         { label: `backlog, headroom ${DEFAULT_HEADROOM}`, color: '#2ca02c', result: chosen },
+        { label: `backlog ${DEFAULT_HEADROOM} + burst step`, color: '#d62728', result: withBurst },
         { label: `depth, target ${depth.depth}`, color: '#ff7f0e', result: depth.result, dashed: true },
       ];
       if (latency === 120 && traffic === 'bursty') {

@@ -10,3 +10,8 @@ export type { Step, StepTimingsMs } from './timings';
 export { createLog, errorFields, stdoutSink } from './log';
 export type { Log, LineSink } from './log';
 export { emfDocument, writeMetrics } from './emf';
+// Queue mode (queue services): the consumer, and the burst path's high-resolution backlog metric.
+export { QueueConsumer } from './queue-consumer';
+export type { QueueConsumerOptions, MessageHandler, QueueMessage } from './queue-consumer';
+export { startBacklogMetric, backlogEmf } from './backlog-metric';
+export type { BacklogMetricOptions } from './backlog-metric';
