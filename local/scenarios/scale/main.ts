@@ -3,7 +3,9 @@
  *
  * Starts a fresh local cloud with its queue service running (the template's ECS service, its
  * worker the sample container's entry point, on the local ECS) and its target tracking policy
- * evaluated once a second: one tick stands for one metric minute. A producer invokes the
+ * evaluated once a second: one tick stands for one metric minute. The service's burst path
+ * (pipelines.yml `burst: {}`) is evaluated on the same ticks, one tick per 10 s alarm period:
+ * its step policy acts after 2 ticks above its threshold, target tracking after 3. A producer invokes the
  * stack's produceMessages function with phases of light, heavy and light traffic with
  * different processing times; every 10 ticks the demo re-tunes the target as the hourly
  * target updater would. Prints tasks, backlog and latency as it goes, a terminal chart at the
