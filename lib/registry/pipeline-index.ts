@@ -4,7 +4,7 @@
  * functions can use it on the registry validated at build time.
  */
 import { compilePattern, matchPattern, type CompiledPattern } from './patterns';
-import type { Pipeline, Registry } from './schema';
+import type { Pipeline, PipelineTrigger, Registry } from './schema';
 
 /** The task definition a pipeline runs: its own, or the one it names in task.taskDefinition. */
 export const taskDefinitionOf = (name: string, pipeline: { task: { taskDefinition?: string | undefined } }): string =>
@@ -16,7 +16,37 @@ export interface FileMatch {
   file: string;
   batchKey: string;
   captures: Record<string, string>;
+  /** The key is the batch's manifest or marker (trigger.complete), not one of its files. */
+  role?: CompletionRole;
 }
+
+/** Objects that complete a batch of unknown size without being one of its files. */
+export type CompletionRole = 'manifest' | 'marker';
+
+/**
+ * How a pipeline's batch completes: every named file (`files`), the files its manifest lists,
+ * a marker object (the files in the marker's folder), or a quiet period (the sweeper).
+ */
+export type CompletionRule =
+  | { kind: 'files' }
+  | { kind: 'manifest'; template: string }
+  | { kind: 'marker'; template: string }
+  | { kind: 'quiet'; minutes: number };
+
+/** Which rule completed a batch, as the Batches and Runs items record it. */
+export type CompletedBy = CompletionRule['kind'];
+
+/** The rule of a pipeline's trigger. */
+export function completionRule(trigger: PipelineTrigger | undefined): CompletionRule {
+  const complete = trigger?.complete;
+  if (complete?.manifest !== undefined) return { kind: 'manifest', template: complete.manifest };
+  if (complete?.marker !== undefined) return { kind: 'marker', template: complete.marker };
+  if (complete?.quietMinutes !== undefined) return { kind: 'quiet', minutes: complete.quietMinutes };
+  return { kind: 'files' };
+}
+
+/** Minutes a batch waits before the sweeper looks at it: the window, or the quiet period. */
+export const windowMinutesOf = (trigger: PipelineTrigger): number => trigger.windowMinutes ?? trigger.complete?.quietMinutes ?? 0;
 
 /** Which part of a pipeline's trigger an S3 object did not match, and what was expected. */
 export interface MissedMatch {
@@ -40,6 +70,8 @@ export interface PipelineIndex {
   explainMiss(bucket: string | undefined, key: string, defaultBucket?: string): MissedMatch;
   /** The logical files that make a batch of this pipeline complete. */
   requiredFiles(name: string): string[];
+  /** How a batch of this pipeline completes (trigger.complete). */
+  completion(name: string): CompletionRule;
   /** The captures forming this pipeline's batch key, in batch key order (none without a trigger). */
   captures(name: string): string[];
   /** Literal prefixes to subscribe to, per bucket (undefined: the stack's bucket). */
@@ -72,13 +104,25 @@ export function capturesOfBatchKey(captureOrder: string[], batchKey: string): Re
 }
 
 export function indexRegistry(registry: Registry): PipelineIndex {
-  const compiled: Array<{ pipeline: string; file: string; bucket?: string; pattern: CompiledPattern; order: string[] }> = [];
+  const compiled: Array<{
+    pipeline: string;
+    file: string;
+    bucket?: string;
+    pattern: CompiledPattern;
+    order: string[];
+    role?: CompletionRole;
+  }> = [];
   for (const [pipeline, definition] of Object.entries(registry.pipelines)) {
     if (!definition.trigger) continue;
     const files = Object.entries(definition.trigger.files);
     const order = compilePattern(files[0]![1]).captures;
     for (const [file, source] of files) {
       compiled.push({ pipeline, file, bucket: definition.trigger.bucket, pattern: compilePattern(source), order });
+    }
+    const rule = completionRule(definition.trigger);
+    if (rule.kind === 'manifest' || rule.kind === 'marker') {
+      const pattern = compilePattern(rule.template);
+      compiled.push({ pipeline, file: rule.kind, bucket: definition.trigger.bucket, pattern, order, role: rule.kind });
     }
   }
   return {
@@ -91,7 +135,8 @@ export function indexRegistry(registry: Registry): PipelineIndex {
         if (owner !== undefined && bucket !== undefined && owner !== bucket) continue;
         const captures = matchPattern(entry.pattern, key);
         if (captures) {
-          return { pipeline: entry.pipeline, file: entry.file, captures, batchKey: batchKeyOf(entry.order, captures) };
+          const match = { pipeline: entry.pipeline, file: entry.file, captures, batchKey: batchKeyOf(entry.order, captures) };
+          return entry.role ? { ...match, role: entry.role } : match;
         }
       }
       return undefined;
@@ -116,6 +161,7 @@ export function indexRegistry(registry: Registry): PipelineIndex {
       return { part: 'pattern', detail: `key is under a watched prefix but matches none of its file patterns (${patterns.join('; ')})` };
     },
     requiredFiles: (name) => Object.keys(registry.pipelines[name]?.trigger?.files ?? {}),
+    completion: (name) => completionRule(registry.pipelines[name]?.trigger),
     captures: (name) => compiled.find((entry) => entry.pipeline === name)?.order ?? [],
     prefixes() {
       const all = compiled.map((entry) => ({

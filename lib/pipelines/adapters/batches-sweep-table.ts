@@ -38,6 +38,12 @@ export interface BatchesSweepTable {
    * off the arrival path. False when it changed in between.
    */
   closeStarted(item: BatchItem): Promise<boolean>;
+  /**
+   * A quiet batch whose quiet period passed: records completedBy = quiet, only if its deadline
+   * is still the one read (no file arrived since) and no run started. The item as written, or
+   * undefined when it changed.
+   */
+  claimQuiet(item: BatchItem, at: Date): Promise<BatchItem | undefined>;
 }
 
 export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: string): BatchesSweepTable {
@@ -54,6 +60,31 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
         ExpressionAttributeNames: { '#openState': 'openState', '#started': 'startedRunKey' },
         ExpressionAttributeValues: { ':open': 'OPEN' },
       });
+    },
+
+    async claimQuiet(item, at) {
+      try {
+        const result = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: item.pk },
+            UpdateExpression: 'SET #completedBy = :quiet, #claimedAt = if_not_exists(#claimedAt, :at)',
+            ConditionExpression: '#deadline = :deadline AND attribute_not_exists(#started)',
+            ExpressionAttributeNames: {
+              '#completedBy': 'completedBy',
+              '#claimedAt': 'quietClaimedAt',
+              '#deadline': 'deadline',
+              '#started': 'startedRunKey',
+            },
+            ExpressionAttributeValues: { ':quiet': 'quiet', ':at': at.toISOString(), ':deadline': item.deadline },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return result.Attributes ? parseBatchItem(result.Attributes) : undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
     },
 
     openPastDeadline: (before) =>

@@ -34,6 +34,8 @@ export interface RunLine {
   runKey: string;
   batchKey: string;
   trigger: string;
+  /** Batch runs: the rule that completed the batch (files, manifest, marker, quiet). */
+  completedBy: string | null;
   status: string;
   attempt: number;
   requestedAt: string;
@@ -55,6 +57,7 @@ function runLine(run: ListedRun, now: Date): RunLine {
     runKey: run.pk,
     batchKey: run.batchKey,
     trigger: run.trigger,
+    completedBy: run.completedBy ?? null,
     status: run.status,
     attempt: run.attempt,
     requestedAt: run.requestedAt,
@@ -132,7 +135,9 @@ export async function showRun(input: v.Infer<typeof ShowRunInputSchema>, deps: S
             size: batch.objects[file]?.size,
             eventTime: batch.objects[file]?.eventTime,
           })),
-          missing: missingFiles(batch, required),
+          missing: batch.completedBy || deps.registry.completion(run.pipeline).kind === 'files' ? missingFiles(batch, required) : [],
+          ...(batch.completedBy ? { completedBy: batch.completedBy } : {}),
+          ...(batch.manifestKeys ? { manifest: batch.manifestKeys } : {}),
           firstArrivalAt: batch.firstArrivalAt,
           ...(batch.overdueNotifiedAt ? { overdueNotifiedAt: batch.overdueNotifiedAt } : {}),
         }
