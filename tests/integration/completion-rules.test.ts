@@ -195,7 +195,7 @@ describe('manifest', () => {
 });
 
 describe('marker', () => {
-  test('the marker before some of its files\' events: one run with every file in its folder (listed), duplicates start nothing', async () => {
+  test("the marker before some of its files' events: one run with every file in its folder (listed), duplicates start nothing", async () => {
     const w = world();
     const p1 = w.put('by-marker', 'in/k/2026-11-01/part-1.csv');
     const p2 = w.put('by-marker', 'in/k/2026-11-01/part-2.csv');
