@@ -15,6 +15,7 @@ import { InvalidManifestError } from '../../lib/pipelines/fan-in/manifest';
 import { startPipeline } from '../../lib/pipelines/start/start-pipeline';
 import { sweep, type SweepDeps } from '../../lib/pipelines/sweeper/sweep';
 import type { FileArrival } from '../../lib/contracts/messages';
+import type { RenderedNotice } from '../../lib/shared/notices/notice';
 import { parseRegistry } from '../../lib/registry/parse-registry';
 import { indexRegistry } from '../../lib/registry/registry';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
@@ -87,11 +88,12 @@ function world() {
     start: (request) => startPipeline(request, startDeps),
     objects: s3.reader,
   };
+  const notices: RenderedNotice[] = [];
   const sweepDeps: SweepDeps = {
     batches: batchesSweepTable(db.client, db.tables.batches),
     runs: runsIndex(db.client, db.tables.runs),
     registry,
-    publisher: { publish: async () => ({ messageId: '1' }) },
+    publisher: { publish: async (notice) => ({ messageId: String(notices.push(notice)) }) },
     clock: time.clock,
     metrics: { count: () => undefined, runFailed: () => undefined, value: () => undefined, flush: () => undefined },
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
@@ -120,7 +122,7 @@ function world() {
       ...(role ? { role } : {}),
     };
   };
-  return { sfn, time, s3, deps, sweepDeps, put, deliver: (a: FileArrival) => recordArrival(a, deps) };
+  return { sfn, time, s3, deps, sweepDeps, notices, put, deliver: (a: FileArrival) => recordArrival(a, deps) };
 }
 
 const item = async (pk: string) => (await db.client.send(new GetCommand({ TableName: db.tables.batches, Key: { pk } }))).Item;
@@ -255,5 +257,46 @@ describe('quiet period', () => {
 
     expect(await w.sweepDeps.batches.claimQuiet(seen!, w.time.clock())).toBeUndefined();
     expect(w.sfn.calls).toHaveLength(0);
+  });
+});
+
+describe('overdue', () => {
+  test('past the window, a batch is reported with what its rule still waits for: the manifest, a listed file, the marker', async () => {
+    // Prepare
+    const w = world();
+    await w.deliver(w.put('by-manifest', 'in/m/2026-10-01/part-1.csv'));
+    const listed = ['in/m/2026-10-02/part-1.csv', 'in/m/2026-10-02/part-2.csv'];
+    await w.deliver(w.put('by-manifest', 'in/m/2026-10-02/manifest.json', JSON.stringify({ files: listed }), 'manifest'));
+    await w.deliver(w.put('by-manifest', listed[0]!));
+    await w.deliver(w.put('by-marker', 'in/k/2026-10-01/part-1.csv'));
+    w.time.advance(61 * 60);
+
+    // Act
+    const report = await sweep(w.sweepDeps);
+    const again = await sweep(w.sweepDeps);
+
+    // Assess
+    const mine = report.incomplete.filter((pk) => pk.includes('2026-10-0')).sort();
+    expect(mine).toEqual(['by-manifest#2026-10-01', 'by-manifest#2026-10-02', 'by-marker#2026-10-01']);
+    expect(again.incomplete.filter((pk) => pk.includes('2026-10-0'))).toEqual([]);
+    const text = (batchKey: string, pipeline: string) =>
+      JSON.stringify(w.notices.find((n) => JSON.stringify(n).includes(`${pipeline}`) && JSON.stringify(n).includes(batchKey)));
+    expect(text('2026-10-01', 'by-manifest')).toContain('(the manifest)');
+    expect(text('2026-10-02', 'by-manifest')).toContain('in/m/2026-10-02/part-2.csv');
+    expect(text('2026-10-01', 'by-marker')).toContain('(the marker)');
+    // (The sweep also starts the quiet batch an earlier test left: its quiet period passed.)
+    expect(w.sfn.calls.filter((call) => call.name.includes('2026-10-0'))).toHaveLength(0);
+  });
+
+  test('a marker that lands after the batch was reported still starts it once (a late batch)', async () => {
+    const w = world();
+    await w.deliver(w.put('by-marker', 'in/k/2026-10-05/part-1.csv'));
+    w.time.advance(61 * 60);
+    expect((await sweep(w.sweepDeps)).incomplete).toContain('by-marker#2026-10-05');
+
+    const outcome = await w.deliver(w.put('by-marker', 'in/k/2026-10-05/_SUCCESS', '', 'marker'));
+
+    expect(outcome).toMatchObject({ kind: 'started', late: true, completedBy: 'marker' });
+    expect((await sweep(w.sweepDeps)).late).toContain('by-marker#2026-10-05');
   });
 });

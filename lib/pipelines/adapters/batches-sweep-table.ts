@@ -24,7 +24,13 @@ export interface BatchesSweepTable {
    */
   markOverdue(
     item: BatchItem,
-    change: { at: Date; reason: OverdueReason; requiredFiles: readonly string[] },
+    change: {
+      at: Date;
+      reason: OverdueReason;
+      requiredFiles: readonly string[];
+      /** Batches of unknown size still without their manifest or marker: still without it at the write. */
+      waitingFor?: 'manifest' | 'marker';
+    },
   ): Promise<BatchItem | undefined>;
   /** Undoes markOverdue when the notice could not be sent, so the next pass retries it. */
   unmarkOverdue(item: BatchItem, at: Date): Promise<void>;
@@ -101,7 +107,7 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
         ExpressionAttributeValues: { ':late': 'LATE' },
       }),
 
-    async markOverdue(item, { at, reason, requiredFiles }) {
+    async markOverdue(item, { at, reason, requiredFiles, waitingFor }) {
       const names: Record<string, string> = {
         '#openState': 'openState',
         '#notified': 'overdueNotifiedAt',
@@ -110,7 +116,11 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
       };
       const values: Record<string, unknown> = { ':open': 'OPEN', ':overdue': 'OVERDUE', ':at': at.toISOString(), ':reason': reason };
       let condition = '#openState = :open AND attribute_not_exists(#started)';
-      if (reason === 'incomplete') {
+      if (reason === 'incomplete' && waitingFor) {
+        // Still without its manifest or marker at the moment of the write.
+        names['#awaited'] = waitingFor === 'manifest' ? 'manifestKeys' : 'markerAt';
+        condition += ' AND attribute_not_exists(#awaited)';
+      } else if (reason === 'incomplete' && requiredFiles.length > 0) {
         // Still incomplete at the moment of the write: a file that completed the batch in
         // between makes this fail, and the batch runs without a false alarm.
         names['#arrived'] = 'arrived';

@@ -168,15 +168,23 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       else report.skipped.push(item.pk);
       continue;
     }
-    // A manifest or marker batch waits for what its rule names, not for named files.
-    const required = rule.kind === 'files' ? registry.requiredFiles(item.pipeline) : [];
-    const missing =
-      rule.kind === 'files' ? missingFiles(item, required) : decideByRule(item, rule).action === 'wait' ? ['(complete rule)'] : [];
+    // A manifest or marker batch waits for what its rule names: its manifest (then the files it
+    // lists) or its marker, not for named files.
+    const ruled = rule.kind === 'files' ? undefined : decideByRule(item, rule);
+    const missing = ruled ? (ruled.action === 'wait' ? ruled.missing : []) : missingFiles(item, registry.requiredFiles(item.pipeline));
+    const waitingFor = rule.kind === 'files' ? undefined : item.manifestKeys || rule.kind === 'marker' ? rule.kind : 'manifest';
+    const required =
+      rule.kind === 'files' ? registry.requiredFiles(item.pipeline) : rule.kind === 'manifest' ? (item.manifestKeys ?? []) : [];
     if (missing.length === 0 && epochSeconds(now) - Math.floor(lastArrival(item) / 1000) < deps.stuckAfterSeconds) {
       continue; // Complete moments ago: its start is most likely in flight.
     }
     const reason = missing.length ? 'incomplete' : 'not-started';
-    const marked = await batches.markOverdue(item, { at: now, reason, requiredFiles: required });
+    const marked = await batches.markOverdue(item, {
+      at: now,
+      reason,
+      requiredFiles: required,
+      ...(waitingFor && !(waitingFor === 'manifest' && item.manifestKeys) ? { waitingFor } : {}),
+    });
     if (!marked) {
       report.skipped.push(item.pk);
       log.info('batch changed before it could be reported; skipped', { ...keys, reason });
@@ -190,7 +198,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       deadline: marked.deadline,
       windowMinutes: windowMinutesOf(pipeline.trigger),
       arrived: arrivedList(marked),
-      missing: rule.kind === 'files' ? missingFiles(marked, required) : missing,
+      missing: ruled ? missing : missingFiles(marked, required),
       now,
     };
     const notice =

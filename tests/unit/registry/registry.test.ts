@@ -28,10 +28,11 @@ function registryWith(patch: (pipeline: Record<string, any>) => void, extra: Rec
 const problemsOf = registryProblems;
 
 describe('the shipped registry', () => {
-  it('is valid and indexes both sample pipelines', () => {
+  it('is valid and indexes the sample pipelines', () => {
     const index = indexRegistry(parseRegistry(shipped));
-    expect(index.names).toEqual(['orders-daily', 'inventory-snapshot']);
+    expect(index.names).toEqual(['orders-daily', 'inventory-snapshot', 'inventory-parts']);
     expect(index.requiredFiles('orders-daily')).toEqual(['orders', 'customers']);
+    expect(index.completion('inventory-parts')).toEqual({ kind: 'marker', template: 'incoming/inventory-parts/{date}/_SUCCESS' });
   });
 
   it('matches keys to pipeline, file and batch key', () => {
