@@ -143,3 +143,20 @@ export function decideByRule(item: BatchItem, rule: Exclude<CompletionRule, { ki
     completedBy: rule.kind,
   };
 }
+
+/**
+ * The files a batch would run with now and what it still waits for, by its rule: for a run
+ * started by hand or by a schedule (which may run an incomplete batch with what arrived).
+ */
+export function batchContents(
+  item: BatchItem,
+  rule: CompletionRule,
+  requiredFiles: readonly string[],
+): { members: string[]; missing: string[] } {
+  if (rule.kind === 'files') return { members: [...requiredFiles], missing: missingFiles(item, requiredFiles) };
+  const decision = decideByRule({ ...item, startedRunKey: undefined }, rule, true);
+  if (decision.action === 'start') return { members: decision.members, missing: [] };
+  const listed = item.manifestKeys ? [...item.manifestKeys, ...(item.manifestOptionalKeys ?? [])] : undefined;
+  const missing = decision.action === 'wait' ? decision.missing : [];
+  return { members: listed ? item.arrived.filter((key) => listed.includes(key)) : item.arrived, missing };
+}

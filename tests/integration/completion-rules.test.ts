@@ -13,6 +13,8 @@ import type { UploadedObject } from '../../lib/pipelines/adapters/uploaded-objec
 import { recordArrival, type ArrivalOutcome, type RecordArrivalDeps } from '../../lib/pipelines/fan-in/record-arrival';
 import { InvalidManifestError } from '../../lib/pipelines/fan-in/manifest';
 import { startPipeline } from '../../lib/pipelines/start/start-pipeline';
+import { startManualRun } from '../../lib/pipelines/start/manual-run';
+import { backfill } from '../../lib/pipelines/operations/backfill';
 import { sweep, type SweepDeps } from '../../lib/pipelines/sweeper/sweep';
 import type { FileArrival } from '../../lib/contracts/messages';
 import type { RenderedNotice } from '../../lib/shared/notices/notice';
@@ -122,7 +124,8 @@ function world() {
       ...(role ? { role } : {}),
     };
   };
-  return { sfn, time, s3, deps, sweepDeps, notices, put, deliver: (a: FileArrival) => recordArrival(a, deps) };
+  const manualDeps = { ...startDeps, batches };
+  return { sfn, time, s3, deps, sweepDeps, manualDeps, notices, put, deliver: (a: FileArrival) => recordArrival(a, deps) };
 }
 
 const item = async (pk: string) => (await db.client.send(new GetCommand({ TableName: db.tables.batches, Key: { pk } }))).Item;
@@ -298,5 +301,34 @@ describe('overdue', () => {
 
     expect(outcome).toMatchObject({ kind: 'started', late: true, completedBy: 'marker' });
     expect((await sweep(w.sweepDeps)).late).toContain('by-marker#2026-10-05');
+  });
+});
+
+describe('by hand', () => {
+  test('a marker batch started by hand before its marker runs with the files that arrived, and says the marker is missing', async () => {
+    const w = world();
+    const part = w.put('by-marker', 'in/k/2026-10-09/part-1.csv');
+    await w.deliver(part);
+
+    const outcome = await startManualRun({ pipeline: 'by-marker', batch: '2026-10-09' }, w.manualDeps);
+
+    expect(outcome).toMatchObject({ status: 'started', missingFiles: ['(the marker)'] });
+    expect((w.sfn.calls[0]!.input as { objects: Array<{ key: string; file: string }> }).objects).toEqual([
+      expect.objectContaining({ key: part.key, file: 'part' }),
+    ]);
+    // The marker landing afterwards starts nothing more.
+    expect(await w.deliver(w.put('by-marker', 'in/k/2026-10-09/_SUCCESS', '', 'marker'))).toMatchObject({ kind: 'duplicate' });
+  });
+
+  test('backfill refuses a pipeline whose batches complete by a rule, saying what to do instead', async () => {
+    const w = world();
+    await expect(
+      backfill({ pipeline: 'by-quiet', from: '2026-10-01', to: '2026-10-02', dryRun: true } as Parameters<typeof backfill>[0], {
+        start: w.manualDeps,
+        objects: w.s3.reader,
+        uploadsBucket: 'uploads',
+        ttlDays: 35,
+      }),
+    ).rejects.toThrow('pipeline "by-quiet" completes its batches by a quiet period, not by named files');
   });
 });
