@@ -375,7 +375,9 @@ describe('packaged template', () => {
           {
             Effect: 'Allow',
             Action: ['s3:ListBucket'],
-            Resource: [expect.objectContaining({ 'Fn::Sub': [expect.stringContaining('arn:${AWS::Partition}:s3:::${Bucket}'), expect.anything()] })],
+            Resource: [
+              expect.objectContaining({ 'Fn::Sub': [expect.stringContaining('arn:${AWS::Partition}:s3:::${Bucket}'), expect.anything()] }),
+            ],
             Condition: { StringLike: { 's3:prefix': ['incoming/inventory-parts/*/*'] } },
           },
         ],
