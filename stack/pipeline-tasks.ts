@@ -106,14 +106,14 @@ const objectsUnder = (bucket: unknown, prefix: string): Cfn => ({
   'Fn::Sub': [`arn:\${AWS::Partition}:s3:::\${Bucket}/${prefix}*`, { Bucket: bucket }],
 });
 
-/** A pipeline's literal prefixes: the trigger's prefix, or each pattern's text before its first capture. */
+/** A pipeline's literal prefixes: the trigger's prefix, or each pattern's text before its first capture or `*`. */
 const triggerPrefixes = (pipeline: Pipeline): string[] =>
   pipeline.trigger
     ? [
         ...new Set(
           pipeline.trigger.prefix !== undefined
             ? [pipeline.trigger.prefix]
-            : Object.values(pipeline.trigger.files).map((pattern) => pattern.split('{')[0]!),
+            : Object.values(pipeline.trigger.files).map((pattern) => pattern.split(/[{*]/)[0]!),
         ),
       ]
     : [];

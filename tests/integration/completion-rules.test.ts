@@ -60,7 +60,11 @@ function bucket() {
   return {
     objects,
     reader: {
-      read: async (_bucket: string, key: string) => objects.get(key) ?? '',
+      async read(_bucket: string, key: string) {
+        const body = objects.get(key);
+        if (body === undefined) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+        return body;
+      },
       async *list(_bucket: string, prefix: string): AsyncIterable<UploadedObject> {
         for (const [key, body] of [...objects].sort()) if (key.startsWith(prefix)) yield { key, size: body.length, etag: `etag-${key}` };
       },
@@ -165,9 +169,24 @@ describe('manifest', () => {
 
     const outcomes: ArrivalOutcome[] = [];
     for (const a of [...files, manifest, manifest]) outcomes.push(await w.deliver(a));
+    // The manifest deleted after the run, then its event delivered once more.
+    w.s3.objects.delete(manifest.key);
+    outcomes.push(await w.deliver(manifest));
 
-    expect(kinds(outcomes)).toEqual(['waiting', 'waiting', 'started', 'duplicate']);
+    expect(kinds(outcomes)).toEqual(['waiting', 'waiting', 'started', 'duplicate', 'duplicate']);
     expect(w.sfn.calls).toHaveLength(1);
+  });
+
+  test('a manifest that is gone before its batch ran fails its record (to the DLQ), saying so', async () => {
+    const w = world();
+    const manifest = w.put(
+      'by-manifest',
+      'in/m/2026-11-06/manifest.json',
+      JSON.stringify({ files: ['in/m/2026-11-06/part-1.csv'] }),
+      'manifest',
+    );
+    w.s3.objects.delete(manifest.key);
+    await expect(w.deliver(manifest)).rejects.toThrow('The specified key does not exist.');
   });
 
   test('two invocations delivering the same batch at once start one execution', async () => {

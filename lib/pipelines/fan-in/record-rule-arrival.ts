@@ -37,7 +37,15 @@ export async function recordRuleArrival(
   const context = { now: deps.clock(), windowMinutes: windowMinutesOf(trigger), ttlDays: deps.ttlDays };
   let item: BatchItem;
   if (arrival.role === 'manifest') {
-    const listed = await readManifest(arrival, deps);
+    let listed;
+    try {
+      listed = await readManifest(arrival, deps);
+    } catch (error) {
+      // A manifest removed after its batch ran: a late redelivery of its event changes nothing.
+      const ran = (error as Error).name === 'NoSuchKey' ? await deps.batches.get(arrival.pipeline, arrival.batchKey) : undefined;
+      if (ran?.startedRunKey) return { kind: 'duplicate', runKey: ran.startedRunKey };
+      throw error;
+    }
     item = await deps.batches.recordCompletionObject({ arrival, ...listed }, context);
   } else if (arrival.role === 'marker') {
     item = await deps.batches.recordCompletionObject({ arrival }, context);
