@@ -19,7 +19,8 @@ describe('sls package with a broken registry', () => {
     );
     const failure = await packageService({ env: { PIPELINES_FILE: file } }).then(
       () => undefined,
-      (error: { stdout?: string; stderr?: string }) => `${error.stdout}\n${error.stderr}`,
+      // PackageError (scripts/package-stage.ts) carries what sls printed in its message.
+      (error: Error) => error.message,
     );
     expect(failure).toContain('pipeline "broken", field trigger.windowMinutes: window must be greater than 0');
     expect(failure).toContain('pipeline "broken", field task.heartbeatSeconds: a callback pipeline needs heartbeatSeconds');
