@@ -281,12 +281,15 @@ export function alarmResources(sources: AlarmSources): Record<string, Cfn> {
     }
     const fileTrigger = fileTriggerOf(pipeline);
     if (fileTrigger) {
-      resources[`${id}IncompleteBatchesAlarm`] = count(
-        'incomplete-batches',
-        name,
-        PIPELINE_METRIC.IncompleteBatches,
-        `Pipeline ${name}: a batch passed its ${fileTrigger.windowMinutes}-minute window without all its files`,
-      );
+      // A quiet-period batch has no window: the sweeper starts it once no file came for the period.
+      if (fileTrigger.windowMinutes !== undefined) {
+        resources[`${id}IncompleteBatchesAlarm`] = count(
+          'incomplete-batches',
+          name,
+          PIPELINE_METRIC.IncompleteBatches,
+          `Pipeline ${name}: a batch passed its ${fileTrigger.windowMinutes}-minute window without all its files`,
+        );
+      }
       resources[`${id}StuckBatchesAlarm`] = count(
         'stuck-batches',
         name,

@@ -107,12 +107,12 @@ const objectsUnder = (bucket: unknown, prefix: string): Cfn => ({
   'Fn::Sub': [`arn:\${AWS::Partition}:s3:::\${Bucket}/${prefix}*`, { Bucket: bucket }],
 });
 
-/** A pipeline's literal prefixes: the trigger's prefix, or each pattern's text before its first capture. */
+/** A pipeline's literal prefixes: the trigger's prefix, or each pattern's text before its first capture or `*`. */
 const triggerPrefixes = (pipeline: Pipeline): string[] => {
   const trigger = fileTriggerOf(pipeline);
   if (!trigger) return [];
   return [
-    ...new Set(trigger.prefix !== undefined ? [trigger.prefix] : Object.values(trigger.files).map((pattern) => pattern.split('{')[0]!)),
+    ...new Set(trigger.prefix !== undefined ? [trigger.prefix] : Object.values(trigger.files).map((pattern) => pattern.split(/[{*]/)[0]!)),
   ];
 };
 

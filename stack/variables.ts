@@ -8,13 +8,16 @@ import type { PipelineIndex } from '../lib/registry/registry';
 import { ownerNoticeParts, type OwnerNoticeParts } from './owners';
 import { queueServiceFunctionParts, type QueueServiceFunctionParts } from './queue-services';
 import { runsQueueArns } from './event-triggers';
-import { uploadsListStatement } from './task-access';
+import { completionReadStatements, uploadsListStatement } from './task-access';
 import type { Cfn } from './template';
 import { uploadRouting, type UploadRouting } from './uploads';
 
 export interface RegistryVariables extends UploadRouting {
   /** opsBackfill's s3:ListBucket on the watched prefixes (a statement that allows nothing when no pipeline has files). */
   uploadsListStatement: Cfn;
+  /** The fan-in's s3:GetObject on manifests and s3:ListBucket on marker folders (statements that allow nothing without such rules). */
+  completionReadStatement: Cfn;
+  completionListStatement: Cfn;
   queueServices: QueueServiceFunctionParts;
   ownerNotices: OwnerNoticeParts;
   /** startFromQueue (functions/queue-triggers.yml): the pipelines' queues it reads. */
@@ -22,7 +25,10 @@ export interface RegistryVariables extends UploadRouting {
 }
 
 export function registryVariables(index: PipelineIndex, options: { existingBucket: string }): RegistryVariables {
+  const completion = completionReadStatements(index.registry);
   return {
+    completionReadStatement: completion.read ?? { Effect: 'Deny', Action: ['s3:GetObject'], Resource: '*' },
+    completionListStatement: completion.list ?? { Effect: 'Deny', Action: ['s3:ListBucket'], Resource: '*' },
     uploadsListStatement: uploadsListStatement(index.registry) ?? { Effect: 'Deny', Action: ['s3:ListBucket'], Resource: '*' },
     ...uploadRouting(index, options.existingBucket),
     queueServices: queueServiceFunctionParts(index.registry.queueServices),

@@ -21,6 +21,8 @@ import { RejectsWriter, rejectsKey } from './rejects';
 export const SAMPLE_PIPELINES: Record<string, SamplePipeline> = {
   'orders-daily': ordersDaily,
   'inventory-snapshot': inventorySnapshot,
+  // The same snapshot, delivered as many part files a marker closes (pipelines.yml).
+  'inventory-parts': inventorySnapshot,
 };
 
 export interface SampleDeps {
@@ -29,11 +31,16 @@ export interface SampleDeps {
   pipelines?: Record<string, SamplePipeline>;
 }
 
-function filesOf(pipeline: SamplePipeline, objects: readonly BatchObject[], name: string): Map<string, BatchObject> {
-  const byFile = new Map<string, BatchObject>();
+/**
+ * The batch's objects by logical file. A batch of unknown size (trigger.complete) has many
+ * objects of one file (its parts, read one after another); otherwise a file is one object.
+ */
+function filesOf(pipeline: SamplePipeline, objects: readonly BatchObject[], name: string): Map<string, BatchObject[]> {
+  const byFile = new Map<string, BatchObject[]>();
   for (const object of objects) {
-    if (byFile.has(object.file)) throw new BatchFilesError(`${name}: the batch lists file "${object.file}" twice`);
-    byFile.set(object.file, object);
+    const held = byFile.get(object.file);
+    if (held?.some((other) => other.key === object.key)) throw new BatchFilesError(`${name}: the batch lists ${object.key} twice`);
+    byFile.set(object.file, [...(held ?? []), object]);
   }
   const missing = pipeline.files.filter((file) => !byFile.has(file));
   if (missing.length) {
@@ -65,18 +72,22 @@ export async function runSamplePipeline(ctx: TaskContext, deps: SampleDeps): Pro
     return { recordsAffected: 0, rowsRejected: 0, details: { rowsRead: 0, files: 0, reason: `a ${ctx.trigger} run without files` } };
   }
   const files = filesOf(pipeline, ctx.objects, task.pipeline);
-  const first = files.get(pipeline.files[0]!)!;
+  const first = files.get(pipeline.files[0]!)![0]!;
+  // Which object of each file is being read, for its rejected rows.
+  const reading = new Map<string, BatchObject>();
 
   const rejects = new RejectsWriter(deps.s3, first.bucket, rejectsKey(task.pipeline, task.batchKey, task.shard.index));
   const io: PipelineIo = {
     shard: task.shard,
     signal: ctx.signal,
     async *open(file, columns) {
-      const object = files.get(file)!;
-      const body = await timings.time('extract', () => openObject(deps.s3, object));
-      yield* readCsv(body, objectLabel(object), { columns, timings });
+      for (const object of files.get(file)!) {
+        reading.set(file, object);
+        const body = await timings.time('extract', () => openObject(deps.s3, object));
+        yield* readCsv(body, objectLabel(object), { columns, timings });
+      }
     },
-    reject: (row) => rejects.add({ ...row, key: files.get(row.file)!.key }),
+    reject: (row) => rejects.add({ ...row, key: (reading.get(row.file) ?? files.get(row.file)![0]!).key }),
   };
 
   const phaseStart = performance.now();

@@ -22,6 +22,8 @@ export const FileArrivalSchema = v.strictObject({
   eventTime: v.string(),
   /** Which delivery path brought it: for logs and metrics. */
   source: v.enum(['s3', 'eventbridge', 'sqs', 'sns', 'manual']),
+  /** The batch's manifest or marker (trigger.complete), not one of its files. */
+  role: v.enum(['manifest', 'marker']).optional(),
 });
 export type FileArrival = v.Infer<typeof FileArrivalSchema>;
 
@@ -133,10 +135,15 @@ export function compareSequencers(a: string, b: string): number {
  *   firstArrivalAt (ISO, if_not_exists); deadline (epoch s = first arrival + window, if_not_exists);
  *   openState = 'OPEN' while the batch waits for files (sparse: REMOVEd when its run starts;
  *   the incomplete-batch sweeper's index is openState + deadline);
- *   startedRunKey, startedFingerprint (set after the run started: the second write per start).
+ *   startedRunKey, startedFingerprint (set after the run started: the second write per start);
+ *   completedBy (files | manifest | marker | quiet: the rule that completed it, with the start).
+ *   Batches of unknown size (trigger.complete) hold one `obj_<object key>` per file (its map
+ *   also names the logical `file`) and `arrived` holds object keys; a manifest batch adds
+ *   manifestKeys (string set: the files its manifest lists) and manifestObject; a marker batch
+ *   markerAt and markerObject; a quiet batch moves `deadline` to last arrival + quietMinutes.
  *
  * Runs, pk = run key (`pipeline#batchKey`, `pipeline#schedule#<time>`, `pipeline#manual#...`):
- *   pipeline, batchKey, trigger, scheduledTime (schedule runs), status (RunStatus), leaseExpiresAt (epoch s, while STARTING),
+ *   pipeline, batchKey, trigger, completedBy (batch runs: the rule that completed the batch), scheduledTime (schedule runs), status (RunStatus), leaseExpiresAt (epoch s, while STARTING),
  *   attempt, executionName, executionArn, requestedAt (ISO), startedAt, endedAt, durationMs,
  *   objects (list, only when the execution input carries objectsPointer), event (JSON text, only
  *   when the execution input carries eventPointer), result (map, written

@@ -4,6 +4,7 @@
  */
 import { shortHash } from './execution-name';
 import type { BatchObject } from '../contracts/messages';
+import type { CompletedBy, CompletionRule } from '../registry/pipeline-index';
 
 /** One stored object of a batch: the newest upload of its file (S3 sequencer order). */
 export interface StoredObject {
@@ -16,6 +17,8 @@ export interface StoredObject {
   /** The sequencer right-padded to a fixed width, so DynamoDB compares it as S3 orders events. */
   sequencerOrder?: string | undefined;
   eventTime?: string | undefined;
+  /** Batches of unknown size: the logical file of this object (its member name is its key). */
+  file?: string | undefined;
 }
 
 /** A Batches item: which files of one batch arrived, and whether its run started. */
@@ -39,6 +42,14 @@ export interface BatchItem {
   overdueNotifiedAt?: string;
   startedRunKey?: string;
   startedFingerprint?: string;
+  /** The rule that completed the batch (set with the start; `quiet` when the sweeper claimed it). */
+  completedBy?: CompletedBy;
+  /** Manifest batches: the keys the manifest lists, sorted (absent until it arrived). */
+  manifestKeys?: string[];
+  /** Manifest batches: keys listed with `mandatory: false` (run with them if they arrived). */
+  manifestOptionalKeys?: string[];
+  /** Marker batches: when the marker arrived (absent until it did). */
+  markerAt?: string;
 }
 
 export type BatchOpenState = 'OPEN' | 'OVERDUE' | 'LATE';
@@ -56,8 +67,8 @@ export function batchObjects(item: BatchItem, requiredFiles: readonly string[]):
   return requiredFiles.flatMap((file) => {
     const stored: StoredObject | undefined = item.objects[file];
     if (!stored) return [];
-    const { eventTime: _eventTime, sequencerOrder: _order, ...object } = stored;
-    return [{ file, ...object }];
+    const { eventTime: _eventTime, sequencerOrder: _order, file: logical, ...object } = stored;
+    return [{ file: logical ?? file, ...object }];
   });
 }
 
@@ -94,4 +105,58 @@ export function decide(item: BatchItem, requiredFiles: readonly string[], rerunO
   if (item.startedFingerprint === fingerprint) return { action: 'duplicate', runKey: item.startedRunKey };
   if (!rerunOnReupload) return { action: 'reupload-ignored', runKey: item.startedRunKey };
   return { action: 'start', runKey: rerunKey(item, requiredFiles), fingerprint, reupload: true };
+}
+
+/** What a batch of unknown size (trigger.complete) does after an arrival, or when the sweeper looks. */
+export type RuleDecision =
+  | { action: 'wait'; missing: string[] }
+  /** `members`: the object keys it runs with; `outside`: files that arrived but its manifest does not list. */
+  | { action: 'start'; runKey: string; fingerprint: string; members: string[]; outside: string[]; completedBy: CompletedBy }
+  | { action: 'duplicate'; runKey: string };
+
+/**
+ * Manifest: complete when the manifest arrived and every key it lists did. Marker: complete
+ * when the marker arrived. Quiet: complete only when the sweeper finds the quiet period
+ * passed (`quietDue`). A started batch runs once: any later arrival is a duplicate.
+ */
+export function decideByRule(item: BatchItem, rule: Exclude<CompletionRule, { kind: 'files' }>, quietDue = false): RuleDecision {
+  if (item.startedRunKey) return { action: 'duplicate', runKey: item.startedRunKey };
+  let members = item.arrived;
+  let outside: string[] = [];
+  if (rule.kind === 'manifest') {
+    if (!item.manifestKeys) return { action: 'wait', missing: ['(the manifest)'] };
+    const listed = item.manifestKeys;
+    const missing = listed.filter((key) => !item.arrived.includes(key) || !item.objects[key]);
+    if (missing.length) return { action: 'wait', missing };
+    const optional = item.manifestOptionalKeys ?? [];
+    members = [...listed, ...optional.filter((key) => item.arrived.includes(key) && item.objects[key])];
+    outside = item.arrived.filter((key) => !listed.includes(key) && !optional.includes(key));
+  } else if (rule.kind === 'marker') {
+    if (!item.markerAt) return { action: 'wait', missing: ['(the marker)'] };
+  } else if (!quietDue) return { action: 'wait', missing: [] };
+  return {
+    action: 'start',
+    runKey: baseRunKey(item.pipeline, item.batchKey),
+    fingerprint: uploadFingerprint(item, members),
+    members,
+    outside,
+    completedBy: rule.kind,
+  };
+}
+
+/**
+ * The files a batch would run with now and what it still waits for, by its rule: for a run
+ * started by hand or by a schedule (which may run an incomplete batch with what arrived).
+ */
+export function batchContents(
+  item: BatchItem,
+  rule: CompletionRule,
+  requiredFiles: readonly string[],
+): { members: string[]; missing: string[] } {
+  if (rule.kind === 'files') return { members: [...requiredFiles], missing: missingFiles(item, requiredFiles) };
+  const decision = decideByRule({ ...item, startedRunKey: undefined }, rule, true);
+  if (decision.action === 'start') return { members: decision.members, missing: [] };
+  const listed = item.manifestKeys ? [...item.manifestKeys, ...(item.manifestOptionalKeys ?? [])] : undefined;
+  const missing = decision.action === 'wait' ? decision.missing : [];
+  return { members: listed ? item.arrived.filter((key) => listed.includes(key)) : item.arrived, missing };
 }

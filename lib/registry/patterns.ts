@@ -10,11 +10,15 @@ export interface CompiledPattern {
   source: string;
   regex: RegExp;
   captures: string[];
-  /** The literal text before the first capture: where S3 must be watched. */
+  /** The literal text before the first capture or `*`: where S3 must be watched. */
   literalPrefix: string;
+  /** True when the pattern has a `*`: one file name stands for many objects of a batch. */
+  wildcard: boolean;
 }
 
 const CAPTURE = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
+/** A capture or a `*` wildcard. */
+const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_]*)\}|\*/g;
 
 export class PatternSyntaxError extends Error {
   override readonly name = 'PatternSyntaxError';
@@ -28,15 +32,25 @@ export function compilePattern(source: string): CompiledPattern {
   const captures: string[] = [];
   let regex = '^';
   let last = 0;
-  for (const match of source.matchAll(CAPTURE)) {
-    const name = match[1]!;
-    if (captures.includes(name)) throw new PatternSyntaxError(`pattern "${source}" uses capture {${name}} twice`);
+  let placeholders = 0;
+  let wildcard = false;
+  for (const match of source.matchAll(PLACEHOLDER)) {
+    const name = match[1];
+    if (name !== undefined && captures.includes(name)) throw new PatternSyntaxError(`pattern "${source}" uses capture {${name}} twice`);
     const literal = source.slice(last, match.index);
-    if (literal.length === 0 && captures.length > 0) {
-      throw new PatternSyntaxError(`pattern "${source}" puts two captures side by side; separate them with a literal`);
+    if (literal.length === 0 && placeholders > 0) {
+      throw new PatternSyntaxError(
+        `pattern "${source}" puts two captures (or a capture and a *) side by side; separate them with a literal`,
+      );
     }
-    regex += `${escapeRegex(literal)}(?<${name}>[^/]+?)`;
-    captures.push(name);
+    if (name === undefined) {
+      regex += `${escapeRegex(literal)}[^/]+?`;
+      wildcard = true;
+    } else {
+      regex += `${escapeRegex(literal)}(?<${name}>[^/]+?)`;
+      captures.push(name);
+    }
+    placeholders += 1;
     last = match.index + match[0].length;
   }
   const tail = source.slice(last);
@@ -44,12 +58,13 @@ export function compilePattern(source: string): CompiledPattern {
     throw new PatternSyntaxError(`pattern "${source}" has a brace that is not a {name} capture`);
   }
   regex += `${escapeRegex(tail)}$`;
-  const firstCapture = source.search(CAPTURE);
+  const firstPlaceholder = source.search(PLACEHOLDER);
   return {
     source,
     regex: new RegExp(regex, 'u'),
     captures,
-    literalPrefix: firstCapture === -1 ? source : source.slice(0, firstCapture),
+    literalPrefix: firstPlaceholder === -1 ? source : source.slice(0, firstPlaceholder),
+    wildcard,
   };
 }
 
@@ -61,6 +76,9 @@ export function renderPattern(source: string, captures: Record<string, string>):
     return value;
   });
 }
+
+/** The folder of a key template: everything up to its last `/` (a marker batch's prefix). */
+export const folderOf = (template: string): string => template.slice(0, template.lastIndexOf('/') + 1);
 
 /** Capture values by name when the key matches, otherwise undefined. */
 export function matchPattern(pattern: CompiledPattern, key: string): Record<string, string> | undefined {
@@ -76,9 +94,9 @@ type Token = { kind: 'lit'; ch: string } | { kind: 'any' } | { kind: 'star' };
 function tokenize(segment: string): Token[] {
   const tokens: Token[] = [];
   let last = 0;
-  for (const match of segment.matchAll(CAPTURE)) {
+  for (const match of segment.matchAll(PLACEHOLDER)) {
     for (const ch of segment.slice(last, match.index)) tokens.push({ kind: 'lit', ch });
-    // A capture is one or more characters: one "any" then a "star".
+    // A capture (or a *) is one or more characters: one "any" then a "star".
     tokens.push({ kind: 'any' }, { kind: 'star' });
     last = match.index + match[0].length;
   }

@@ -4,7 +4,7 @@
  * functions can use it on the registry validated at build time.
  */
 import { compilePattern, matchPattern, type CompiledPattern } from './patterns';
-import type { Pipeline, Registry } from './schema';
+import type { Pipeline, PipelineTrigger, Registry } from './schema';
 
 /** The task definition a pipeline runs: its own, or the one it names in task.taskDefinition. */
 export const taskDefinitionOf = (name: string, pipeline: { task: { taskDefinition?: string | undefined } }): string =>
@@ -15,20 +15,24 @@ export interface FileTrigger {
   bucket?: string | undefined;
   prefix?: string | undefined;
   files: Record<string, string>;
-  windowMinutes: number;
+  /** Absent with complete.quietMinutes: the quiet period closes the batch. */
+  windowMinutes?: number | undefined;
   rerunOnReupload: boolean;
+  /** The rule that completes a batch of unknown size (absent: every named file). */
+  complete?: PipelineTrigger['complete'];
 }
 
 /** The pipeline's files trigger, if it has one (its trigger may be events or queue instead). */
 export function fileTriggerOf(pipeline: Pipeline | undefined): FileTrigger | undefined {
   const trigger = pipeline?.trigger;
-  if (!trigger?.files || trigger.windowMinutes === undefined) return undefined;
+  if (!trigger?.files) return undefined;
   return {
     bucket: trigger.bucket,
     prefix: trigger.prefix,
     files: trigger.files,
     windowMinutes: trigger.windowMinutes,
     rerunOnReupload: trigger.rerunOnReupload,
+    complete: trigger.complete,
   };
 }
 
@@ -38,7 +42,38 @@ export interface FileMatch {
   file: string;
   batchKey: string;
   captures: Record<string, string>;
+  /** The key is the batch's manifest or marker (trigger.complete), not one of its files. */
+  role?: CompletionRole;
 }
+
+/** Objects that complete a batch of unknown size without being one of its files. */
+export type CompletionRole = 'manifest' | 'marker';
+
+/**
+ * How a pipeline's batch completes: every named file (`files`), the files its manifest lists,
+ * a marker object (the files in the marker's folder), or a quiet period (the sweeper).
+ */
+export type CompletionRule =
+  | { kind: 'files' }
+  | { kind: 'manifest'; template: string }
+  | { kind: 'marker'; template: string }
+  | { kind: 'quiet'; minutes: number };
+
+/** Which rule completed a batch, as the Batches and Runs items record it. */
+export type CompletedBy = CompletionRule['kind'];
+
+/** The rule of a pipeline's trigger. */
+export function completionRule(trigger: Pick<FileTrigger, 'complete'> | undefined): CompletionRule {
+  const complete = trigger?.complete;
+  if (complete?.manifest !== undefined) return { kind: 'manifest', template: complete.manifest };
+  if (complete?.marker !== undefined) return { kind: 'marker', template: complete.marker };
+  if (complete?.quietMinutes !== undefined) return { kind: 'quiet', minutes: complete.quietMinutes };
+  return { kind: 'files' };
+}
+
+/** Minutes a batch waits before the sweeper looks at it: the window, or the quiet period. */
+export const windowMinutesOf = (trigger: Pick<FileTrigger, 'windowMinutes' | 'complete'>): number =>
+  trigger.windowMinutes ?? trigger.complete?.quietMinutes ?? 0;
 
 /** Which part of a pipeline's trigger an S3 object did not match, and what was expected. */
 export interface MissedMatch {
@@ -62,6 +97,8 @@ export interface PipelineIndex {
   explainMiss(bucket: string | undefined, key: string, defaultBucket?: string): MissedMatch;
   /** The logical files that make a batch of this pipeline complete. */
   requiredFiles(name: string): string[];
+  /** How a batch of this pipeline completes (trigger.complete). */
+  completion(name: string): CompletionRule;
   /** The captures forming this pipeline's batch key, in batch key order (none without a trigger). */
   captures(name: string): string[];
   /** Literal prefixes to subscribe to, per bucket (undefined: the stack's bucket). */
@@ -94,7 +131,14 @@ export function capturesOfBatchKey(captureOrder: string[], batchKey: string): Re
 }
 
 export function indexRegistry(registry: Registry): PipelineIndex {
-  const compiled: Array<{ pipeline: string; file: string; bucket?: string; pattern: CompiledPattern; order: string[] }> = [];
+  const compiled: Array<{
+    pipeline: string;
+    file: string;
+    bucket?: string;
+    pattern: CompiledPattern;
+    order: string[];
+    role?: CompletionRole;
+  }> = [];
   for (const [pipeline, definition] of Object.entries(registry.pipelines)) {
     const trigger = fileTriggerOf(definition);
     if (!trigger) continue;
@@ -102,6 +146,11 @@ export function indexRegistry(registry: Registry): PipelineIndex {
     const order = compilePattern(files[0]![1]).captures;
     for (const [file, source] of files) {
       compiled.push({ pipeline, file, bucket: trigger.bucket, pattern: compilePattern(source), order });
+    }
+    const rule = completionRule(trigger);
+    if (rule.kind === 'manifest' || rule.kind === 'marker') {
+      const pattern = compilePattern(rule.template);
+      compiled.push({ pipeline, file: rule.kind, bucket: trigger.bucket, pattern, order, role: rule.kind });
     }
   }
   return {
@@ -114,7 +163,8 @@ export function indexRegistry(registry: Registry): PipelineIndex {
         if (owner !== undefined && bucket !== undefined && owner !== bucket) continue;
         const captures = matchPattern(entry.pattern, key);
         if (captures) {
-          return { pipeline: entry.pipeline, file: entry.file, captures, batchKey: batchKeyOf(entry.order, captures) };
+          const match = { pipeline: entry.pipeline, file: entry.file, captures, batchKey: batchKeyOf(entry.order, captures) };
+          return entry.role ? { ...match, role: entry.role } : match;
         }
       }
       return undefined;
@@ -139,6 +189,7 @@ export function indexRegistry(registry: Registry): PipelineIndex {
       return { part: 'pattern', detail: `key is under a watched prefix but matches none of its file patterns (${patterns.join('; ')})` };
     },
     requiredFiles: (name) => Object.keys(registry.pipelines[name]?.trigger?.files ?? {}),
+    completion: (name) => completionRule(registry.pipelines[name]?.trigger),
     captures: (name) => compiled.find((entry) => entry.pipeline === name)?.order ?? [],
     prefixes() {
       const all = compiled.map((entry) => ({

@@ -56,8 +56,15 @@ export function validateRegistry(raw: unknown, source = 'pipelines.yml'): Regist
 }
 
 function findOverlaps(registry: Registry): string[] {
+  // A manifest or marker key must not be a file of a batch either.
   const entries = Object.entries(registry.pipelines).flatMap(([name, pipeline]) =>
-    Object.entries(pipeline.trigger?.files ?? {}).map(([file, pattern]) => ({ name, file, pattern, bucket: pipeline.trigger?.bucket })),
+    [
+      ...Object.entries(pipeline.trigger?.files ?? {}),
+      ...(['manifest', 'marker'] as const).flatMap((rule) => {
+        const template = pipeline.trigger?.complete?.[rule];
+        return template === undefined ? [] : [[`complete.${rule}`, template] as const];
+      }),
+    ].map(([file, pattern]) => ({ name, file, pattern, bucket: pipeline.trigger?.bucket })),
   );
   const problems: string[] = [];
   for (let i = 0; i < entries.length; i += 1) {
@@ -67,8 +74,9 @@ function findOverlaps(registry: Registry): string[] {
       if (a.bucket !== b.bucket) continue;
       if (patternsOverlap(a.pattern, b.pattern)) {
         const where = a.name === b.name ? `pipeline "${a.name}"` : `pipelines "${a.name}" and "${b.name}"`;
+        const field = a.file.startsWith('complete.') || b.file.startsWith('complete.') ? 'trigger.complete' : 'trigger.files';
         problems.push(
-          `${where}, field trigger.files: patterns "${a.pattern}" (${a.file}) and "${b.pattern}" (${b.file}) can match the same key; every key must belong to one file of one pipeline`,
+          `${where}, field ${field}: patterns "${a.pattern}" (${a.file}) and "${b.pattern}" (${b.file}) can match the same key; every key must belong to one file of one pipeline`,
         );
       }
     }
@@ -79,6 +87,11 @@ function findOverlaps(registry: Registry): string[] {
 export {
   batchKeyOf,
   capturesOfBatchKey,
+  completionRule,
+  windowMinutesOf,
+  type CompletedBy,
+  type CompletionRule,
+  type CompletionRole,
   escapeCaptureValue,
   indexRegistry,
   type FileMatch,

@@ -4,7 +4,7 @@
  * ignored setting.
  */
 import * as z from 'zod';
-import { compilePattern, PatternSyntaxError } from './patterns';
+import { compilePattern, folderOf, PatternSyntaxError } from './patterns';
 import { BatchTemplateError, isTimeZone, parseBatchTemplate } from './batch-template';
 import { ScheduleExpressionError, validateScheduleExpression } from './schedule-expression';
 import { TASK_ENV } from '../contracts/task-contract';
@@ -92,6 +92,19 @@ export const QueueTriggerSchema = z.strictObject({
     .default(3),
 });
 
+/**
+ * How a batch of unknown size completes (README "Batches of unknown size"): exactly one of
+ * a manifest listing its files, a marker object that closes it, or a quiet period.
+ */
+export const CompleteSchema = z.strictObject({
+  /** Key template of the batch's manifest (same captures as the files): run when every file it lists arrived. */
+  manifest: z.string().optional(),
+  /** Key template of the batch's marker (`_SUCCESS`): run with every file under its folder when it lands. */
+  marker: z.string().optional(),
+  /** Run when no new file of the batch arrived for this many minutes (the sweeper starts it). */
+  quietMinutes: z.number().int('quietMinutes is a whole number of minutes').positive('quietMinutes must be at least 1').optional(),
+});
+
 export const TriggerSchema = z
   .strictObject({
     /** Bucket the files land in; defaults to the stack's uploads bucket (or the existing one it is given). */
@@ -103,10 +116,15 @@ export const TriggerSchema = z
       .record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'file names are lower-case words'), patternString)
       .refine((files) => Object.keys(files).length > 0, 'a pipeline needs at least one file')
       .optional(),
-    /** How long to wait, from the first file of a batch, for the rest before the batch is overdue. */
+    /**
+     * How long to wait, from the first file of a batch, for the rest before the batch is overdue.
+     * Required with files, except with complete.quietMinutes (the quiet period closes the batch).
+     */
     windowMinutes: z.number().positive('window must be greater than 0').optional(),
     /** Start a fresh run when a file of an already-run batch is uploaded again. */
     rerunOnReupload: z.boolean().default(false),
+    /** A batch of unknown size: the rule that completes it (absent: every named file). */
+    complete: CompleteSchema.optional(),
     /** Runs started by EventBridge events that match a pattern (README "Events"). */
     events: EventsTriggerSchema.optional(),
     /** Runs started by messages on the pipeline's own SQS queue (README "Queue"). */
@@ -124,11 +142,11 @@ export const TriggerSchema = z
             : `a trigger has one of files, events or queue, not ${kinds.join(' and ')}: declare another pipeline for the other`,
       });
     }
-    if (trigger.files !== undefined && trigger.windowMinutes === undefined) {
+    if (trigger.files !== undefined && trigger.windowMinutes === undefined && trigger.complete?.quietMinutes === undefined) {
       ctx.addIssue({ code: 'custom', path: ['windowMinutes'], message: 'a files trigger needs windowMinutes (how long a batch may take)' });
     }
     if (trigger.files === undefined) {
-      for (const field of ['windowMinutes', 'prefix', 'bucket'] as const) {
+      for (const field of ['windowMinutes', 'prefix', 'bucket', 'complete'] as const) {
         if (trigger[field] !== undefined) {
           ctx.addIssue({ code: 'custom', path: [field], message: `${field} applies to a files trigger only` });
         }
@@ -290,6 +308,7 @@ export const PipelineSchema = z
         }
       }
     }
+    if (pipeline.trigger?.files) checkCompletion(pipeline.trigger, pipeline.trigger.files, ctx);
     if (pipeline.trigger?.files) {
       // zod runs this check even when a field failed; the field's own issue reports a bad pattern.
       const compiled = Object.entries(pipeline.trigger.files).flatMap(([file, source]) => {
@@ -316,6 +335,98 @@ export const PipelineSchema = z
       }
     }
   });
+
+/** trigger.complete and what it asks of the files, the window and the other trigger fields. */
+function checkCompletion(trigger: z.infer<typeof TriggerSchema>, files: Record<string, string>, ctx: z.RefinementCtx): void {
+  const at = (...path: string[]) => ['trigger', ...path];
+  const complete = trigger.complete;
+  const rules = complete ? (['manifest', 'marker', 'quietMinutes'] as const).filter((rule) => complete[rule] !== undefined) : [];
+  if (complete && rules.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('complete'),
+      message: `takes exactly one rule: manifest, marker or quietMinutes (${rules.length ? `got ${rules.join(' and ')}` : 'got none'})`,
+    });
+  }
+  if (complete?.quietMinutes !== undefined && trigger.windowMinutes !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('windowMinutes'),
+      message: 'does not apply with complete.quietMinutes: the quiet period closes the batch; remove windowMinutes',
+    });
+  }
+  if (!complete) {
+    for (const [file, source] of Object.entries(files)) {
+      if (source.includes('*')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('files', file),
+          message:
+            'a * pattern matches many files of a batch: it needs a completion rule (trigger.complete: manifest, marker or quietMinutes)',
+        });
+      }
+    }
+    return;
+  }
+  if (trigger.rerunOnReupload) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('rerunOnReupload'),
+      message: 'applies to batches of named files; a batch with a completion rule runs once',
+    });
+  }
+  let captures: string[] | undefined;
+  try {
+    captures = compilePattern(Object.values(files)[0] ?? '').captures;
+  } catch {
+    // The pattern's own issue reports it.
+  }
+  for (const rule of ['manifest', 'marker'] as const) {
+    const template = complete[rule];
+    if (template === undefined) continue;
+    let compiled;
+    try {
+      compiled = compilePattern(template);
+    } catch (error) {
+      if (!(error instanceof PatternSyntaxError)) throw error;
+      ctx.addIssue({ code: 'custom', path: at('complete', rule), message: error.message });
+      continue;
+    }
+    if (compiled.wildcard) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('complete', rule),
+        message: `"${template}" names one object per batch: use captures, not *`,
+      });
+    }
+    if (captures && [...compiled.captures].sort().join() !== [...captures].sort().join()) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('complete', rule),
+        message: `"${template}" has captures {${compiled.captures.join('}, {')}} but the files have {${captures.join('}, {')}}: the ${rule} must carry the same batch key`,
+      });
+    }
+    if (trigger.prefix !== undefined && !template.startsWith(trigger.prefix)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('complete', rule),
+        message: `"${template}" does not start with the prefix "${trigger.prefix}"`,
+      });
+    }
+    if (rule === 'marker') {
+      const folder = folderOf(template);
+      for (const [file, source] of Object.entries(files)) {
+        if (!source.startsWith(folder) || source.slice(folder.length).includes('/')) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at('files', file),
+            message: `"${source}" is not directly in the marker's folder "${folder}": the marker's batch is the files listed in its folder`,
+          });
+        }
+      }
+    }
+  }
+}
 
 /** What a pipeline's container settings say about each other (task.*). */
 function checkContainer(task: z.infer<typeof TaskSchema>, ctx: z.RefinementCtx): void {
@@ -635,6 +746,7 @@ export type PipelineTask = z.infer<typeof TaskSchema>;
 export type PipelineTrigger = z.infer<typeof TriggerSchema>;
 export type EventsTrigger = z.infer<typeof EventsTriggerSchema>;
 export type QueueTrigger = z.infer<typeof QueueTriggerSchema>;
+export type CompletionSettings = z.infer<typeof CompleteSchema>;
 export type PipelineSchedule = z.infer<typeof ScheduleSchema>;
 export type WhenIncomplete = z.infer<typeof WhenIncompleteSchema>;
 export type QueueService = z.infer<typeof QueueServiceSchema>;

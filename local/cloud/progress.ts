@@ -75,8 +75,13 @@ export function attachProgress(cloud: LocalCloud, print: (line: string) => void)
         if (seen.has(pk) || !batchesTable) continue;
         seen.add(pk);
         void cloud.clients.documents.send(new GetCommand({ TableName: batchesTable, Key: { pk } })).then((out) => {
-          const required = registry.requiredFiles(arrival.pipeline);
           const arrived = [...((out.Item?.arrived as Set<string> | undefined) ?? [])];
+          const rule = registry.completion(arrival.pipeline);
+          if (rule.kind !== 'files') {
+            say('info', `batch ${arrival.pipeline}/${arrival.batchKey}: ${arrived.length} files so far (completes by its ${rule.kind})`);
+            return;
+          }
+          const required = registry.requiredFiles(arrival.pipeline);
           const missing = required.filter((f) => !arrived.includes(f));
           say(
             'info',

@@ -281,7 +281,11 @@ describe('packaged template', () => {
   it('notifies the watcher for each watched prefix of the uploads bucket', () => {
     const bucket = template.Resources.UploadsBucket!;
     const configs = bucket.Properties.NotificationConfiguration.LambdaConfigurations;
-    expect(configs.map((c: any) => c.Filter?.S3Key?.Rules?.[0]?.Value)).toEqual(['incoming/acme/', 'incoming/inventory/']);
+    expect(configs.map((c: any) => c.Filter?.S3Key?.Rules?.[0]?.Value)).toEqual([
+      'incoming/acme/',
+      'incoming/inventory/',
+      'incoming/inventory-parts/',
+    ]);
     expect(configs.every((c: any) => c.Event === 's3:ObjectCreated:*')).toBe(true);
   });
 
@@ -329,6 +333,7 @@ describe('packaged template', () => {
       'OpsRerunBatchLambdaFunction',
       'OpsRedriveDlqLambdaFunction',
       'DispatchRunsLambdaFunction',
+      'SweepIncompleteBatchesLambdaFunction',
     ]) {
       const role = template.Resources[template.Resources[id]!.Properties.Role['Fn::GetAtt'][0]]!;
       const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
@@ -351,10 +356,42 @@ describe('packaged template', () => {
       expect.objectContaining({
         Effect: 'Allow',
         Action: ['s3:ListBucket'],
-        Condition: { StringLike: { 's3:prefix': ['incoming/acme/*', 'incoming/inventory/*'] } },
+        Condition: { StringLike: { 's3:prefix': ['incoming/acme/*', 'incoming/inventory/*', 'incoming/inventory-parts/*'] } },
       }),
     ]);
     expect(JSON.stringify(s3[0].Resource)).toContain('arn:${AWS::Partition}:s3:::${Bucket}');
+  });
+
+  it('lets the fan-in (and the redrive that replays it) list only the marker folders and read no manifest the registry does not name', () => {
+    for (const id of ['KinesisFanInLambdaFunction', 'OpsRedriveDlqLambdaFunction']) {
+      const role = template.Resources[template.Resources[id]!.Properties.Role['Fn::GetAtt'][0]]!;
+      const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+      const s3 = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
+      // The shipped registry has a marker pipeline (inventory-parts) and no manifest pipeline.
+      expect({ id, s3 }).toEqual({
+        id,
+        s3: [
+          { Effect: 'Deny', Action: ['s3:GetObject'], Resource: '*' },
+          {
+            Effect: 'Allow',
+            Action: ['s3:ListBucket'],
+            Resource: [
+              expect.objectContaining({ 'Fn::Sub': [expect.stringContaining('arn:${AWS::Partition}:s3:::${Bucket}'), expect.anything()] }),
+            ],
+            Condition: { StringLike: { 's3:prefix': ['incoming/inventory-parts/*/*'] } },
+          },
+        ],
+      });
+    }
+  });
+
+  it('lets the sweeper start the runs of quiet batches: the run lock and the state machine, nothing wider', () => {
+    const fn = template.Resources.SweepIncompleteBatchesLambdaFunction!;
+    const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]]!;
+    const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'PipelineStateMachine' } });
+    expect(statements.every((st: any) => st.Resource !== '*')).toBe(true);
+    expect(fn.Properties.Environment.Variables).toMatchObject({ STATE_MACHINE_ARN: { Ref: 'PipelineStateMachine' } });
   });
 
   it('retries an undelivered firing, then keeps it in an alarmed dead-letter queue', () => {

@@ -24,7 +24,13 @@ export interface BatchesSweepTable {
    */
   markOverdue(
     item: BatchItem,
-    change: { at: Date; reason: OverdueReason; requiredFiles: readonly string[] },
+    change: {
+      at: Date;
+      reason: OverdueReason;
+      requiredFiles: readonly string[];
+      /** Batches of unknown size still without their manifest or marker: still without it at the write. */
+      waitingFor?: 'manifest' | 'marker';
+    },
   ): Promise<BatchItem | undefined>;
   /** Undoes markOverdue when the notice could not be sent, so the next pass retries it. */
   unmarkOverdue(item: BatchItem, at: Date): Promise<void>;
@@ -38,6 +44,12 @@ export interface BatchesSweepTable {
    * off the arrival path. False when it changed in between.
    */
   closeStarted(item: BatchItem): Promise<boolean>;
+  /**
+   * A quiet batch whose quiet period passed: records completedBy = quiet, only if its deadline
+   * is still the one read (no file arrived since) and no run started. The item as written, or
+   * undefined when it changed.
+   */
+  claimQuiet(item: BatchItem, at: Date): Promise<BatchItem | undefined>;
 }
 
 export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: string): BatchesSweepTable {
@@ -56,6 +68,31 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
       });
     },
 
+    async claimQuiet(item, at) {
+      try {
+        const result = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: item.pk },
+            UpdateExpression: 'SET #completedBy = :quiet, #claimedAt = if_not_exists(#claimedAt, :at)',
+            ConditionExpression: '#deadline = :deadline AND attribute_not_exists(#started)',
+            ExpressionAttributeNames: {
+              '#completedBy': 'completedBy',
+              '#claimedAt': 'quietClaimedAt',
+              '#deadline': 'deadline',
+              '#started': 'startedRunKey',
+            },
+            ExpressionAttributeValues: { ':quiet': 'quiet', ':at': at.toISOString(), ':deadline': item.deadline },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return result.Attributes ? parseBatchItem(result.Attributes) : undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    },
+
     openPastDeadline: (before) =>
       queryOpen({
         KeyConditionExpression: '#openState = :open AND #deadline < :before',
@@ -70,7 +107,7 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
         ExpressionAttributeValues: { ':late': 'LATE' },
       }),
 
-    async markOverdue(item, { at, reason, requiredFiles }) {
+    async markOverdue(item, { at, reason, requiredFiles, waitingFor }) {
       const names: Record<string, string> = {
         '#openState': 'openState',
         '#notified': 'overdueNotifiedAt',
@@ -79,7 +116,11 @@ export function batchesSweepTable(client: DynamoDBDocumentClient, tableName: str
       };
       const values: Record<string, unknown> = { ':open': 'OPEN', ':overdue': 'OVERDUE', ':at': at.toISOString(), ':reason': reason };
       let condition = '#openState = :open AND attribute_not_exists(#started)';
-      if (reason === 'incomplete') {
+      if (reason === 'incomplete' && waitingFor) {
+        // Still without its manifest or marker at the moment of the write.
+        names['#awaited'] = waitingFor === 'manifest' ? 'manifestKeys' : 'markerAt';
+        condition += ' AND attribute_not_exists(#awaited)';
+      } else if (reason === 'incomplete' && requiredFiles.length > 0) {
         // Still incomplete at the moment of the write: a file that completed the batch in
         // between makes this fail, and the batch runs without a false alarm.
         names['#arrived'] = 'arrived';

@@ -22,6 +22,8 @@ export const RunItemSchema = v.looseObject({
   leaseExpiresAt: v.number().optional(),
   requestedAt: v.string(),
   scheduledTime: v.string().optional(),
+  /** Batch runs: the rule that completed the batch (files, manifest, marker, quiet). */
+  completedBy: v.string().optional(),
   objects: v.array(BatchObjectSchema).optional(),
   event: v.string().optional(),
 });
@@ -41,6 +43,8 @@ export interface LockRequest {
   requestedAt: string;
   /** Schedule runs: the fire time (ISO). */
   scheduledTime?: string;
+  /** Batch runs: the rule that completed the batch. */
+  completedBy?: string;
   /** Epoch seconds. */
   now: number;
   /** Epoch seconds; after it a retry may take the lock over (crash between lock and start). */
@@ -89,6 +93,7 @@ export function runsTable(client: DynamoDBDocumentClient, tableName: string): Ru
         requestedAt: request.requestedAt,
         leaseExpiresAt: request.leaseExpiresAt,
         ...(request.scheduledTime ? { scheduledTime: request.scheduledTime } : {}),
+        ...(request.completedBy ? { completedBy: request.completedBy } : {}),
         ...(request.objects ? { objects: request.objects } : {}),
         ...(request.event !== undefined ? { event: request.event } : {}),
       };

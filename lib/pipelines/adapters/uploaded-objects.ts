@@ -3,7 +3,7 @@
  * HeadObject) keeps the function to s3:ListBucket on the watched prefixes, and a missing
  * object is simply not listed (HeadObject answers 403, not 404, without list rights).
  */
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 
 export interface UploadedObject {
   key: string;
@@ -14,12 +14,19 @@ export interface UploadedObject {
 
 export interface UploadedObjects {
   list(bucket: string, prefix: string): AsyncIterable<UploadedObject>;
+  /** One object's text (a batch's manifest), of the version given when there is one. */
+  read(bucket: string, key: string, versionId?: string): Promise<string>;
 }
 
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
 
 export function uploadedObjects(client: S3Client): UploadedObjects {
   return {
+    async read(bucket, key, versionId) {
+      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
+      return object.Body ? object.Body.transformToString('utf8') : '';
+    },
+
     async *list(bucket, prefix) {
       let ContinuationToken: string | undefined;
       do {

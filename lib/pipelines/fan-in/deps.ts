@@ -6,6 +6,8 @@ import { pipelines, type PipelineIndex } from '../../registry';
 import { START_PIPELINE_ENV, startPipelineDeps, type StartPipelineConfig } from '../start/deps';
 import { startPipeline } from '../start/start-pipeline';
 import type { RecordArrivalDeps } from './record-arrival';
+import { uploadedObjects } from '../adapters/uploaded-objects';
+import { s3Client } from '../../shared/clients/s3';
 
 export const FAN_IN_ENV = [...START_PIPELINE_ENV, 'BATCH_TTL_DAYS'] as const;
 
@@ -25,5 +27,7 @@ export function fanInDeps(
     clock,
     ttlDays: config.BATCH_TTL_DAYS,
     start: (request) => startPipeline(request, startDeps),
+    // Batches of unknown size: manifests are read and markers' folders listed.
+    objects: uploadedObjects(s3Client()),
   };
 }

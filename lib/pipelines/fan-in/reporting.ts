@@ -30,6 +30,7 @@ export function countOutcome(pipeline: string, outcome: ArrivalOutcome): void {
       perPipeline.count(pipeline, PIPELINE_METRIC.ReuploadsIgnored);
       break;
     case 'waiting':
+    case 'ignored':
       break;
   }
 }
@@ -43,6 +44,15 @@ export function arrivalLog(arrival: FileArrival, sequenceNumber: string) {
       countOutcome(arrival.pipeline, outcome);
       const run =
         'runKey' in outcome ? { runKey: outcome.runKey, ...('executionArn' in outcome ? { executionArn: outcome.executionArn } : {}) } : {};
+      if (outcome.kind === 'ignored')
+        log.warn('file not listed in its batch manifest: ignored, not part of the batch', { ...where, outcome });
+      else if ('notInManifest' in outcome && outcome.notInManifest)
+        log.warn('files not listed in the batch manifest were left out of its run', {
+          ...where,
+          ...run,
+          notInManifest: outcome.notInManifest,
+        });
+      if (outcome.kind === 'ignored') return;
       if (outcome.kind === 'duplicate' || outcome.kind === 'reupload-ignored')
         log.warn(`arrival for a batch that already ran: ${outcome.kind}`, { ...where, ...run, outcome });
       else if ('late' in outcome && outcome.late)

@@ -99,6 +99,12 @@ export async function backfill(input: BackfillInput, deps: BackfillDeps): Promis
   if (!pipeline) throw new UnknownPipelineError(input.pipeline, registry.names);
   const trigger = fileTriggerOf(pipeline);
   if (!trigger) throw new OperationInputError(`pipeline "${input.pipeline}" has no file trigger: there are no batches to backfill`);
+  const rule = registry.completion(input.pipeline);
+  if (rule.kind !== 'files') {
+    throw new OperationInputError(
+      `pipeline "${input.pipeline}" completes its batches by ${rule.kind === 'quiet' ? 'a quiet period' : `its ${rule.kind}`}, not by named files: backfill cannot tell when such a batch is whole. Upload the ${rule.kind === 'quiet' ? 'files' : rule.kind} again, or start a batch with what arrived: startPipeline {"pipeline":"${input.pipeline}","batch":"<batch key>"}`,
+    );
+  }
   const bucket = trigger.bucket ?? deps.uploadsBucket;
   const order = registry.captures(input.pipeline);
   const required = registry.requiredFiles(input.pipeline);

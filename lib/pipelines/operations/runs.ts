@@ -4,7 +4,8 @@
  */
 import * as v from '../../shared/validation';
 import type { BatchesTable } from '../adapters/batches-table';
-import { missingFiles } from '../batch';
+import { decideByRule, missingFiles, type BatchItem } from '../batch';
+import type { CompletionRule } from '../../registry/pipeline-index';
 import { executionConsoleUrl, logGroupUrl, taskLogStreamUrl } from '../../shared/notices/links';
 import { formatDuration } from '../../shared/notices/notice';
 import { describeRunCost } from '../../shared/notices/run-notice';
@@ -34,6 +35,8 @@ export interface RunLine {
   runKey: string;
   batchKey: string;
   trigger: string;
+  /** Batch runs: the rule that completed the batch (files, manifest, marker, quiet). */
+  completedBy: string | null;
   status: string;
   attempt: number;
   requestedAt: string;
@@ -55,6 +58,7 @@ function runLine(run: ListedRun, now: Date): RunLine {
     runKey: run.pk,
     batchKey: run.batchKey,
     trigger: run.trigger,
+    completedBy: run.completedBy ?? null,
     status: run.status,
     attempt: run.attempt,
     requestedAt: run.requestedAt,
@@ -104,6 +108,13 @@ export interface ShowRunDeps {
   taskLogs: { region: string; logGroup: string };
 }
 
+/** What the batch still waits for: named files, or what its completion rule names (a quiet batch: nothing). */
+function missingOf(batch: BatchItem, rule: CompletionRule, required: string[]): string[] {
+  if (rule.kind === 'files') return missingFiles(batch, required);
+  const decision = decideByRule({ ...batch, startedRunKey: undefined }, rule);
+  return decision.action === 'wait' ? decision.missing : [];
+}
+
 /** One run: its files (and which are missing), its tasks per shard, its result and links. */
 export async function showRun(input: v.Infer<typeof ShowRunInputSchema>, deps: ShowRunDeps): Promise<Record<string, unknown>> {
   const runKey = 'runKey' in input ? input.runKey : `${input.pipeline}#${input.batch}`;
@@ -127,12 +138,14 @@ export async function showRun(input: v.Infer<typeof ShowRunInputSchema>, deps: S
     files: batch
       ? {
           arrived: batch.arrived.map((file) => ({
-            file,
+            file: batch.objects[file]?.file ?? file,
             key: batch.objects[file]?.key,
             size: batch.objects[file]?.size,
             eventTime: batch.objects[file]?.eventTime,
           })),
-          missing: missingFiles(batch, required),
+          missing: missingOf(batch, deps.registry.completion(run.pipeline), required),
+          ...(batch.completedBy ? { completedBy: batch.completedBy } : {}),
+          ...(batch.manifestKeys ? { manifest: batch.manifestKeys } : {}),
           firstArrivalAt: batch.firstArrivalAt,
           ...(batch.overdueNotifiedAt ? { overdueNotifiedAt: batch.overdueNotifiedAt } : {}),
         }

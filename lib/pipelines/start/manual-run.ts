@@ -2,7 +2,7 @@
  * A run started by hand (schedules: scheduled-run.ts).
  */
 import type { BatchesTable } from '../adapters/batches-table';
-import { baseRunKey, batchObjects, missingFiles, uploadFingerprint } from '../batch';
+import { baseRunKey, batchContents, batchObjects, uploadFingerprint } from '../batch';
 import { BatchNotFoundError, UnknownPipelineError } from './errors';
 import { startPipeline, type StartOutcome, type StartPipelineDeps } from './start-pipeline';
 
@@ -36,7 +36,12 @@ export async function startManualRun(request: ManualStart, deps: StartPipelineDe
 
   const item = await deps.batches.get(request.pipeline, request.batch);
   if (!item) throw new BatchNotFoundError(request.pipeline, request.batch);
-  const required = deps.registry.requiredFiles(request.pipeline);
+  // A batch of unknown size runs with the files its rule selects (or what arrived of them).
+  const { members, missing } = batchContents(
+    item,
+    deps.registry.completion(request.pipeline),
+    deps.registry.requiredFiles(request.pipeline),
+  );
   const runKey = request.force && item.startedRunKey ? item.startedRunKey : baseRunKey(request.pipeline, request.batch);
   const outcome = await startPipeline(
     {
@@ -44,13 +49,13 @@ export async function startManualRun(request: ManualStart, deps: StartPipelineDe
       runKey,
       batchKey: request.batch,
       trigger: 'manual',
-      objects: batchObjects(item, required),
+      objects: batchObjects(item, members),
       force: request.force ?? false,
     },
     deps,
   );
   if (outcome.status !== 'in-progress') {
-    await deps.batches.markStarted(request.pipeline, request.batch, { runKey, fingerprint: uploadFingerprint(item, required) });
+    await deps.batches.markStarted(request.pipeline, request.batch, { runKey, fingerprint: uploadFingerprint(item, members) });
   }
-  return { ...outcome, missingFiles: missingFiles(item, required) };
+  return { ...outcome, missingFiles: missing };
 }

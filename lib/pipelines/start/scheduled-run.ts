@@ -17,7 +17,8 @@
  * start is idempotent) and notices go out only once the starts are settled.
  */
 import type { BatchesTable } from '../adapters/batches-table';
-import { baseRunKey, batchObjects, missingFiles, uploadFingerprint, type BatchItem } from '../batch';
+import { baseRunKey, batchContents, batchObjects, uploadFingerprint, type BatchItem } from '../batch';
+import type { CompletionRule } from '../../registry/pipeline-index';
 import type { BatchObject } from '../../contracts/messages';
 import { renderBatchTemplate } from '../../registry/batch-template';
 import { batchKeyOf, capturesOfBatchKey, escapeCaptureValue } from '../../registry/registry';
@@ -61,12 +62,16 @@ export type BatchAtSchedule =
   | { state: 'complete'; objects: BatchObject[]; fingerprint: string }
   | { state: 'incomplete'; objects: BatchObject[]; missing: string[] };
 
-export function batchAtSchedule(item: BatchItem | undefined, required: readonly string[]): BatchAtSchedule {
-  if (!item) return { state: 'incomplete', objects: [], missing: [...required] };
+export function batchAtSchedule(
+  item: BatchItem | undefined,
+  required: readonly string[],
+  rule: CompletionRule = { kind: 'files' },
+): BatchAtSchedule {
+  if (!item) return { state: 'incomplete', objects: [], missing: rule.kind === 'files' ? [...required] : [] };
   if (item.startedRunKey) return { state: 'ran', runKey: item.startedRunKey };
-  const missing = missingFiles(item, required);
-  if (missing.length) return { state: 'incomplete', objects: batchObjects(item, required), missing };
-  return { state: 'complete', objects: batchObjects(item, required), fingerprint: uploadFingerprint(item, required) };
+  const { members, missing } = batchContents(item, rule, required);
+  if (missing.length) return { state: 'incomplete', objects: batchObjects(item, members), missing };
+  return { state: 'complete', objects: batchObjects(item, members), fingerprint: uploadFingerprint(item, members) };
 }
 
 /** The leading mapped captures as a batch key prefix (several captures), so the index read is narrowed when it can be. */
@@ -147,7 +152,7 @@ export async function startScheduledRun(request: ScheduledStart, deps: Scheduled
   const batchKeys = await selectBatchKeys(request.pipeline, order, selected, deps.batches);
   for (const batchKey of batchKeys) {
     const item = await deps.batches.get(request.pipeline, batchKey);
-    const state = batchAtSchedule(item, required);
+    const state = batchAtSchedule(item, required, deps.registry.completion(request.pipeline));
     if (state.state === 'ran') {
       outcome.actions.push({ action: 'already-ran', runKey: state.runKey, batchKey });
     } else if (state.state === 'complete') {

@@ -22,7 +22,7 @@ import type { StepFunctions } from '../adapters/step-functions';
 import type { RunItem, RunsTable } from '../adapters/runs-table';
 import { executionName } from '../execution-name';
 import { ExecutionInputSchema, type BatchObject, type ExecutionInput, type TriggerKind } from '../../contracts/messages';
-import type { PipelineIndex } from '../../registry/registry';
+import type { CompletedBy, PipelineIndex } from '../../registry/registry';
 import { eventFitsInline, MAX_INLINE_OBJECTS_CHARS } from '../../contracts/task-contract';
 import { RunNotFinishedError, StartExecutionError, UnknownPipelineError } from './errors';
 import { dispatchQueuedRuns, limitsOf, type RunControl } from './run-control';
@@ -40,6 +40,8 @@ export interface StartRunRequest {
   scheduledTime?: Date;
   /** A fresh attempt of a run key whose last attempt finished (manual `force: true`). */
   force?: boolean;
+  /** Batch runs: the rule that completed the batch (recorded on the Runs item, listed by opsListRuns). */
+  completedBy?: CompletedBy;
 }
 
 export interface StartPipelineDeps {
@@ -152,6 +154,7 @@ export async function startPipeline(request: StartRunRequest, deps: StartPipelin
     executionName: name,
     requestedAt: input.requestedAt,
     ...(scheduledTime ? { scheduledTime } : {}),
+    ...(request.completedBy ? { completedBy: request.completedBy } : {}),
     now,
     leaseExpiresAt: now + deps.leaseSeconds,
     ...(inline ? {} : { objects: request.objects }),

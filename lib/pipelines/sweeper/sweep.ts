@@ -14,9 +14,17 @@
  *     before now - max runtime and still STARTING / RUNNING; report each once.
  * Each notice is preceded by its conditional write, so two sweeps never both notify; when
  * publishing fails the write is undone, so the next sweep retries, and the sweep fails.
+ *
+ * A batch of a quiet-period pipeline (trigger.complete.quietMinutes) has its deadline moved by
+ * every arrival, so step 1 finds it once no file came for the quiet period: the sweeper claims
+ * it (conditional: the deadline it read is still the batch's, nothing started it) and starts
+ * its run with every file that arrived, under the batch's run lock and execution name.
  */
 import type { BatchItem } from '../batch';
-import { missingFiles } from '../batch';
+import { batchObjects, decideByRule, missingFiles } from '../batch';
+import { windowMinutesOf } from '../../registry/pipeline-index';
+import type { BatchesTable } from '../adapters/batches-table';
+import type { StartOutcome, StartRunRequest } from '../start/start-pipeline';
 import { incompleteBatchNotice, lateBatchNotice, runOverMaxRuntimeNotice, stuckBatchNotice } from '../../shared/notices/batch-notices';
 import { renderNotice, type Notice } from '../../shared/notices/notice';
 import type { NoticePublisher } from '../../shared/notices/sns-publisher';
@@ -51,6 +59,8 @@ export interface SweepDeps {
   stuckAfterSeconds: number;
   /** How far back to look for runs still going (the Runs index query's lower bound). */
   runLookbackHours: number;
+  /** Starts the batches whose quiet period passed (quiet-period pipelines); without it they are left open. */
+  quiet?: { start: (request: StartRunRequest) => Promise<StartOutcome>; markStarted: BatchesTable['markStarted'] };
 }
 
 export interface SweepReport {
@@ -58,6 +68,8 @@ export interface SweepReport {
   stuck: string[];
   late: string[];
   overrunning: string[];
+  /** Quiet batches whose run the sweep started (or found started). */
+  quiet: string[];
   /** Found but already handled by someone else between query and write. */
   skipped: string[];
 }
@@ -79,10 +91,44 @@ function lastArrival(item: BatchItem): number {
   return times.length ? Math.max(...times) : Date.parse(item.firstArrivalAt);
 }
 
+/**
+ * Claims a quiet batch (only if no file moved its deadline since it was read and nothing
+ * started it) and starts its run with the files that arrived. False when it changed first,
+ * or another caller is starting the run right now (the next sweep looks again).
+ */
+async function startQuietBatch(item: BatchItem, deps: SweepDeps, quiet: NonNullable<SweepDeps['quiet']>): Promise<boolean> {
+  const claimed = await deps.batches.claimQuiet(item, deps.clock());
+  if (!claimed) return false;
+  const decision = decideByRule(claimed, { kind: 'quiet', minutes: 0 }, true);
+  if (decision.action !== 'start') return false;
+  const keys = { pipeline: item.pipeline, batchKey: item.batchKey, runKey: decision.runKey };
+  const outcome = await quiet.start({
+    pipeline: claimed.pipeline,
+    runKey: decision.runKey,
+    batchKey: claimed.batchKey,
+    trigger: 's3',
+    objects: batchObjects(claimed, decision.members),
+    completedBy: 'quiet',
+  });
+  if (outcome.status === 'in-progress') {
+    deps.log.info('quiet batch being started by another caller; the next sweep looks again', keys);
+    return false;
+  }
+  await quiet.markStarted(claimed.pipeline, claimed.batchKey, {
+    runKey: decision.runKey,
+    fingerprint: decision.fingerprint,
+    completedBy: 'quiet',
+  });
+  deps.metrics.count(item.pipeline, PIPELINE_METRIC.BatchesCompleted);
+  if (outcome.status === 'started') deps.metrics.count(item.pipeline, PIPELINE_METRIC.RunsStarted);
+  deps.log.info(`quiet batch complete: ${outcome.status}`, { ...keys, files: decision.members.length });
+  return true;
+}
+
 export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   const { batches, registry, log, metrics } = deps;
   const now = deps.clock();
-  const report: SweepReport = { incomplete: [], stuck: [], late: [], overrunning: [], skipped: [] };
+  const report: SweepReport = { incomplete: [], stuck: [], late: [], overrunning: [], quiet: [], skipped: [] };
   const failures: Array<{ what: string; error: unknown }> = [];
 
   /** Sends one notice; on failure undoes the mark so the next sweep retries. */
@@ -117,13 +163,29 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       log.warn('open batch of a pipeline the registry no longer has; left as it is', keys);
       continue;
     }
-    const required = registry.requiredFiles(item.pipeline);
-    const missing = missingFiles(item, required);
+    const rule = registry.completion(item.pipeline);
+    if (rule.kind === 'quiet') {
+      if (deps.quiet && (await startQuietBatch(item, deps, deps.quiet))) report.quiet.push(item.pk);
+      else report.skipped.push(item.pk);
+      continue;
+    }
+    // A manifest or marker batch waits for what its rule names: its manifest (then the files it
+    // lists) or its marker, not for named files.
+    const ruled = rule.kind === 'files' ? undefined : decideByRule(item, rule);
+    const missing = ruled ? (ruled.action === 'wait' ? ruled.missing : []) : missingFiles(item, registry.requiredFiles(item.pipeline));
+    const waitingFor = rule.kind === 'files' ? undefined : item.manifestKeys || rule.kind === 'marker' ? rule.kind : 'manifest';
+    const required =
+      rule.kind === 'files' ? registry.requiredFiles(item.pipeline) : rule.kind === 'manifest' ? (item.manifestKeys ?? []) : [];
     if (missing.length === 0 && epochSeconds(now) - Math.floor(lastArrival(item) / 1000) < deps.stuckAfterSeconds) {
       continue; // Complete moments ago: its start is most likely in flight.
     }
     const reason = missing.length ? 'incomplete' : 'not-started';
-    const marked = await batches.markOverdue(item, { at: now, reason, requiredFiles: required });
+    const marked = await batches.markOverdue(item, {
+      at: now,
+      reason,
+      requiredFiles: required,
+      ...(waitingFor && !(waitingFor === 'manifest' && item.manifestKeys) ? { waitingFor } : {}),
+    });
     if (!marked) {
       report.skipped.push(item.pk);
       log.info('batch changed before it could be reported; skipped', { ...keys, reason });
@@ -135,9 +197,9 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       batchKey: marked.batchKey,
       firstArrivalAt: marked.firstArrivalAt,
       deadline: marked.deadline,
-      windowMinutes: trigger.windowMinutes,
+      windowMinutes: windowMinutesOf(trigger),
       arrived: arrivedList(marked),
-      missing: missingFiles(marked, required),
+      missing: ruled ? missing : missingFiles(marked, required),
       now,
     };
     const notice =

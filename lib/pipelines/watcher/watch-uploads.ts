@@ -83,7 +83,13 @@ export async function watchUploads(input: WatcherEvent, deps: WatchUploadsDeps):
           ignore(UNCLAIMED_REASON[miss.part], `s3://${object.bucket}/${object.key}`, message.messageId, miss.detail);
           continue;
         }
-        arrivals.push({ pipeline: match.pipeline, batchKey: match.batchKey, file: match.file, ...object });
+        arrivals.push({
+          pipeline: match.pipeline,
+          batchKey: match.batchKey,
+          file: match.file,
+          ...object,
+          ...(match.role ? { role: match.role } : {}),
+        });
         originOf.push(message.messageId);
       }
     }

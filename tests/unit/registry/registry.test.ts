@@ -28,11 +28,12 @@ function registryWith(patch: (pipeline: Record<string, any>) => void, extra: Rec
 const problemsOf = registryProblems;
 
 describe('the shipped registry', () => {
-  it('is valid and indexes the sample pipelines (two of files, one of events)', () => {
+  it('is valid and indexes the sample pipelines (three of files, one of events)', () => {
     const index = indexRegistry(parseRegistry(shipped));
-    expect(index.names).toEqual(['orders-daily', 'inventory-snapshot', 'order-batch-closed']);
+    expect(index.names).toEqual(['orders-daily', 'inventory-snapshot', 'order-batch-closed', 'inventory-parts']);
     expect(index.requiredFiles('orders-daily')).toEqual(['orders', 'customers']);
     expect(index.requiredFiles('order-batch-closed')).toEqual([]);
+    expect(index.completion('inventory-parts')).toEqual({ kind: 'marker', template: 'incoming/inventory-parts/{date}/_SUCCESS' });
   });
 
   it('matches keys to pipeline, file and batch key', () => {

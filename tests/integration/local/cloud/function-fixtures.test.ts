@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
@@ -40,7 +41,7 @@ const notices = (topic: string) => cloud.monitoring.notices().filter((n) => n.to
 /** The functions and the fixtures that exercise them, in the order the tests below use them. */
 const FIXTURES: Record<string, string[]> = {
   S3UploadWatcherLambdaFunction: ['s3/derived-orders-put-encoded-key.json', 'sqs/derived-mixed-good-and-malformed.json'],
-  KinesisFanInLambdaFunction: ['kinesis/derived-orders-arrival.json'],
+  KinesisFanInLambdaFunction: ['kinesis/derived-orders-arrival.json', 'kinesis/derived-inventory-parts-marker.json'],
   StartPipelineLambdaFunction: ['invoke/start-pipeline-schedule.json'],
   OpsListRunsLambdaFunction: ['invoke/ops-list-runs.json'],
   OpsShowRunLambdaFunction: ['invoke/ops-show-run.json'],
@@ -96,6 +97,19 @@ describe('the event path', () => {
     const result = await invoke('KinesisFanInLambdaFunction', FIXTURES.KinesisFanInLambdaFunction![0]!);
     expect(result).toEqual({ batchItemFailures: [] });
     expect(arrived(await getItem('BatchesTable', 'orders-daily#2026-11-22'))).toEqual(['orders']);
+  });
+
+  test("the fan-in starts a marker batch's run with the parts in the marker's folder", async () => {
+    const bucket = 'ecs-pipelines-local-uploads-000000000000-us-east-1';
+    const header = 'sku,region,warehouse,quantity,unit_cost,counted_at\n';
+    const part = 'incoming/inventory-parts/2026-11-22/snapshot-1.csv';
+    await cloud.clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: part, Body: Buffer.from(`${header}SKU-1,eu,berlin,1,1.00,2026-11-22\n`) }),
+    );
+    const result = await invoke('KinesisFanInLambdaFunction', FIXTURES.KinesisFanInLambdaFunction![1]!);
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(await getItem('RunsTable', 'inventory-parts#2026-11-22')).toMatchObject({ completedBy: 'marker', trigger: 's3' });
+    expect(await getItem('BatchesTable', 'inventory-parts#2026-11-22')).toMatchObject({ completedBy: 'marker' });
   });
 
   test('startPipeline starts the scheduled run the rule input names', async () => {
@@ -198,7 +212,7 @@ describe('notices and alarms', () => {
   test('the sweeper runs on the schedule event', async () => {
     const result = await invoke('SweepIncompleteBatchesLambdaFunction', FIXTURES.SweepIncompleteBatchesLambdaFunction![0]!);
     // Nothing is overdue yet: the report lists no batch and no run (the tables were queried through their indexes).
-    expect(result).toEqual({ incomplete: [], stuck: [], late: [], overrunning: [], skipped: [] });
+    expect(result).toEqual({ incomplete: [], stuck: [], late: [], overrunning: [], quiet: [], skipped: [] });
   });
 
   test('formatAlarm rewrites the alarm into the operators topic', async () => {

@@ -42,4 +42,43 @@ describe('showRun', () => {
       taskSeconds: 240,
     });
   });
+
+  it('shows which rule completed a batch of unknown size, on the run and on its files', async () => {
+    const run = {
+      pk: 'inventory-parts#2026-11-20',
+      pipeline: 'inventory-parts',
+      batchKey: '2026-11-20',
+      trigger: 's3',
+      completedBy: 'marker',
+      attempt: 1,
+      executionName: 'e',
+      requestedAt: '2026-11-20T06:00:00.000Z',
+      status: 'RUNNING',
+    };
+    const key = 'incoming/inventory-parts/2026-11-20/snapshot-1.csv';
+    const batch = {
+      pk: run.pk,
+      pipeline: run.pipeline,
+      batchKey: run.batchKey,
+      arrived: [key],
+      objects: { [key]: { bucket: 'b', key, size: 3, etag: 'e', file: 'snapshot', eventTime: '2026-11-20T05:59:00.000Z' } },
+      firstArrivalAt: '2026-11-20T05:59:00.000Z',
+      deadline: 0,
+      markerAt: '2026-11-20T06:00:00.000Z',
+      completedBy: 'marker' as const,
+      startedRunKey: run.pk,
+    };
+    const shown = await showRun(
+      { pipeline: 'inventory-parts', batch: '2026-11-20' },
+      {
+        getRun: async () => run,
+        batches: { get: async () => batch } as unknown as BatchesTable,
+        registry: pipelines(),
+        clock: () => new Date('2026-11-20T07:00:00.000Z'),
+        taskLogs: { region: 'us-east-1', logGroup: '/ecs/x' },
+      },
+    );
+    expect(shown.run).toMatchObject({ completedBy: 'marker', trigger: 's3' });
+    expect(shown.files).toMatchObject({ arrived: [{ file: 'snapshot', key, size: 3 }], missing: [], completedBy: 'marker' });
+  });
 });

@@ -74,6 +74,7 @@ function memoryBatches(items: BatchItem[] = []) {
   const marked: Array<[string, string, { runKey: string; fingerprint: string }]> = [];
   const table: BatchesTable = {
     recordArrival: jest.fn(),
+    recordCompletionObject: jest.fn(),
     async markStarted(pipeline, batchKey, started) {
       marked.push([pipeline, batchKey, started]);
       const held = byPk.get(`${pipeline}#${batchKey}`);

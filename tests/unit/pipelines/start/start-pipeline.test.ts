@@ -132,6 +132,7 @@ describe('startManualRun', () => {
     const marked: unknown[] = [];
     const table: BatchesTable = {
       recordArrival: jest.fn(),
+      recordCompletionObject: jest.fn(),
       markStarted: async (...args) => void marked.push(args),
       get: async (pipeline, batchKey) => (item && item.pipeline === pipeline && item.batchKey === batchKey ? item : undefined),
       listBatchKeys: async (pipeline) => (item && item.pipeline === pipeline ? [item.batchKey] : []),

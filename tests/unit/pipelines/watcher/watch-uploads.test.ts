@@ -223,7 +223,10 @@ describe('watchUploads over hostile keys', () => {
     expect(publisher.published).toEqual([]);
     expect(log.at('debug').map((e) => [e.attributes.reason, e.attributes.detail])).toEqual([
       ['other-bucket', `bucket ecs-pipelines-dev-uploads-123456789012-eu-west-1 is watched by no pipeline (watched: ${TEST_BUCKET})`],
-      ['outside-prefix', `key is under none of the prefixes watched in bucket ${TEST_BUCKET} (incoming/acme/, incoming/inventory/)`],
+      [
+        'outside-prefix',
+        `key is under none of the prefixes watched in bucket ${TEST_BUCKET} (incoming/acme/, incoming/inventory/, incoming/inventory-parts/)`,
+      ],
       [
         'no-pattern-match',
         'key is under a watched prefix but matches none of its file patterns (orders-daily orders: incoming/acme/orders-{date}.csv; orders-daily customers: incoming/acme/customers-{date}.csv)',
