@@ -143,7 +143,11 @@ export const TriggerSchema = z
       });
     }
     if (trigger.files !== undefined && trigger.windowMinutes === undefined && trigger.complete?.quietMinutes === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['windowMinutes'], message: 'a files trigger needs windowMinutes (how long a batch may take)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['windowMinutes'],
+        message: 'a files trigger needs windowMinutes (how long a batch may wait for its files), or complete.quietMinutes',
+      });
     }
     if (trigger.files === undefined) {
       for (const field of ['windowMinutes', 'prefix', 'bucket', 'complete'] as const) {

@@ -103,7 +103,7 @@ describe('rejected, naming pipeline and field', () => {
     [
       'no window and no quiet period',
       "files: { part: 'in/a-{date}.csv' }",
-      'pipeline "acme-parts", field trigger.windowMinutes: is required: how long a batch may wait for its files',
+      'pipeline "acme-parts", field trigger.windowMinutes: a files trigger needs windowMinutes (how long a batch may wait for its files), or complete.quietMinutes',
     ],
     [
       'a * without a rule',

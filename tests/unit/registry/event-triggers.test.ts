@@ -47,7 +47,7 @@ describe('trigger.events', () => {
       'pipeline "demo", field trigger.windowMinutes: windowMinutes applies to a files trigger only',
     ]);
     expect(registryProblems(registryOf({ files: { a: 'in/a-{date}.csv' } }))).toEqual([
-      'pipeline "demo", field trigger.windowMinutes: a files trigger needs windowMinutes (how long a batch may take)',
+      'pipeline "demo", field trigger.windowMinutes: a files trigger needs windowMinutes (how long a batch may wait for its files), or complete.quietMinutes',
     ]);
     expect(registryProblems(registryOf({}))).toEqual(['pipeline "demo", field trigger: a trigger has files, events or queue']);
   });
