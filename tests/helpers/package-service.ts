@@ -70,7 +70,8 @@ export const FULL_STACK_PARAMS: Record<string, string> = {
  */
 async function sharedPackage(stage: string, params: Record<string, string>): Promise<PackageResult> {
   const dir = await cachedPackage({
-    cacheRoot: join(tmpdir(), 'ecs-pipelines-packages'),
+    // One cache per checkout: another clone's packages (other inputs) are not this one's to prune.
+    cacheRoot: join(tmpdir(), 'ecs-pipelines-packages', createHash('sha256').update(projectRoot).digest('hex').slice(0, 8)),
     name: `${stage}-${createHash('sha256')
       .update(JSON.stringify(Object.entries(params).sort()))
       .digest('hex')
