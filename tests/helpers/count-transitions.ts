@@ -95,7 +95,7 @@ export async function countTransitions(
           if (shard === failShard) throw Object.assign(new Error('{"error":"Error"}'), { name: 'Error' });
           return { recordsAffected: 10 };
         },
-        'Decide Shard Retry': (p) => ({ Payload: clone(decideShardRetry((p as Params).Payload, { random: () => 0 })) }),
+        'Decide Shard Retry': async (p) => ({ Payload: clone(await decideShardRetry((p as Params).Payload, { random: () => 0 })) }),
         'Summarize Run': (p) => ({ Payload: clone(summarizeRun((p as Params).Payload, { clock: () => new Date() })) }),
         'Record Run Result': () => ({}),
         'Notify Operators Of Failure': () => ({ MessageId: 'm' }),

@@ -222,6 +222,7 @@ function launchedTasks(runTasks: Params[], stopped: string[]): EcsTasks {
   const arnOf = (i: number) => `arn:aws:ecs:us-east-1:123456789012:task/ecs-pipelines-test/launched${i}`;
   return {
     listRunning: async () => runTasks.map((_, i) => arnOf(i)).filter((arn) => !stopped.includes(arn)),
+    listStopped: async () => stopped,
     describe: async (_cluster, arns) =>
       arns.map((arn) => {
         const params = runTasks[Number(arn.replace(/.*launched/, ''))]!;
@@ -278,7 +279,7 @@ async function execute(
         'Stop Abandoned Task': async (p) => ({
           Payload: clone(await stopAbandonedTask((p as Params).Payload, { ecs: launchedTasks(runTasks, stopped) })),
         }),
-        'Decide Shard Retry': (p) => ({ Payload: clone(decideShardRetry((p as Params).Payload, { random: () => 0 })) }),
+        'Decide Shard Retry': async (p) => ({ Payload: clone(await decideShardRetry((p as Params).Payload, { random: () => 0 })) }),
         'Summarize Run': (p) => ({ Payload: clone(summarizeRun((p as Params).Payload, { clock: () => new Date() })) }),
         'Record Run Result': (p) => dynamoUpdate(p as Params),
         'Notify Operators Of Failure': (p) => {
