@@ -5,6 +5,7 @@
  * `JSON.parse(x) as T`.
  */
 import * as v from '../shared/validation';
+import { RunRetrySettingsSchema } from './retry';
 
 /** One accepted S3 object, as the watcher writes it to Kinesis (partition key `pipeline#batchKey`). */
 export const FileArrivalSchema = v.strictObject({
@@ -73,6 +74,8 @@ export const RunTaskSettingsSchema = v.strictObject({
     })
     .optional(),
   environment: v.array(v.strictObject({ name: v.string(), value: v.string() })),
+  /** pipelines.yml task.retry with its defaults; absent in runs queued before retries existed (the defaults apply). */
+  retry: RunRetrySettingsSchema.optional(),
 });
 export type RunTaskSettings = v.Infer<typeof RunTaskSettingsSchema>;
 

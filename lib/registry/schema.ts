@@ -26,8 +26,13 @@ import {
   sameImage,
   statementProblems,
 } from './container';
+import { DEFAULT_RETRY } from '../contracts/retry';
 
 export const MAX_SHARDS = 20;
+/** Tries after the first, per failure class: each keeps the shard's record (and the state) small. */
+export const MAX_RETRY_ATTEMPTS = 5;
+export const MAX_RETRY_INTERVAL_SECONDS = 3600;
+
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
 const patternString = z.string().superRefine((value, ctx) => {
@@ -158,6 +163,55 @@ export const TriggerSchema = z
     }
   });
 
+/** Retries of a failure class that backs off: `attempts` more tries, waiting intervalSeconds × backoff^(n-1) before the n-th. */
+const backoffRetry = (attempts: number) =>
+  z.strictObject({
+    attempts: z
+      .number()
+      .int()
+      .min(0, `attempts must be 0..${MAX_RETRY_ATTEMPTS} (tries after the first)`)
+      .max(MAX_RETRY_ATTEMPTS, `attempts must be 0..${MAX_RETRY_ATTEMPTS} (tries after the first)`)
+      .default(attempts),
+    intervalSeconds: z
+      .number()
+      .int()
+      .min(1, 'intervalSeconds must be 1..3600')
+      .max(MAX_RETRY_INTERVAL_SECONDS, `intervalSeconds must be 1..${MAX_RETRY_INTERVAL_SECONDS}`)
+      .default(DEFAULT_RETRY.capacity.intervalSeconds),
+    backoff: z
+      .number()
+      .min(1, 'backoff must be 1..10 (each wait is the last one times backoff)')
+      .max(10, 'backoff must be 1..10')
+      .default(2),
+  });
+
+/**
+ * Retries by failure class (README "Retries by failure class"): how often a failed shard is
+ * tried again, by what failed it. `attempts` counts the tries after the first.
+ */
+export const RetrySchema = z.strictObject({
+  /** RunTask could not place the task (Fargate capacity unavailable, RESOURCE:*). */
+  capacity: backoffRetry(DEFAULT_RETRY.capacity.attempts).default(DEFAULT_RETRY.capacity),
+  /** The task's Fargate Spot capacity was reclaimed (stop code SpotInterruption). */
+  spotInterruption: z
+    .strictObject({
+      attempts: z
+        .number()
+        .int()
+        .min(0, `attempts must be 0..${MAX_RETRY_ATTEMPTS} (tries after the first)`)
+        .max(MAX_RETRY_ATTEMPTS, `attempts must be 0..${MAX_RETRY_ATTEMPTS} (tries after the first)`)
+        .default(DEFAULT_RETRY.spotInterruption.attempts),
+      /** Run the retry on FARGATE (on-demand) instead of Fargate Spot again. */
+      fallbackToOnDemand: z.boolean().default(DEFAULT_RETRY.spotInterruption.fallbackToOnDemand),
+    })
+    .default(DEFAULT_RETRY.spotInterruption),
+  /** The container could not be started: CannotPullContainerError, ResourceInitializationError. */
+  imagePull: backoffRetry(DEFAULT_RETRY.imagePull.attempts).default(DEFAULT_RETRY.imagePull),
+  /** The container ran and failed (non-zero exit, reported failure, out of memory): not retried unless asked. */
+  containerError: backoffRetry(DEFAULT_RETRY.containerError.attempts).default(DEFAULT_RETRY.containerError),
+});
+export type RetrySettings = z.infer<typeof RetrySchema>;
+
 export const TaskSchema = z.strictObject({
   /**
    * Logical task definition name (default: the pipeline's name); the family is
@@ -176,6 +230,8 @@ export const TaskSchema = z.strictObject({
   maxConcurrency: z.number().int().min(1).max(MAX_SHARDS).optional(),
   /** Runs of this pipeline at once; more wait as QUEUED, in arrival order (README "Run control"). */
   maxConcurrentRuns: z.number().int().min(1, 'maxConcurrentRuns must be at least 1').max(1000).optional(),
+  /** Retries of a failed shard by failure class (README "Retries by failure class"); every class has defaults. */
+  retry: RetrySchema.default(DEFAULT_RETRY),
   launch: z.enum(['sync', 'callback']),
   timeoutSeconds: z.number().int().min(60).max(31_536_000),
   // The heartbeat clock starts at RunTask: a Fargate task must be placed, pull its image and

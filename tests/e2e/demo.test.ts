@@ -77,9 +77,9 @@ test('the execution history shows the ECS task launched with a callback and the 
 });
 
 test('the run carries its estimated cost, in the Runs item and on the console', async () => {
-  // A callback run of one shard: 7 + 2 transitions, and its task billed one minute at least.
+  // A callback run of one shard: 7 + 3 transitions, and its task billed one minute at least.
   const cost = (batch.runs[0]!.result as { cost?: { usd: number; tasksUsd: number; transitions: number; taskSeconds: number } }).cost;
-  expect(cost).toEqual(expect.objectContaining({ transitions: 9, taskSeconds: expect.any(Number) }));
+  expect(cost).toEqual(expect.objectContaining({ transitions: 10, taskSeconds: expect.any(Number) }));
   expect(cost!.taskSeconds).toBeGreaterThanOrEqual(60);
   expect(cost!.usd).toBeGreaterThan(cost!.tasksUsd);
   const detail = await describeExecutionDetail(cloud.clients.sfn!, batch.executions[0]!.executionArn!);

@@ -32,6 +32,8 @@ const SECRET_READER = `
       memory: 512
       launch: sync
       timeoutSeconds: 120
+      # A secret without a local value fails the task before it starts: fail at once, no retries.
+      retry: { imagePull: { attempts: 0 } }
       secrets:
         API_TOKEN: /secret-reader/api-token
         DB_PASSWORD: arn:aws:secretsmanager:us-east-1:123456789012:secret:secret-reader-db-AbCdEf

@@ -18,6 +18,7 @@ export const STACK_VALUES: Record<string, string> = {
   'PrepareShardTasksLambdaFunction.Arn': 'arn:aws:lambda:us-east-1:123456789012:function:ecs-pipelines-test-prepareShardTasks',
   'SummarizeRunLambdaFunction.Arn': 'arn:aws:lambda:us-east-1:123456789012:function:ecs-pipelines-test-summarizeRun',
   'StopAbandonedTaskLambdaFunction.Arn': 'arn:aws:lambda:us-east-1:123456789012:function:ecs-pipelines-test-stopAbandonedTask',
+  'DecideShardRetryLambdaFunction.Arn': 'arn:aws:lambda:us-east-1:123456789012:function:ecs-pipelines-test-decideShardRetry',
 };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -1,13 +1,14 @@
 /**
  * Counts the state transitions of one pipeline run (Standard workflows are billed per state
  * entered, Map iterations included): the real statemachines/pipeline.asl.yml in
- * aws-local-stepfunctions, the two Lambda steps running their real code, ECS, DynamoDB and
+ * aws-local-stepfunctions, the Lambda steps running their real code, ECS, DynamoDB and
  * SNS answered by stubs. Used by `npm run bench:transitions` and by the run cost tests.
  */
 import { join } from 'node:path';
 import type { ExecutionInput } from '../../lib/contracts/messages';
 import { prepareShardTasks } from '../../lib/pipelines/runs/prepare-shard-tasks';
 import { summarizeRun } from '../../lib/pipelines/runs/summarize-run';
+import { decideShardRetry } from '../../lib/pipelines/runs/decide-shard-retry';
 import '../../local/emulators/stepfunctions/polyfill';
 import { forLocalRun, loadDefinition, runExecution } from './asl';
 
@@ -94,6 +95,7 @@ export async function countTransitions(
           if (shard === failShard) throw Object.assign(new Error('{"error":"Error"}'), { name: 'Error' });
           return { recordsAffected: 10 };
         },
+        'Decide Shard Retry': async (p) => ({ Payload: clone(await decideShardRetry((p as Params).Payload, { random: () => 0 })) }),
         'Summarize Run': (p) => ({ Payload: clone(summarizeRun((p as Params).Payload, { clock: () => new Date() })) }),
         'Record Run Result': () => ({}),
         'Notify Operators Of Failure': () => ({ MessageId: 'm' }),

@@ -14,7 +14,7 @@ describe('sls package with a broken registry', () => {
         '    trigger:',
         '      files: { only: "in/{date}.csv" }',
         '      windowMinutes: 0',
-        '    task: { taskDefinition: sample, container: app, image: example.com/app:1, cpu: 256, memory: 512, launch: callback, timeoutSeconds: 600 }',
+        '    task: { taskDefinition: sample, container: app, image: example.com/app:1, cpu: 256, memory: 512, launch: callback, timeoutSeconds: 600, retry: { capacity: { attempts: 9 } } }',
       ].join('\n'),
     );
     const failure = await packageService({ env: { PIPELINES_FILE: file } }).then(
@@ -24,5 +24,6 @@ describe('sls package with a broken registry', () => {
     );
     expect(failure).toContain('pipeline "broken", field trigger.windowMinutes: window must be greater than 0');
     expect(failure).toContain('pipeline "broken", field task.heartbeatSeconds: a callback pipeline needs heartbeatSeconds');
+    expect(failure).toContain('pipeline "broken", field task.retry.capacity.attempts: attempts must be 0..5 (tries after the first)');
   }, 120_000);
 });

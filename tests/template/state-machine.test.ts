@@ -169,6 +169,55 @@ describe('packaged state machine definition', () => {
   });
 });
 
+describe('retries by failure class in the packaged definition', () => {
+  it("sends every RunTask state's failures to Decide Shard Retry, whose Choice loops back through a Wait to the launch", () => {
+    const states = allStates(definition.States);
+    for (const [name, state] of runTaskStates()) {
+      const catchers = state.Catch as Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
+      const all = catchers.find((c) => c.ErrorEquals.includes('States.ALL'))!;
+      expect({ name, next: all.Next, resultPath: all.ResultPath }).toEqual({ name, next: 'Decide Shard Retry', resultPath: '$.failure' });
+      // Capacity (RunTask `failures`) is the pipeline's own setting, not a fixed Retry.
+      expect({ name, retried: (state.Retry as Array<{ ErrorEquals: string[] }>).flatMap((r) => r.ErrorEquals) }).toEqual({
+        name,
+        retried: expect.not.arrayContaining(['AmazonECS.Unknown']),
+      });
+    }
+    const decide = states['Decide Shard Retry']!;
+    expect(decide).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { FunctionName: '<GetAtt DecideShardRetryLambdaFunction.Arn>', 'Payload.$': '$' },
+      Next: 'Retry Shard Or Keep Failure',
+    });
+    expect(states['Retry Shard Or Keep Failure']).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.decision.retry', BooleanEquals: true, Next: 'Wait Before Retrying Shard' }],
+      Default: 'Keep Shard Failure',
+    });
+    expect(states['Wait Before Retrying Shard']).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.waitSeconds',
+      OutputPath: '$.next',
+      Next: 'Choose Launch Pattern',
+    });
+  });
+
+  it('lets the state machine invoke Decide Shard Retry, and that function only read tasks of this cluster', () => {
+    const invoke = roleStatements().filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(JSON.stringify(invoke.flatMap(resourcesOf))).toContain('DecideShardRetryLambdaFunction');
+    const fn = template.Resources.DecideShardRetryLambdaFunction!;
+    const roleName = fn.Properties.Role['Fn::GetAtt'][0] as string;
+    const statements = (template.Resources[roleName]!.Properties.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>)
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('ecs:')));
+    expect(statements.flatMap(actionsOf).sort()).toEqual(['ecs:DescribeTasks', 'ecs:ListTasks']);
+    const list = statements.find((s) => actionsOf(s).includes('ecs:ListTasks'))!;
+    expect(list.Condition).toEqual({ ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': ['PipelineCluster', 'Arn'] } } });
+    expect(JSON.stringify(statements.find((s) => actionsOf(s).includes('ecs:DescribeTasks'))!.Resource)).toContain(
+      ':task/${PipelineCluster}/*',
+    );
+  });
+});
+
 describe('shard launches', () => {
   // AWS docs (Fargate capacity providers): "Linux tasks with the ARM64 architecture don't
   // support the Fargate Spot capacity provider." RunTask would answer with failures

@@ -12,6 +12,7 @@ export const FAILURE_CLASSES = [
   'out-of-memory',
   'image-pull',
   'capacity',
+  'spot-interruption',
   'timeout',
   'heartbeat-timeout',
   'unknown',
@@ -42,7 +43,9 @@ export const FAILURE_HINTS: Record<FailureClass, string> = {
   'out-of-memory': 'The container ran out of memory: raise task.memory in pipelines.yml or use more shards.',
   'image-pull':
     "ECS could not start the container: check the image tag, the execution role's ECR/log permissions and the subnets' route to ECR.",
-  capacity: 'Fargate had no capacity after the retries: run again later, or set task.capacity to fargate.',
+  capacity: 'Fargate had no capacity after the retries: run again later, or raise task.retry.capacity in pipelines.yml.',
+  'spot-interruption':
+    'Fargate Spot took the capacity back after the retries: set task.retry.spotInterruption.fallbackToOnDemand, or task.capacity to fargate.',
   timeout: 'The task ran past task.timeoutSeconds: raise it in pipelines.yml or find the slow step.',
   'heartbeat-timeout': 'The container stopped sending heartbeats: it hung or lost its network; its log stream shows the last step.',
   unknown: 'Unclassified failure: read the execution history and the task logs.',
@@ -50,8 +53,10 @@ export const FAILURE_HINTS: Record<FailureClass, string> = {
 
 const OOM = /OutOfMemory|out of memory|OOM/i;
 const IMAGE_PULL = /CannotPullContainerError|CannotPullImageManifestError|ResourceInitializationError|pull image|image manifest/i;
-const CAPACITY =
-  /capacity is unavailable|insufficient capacity|RESOURCE:(CPU|MEMORY|ENI|GPU)|no container instances|SpotInterruption|capacity/i;
+const CAPACITY = /capacity is unavailable|insufficient capacity|RESOURCE:(CPU|MEMORY|ENI|GPU|PORTS)|no container instances|capacity/i;
+
+/** RunTask failure reasons that are not about capacity (ECS API failure reasons). */
+const NOT_CAPACITY = /"Reason"\s*:\s*"(MISSING|INACTIVE|ATTRIBUTE)|"reason"\s*:\s*"(MISSING|INACTIVE|ATTRIBUTE)/;
 
 const trimText = (text: string, max = 500): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
@@ -116,7 +121,15 @@ export function classifyFailure(failure: StepFailure, containerName?: string): C
         stopReason,
       );
     }
-    if (task.stopCode === 'SpotInterruption' || (exitCode === null && CAPACITY.test(reasons))) {
+    if (task.stopCode === 'SpotInterruption') {
+      return build(
+        'spot-interruption',
+        `Fargate Spot interrupted the task${beforeCallback}${exitCode !== null ? `, exit code ${exitCode}` : ''}${where}`,
+        exitCode,
+        stopReason,
+      );
+    }
+    if (exitCode === null && CAPACITY.test(reasons)) {
       return build('capacity', `the task lost its capacity${beforeCallback}${where}`, exitCode, stopReason);
     }
     if (exitCode !== null && exitCode !== 0) {
@@ -133,6 +146,11 @@ export function classifyFailure(failure: StepFailure, containerName?: string): C
     return build('unknown', `the task stopped${beforeCallback}${where}`, exitCode, stopReason);
   }
 
+  // RunTask answered with `failures` (AmazonECS.Unknown): placement reasons are capacity; MISSING
+  // (no such task definition) and the like are not, and retrying them would not help.
+  if (error === 'AmazonECS.Unknown' && NOT_CAPACITY.test(cause) && !CAPACITY.test(cause)) {
+    return build('unknown', `ECS refused to run the task: ${trimText(cause, 300)}`, null, null);
+  }
   if (error === 'AmazonECS.Unknown' || (error.startsWith('ECS.') && CAPACITY.test(cause))) {
     return build('capacity', `ECS could not place the task after the retries: ${trimText(cause || error, 300)}`, null, null);
   }

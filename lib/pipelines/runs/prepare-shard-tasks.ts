@@ -10,6 +10,7 @@
  */
 import * as v from '../../shared/validation';
 import { ExecutionInputSchema, type ExecutionInput } from '../../contracts/messages';
+import { DEFAULT_RETRY, type RunRetrySettings, type ShardAttempt } from '../../contracts/retry';
 import { TASK_ENV } from '../../contracts/task-contract';
 import { OverridesTooLargeError, ReservedEnvironmentError, RunStepInputError } from './errors';
 
@@ -72,6 +73,14 @@ export interface ShardLaunch {
   overrides?: Overrides;
   /** Callback launches: the overrides' JSON text before and after the task token. */
   overridesWithToken?: { before: string; after: string };
+  /** The pipeline's container (what the failure classifier reads the exit code of). */
+  container: string;
+  /** This try of the shard: 1, then 2, ... as Decide Shard Retry sends it round again. */
+  attempt: number;
+  /** The failed tries before this one. */
+  retried: ShardAttempt[];
+  /** task.retry: when a failed try is tried again. */
+  retry: RunRetrySettings;
 }
 
 export interface PreparedShards {
@@ -190,6 +199,10 @@ export function prepareShardTasks(request: unknown, deps: PrepareShardTasksDeps)
       },
       timeoutSeconds: task.timeoutSeconds,
       heartbeatSeconds: task.heartbeatSeconds,
+      container: task.container,
+      attempt: 1,
+      retried: [],
+      retry: task.retry ?? DEFAULT_RETRY,
     };
     if (task.launch === 'sync') return { ...common, overrides };
     const text = JSON.stringify(overrides);

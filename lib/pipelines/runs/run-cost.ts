@@ -57,14 +57,22 @@ export const transitionsCost = (transitions: number, prices: RegionPrices): numb
 /**
  * The states a run enters (statemachines/pipeline.asl.yml, counted by `npm run bench:transitions`):
  * 7 for the run (mark running, prepare, the Map, summarize, record, choose the outcome, end)
- * plus 2 per shard (the launch-pattern Choice and the ECS task); a failed shard adds one
- * (keeping its failure, or stopping a callback task that timed out), and a notification
- * (failure or anomaly) adds its notify state. Retries are transitions too and are not counted.
+ * plus 3 per shard (the launch-pattern Choice, the ECS task and keeping its outcome with its
+ * tries); a failed shard adds two (deciding on a retry and the Choice after it; a callback task
+ * that timed out adds one: stopping it), each retry of a shard adds five (the wait, and the
+ * Choice, the ECS task, the decision and its Choice of the next try), and a notification
+ * (failure or anomaly) adds its notify state. Step Functions' own Retry counts are not counted.
  */
-export function runTransitions(run: { shards: number; failedShards?: number; notified?: boolean; shardsRan?: boolean }): number {
+export function runTransitions(run: {
+  shards: number;
+  failedShards?: number;
+  retries?: number;
+  notified?: boolean;
+  shardsRan?: boolean;
+}): number {
   // A run whose setup failed skips the Map and its shards: 6 states and its notification.
   if (run.shardsRan === false) return 6 + (run.notified ? 1 : 0);
-  return 7 + 2 * run.shards + (run.failedShards ?? 0) + (run.notified ? 1 : 0);
+  return 7 + 3 * run.shards + 2 * (run.failedShards ?? 0) + 5 * (run.retries ?? 0) + (run.notified ? 1 : 0);
 }
 
 /** The estimate: every task's Fargate time plus the execution's transitions. */

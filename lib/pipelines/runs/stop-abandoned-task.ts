@@ -28,11 +28,19 @@ export interface RunningTask {
   taskArn: string;
   group?: string | undefined;
   environment: Array<{ name: string; value: string }>;
+  /** Set once ECS decided to stop the task (Decide Shard Retry reads a Spot interruption from it). */
+  stopCode?: string | undefined;
+  stoppedReason?: string | undefined;
+  /** Epoch ms. */
+  createdAt?: number | undefined;
+  containers?: Array<{ name: string; exitCode?: number | undefined; reason?: string | undefined }>;
 }
 
-/** The ECS operations this step needs (adapter: lib/pipelines/runs/ecs-tasks.ts). */
+/** The ECS operations the run steps need (adapter: lib/pipelines/runs/ecs-tasks.ts). */
 export interface EcsTasks {
   listRunning(cluster: string, family: string): Promise<string[]>;
+  /** Tasks ECS is stopping or has stopped (desired status STOPPED; ECS keeps stopped tasks listed for a while). */
+  listStopped(cluster: string, family: string): Promise<string[]>;
   describe(cluster: string, taskArns: string[]): Promise<RunningTask[]>;
   stop(cluster: string, taskArn: string, reason: string): Promise<void>;
 }

@@ -14,6 +14,7 @@ import type { RegionPrices } from '../../shared/pricing/prices';
 import { formatUsd } from '../../shared/pricing/format';
 import { renderNotice, runNotice } from '../../shared/notices';
 import { RunStepInputError } from './errors';
+import { ShardAttemptSchema, type ShardAttempt } from '../../contracts/retry';
 
 const FailureSchema = v.looseObject({ Error: v.string(), Cause: v.string().optional() });
 
@@ -61,6 +62,10 @@ export interface ShardResult {
   errorMessage?: string;
   /** The shard's ECS task, when its outcome names it: the notification links its log. */
   taskArn?: string;
+  /** Tries of the shard, the last one included (task.retry by failure class). */
+  attempts: number;
+  /** The failed tries that were tried again, oldest first (present when there were any). */
+  retried?: ShardAttempt[];
 }
 
 export interface RunResult {
@@ -102,7 +107,31 @@ const SyncOutcomeSchema = v.looseObject({ launch: v.literal('sync'), task: v.unk
 const CallbackOutcomeSchema = v.looseObject({ launch: v.literal('callback'), output: v.unknown() });
 const CallbackOutputSchema = v.looseObject({ recordsAffected: v.number().int().nonnegative().optional() });
 
-function shardResult(index: number, outcome: unknown, container: string): ShardResult {
+/**
+ * A shard's outcome from the Map: `{outcome | failure, attempt, retried}` (Keep Shard Outcome /
+ * Keep Shard Failure); a bare outcome (definitions before retries) is one try.
+ */
+const TriedOutcomeSchema = v.looseObject({
+  outcome: v.unknown().optional(),
+  failure: FailureSchema.optional(),
+  attempt: v.number().int().min(1),
+  retried: v.array(ShardAttemptSchema),
+});
+
+function unwrapOutcome(outcome: unknown): { outcome: unknown; attempts: number; retried: ShardAttempt[] } {
+  const tried = TriedOutcomeSchema.safeParse(outcome);
+  if (tried.success && (tried.data.outcome !== undefined || tried.data.failure !== undefined)) {
+    return { outcome: tried.data.failure ?? tried.data.outcome, attempts: tried.data.attempt, retried: tried.data.retried };
+  }
+  return { outcome, attempts: 1, retried: [] };
+}
+
+function shardResult(index: number, tried: unknown, container: string): ShardResult {
+  const { outcome, attempts, retried } = unwrapOutcome(tried);
+  return { ...tryResult(index, outcome, container), attempts, ...(retried.length ? { retried } : {}) };
+}
+
+function tryResult(index: number, outcome: unknown, container: string): Omit<ShardResult, 'attempts'> {
   const failed = FailureSchema.safeParse(outcome);
   if (failed.success) {
     const classified = classifyFailure({ error: failed.data.Error, cause: failed.data.Cause }, container);
@@ -146,7 +175,8 @@ function logStreamPrefix(family: string, stack: { service: string; stage: string
   return prefix && family.startsWith(prefix) ? family.slice(prefix.length) : family;
 }
 
-const withTask = (shard: ShardResult, taskArn: string | undefined): ShardResult => (taskArn ? { ...shard, taskArn } : shard);
+type TryResult = Omit<ShardResult, 'attempts'>;
+const withTask = (shard: TryResult, taskArn: string | undefined): TryResult => (taskArn ? { ...shard, taskArn } : shard);
 
 /** A state before or around the shards failed: no container ran, so no container class applies. */
 function setupFailureOf(error: string, cause: string | undefined): ClassifiedFailure {
@@ -162,7 +192,7 @@ function setupFailureOf(error: string, cause: string | undefined): ClassifiedFai
   return { errorClass: 'unknown', message, exitCode: null, stopReason: null, hint: FAILURE_HINTS.unknown };
 }
 
-function failedShard(index: number, classified: ClassifiedFailure): ShardResult {
+function failedShard(index: number, classified: ClassifiedFailure): Omit<ShardResult, 'attempts'> {
   return {
     index,
     status: 'FAILED',
@@ -177,7 +207,8 @@ function failedShard(index: number, classified: ClassifiedFailure): ShardResult 
 type RunRequest = SummarizeRunRequest['run'];
 
 /** The ECS task an outcome names: the `.sync` result, or the task in a failure's cause. */
-function outcomeTask(outcome: unknown): EcsTask | undefined {
+function outcomeTask(tried: unknown): EcsTask | undefined {
+  const { outcome } = unwrapOutcome(tried);
   const failed = FailureSchema.safeParse(outcome);
   if (failed.success) return parseEcsTaskCause(failed.data.Cause);
   const sync = SyncOutcomeSchema.safeParse(outcome);
@@ -237,11 +268,18 @@ function runCostOf(
     : shards.map((shard, i) => shardUsage(outcomes[i], shard, run, durationMs / 1000)).filter((t): t is TaskUsage => t !== undefined);
   const transitions = runTransitions({
     shards: shards.length,
+    retries: shards.reduce((sum, shard) => sum + (shard.retried?.length ?? 0), 0),
     failedShards: shards.filter((s) => s.status === 'FAILED').length,
     notified,
     shardsRan: !setupFailed,
   });
   return estimateRunCost({ tasks, transitions }, prices);
+}
+
+/** "spot-interruption on FARGATE_SPOT, image-pull on FARGATE": the class of each try, last included. */
+function attemptClasses(shard: ShardResult): string {
+  const tries = [...(shard.retried ?? []).map((a) => `${a.errorClass} on ${a.capacityProvider}`), shard.errorClass ?? 'unknown'];
+  return tries.join(', then ');
 }
 
 function formatDuration(ms: number): string {
@@ -288,7 +326,8 @@ export function summarizeRun(request: unknown, deps: SummarizeRunDeps): RunSumma
   const errorMessage = setupFailure
     ? `the run could not start its tasks: ${setupFailure.message}`
     : firstFailed
-      ? `${failedShards.length} of ${shards.length} shard(s) failed; shard ${firstFailed.index}: ${firstFailed.errorMessage}`
+      ? `${failedShards.length} of ${shards.length} shard(s) failed; shard ${firstFailed.index}: ${firstFailed.errorMessage}` +
+        ` (${firstFailed.errorClass}${firstFailed.attempts > 1 ? `, after ${firstFailed.attempts} attempts: ${attemptClasses(firstFailed)}` : ', 1 attempt'})`
       : null;
   const known = shards.map((s) => s.recordsAffected).filter((n): n is number => n !== null);
   const recordsAffected = known.length ? known.reduce((a, b) => a + b, 0) : null;

@@ -33,6 +33,7 @@ export function resolveTaskSettings(
       task.capacity === 'ec2' ? ec2CapacityProviderName(service, stage) : task.capacity === 'fargate-spot' ? 'FARGATE_SPOT' : 'FARGATE',
     ...(task.placement ? { placement: task.placement } : {}),
     environment: Object.entries(task.environment).map(([name, value]) => ({ name, value })),
+    retry: task.retry,
   };
   return {
     task: settings,

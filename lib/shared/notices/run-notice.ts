@@ -17,6 +17,19 @@ export interface RunShardOutcome {
   errorMessage?: string | undefined;
   /** ECS task ARN, when the outcome carried one (the log link needs it). */
   taskArn?: string | undefined;
+  /** Tries of the shard, the last one included (task.retry by failure class). */
+  attempts?: number | undefined;
+  /** The failed tries that were tried again. */
+  retried?:
+    | Array<{
+        attempt: number;
+        capacityProvider: string;
+        errorClass: string;
+        errorMessage: string;
+        retryAfterSeconds: number;
+        nextCapacityProvider?: string | undefined;
+      }>
+    | undefined;
 }
 
 export interface RunNoticeInput {
@@ -48,13 +61,22 @@ export function runNotice(run: RunNoticeInput): Notice {
   const facts: Array<[string, string]> = [['Records', run.recordsAffected === null ? 'unknown' : String(run.recordsAffected)]];
   if (run.cost) facts.push(['Estimated cost', describeRunCost(run.cost)]);
   for (const anomaly of run.anomalies) facts.push(['Anomaly', anomaly]);
-  if (run.shards.length > 1 || firstFailed) {
+  if (run.shards.length > 1 || firstFailed || run.shards.some((s) => (s.attempts ?? 1) > 1)) {
     for (const s of run.shards) {
+      const attempts = (s.attempts ?? 1) > 1 ? `, ${s.attempts} attempts` : '';
       facts.push([
         `Shard ${s.index}`,
-        `${s.status}${s.exitCode !== null ? `, exit code ${s.exitCode}` : ''}${s.recordsAffected !== null ? `, ${s.recordsAffected} records` : ''}` +
+        `${s.status}${attempts}${s.exitCode !== null ? `, exit code ${s.exitCode}` : ''}${s.recordsAffected !== null ? `, ${s.recordsAffected} records` : ''}` +
           `${s.errorMessage ? ` - ${s.errorMessage}` : ''}`,
       ]);
+      // Each try that was tried again: what failed it, how long the run waited, where the next ran.
+      for (const a of s.retried ?? []) {
+        facts.push([
+          `Shard ${s.index} try ${a.attempt}`,
+          `${a.errorClass} on ${a.capacityProvider} - ${a.errorMessage}; tried again after ${a.retryAfterSeconds}s` +
+            `${a.nextCapacityProvider ? ` on ${a.nextCapacityProvider}` : ''}`,
+        ]);
+      }
     }
   }
   const taskLogs: string[] = [];

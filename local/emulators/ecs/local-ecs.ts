@@ -80,6 +80,26 @@ export interface RunTaskInput {
   overrides?: { containerOverrides?: ContainerOverride[]; cpu?: string; memory?: string };
   tags?: { key: string; value: string }[];
   propagateTags?: string;
+  /** The first provider is the one the task runs on (FARGATE, FARGATE_SPOT or an EC2 provider). */
+  capacityProviderStrategy?: Array<{ capacityProvider: string; weight?: number; base?: number }>;
+}
+
+/**
+ * A failure the local ECS plays on the next tasks that match (fault drills and tests):
+ * - `image-pull`: the task fails to start as ECS reports a missing image (TaskFailedToStart,
+ *   CannotPullContainerError);
+ * - `spot-interruption`: a task on FARGATE_SPOT is interrupted `afterMs` after it started, as
+ *   Fargate Spot does: stop code SpotInterruption, SIGTERM, SIGKILL after the stop timeout.
+ *   Tasks on other capacity providers are never interrupted and do not use the fault up.
+ */
+export interface TaskFault {
+  kind: 'image-pull' | 'spot-interruption';
+  /** How many tasks it applies to (default 1). */
+  count?: number;
+  /** Only tasks of this task definition family (default: any). */
+  family?: string;
+  /** spot-interruption: how long after the start (default 100 ms). */
+  afterMs?: number;
 }
 
 export type TaskStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'STOPPED';
@@ -135,7 +155,9 @@ export interface LocalTask {
   executionStoppedAt?: Date;
   stoppedAt?: Date;
   updatedAt: Date;
-  stopCode?: 'TaskFailedToStart' | 'EssentialContainerExited' | 'UserInitiated';
+  stopCode?: 'TaskFailedToStart' | 'EssentialContainerExited' | 'UserInitiated' | 'SpotInterruption';
+  /** Set when RunTask named a capacity provider strategy. */
+  capacityProviderName?: string;
   stoppedReason?: string;
   containers: LocalContainer[];
   overrides: { containerOverrides: ContainerOverride[] };
@@ -243,6 +265,7 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
   private readonly clusters: Set<string> | undefined;
   private readonly secrets: LocalEcsOptions['secrets'];
   private capacityFailures = 0;
+  private readonly faults: Array<Required<Pick<TaskFault, 'kind' | 'afterMs'>> & { left: number; family?: string }> = [];
 
   constructor(options: LocalEcsOptions = {}) {
     super();
@@ -283,6 +306,55 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
   /** The next `count` RunTask calls answer with a capacity failure instead of starting a task. */
   injectCapacityFailures(count: number): void {
     this.capacityFailures += count;
+  }
+
+  /** Plays `fault` on the next matching tasks (see TaskFault). */
+  injectFault(fault: TaskFault): void {
+    this.faults.push({
+      kind: fault.kind,
+      left: fault.count ?? 1,
+      afterMs: fault.afterMs ?? 100,
+      ...(fault.family !== undefined ? { family: fault.family } : {}),
+    });
+  }
+
+  /** The first injected fault that applies to this task, used up by one. */
+  private takeFault(def: LocalTaskDefinition, task: LocalTask): TaskFault['kind'] | undefined {
+    const at = this.faults.findIndex(
+      (f) =>
+        f.left > 0 &&
+        (f.family === undefined || f.family === def.family) &&
+        (f.kind !== 'spot-interruption' || task.capacityProviderName === 'FARGATE_SPOT'),
+    );
+    if (at < 0) return undefined;
+    const fault = this.faults[at]!;
+    fault.left -= 1;
+    if (fault.left === 0) this.faults.splice(at, 1);
+    if (fault.kind === 'spot-interruption') {
+      const running = this.tasks.get(task.taskArn)!;
+      const timer = setTimeout(() => this.interrupt(running), fault.afterMs);
+      void running.stopped.promise.then(() => clearTimeout(timer));
+    }
+    return fault.kind;
+  }
+
+  /** Fargate Spot takes the capacity back: stop code SpotInterruption, SIGTERM, SIGKILL after the stop timeout. */
+  private interrupt(running: Running): void {
+    const { task } = running;
+    if (task.desiredStatus === 'STOPPED') return;
+    task.desiredStatus = 'STOPPED';
+    task.stopCode = 'SpotInterruption';
+    task.stoppedReason = 'Your Spot Task was interrupted.';
+    task.stoppingAt = new Date();
+    this.touch(task);
+    this.emitState(task);
+    for (const child of running.children.values()) child.kill('SIGTERM');
+    if (running.children.size === 0) this.finish(running);
+    else {
+      running.killTimer = setTimeout(() => {
+        for (const child of running.children.values()) child.kill('SIGKILL');
+      }, this.stopTimeoutMs);
+    }
   }
 
   /** Accepts `family`, `family:revision` or a task definition ARN, like RunTask. */
@@ -445,6 +517,7 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
       group: input.group ?? `family:${def.family}`,
       ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
       launchType: input.launchType ?? 'FARGATE',
+      ...(input.capacityProviderStrategy?.[0] ? { capacityProviderName: input.capacityProviderStrategy[0].capacityProvider } : {}),
       platformVersion: '1.4.0',
       availabilityZone: `${this.region}a`,
       cpu: input.overrides?.cpu ?? def.cpu ?? '256',
@@ -485,8 +558,18 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
     const running: Running = { task, children: new Map(), stopped: deferred<LocalTask>() };
     this.tasks.set(taskArn, running);
     this.emitState(task);
+    const fault = this.takeFault(def, task);
     // Start after RunTask has answered, like ECS: callers see PROVISIONING first.
-    setImmediate(() => this.start(running, def));
+    setImmediate(() => {
+      if (fault !== 'image-pull') return this.start(running, def);
+      const container = task.containers[0]!;
+      // What ECS reports when the image (or its tag) does not exist in the registry.
+      this.failToStart(
+        running,
+        container,
+        `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${container.image}: not found (local ECS: injected image-pull fault)`,
+      );
+    });
     return task;
   }
 

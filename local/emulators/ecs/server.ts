@@ -27,6 +27,9 @@ const RunTaskRequest = z.object({
   launchType: z.string().optional(),
   propagateTags: z.string().optional(),
   tags: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
+  capacityProviderStrategy: z
+    .array(z.object({ capacityProvider: z.string().min(1), weight: z.number().int().optional(), base: z.number().int().optional() }))
+    .optional(),
   overrides: z
     .object({
       cpu: z.string().optional(),

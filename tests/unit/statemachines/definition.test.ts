@@ -51,12 +51,13 @@ describe('pipeline.asl.yml', () => {
     }
   });
 
-  it('retries ECS capacity and throttling errors with jitter and catches task failures', () => {
+  it('retries ECS API errors with jitter, leaves capacity (AmazonECS.Unknown) to the per-pipeline loop and catches task failures', () => {
     for (const [, state] of ecsTasks) {
       const retried = state.Retry as { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number }[];
-      expect(retried.flatMap((r) => r.ErrorEquals)).toEqual(
-        expect.arrayContaining(['AmazonECS.Unknown', 'ECS.AmazonECSException', 'ECS.ThrottlingException']),
-      );
+      expect(retried.flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(['ECS.AmazonECSException', 'ECS.ThrottlingException']));
+      // RunTask `failures` (no capacity) are retried by Decide Shard Retry with the pipeline's task.retry.capacity.
+      expect(retried.flatMap((r) => r.ErrorEquals)).not.toContain('AmazonECS.Unknown');
+      expect((state.Catch as { Next: string }[]).map((c) => c.Next)).toContain('Decide Shard Retry');
       expect(retried.every((r) => r.JitterStrategy === 'FULL' && (r.MaxAttempts ?? 0) > 0)).toBe(true);
       const caught = (state.Catch as { ErrorEquals: string[] }[]).flatMap((c) => c.ErrorEquals);
       expect(caught).toEqual(expect.arrayContaining(['States.TaskFailed', 'States.HeartbeatTimeout', 'States.Timeout', 'States.ALL']));

@@ -24,6 +24,7 @@ import { prepareShardTasks } from '../../../lib/pipelines/runs/prepare-shard-tas
 import { failStuckCallback, TaskStateChangeDetailSchema } from '../../../lib/pipelines/runs/stuck-callback-guard';
 import { stopAbandonedTask, type EcsTasks } from '../../../lib/pipelines/runs/stop-abandoned-task';
 import { summarizeRun } from '../../../lib/pipelines/runs/summarize-run';
+import { decideShardRetry } from '../../../lib/pipelines/runs/decide-shard-retry';
 import { taskCallbacks } from '../../../lib/pipelines/runs/task-callbacks';
 import {
   CallbackHub,
@@ -221,6 +222,7 @@ function launchedTasks(runTasks: Params[], stopped: string[]): EcsTasks {
   const arnOf = (i: number) => `arn:aws:ecs:us-east-1:123456789012:task/ecs-pipelines-test/launched${i}`;
   return {
     listRunning: async () => runTasks.map((_, i) => arnOf(i)).filter((arn) => !stopped.includes(arn)),
+    listStopped: async () => stopped,
     describe: async (_cluster, arns) =>
       arns.map((arn) => {
         const params = runTasks[Number(arn.replace(/.*launched/, ''))]!;
@@ -277,6 +279,7 @@ async function execute(
         'Stop Abandoned Task': async (p) => ({
           Payload: clone(await stopAbandonedTask((p as Params).Payload, { ecs: launchedTasks(runTasks, stopped) })),
         }),
+        'Decide Shard Retry': async (p) => ({ Payload: clone(await decideShardRetry((p as Params).Payload, { random: () => 0 })) }),
         'Summarize Run': (p) => ({ Payload: clone(summarizeRun((p as Params).Payload, { clock: () => new Date() })) }),
         'Record Run Result': (p) => dynamoUpdate(p as Params),
         'Notify Operators Of Failure': (p) => {
@@ -288,6 +291,7 @@ async function execute(
           return { MessageId: `m-${published.length}` };
         },
       },
+      waitTimeOverrides: { 'Wait Before Retrying Shard': 0 },
       retryIntervalOverrides: {
         'Run ECS Task And Wait For Exit': 0,
         'Run ECS Task And Wait For Callback': 0,
@@ -310,6 +314,7 @@ const MAIN_PATH_SYNC = [
   'Run Shards',
   'Choose Launch Pattern',
   'Run ECS Task And Wait For Exit',
+  'Keep Shard Outcome',
   'Summarize Run',
   'Record Run Result',
   'Choose Outcome',
@@ -344,6 +349,7 @@ describe('pipeline state machine', () => {
         stopReason: 'EssentialContainerExited: Essential container in task exited',
         recordsAffected: null,
         taskArn: expect.stringContaining(':task/'),
+        attempts: 1,
       },
     ]);
     expect(typeof item.startedAt).toBe('string');
@@ -537,9 +543,20 @@ describe('pipeline state machine', () => {
     // Assess
     expect(record.error).toBeUndefined();
     expect(attempts).toBe(3);
-    expect(record.events.filter((e) => e.type === 'StateRetried' && e.name === 'Run ECS Task And Wait For Exit')).toHaveLength(2);
+    // The pipeline's task.retry.capacity (defaults here) decides, not a fixed Retry: two rounds through the loop.
+    expect(countEntered(record, 'Decide Shard Retry')).toBe(2);
+    expect(countEntered(record, 'Wait Before Retrying Shard')).toBe(2);
     expect(countEntered(record, 'Keep Shard Failure')).toBe(0);
-    expect((await runItem(runKey)).status).toBe('SUCCEEDED');
+    const item = await runItem(runKey);
+    expect(item.status).toBe('SUCCEEDED');
+    expect(item.result.shards[0]).toMatchObject({
+      status: 'SUCCEEDED',
+      attempts: 3,
+      retried: [
+        { attempt: 1, errorClass: 'capacity', capacityProvider: 'FARGATE_SPOT', retryAfterSeconds: 15 },
+        { attempt: 2, errorClass: 'capacity', capacityProvider: 'FARGATE_SPOT', retryAfterSeconds: 30 },
+      ],
+    });
   });
 
   it('records a container exit code 1 as FAILED, releases the run and notifies operators', async () => {
@@ -562,6 +579,8 @@ describe('pipeline state machine', () => {
       'Run Shards',
       'Choose Launch Pattern',
       'Run ECS Task And Wait For Exit',
+      'Decide Shard Retry',
+      'Retry Shard Or Keep Failure',
       'Keep Shard Failure',
       'Summarize Run',
       'Record Run Result',
@@ -767,5 +786,116 @@ describe('pipeline state machine', () => {
     expect(item.status).toBe('FAILED');
     expect(item.result.errorMessage).toContain('task.environment.RUN_KEY');
     expect(published).toHaveLength(1);
+  });
+
+  describe('retries by failure class (task.retry)', () => {
+    const RETRY = {
+      capacity: { attempts: 4, intervalSeconds: 30, backoff: 2 },
+      spotInterruption: { attempts: 2, fallbackToOnDemand: true },
+      imagePull: { attempts: 2, intervalSeconds: 10, backoff: 3 },
+      containerError: { attempts: 0, intervalSeconds: 30, backoff: 2 },
+    };
+    /** A task Fargate Spot took back: SIGTERM, the worker exits 143, stop code SpotInterruption. */
+    const spotInterrupted = (p: Params) => ({
+      ...stoppedTask(p, 143),
+      StopCode: 'SpotInterruption',
+      StoppedReason: 'Your Spot Task was interrupted.',
+      CapacityProviderName: 'FARGATE_SPOT',
+    });
+    const pullFailed = (p: Params) => ({
+      ...stoppedTask(p, 0),
+      StopCode: 'TaskFailedToStart',
+      StoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s): not found',
+      Containers: [{ Name: 'pipeline', LastStatus: 'STOPPED', Reason: 'CannotPullContainerError: not found' }],
+    });
+    const providerOf = (p: Params) => (p.CapacityProviderStrategy as Array<{ CapacityProvider: string }>)[0]!.CapacityProvider;
+
+    it('re-runs a Spot-interrupted shard on FARGATE and records both attempts', async () => {
+      // Prepare
+      const runKey = 'orders-daily#spot-retry';
+      await lockRun(runKey);
+
+      // Act: the first try on Fargate Spot is interrupted, the second succeeds.
+      const { record, runTasks, published } = await execute(
+        executionInput({ runKey, task: { capacity: 'fargate-spot', capacityProvider: 'FARGATE_SPOT', retry: RETRY } }),
+        {
+          sync: (p) => {
+            if (providerOf(p) === 'FARGATE_SPOT') throw stepError('States.TaskFailed', JSON.stringify(spotInterrupted(p)));
+            return stoppedTask(p, 0) as Json;
+          },
+        },
+      );
+
+      // Assess
+      expect(record.error).toBeUndefined();
+      expect(runTasks.map(providerOf)).toEqual(['FARGATE_SPOT', 'FARGATE']);
+      const item = await runItem(runKey);
+      expect(item.status).toBe('SUCCEEDED');
+      expect(item.result.shards[0]).toMatchObject({
+        status: 'SUCCEEDED',
+        attempts: 2,
+        retried: [
+          {
+            attempt: 1,
+            capacityProvider: 'FARGATE_SPOT',
+            errorClass: 'spot-interruption',
+            stopReason: 'SpotInterruption: Your Spot Task was interrupted.',
+            retryAfterSeconds: 0,
+            nextCapacityProvider: 'FARGATE',
+          },
+        ],
+      });
+      expect(published).toEqual([]);
+    });
+
+    it('retries an image pull failure with its own backoff, then fails naming the class and attempts', async () => {
+      // Prepare
+      const runKey = 'orders-daily#pull-retry';
+      await lockRun(runKey);
+
+      // Act: every try fails to pull the image.
+      const { record, runTasks, published } = await execute(executionInput({ runKey, task: { retry: RETRY } }), {
+        sync: (p) => {
+          throw stepError('States.TaskFailed', JSON.stringify(pullFailed(p)));
+        },
+      });
+
+      // Assess: 1 + imagePull.attempts tries, waits of 10 × 3^n (halved: no jitter drawn).
+      expect(record.error?.name).toBe('Run.image-pull');
+      expect(runTasks).toHaveLength(3);
+      expect(countEntered(record, 'Wait Before Retrying Shard')).toBe(2);
+      const item = await runItem(runKey);
+      expect(item.result).toMatchObject({
+        status: 'FAILED',
+        errorClass: 'image-pull',
+        errorMessage: expect.stringContaining(
+          '(image-pull, after 3 attempts: image-pull on FARGATE, then image-pull on FARGATE, then image-pull)',
+        ),
+        shards: [{ attempts: 3, retried: [{ retryAfterSeconds: 5 }, { retryAfterSeconds: 15 }] }],
+      });
+      expect(published).toHaveLength(1);
+      expect(published[0]!.Message).toEqual(expect.stringContaining('Shard 0 try 2:'));
+    });
+
+    it('does not retry a container error by default, and retries it when task.retry.containerError asks', async () => {
+      const exit1 = (p: Params) => {
+        throw stepError('States.TaskFailed', JSON.stringify(stoppedTask(p, 1)));
+      };
+      await lockRun('orders-daily#exit-default');
+      const byDefault = await execute(executionInput({ runKey: 'orders-daily#exit-default' }), { sync: exit1 });
+      expect(byDefault.runTasks).toHaveLength(1);
+      expect((await runItem('orders-daily#exit-default')).result.shards[0]).toMatchObject({ errorClass: 'container-error', attempts: 1 });
+
+      await lockRun('orders-daily#exit-asked');
+      const asked = await execute(
+        executionInput({
+          runKey: 'orders-daily#exit-asked',
+          task: { retry: { ...RETRY, containerError: { attempts: 1, intervalSeconds: 5, backoff: 1 } } },
+        }),
+        { sync: exit1 },
+      );
+      expect(asked.runTasks).toHaveLength(2);
+      expect((await runItem('orders-daily#exit-asked')).result.shards[0]).toMatchObject({ errorClass: 'container-error', attempts: 2 });
+    });
   });
 });

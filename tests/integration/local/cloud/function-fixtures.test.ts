@@ -50,6 +50,7 @@ const FIXTURES: Record<string, string[]> = {
   PrepareShardTasksLambdaFunction: ['invoke/prepare-shard-tasks.json'],
   SummarizeRunLambdaFunction: ['invoke/summarize-run-failed-shard.json'],
   StopAbandonedTaskLambdaFunction: ['invoke/stop-abandoned-task.json'],
+  DecideShardRetryLambdaFunction: ['invoke/decide-shard-retry-spot.json'],
   TaskStoppedGuardLambdaFunction: ['ecs/derived-local-task-stopped-callback.json'],
   SweepIncompleteBatchesLambdaFunction: ['eventbridge/derived-sweep-schedule.json'],
   FormatAlarmLambdaFunction: ['cloudwatch/derived-run-failures-alarm-via-sns.json'],
@@ -190,6 +191,16 @@ describe('state machine steps', () => {
   test('stopAbandonedTask looks for the shard on the local cluster and returns the caught failure', async () => {
     const result = await invoke('StopAbandonedTaskLambdaFunction', FIXTURES.StopAbandonedTaskLambdaFunction![0]!);
     expect(result).toMatchObject({ Error: 'States.HeartbeatTimeout', stoppedTasks: [] });
+  });
+
+  test('decideShardRetry sends a Spot-interrupted shard round again on FARGATE', async () => {
+    const result = await invoke('DecideShardRetryLambdaFunction', FIXTURES.DecideShardRetryLambdaFunction![0]!);
+    expect(result).toMatchObject({
+      retry: true,
+      waitSeconds: 0,
+      errorClass: 'spot-interruption',
+      next: { attempt: 2, capacityProvider: 'FARGATE', retried: [{ attempt: 1, errorClass: 'spot-interruption' }] },
+    });
   });
 
   test('the stuck-callback guard fails the token of a stopped task (an unknown token counts as finished)', async () => {

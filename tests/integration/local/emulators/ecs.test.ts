@@ -138,6 +138,54 @@ describe('local ECS', () => {
     expect(noCapacity.tasks).toEqual([]);
   });
 
+  it('plays an injected image-pull failure: the task fails to start with CannotPullContainerError', async () => {
+    // Prepare
+    server.ecs.injectFault({ kind: 'image-pull', family: 'sample' });
+
+    // Act
+    const failed = await stopped((await run(['node', '-e', 'process.exit(0)'])).taskArn!);
+    const next = await stopped((await run(['node', '-e', 'process.exit(0)'])).taskArn!);
+
+    // Assess: the fault is used up by the one task.
+    expect(failed).toMatchObject({ stopCode: 'TaskFailedToStart', stoppedReason: expect.stringMatching(/^CannotPullContainerError: /) });
+    expect(failed.containers![0]!.reason).toMatch(/^CannotPullContainerError: /);
+    expect(next.containers![0]!.exitCode).toBe(0);
+  });
+
+  it('interrupts the next task on FARGATE_SPOT as Fargate Spot does, and leaves FARGATE tasks alone', async () => {
+    // Prepare
+    server.ecs.injectFault({ kind: 'spot-interruption', afterMs: 50 });
+    const sleep = ['node', '-e', 'setTimeout(() => {}, 1500)'];
+    const runOn = async (capacityProvider: string) =>
+      (
+        await client.send(
+          new RunTaskCommand({
+            cluster: 'local',
+            taskDefinition: 'sample',
+            capacityProviderStrategy: [{ capacityProvider, weight: 1 }],
+            overrides: { containerOverrides: [{ name: 'app', command: sleep }] },
+          }),
+        )
+      ).tasks![0]!;
+
+    // Act: an on-demand task first (never interrupted), then a Spot one.
+    const onDemand = await runOn('FARGATE');
+    const spot = await runOn('FARGATE_SPOT');
+
+    // Assess
+    const interrupted = await stopped(spot.taskArn!);
+    expect(interrupted).toMatchObject({
+      capacityProviderName: 'FARGATE_SPOT',
+      stopCode: 'SpotInterruption',
+      stoppedReason: 'Your Spot Task was interrupted.',
+    });
+    expect(interrupted.containers![0]!.exitCode).toBe(143);
+    const finished = await stopped(onDemand.taskArn!);
+    expect(finished).toMatchObject({ capacityProviderName: 'FARGATE', stopCode: 'EssentialContainerExited' });
+    expect(finished.containers![0]!.exitCode).toBe(0);
+    expect(events.some((e) => e.resources[0] === spot.taskArn && e.detail.stopCode === 'SpotInterruption')).toBe(true);
+  });
+
   it('emits ECS Task State Change events with the same envelope and detail keys AWS sends', () => {
     const stoppedEvent = events.find((e) => e.detail.lastStatus === 'STOPPED')!;
     expect(Object.keys(stoppedEvent).sort()).toEqual(Object.keys(fixture).sort());

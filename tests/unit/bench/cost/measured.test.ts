@@ -19,10 +19,10 @@ describe('the measured figures the cost model prices', () => {
   });
 
   it('are the ones bench/RESULTS.md records for transitions and the Lambda steps', () => {
-    expect(results).toContain('| sync | 1 | 9 | 11 |');
-    expect(results).toContain('| sync | 11 | 29 | 31 |');
-    expect(MEASURED.transitions.perRun + MEASURED.transitions.perShard).toBe(9);
-    expect(MEASURED.transitions.perRun + 11 * MEASURED.transitions.perShard).toBe(29);
+    expect(results).toContain('| sync | 1 | 10 | 13 |');
+    expect(results).toContain('| sync | 11 | 40 | 43 |');
+    expect(MEASURED.transitions.perRun + MEASURED.transitions.perShard).toBe(10);
+    expect(MEASURED.transitions.perRun + 11 * MEASURED.transitions.perShard).toBe(40);
     expect(results).toMatch(/\| prepareShardTasks \| - \| [\d ]+KiB → \d+ KiB \| - \| n\/a \| 49 ms \|/);
     expect(results).toMatch(/\| summarizeRun \| - \| [\d ]+KiB → \d+ KiB \| - \| n\/a \| 59 ms \|/);
     expect(results).toMatch(/\| sweepIncompleteBatches \| dynamodb, sns \| [\d ]+KiB → \d+ KiB \| \d+ KiB \| [\d.x →*]+ \| 153 ms \|/);

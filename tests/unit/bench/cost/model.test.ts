@@ -229,14 +229,14 @@ describe('perRun', () => {
   it('prices the headline run (1 shard, 0.5 vCPU, 1 GB, 10 min, x86 Fargate) by hand', () => {
     const cost = perRun(eventPath('PROVISIONED'), us);
     // Fargate: 600 s × (0.5 × 0.04048 + 1 × 0.004445) / 3600 = 0.024685 / 6 = 0.00411417
-    // Step Functions: 7 + 2 × 1 = 9 transitions × $0.025 / 1,000 = 0.000225
+    // Step Functions: 7 + 3 × 1 = 10 transitions × $0.025 / 1,000 = 0.00025
     // Lambda steps (1 GB arm64): 2 × $0.20/M + (0.049 + 0.059) s × 1 GB × 0.0000133334 = 0.0000018400
     // DynamoDB: 4 write units × $0.625/M = 0.0000025; public IPv4: 600 s × $0.005 / 3600 = 0.00083333
     expect(line(cost, 'Fargate')).toBeCloseTo(0.00411417, 8);
-    expect(line(cost, 'Step Functions')).toBeCloseTo(0.000225, 9);
+    expect(line(cost, 'Step Functions')).toBeCloseTo(0.00025, 9);
     expect(line(cost, 'Lambda steps')).toBeCloseTo(0.00000184, 9);
     expect(line(cost, 'public IPv4')).toBeCloseTo(0.00083333, 8);
-    expect(cost.totalUsd).toBeCloseTo(0.00411417 + 0.000225 + 0.00000184 + 0.0000025 + 0.00083333, 8);
+    expect(cost.totalUsd).toBeCloseTo(0.00411417 + 0.00025 + 0.00000184 + 0.0000025 + 0.00083333, 8);
   });
 
   it('prices Spot by its own rate and bills each task one minute at least', () => {
@@ -250,6 +250,6 @@ describe('perRun', () => {
     });
     // 3 tasks × 60 s (30 s billed as the minute) × (1 × 0.013368 + 2 × 0.0014595) / 3600 = 0.00081435
     expect(line(cost, 'Fargate')).toBeCloseTo((3 * 60 * (0.013368 + 2 * 0.0014595)) / 3600, 9);
-    expect(line(cost, 'Step Functions')).toBeCloseTo((13 * 0.025) / 1000, 9); // 7 + 2 × 3
+    expect(line(cost, 'Step Functions')).toBeCloseTo((16 * 0.025) / 1000, 9); // 7 + 3 × 3
   });
 });

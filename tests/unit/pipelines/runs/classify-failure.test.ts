@@ -60,19 +60,33 @@ describe('classifyFailure', () => {
     expect(classifyFailure({ error: 'States.TaskFailed', cause: init }, 'pipeline')).toMatchObject({ errorClass: 'image-pull' });
   });
 
-  it('classifies a Spot interruption and RunTask capacity failures as capacity', () => {
+  it('classifies a Spot interruption as its own class and RunTask capacity failures as capacity', () => {
     const spot = taskCause({
       StopCode: 'SpotInterruption',
       StoppedReason: 'Your Spot Task was interrupted.',
       Containers: [{ Name: 'pipeline', LastStatus: 'STOPPED' }],
     });
-    expect(classifyFailure({ error: 'States.TaskFailed', cause: spot }, 'pipeline')).toMatchObject({ errorClass: 'capacity' });
+    // Its own class since retries by failure class: a Spot interruption re-runs (on FARGATE), capacity backs off.
+    expect(classifyFailure({ error: 'States.TaskFailed', cause: spot }, 'pipeline')).toMatchObject({
+      errorClass: 'spot-interruption',
+      stopReason: 'SpotInterruption: Your Spot Task was interrupted.',
+    });
     const noCapacity =
       'RunTask failures: [{"Arn":null,"Reason":"Capacity is unavailable at this time. Please try again later or in a different availability zone"}]';
     expect(classifyFailure({ error: 'AmazonECS.Unknown', cause: noCapacity })).toMatchObject({
       errorClass: 'capacity',
       message: expect.stringContaining('Capacity is unavailable'),
     });
+  });
+
+  it('classifies RunTask failures that are not about capacity (MISSING, ATTRIBUTE) as unknown: retrying them would not help', () => {
+    const missing = JSON.stringify({ Failures: [{ Arn: 'arn:aws:ecs:us-east-1:1:task-definition/x', Reason: 'MISSING' }], Tasks: [] });
+    expect(classifyFailure({ error: 'AmazonECS.Unknown', cause: missing })).toMatchObject({
+      errorClass: 'unknown',
+      message: expect.stringContaining('MISSING'),
+    });
+    const resources = JSON.stringify({ Failures: [{ Arn: 'arn:aws:ecs:us-east-1:1:container-instance/x', Reason: 'RESOURCE:MEMORY' }] });
+    expect(classifyFailure({ error: 'AmazonECS.Unknown', cause: resources }).errorClass).toBe('capacity');
   });
 
   it('classifies state timeouts and missed heartbeats', () => {

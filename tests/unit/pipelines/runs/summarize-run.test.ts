@@ -75,15 +75,15 @@ describe('summarizeRun: the run cost estimate', () => {
 
   it('prices a .sync shard from its own task: billed time, size and capacity provider, plus the transitions', () => {
     const summary = summarizeRun(syncRun({}, [syncTask(600)]), { clock: () => new Date('2026-11-20T06:11:00.000Z'), prices });
-    // Spot 600 s × (0.5 × 0.012144 + 1 × 0.0013335) / 3600 = 0.00123425; 7 + 2 × 1 = 9 transitions × 0.000025 = 0.000225
+    // Spot 600 s × (0.5 × 0.012144 + 1 × 0.0013335) / 3600 = 0.00123425; 7 + 3 × 1 = 10 transitions × 0.000025 = 0.00025
     expect(summary.result.cost).toEqual({
-      usd: expect.closeTo(0.00145925, 9),
+      usd: expect.closeTo(0.00148425, 9),
       tasksUsd: expect.closeTo(0.00123425, 9),
-      transitionsUsd: expect.closeTo(0.000225, 9),
-      transitions: 9,
+      transitionsUsd: expect.closeTo(0.00025, 9),
+      transitions: 10,
       taskSeconds: 600,
     });
-    expect(summary.attributeValues[':result']!.M!.cost!.M!.transitions).toEqual({ N: '9' });
+    expect(summary.attributeValues[':result']!.M!.cost!.M!.transitions).toEqual({ N: '10' });
     expect(summary.notify).toBe(false);
   });
 
@@ -94,10 +94,10 @@ describe('summarizeRun: the run cost estimate', () => {
     });
     expect(summary.anomalies).toEqual(['cost an estimated $0.0015, above the $0.0010 threshold (alarms.maxRunCostUsd)']);
     expect(summary.notify).toBe(true);
-    // The notify state is one more transition: 0.00123425 + 10 × 0.000025 = 0.00148425
-    expect(summary.result.cost?.usd).toBeCloseTo(0.00148425, 9);
+    // The notify state is one more transition: 0.00123425 + 11 × 0.000025 = 0.00150925
+    expect(summary.result.cost?.usd).toBeCloseTo(0.00150925, 9);
     expect(summary.notification.message).toContain('Estimated cost');
-    expect(summary.notification.message).toContain('$0.0015 (Fargate $0.0012 for 600 task-seconds, 10 transitions $0.0003)');
+    expect(summary.notification.message).toContain('$0.0015 (Fargate $0.0012 for 600 task-seconds, 11 transitions $0.0003)');
   });
 
   it('takes a callback shard to have run as long as the run, in waves of maxConcurrency', () => {
@@ -110,20 +110,20 @@ describe('summarizeRun: the run cost estimate', () => {
       run: { ...request.run, task: { ...request.run.task, cpu: 512, memory: 1024, maxConcurrency: 1, architecture: 'ARM64' } },
     };
     const summary = summarizeRun(callbackRun, { clock: () => new Date('2026-11-20T06:45:00.000Z'), prices });
-    // 45 min in 2 waves: 1,350 s per task; 2 × 1,350 × (0.5 × 0.03238 + 0.00356) / 3600 = 0.0148125; 11 transitions
-    expect(summary.result.cost).toMatchObject({ tasksUsd: expect.closeTo(0.0148125, 9), transitions: 11, taskSeconds: 2700 });
+    // 45 min in 2 waves: 1,350 s per task; 2 × 1,350 × (0.5 × 0.03238 + 0.00356) / 3600 = 0.0148125; 7 + 3 × 2 = 13 transitions
+    expect(summary.result.cost).toMatchObject({ tasksUsd: expect.closeTo(0.0148125, 9), transitions: 13, taskSeconds: 2700 });
   });
 
   it('counts no task for a shard that never got capacity, and carries no estimate without prices', () => {
     const noCapacity = { Error: 'AmazonECS.Unknown', Cause: 'RunTask failures: RESOURCE:FARGATE capacity is unavailable at this time' };
     const summary = summarizeRun(syncRun({}, [noCapacity]), { clock: () => new Date('2026-11-20T06:01:00.000Z'), prices });
     expect(summary.result.errorClass).toBe('capacity');
-    // No task; 7 + 2 + 1 (keeping the failure) + 1 (notifying) = 11 transitions
+    // No task; 7 + 3 + 2 (deciding on a retry, its Choice) + 1 (notifying) = 13 transitions
     expect(summary.result.cost).toEqual({
-      usd: expect.closeTo(0.000275, 9),
+      usd: expect.closeTo(0.000325, 9),
       tasksUsd: 0,
-      transitionsUsd: expect.closeTo(0.000275, 9),
-      transitions: 11,
+      transitionsUsd: expect.closeTo(0.000325, 9),
+      transitions: 13,
       taskSeconds: 0,
     });
     expect(summarizeRun(syncRun({}, [syncTask(600)]), { clock: () => new Date('2026-11-20T06:11:00.000Z') }).result.cost).toBeNull();

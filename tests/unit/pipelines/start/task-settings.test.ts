@@ -4,13 +4,23 @@
  */
 import { parseRegistry } from '../../../../lib/registry/parse-registry';
 import { resolveTaskSettings } from '../../../../lib/pipelines/start/task-settings';
+import { DEFAULT_RETRY } from '../../../../lib/contracts/retry';
+import { RunTaskSettingsSchema } from '../../../../lib/contracts/messages';
 
 const task = { container: 'app', image: 'example.com/app:1', cpu: 256, memory: 512, launch: 'sync', timeoutSeconds: 600 };
 const registry = parseRegistry(
   JSON.stringify({
     pipelines: {
       plain: { schedule: { expression: 'rate(1 hour)' }, task },
-      spot: { schedule: { expression: 'rate(1 hour)' }, task: { ...task, taskDefinition: 'shared', capacity: 'fargate-spot' } },
+      spot: {
+        schedule: { expression: 'rate(1 hour)' },
+        task: {
+          ...task,
+          taskDefinition: 'shared',
+          capacity: 'fargate-spot',
+          retry: { spotInterruption: { attempts: 1 }, imagePull: { attempts: 0 } },
+        },
+      },
       placed: {
         schedule: { expression: 'rate(1 hour)' },
         task: {
@@ -52,5 +62,15 @@ describe('resolveTaskSettings', () => {
       capacityProvider: 'ec2-ecs-pipelines-dev',
       placement: { constraints: [{ type: 'distinctInstance' }], strategy: [{ type: 'binpack', field: 'memory' }] },
     });
+  });
+
+  it('carries task.retry into the execution input, defaults filled in, and passes the execution input schema', () => {
+    expect(settingsOf('plain').retry).toEqual(DEFAULT_RETRY);
+    expect(settingsOf('spot').retry).toEqual({
+      ...DEFAULT_RETRY,
+      spotInterruption: { attempts: 1, fallbackToOnDemand: true },
+      imagePull: { ...DEFAULT_RETRY.imagePull, attempts: 0 },
+    });
+    expect(RunTaskSettingsSchema.safeParse(settingsOf('spot')).success).toBe(true);
   });
 });

@@ -56,6 +56,14 @@ const FAILURES: Record<FailureClass, StepFailure> = {
     cause:
       'RunTask failures: [{"reason":"Capacity is unavailable at this time. Please try again later or in a different availability zone"}]',
   },
+  'spot-interruption': {
+    error: 'States.TaskFailed',
+    cause: ecsCause({
+      stopCode: 'SpotInterruption',
+      stoppedReason: 'Your Spot Task was interrupted.',
+      containers: [{ name: 'pipeline', exitCode: 143 }],
+    }),
+  },
   timeout: { error: 'States.Timeout', cause: '' },
   'heartbeat-timeout': { error: 'States.HeartbeatTimeout', cause: '' },
   unknown: { error: 'States.Runtime', cause: 'An error occurred while executing the state.' },
