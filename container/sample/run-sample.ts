@@ -21,6 +21,8 @@ import { RejectsWriter, rejectsKey } from './rejects';
 export const SAMPLE_PIPELINES: Record<string, SamplePipeline> = {
   'orders-daily': ordersDaily,
   'inventory-snapshot': inventorySnapshot,
+  // The activity sample (launch activity): recounts are snapshots of the same columns.
+  'inventory-recount': inventorySnapshot,
 };
 
 export interface SampleDeps {
