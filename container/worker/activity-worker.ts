@@ -63,7 +63,10 @@ export async function runActivityWorker(work: TaskWork, deps: ActivityWorkerDeps
 
   const activityArn = env[TASK_ENV.ACTIVITY_ARN];
   if (!activityArn) {
-    log.error('worker stopped', errorFields(new TaskEnvError(`${TASK_ENV.ACTIVITY_ARN} is not set: an activity worker needs its activity`)));
+    log.error(
+      'worker stopped',
+      errorFields(new TaskEnvError(`${TASK_ENV.ACTIVITY_ARN} is not set: an activity worker needs its activity`)),
+    );
     exit(EXIT_CODES.failed);
     return EXIT_CODES.failed;
   }
@@ -121,7 +124,8 @@ export async function runActivityWorker(work: TaskWork, deps: ActivityWorkerDeps
       sink,
       // The worker lives on after a shard.
       exit: () => {},
-      stopError: () => new WorkerDrainingError('the worker is stopping (ECS sent SIGTERM): the shard is handed back to run on another worker'),
+      stopError: () =>
+        new WorkerDrainingError('the worker is stopping (ECS sent SIGTERM): the shard is handed back to run on another worker'),
     });
     busy = false;
   }

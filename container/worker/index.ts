@@ -5,7 +5,14 @@ export type { ActivityWorkerDeps } from './activity-worker';
 export type { TaskContext, TaskOutcome, TaskResult, TaskWork, WorkerDeps, SignalSource } from './run-task';
 export { readTaskEnv, STAGE_ENV } from './env';
 export type { TaskEnv, Launch, ObjectsSource } from './env';
-export { TaskEnvError, TaskStoppedError, TaskTokenRejectedError, BatchObjectsError, WorkerDrainingError, ActivityInputError } from './errors';
+export {
+  TaskEnvError,
+  TaskStoppedError,
+  TaskTokenRejectedError,
+  BatchObjectsError,
+  WorkerDrainingError,
+  ActivityInputError,
+} from './errors';
 export { toTaskFailure, truncate, MAX_CAUSE_CHARS, MAX_ERROR_CHARS } from './failure';
 export { StepTimings } from './timings';
 export type { Step, StepTimingsMs } from './timings';

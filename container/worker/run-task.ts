@@ -87,6 +87,8 @@ export interface WorkerDeps {
   now?: () => number;
   /** CloudWatch namespace of the EMF metrics. */
   namespace?: string;
+  /** Time between heartbeats; default a third of HEARTBEAT_SECONDS. */
+  heartbeatIntervalMs?: number;
   /** The failure a stop signal reports (default TaskStopped); an activity worker's drain names its own. */
   stopError?: () => Error;
 }
@@ -219,7 +221,7 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   for (const signal of STOP_SIGNALS) signals.on(signal, onStop);
   if (task.launch.mode !== 'sync' && task.launch.heartbeatSeconds !== undefined && port) {
     heartbeats = startHeartbeats({
-      intervalMs: heartbeatIntervalMs(task.launch.heartbeatSeconds),
+      intervalMs: deps.heartbeatIntervalMs ?? heartbeatIntervalMs(task.launch.heartbeatSeconds),
       beat: () => port.heartbeat(),
       onTokenRejected: (error: TaskTokenRejectedError) => {
         tokenRejected = true;

@@ -267,7 +267,11 @@ export const PipelineSchema = z
       ctx.addIssue({ code: 'custom', path: ['task', 'workers', 'minTasks'], message: 'workers.minTasks must not exceed workers.maxTasks' });
     }
     if (task.launch === 'activity' && task.capacity === 'ec2') {
-      ctx.addIssue({ code: 'custom', path: ['task', 'capacity'], message: 'activity workers run on Fargate (fargate or fargate-spot), not ec2' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['task', 'capacity'],
+        message: 'activity workers run on Fargate (fargate or fargate-spot), not ec2',
+      });
     }
     if (task.heartbeatSeconds !== undefined && task.heartbeatSeconds >= task.timeoutSeconds) {
       ctx.addIssue({ code: 'custom', path: ['task', 'heartbeatSeconds'], message: 'heartbeatSeconds must be below timeoutSeconds' });

@@ -806,7 +806,11 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
       if (heartbeatSeconds === undefined || token.closed) return;
       clearTimeout(heartbeatTimer);
       heartbeatTimer = setTimeout(
-        () => timeout('States.HeartbeatTimeout', `Activity of "${stateName}" sent no heartbeat within HeartbeatSeconds (${heartbeatSeconds} s)`),
+        () =>
+          timeout(
+            'States.HeartbeatTimeout',
+            `Activity of "${stateName}" sent no heartbeat within HeartbeatSeconds (${heartbeatSeconds} s)`,
+          ),
         heartbeatSeconds * 1000 * this.timeScale,
       );
     };
