@@ -181,7 +181,7 @@ function pipelineResources(name: string, pipeline: Pipeline, inputs: ActivityInp
 }
 
 /** The Task state of one activity pipeline's shards. */
-export function activityState(name: string, pipeline: Pipeline, resource: string): Record<string, unknown> {
+export function activityState(pipeline: Pipeline, resource: string): Record<string, unknown> {
   return {
     Type: 'Task',
     Resource: resource,
@@ -250,7 +250,7 @@ export function addActivityStates(template: Template, registry: Registry): void 
     const ids = activityIds(name);
     const parameter = `${ids.activity}Arn`;
     parameters[parameter] = ref(ids.activity);
-    owner[activityStateName(name)] = { ...activityState(name, pipeline, `\${${parameter}}`), QueryLanguage: 'JSONPath' };
+    owner[activityStateName(name)] = { ...activityState(pipeline, `\${${parameter}}`), QueryLanguage: 'JSONPath' };
     return { Variable: '$.activityInput.environment.PIPELINE', StringEquals: name, Next: activityStateName(name) };
   });
   choice.Choices = [...rules, ...(choice.Choices as unknown[])];
