@@ -95,7 +95,7 @@ describe('the sample activity pipeline (pipelines.yml inventory-recount, the sam
 
     // Act
     await upload(
-      'incoming/recount/eu/recount-2026-12-01.csv',
+      'incoming/inventory/eu/recount-2026-12-01.csv',
       'sku,region,warehouse,quantity,unit_cost,counted_at\nA-1,eu,w1,3,1.50,2026-12-01\nB-2,eu,w2,5,2.00,2026-12-01\n',
     );
     const execution = await executionOf('inventory-recount', 'eu_2026-12-01');

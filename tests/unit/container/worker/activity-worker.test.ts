@@ -19,7 +19,7 @@ import {
 const sfnMock = mockClient(SFNClient);
 
 const ACTIVITY_ARN = 'arn:aws:states:us-east-1:123456789012:activity:ecs-pipelines-dev-inventory-recount';
-const OBJECT = { file: 'snapshot', bucket: 'uploads', key: 'incoming/recount/eu/recount-2026-12-01.csv', size: 10, etag: 'e1' };
+const OBJECT = { file: 'snapshot', bucket: 'uploads', key: 'incoming/inventory/eu/recount-2026-12-01.csv', size: 10, etag: 'e1' };
 
 /** The input Prepare Shard Tasks gives a shard of an activity pipeline. */
 const shardInput = (index: number) =>
