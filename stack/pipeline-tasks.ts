@@ -233,10 +233,10 @@ function groupResources(group: TaskDefinitionGroup, inputs: PipelineTaskInputs):
       Resource: sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${service}-${stage}-pipeline`),
     });
   }
-  // An activity pipeline's task definition is its own (the registry refuses sharing it): its
-  // containers are the workers, which poll exactly its activity and report on its tasks. The
-  // Service Authorization Reference lists the activity as the resource of GetActivityTask and
-  // of SendTaskSuccess/Failure/Heartbeat (a worker's tokens belong to its activity).
+  // An activity pipeline's task definition (one activity pipeline at most, the registry says)
+  // also runs its workers' service: they poll exactly its activity and report on its tasks
+  // (the activity is the resource these actions are granted on, as CDK's Activity.grant does;
+  // a worker's tokens belong to its activity).
   const activity = group.pipelines.find(([, pipeline]) => pipeline.task.launch === 'activity');
   if (activity) {
     stackStatements.push({

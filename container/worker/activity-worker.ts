@@ -144,8 +144,12 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-/** The entry point for a container that runs as a sync/callback task or as an activity worker. */
+/**
+ * The entry point for a container that runs as a sync/callback task or as an activity worker:
+ * a task the state machine launched has LAUNCH in its overrides; a worker of the service has
+ * only its task definition's ACTIVITY_ARN (a task definition may serve both).
+ */
 export function runPipelineWorker(work: TaskWork, deps: ActivityWorkerDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
-  return env[TASK_ENV.ACTIVITY_ARN] ? runActivityWorker(work, deps) : runTask(work, deps);
+  return env[TASK_ENV.ACTIVITY_ARN] && !env[TASK_ENV.LAUNCH] ? runActivityWorker(work, deps) : runTask(work, deps);
 }

@@ -580,11 +580,11 @@ function checkTaskDefinitions(
       continue;
     }
     const [firstName, firstTask] = first;
-    if (task.launch === 'activity' || firstTask.launch === 'activity') {
+    if (task.launch === 'activity' && firstTask.launch === 'activity') {
       ctx.addIssue({
         code: 'custom',
         path: at('taskDefinition'),
-        message: `shares task definition "${definition}" with pipeline "${firstName}", and one of them has launch activity: an activity pipeline's task definition runs its workers' service, so it needs one of its own`,
+        message: `shares task definition "${definition}" with pipeline "${firstName}", and both have launch activity: a task definition's workers poll one activity (ACTIVITY_ARN), so give one of them its own taskDefinition`,
       });
     }
     const differs = (field: (typeof SHARED_TASK_FIELDS)[number]) =>

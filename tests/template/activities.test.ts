@@ -44,22 +44,22 @@ describe('an activity pipeline', () => {
     });
   });
 
-  it("runs its workers as an ECS service of the pipeline's own task definition, which names the activity to poll", () => {
+  it("runs its workers as an ECS service of the pipeline's task definition, which names the activity to poll", () => {
     const service = resource(SERVICE);
     expect(service.Type).toBe('AWS::ECS::Service');
-    expect(service.Properties.TaskDefinition).toEqual({ Ref: 'PipelineRecountWorkersTaskDefinition' });
+    expect(service.Properties.TaskDefinition).toEqual({ Ref: 'PipelineSamplePipelineTaskDefinition' });
     expect(service.Properties.Cluster).toEqual({ Ref: 'PipelineCluster' });
     expect(service.Properties.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE', Weight: 1 }]);
     expect(service.Properties.DesiredCount).toBeUndefined();
     expect(service.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups).toEqual([{ Ref: 'TaskSecurityGroup' }]);
-    const [container] = resource('PipelineRecountWorkersTaskDefinition').Properties.ContainerDefinitions;
+    const [container] = resource('PipelineSamplePipelineTaskDefinition').Properties.ContainerDefinitions;
     expect(container.Environment).toContainEqual({ Name: 'ACTIVITY_ARN', Value: { Ref: ACTIVITY } });
     expect(container.StopTimeout).toBe(30);
   });
 
-  it('lets its workers poll and report on exactly its activity, and no other task role touch it', () => {
-    const states = statementsOf('PipelineRecountWorkersTaskRole').filter((s) => actions(s).some((a) => a.startsWith('states:')));
-    expect(states).toEqual([
+  it('lets its workers poll and report on exactly its activity, and no other role poll it', () => {
+    const polling = statementsOf('PipelineSamplePipelineTaskRole').filter((s) => actions(s).includes('states:GetActivityTask'));
+    expect(polling).toEqual([
       {
         Sid: 'WorkOwnActivity',
         Effect: 'Allow',
@@ -68,7 +68,7 @@ describe('an activity pipeline', () => {
       },
     ]);
     const otherRoles = Object.keys(template.Resources).filter(
-      (id) => template.Resources[id]!.Type === 'AWS::IAM::Role' && id !== 'PipelineRecountWorkersTaskRole',
+      (id) => template.Resources[id]!.Type === 'AWS::IAM::Role' && id !== 'PipelineSamplePipelineTaskRole',
     );
     for (const id of otherRoles) {
       const policies = (template.Resources[id]!.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>;

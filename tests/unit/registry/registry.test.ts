@@ -158,7 +158,7 @@ describe('registry validation names the pipeline and field', () => {
     expect(problems.join('\n')).toContain(message);
   });
 
-  it('rejects an activity pipeline sharing its task definition, naming both pipelines', () => {
+  it('rejects two activity pipelines sharing a task definition (its workers poll one activity), naming both', () => {
     const other = {
       trigger: { files: { returns: 'in/returns-{date}.csv' }, windowMinutes: 60 },
       task: {
@@ -167,15 +167,18 @@ describe('registry validation names the pipeline and field', () => {
         image: 'example.com/app:1',
         cpu: 256,
         memory: 512,
-        launch: 'sync',
+        launch: 'activity',
+        heartbeatSeconds: 60,
         timeoutSeconds: 600,
       },
     };
-    const problems = problemsOf(registryWith((p) => Object.assign(p.task, { launch: 'activity', heartbeatSeconds: 60 }), { other })).join(
-      '\n',
+    const activity = (p: Record<string, any>) => Object.assign(p.task, { launch: 'activity', heartbeatSeconds: 60 });
+    expect(problemsOf(registryWith(activity, { other })).join('\n')).toContain(
+      'pipeline "other", field task.taskDefinition: shares task definition "sample" with pipeline "demo", and both have launch activity',
     );
-    expect(problems).toContain('pipeline "other", field task.taskDefinition: shares task definition "sample" with pipeline "demo"');
-    expect(problems).toContain('needs one of its own');
+    // One activity pipeline beside a sync pipeline on one task definition is fine.
+    const sync = { ...other, task: { ...other.task, launch: 'sync' } };
+    expect(parseRegistry(registryWith(activity, { other: sync })).pipelines.other!.task.taskDefinition).toBe('sample');
   });
 
   it('accepts an activity pipeline with its own task definition, its workers defaulting to 1..4', () => {

@@ -219,4 +219,13 @@ describe('runPipelineWorker', () => {
     expect(await done).toBe(143);
     expect(sfnMock.commandCalls(GetActivityTaskCommand).length).toBeGreaterThan(0);
   });
+
+  it('runs one task when the state machine launched it (LAUNCH set), though its task definition names an activity', async () => {
+    const { deps } = harness({ ACTIVITY_ARN, STAGE: 'test', ...JSON.parse(shardInput(0)).environment, LAUNCH: 'sync' });
+    const work = jest.fn(async () => ({ recordsAffected: 1, rowsRejected: 0 }));
+
+    expect(await runPipelineWorker(work, deps)).toBe(0);
+    expect(work).toHaveBeenCalledTimes(1);
+    expect(sfnMock.commandCalls(GetActivityTaskCommand)).toHaveLength(0);
+  });
 });
