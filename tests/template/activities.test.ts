@@ -82,8 +82,8 @@ describe('an activity pipeline', () => {
     expect(target).toMatchObject({
       ServiceNamespace: 'ecs',
       ScalableDimension: 'ecs:service:DesiredCount',
-      MinCapacity: 2,
-      MaxCapacity: 6,
+      MinCapacity: 0,
+      MaxCapacity: 4,
     });
     expect(target.ResourceId['Fn::Join'][1]).toEqual(['service', { Ref: 'PipelineCluster' }, { 'Fn::GetAtt': [SERVICE, 'Name'] }]);
 
