@@ -149,6 +149,7 @@ function pipelineResources(name: string, pipeline: Pipeline, inputs: ActivityInp
     [ids.waitingAlarm]: {
       Type: 'AWS::CloudWatch::Alarm',
       Properties: {
+        AlarmName: { 'Fn::Sub': `\${AWS::StackName}/activity-shards-waiting/${name}` },
         AlarmDescription: `Activity pipeline ${name}: shards waiting for a worker (scales its workers out)`,
         Metrics: metricMath(ids.activity),
         EvaluationPeriods: 1,
@@ -162,6 +163,7 @@ function pipelineResources(name: string, pipeline: Pipeline, inputs: ActivityInp
     [ids.idleAlarm]: {
       Type: 'AWS::CloudWatch::Alarm',
       Properties: {
+        AlarmName: { 'Fn::Sub': `\${AWS::StackName}/activity-idle/${name}` },
         AlarmDescription: `Activity pipeline ${name}: no shard scheduled for 15 minutes (scales its workers in)`,
         Namespace: 'AWS/States',
         MetricName: 'ActivitiesScheduled',
