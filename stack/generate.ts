@@ -10,6 +10,7 @@
  */
 import * as z from 'zod';
 import type { Registry } from '../lib/registry/schema';
+import { activityOutputs, activityResources, addActivityStates } from './activities';
 import { alarmOutputs, alarmPlumbing, alarmResources, type AlarmSources } from './alarms';
 import { capacityResources } from './capacity';
 import { eventTriggerResources } from './event-triggers';
@@ -103,7 +104,21 @@ export function generateStack(template: Template, inputs: StackInputs): Generate
     capacityResources(template, { service: inputs.service, stage: inputs.stage, ec2: inputs.registry.capacity?.ec2, settings }),
     'stack/capacity.ts',
   );
-  const queueServices = queueServiceResources(inputs.registry.queueServices, stackSharedRefs(settings));
+  // Activity pipelines: their activities, workers' services and scaling, and their states.
+  const shared = stackSharedRefs(settings);
+  addResources(
+    template,
+    activityResources({
+      registry: inputs.registry,
+      subnets: shared.subnets,
+      securityGroups: shared.securityGroups,
+      assignPublicIp: shared.assignPublicIp,
+    }),
+    'stack/activities.ts',
+  );
+  addOutputs(template, activityOutputs(inputs.registry), 'stack/activities.ts');
+  addActivityStates(template, inputs.registry);
+  const queueServices = queueServiceResources(inputs.registry.queueServices, shared);
   addResources(template, queueServices.resources, 'stack/queue-services.ts');
   addOutputs(template, queueServices.outputs, 'stack/queue-services.ts');
   // The pipelines' EventBridge Scheduler schedules invoke startPipeline.

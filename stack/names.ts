@@ -23,6 +23,7 @@ export const NAME_LIMITS: NameLimit[] = [
   { type: 'AWS::IAM::Role', property: 'RoleName', limit: 64, what: 'IAM role name' },
   { type: 'AWS::SQS::Queue', property: 'QueueName', limit: 80, what: 'SQS queue name' },
   { type: 'AWS::StepFunctions::StateMachine', property: 'StateMachineName', limit: 80, what: 'state machine name' },
+  { type: 'AWS::StepFunctions::Activity', property: 'Name', limit: 80, what: 'activity name' },
   { type: 'AWS::Kinesis::Stream', property: 'Name', limit: 128, what: 'Kinesis stream name' },
   { type: 'AWS::EC2::LaunchTemplate', property: 'LaunchTemplateName', limit: 128, what: 'launch template name' },
   { type: 'AWS::ECS::TaskDefinition', property: 'Family', limit: 255, what: 'task definition family' },

@@ -49,6 +49,20 @@ export const taskResourceIds = (taskDefinition: string) => {
   return { taskDefinition: `${id}TaskDefinition`, taskRole: `${id}TaskRole`, executionRole: `${id}ExecutionRole` };
 };
 
+/** Logical ids of an activity pipeline's activity, workers' service and scaling (stack/activities.ts). */
+export const activityIds = (pipeline: string) => {
+  const id = `Pipeline${pascal(pipeline)}`;
+  return {
+    activity: `${id}Activity`,
+    service: `${id}WorkerService`,
+    scalableTarget: `${id}WorkerScalableTarget`,
+    scaleOutPolicy: `${id}WorkerScaleOutPolicy`,
+    scaleInPolicy: `${id}WorkerScaleInPolicy`,
+    waitingAlarm: `${id}ActivityWaitingAlarm`,
+    idleAlarm: `${id}ActivityIdleAlarm`,
+  };
+};
+
 /** The settings the generated task definitions take from serverless.yml `custom.stack`. */
 export interface PipelineTaskSettings {
   /** param existingBucketName: '' when the stack owns its uploads bucket. */
@@ -219,6 +233,19 @@ function groupResources(group: TaskDefinitionGroup, inputs: PipelineTaskInputs):
       Resource: sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${service}-${stage}-pipeline`),
     });
   }
+  // An activity pipeline's task definition (one activity pipeline at most, the registry says)
+  // also runs its workers' service: they poll exactly its activity and report on its tasks
+  // (the activity is the resource these actions are granted on, as CDK's Activity.grant does;
+  // a worker's tokens belong to its activity).
+  const activity = group.pipelines.find(([, pipeline]) => pipeline.task.launch === 'activity');
+  if (activity) {
+    stackStatements.push({
+      Sid: 'WorkOwnActivity',
+      Effect: 'Allow',
+      Action: ['states:GetActivityTask', 'states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+      Resource: ref(activityIds(activity[0]).activity),
+    });
+  }
   // Each pipeline's own statements in a policy of its own (statement ids are unique per
   // policy); a statement two pipelines both declare is granted once.
   const granted = new Set<string>();
@@ -278,6 +305,7 @@ function groupResources(group: TaskDefinitionGroup, inputs: PipelineTaskInputs):
     STAGE: stage,
     UPLOADS_BUCKET: bucket,
     STAGING_BUCKET: bucket,
+    ...(activity ? { ACTIVITY_ARN: ref(activityIds(activity[0]).activity) } : {}),
     ...settings.taskEnvironment[group.name],
   };
   const cpu = Math.max(...group.pipelines.map(([, pipeline]) => pipeline.task.cpu));
@@ -326,7 +354,7 @@ function groupResources(group: TaskDefinitionGroup, inputs: PipelineTaskInputs):
             Image: inputs.imageOf(group.name, task.image),
             Essential: true,
             // Time between SIGTERM and SIGKILL: the worker reports the stop before it exits.
-            StopTimeout: 30,
+            StopTimeout: activity ? (activity[1].task.workers?.stopTimeoutSeconds ?? 30) : 30,
             Environment: Object.entries(environment).map(([Name, Value]) => ({ Name, Value })),
             ...(secrets.length ? { Secrets: secrets.map(({ name, grant }) => ({ Name: name, ValueFrom: grant.valueFrom })) } : {}),
             LogConfiguration: {

@@ -23,6 +23,8 @@ export const SAMPLE_PIPELINES: Record<string, SamplePipeline> = {
   'inventory-snapshot': inventorySnapshot,
   // The same snapshot, delivered as many part files a marker closes (pipelines.yml).
   'inventory-parts': inventorySnapshot,
+  // The activity sample (launch activity): recounts are snapshots of the same columns.
+  'inventory-recount': inventorySnapshot,
 };
 
 export interface SampleDeps {

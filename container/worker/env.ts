@@ -13,7 +13,8 @@ export type ObjectsSource = { kind: 'inline'; objects: BatchObject[] } | { kind:
 /** `events` and `queue` runs: the event inline (EVENT), or on the Runs item (EVENT_RUN_KEY). */
 export type EventSource = { kind: 'inline'; event: unknown } | { kind: 'runs-table'; table: string; runKey: string };
 
-export type Launch = { mode: 'sync' } | { mode: 'callback'; taskToken: string; heartbeatSeconds: number | undefined };
+/** `activity`: a worker's shard, its token from GetActivityTask; reported like a callback. */
+export type Launch = { mode: 'sync' } | { mode: 'callback' | 'activity'; taskToken: string; heartbeatSeconds: number | undefined };
 
 export interface TaskEnv {
   pipeline: string;
@@ -128,9 +129,9 @@ export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
   }
 
   let launch: Launch | undefined;
-  const mode = get(TASK_ENV.LAUNCH, v.enum(['sync', 'callback']));
+  const mode = get(TASK_ENV.LAUNCH, v.enum(['sync', 'callback', 'activity']));
   if (mode === 'sync') launch = { mode };
-  if (mode === 'callback') {
+  if (mode === 'callback' || mode === 'activity') {
     const taskToken = get(TASK_ENV.TASK_TOKEN, text);
     const beat = get(TASK_ENV.HEARTBEAT_SECONDS, heartbeatSeconds, false);
     if (taskToken) launch = { mode, taskToken, heartbeatSeconds: beat };
@@ -158,5 +159,6 @@ export function readTaskEnv(env: NodeJS.ProcessEnv): TaskEnv {
  * the execution should learn at once instead of waiting for its heartbeat timeout.
  */
 export function taskTokenOf(env: NodeJS.ProcessEnv): string | undefined {
-  return env[TASK_ENV.LAUNCH] === 'callback' && env[TASK_ENV.TASK_TOKEN] ? env[TASK_ENV.TASK_TOKEN] : undefined;
+  const mode = env[TASK_ENV.LAUNCH];
+  return (mode === 'callback' || mode === 'activity') && env[TASK_ENV.TASK_TOKEN] ? env[TASK_ENV.TASK_TOKEN] : undefined;
 }

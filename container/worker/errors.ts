@@ -20,3 +20,16 @@ export class TaskTokenRejectedError extends Error {
 export class BatchObjectsError extends Error {
   override readonly name = 'BatchObjectsError';
 }
+
+/**
+ * An activity worker is stopping (SIGTERM) and hands its shard back: the activity state's
+ * Retry matches this name and another worker runs the shard.
+ */
+export class WorkerDrainingError extends Error {
+  override readonly name = 'Worker.Draining';
+}
+
+/** The activity task's input is not the run context the state machine sends. */
+export class ActivityInputError extends Error {
+  override readonly name = 'ActivityInputError';
+}

@@ -1,9 +1,18 @@
 /** The worker library: what a pipeline container needs to run as a Step Functions task. */
 export { runTask, EXIT_CODES, DEFAULT_NAMESPACE } from './run-task';
+export { runActivityWorker, runPipelineWorker, POLL_SOCKET_TIMEOUT_MS } from './activity-worker';
+export type { ActivityWorkerDeps } from './activity-worker';
 export type { TaskContext, TaskOutcome, TaskResult, TaskWork, WorkerDeps, SignalSource } from './run-task';
 export { readTaskEnv, STAGE_ENV } from './env';
 export type { TaskEnv, Launch, ObjectsSource } from './env';
-export { TaskEnvError, TaskStoppedError, TaskTokenRejectedError, BatchObjectsError } from './errors';
+export {
+  TaskEnvError,
+  TaskStoppedError,
+  TaskTokenRejectedError,
+  BatchObjectsError,
+  WorkerDrainingError,
+  ActivityInputError,
+} from './errors';
 export { toTaskFailure, truncate, MAX_CAUSE_CHARS, MAX_ERROR_CHARS } from './failure';
 export { StepTimings } from './timings';
 export type { Step, StepTimingsMs } from './timings';

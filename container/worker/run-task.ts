@@ -87,6 +87,10 @@ export interface WorkerDeps {
   now?: () => number;
   /** CloudWatch namespace of the EMF metrics. */
   namespace?: string;
+  /** Time between heartbeats; default a third of HEARTBEAT_SECONDS. */
+  heartbeatIntervalMs?: number;
+  /** The failure a stop signal reports (default TaskStopped); an activity worker's drain names its own. */
+  stopError?: () => Error;
 }
 
 const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT'];
@@ -127,7 +131,7 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   );
   const timings = new StepTimings();
   const controller = new AbortController();
-  const port: TaskTokenPort | undefined = task.launch.mode === 'callback' ? taskTokenPort(sfn(), task.launch.taskToken) : undefined;
+  const port: TaskTokenPort | undefined = task.launch.mode !== 'sync' ? taskTokenPort(sfn(), task.launch.taskToken) : undefined;
   let tokenRejected = false;
   let settled = false;
   let heartbeats: Heartbeats | undefined;
@@ -137,7 +141,7 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   const onStop = () =>
     void settle({
       kind: 'failed',
-      error: new TaskStoppedError('received a stop signal: ECS is stopping the task'),
+      error: deps.stopError?.() ?? new TaskStoppedError('received a stop signal: ECS is stopping the task'),
       code: EXIT_CODES.stopped,
     });
 
@@ -215,9 +219,9 @@ export async function runTask(work: TaskWork, deps: WorkerDeps = {}): Promise<nu
   }
 
   for (const signal of STOP_SIGNALS) signals.on(signal, onStop);
-  if (task.launch.mode === 'callback' && task.launch.heartbeatSeconds !== undefined && port) {
+  if (task.launch.mode !== 'sync' && task.launch.heartbeatSeconds !== undefined && port) {
     heartbeats = startHeartbeats({
-      intervalMs: heartbeatIntervalMs(task.launch.heartbeatSeconds),
+      intervalMs: deps.heartbeatIntervalMs ?? heartbeatIntervalMs(task.launch.heartbeatSeconds),
       beat: () => port.heartbeat(),
       onTokenRejected: (error: TaskTokenRejectedError) => {
         tokenRejected = true;

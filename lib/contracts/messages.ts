@@ -57,7 +57,7 @@ export const RunTaskSettingsSchema = v.strictObject({
   memory: v.number().int(),
   shards: v.number().int().min(1).max(20),
   maxConcurrency: v.number().int().min(1).max(20),
-  launch: v.enum(['sync', 'callback']),
+  launch: v.enum(['sync', 'callback', 'activity']),
   timeoutSeconds: v.number().int(),
   heartbeatSeconds: v.number().int(),
   /** pipelines.yml task.architecture (what the run's cost estimate prices). */

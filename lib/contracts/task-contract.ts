@@ -25,8 +25,13 @@ export const TASK_ENV = {
   /** Set instead of EVENT for a large event: read `event` (JSON text) from the Runs item with this key. */
   EVENT_RUN_KEY: 'EVENT_RUN_KEY',
   RUNS_TABLE: 'RUNS_TABLE',
-  /** `sync` or `callback`. */
+  /** `sync`, `callback` or `activity`. */
   LAUNCH: 'LAUNCH',
+  /**
+   * Activity workers only, set by their task definition: the activity they poll
+   * (GetActivityTask); each shard's run context arrives as the activity task's input.
+   */
+  ACTIVITY_ARN: 'ACTIVITY_ARN',
   /** Callback launches only: the Step Functions task token. */
   TASK_TOKEN: 'TASK_TOKEN',
   /** Callback launches only: the state's HeartbeatSeconds; the worker beats well inside it. */

@@ -232,7 +232,21 @@ export const TaskSchema = z.strictObject({
   maxConcurrentRuns: z.number().int().min(1, 'maxConcurrentRuns must be at least 1').max(1000).optional(),
   /** Retries of a failed shard by failure class (README "Retries by failure class"); every class has defaults. */
   retry: RetrySchema.default(DEFAULT_RETRY),
-  launch: z.enum(['sync', 'callback']),
+  /**
+   * sync: RunTask and wait for the exit; callback: RunTask and wait for the container's
+   * SendTask*; activity: a Step Functions Activity whose ECS service of workers polls for
+   * the shards (README "Activity workers").
+   */
+  launch: z.enum(['sync', 'callback', 'activity'], { error: 'launch is sync, callback or activity' }),
+  /** Activity launches: the service of workers polling the pipeline's activity. */
+  workers: z
+    .strictObject({
+      minTasks: z.number().int().min(0).max(100).default(1),
+      maxTasks: z.number().int().min(1).max(100).default(4),
+      /** How long ECS waits between SIGTERM and SIGKILL: the worker hands its shard back within it. */
+      stopTimeoutSeconds: z.number().int().min(2).max(120).default(30),
+    })
+    .optional(),
   timeoutSeconds: z.number().int().min(60).max(31_536_000),
   // The heartbeat clock starts at RunTask: a Fargate task must be placed, pull its image and
   // start before its first heartbeat, which commonly takes tens of seconds.
@@ -317,6 +331,26 @@ export const PipelineSchema = z
     checkContainer(task, ctx);
     if (task.launch === 'callback' && task.heartbeatSeconds === undefined) {
       ctx.addIssue({ code: 'custom', path: ['task', 'heartbeatSeconds'], message: 'a callback pipeline needs heartbeatSeconds' });
+    }
+    if (task.launch === 'activity' && task.heartbeatSeconds === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['task', 'heartbeatSeconds'],
+        message: 'an activity pipeline needs heartbeatSeconds: a worker that dies mid-shard is noticed by its silence',
+      });
+    }
+    if (task.workers !== undefined && task.launch !== 'activity') {
+      ctx.addIssue({ code: 'custom', path: ['task', 'workers'], message: 'workers apply to launch activity only' });
+    }
+    if (task.workers !== undefined && task.workers.minTasks > task.workers.maxTasks) {
+      ctx.addIssue({ code: 'custom', path: ['task', 'workers', 'minTasks'], message: 'workers.minTasks must not exceed workers.maxTasks' });
+    }
+    if (task.launch === 'activity' && task.capacity === 'ec2') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['task', 'capacity'],
+        message: 'activity workers run on Fargate (fargate or fargate-spot), not ec2',
+      });
     }
     if (task.heartbeatSeconds !== undefined && task.heartbeatSeconds >= task.timeoutSeconds) {
       ctx.addIssue({ code: 'custom', path: ['task', 'heartbeatSeconds'], message: 'heartbeatSeconds must be below timeoutSeconds' });
@@ -781,6 +815,13 @@ function checkTaskDefinitions(
       continue;
     }
     const [firstName, firstTask] = first;
+    if (task.launch === 'activity' && firstTask.launch === 'activity') {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('taskDefinition'),
+        message: `shares task definition "${definition}" with pipeline "${firstName}", and both have launch activity: a task definition's workers poll one activity (ACTIVITY_ARN), so give one of them its own taskDefinition`,
+      });
+    }
     const differs = (field: (typeof SHARED_TASK_FIELDS)[number]) =>
       field === 'image' ? !sameImage(task.image, firstTask.image) : JSON.stringify(task[field]) !== JSON.stringify(firstTask[field]);
     for (const field of SHARED_TASK_FIELDS.filter(differs)) {

@@ -130,6 +130,12 @@ export class StackResolver {
         result = { ref: arn, attributes: { Arn: arn, Name: name } };
         break;
       }
+      case 'AWS::StepFunctions::Activity': {
+        const name = prop('Name') ?? generatedName(stackName, logicalId, 80);
+        const arn = this.arn('states', `activity:${name}`);
+        result = { ref: arn, attributes: { Arn: arn, Name: name } };
+        break;
+      }
       case 'AWS::ECS::Cluster': {
         const name = prop('ClusterName') ?? generatedName(stackName, logicalId, 255);
         result = { ref: name, attributes: { Arn: this.arn('ecs', `cluster/${name}`) } };

@@ -71,6 +71,10 @@ export async function startStepFunctionsForStack(options: {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError('stepfunctions', options.port, { cause: error });
     throw error;
   }
+  // The template's activities (pipelines with launch activity), so their states can schedule
+  // tasks and their workers can poll before the first execution.
+  for (const [id] of resolver.resources('AWS::StepFunctions::Activity'))
+    server.sfn.createActivity({ name: resolver.physicalOf(id).attributes.Name! });
   const definitions = new Map<string, string>();
   for (const [id, resource] of resolver.resources('AWS::StepFunctions::StateMachine')) {
     const p = resolver.resolve(resource.Properties ?? {}, id) as {

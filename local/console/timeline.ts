@@ -42,7 +42,8 @@ export interface Timeline {
   redrives: number[];
 }
 
-const FAILURE = /(TaskFailed|TaskTimedOut|TaskStartFailed|TaskSubmitFailed|LambdaFunctionFailed|LambdaFunctionTimedOut)$/;
+const FAILURE =
+  /(TaskFailed|TaskTimedOut|TaskStartFailed|TaskSubmitFailed|LambdaFunctionFailed|LambdaFunctionTimedOut|ActivityFailed|ActivityTimedOut)$/;
 
 export function buildTimeline(events: HistoryEvent[], executionStatus: string, stopDate?: Date): Timeline {
   const rows: TimelineRow[] = [];
@@ -109,7 +110,7 @@ export function buildTimeline(events: HistoryEvent[], executionStatus: string, s
       }
       continue;
     }
-    if (type === 'TaskScheduled' && event.stateName) {
+    if ((type === 'TaskScheduled' || type === 'ActivityScheduled') && event.stateName) {
       const bar = openBar(event.stateName, event.iterationIndex);
       if (bar) bar.attempts++;
       continue;

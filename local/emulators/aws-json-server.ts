@@ -36,7 +36,8 @@ export const requestParser =
     return result.data;
   };
 
-export type Operation = (input: Record<string, unknown>) => Promise<unknown> | unknown;
+/** `signal` aborts when the caller goes away before the answer (a long poll it gave up on). */
+export type Operation = (input: Record<string, unknown>, context: { signal: AbortSignal }) => Promise<unknown> | unknown;
 
 export interface AwsJsonServerOptions {
   /** `AWSStepFunctions` or `AmazonEC2ContainerServiceV20141113`. */
@@ -104,8 +105,12 @@ export function awsJsonHandler(
       send(res, 400, { __type: 'SerializationException', message: `${op}: request body must be a JSON object` });
       return;
     }
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
     try {
-      send(res, 200, await operation(input as Record<string, unknown>));
+      send(res, 200, await operation(input as Record<string, unknown>, { signal: gone.signal }));
     } catch (error) {
       if (error instanceof AwsApiError) send(res, error.status, { __type: error.code, message: error.message });
       else

@@ -116,8 +116,9 @@ describe('alarms in the packaged template', () => {
       // reach the topic once their stackSharedRefs pass alarmActions: [Ref AlarmTopic].
       // Their dead-letter queues are covered by the generated DLQ alarms checked above.
       if (QUEUE_SERVICE_ALARM.test(id) && !template.Resources[id]!.Properties.AlarmActions) continue;
-      // A queue service's burst alarm triggers its step scaling policy, not the operators: a
-      // scaling trigger like the alarms target tracking creates (it fires on every burst).
+      // Alarms that only drive step scaling policies (a queue service's burst alarm, an activity
+      // pipeline's workers' scaling alarms): scaling triggers, like the alarms target tracking
+      // creates, not news for the operators.
       if (isScalingTrigger(alarm.Properties.AlarmActions)) continue;
       const actions = JSON.stringify(alarm.Properties.AlarmActions ?? []);
       expect({ id, toAlarmTopic: actions.includes('"AlarmTopic"') }).toEqual({ id, toAlarmTopic: true });

@@ -20,8 +20,13 @@ beforeAll(async () => {
 const ofType = (template: CfnTemplate, type: string) =>
   Object.entries(deployedTemplate(template).resources).filter(([, r]) => r.Type === type);
 const has = (template: CfnTemplate, id: string) => id in deployedTemplate(template).resources;
+/** The monitoring alarms: not those that only drive a scaling policy (activity workers' scaling). */
 const alarmNames = (template: CfnTemplate) =>
   ofType(template, 'AWS::CloudWatch::Alarm')
+    .filter(([, a]) => {
+      const targets = ((a.Properties?.AlarmActions ?? []) as Array<{ Ref?: string }>).map((t) => template.Resources[t.Ref ?? '']?.Type);
+      return !(targets.length > 0 && targets.every((type) => type === 'AWS::ApplicationAutoScaling::ScalingPolicy'));
+    })
     .map(([, a]) => String(a.Properties?.AlarmName))
     .sort();
 

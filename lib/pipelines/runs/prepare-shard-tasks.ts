@@ -7,6 +7,10 @@
  * For callback launches the task token exists only inside the Task state (`$$.Task.Token`),
  * so the overrides come as JSON text split where the token goes; the state joins them with
  * `States.StringToJson(States.Format('{}{}{}', before, $$.Task.Token, after))`.
+ *
+ * Activity launches start no task: the shard's run context is the activity task's input
+ * (`activityInput.environment`, the same names a launched container gets), which a worker of
+ * the pipeline's service receives from GetActivityTask with its token.
  */
 import * as v from '../../shared/validation';
 import { ExecutionInputSchema, type ExecutionInput } from '../../contracts/messages';
@@ -57,7 +61,7 @@ interface Overrides {
 /** One Map item: everything the shard's RunTask state needs, PascalCase where ECS reads it. */
 export interface ShardLaunch {
   shard: { index: number; count: number };
-  launch: 'sync' | 'callback';
+  launch: 'sync' | 'callback' | 'activity';
   taskDefinition: string;
   /** The Map's Choice sends EC2 launches to their own RunTask states. */
   capacity: 'fargate' | 'fargate-spot' | 'ec2';
@@ -81,6 +85,8 @@ export interface ShardLaunch {
   retried: ShardAttempt[];
   /** task.retry: when a failed try is tried again. */
   retry: RunRetrySettings;
+  /** Activity launches: the input the worker receives (environment by name). */
+  activityInput?: { environment: Record<string, string> };
 }
 
 export interface PreparedShards {
@@ -152,11 +158,11 @@ export function prepareShardTasks(request: unknown, deps: PrepareShardTasksDeps)
 
   const shardRuns = input.shards.map((shard): ShardLaunch => {
     const environment = baseEnvironment(input, executionArn, deps.runsTable, shard);
-    if (task.launch === 'callback') {
+    if (task.launch !== 'sync') {
       environment.push({ Name: TASK_ENV.HEARTBEAT_SECONDS, Value: String(task.heartbeatSeconds) });
-      // Last, so the token sits at one known place in the JSON text.
-      environment.push({ Name: TASK_ENV.TASK_TOKEN, Value: TOKEN_MARKER });
     }
+    // Last, so the token sits at one known place in the JSON text.
+    if (task.launch === 'callback') environment.push({ Name: TASK_ENV.TASK_TOKEN, Value: TOKEN_MARKER });
     const overrides: Overrides = {
       ContainerOverrides: [{ Name: task.container, ...(task.command ? { Command: task.command } : {}), Environment: environment }],
       Cpu: String(task.cpu),
@@ -164,7 +170,8 @@ export function prepareShardTasks(request: unknown, deps: PrepareShardTasksDeps)
     };
     const reserve = task.launch === 'callback' ? TASK_TOKEN_RESERVE_CHARS - TOKEN_MARKER.length : 0;
     const length = overridesLength(overrides) + reserve;
-    if (length > MAX_OVERRIDES_CHARS) {
+    // An activity's input is not an ECS override (Step Functions allows 256 KiB of it).
+    if (task.launch !== 'activity' && length > MAX_OVERRIDES_CHARS) {
       throw new OverridesTooLargeError(
         `pipeline ${input.pipeline}, shard ${shard.index}: container overrides would be ${length} characters (limit ${MAX_OVERRIDES_CHARS}` +
           `${reserve ? `, including ${TASK_TOKEN_RESERVE_CHARS} for the task token` : ''}); ` +
@@ -205,6 +212,8 @@ export function prepareShardTasks(request: unknown, deps: PrepareShardTasksDeps)
       retry: task.retry ?? DEFAULT_RETRY,
     };
     if (task.launch === 'sync') return { ...common, overrides };
+    if (task.launch === 'activity')
+      return { ...common, activityInput: { environment: Object.fromEntries(environment.map((e) => [e.Name, e.Value])) } };
     const text = JSON.stringify(overrides);
     const at = text.lastIndexOf(TOKEN_MARKER);
     return { ...common, overridesWithToken: { before: text.slice(0, at), after: text.slice(at + TOKEN_MARKER.length) } };

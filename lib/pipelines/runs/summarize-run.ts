@@ -28,7 +28,7 @@ export const SummarizeRunRequestSchema = v.strictObject({
     task: v.looseObject({
       taskDefinition: v.string(),
       container: v.string(),
-      launch: v.enum(['sync', 'callback']),
+      launch: v.enum(['sync', 'callback', 'activity']),
       // What the cost estimate needs when the ECS task itself does not say (callback shards).
       cpu: v.number().optional(),
       memory: v.number().optional(),
@@ -104,7 +104,8 @@ export interface SummarizeRunDeps {
 }
 
 const SyncOutcomeSchema = v.looseObject({ launch: v.literal('sync'), task: v.unknown() });
-const CallbackOutcomeSchema = v.looseObject({ launch: v.literal('callback'), output: v.unknown() });
+// An activity worker reports like a callback container: SendTaskSuccess with the result.
+const CallbackOutcomeSchema = v.looseObject({ launch: v.enum(['callback', 'activity']), output: v.unknown() });
 const CallbackOutputSchema = v.looseObject({ recordsAffected: v.number().int().nonnegative().optional() });
 
 /**

@@ -62,6 +62,8 @@ export interface LocalStepFunctionsOptions {
   accountId?: string;
   /** Multiplies every duration of a definition (Wait Seconds, Retry intervals, timeouts, heartbeats). Default 1. */
   timeScale?: number;
+  /** How long GetActivityTask holds a poll with no task (AWS: 60 s). */
+  activityPollSeconds?: number;
   integrations?: Integrations;
   clock?: () => Date;
 }
@@ -81,6 +83,25 @@ interface OpenTask {
   settle?: { resolve(value: JsonValue): void; reject(error: Error): void };
   heartbeat?: () => void;
 }
+
+export interface ActivityRecord {
+  activityArn: string;
+  name: string;
+  creationDate: Date;
+}
+
+/** A scheduled activity task waiting for a worker (or started by one). */
+interface ActivityTaskEntry {
+  token: OpenTask;
+  input: string;
+  /** Called when a worker's GetActivityTask takes it. */
+  start(workerName: string | undefined): void;
+}
+
+type ActivityPoller = (entry: ActivityTaskEntry | undefined) => void;
+
+/** Resources of this form are activities (`arn:aws:states:<region>:<account>:activity:<name>`). */
+export const isActivityArn = (resource: string): boolean => /^arn:aws[a-z-]*:states:[^:]*:\d*:activity:[^:]+$/.test(resource);
 
 interface RunningExecution {
   record: ExecutionRecord;
@@ -149,6 +170,11 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
   private readonly machines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, RunningExecution>();
   private readonly tokens = new Map<string, OpenTask>();
+  private readonly activities = new Map<string, ActivityRecord>();
+  /** Scheduled activity tasks no worker has taken yet, and the polls waiting for one, per activity. */
+  private readonly activityQueues = new Map<string, ActivityTaskEntry[]>();
+  private readonly activityPollers = new Map<string, ActivityPoller[]>();
+  private readonly activityPollMs: number;
   /**
    * Map iterations that entered a Task state and whose handler has not run yet, by execution and
    * state name: the library calls a state's handler right after its StateEntered event, in the
@@ -163,6 +189,79 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     this.timeScale = options.timeScale ?? 1;
     this.integrations = options.integrations ?? {};
     this.clock = options.clock ?? (() => new Date());
+    this.activityPollMs = (options.activityPollSeconds ?? 60) * 1000;
+  }
+
+  /** CreateActivity: idempotent by name, as in AWS. */
+  createActivity(input: { name: string }): ActivityRecord {
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(input.name)) throw new SfnError('InvalidName', `Invalid Name: '${input.name}'`);
+    const activityArn = `arn:aws:states:${this.region}:${this.accountId}:activity:${input.name}`;
+    const existing = this.activities.get(activityArn);
+    if (existing) return existing;
+    const record: ActivityRecord = { activityArn, name: input.name, creationDate: this.clock() };
+    this.activities.set(activityArn, record);
+    return record;
+  }
+
+  describeActivity(activityArn: string): ActivityRecord {
+    const activity = this.activities.get(activityArn);
+    if (!activity) throw new SfnError('ActivityDoesNotExist', `Activity Does Not Exist: '${activityArn}'`);
+    return activity;
+  }
+
+  listActivities(): ActivityRecord[] {
+    return [...this.activities.values()];
+  }
+
+  /**
+   * GetActivityTask: the oldest scheduled task of the activity, or a long poll that answers
+   * as soon as one is scheduled, or with no task after the poll time. A caller that goes away
+   * (`signal`) is no longer handed tasks.
+   */
+  getActivityTask(
+    activityArn: string,
+    workerName?: string,
+    signal?: AbortSignal,
+  ): Promise<{ taskToken: string; input: string } | undefined> {
+    this.describeActivity(activityArn);
+    const take = (entry: ActivityTaskEntry) => {
+      entry.start(workerName);
+      return { taskToken: entry.token.token, input: entry.input };
+    };
+    const queue = this.activityQueues.get(activityArn) ?? [];
+    const next = queue.shift();
+    if (next) return Promise.resolve(take(next));
+    return new Promise((resolve) => {
+      const pollers = this.activityPollers.get(activityArn) ?? [];
+      this.activityPollers.set(activityArn, pollers);
+      const done = (entry: ActivityTaskEntry | undefined) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const at = pollers.indexOf(done);
+        if (at >= 0) pollers.splice(at, 1);
+        resolve(entry ? take(entry) : undefined);
+      };
+      const onAbort = () => done(undefined);
+      const timer = setTimeout(() => done(undefined), this.activityPollMs);
+      timer.unref?.();
+      signal?.addEventListener('abort', onAbort);
+      pollers.push(done);
+    });
+  }
+
+  /** Hands a scheduled task to a waiting poll, or queues it. */
+  private offerActivityTask(activityArn: string, entry: ActivityTaskEntry): void {
+    const poller = this.activityPollers.get(activityArn)?.shift();
+    if (poller) return poller(entry);
+    const queue = this.activityQueues.get(activityArn) ?? [];
+    queue.push(entry);
+    this.activityQueues.set(activityArn, queue);
+  }
+
+  private withdrawActivityTask(activityArn: string, entry: ActivityTaskEntry): void {
+    const queue = this.activityQueues.get(activityArn);
+    const at = queue?.indexOf(entry) ?? -1;
+    if (queue && at >= 0) queue.splice(at, 1);
   }
 
   /** Adds integrations after start (e.g. once the emulators' clients exist). */
@@ -444,8 +543,9 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     this.openTask(taskToken).heartbeat?.();
   }
 
-  /** Stops every open execution: for shutdown. */
+  /** Stops every open execution and answers every open poll: for shutdown. */
   stopAll(): void {
+    for (const pollers of this.activityPollers.values()) for (const poller of [...pollers]) poller(undefined);
     for (const running of this.executions.values()) {
       if (running.record.status === 'RUNNING')
         this.stopExecution(running.record.executionArn, 'LocalCloudStopped', 'The local Step Functions was stopped');
@@ -494,6 +594,7 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     await new Promise((r) => setImmediate(r));
     if (record.status !== 'RUNNING') throw new ExecutionClosedError(`execution ${record.executionArn} is closed`);
 
+    if (isActivityArn(info.resource)) return this.runActivityState(running, info, taskInput, makeTimeoutError);
     const { pattern, resourceType, resourceName } = splitResource(info.resource);
     const details = { resourceType, resource: resourceName };
     const carried = taskInput as Record<string, JsonValue>;
@@ -623,6 +724,114 @@ export class LocalStepFunctions extends EventEmitter<LocalSfnEvents> {
     } finally {
       cleanup('task finished');
       running.inFlight.delete(onClose);
+    }
+  }
+
+  /**
+   * One activity Task state: ActivityScheduled, a worker's GetActivityTask (ActivityStarted),
+   * then its SendTaskSuccess/Failure (ActivitySucceeded/Failed) or a timeout (ActivityTimedOut):
+   * TimeoutSeconds counts from scheduling, HeartbeatSeconds from the start and each heartbeat.
+   */
+  private async runActivityState(
+    running: RunningExecution,
+    info: TaskStateInfo,
+    taskInput: JsonValue,
+    makeTimeoutError: TimeoutErrorFactory,
+  ): Promise<JsonValue> {
+    const { record } = running;
+    const stateName = info.name;
+    const carried = taskInput as Record<string, JsonValue>;
+    const seconds = (key: string, fixed: number | undefined): number | undefined =>
+      fixed ?? (typeof carried[key] === 'number' ? (carried[key] as number) : undefined);
+    const timeoutSeconds = seconds(TIMEOUT_KEY, info.timeoutSeconds);
+    const heartbeatSeconds = seconds(HEARTBEAT_KEY, info.heartbeatSeconds);
+    const input = jsonText(carried[PARAMS_KEY] ?? null);
+    const index = this.claimIteration(record.executionArn, stateName);
+    const meta = { stateName, ...(index !== undefined ? { iterationIndex: index } : {}) };
+    const resource = info.resource;
+    if (!this.activities.has(resource)) {
+      const cause = `Activity Does Not Exist: '${resource}'`;
+      this.record(record, 'ActivityScheduleFailed', { activityScheduleFailedEventDetails: { error: 'ActivityDoesNotExist', cause } }, meta);
+      throw new TaskError('States.Runtime', cause);
+    }
+    const token = this.issueToken(record.executionArn, stateName);
+    this.record(
+      record,
+      'ActivityScheduled',
+      {
+        activityScheduledEventDetails: {
+          resource,
+          input,
+          inputDetails: { truncated: false },
+          ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
+          ...(heartbeatSeconds !== undefined ? { heartbeatInSeconds: heartbeatSeconds } : {}),
+        },
+      },
+      meta,
+    );
+    let timeoutTimer: NodeJS.Timeout | undefined;
+    let heartbeatTimer: NodeJS.Timeout | undefined;
+    let settle!: { resolve(value: JsonValue): void; reject(error: Error): void };
+    const outcome = new Promise<JsonValue>((resolve, reject) => (settle = { resolve, reject }));
+    outcome.catch(() => {});
+    token.settle = settle;
+    const entry: ActivityTaskEntry = {
+      token,
+      input,
+      start: (workerName) => {
+        this.record(record, 'ActivityStarted', { activityStartedEventDetails: workerName ? { workerName } : {} }, meta);
+        beat();
+        token.heartbeat = beat;
+      },
+    };
+    const cleanup = (): void => {
+      clearTimeout(timeoutTimer);
+      clearTimeout(heartbeatTimer);
+      token.closed = true;
+      this.withdrawActivityTask(resource, entry);
+      running.inFlight.delete(onClose);
+    };
+    const onClose = (reason: string) => {
+      cleanup();
+      settle.reject(new ExecutionClosedError(reason));
+    };
+    running.inFlight.add(onClose);
+    const timeout = (error: 'States.Timeout' | 'States.HeartbeatTimeout', cause: string) => {
+      if (token.closed) return;
+      this.record(record, 'ActivityTimedOut', { activityTimedOutEventDetails: { error, cause } }, meta);
+      cleanup();
+      settle.reject(error === 'States.Timeout' ? makeTimeoutError(cause) : new TaskError(error, cause));
+    };
+    const beat = (): void => {
+      if (heartbeatSeconds === undefined || token.closed) return;
+      clearTimeout(heartbeatTimer);
+      heartbeatTimer = setTimeout(
+        () =>
+          timeout(
+            'States.HeartbeatTimeout',
+            `Activity of "${stateName}" sent no heartbeat within HeartbeatSeconds (${heartbeatSeconds} s)`,
+          ),
+        heartbeatSeconds * 1000 * this.timeScale,
+      );
+    };
+    if (timeoutSeconds !== undefined) {
+      timeoutTimer = setTimeout(
+        () => timeout('States.Timeout', `Activity of "${stateName}" did not finish within TimeoutSeconds (${timeoutSeconds} s)`),
+        timeoutSeconds * 1000 * this.timeScale,
+      );
+    }
+    this.offerActivityTask(resource, entry);
+    try {
+      const output = await outcome;
+      this.record(record, 'ActivitySucceeded', { activitySucceededEventDetails: { output: jsonText(output) } }, meta);
+      return output;
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      if (!(e instanceof ExecutionClosedError) && !(e.name === 'States.Timeout' || e.name === 'States.HeartbeatTimeout'))
+        this.record(record, 'ActivityFailed', { activityFailedEventDetails: { error: e.name, cause: e.message } }, meta);
+      throw e;
+    } finally {
+      cleanup();
     }
   }
 

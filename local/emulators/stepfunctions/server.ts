@@ -38,6 +38,9 @@ const Requests = {
   SendTaskSuccess: z.object({ taskToken: z.string(), output: z.string() }),
   SendTaskFailure: z.object({ taskToken: z.string(), error: z.string().optional(), cause: z.string().optional() }),
   SendTaskHeartbeat: z.object({ taskToken: z.string() }),
+  CreateActivity: z.object({ name: z.string() }),
+  DescribeActivity: z.object({ activityArn: z.string() }),
+  GetActivityTask: z.object({ activityArn: z.string().min(1).max(256), workerName: z.string().max(80).optional() }),
 };
 
 /** Offset pagination: nextToken is the index of the next item. */
@@ -163,6 +166,23 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsServerO
         const req = parse(Requests.SendTaskFailure, input, 'SendTaskFailure');
         sfn.sendTaskFailure(req.taskToken, req.error, req.cause);
         return {};
+      },
+      CreateActivity: (input) => {
+        const a = sfn.createActivity(parse(Requests.CreateActivity, input, 'CreateActivity'));
+        return { activityArn: a.activityArn, creationDate: seconds(a.creationDate) };
+      },
+      DescribeActivity: (input) => {
+        const a = sfn.describeActivity(parse(Requests.DescribeActivity, input, 'DescribeActivity').activityArn);
+        return { activityArn: a.activityArn, name: a.name, creationDate: seconds(a.creationDate) };
+      },
+      ListActivities: () => ({
+        activities: sfn.listActivities().map((a) => ({ activityArn: a.activityArn, name: a.name, creationDate: seconds(a.creationDate) })),
+      }),
+      // A long poll: answers when a task is scheduled, or with no token after the poll time.
+      GetActivityTask: async (input, { signal }) => {
+        const req = parse(Requests.GetActivityTask, input, 'GetActivityTask');
+        const task = await sfn.getActivityTask(req.activityArn, req.workerName, signal);
+        return task ?? {};
       },
       SendTaskHeartbeat: (input) => {
         sfn.sendTaskHeartbeat(parse(Requests.SendTaskHeartbeat, input, 'SendTaskHeartbeat').taskToken);

@@ -28,9 +28,9 @@ function registryWith(patch: (pipeline: Record<string, any>) => void, extra: Rec
 const problemsOf = registryProblems;
 
 describe('the shipped registry', () => {
-  it('is valid and indexes the sample pipelines (three of files, one of events)', () => {
+  it('is valid and indexes the sample pipelines (of files, of events, of activity workers)', () => {
     const index = indexRegistry(parseRegistry(shipped));
-    expect(index.names).toEqual(['orders-daily', 'inventory-snapshot', 'order-batch-closed', 'inventory-parts']);
+    expect(index.names).toEqual(['orders-daily', 'inventory-snapshot', 'order-batch-closed', 'inventory-parts', 'inventory-recount']);
     expect(index.requiredFiles('orders-daily')).toEqual(['orders', 'customers']);
     expect(index.requiredFiles('order-batch-closed')).toEqual([]);
     expect(index.completion('inventory-parts')).toEqual({ kind: 'marker', template: 'incoming/inventory-parts/{date}/_SUCCESS' });
@@ -76,6 +76,27 @@ describe('registry validation names the pipeline and field', () => {
       'a callback without heartbeat',
       (p: any) => (p.task.launch = 'callback'),
       'pipeline "demo", field task.heartbeatSeconds: a callback pipeline needs heartbeatSeconds',
+    ],
+    ['an unknown launch', (p: any) => (p.task.launch = 'poll'), 'pipeline "demo", field task.launch: launch is sync, callback or activity'],
+    [
+      'an activity pipeline without heartbeat',
+      (p: any) => (p.task.launch = 'activity'),
+      'pipeline "demo", field task.heartbeatSeconds: an activity pipeline needs heartbeatSeconds',
+    ],
+    [
+      'workers on a pipeline that is not an activity pipeline',
+      (p: any) => (p.task.workers = { minTasks: 1, maxTasks: 2 }),
+      'pipeline "demo", field task.workers: workers apply to launch activity only',
+    ],
+    [
+      'more minimum workers than maximum',
+      (p: any) => Object.assign(p.task, { launch: 'activity', heartbeatSeconds: 60, workers: { minTasks: 3, maxTasks: 2 } }),
+      'pipeline "demo", field task.workers.minTasks: workers.minTasks must not exceed workers.maxTasks',
+    ],
+    [
+      'activity workers on EC2 capacity',
+      (p: any) => Object.assign(p.task, { launch: 'activity', heartbeatSeconds: 60, capacity: 'ec2' }),
+      'pipeline "demo", field task.capacity: activity workers run on Fargate',
     ],
     [
       'a heartbeat too short for a task to start',
@@ -136,6 +157,34 @@ describe('registry validation names the pipeline and field', () => {
   ])('rejects %s', (_name, patch, message) => {
     const problems = problemsOf(registryWith(patch));
     expect(problems.join('\n')).toContain(message);
+  });
+
+  it('rejects two activity pipelines sharing a task definition (its workers poll one activity), naming both', () => {
+    const other = {
+      trigger: { files: { returns: 'in/returns-{date}.csv' }, windowMinutes: 60 },
+      task: {
+        taskDefinition: 'sample',
+        container: 'app',
+        image: 'example.com/app:1',
+        cpu: 256,
+        memory: 512,
+        launch: 'activity',
+        heartbeatSeconds: 60,
+        timeoutSeconds: 600,
+      },
+    };
+    const activity = (p: Record<string, any>) => Object.assign(p.task, { launch: 'activity', heartbeatSeconds: 60 });
+    expect(problemsOf(registryWith(activity, { other })).join('\n')).toContain(
+      'pipeline "other", field task.taskDefinition: shares task definition "sample" with pipeline "demo", and both have launch activity',
+    );
+    // One activity pipeline beside a sync pipeline on one task definition is fine.
+    const sync = { ...other, task: { ...other.task, launch: 'sync' } };
+    expect(parseRegistry(registryWith(activity, { other: sync })).pipelines.other!.task.taskDefinition).toBe('sample');
+  });
+
+  it('accepts an activity pipeline with its own task definition, its workers defaulting to 1..4', () => {
+    const registry = parseRegistry(registryWith((p) => Object.assign(p.task, { launch: 'activity', heartbeatSeconds: 60, workers: {} })));
+    expect(registry.pipelines.demo!.task.workers).toEqual({ minTasks: 1, maxTasks: 4, stopTimeoutSeconds: 30 });
   });
 
   it('rejects two pipelines whose patterns can match the same key', () => {

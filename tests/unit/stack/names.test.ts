@@ -54,4 +54,17 @@ describe('checkNameLengths', () => {
       /IAM role name of the sweepIncompleteBatches function's role would be 65 characters long, over AWS's limit of 64/,
     );
   });
+
+  it("checks an activity pipeline's activity name (at most 80 characters)", () => {
+    const pipeline = 'p'.repeat(40);
+    const template: Template = {
+      Resources: {
+        Activity: { Type: 'AWS::StepFunctions::Activity', Properties: { Name: { 'Fn::Sub': `\${AWS::StackName}-${pipeline}` } } },
+      },
+    };
+    expect(() => checkNameLengths(template, { ...context, stage: 'x'.repeat(25) })).not.toThrow();
+    expect(() => checkNameLengths(template, { ...context, stage: 'x'.repeat(26) })).toThrow(
+      /activity name of Activity would be 81 characters long/,
+    );
+  });
 });

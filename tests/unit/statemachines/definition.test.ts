@@ -85,6 +85,8 @@ describe('pipeline.asl.yml', () => {
     }
     const choices = (states['Choose Launch Pattern']!.Choices as Array<{ Next: string }>).map((c) => c.Next);
     expect(choices).toEqual([
+      // Activity launches start no task (stack/activities.ts adds each pipeline's activity state).
+      'Choose Pipeline Activity',
       'Run ECS Task On EC2 And Wait For Callback',
       'Run ECS Task On EC2 And Wait For Exit',
       'Run ECS Task And Wait For Callback',
