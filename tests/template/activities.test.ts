@@ -126,10 +126,17 @@ describe('an activity pipeline', () => {
     const [, parameters] = resource('PipelineStateMachine').Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
     const placeholder = /^\$\{(\w+)\}$/.exec(state.Resource)?.[1];
     expect(parameters[placeholder!]).toEqual({ Ref: ACTIVITY });
-    expect(state).toMatchObject({ Type: 'Task', HeartbeatSeconds: 60, TimeoutSeconds: 1800, End: true });
+    // The shard's outcome or failure is kept beside its tries, as the launched shards' are.
+    expect(state).toMatchObject({
+      Type: 'Task',
+      HeartbeatSeconds: 60,
+      TimeoutSeconds: 1800,
+      ResultPath: '$.outcome',
+      Next: 'Keep Shard Outcome',
+    });
     expect(state.Parameters).toEqual({ 'environment.$': '$.activityInput.environment' });
     expect(state.Retry[0].ErrorEquals).toEqual(['Worker.Draining', 'States.HeartbeatTimeout']);
-    expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Shard Failure' }]);
+    expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Keep Shard Failure' }]);
   });
 
   it('passes cfn-lint with no errors', async () => {

@@ -620,6 +620,32 @@ describe('pipeline state machine', () => {
     );
   });
 
+  it('fails the shard of an activity pipeline whose activity state this state machine lacks, naming it', async () => {
+    // Prepare: the definition as written (stack/activities.ts adds a pipeline's activity state
+    // at package time; a pipeline deployed without it must fail, not hang or pass).
+    const runKey = 'orders-daily#no-activity';
+    await lockRun(runKey);
+
+    // Act
+    const { record, runTasks } = await execute(executionInput({ runKey, task: { launch: 'activity' } }), {});
+
+    // Assess
+    expect(runTasks).toHaveLength(0);
+    expect(statesEntered(record)).toEqual(
+      expect.arrayContaining([
+        'Choose Launch Pattern',
+        'Choose Pipeline Activity',
+        'Activity Not Deployed',
+        'Keep Shard Failure',
+        'Summarize Run',
+      ]),
+    );
+    const item = await runItem(runKey);
+    expect(item.status).toBe('FAILED');
+    expect(item.result.shards).toEqual([expect.objectContaining({ index: 0, status: 'FAILED', attempts: 1 })]);
+    expect(JSON.stringify(item.result)).toContain('has launch activity, but this state machine has no activity state for its pipeline');
+  });
+
   it('fails a callback task that stops sending heartbeats and records heartbeat-timeout', async () => {
     // Prepare
     const runKey = 'orders-daily#heartbeat';
