@@ -298,18 +298,7 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
                 Id: 'm2',
                 Label: 'Running tasks',
                 ReturnData: false,
-                MetricStat: {
-                  // Container Insights must be on for the cluster (resources/ecs.yml).
-                  Metric: {
-                    Namespace: 'ECS/ContainerInsights',
-                    MetricName: 'RunningTaskCount',
-                    Dimensions: [
-                      { Name: 'ClusterName', Value: shared.cluster },
-                      { Name: 'ServiceName', Value: getAtt(ecsService, 'Name') },
-                    ],
-                  },
-                  Stat: 'Average',
-                },
+                MetricStat: runningTasksStat(shared.cluster, ecsService),
               },
               { Id: 'e1', Label: 'Backlog per task', Expression: BACKLOG_PER_TASK_EXPRESSION, ReturnData: true },
             ],
@@ -444,17 +433,7 @@ function predictiveResources(
   const tasks = (metricId: string, returnData: boolean) => ({
     Id: metricId,
     ReturnData: returnData,
-    MetricStat: {
-      Metric: {
-        Namespace: 'ECS/ContainerInsights',
-        MetricName: 'RunningTaskCount',
-        Dimensions: [
-          { Name: 'ClusterName', Value: shared.cluster },
-          { Name: 'ServiceName', Value: getAtt(ecsService, 'Name') },
-        ],
-      },
-      Stat: 'Average',
-    },
+    MetricStat: runningTasksStat(shared.cluster, ecsService),
   });
   const targetValue =
     Math.round(predictiveTarget(service.expectedProcessingSeconds, service.task.concurrency, predictive.utilization) * 1000) / 1000;
@@ -490,6 +469,21 @@ function predictiveResources(
 }
 
 /** The queue services' resources, and the outputs that name each one's queue and service. */
+/** The service's running tasks, averaged (Container Insights must be on for the cluster: resources/ecs.yml). */
+function runningTasksStat(cluster: unknown, ecsService: string) {
+  return {
+    Metric: {
+      Namespace: 'ECS/ContainerInsights',
+      MetricName: 'RunningTaskCount',
+      Dimensions: [
+        { Name: 'ClusterName', Value: cluster },
+        { Name: 'ServiceName', Value: getAtt(ecsService, 'Name') },
+      ],
+    },
+    Stat: 'Average',
+  };
+}
+
 export function queueServiceResources(
   services: Record<string, QueueService> | undefined,
   shared: SharedRefs,

@@ -25,8 +25,8 @@ export interface StartPipelineConfig {
   SERVICE: string;
 }
 
-export const START_PIPELINE_ENV = [
-  'BATCHES_TABLE',
+/** Runs started by an event or a queue message (event-trigger.ts): no batch to read, only the lock and the state machine. */
+export const START_KEYED_RUN_ENV = [
   'RUNS_TABLE',
   'STATE_MACHINE_ARN',
   'RUN_LEASE_SECONDS',
@@ -34,6 +34,9 @@ export const START_PIPELINE_ENV = [
   'STAGE',
   'SERVICE',
 ] as const;
+
+/** Runs of a batch of files (or a schedule, or by hand): the keyed run's settings and the Batches table. */
+export const START_PIPELINE_ENV = ['BATCHES_TABLE', ...START_KEYED_RUN_ENV] as const;
 
 export function startPipelineDeps(
   config: StartPipelineConfig,
@@ -81,16 +84,6 @@ export function dispatchDeps(
     runControl: { queue: runQueue(dynamoDocumentClient(), config.RUNS_TABLE), stackLimit: config.MAX_CONCURRENT_RUNS },
   };
 }
-
-/** Runs started by an event or a queue message (event-trigger.ts): no batch to read, only the lock and the state machine. */
-export const START_KEYED_RUN_ENV = [
-  'RUNS_TABLE',
-  'STATE_MACHINE_ARN',
-  'RUN_LEASE_SECONDS',
-  'MAX_CONCURRENT_RUNS',
-  'STAGE',
-  'SERVICE',
-] as const;
 
 export function startKeyedRunDeps(
   config: Omit<StartPipelineConfig, 'BATCHES_TABLE'>,

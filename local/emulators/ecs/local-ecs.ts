@@ -340,11 +340,16 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
 
   /** Fargate Spot takes the capacity back: stop code SpotInterruption, SIGTERM, SIGKILL after the stop timeout. */
   private interrupt(running: Running): void {
+    this.stopRunning(running, 'SpotInterruption', 'Your Spot Task was interrupted.');
+  }
+
+  /** Stops a task as ECS does: STOPPED desired with its stop code, SIGTERM, SIGKILL after the stop timeout. */
+  private stopRunning(running: Running, stopCode: 'UserInitiated' | 'SpotInterruption', reason: string): void {
     const { task } = running;
     if (task.desiredStatus === 'STOPPED') return;
     task.desiredStatus = 'STOPPED';
-    task.stopCode = 'SpotInterruption';
-    task.stoppedReason = 'Your Spot Task was interrupted.';
+    task.stopCode = stopCode;
+    task.stoppedReason = reason;
     task.stoppingAt = new Date();
     this.touch(task);
     this.emitState(task);
@@ -469,22 +474,8 @@ export class LocalEcs extends EventEmitter<LocalEcsEvents> {
   stopTask(ref: string, reason = 'Task stopped by user'): LocalTask {
     const running = this.tasks.get(ref) ?? [...this.tasks.values()].find((r) => r.task.taskArn.endsWith(`/${ref}`));
     if (!running) throw new UnknownTaskError(`The referenced task was not found: ${ref}`);
-    const { task } = running;
-    if (task.desiredStatus === 'STOPPED') return task;
-    task.desiredStatus = 'STOPPED';
-    task.stopCode = 'UserInitiated';
-    task.stoppedReason = reason;
-    task.stoppingAt = new Date();
-    this.touch(task);
-    this.emitState(task);
-    for (const child of running.children.values()) child.kill('SIGTERM');
-    if (running.children.size === 0) this.finish(running);
-    else {
-      running.killTimer = setTimeout(() => {
-        for (const child of running.children.values()) child.kill('SIGKILL');
-      }, this.stopTimeoutMs);
-    }
-    return task;
+    this.stopRunning(running, 'UserInitiated', reason);
+    return running.task;
   }
 
   /** Resolves with the task once it is STOPPED (what a `.sync` waiter polls for). */
