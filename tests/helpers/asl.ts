@@ -230,3 +230,27 @@ export class CallbackHub {
     for (const token of [...this.waiting.keys()]) this.settle(token, (e) => e.reject(stepError('States.Runtime', 'test ended')));
   }
 }
+
+/**
+ * The parameters the Step Functions ECS integration accepts for RunTask. The current AWS page
+ * (step-functions/latest/dg/connect-ecs.html) links the RunTask API without listing them; its
+ * earlier versions listed Cluster, Group, LaunchType, NetworkConfiguration, Overrides,
+ * PlacementConstraints, PlacementStrategy, PlatformVersion, TaskDefinition, later PropagateTags
+ * and EnableExecuteCommand; CapacityProviderStrategy is accepted (CDK's EcsRunTask emits it).
+ * Tags, StartedBy, ClientToken, Count, EnableECSManagedTags and ReferenceId are not on any of
+ * those lists: add one here only after checking the AWS docs.
+ */
+export const ALLOWED_RUN_TASK_PARAMETERS: readonly string[] = [
+  'Cluster',
+  'Group',
+  'LaunchType',
+  'CapacityProviderStrategy',
+  'NetworkConfiguration',
+  'Overrides',
+  'PlacementConstraints',
+  'PlacementStrategy',
+  'PlatformVersion',
+  'PropagateTags',
+  'TaskDefinition',
+  'EnableExecuteCommand',
+];

@@ -12,3 +12,19 @@ export function registryProblems(text: string): string[] {
   }
   throw new Error('registry was accepted');
 }
+
+/** A valid pipeline entry with the fields a pipeline needs and no more: one file, a sync task. */
+export function minimalPipeline(): Record<string, any> {
+  return {
+    trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
+    task: {
+      taskDefinition: 'sample',
+      container: 'app',
+      image: 'example.com/app:1',
+      cpu: 256,
+      memory: 512,
+      launch: 'sync',
+      timeoutSeconds: 600,
+    },
+  };
+}

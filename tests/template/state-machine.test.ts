@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRegistry } from '../../lib/registry/parse-registry';
 import { taskDefinitionOf } from '../../lib/registry/schema';
+import { ALLOWED_RUN_TASK_PARAMETERS } from '../helpers/asl';
 import { FULL_STACK_PARAMS, packageService, type CfnTemplate } from '../helpers/package-service';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -19,30 +20,6 @@ type Statement = {
   Resource?: unknown;
   Condition?: Record<string, Record<string, unknown>>;
 };
-
-/**
- * The parameters the Step Functions ECS integration accepts for RunTask. The current AWS page
- * (step-functions/latest/dg/connect-ecs.html) links the RunTask API without listing them; its
- * earlier versions listed Cluster, Group, LaunchType, NetworkConfiguration, Overrides,
- * PlacementConstraints, PlacementStrategy, PlatformVersion, TaskDefinition, later PropagateTags
- * and EnableExecuteCommand; CapacityProviderStrategy is accepted (CDK's EcsRunTask emits it).
- * Tags, StartedBy, ClientToken, Count, EnableECSManagedTags and ReferenceId are not on any of
- * those lists: add one here only after checking the AWS docs.
- */
-const ALLOWED_RUN_TASK_PARAMETERS = [
-  'Cluster',
-  'Group',
-  'LaunchType',
-  'CapacityProviderStrategy',
-  'NetworkConfiguration',
-  'Overrides',
-  'PlacementConstraints',
-  'PlacementStrategy',
-  'PlatformVersion',
-  'PropagateTags',
-  'TaskDefinition',
-  'EnableExecuteCommand',
-];
 
 /** CloudWatch Logs vended delivery and X-Ray: no resource-level permissions exist for these. */
 const DELIVERY_ACTIONS_ON_STAR = new Set([

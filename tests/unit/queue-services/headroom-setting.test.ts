@@ -1,22 +1,11 @@
 import { parseRegistry } from '../../../lib/registry/parse-registry';
-import { registryProblems } from '../../helpers/registry';
+import { registryProblems, minimalPipeline } from '../../helpers/registry';
 
 /** A registry with one queue service whose targetUpdate is `targetUpdate`. */
 function registry(targetUpdate: Record<string, unknown>): string {
   return JSON.stringify({
     pipelines: {
-      demo: {
-        trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-        task: {
-          taskDefinition: 'sample',
-          container: 'app',
-          image: 'example.com/app:1',
-          cpu: 256,
-          memory: 512,
-          launch: 'sync',
-          timeoutSeconds: 600,
-        },
-      },
+      demo: minimalPipeline(),
     },
     queueServices: {
       thumbnails: {

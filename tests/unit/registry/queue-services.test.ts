@@ -1,22 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRegistry } from '../../../lib/registry/parse-registry';
-import { registryProblems } from '../../helpers/registry';
+import { registryProblems, minimalPipeline } from '../../helpers/registry';
 
 const shipped = readFileSync(join(__dirname, '../../../pipelines.yml'), 'utf8');
 
-const pipeline = {
-  trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-  task: {
-    taskDefinition: 'sample',
-    container: 'app',
-    image: 'example.com/app:1',
-    cpu: 256,
-    memory: 512,
-    launch: 'sync',
-    timeoutSeconds: 600,
-  },
-};
+const pipeline = minimalPipeline();
 
 /** A valid registry with one queue service, as YAML (JSON is YAML), with `patch` applied to the service. */
 function registryWith(patch: (service: Record<string, any>) => void): string {

@@ -2,25 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capturesOfBatchKey, indexRegistry } from '../../../lib/registry/registry';
 import { parseRegistry } from '../../../lib/registry/parse-registry';
-import { registryProblems } from '../../helpers/registry';
+import { registryProblems, minimalPipeline } from '../../helpers/registry';
 import { compilePattern, matchPattern, patternsOverlap } from '../../../lib/registry/patterns';
 
 const shipped = readFileSync(join(__dirname, '../../../pipelines.yml'), 'utf8');
 
 /** A valid one-pipeline registry as YAML, with `patch` applied to the pipeline. */
 function registryWith(patch: (pipeline: Record<string, any>) => void, extra: Record<string, unknown> = {}): string {
-  const pipeline: Record<string, any> = {
-    trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-    task: {
-      taskDefinition: 'sample',
-      container: 'app',
-      image: 'example.com/app:1',
-      cpu: 256,
-      memory: 512,
-      launch: 'sync',
-      timeoutSeconds: 600,
-    },
-  };
+  const pipeline: Record<string, any> = minimalPipeline();
   patch(pipeline);
   return JSON.stringify({ pipelines: { demo: pipeline, ...extra } });
 }

@@ -6,22 +6,12 @@
 import { parseRegistry } from '../../../lib/registry/parse-registry';
 import { generateStack, type StackInputs } from '../../../stack/generate';
 import { StackGenerationError, type Template } from '../../../stack/template';
+import { minimalPipeline } from '../../helpers/registry';
 
 const registry = parseRegistry(
   JSON.stringify({
     pipelines: {
-      demo: {
-        trigger: { files: { orders: 'in/orders-{date}.csv' }, windowMinutes: 60 },
-        task: {
-          taskDefinition: 'sample',
-          container: 'app',
-          image: 'example.com/app:1',
-          cpu: 256,
-          memory: 512,
-          launch: 'sync',
-          timeoutSeconds: 600,
-        },
-      },
+      demo: minimalPipeline(),
     },
     queueServices: {
       thumbnails: {

@@ -1,22 +1,7 @@
 /** The definition itself: valid ASL, and the rules every Task state must follow. */
 // asl-validator ships no types: the one call used here, typed.
 const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: () => string };
-import { allStates, loadDefinition, loadRawDefinition } from '../../helpers/asl';
-
-const ALLOWED_RUN_TASK_PARAMETERS = [
-  'Cluster',
-  'Group',
-  'LaunchType',
-  'CapacityProviderStrategy',
-  'NetworkConfiguration',
-  'Overrides',
-  'PlacementConstraints',
-  'PlacementStrategy',
-  'PlatformVersion',
-  'PropagateTags',
-  'TaskDefinition',
-  'EnableExecuteCommand',
-];
+import { ALLOWED_RUN_TASK_PARAMETERS, allStates, loadDefinition, loadRawDefinition } from '../../helpers/asl';
 
 const states = allStates(loadDefinition() as unknown as { States: Record<string, unknown> });
 const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');

@@ -20,6 +20,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ExecutionInput } from '../../../lib/contracts/messages';
+import { ALLOWED_RUN_TASK_PARAMETERS } from '../../helpers/asl';
 import { prepareShardTasks } from '../../../lib/pipelines/runs/prepare-shard-tasks';
 import { failStuckCallback, TaskStateChangeDetailSchema } from '../../../lib/pipelines/runs/stuck-callback-guard';
 import { stopAbandonedTask, type EcsTasks } from '../../../lib/pipelines/runs/stop-abandoned-task';
@@ -50,20 +51,6 @@ type Params = Record<string, unknown>;
 const TABLE = STACK_VALUES.RunsTable!;
 const EXECUTION_NAME = 'orders-daily-2026-11-20-3f9a1c2b';
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:ecs-pipelines-test-pipeline:${EXECUTION_NAME}`;
-const ALLOWED_RUN_TASK_PARAMETERS = new Set([
-  'Cluster',
-  'Group',
-  'LaunchType',
-  'CapacityProviderStrategy',
-  'NetworkConfiguration',
-  'Overrides',
-  'PlacementConstraints',
-  'PlacementStrategy',
-  'PlatformVersion',
-  'PropagateTags',
-  'TaskDefinition',
-  'EnableExecuteCommand',
-]);
 
 let server: import('node:http').Server;
 let ddb: DynamoDBClient;
@@ -357,7 +344,7 @@ describe('pipeline state machine', () => {
     expect(item.durationMs).toBe(Date.parse(item.endedAt) - Date.parse(item.startedAt));
 
     const [runTask] = runTasks;
-    expect(Object.keys(runTask!).every((k) => ALLOWED_RUN_TASK_PARAMETERS.has(k))).toBe(true);
+    expect(Object.keys(runTask!).every((k) => ALLOWED_RUN_TASK_PARAMETERS.includes(k))).toBe(true);
     expect(runTask).toMatchObject({
       Cluster: STACK_VALUES['PipelineCluster.Arn'],
       TaskDefinition: 'ecs-pipelines-test-sample-pipeline',
@@ -457,7 +444,7 @@ describe('pipeline state machine', () => {
       expect(statesEntered(record)).toEqual(
         MAIN_PATH_SYNC.map((state) => (state === 'Run ECS Task And Wait For Exit' ? 'Run ECS Task On EC2 And Wait For Exit' : state)),
       );
-      expect(Object.keys(runTasks[0]!).every((k) => ALLOWED_RUN_TASK_PARAMETERS.has(k))).toBe(true);
+      expect(Object.keys(runTasks[0]!).every((k) => ALLOWED_RUN_TASK_PARAMETERS.includes(k))).toBe(true);
       expect(runTasks[0]).toMatchObject(placed);
       expect(runTasks[0]!.NetworkConfiguration).toBeUndefined();
       expect((await runItem(runKey)).status).toBe('SUCCEEDED');
