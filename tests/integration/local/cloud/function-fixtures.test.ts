@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -114,6 +114,15 @@ describe('the event path', () => {
   });
 
   test('startPipeline starts the scheduled run the rule input names', async () => {
+    // inventory-snapshot allows 2 runs at once (maxConcurrentRuns): the runs the tests above
+    // started must end first, or this one waits its turn as QUEUED.
+    await waitFor('the earlier inventory-snapshot runs to end', async () => {
+      const { Items = [] } = await cloud.clients.documents.send(
+        new ScanCommand({ TableName: cloud.resources.tables.RunsTable!, ConsistentRead: true }),
+      );
+      const busy = Items.filter((item) => item.pipeline === 'inventory-snapshot' && !['SUCCEEDED', 'FAILED'].includes(String(item.status)));
+      return busy.length === 0 ? true : undefined;
+    });
     const outcome = await invoke('StartPipelineLambdaFunction', FIXTURES.StartPipelineLambdaFunction![0]!);
     const [action] = (outcome as { actions: Array<{ action: string; runKey: string; executionArn: string }> }).actions;
     expect(action).toMatchObject({ action: 'started', runKey: 'inventory-snapshot#schedule#2026-11-20T06:00Z' });
