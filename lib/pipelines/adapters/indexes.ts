@@ -3,7 +3,8 @@
  * Batches: sparse index on openState (only batches not yet started carry it) + deadline; and
  * pipeline + batchKey (keys only), for the batches a schedule or a backfill selects.
  * Runs: pipeline + requestedAt, for listing a pipeline's runs and finding overdue ones; and
- * queue + queueSeq (sparse: only QUEUED runs carry `queue`), the arrival order of waiting runs.
+ * queue + queueSeq (sparse: only runs waiting for a slot, or taken from the queue and not yet
+ * started, carry `queue`), the arrival order of waiting runs.
  */
 export const BATCHES_OPEN_INDEX = 'openState-deadline';
 export const BATCHES_BY_PIPELINE_INDEX = 'pipeline-batchKey';
