@@ -2,7 +2,8 @@
  * The order queued runs' executions begin in, when dispatchers overlap, against real
  * conditional writes (dynalite) and the local Step Functions (its execution-name rules):
  * a dispatcher that reads the queue while another is still starting an earlier run lets that
- * run's execution begin first, takes it over when its dispatcher stalls or died, and every
+ * run's execution begin first, takes it over when its dispatcher stalls, died or failed to
+ * start it, takes it out of the queue for a dispatcher that died after starting it, and every
  * run gets exactly one execution.
  */
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -206,6 +207,70 @@ test('a run whose dispatcher died after taking it is taken over by exactly one d
     // Had A only stalled, its StartExecution (same name and input) meets the same execution.
     held.open();
     await a;
+    expect(await t.executionsByName()).toEqual(oneEach(t));
+  } finally {
+    await t.stop();
+  }
+});
+
+test('a dispatcher that started the earlier run and died before taking it out of the queue is helped: the later run starts after it', async () => {
+  const t = await setup();
+  try {
+    // Prepare: A's StartExecution of d3 goes through, then A dies (the call never returns to it).
+    const begunD3 = gate();
+    const dying: StepFunctions = {
+      ...t.sfn,
+      async startExecution(request) {
+        const started = await t.sfn.startExecution(request);
+        if (request.name !== t.d3) return started;
+        begunD3.reach();
+        return new Promise(() => undefined);
+      },
+    };
+    void dispatchQueuedRuns(t.depsWith(dying));
+    await begunD3.reachedNow;
+    expect(await t.runControl.queue.listQueued(10)).toEqual([
+      expect.objectContaining({ pk: 'limited#d3' }),
+      expect.objectContaining({ pk: 'limited#d4' }),
+    ]);
+
+    // Act: B reads the queue (d3 still in it, its lease live).
+    const byB = await dispatchQueuedRuns(t.depsWith(t.sfn));
+
+    // Assess: B saw d3's execution, took d3 out of the queue for A, and started d4 after it.
+    expect(byB).toMatchObject({ started: [{ runKey: 'limited#d4' }], waiting: 0 });
+    expect(t.begun.slice(2)).toEqual([t.d3, t.d4]);
+    expect(await t.executionsByName()).toEqual(oneEach(t));
+    expect(await t.runControl.queue.listQueued(10)).toEqual([]);
+  } finally {
+    await t.stop();
+  }
+});
+
+test('a failed StartExecution gives up the lease, so the next dispatcher starts the run at once and still before the later one', async () => {
+  const t = await setup();
+  try {
+    // Prepare: A's StartExecution of d3 is throttled.
+    const throttled: StepFunctions = {
+      ...t.sfn,
+      async startExecution(request) {
+        if (request.name === t.d3) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        return t.sfn.startExecution(request);
+      },
+    };
+    await expect(dispatchQueuedRuns(t.depsWith(throttled))).rejects.toThrow('Rate exceeded');
+
+    // Act: the next dispatcher, well inside the lease A took.
+    const waitedFrom = Date.now();
+    const byB = await dispatchQueuedRuns(t.depsWith(t.sfn));
+
+    // Assess: no wait for A; d3 taken over and started, then d4.
+    expect(Date.now() - waitedFrom).toBeLessThan(START_WAIT_MS);
+    expect(byB.started).toEqual([
+      expect.objectContaining({ runKey: 'limited#d3', takenOver: true }),
+      expect.objectContaining({ runKey: 'limited#d4' }),
+    ]);
+    expect(t.begun.slice(2)).toEqual([t.d3, t.d4]);
     expect(await t.executionsByName()).toEqual(oneEach(t));
   } finally {
     await t.stop();
