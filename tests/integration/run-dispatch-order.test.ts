@@ -110,7 +110,7 @@ async function setup() {
     await server.stop();
     await db.stop();
   };
-  return { sfn, depsWith, heldAt, time, runControl, begun, d3, d4, executionsByName, stop };
+  return { sfn, depsWith, heldAt, time, runControl, begun, d3, d4, executionsByName, start, stop };
 }
 
 const oneEach = (t: { d3: string; d4: string }) => expect.objectContaining({ [t.d3]: 1, [t.d4]: 1 });
@@ -270,6 +270,30 @@ test('a failed StartExecution gives up the lease, so the next dispatcher starts 
       expect.objectContaining({ runKey: 'limited#d3', takenOver: true }),
       expect.objectContaining({ runKey: 'limited#d4' }),
     ]);
+    expect(t.begun.slice(2)).toEqual([t.d3, t.d4]);
+    expect(await t.executionsByName()).toEqual(oneEach(t));
+  } finally {
+    await t.stop();
+  }
+});
+
+test('a duplicate start of a taken run whose dispatcher died does not push it behind the later run', async () => {
+  const t = await setup();
+  try {
+    // Prepare: dispatcher A takes d3 and dies before its StartExecution; its lease ends.
+    const held = gate();
+    void dispatchQueuedRuns(t.depsWith(t.heldAt(held)));
+    await held.reachedNow;
+    t.time.advance(LEASE_SECONDS + 1);
+
+    // Act: d3's start arrives again (a redelivered record), then a dispatcher runs.
+    const duplicate = await t.start('d3');
+    const byB = await dispatchQueuedRuns(t.depsWith(t.sfn));
+
+    // Assess: the duplicate left the run to the dispatchers (it did not take the lock and
+    // queue d3 again at the back); d3 still began before d4, once each.
+    expect(duplicate).toMatchObject({ status: 'already-started', runStatus: 'STARTING' });
+    expect(byB.started.map((s) => s.runKey)).toEqual(['limited#d3', 'limited#d4']);
     expect(t.begun.slice(2)).toEqual([t.d3, t.d4]);
     expect(await t.executionsByName()).toEqual(oneEach(t));
   } finally {

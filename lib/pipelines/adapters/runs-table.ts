@@ -104,11 +104,14 @@ export function runsTable(client: DynamoDBDocumentClient, tableName: string): Ru
             TableName: tableName,
             Item: item,
             ConditionExpression:
-              'attribute_not_exists(pk) OR (#status = :starting AND #lease < :now)' +
+              // A STARTING run still in the queue index belongs to the dispatchers (run-queue.ts
+              // takes it over in its place); a duplicate start must not put it at the back.
+              'attribute_not_exists(pk) OR (#status = :starting AND #lease < :now AND attribute_not_exists(#queue))' +
               (takeOverFinished ? ' OR (#attempt = :previous AND #status IN (:succeeded, :failed))' : ''),
             ExpressionAttributeNames: {
               '#status': 'status',
               '#lease': 'leaseExpiresAt',
+              '#queue': 'queue',
               ...(takeOverFinished ? { '#attempt': 'attempt' } : {}),
             },
             ExpressionAttributeValues: {

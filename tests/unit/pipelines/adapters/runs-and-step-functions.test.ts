@@ -36,7 +36,7 @@ describe('runsTable.acquireLock', () => {
     const input = ddb.commandCalls(PutCommand)[0]!.args[0].input;
     expect(input).toMatchObject({
       TableName: 'Runs',
-      ConditionExpression: 'attribute_not_exists(pk) OR (#status = :starting AND #lease < :now)',
+      ConditionExpression: 'attribute_not_exists(pk) OR (#status = :starting AND #lease < :now AND attribute_not_exists(#queue))',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       Item: { pk: 'p#b', status: 'STARTING', attempt: 1, leaseExpiresAt: 1120, executionName: 'p-b-a1_x' },
     });
