@@ -10,7 +10,11 @@
  *   after maxReceiveCount receives, SQS moves it to the dead-letter queue.
  * - Each attempt's processing duration goes to stdout as one EMF line: CloudWatch Logs
  *   turns it into a metric, with no PutMetricData call per message.
- * - SIGTERM (ECS stopping the task): stop receiving, finish what is in flight, exit
+ * - SIGTERM (ECS stopping the task): stop receiving, finish what is in flight, exit. A long
+ *   poll already under way is not cut short: SQS may lease messages to it whatever the client
+ *   does with the connection, and a client that dropped it would never see them (they would wait
+ *   out the visibility timeout). It returns within `waitTimeSeconds`, and what it brings is
+ *   handed back unstarted (visibility 0: another task receives it at once)
  *   before the deadline; work still unfinished at the deadline is aborted and its
  *   messages made visible at once, so another task picks them up without waiting.
  */
@@ -81,6 +85,8 @@ export interface DrainResult {
   failed: number;
   /** Messages still in flight at the deadline, released for another task. */
   released: number;
+  /** Messages a receive returned after the stop, handed back unstarted. */
+  handedBack: number;
 }
 
 export class QueueConsumerError extends Error {
@@ -141,8 +147,10 @@ export function processingEmf(
 export class QueueConsumer {
   private readonly options: Required<Omit<QueueConsumerOptions, 'signals'>> & { signals?: SignalSource };
   private readonly inFlight = new Map<string, InFlight>();
-  private readonly receiveController = new AbortController();
+  /** Cuts the pause after a failed receive short on stop (never a receive: see the header). */
+  private readonly pauseController = new AbortController();
   private stopping = false;
+  private stoppedAt = 0;
   private slotFreed: (() => void) | undefined;
   private pendingDeletes: Array<{ Id: string; ReceiptHandle: string }> = [];
   private deleteTimer: NodeJS.Timeout | undefined;
@@ -174,8 +182,9 @@ export class QueueConsumer {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.stoppedAt = this.options.now();
     this.options.log.info('stop requested: draining', { inFlight: this.inFlight.size });
-    this.receiveController.abort();
+    this.pauseController.abort();
     this.slotFreed?.();
     this.requestStop();
   }
@@ -186,6 +195,7 @@ export class QueueConsumer {
     this.options.signals?.on('SIGTERM', onSignal);
     this.options.signals?.on('SIGINT', onSignal);
     try {
+      let handedBack = 0;
       while (!this.stopping) {
         const free = this.options.concurrency - this.inFlight.size;
         if (free <= 0) {
@@ -193,9 +203,13 @@ export class QueueConsumer {
           continue;
         }
         const messages = await this.receive(Math.min(10, free));
+        if (this.stopping) {
+          handedBack = await this.handBack(messages);
+          break;
+        }
         for (const message of messages) this.start(message);
       }
-      return await this.drain();
+      return await this.drain(handedBack);
     } finally {
       this.options.signals?.off('SIGTERM', onSignal);
       this.options.signals?.off('SIGINT', onSignal);
@@ -213,17 +227,33 @@ export class QueueConsumer {
           // The older spelling too: SQS accepts both, and local-aws-sqs reads only this one.
           AttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId'] as never,
         }),
-        { abortSignal: this.receiveController.signal },
       );
       return out.Messages ?? [];
     } catch (error) {
-      // A receive cut short by stop() may have leased messages we never saw: they
-      // reappear after the visibility timeout, which is the queue's normal retry.
       if (this.stopping) return [];
       this.options.log.error('receive failed; retrying', errorFields(error));
-      await pause(1000, this.receiveController.signal);
+      await pause(1000, this.pauseController.signal);
       return [];
     }
+  }
+
+  /** Makes messages received after the stop visible again at once; returns how many. */
+  private async handBack(messages: Message[]): Promise<number> {
+    if (!messages.length) return 0;
+    this.options.log.info('stopping: handing back messages received after the stop', { count: messages.length });
+    await Promise.all(messages.map((message) => this.makeVisible(message)));
+    return messages.length;
+  }
+
+  /** Visible again now rather than after the lease: another task takes over at once. */
+  private makeVisible(message: Message): Promise<unknown> {
+    return this.options.sqs
+      .send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }),
+      )
+      .catch((error: unknown) =>
+        this.options.log.warn('release failed; the lease will expire instead', { messageId: message.MessageId, ...errorFields(error) }),
+      );
   }
 
   private start(message: Message): void {
@@ -312,10 +342,12 @@ export class QueueConsumer {
     });
   }
 
-  private async drain(): Promise<DrainResult> {
+  private async drain(handedBack: number): Promise<DrainResult> {
     const all = Promise.all([...this.inFlight.values()].map((entry) => entry.done));
+    // The deadline counts from the stop: the last receive's wait came out of it.
+    const left = Math.max(0, this.options.drainDeadlineMs - (this.options.now() - this.stoppedAt));
     const deadline = new Promise<'deadline'>((resolve) => {
-      const timer = setTimeout(() => resolve('deadline'), this.options.drainDeadlineMs);
+      const timer = setTimeout(() => resolve('deadline'), left);
       void all.then(() => clearTimeout(timer));
     });
     let released = 0;
@@ -324,29 +356,11 @@ export class QueueConsumer {
       released = late.length;
       this.options.log.warn('drain deadline passed: releasing unfinished messages', { count: released });
       for (const entry of late) entry.controller.abort();
-      // Visible again now rather than after the lease: another task takes over at once.
-      await Promise.all(
-        late.map((entry) =>
-          this.options.sqs
-            .send(
-              new ChangeMessageVisibilityCommand({
-                QueueUrl: this.options.queueUrl,
-                ReceiptHandle: entry.message.ReceiptHandle,
-                VisibilityTimeout: 0,
-              }),
-            )
-            .catch((error: unknown) =>
-              this.options.log.warn('release failed; the lease will expire instead', {
-                messageId: entry.message.MessageId,
-                ...errorFields(error),
-              }),
-            ),
-        ),
-      );
+      await Promise.all(late.map((entry) => this.makeVisible(entry.message)));
     }
     this.flushDeletes();
     await this.deletes;
-    const result = { ...this.counts, released };
+    const result = { ...this.counts, released, handedBack };
     this.options.log.info('drained', { ...result });
     return result;
   }

@@ -85,6 +85,32 @@ async function until(what: string, check: () => boolean | Promise<boolean>, atte
 jest.setTimeout(20_000);
 
 describe('queue consumer against local-aws-sqs', () => {
+  it('hands back, unstarted, what a long poll under way at the stop brings: visible again at once, not after the lease', async () => {
+    // Prepare: an idle consumer in its long poll on an empty queue, a 30 s lease.
+    const queue = await createQueue({ VisibilityTimeout: '30' });
+    const seen: QueueMessage[] = [];
+    const { instance } = consumer(
+      queue.url,
+      async (message) => {
+        seen.push(message);
+      },
+      { waitTimeSeconds: 2, visibilityTimeoutSeconds: 30 },
+    );
+    const running = instance.run();
+    await sleep(300);
+
+    // Act: the stop comes during the poll; a message arrives before the poll returns.
+    instance.stop();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'arrived during the stop' }));
+    const result = await running;
+
+    // Assess: the consumer did not work on it, and another receiver gets it now, not in 30 s.
+    expect(seen).toEqual([]);
+    expect(result).toEqual({ processed: 0, failed: 0, released: 0, handedBack: 1 });
+    const next = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 1 }));
+    expect(next.Messages?.map((m) => m.Body)).toEqual(['arrived during the stop']);
+  });
+
   it('deletes a message its handler processed, and emits its duration as one EMF line', async () => {
     // Prepare
     const queue = await createQueue({ VisibilityTimeout: '1' });
@@ -101,7 +127,7 @@ describe('queue consumer against local-aws-sqs', () => {
     const result = await running;
 
     // Assess
-    expect(result).toEqual({ processed: 1, failed: 0, released: 0 });
+    expect(result).toEqual({ processed: 1, failed: 0, released: 0, handedBack: 0 });
     expect(seen[0]).toMatchObject({ body: '{"n":1}', receiveCount: 1 });
     expect(await counts(queue.url)).toEqual({ visible: 0, inFlight: 0 });
     const emf = JSON.parse(lines[0]!);
@@ -241,7 +267,7 @@ describe('SIGTERM drain', () => {
     const result = await running;
 
     // Assess: the in-flight one finished and was deleted; the other was never taken.
-    expect(result).toEqual({ processed: 1, failed: 0, released: 0 });
+    expect(result).toEqual({ processed: 1, failed: 0, released: 0, handedBack: 0 });
     expect(bodies).toHaveLength(1);
     await until('the other message is visible', async () => (await counts(queue.url)).visible === 1);
     expect(await counts(queue.url)).toEqual({ visible: 1, inFlight: 0 });
