@@ -2,7 +2,7 @@
  * Operating command: after a fix, send a dead-letter queue's messages back through their
  * source's use case (lib/pipelines/operations/redrive.ts); redriven messages are deleted, the others
  * stay and the answer says why.
- *   npx sls invoke -f opsRedriveDlq --stage <stage> --data '{"queue":"fan-in"}'      (or "watcher", "start"; "dryRun":true, "max":N)
+ *   npx sls invoke -f opsRedriveDlq --stage <stage> --data '{"queue":"fan-in"}'      (or "watcher", "start", "events"; "dryRun":true, "max":N)
  */
 import { injectLambdaContext } from '../lib/shared/logger';
 import { logMetrics } from '../lib/shared/metrics';
@@ -16,7 +16,12 @@ import { parseCommand } from '../lib/pipelines/operations/runs';
 const deps = redriveDeps(readEnv(REDRIVE_ENV));
 
 export const handler = middy(async (event: unknown) => {
-  const input = parseCommand('opsRedriveDlq', '{"queue":"watcher"|"fan-in"|"start","max"?:50,"dryRun"?:false}', RedriveInputSchema, event);
+  const input = parseCommand(
+    'opsRedriveDlq',
+    '{"queue":"watcher"|"fan-in"|"start"|"events","max"?:50,"dryRun"?:false}',
+    RedriveInputSchema,
+    event,
+  );
   try {
     const report = await redriveDeadLetters(input, deps);
     logger.info('dead-letter queue redriven', { queue: input.queue, redriven: report.redriven.length, kept: report.kept });

@@ -19,7 +19,7 @@
  */
 import type { Registry } from '../lib/registry/schema';
 import { EVENT_BUS_ARN } from '../lib/registry/schema';
-import { TRIGGER_QUEUE_SUFFIX, triggerQueueName } from '../lib/contracts/stack-names';
+import { eventRuleName, TRIGGER_QUEUE_SUFFIX, triggerNamePrefix, triggerQueueName } from '../lib/contracts/stack-names';
 import { StackGenerationError, type Cfn, type Template } from './template';
 
 export const TRIGGERS_KEY = 'PipelineTriggersKey';
@@ -42,9 +42,6 @@ export const eventRuleLogicalId = (pipeline: string): string => `${pascal(pipeli
 export const runsQueueLogicalId = (pipeline: string): string => `${pascal(pipeline)}RunsQueue`;
 export const runsDeadLetterQueueLogicalId = (pipeline: string): string => `${pascal(pipeline)}RunsDeadLetterQueue`;
 export const eventBusLogicalId = (bus: string): string => `${pascal(bus)}EventBus`;
-
-/** `<service>-<stage>-`: the prefix of every name here, which startFromQueue reads pipelines back from. */
-export const triggerNamePrefix = (service: string, stage: string): string => `${service}-${stage}-`;
 
 const eventPipelines = (registry: Registry) =>
   Object.entries(registry.pipelines).flatMap(([name, pipeline]) =>
@@ -176,7 +173,7 @@ export function eventTriggerResources(template: Template, registry: Registry, re
     resources[rule] = {
       Type: 'AWS::Events::Rule',
       Properties: {
-        Name: `${prefix}${name}`,
+        Name: eventRuleName(prefix, name),
         Description: `Events that start runs of pipeline ${name} (one per ${trigger.batchKey})`,
         ...(bus.eventBusName ? { EventBusName: bus.eventBusName } : {}),
         EventPattern: trigger.pattern,

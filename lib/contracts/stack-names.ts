@@ -11,6 +11,15 @@
  */
 export const ec2CapacityProviderName = (service: string, stage: string): string => `ec2-${service}-${stage}`;
 
+/** `<service>-<stage>-`: the prefix of the events and queue triggers' rules and queues (stack/event-triggers.ts). */
+export const triggerNamePrefix = (service: string, stage: string): string => `${service}-${stage}-`;
+
+/**
+ * An events pipeline's EventBridge rule: `<service>-<stage>-<pipeline>`. The DLQ redrive reads
+ * the pipeline back from the rule ARN an undelivered event carries (RULE_ARN).
+ */
+export const eventRuleName = (prefix: string, pipeline: string): string => `${prefix}${pipeline}`;
+
 /** A queue pipeline's own queue (stack/event-triggers.ts) ends so; startFromQueue reads the pipeline back from it. */
 export const TRIGGER_QUEUE_SUFFIX = '-runs';
 

@@ -46,7 +46,7 @@ export const ENV = {
   TASK_ASSIGN_PUBLIC_IP: v.enum(['ENABLED', 'DISABLED']),
   /** Region of the stack (Lambda sets AWS_REGION): console links in notifications. */
   AWS_REGION: v.string().min(1),
-  /** Operations: the dead-letter queue URLs, JSON {"fan-in":url,"watcher":url,"start":url}. */
+  /** Operations: the dead-letter queue URLs, JSON {"fan-in":url,"watcher":url,"start":url,"events"?:url}. */
   DEAD_LETTER_QUEUES: v.string().min(1),
   /** Operations and notices: the pipeline tasks' awslogs log group (streams `ecs/<container>/<task id>`). */
   TASK_LOG_GROUP: v.string().min(1),

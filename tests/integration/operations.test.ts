@@ -59,13 +59,16 @@ describe('opsListRuns', () => {
   });
 });
 
-function memoryQueue(bodies: string[]): DeadLetterQueue & { left: () => string[] } {
-  const messages = new Map(bodies.map((body, i) => [`m${i}`, body]));
+function memoryQueue(
+  bodies: Array<string | { body: string; attributes: Record<string, string> }>,
+): DeadLetterQueue & { left: () => string[] } {
+  const messages = new Map(bodies.map((body, i) => [`m${i}`, typeof body === 'string' ? { body } : body]));
   let handed = new Set<string>();
   return {
     async receive(max) {
       const out: DlqMessage[] = [];
-      for (const [id, body] of messages) if (!handed.has(id) && out.length < max) out.push({ messageId: id, receiptHandle: id, body });
+      for (const [id, message] of messages)
+        if (!handed.has(id) && out.length < max) out.push({ messageId: id, receiptHandle: id, ...message });
       out.forEach((m) => handed.add(m.messageId));
       return out;
     },
@@ -104,6 +107,8 @@ describe('opsRedriveDlq', () => {
         calls.push(['start', event]);
       },
       fanIn: async (record) => void calls.push(['fan-in', record.sequenceNumber]),
+      events: async (delivery) => void calls.push(['events', delivery]),
+      ruleNamePrefix: 'ecs-pipelines-dev-',
       stream: { read: async () => [] },
       calls,
       ...over,
@@ -145,6 +150,67 @@ describe('opsRedriveDlq', () => {
     expect(report.kept).toEqual([
       { messageId: 'm1', reason: expect.stringContaining("no longer holds 5..6 (past the stream's retention?)") },
     ]);
+  });
+
+  describe('the events queue', () => {
+    const event = { version: '0', id: 'e-1', source: 'com.acme.orders', 'detail-type': 'OrderBatchClosed', detail: { n: 1 } };
+    const undelivered = (body: unknown, ruleArn: string) => ({
+      body: JSON.stringify(body),
+      attributes: {
+        RULE_ARN: ruleArn,
+        TARGET_ARN: 'arn:aws:lambda:us-east-1:1:function:f',
+        ERROR_CODE: 'THROTTLING',
+        ERROR_MESSAGE: 'Rate exceeded',
+      },
+    });
+    const rule = (name: string, bus?: string) => `arn:aws:events:us-east-1:123456789012:rule/${bus ? `${bus}/` : ''}${name}`;
+
+    it("hands a failed invocation's requestPayload, and an undelivered event with its rule's pipeline, to startFromEvent", async () => {
+      const queue = memoryQueue([
+        asyncRecord({ pipeline: 'order-batch-closed', event }),
+        undelivered(event, rule('ecs-pipelines-dev-order-batch-closed')),
+        undelivered(event, rule('ecs-pipelines-dev-refunds-issued', 'payments')),
+        // The rule's transformed input, should EventBridge keep that instead of the event.
+        undelivered({ pipeline: 'order-batch-closed', event }, rule('ecs-pipelines-dev-order-batch-closed')),
+      ]);
+      const d = deps({ events: queue });
+      const report = await redriveDeadLetters({ queue: 'events', max: 50, dryRun: false }, d);
+      expect(d.calls).toEqual([
+        ['events', { pipeline: 'order-batch-closed', event }],
+        ['events', { pipeline: 'order-batch-closed', event }],
+        ['events', { pipeline: 'refunds-issued', event }],
+        ['events', { pipeline: 'order-batch-closed', event }],
+      ]);
+      expect(report).toEqual({ queue: 'events', redriven: ['m0', 'm1', 'm2', 'm3'], kept: [], dryRun: false });
+      expect(queue.left()).toEqual([]);
+    });
+
+    it('keeps what cannot be attributed to a pipeline, and says why', async () => {
+      const queue = memoryQueue([
+        JSON.stringify(event), // an event without RULE_ARN
+        undelivered(event, rule('another-stack-orders')),
+        undelivered({ hello: 'world' }, rule('ecs-pipelines-dev-order-batch-closed')),
+        undelivered({ pipeline: 'refunds-issued', event }, rule('ecs-pipelines-dev-order-batch-closed')),
+        'not json',
+      ]);
+      const d = deps({ events: queue });
+      const report = await redriveDeadLetters({ queue: 'events', max: 50, dryRun: false }, d);
+      expect(d.calls).toEqual([]);
+      expect(report.kept).toEqual([
+        { messageId: 'm0', reason: expect.stringContaining('no RULE_ARN message attribute') },
+        { messageId: 'm1', reason: expect.stringContaining("is not a pipeline's rule of this stack (ecs-pipelines-dev-<pipeline>)") },
+        { messageId: 'm2', reason: expect.stringContaining('is not an EventBridge event') },
+        { messageId: 'm3', reason: expect.stringContaining('names pipeline "refunds-issued"') },
+        { messageId: 'm4', reason: expect.stringMatching(/^RedriveMessageError: not JSON/) },
+      ]);
+      expect(queue.left()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    });
+
+    it('says so when the stage has no events dead-letter queue', async () => {
+      await expect(redriveDeadLetters({ queue: 'events', max: 50, dryRun: false }, deps({}))).rejects.toThrow(
+        'this stage has no events dead-letter queue (no pipeline has trigger.events)',
+      );
+    });
   });
 
   it('a dry run changes nothing', async () => {

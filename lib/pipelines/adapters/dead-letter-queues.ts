@@ -6,6 +6,8 @@ export interface DlqMessage {
   messageId: string;
   receiptHandle: string;
   body: string;
+  /** The message's string attributes (EventBridge's RULE_ARN, ERROR_CODE, ... on an undelivered event). */
+  attributes?: Record<string, string>;
 }
 
 export interface DeadLetterQueue {
@@ -41,13 +43,22 @@ export function sqsDeadLetterQueue(client: SQSClient, queueUrl: string): DeadLet
           MaxNumberOfMessages: Math.min(10, max),
           WaitTimeSeconds: 1,
           VisibilityTimeout: REDRIVE_VISIBILITY_SECONDS,
+          MessageAttributeNames: ['All'],
         }),
       );
-      return (result.Messages ?? []).map((m) => ({
-        messageId: m.MessageId ?? '',
-        receiptHandle: m.ReceiptHandle ?? '',
-        body: m.Body ?? '',
-      }));
+      return (result.Messages ?? []).map((m) => {
+        const attributes = Object.fromEntries(
+          Object.entries(m.MessageAttributes ?? {}).flatMap(([name, value]) =>
+            value.StringValue !== undefined ? [[name, value.StringValue] as const] : [],
+          ),
+        );
+        return {
+          messageId: m.MessageId ?? '',
+          receiptHandle: m.ReceiptHandle ?? '',
+          body: m.Body ?? '',
+          ...(Object.keys(attributes).length ? { attributes } : {}),
+        };
+      });
     },
     async delete(message) {
       await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.receiptHandle }));

@@ -4,13 +4,19 @@
  *    `requestPayload`, handed again to the function's use case;
  *  - the fan-in DLQ holds Kinesis batch metadata (shard, first and last sequence number):
  *    the records are re-read from the stream (while it still retains them) and processed
- *    through the fan-in's use case.
+ *    through the fan-in's use case;
+ *  - the events DLQ holds startFromEvent's async failures (`requestPayload` is the rule's
+ *    `{"pipeline":…,"event":…}`) and events a pipeline's rule could not deliver (the event,
+ *    with the rule in the RULE_ARN message attribute, whose name gives the pipeline): each goes
+ *    through startFromEvent's use case, never back onto the bus (every other rule there
+ *    would see the event again).
  * A message whose redrive succeeded is deleted; any other stays, with the reason reported.
  */
 import * as v from '../../shared/validation';
 import type { DeadLetterQueue, DlqMessage, StreamReader, StreamRecord } from '../adapters/dead-letter-queues';
+import { BusDeliverySchema, pipelineOfRule } from '../start/event-trigger';
 
-export const DLQ_NAMES = ['watcher', 'fan-in', 'start'] as const;
+export const DLQ_NAMES = ['watcher', 'fan-in', 'start', 'events'] as const;
 export type DlqName = (typeof DLQ_NAMES)[number];
 
 export const RedriveInputSchema = v.strictObject({
@@ -45,11 +51,16 @@ export const KinesisFailureRecordSchema = v.looseObject({
 export type KinesisBatchInfo = v.Infer<typeof KinesisFailureRecordSchema>['KinesisBatchInfo'];
 
 export interface RedriveDeps {
-  queues: Record<DlqName, DeadLetterQueue>;
+  /** The events DLQ exists only where a pipeline has trigger.events. */
+  queues: Record<Exclude<DlqName, 'events'>, DeadLetterQueue> & { events?: DeadLetterQueue };
   /** The watcher's use case on an original event. */
   watcher: (event: unknown) => Promise<void>;
   /** The start-pipeline use case on an original event. */
   start: (event: unknown) => Promise<void>;
+  /** startFromEvent's use case on a rule's delivery {"pipeline":…,"event":…}. */
+  events: (delivery: unknown) => Promise<void>;
+  /** `<service>-<stage>-`: the prefix of the pipelines' rule names. */
+  ruleNamePrefix: string;
   /** The fan-in's use case on one stream record. */
   fanIn: (record: StreamRecord) => Promise<void>;
   stream: StreamReader;
@@ -67,6 +78,11 @@ export class RedriveMessageError extends Error {
   override readonly name = 'RedriveMessageError';
 }
 
+/** The command names a queue this stage does not have. */
+export class RedriveQueueMissingError extends Error {
+  override readonly name = 'RedriveQueueMissingError';
+}
+
 function parseBody<T>(schema: v.Schema<T>, body: string, what: string): T {
   let json: unknown;
   try {
@@ -78,6 +94,53 @@ function parseBody<T>(schema: v.Schema<T>, body: string, what: string): T {
   if (!parsed.success)
     throw new RedriveMessageError(`not a ${what}: ${v.prettifyError(parsed.error).replace(/\n/g, '; ')}`, { cause: parsed.error });
   return parsed.data;
+}
+
+/** An EventBridge event, as a rule's dead-letter queue holds one it could not deliver. */
+const BusEventSchema = v.looseObject({ source: v.string(), 'detail-type': v.string() });
+
+/**
+ * The delivery startFromEvent was (or was to be) given for one events DLQ message:
+ *  - a failed invocation's record: its requestPayload;
+ *  - an event a rule could not deliver: EventBridge documents the body as the event and names
+ *    the rule in RULE_ARN; the pipeline is the rule's (`<service>-<stage>-<pipeline>`). Should
+ *    the body be the rule's transformed input instead, it is taken as it is, as long as it
+ *    names the same pipeline as the rule.
+ */
+function eventsDelivery(message: DlqMessage, prefix: string): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(message.body);
+  } catch (error) {
+    throw new RedriveMessageError(`not JSON (${(error as Error).message}); not a failed startFromEvent invocation nor an event`, {
+      cause: error,
+    });
+  }
+  const ruleArn = message.attributes?.RULE_ARN;
+  if (!ruleArn) {
+    const record = AsyncFailureRecordSchema.safeParse(json);
+    if (record.success && record.data.requestPayload !== undefined) return record.data.requestPayload;
+    throw new RedriveMessageError(
+      'neither a failed startFromEvent invocation (no requestPayload) nor an undelivered event (no RULE_ARN message attribute): its pipeline is unknown',
+    );
+  }
+  const pipeline = pipelineOfRule(ruleArn, prefix);
+  const transformed = BusDeliverySchema.safeParse(json);
+  if (transformed.success) {
+    if (transformed.data.pipeline !== pipeline) {
+      throw new RedriveMessageError(
+        `the delivery names pipeline "${transformed.data.pipeline}", its rule ${ruleArn} pipeline "${pipeline}"`,
+      );
+    }
+    return transformed.data;
+  }
+  const event = BusEventSchema.safeParse(json);
+  if (!event.success) {
+    throw new RedriveMessageError(
+      `the undelivered message of rule ${ruleArn} is not an EventBridge event: ${v.prettifyError(event.error).replace(/\n/g, '; ')}`,
+    );
+  }
+  return { pipeline, event: event.data };
 }
 
 const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
@@ -105,6 +168,12 @@ async function redriveOne(queue: DlqName, message: DlqMessage, deps: RedriveDeps
       throw new RedriveMessageError(`${failed.length} of ${records.length} record(s) failed again: ${failed.slice(0, 3).join('; ')}`);
     return;
   }
+  if (queue === 'events') {
+    const delivery = eventsDelivery(message, deps.ruleNamePrefix);
+    if (dryRun) return;
+    await deps.events(delivery);
+    return;
+  }
   const record = parseBody(AsyncFailureRecordSchema, message.body, 'Lambda async failure record (requestPayload)');
   if (record.requestPayload === undefined) throw new RedriveMessageError('the failure record has no requestPayload');
   if (dryRun) return;
@@ -118,6 +187,8 @@ async function redriveOne(queue: DlqName, message: DlqMessage, deps: RedriveDeps
  */
 export async function redriveDeadLetters(input: RedriveInput, deps: RedriveDeps): Promise<RedriveReport> {
   const queue = deps.queues[input.queue];
+  if (!queue)
+    throw new RedriveQueueMissingError(`this stage has no ${input.queue} dead-letter queue (no pipeline has trigger.${input.queue})`);
   const report: RedriveReport = { queue: input.queue, redriven: [], kept: [], dryRun: input.dryRun };
   const seen = new Set<string>();
   while (report.redriven.length + report.kept.length < input.max) {

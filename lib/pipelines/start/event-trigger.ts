@@ -15,7 +15,7 @@
  */
 import * as v from '../../shared/validation';
 import { parseJsonPath, readJsonPath } from '../../shared/json-path';
-import { TRIGGER_QUEUE_SUFFIX } from '../../contracts/stack-names';
+import { eventRuleName, TRIGGER_QUEUE_SUFFIX } from '../../contracts/stack-names';
 import { baseRunKey } from '../batch';
 import { RunStartInProgressError, UnknownPipelineError } from './errors';
 import { startPipeline, type StartOutcome, type StartPipelineDeps } from './start-pipeline';
@@ -134,4 +134,21 @@ export function pipelineOfQueue(queueArn: string, prefix: string): string {
     );
   }
   return name.slice(prefix.length, -TRIGGER_QUEUE_SUFFIX.length);
+}
+
+/**
+ * The pipeline whose rule this is: the stack names each events pipeline's rule
+ * `<prefix><pipeline>` (lib/contracts/stack-names.ts eventRuleName). A rule's ARN is
+ * `arn:<partition>:events:<region>:<account>:rule/<name>`, with the bus before the name
+ * (`rule/<bus>/<name>`) when the rule is not on the default bus.
+ */
+export function pipelineOfRule(ruleArn: string, prefix: string): string {
+  const match = /^arn:[^:]+:events:[^:]*:[^:]*:rule\/(?:[^/]+\/)?([^/]+)$/.exec(ruleArn);
+  const name = match?.[1];
+  if (!name || !name.startsWith(prefix) || name.length === prefix.length) {
+    throw new MalformedTriggerMessageError(
+      `rule ${ruleArn} is not a pipeline's rule of this stack (${eventRuleName(prefix, '<pipeline>')})`,
+    );
+  }
+  return name.slice(prefix.length);
 }
