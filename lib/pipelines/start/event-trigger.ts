@@ -145,7 +145,7 @@ export function pipelineOfQueue(queueArn: string, prefix: string): string {
 export function pipelineOfRule(ruleArn: string, prefix: string): string {
   const match = /^arn:[^:]+:events:[^:]*:[^:]*:rule\/(?:[^/]+\/)?([^/]+)$/.exec(ruleArn);
   const name = match?.[1];
-  if (!name || !name.startsWith(prefix) || name.length === prefix.length) {
+  if (!name?.startsWith(prefix) || name.length === prefix.length) {
     throw new MalformedTriggerMessageError(
       `rule ${ruleArn} is not a pipeline's rule of this stack (${eventRuleName(prefix, '<pipeline>')})`,
     );
