@@ -15,7 +15,9 @@
  *
  * The functions and their grants are in functions/event-triggers.yml and
  * functions/queue-triggers.yml (the queue ARNs come from stack/variables.ts). Every
- * dead-letter queue here is alarmed by stack/alarms.ts like any other.
+ * dead-letter queue here is alarmed by stack/alarms.ts like any other. opsRedriveDlq, which
+ * replays the events dead-letter queue, is given its URL by stack/variables.ts and its access
+ * to it here (grantEventsRedrive), where the queue is made.
  */
 import type { Registry } from '../lib/registry/schema';
 import { EVENT_BUS_ARN } from '../lib/registry/schema';
@@ -27,6 +29,8 @@ export const EVENTS_DLQ = 'PipelineEventsDeadLetterQueue';
 /** The functions serverless compiles from functions/event-triggers.yml and functions/queue-triggers.yml. */
 export const START_FROM_EVENT_FUNCTION = 'StartFromEventLambdaFunction';
 export const START_FROM_QUEUE_FUNCTION = 'StartFromQueueLambdaFunction';
+/** The operating command that replays dead-letter queues (functions/operations.yml opsRedriveDlq). */
+export const REDRIVE_FUNCTION = 'OpsRedriveDlqLambdaFunction';
 /** How long EventBridge keeps retrying a delivery to startFromEvent, and how often. */
 export const EVENT_TARGET_RETRY = { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 20 } as const;
 /** Lambda's advice: a queue's visibility timeout at least six times its consumer's timeout (30 s). */
@@ -249,3 +253,39 @@ export function eventTriggerResources(template: Template, registry: Registry, re
   }
   return resources;
 }
+
+/**
+ * opsRedriveDlq replays the events dead-letter queue: with events pipelines, its role may
+ * receive, release (ChangeMessageVisibility) and delete that queue's messages and decrypt them
+ * with the triggers' key, and nothing more of either. Added to the role serverless compiled
+ * (functions/operations.yml), as the queue exists only where a pipeline has trigger.events.
+ */
+export function grantEventsRedrive(template: Template, registry: Registry): void {
+  if (!hasEventTriggers(registry)) return;
+  type Compiled = { Role?: { 'Fn::GetAtt'?: unknown[] }; Policies?: Array<{ PolicyDocument?: { Statement?: unknown } }> };
+  const role = (template.Resources[REDRIVE_FUNCTION]?.Properties as Compiled | undefined)?.Role?.['Fn::GetAtt']?.[0];
+  const statements =
+    typeof role === 'string'
+      ? (template.Resources[role]?.Properties as Compiled | undefined)?.Policies?.[0]?.PolicyDocument?.Statement
+      : undefined;
+  if (!Array.isArray(statements)) {
+    throw new StackGenerationError(
+      `pipelines.yml declares events triggers, but the template has no role of ${REDRIVE_FUNCTION} with a policy to let it replay their dead-letter queue (functions/operations.yml opsRedriveDlq)`,
+    );
+  }
+  statements.push(
+    {
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      Resource: getAtt(EVENTS_DLQ),
+    },
+    { Effect: 'Allow', Action: ['kms:Decrypt'], Resource: getAtt(TRIGGERS_KEY) },
+  );
+}
+
+/**
+ * The events dead-letter queue's entry in opsRedriveDlq's DEAD_LETTER_QUEUES JSON
+ * (`,"events":"<url>"`), or nothing without events pipelines (stack/variables.ts).
+ */
+export const eventsRedriveQueueEntry = (registry: Registry): Cfn | string =>
+  hasEventTriggers(registry) ? { 'Fn::Join': ['', [',"events":"', ref(EVENTS_DLQ), '"']] } : '';

@@ -13,7 +13,7 @@ import type { Registry } from '../lib/registry/schema';
 import { activityOutputs, activityResources, addActivityStates } from './activities';
 import { alarmOutputs, alarmPlumbing, alarmResources, type AlarmSources } from './alarms';
 import { capacityResources } from './capacity';
-import { eventTriggerResources } from './event-triggers';
+import { eventTriggerResources, grantEventsRedrive } from './event-triggers';
 import { dashboardParts } from './dashboard';
 import { FIRST_DEPLOY, IMAGE_REPOSITORY_ID, imageParts } from './images';
 import { checkNameLengths } from './names';
@@ -139,6 +139,7 @@ export function generateStack(template: Template, inputs: StackInputs): Generate
     eventTriggerResources(template, inputs.registry, { service: inputs.service, stage: inputs.stage }),
     'stack/event-triggers.ts',
   );
+  grantEventsRedrive(template, inputs.registry);
   addResources(template, alarmPlumbing(inputs), 'stack/alarms.ts');
   addOutputs(template, alarmOutputs(), 'stack/alarms.ts');
 

@@ -7,7 +7,7 @@
 import type { PipelineIndex } from '../lib/registry/registry';
 import { ownerNoticeParts, type OwnerNoticeParts } from './owners';
 import { queueServiceFunctionParts, type QueueServiceFunctionParts } from './queue-services';
-import { runsQueueArns } from './event-triggers';
+import { eventsRedriveQueueEntry, runsQueueArns } from './event-triggers';
 import { completionReadStatements, uploadsListStatement } from './task-access';
 import type { Cfn } from './template';
 import { uploadRouting, type UploadRouting } from './uploads';
@@ -22,6 +22,8 @@ export interface RegistryVariables extends UploadRouting {
   ownerNotices: OwnerNoticeParts;
   /** startFromQueue (functions/queue-triggers.yml): the pipelines' queues it reads. */
   queueTriggers: { queueArns: Cfn[] };
+  /** opsRedriveDlq (functions/operations.yml): the events dead-letter queue's entry in DEAD_LETTER_QUEUES, '' without one. */
+  eventTriggers: { redriveQueueEntry: Cfn | string };
 }
 
 export function registryVariables(index: PipelineIndex, options: { existingBucket: string }): RegistryVariables {
@@ -34,5 +36,6 @@ export function registryVariables(index: PipelineIndex, options: { existingBucke
     queueServices: queueServiceFunctionParts(index.registry.queueServices),
     ownerNotices: ownerNoticeParts(index.registry),
     queueTriggers: { queueArns: runsQueueArns(index.registry) },
+    eventTriggers: { redriveQueueEntry: eventsRedriveQueueEntry(index.registry) },
   };
 }

@@ -232,6 +232,122 @@ describe('queue: pipeline order-requests', () => {
   });
 });
 
+describe('opsRedriveDlq {"queue":"events"}: the events dead-letter queue, replayed through startFromEvent', () => {
+  const event = (key: string) => ({
+    version: '0',
+    id: `redrive-${key}`,
+    'detail-type': 'OrderBatchClosed',
+    source: 'com.acme.orders',
+    account: '000000000000',
+    time: '2026-11-20T06:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: { data: { region: 'AU', batch: 'orders-au' }, metadata: { 'idempotency-key': key } },
+  });
+  const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
+  const ruleArn = () => cloud.resolver.physicalOf('OrderBatchClosedEventRule').attributes.Arn!;
+  /** Kind (a): an event the rule could not deliver, as EventBridge puts it in its target's dead-letter queue. */
+  const undelivered = (key: string, rule = ruleArn()) =>
+    cloud.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl('PipelineEventsDeadLetterQueue'),
+        MessageBody: JSON.stringify(event(key)),
+        MessageAttributes: {
+          RULE_ARN: attribute(rule),
+          TARGET_ARN: attribute('arn:aws:lambda:us-east-1:000000000000:function:ecs-pipelines-local-startFromEvent'),
+          ERROR_CODE: attribute('THROTTLING'),
+          ERROR_MESSAGE: attribute('Rate exceeded'),
+        },
+      }),
+    );
+  /** Kind (b): startFromEvent's failed asynchronous invocation (its on-failure destination). */
+  const failedInvocation = (key: string) =>
+    cloud.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl('PipelineEventsDeadLetterQueue'),
+        MessageBody: JSON.stringify({
+          version: '1.0',
+          timestamp: '2026-11-20T06:00:05.000Z',
+          requestContext: { requestId: 'r', functionArn: 'arn', condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+          requestPayload: { pipeline: 'order-batch-closed', event: event(key) },
+          responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+          responsePayload: { errorType: 'RunStartInProgressError', errorMessage: 'run is being started by another delivery' },
+        }),
+      }),
+    );
+  type Report = { queue: string; redriven: string[]; kept: Array<{ messageId: string; reason: string }>; dryRun: boolean };
+  const redrive = (input: Record<string, unknown>) =>
+    cloud.functions.functions.get('OpsRedriveDlqLambdaFunction')!.invoke({ queue: 'events', ...input }) as Promise<Report>;
+
+  test('one run per message kind; redriven messages are deleted; a re-redrive starts nothing; a message of a foreign rule stays with why', async () => {
+    // Prepare
+    const a = (await undelivered('redrive-a')).MessageId!;
+    const b = (await failedInvocation('redrive-b')).MessageId!;
+    const foreign = (await undelivered('redrive-c', 'arn:aws:events:us-east-1:000000000000:rule/another-stack-orders')).MessageId!;
+    const executionsBefore = (await executionsOf('order-batch-closed')).length;
+
+    // A dry run changes nothing.
+    const dry = await redrive({ dryRun: true });
+    expect(dry.redriven).toEqual([]);
+    expect(dry.kept).toEqual(
+      expect.arrayContaining([
+        { messageId: a, reason: 'dry run: would be redriven' },
+        { messageId: b, reason: 'dry run: would be redriven' },
+      ]),
+    );
+    expect(await executionsOf('order-batch-closed')).toHaveLength(executionsBefore);
+
+    // Act
+    const report = await redrive({});
+    const runs = await waitFor(
+      'the two redriven runs to finish',
+      async () => {
+        const found = (await runsOf('order-batch-closed')).filter((run) =>
+          ['order-batch-closed#redrive-a', 'order-batch-closed#redrive-b'].includes(run.pk as string),
+        );
+        return found.length === 2 && found.every((run) => ['SUCCEEDED', 'FAILED'].includes(run.status as string)) ? found : undefined;
+      },
+      120_000,
+    );
+
+    // Assess: each kind started its one run, with its event; both messages are gone.
+    expect(report.redriven.sort()).toEqual([a, b].sort());
+    expect(report.kept).toContainEqual({
+      messageId: foreign,
+      reason: expect.stringContaining(
+        "rule arn:aws:events:us-east-1:000000000000:rule/another-stack-orders is not a pipeline's rule of this stack",
+      ),
+    });
+    expect(runs.map((run) => [run.pk, run.trigger, run.status]).sort()).toEqual([
+      ['order-batch-closed#redrive-a', 'events', 'SUCCEEDED'],
+      ['order-batch-closed#redrive-b', 'events', 'SUCCEEDED'],
+    ]);
+    expect(await executionsOf('order-batch-closed')).toHaveLength(executionsBefore + 2);
+    const left = await redrive({ dryRun: true });
+    expect(left.kept.map((k) => k.messageId)).toContain(foreign);
+    expect(left.kept.map((k) => k.messageId)).not.toEqual(expect.arrayContaining([a]));
+    expect(left.kept.map((k) => k.messageId)).not.toEqual(expect.arrayContaining([b]));
+
+    // The same two messages again: their keys already ran, so nothing new starts, and they are deleted.
+    const again = [(await undelivered('redrive-a')).MessageId!, (await failedInvocation('redrive-b')).MessageId!];
+    const second = await redrive({});
+    await cloud.wiring.drain();
+    expect(second.redriven.sort()).toEqual(again.sort());
+    expect(await executionsOf('order-batch-closed')).toHaveLength(executionsBefore + 2);
+    expect(
+      (await runsOf('order-batch-closed'))
+        .filter((run) => (run.pk as string).startsWith('order-batch-closed#redrive-'))
+        .map((run) => [run.pk, run.attempt])
+        .sort(),
+    ).toEqual([
+      ['order-batch-closed#redrive-a', 1],
+      ['order-batch-closed#redrive-b', 1],
+    ]);
+    // The message of the foreign rule is still there, and still says why.
+    expect((await redrive({ dryRun: true })).kept).toContainEqual(expect.objectContaining({ messageId: foreign }));
+  });
+});
+
 test("the console's executions list shows what started each run", async () => {
   const page = await (await fetch(`${cloud.endpoints.console}/executions`)).text();
   const rowOf = (runKey: string) => page.split('<tr').find((row) => row.includes(`>${runKey}</a>`)) ?? '';

@@ -193,6 +193,38 @@ describe('least privilege', () => {
     expect(statements.every((s) => s.resource !== '*')).toBe(true);
   });
 
+  it('opsRedriveDlq: receives, releases and deletes on the events DLQ and decrypts with its key, and is given its URL', () => {
+    const statements = grants('OpsRedriveDlqIamRoleLambdaExecution');
+    const onEvents = statements.filter((s) => JSON.stringify(s.resource).includes('PipelineEventsDeadLetterQueue'));
+    expect(onEvents).toEqual([
+      {
+        actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage'],
+        resource: getAtt('PipelineEventsDeadLetterQueue'),
+      },
+    ]);
+    const onKey = statements.filter((s) => JSON.stringify(s.resource).includes('PipelineTriggersKey'));
+    expect(onKey).toEqual([{ actions: ['kms:Decrypt'], resource: getAtt('PipelineTriggersKey') }]);
+    // No other queue, key or encryption grant came with it.
+    expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('kms:'))).toEqual(['kms:Decrypt']);
+    expect(JSON.stringify(statements)).not.toContain('RunsQueue');
+    expect(template.Resources.OpsRedriveDlqLambdaFunction!.Properties.Environment.Variables.DEAD_LETTER_QUEUES).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          '{"watcher":"',
+          { Ref: 'WatcherDeadLetterQueue' },
+          '","fan-in":"',
+          { Ref: 'FanInDeadLetterQueue' },
+          '","start":"',
+          { Ref: 'StartDeadLetterQueue' },
+          '"',
+          { 'Fn::Join': ['', [',"events":"', { Ref: 'PipelineEventsDeadLetterQueue' }, '"']] },
+          '}',
+        ],
+      ],
+    });
+  });
+
   it('EventBridge may use the key only for this stack’s rules', () => {
     const statements = resource('PipelineTriggersKey').Properties.KeyPolicy.Statement as Statement[];
     const events = statements.find((s) => JSON.stringify(s.Principal).includes('events.amazonaws.com'))!;

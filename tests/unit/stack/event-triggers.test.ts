@@ -1,6 +1,13 @@
 /** stack/event-triggers.ts as a pure function of the registry and the compiled template. */
 import { indexRegistry, parseRegistry } from '../../../lib/registry/parse-registry';
-import { eventTriggerResources, START_FROM_EVENT_FUNCTION, START_FROM_QUEUE_FUNCTION } from '../../../stack/event-triggers';
+import {
+  eventsRedriveQueueEntry,
+  eventTriggerResources,
+  grantEventsRedrive,
+  REDRIVE_FUNCTION,
+  START_FROM_EVENT_FUNCTION,
+  START_FROM_QUEUE_FUNCTION,
+} from '../../../stack/event-triggers';
 import type { Template } from '../../../stack/template';
 
 const TASK = '{ container: app, image: example.com/app:1, cpu: 256, memory: 512, launch: sync, timeoutSeconds: 600 }';
@@ -70,4 +77,60 @@ test('a template without the function a trigger needs fails packaging, naming th
   expect(() => eventTriggerResources({ Resources: {} }, registry({ a: events('default') }), refs)).toThrow(
     'pipelines.yml declares events triggers, but the template has no function StartFromEventLambdaFunction (functions/event-triggers.yml startFromEvent)',
   );
+});
+
+describe('opsRedriveDlq and the events dead-letter queue', () => {
+  const compiled = (): Template => ({
+    Resources: {
+      [REDRIVE_FUNCTION]: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Role: { 'Fn::GetAtt': ['OpsRedriveDlqIamRoleLambdaExecution', 'Arn'] } },
+      },
+      OpsRedriveDlqIamRoleLambdaExecution: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          Policies: [
+            { PolicyName: 'p', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'x:Y', Resource: 'r' }] } },
+          ],
+        },
+      },
+    },
+  });
+  const statements = (template: Template) =>
+    (
+      template.Resources.OpsRedriveDlqIamRoleLambdaExecution!.Properties as {
+        Policies: Array<{ PolicyDocument: { Statement: unknown[] } }>;
+      }
+    ).Policies[0]!.PolicyDocument.Statement;
+
+  test('with events pipelines: receive, release and delete on that queue, decrypt with the key; its URL in DEAD_LETTER_QUEUES', () => {
+    const template = compiled();
+    grantEventsRedrive(template, registry({ a: events('default') }));
+    expect(statements(template)).toEqual([
+      { Effect: 'Allow', Action: 'x:Y', Resource: 'r' },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+        Resource: { 'Fn::GetAtt': ['PipelineEventsDeadLetterQueue', 'Arn'] },
+      },
+      { Effect: 'Allow', Action: ['kms:Decrypt'], Resource: { 'Fn::GetAtt': ['PipelineTriggersKey', 'Arn'] } },
+    ]);
+    expect(eventsRedriveQueueEntry(registry({ a: events('default') }))).toEqual({
+      'Fn::Join': ['', [',"events":"', { Ref: 'PipelineEventsDeadLetterQueue' }, '"']],
+    });
+  });
+
+  test('without events pipelines: no grant and no entry (there is no such queue)', () => {
+    const template = compiled();
+    const queueOnly = registry({ requests: '{ queue: { batchKey: $.batch } }' });
+    grantEventsRedrive(template, queueOnly);
+    expect(statements(template)).toEqual([{ Effect: 'Allow', Action: 'x:Y', Resource: 'r' }]);
+    expect(eventsRedriveQueueEntry(queueOnly)).toBe('');
+  });
+
+  test('a template without its role fails packaging, naming the function', () => {
+    expect(() => grantEventsRedrive({ Resources: {} }, registry({ a: events('default') }))).toThrow(
+      'pipelines.yml declares events triggers, but the template has no role of OpsRedriveDlqLambdaFunction',
+    );
+  });
 });
