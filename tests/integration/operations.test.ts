@@ -220,5 +220,9 @@ describe('opsRedriveDlq', () => {
     expect(d.calls).toEqual([]);
     expect(report.kept).toEqual([{ messageId: 'm0', reason: 'dry run: would be redriven' }]);
     expect(queue.left()).toEqual(['m0']);
+    // Left visible: the redrive right after it finds and redrives the message.
+    const redriven = await redriveDeadLetters({ queue: 'watcher', max: 50, dryRun: false }, d);
+    expect(redriven.redriven).toEqual(['m0']);
+    expect(queue.left()).toEqual([]);
   });
 });

@@ -192,9 +192,12 @@ export async function redriveDeadLetters(input: RedriveInput, deps: RedriveDeps)
   const report: RedriveReport = { queue: input.queue, redriven: [], kept: [], dryRun: input.dryRun };
   const seen = new Set<string>();
   while (report.redriven.length + report.kept.length < input.max) {
-    const batch = (await queue.receive(Math.min(10, input.max - report.redriven.length - report.kept.length))).filter(
-      (m) => !seen.has(m.messageId),
-    );
+    const received = await queue.receive(Math.min(10, input.max - report.redriven.length - report.kept.length));
+    // A kept message released above comes back in a later receive, hidden again: release it
+    // again, or it stays hidden for the redrive's visibility timeout (a dry run then a redrive
+    // would find nothing).
+    for (const message of received) if (seen.has(message.messageId)) await queue.release(message);
+    const batch = received.filter((m) => !seen.has(m.messageId));
     if (batch.length === 0) break;
     for (const message of batch) {
       seen.add(message.messageId);
