@@ -46,6 +46,13 @@ export const ShardAttemptSchema = v.strictObject({
   errorMessage: v.string(),
   stopReason: v.string().nullish(),
   taskArn: v.string().optional(),
+  /**
+   * The try's task as Fargate bills it, epoch ms: from the start of its image pull (or its
+   * start) to its stop, when the failure carried its task (a `.sync` shard). The run's cost
+   * estimate counts every try's time, not only the last one's.
+   */
+  taskStartedAt: v.number().optional(),
+  taskStoppedAt: v.number().optional(),
   /** How long the state machine waited before the next try. */
   retryAfterSeconds: v.number().int().min(0),
   /** Where the next try ran, when it changed (Spot interruption with fallbackToOnDemand). */

@@ -123,6 +123,8 @@ export interface RunCostView {
   transitionsUsd: number;
   transitions: number;
   taskSeconds: number;
+  /** Of taskSeconds, those of failed tries that were tried again. */
+  retriedTaskSeconds?: number;
 }
 
 /** The estimate in the last "Summarize Run" output of the execution, if it has one. */

@@ -32,6 +32,7 @@ export const ListedRunSchema = RunItemSchema.extend({
           transitionsUsd: v.number(),
           transitions: v.number(),
           taskSeconds: v.number(),
+          retriedTaskSeconds: v.number().optional(),
         })
         .nullish(),
       shards: v.array(v.looseObject({ index: v.number() })).optional(),

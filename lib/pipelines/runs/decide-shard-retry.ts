@@ -18,7 +18,7 @@
 import * as v from '../../shared/validation';
 import { DEFAULT_RETRY, RETRY_KEY_OF_CLASS, RunRetrySettingsSchema, ShardAttemptSchema, type ShardAttempt } from '../../contracts/retry';
 import { classifyFailure } from './classify-failure';
-import { parseEcsTaskCause } from './ecs-task';
+import { parseEcsTaskCause, taskTime } from './ecs-task';
 import { RunStepInputError } from './errors';
 import type { EcsTasks, RunningTask } from './stop-abandoned-task';
 import { TASK_ENV } from '../../contracts/task-contract';
@@ -129,6 +129,9 @@ export async function decideShardRetry(request: unknown, deps: DecideShardRetryD
     waitSeconds = Math.max(1, Math.round(full / 2 + (full / 2) * deps.random()));
   }
   const task = parseEcsTaskCause(failure.cause);
+  // What the failed try's task was billed for (run-cost.ts), when the failure carries its times.
+  const taskStartedAt = taskTime(task?.pullStartedAt) ?? taskTime(task?.startedAt) ?? taskTime(task?.createdAt);
+  const taskStoppedAt = taskTime(task?.stoppedAt);
   const failed: ShardAttempt = {
     attempt: item.attempt,
     capacityProvider: item.capacityProvider,
@@ -137,6 +140,7 @@ export async function decideShardRetry(request: unknown, deps: DecideShardRetryD
       classified.message.length > MAX_MESSAGE_CHARS ? `${classified.message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : classified.message,
     stopReason: classified.stopReason,
     ...(task?.taskArn ? { taskArn: task.taskArn } : {}),
+    ...(taskStartedAt !== undefined && taskStoppedAt !== undefined ? { taskStartedAt, taskStoppedAt } : {}),
     retryAfterSeconds: waitSeconds,
     ...(capacityProvider !== item.capacityProvider ? { nextCapacityProvider: capacityProvider } : {}),
   };

@@ -20,6 +20,8 @@ export interface TaskUsage {
   seconds: number;
   capacity: Capacity;
   architecture: Architecture;
+  /** A failed try of a shard that was tried again (its time is billed like any other). */
+  retried?: boolean;
 }
 
 export interface RunCost {
@@ -30,8 +32,10 @@ export interface RunCost {
   /** The execution's state transitions, USD. */
   transitionsUsd: number;
   transitions: number;
-  /** Billed task-seconds over all shards. */
+  /** Billed task-seconds over all shards and all their tries. */
   taskSeconds: number;
+  /** Of taskSeconds, those of failed tries that were tried again (present when there were any). */
+  retriedTaskSeconds?: number;
 }
 
 /** Fargate bills per second with a one-minute minimum per task. */
@@ -75,15 +79,22 @@ export function runTransitions(run: {
   return 7 + 3 * run.shards + 2 * (run.failedShards ?? 0) + 5 * (run.retries ?? 0) + (run.notified ? 1 : 0);
 }
 
-/** The estimate: every task's Fargate time plus the execution's transitions. */
+/**
+ * The estimate: every task's Fargate time, the failed tries' that were tried again included
+ * (each try is a task of its own, billed with its own one-minute minimum), plus the
+ * execution's transitions.
+ */
 export function estimateRunCost(run: { tasks: TaskUsage[]; transitions: number }, prices: RegionPrices): RunCost {
   const tasksUsd = run.tasks.reduce((sum, task) => sum + taskCost(task, prices), 0);
   const transitionsUsd = transitionsCost(run.transitions, prices);
+  const seconds = (tasks: TaskUsage[]) => tasks.reduce((sum, task) => sum + billedSeconds(task.seconds), 0);
+  const retried = run.tasks.filter((task) => task.retried);
   return {
     usd: tasksUsd + transitionsUsd,
     tasksUsd,
     transitionsUsd,
     transitions: run.transitions,
-    taskSeconds: run.tasks.reduce((sum, task) => sum + billedSeconds(task.seconds), 0),
+    taskSeconds: seconds(run.tasks),
+    ...(retried.length ? { retriedTaskSeconds: seconds(retried) } : {}),
   };
 }

@@ -224,7 +224,12 @@ function outcomeTask(tried: unknown): EcsTask | undefined {
  * shard that failed for want of capacity never had a task; an EC2 shard's cost is its
  * instance's, shared with whatever else ran there, so it has no estimate of its own.
  */
-function shardUsage(outcome: unknown, shard: ShardResult, run: RunRequest, runSeconds: number): TaskUsage | undefined {
+function shardUsage(
+  outcome: unknown,
+  shard: ShardResult,
+  run: RunRequest,
+  runSeconds: number,
+): (TaskUsage & { estimated?: boolean }) | undefined {
   // EC2 tasks are billed through their instances (the stack's capacity), not per task.
   if (run.task.capacity === 'ec2') return undefined;
   const requested = {
@@ -252,7 +257,39 @@ function shardUsage(outcome: unknown, shard: ShardResult, run: RunRequest, runSe
   }
   if (shard.errorClass === 'capacity') return undefined;
   const waves = Math.ceil(run.shards.length / Math.max(1, Math.min(run.task.maxConcurrency ?? run.shards.length, run.shards.length)));
-  return { ...requested, seconds: runSeconds / waves };
+  return { ...requested, seconds: runSeconds / waves, estimated: true };
+}
+
+/**
+ * Every try of a shard: the last one (shardUsage), and each failed try that was tried again,
+ * as its task was billed (Decide Shard Retry records the times a `.sync` failure carries), on
+ * the capacity it ran on. A last try estimated from the run's duration already spans the tries
+ * before it, so their times are not added again; a try without recorded times (no task: no
+ * capacity) adds nothing.
+ */
+function shardTries(outcome: unknown, shard: ShardResult, run: RunRequest, runSeconds: number): TaskUsage[] {
+  // EC2 tasks are billed through their instances (shardUsage), whichever try.
+  if (run.task.capacity === 'ec2') return [];
+  const last = shardUsage(outcome, shard, run, runSeconds);
+  if (last?.estimated) {
+    const { estimated: _estimated, ...usage } = last;
+    return [usage];
+  }
+  const tries: TaskUsage[] = (shard.retried ?? []).flatMap((attempt) =>
+    attempt.taskStartedAt !== undefined && attempt.taskStoppedAt !== undefined
+      ? [
+          {
+            cpu: run.task.cpu ?? 256,
+            memory: run.task.memory ?? 512,
+            seconds: Math.max(0, (attempt.taskStoppedAt - attempt.taskStartedAt) / 1000),
+            capacity: attempt.capacityProvider === 'FARGATE_SPOT' ? ('FARGATE_SPOT' as const) : ('FARGATE' as const),
+            architecture: (run.task.architecture ?? 'X86_64') as Architecture,
+            retried: true,
+          },
+        ]
+      : [],
+  );
+  return last ? [...tries, last] : tries;
 }
 
 function runCostOf(
@@ -264,9 +301,7 @@ function runCostOf(
   prices: RegionPrices,
 ): RunCost {
   const outcomes = run.prepared?.shardRuns ?? [];
-  const tasks = setupFailed
-    ? []
-    : shards.map((shard, i) => shardUsage(outcomes[i], shard, run, durationMs / 1000)).filter((t): t is TaskUsage => t !== undefined);
+  const tasks = setupFailed ? [] : shards.flatMap((shard, i) => shardTries(outcomes[i], shard, run, durationMs / 1000));
   const transitions = runTransitions({
     shards: shards.length,
     retries: shards.reduce((sum, shard) => sum + (shard.retried?.length ?? 0), 0),

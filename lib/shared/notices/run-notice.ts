@@ -49,7 +49,10 @@ export interface RunNoticeInput {
   durationMs?: number | null | undefined;
   recordsAffected: number | null;
   /** The run's estimated cost (lib/pipelines/runs/run-cost.ts), when it was estimated. */
-  cost?: { usd: number; tasksUsd: number; transitionsUsd: number; transitions: number; taskSeconds: number } | null | undefined;
+  cost?:
+    | { usd: number; tasksUsd: number; transitionsUsd: number; transitions: number; taskSeconds: number; retriedTaskSeconds?: number }
+    | null
+    | undefined;
   executionArn?: string | undefined;
   /** Where the pipeline container logs (awslogs): region, group and container name. */
   taskLogs?: { region: string; logGroup: string; container: string; streamPrefix?: string } | undefined;
@@ -110,7 +113,11 @@ export function runNotice(run: RunNoticeInput): Notice {
   };
 }
 
-/** "$0.0034 (Fargate $0.0032 for 600 task-seconds, 9 transitions $0.0002)". */
+/**
+ * "$0.0034 (Fargate $0.0032 for 600 task-seconds, 9 transitions $0.0002)"; with retried tries,
+ * "… for 720 task-seconds, 120 of them by retried tries, …".
+ */
 export function describeRunCost(cost: NonNullable<RunNoticeInput['cost']>): string {
-  return `${formatUsd(cost.usd)} (Fargate ${formatUsd(cost.tasksUsd)} for ${cost.taskSeconds} task-seconds, ${cost.transitions} transitions ${formatUsd(cost.transitionsUsd)})`;
+  const retried = cost.retriedTaskSeconds ? `, ${cost.retriedTaskSeconds} of them by retried tries` : '';
+  return `${formatUsd(cost.usd)} (Fargate ${formatUsd(cost.tasksUsd)} for ${cost.taskSeconds} task-seconds${retried}, ${cost.transitions} transitions ${formatUsd(cost.transitionsUsd)})`;
 }

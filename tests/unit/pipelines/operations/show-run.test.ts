@@ -41,6 +41,23 @@ describe('showRun', () => {
       transitions: 11,
       taskSeconds: 240,
     });
+
+    // A run whose shards were tried again: how much of the task time the retried tries took.
+    const retried = { ...item, result: { ...item.result, cost: { ...item.result.cost, taskSeconds: 300, retriedTaskSeconds: 60 } } };
+    const again = await showRun(
+      { runKey: item.pk },
+      {
+        getRun: async () => retried,
+        batches: { get: async () => undefined } as unknown as BatchesTable,
+        registry: pipelines(),
+        clock: () => new Date('2026-11-20T07:00:00.000Z'),
+        taskLogs: { region: 'us-east-1', logGroup: '/ecs/x' },
+      },
+    );
+    expect(again.cost).toMatchObject({
+      estimate: '$0.0012 (Fargate $0.0010 for 300 task-seconds, 60 of them by retried tries, 11 transitions $0.0003)',
+      retriedTaskSeconds: 60,
+    });
   });
 
   it('shows which rule completed a batch of unknown size, on the run and on its files', async () => {

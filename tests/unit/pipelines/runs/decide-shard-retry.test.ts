@@ -68,6 +68,32 @@ describe('decideShardRetry', () => {
     ]);
   });
 
+  it("records the failed try's billed task time when its failure carries the task's times (the run's cost counts it)", async () => {
+    const timed = {
+      Error: 'States.TaskFailed',
+      Cause: cause({
+        StopCode: 'SpotInterruption',
+        StoppedReason: 'Your Spot Task was interrupted.',
+        Containers: [{ Name: 'pipeline', ExitCode: 143 }],
+        CreatedAt: 1_764_583_195_000,
+        PullStartedAt: 1_764_583_200_000,
+        StartedAt: 1_764_583_230_000,
+        StoppedAt: 1_764_583_500_000,
+      }),
+    };
+    const decision = await decideShardRetry(shard(timed), { random: () => 0 });
+    expect(decision.retry).toBe(true);
+    // From the image pull to the stop, as Fargate bills it.
+    expect((decision.next.retried as Array<object>)[0]).toMatchObject({
+      taskStartedAt: 1_764_583_200_000,
+      taskStoppedAt: 1_764_583_500_000,
+    });
+    // A failure whose task has no times (it never pulled its image) records none.
+    const untimed = await decideShardRetry(shard(FAILURES.pull), { random: () => 0 });
+    expect(untimed.retry).toBe(true);
+    expect((untimed.next.retried as Array<object>)[0]).not.toHaveProperty('taskStartedAt');
+  });
+
   it('stays on Fargate Spot without fallbackToOnDemand', async () => {
     const retry = { ...DEFAULT_RETRY, spotInterruption: { attempts: 2, fallbackToOnDemand: false } };
     const decision = await decideShardRetry(shard(FAILURES.spot, { retry }), { random: () => 0 });

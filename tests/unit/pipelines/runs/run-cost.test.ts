@@ -39,6 +39,29 @@ describe('run cost', () => {
     });
   });
 
+  it('counts the task time of every try, a retried try with its own one-minute minimum, and says how much of it was retried', () => {
+    const cost = estimateRunCost(
+      {
+        tasks: [
+          { cpu: 256, memory: 512, seconds: 20, capacity: 'FARGATE_SPOT', architecture: 'X86_64', retried: true },
+          { cpu: 256, memory: 512, seconds: 90, capacity: 'FARGATE', architecture: 'X86_64', retried: true },
+          { cpu: 256, memory: 512, seconds: 120, capacity: 'FARGATE', architecture: 'X86_64' },
+        ],
+        transitions: 20,
+      },
+      us,
+    );
+    // Spot 60 s × (0.25 × 0.012144 + 0.5 × 0.0013335) / 3600 = 0.0000617; on-demand (90 + 120) s × 0.0123425 / 3600 = 0.00071998
+    expect(cost).toEqual({
+      usd: expect.closeTo(0.0000617 + 0.00071998 + 0.0005, 7),
+      tasksUsd: expect.closeTo(0.0000617 + 0.00071998, 7),
+      transitionsUsd: expect.closeTo(0.0005, 9),
+      transitions: 20,
+      taskSeconds: 270,
+      retriedTaskSeconds: 150,
+    });
+  });
+
   it.each([
     ['sync', 1, undefined],
     ['sync', 3, 1],

@@ -114,6 +114,45 @@ describe('summarizeRun: the run cost estimate', () => {
     expect(summary.result.cost).toMatchObject({ tasksUsd: expect.closeTo(0.0148125, 9), transitions: 13, taskSeconds: 2700 });
   });
 
+  /** A shard that was tried again: Keep Shard Outcome's `{outcome, attempt, retried}`. */
+  const tried = (outcome: unknown, retried: Array<Record<string, unknown>>) => ({ outcome, attempt: retried.length + 1, retried });
+  const failedTry = (attempt: number, capacityProvider: string, times?: [number, number]) => ({
+    attempt,
+    capacityProvider,
+    errorClass: 'spot-interruption',
+    errorMessage: 'Fargate Spot interrupted the task',
+    stopReason: 'SpotInterruption',
+    retryAfterSeconds: 0,
+    ...(times ? { taskStartedAt: started + times[0] * 1000, taskStoppedAt: started + times[1] * 1000 } : {}),
+  });
+
+  it('counts the task time of every try of a .sync shard, each on its own capacity provider, and the notice says so', () => {
+    // Two Spot tries interrupted after 300 s and 30 s (billed 60 s), then 600 s on Spot (syncTask).
+    const outcome = tried(syncTask(600), [failedTry(1, 'FARGATE_SPOT', [5, 305]), failedTry(2, 'FARGATE_SPOT', [400, 430])]);
+    const summary = summarizeRun(syncRun({ maxRunCostUsd: 0.0001 }, [outcome]), {
+      clock: () => new Date('2026-11-20T06:30:00.000Z'),
+      prices,
+    });
+    // Spot (300 + 60 + 600) s × (0.5 × 0.012144 + 1 × 0.0013335) / 3600 = 0.0019748; 7 + 3 + 2 × 5 retries + 1 notify = 21 transitions
+    expect(summary.result.cost).toEqual({
+      usd: expect.closeTo(0.0019748 + 0.000525, 7),
+      tasksUsd: expect.closeTo(0.0019748, 7),
+      transitionsUsd: expect.closeTo(0.000525, 9),
+      transitions: 21,
+      taskSeconds: 960,
+      retriedTaskSeconds: 360,
+    });
+    expect(summary.notification.message).toContain('for 960 task-seconds, 360 of them by retried tries, 21 transitions');
+  });
+
+  it("does not add a callback shard's retried tries to its estimate from the run's duration, which spans them", () => {
+    const request = run({}, [tried({ launch: 'callback', output: {} }, [failedTry(1, 'FARGATE', [5, 305])])]);
+    const callbackRun = { ...request, run: { ...request.run, task: { ...request.run.task, cpu: 512, memory: 1024 } } };
+    const summary = summarizeRun(callbackRun, { clock: () => new Date('2026-11-20T06:20:00.000Z'), prices });
+    expect(summary.result.cost).toMatchObject({ taskSeconds: 1200 });
+    expect(summary.result.cost).not.toHaveProperty('retriedTaskSeconds');
+  });
+
   it('counts no task for a shard that never got capacity, and carries no estimate without prices', () => {
     const noCapacity = { Error: 'AmazonECS.Unknown', Cause: 'RunTask failures: RESOURCE:FARGATE capacity is unavailable at this time' };
     const summary = summarizeRun(syncRun({}, [noCapacity]), { clock: () => new Date('2026-11-20T06:01:00.000Z'), prices });
