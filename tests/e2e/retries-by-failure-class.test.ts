@@ -108,11 +108,17 @@ test('a Spot-interrupted shard re-runs on FARGATE and the run succeeds with both
     retried: [{ attempt: 1, capacityProvider: 'FARGATE_SPOT', errorClass: 'spot-interruption', nextCapacityProvider: 'FARGATE' }],
   });
 
-  // The operating command shows the attempts too.
+  // The interrupted try's task time is in the cost estimate: each try ran well under a minute, billed one minute each.
+  expect(shardOf(run).retried![0]).toMatchObject({ taskStartedAt: expect.any(Number), taskStoppedAt: expect.any(Number) });
+  expect((run.result as { cost: Record<string, number> }).cost).toMatchObject({ taskSeconds: 120, retriedTaskSeconds: 60 });
+
+  // The operating command shows the attempts too, and how much of the cost they took.
   const shown = (await cloud.functions.functions.get('OpsShowRunLambdaFunction')!.invoke({ runKey: 'retry-probe#2026-12-01' })) as {
     tasks: RecordedShard[];
+    cost: { estimate: string };
   };
   expect(shown.tasks[0]).toMatchObject({ attempts: 2, retried: [{ errorClass: 'spot-interruption' }] });
+  expect(shown.cost.estimate).toContain('for 120 task-seconds, 60 of them by retried tries');
 });
 
 test('an image that cannot be pulled is retried as task.retry.imagePull says, then the run fails naming the class and the attempts', async () => {
