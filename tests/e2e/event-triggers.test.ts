@@ -279,11 +279,16 @@ describe('opsRedriveDlq {"queue":"events"}: the events dead-letter queue, replay
   const redrive = (input: Record<string, unknown>) =>
     cloud.functions.functions.get('OpsRedriveDlqLambdaFunction')!.invoke({ queue: 'events', ...input }) as Promise<Report>;
 
-  test('one run per message kind; redriven messages are deleted; a re-redrive starts nothing; a message of a foreign rule stays with why', async () => {
+  test('one run per message kind; redriven messages are deleted; a re-redrive starts nothing; a foreign rule’s message and a malformed one stay with why', async () => {
     // Prepare
     const a = (await undelivered('redrive-a')).MessageId!;
     const b = (await failedInvocation('redrive-b')).MessageId!;
     const foreign = (await undelivered('redrive-c', 'arn:aws:events:us-east-1:000000000000:rule/another-stack-orders')).MessageId!;
+    const malformed = (
+      await cloud.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl('PipelineEventsDeadLetterQueue'), MessageBody: '{"pipeline":' }),
+      )
+    ).MessageId!;
     const executionsBefore = (await executionsOf('order-batch-closed')).length;
 
     // A dry run changes nothing.
@@ -312,6 +317,7 @@ describe('opsRedriveDlq {"queue":"events"}: the events dead-letter queue, replay
 
     // Assess: each kind started its one run, with its event; both messages are gone.
     expect(report.redriven.sort()).toEqual([a, b].sort());
+    expect(report.kept).toContainEqual({ messageId: malformed, reason: expect.stringMatching(/^RedriveMessageError: not JSON/) });
     expect(report.kept).toContainEqual({
       messageId: foreign,
       reason: expect.stringContaining(
@@ -343,8 +349,10 @@ describe('opsRedriveDlq {"queue":"events"}: the events dead-letter queue, replay
       ['order-batch-closed#redrive-a', 1],
       ['order-batch-closed#redrive-b', 1],
     ]);
-    // The message of the foreign rule is still there, and still says why.
-    expect((await redrive({ dryRun: true })).kept).toContainEqual(expect.objectContaining({ messageId: foreign }));
+    // The message of the foreign rule and the malformed one are still there, and still say why.
+    expect((await redrive({ dryRun: true })).kept).toEqual(
+      expect.arrayContaining([expect.objectContaining({ messageId: foreign }), expect.objectContaining({ messageId: malformed })]),
+    );
   });
 });
 
