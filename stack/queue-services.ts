@@ -10,12 +10,15 @@
  * ARM64 Fargate task definition and service in the stack's cluster, an Application Auto
  * Scaling target with the scheduled actions, a target tracking policy on backlog per task
  * (metric math), and alarms. With `burst:`, a step scaling policy driven by a high-resolution
- * alarm on the workers' backlog metric; with `predictive:`, a predictive scaling policy. Nothing is named by hand: CloudFormation derives the names
+ * alarm on the workers' backlog metric, and (unless `burst.scaleIn: false`) a step scale-in policy
+ * on busy slots that replaces target tracking's own scale-in; with `predictive:`, a predictive
+ * scaling policy. Nothing is named by hand: CloudFormation derives the names
  * from the stack, and everything else refers to them.
  */
-import { burstStepAdjustments, predictiveTarget } from '../lib/queue-services/burst-math';
+import { burstStepAdjustments, predictiveTarget, scaleInStepAdjustments } from '../lib/queue-services/burst-math';
 import { backlogTarget } from '../lib/queue-services/target-math';
 import {
+  QUEUE_IN_FLIGHT_MESSAGES_METRIC,
   QUEUE_METRICS_NAMESPACE,
   QUEUE_SERVICE_DIMENSION,
   QUEUE_VISIBLE_MESSAGES_METRIC,
@@ -279,6 +282,9 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
           TargetValue: initialTarget(service),
           ScaleInCooldown: service.scaleInCooldownSeconds,
           ScaleOutCooldown: service.scaleOutCooldownSeconds,
+          // With the burst path's scale-in, the busy-slots step policy alone removes tasks
+          // (DisableScaleIn: "if you want to use a separate scaling policy for scale in").
+          ...(scaleInOf(service) ? { DisableScaleIn: true } : {}),
           CustomizedMetricSpecification: {
             Metrics: [
               {
@@ -338,8 +344,10 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
  * deployed target; it stays put when the target updater re-tunes target tracking.
  *
  * Cooldowns: the step policy has its own (its last scale-out counts toward the next until it
- * ends); target tracking keeps its own scale-out and scale-in cooldowns and alone scales in, so
- * the tasks the step policy adds are removed by target tracking's gradual scale-in.
+ * ends); target tracking keeps its own scale-out cooldown. Scale-in: with `burst.scaleIn` (the
+ * default) target tracking's scale-in is disabled and a second step policy, on a one-minute
+ * alarm on busy slots, removes tasks (scaleInResources); with `scaleIn: false` target tracking
+ * scales in alone, gradually.
  */
 function burstResources(name: string, service: QueueService, scalableTarget: string): Record<string, Cfn> {
   const burst = service.burst;
@@ -395,6 +403,96 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
         // No datapoint (no task reporting) is no evidence of a burst; target tracking still runs.
         TreatMissingData: 'notBreaching',
         AlarmActions: [ref(`${id}BurstScalingPolicy`)],
+      },
+    },
+    ...scaleInResources(name, service, scalableTarget),
+  };
+}
+
+/** The burst path's scale-in settings, when the service has them (`burst:` without `scaleIn: false`). */
+export const scaleInOf = (service: QueueService) => (service.burst && service.burst.scaleIn !== false ? service.burst.scaleIn : undefined);
+
+/**
+ * The busy-slots metric of the scale-in alarm, as CloudWatch metric math over one minute:
+ * (Average visible + Average in flight) / (reporting tasks × concurrency), where each task
+ * writes one WorkerAlive sample every burst period, so SampleCount / (60 / period) is the
+ * tasks reporting. Only the expression returns data (an alarm on metric math watches the one
+ * query with ReturnData true).
+ */
+export const busySlotsExpression = (periodSeconds: number, concurrency: number) =>
+  `(visible + inflight) / (alive / ${60 / periodSeconds} * ${concurrency})`;
+
+/**
+ * The burst path's scale-in: target tracking's own scale-in is disabled (DisableScaleIn), and a
+ * step scaling policy removes tasks when busy slots stay under `busyBelow` for `datapoints`
+ * one-minute periods: negative PercentChangeInCapacity steps keyed on busy − busyBelow
+ * (lib/queue-services/burst-math.ts scaleInStepAdjustments: the first step open below, the
+ * last ending at 0, no gap or overlap, as StepAdjustment requires), each bringing busy slots
+ * back to `busyTarget`, at most `maxPercent` of the tasks per `cooldownSeconds`.
+ *
+ * The scale-out policies are untouched: Application Auto Scaling runs the policy that gives the
+ * largest capacity, and a scale-out alarm during the scale-in cooldown scales out at once. No
+ * datapoint (no task reporting) is not breaching: it is no evidence of idle slots.
+ */
+function scaleInResources(name: string, service: QueueService, scalableTarget: string): Record<string, Cfn> {
+  const burst = service.burst;
+  const scaleIn = scaleInOf(service);
+  if (!burst || !scaleIn) return {};
+  const id = logicalPrefix(name);
+  const metric = (metricName: string, stat: string, metricId: string) => ({
+    Id: metricId,
+    ReturnData: false,
+    MetricStat: {
+      Metric: {
+        Namespace: QUEUE_METRICS_NAMESPACE,
+        MetricName: metricName,
+        Dimensions: [{ Name: QUEUE_SERVICE_DIMENSION, Value: metricDimensionOf(name) }],
+      },
+      Period: 60,
+      Stat: stat,
+    },
+  });
+  const policy = `${id}BurstScaleInPolicy`;
+  return {
+    [policy]: {
+      Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
+      Properties: {
+        PolicyName: join([ref('AWS::StackName'), `${name}-burst-scale-in`], '-'),
+        PolicyType: 'StepScaling',
+        ScalingTargetId: ref(scalableTarget),
+        StepScalingPolicyConfiguration: {
+          AdjustmentType: 'PercentChangeInCapacity',
+          Cooldown: scaleIn.cooldownSeconds,
+          MetricAggregationType: 'Average',
+          StepAdjustments: scaleInStepAdjustments(scaleIn).map((step) => ({
+            ...(step.lower !== undefined ? { MetricIntervalLowerBound: step.lower } : {}),
+            ...(step.upper !== undefined ? { MetricIntervalUpperBound: step.upper } : {}),
+            ScalingAdjustment: step.percent,
+          })),
+        },
+      },
+    },
+    [`${id}BurstScaleInAlarm`]: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmDescription: `Queue service ${name}: busy slots under ${scaleIn.busyBelow} for ${scaleIn.datapoints} min (burst path scale-in, back to ${scaleIn.busyTarget})`,
+        Metrics: [
+          metric(QUEUE_VISIBLE_MESSAGES_METRIC, 'Average', 'visible'),
+          metric(QUEUE_IN_FLIGHT_MESSAGES_METRIC, 'Average', 'inflight'),
+          metric(QUEUE_WORKER_ALIVE_METRIC, 'SampleCount', 'alive'),
+          {
+            Id: 'busy',
+            Label: 'Busy slots',
+            Expression: busySlotsExpression(burst.periodSeconds, service.task.concurrency),
+            ReturnData: true,
+          },
+        ],
+        EvaluationPeriods: scaleIn.datapoints,
+        DatapointsToAlarm: scaleIn.datapoints,
+        Threshold: scaleIn.busyBelow,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [ref(policy)],
       },
     },
   };
