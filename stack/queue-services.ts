@@ -16,6 +16,7 @@
  * from the stack, and everything else refers to them.
  */
 import { burstStepAdjustments, predictiveTarget, scaleInStepAdjustments } from '../lib/queue-services/burst-math';
+import { busySlotsExpression } from '../lib/queue-services/busy-slots';
 import { backlogTarget } from '../lib/queue-services/target-math';
 import {
   QUEUE_IN_FLIGHT_MESSAGES_METRIC,
@@ -411,16 +412,6 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
 
 /** The burst path's scale-in settings, when the service has them (`burst:` without `scaleIn: false`). */
 export const scaleInOf = (service: QueueService) => (service.burst && service.burst.scaleIn !== false ? service.burst.scaleIn : undefined);
-
-/**
- * The busy-slots metric of the scale-in alarm, as CloudWatch metric math over one minute:
- * (Average visible + Average in flight) / (reporting tasks × concurrency), where each task
- * writes one WorkerAlive sample every burst period, so SampleCount / (60 / period) is the
- * tasks reporting. Only the expression returns data (an alarm on metric math watches the one
- * query with ReturnData true).
- */
-export const busySlotsExpression = (periodSeconds: number, concurrency: number) =>
-  `(visible + inflight) / (alive / ${60 / periodSeconds} * ${concurrency})`;
 
 /**
  * The burst path's scale-in: target tracking's own scale-in is disabled (DisableScaleIn), and a

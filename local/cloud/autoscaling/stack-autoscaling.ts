@@ -8,7 +8,9 @@
  * A step scaling policy (a queue service's burst path) joins the scaler of its scalable
  * target with its alarm's threshold and datapoints and its StepAdjustments: each tick is one
  * period of its high-resolution alarm too, so locally it reacts in 2 ticks where target
- * tracking needs 3, and steps in proportion to the excess as on AWS.
+ * tracking needs 3, and steps in proportion to the excess as on AWS. A step policy whose alarm
+ * fires under its threshold on busy slots (the burst path's scale-in) joins it too, one tick
+ * per minute of that alarm; with it, the tracking policy's DisableScaleIn is honoured.
  * Scheduled actions and predictive scaling (it needs 24 hours of history) are not run locally.
  */
 import { EventEmitter } from 'node:events';
@@ -16,7 +18,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { StackResolver } from '../intrinsics';
 import type { StackEcs } from '../stack-ecs';
 import type { StepAdjustment } from '../../../lib/queue-services/burst-math';
-import { type BurstStepSettings, LocalAutoscaler, type ScalingDecision } from './autoscaler';
+import { parseBusySlotsExpression } from '../../../lib/queue-services/busy-slots';
+import { type BurstScaleInSettings, type BurstStepSettings, LocalAutoscaler, type ScalingDecision } from './autoscaler';
 import { sqsBacklog } from './sqs-backlog';
 
 export interface ServiceScaler {
@@ -61,7 +64,7 @@ export function startAutoscalingForStack(options: {
   const { resolver, ecs } = options;
   const events: StackAutoscaling['events'] = new EventEmitter();
   const scalers: ServiceScaler[] = [];
-  const bursts = burstPolicies(resolver, options.log);
+  const bursts = stepPolicies(resolver, options.log);
   for (const [id, resource] of resolver.resources('AWS::ApplicationAutoScaling::ScalingPolicy')) {
     const policyType = (resource.Properties as { PolicyType?: string } | undefined)?.PolicyType;
     if (policyType === 'StepScaling') continue;
@@ -77,6 +80,7 @@ export function startAutoscalingForStack(options: {
         TargetValue: number;
         ScaleInCooldown?: number;
         ScaleOutCooldown?: number;
+        DisableScaleIn?: boolean;
         CustomizedMetricSpecification?: { Metrics?: Array<{ MetricStat?: MetricStat }> };
       };
     };
@@ -119,7 +123,9 @@ export function startAutoscalingForStack(options: {
         scaleInEvaluations: 15,
         scaleOutCooldownTicks: Math.ceil((tracking.ScaleOutCooldown ?? 300) / SECONDS_PER_TICK),
         scaleInCooldownTicks: Math.ceil((tracking.ScaleInCooldown ?? 300) / SECONDS_PER_TICK),
-        ...(bursts.has(targetId) ? { burst: bursts.get(targetId)! } : {}),
+        ...(bursts.get(targetId)?.out ? { burst: bursts.get(targetId)!.out! } : {}),
+        ...(bursts.get(targetId)?.in ? { scaleIn: bursts.get(targetId)!.in! } : {}),
+        ...(tracking.DisableScaleIn ? { disableScaleIn: true } : {}),
       },
     );
     if (options.tickMs > 0) {
@@ -163,11 +169,16 @@ interface StepPolicyProperties {
 
 /**
  * The step scaling policies of the template with the alarm that invokes each (the alarm whose
- * AlarmActions refer to it), by the scalable target they scale.
+ * AlarmActions refer to it), by the scalable target they scale: a GreaterThanThreshold alarm's
+ * policy scales out (the burst path), a LessThanThreshold alarm on busy slots scales in (its
+ * scale-in).
  */
-function burstPolicies(resolver: StackResolver, log: (line: string) => void): Map<string, BurstStepSettings> {
+function stepPolicies(
+  resolver: StackResolver,
+  log: (line: string) => void,
+): Map<string, { out?: BurstStepSettings; in?: BurstScaleInSettings }> {
   const alarms = resolver.resources('AWS::CloudWatch::Alarm');
-  const found = new Map<string, BurstStepSettings>();
+  const found = new Map<string, { out?: BurstStepSettings; in?: BurstScaleInSettings }>();
   for (const [id, resource] of resolver.resources('AWS::ApplicationAutoScaling::ScalingPolicy')) {
     const raw = resource.Properties as (StepPolicyProperties & { ScalingTargetId?: { Ref?: string } }) | undefined;
     const config = raw?.StepScalingPolicyConfiguration;
@@ -184,21 +195,46 @@ function burstPolicies(resolver: StackResolver, log: (line: string) => void): Ma
       );
       continue;
     }
-    const a = alarm[1].Properties as { Threshold: number; DatapointsToAlarm?: number; EvaluationPeriods: number };
+    const a = alarm[1].Properties as {
+      Threshold: number;
+      DatapointsToAlarm?: number;
+      EvaluationPeriods: number;
+      ComparisonOperator?: string;
+      Metrics?: Array<{ Expression?: string; ReturnData?: boolean }>;
+    };
     const steps: StepAdjustment[] = (config.StepAdjustments ?? []).map((step) => ({
       ...(step.MetricIntervalLowerBound !== undefined ? { lower: step.MetricIntervalLowerBound } : {}),
       ...(step.MetricIntervalUpperBound !== undefined ? { upper: step.MetricIntervalUpperBound } : {}),
       percent: step.ScalingAdjustment,
     }));
     const periodSeconds = burstPeriod(alarm[1].Properties);
-    found.set(targetId, {
+    const entry = found.get(targetId) ?? {};
+    found.set(targetId, entry);
+    if (a.ComparisonOperator === 'LessThanThreshold') {
+      const expression = a.Metrics?.find((m) => m.ReturnData && m.Expression)?.Expression;
+      const busy = expression ? parseBusySlotsExpression(expression) : undefined;
+      if (!busy) {
+        log(`local autoscaling: step policy ${id} left out: only a scale-in on busy slots (the burst path's) is emulated`);
+        continue;
+      }
+      entry.in = {
+        threshold: a.Threshold,
+        datapoints: a.DatapointsToAlarm ?? a.EvaluationPeriods,
+        steps,
+        // One tick is one minute of this alarm (Period 60).
+        cooldownTicks: Math.ceil((config.Cooldown ?? 300) / periodSeconds),
+        concurrency: busy.concurrency,
+      };
+      continue;
+    }
+    entry.out = {
       threshold: a.Threshold,
       datapoints: a.DatapointsToAlarm ?? a.EvaluationPeriods,
       steps,
       // One tick is one alarm period of this policy.
       cooldownTicks: Math.ceil((config.Cooldown ?? 300) / periodSeconds),
       minAdjustmentMagnitude: config.MinAdjustmentMagnitude ?? 1,
-    });
+    };
   }
   return found;
 }
