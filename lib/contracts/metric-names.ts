@@ -121,6 +121,8 @@ export const QUEUE_SERVICE_DIMENSION = 'QueueService';
 export const QUEUE_VISIBLE_MESSAGES_METRIC = 'VisibleMessages';
 export const QUEUE_WORKER_ALIVE_METRIC = 'WorkerAlive';
 export const QUEUE_IN_FLIGHT_MESSAGES_METRIC = 'InFlightMessages';
+/** Every metric a queue service's workers write for its burst path: one custom metric each per service. */
+export const QUEUE_BURST_METRICS = [QUEUE_VISIBLE_MESSAGES_METRIC, QUEUE_WORKER_ALIVE_METRIC, QUEUE_IN_FLIGHT_MESSAGES_METRIC] as const;
 
 /** Application Auto Scaling's resource id of an ECS service. */
 export function ecsServiceResourceId(cluster: string, service: string): string {

@@ -5,7 +5,9 @@
  * worker the sample container's entry point, on the local ECS) and its target tracking policy
  * evaluated once a second: one tick stands for one metric minute. The service's burst path
  * (pipelines.yml `burst: {}`) is evaluated on the same ticks, one tick per 10 s alarm period:
- * its step policy acts after 2 ticks above its threshold, target tracking after 3. A producer invokes the
+ * its step policy acts after 2 ticks above its threshold, target tracking after 3; its scale-in
+ * on busy slots (`burst.scaleIn`, one tick per alarm minute) removes tasks after 5 idle ticks,
+ * target tracking's own scale-in being disabled. A producer invokes the
  * stack's produceMessages function with phases of light, heavy and light traffic with
  * different processing times; every 10 ticks the demo re-tunes the target as the hourly
  * target updater would. Prints tasks, backlog and latency as it goes, a terminal chart at the
@@ -37,7 +39,11 @@ const COLUMNS = [
   '               the target updater re-tunes it from measured processing times every 10 ticks here, hourly on AWS)',
   '  decision     what the policies did: burst out (the step policy: backlog per task above its alarm threshold 2 ticks running,',
   '               tasks added in proportion to the excess), scale out (target tracking: above the target 3 ticks running),',
-  '               scale in (below it 15 ticks), hold',
+  '               burst in (the scale-in step policy: busy slots, (visible + in-flight messages) / (tasks x concurrency),',
+  '               under its alarm threshold 5 ticks running, tasks removed toward 0.8 busy, at most half, then a 5-tick',
+  "               cooldown; target tracking's own scale-in is disabled with it), scale in (target tracking below 90 % of",
+  '               the target 15 ticks; only a service whose burst.scaleIn is false), hold',
+  '  busy         busy slots the scale-in alarm reads this tick (- with no task running)',
   '',
 ].join('\n');
 
@@ -82,7 +88,7 @@ async function main(): Promise<void> {
     const rows: Array<{ t: number; tasks: number; backlog: number; p95: number; target: number }> = [];
     write(`acceptable latency ${ACCEPTABLE_LATENCY} s; one tick = one second = one metric datapoint\n`);
     write(COLUMNS);
-    write('   t  phase                     tasks  backlog  p95 latency  target  decision\n');
+    write('   t  phase                     tasks  backlog  p95 latency  target  busy  decision\n');
     for (let t = 1; t <= totalSeconds; t += 1) {
       const started = Date.now();
       let elapsed = 0;
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
       tickLatencies = [];
       rows.push({ t, tasks: decision.desired, backlog: decision.visible, p95, target: decision.target });
       write(
-        `${String(t).padStart(4)}  ${(phase?.label ?? 'drain').padEnd(24)} ${String(decision.desired).padStart(5)}  ${String(decision.visible).padStart(7)}  ${p95.toFixed(1).padStart(10)}s  ${decision.target.toFixed(1).padStart(6)}  ${decision.action}\n`,
+        `${String(t).padStart(4)}  ${(phase?.label ?? 'drain').padEnd(24)} ${String(decision.desired).padStart(5)}  ${String(decision.visible).padStart(7)}  ${p95.toFixed(1).padStart(10)}s  ${decision.target.toFixed(1).padStart(6)}  ${(decision.busy !== undefined ? decision.busy.toFixed(2) : '-').padStart(4)}  ${decision.action}\n`,
       );
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
     }
