@@ -15,7 +15,7 @@
  * scaling policy. Nothing is named by hand: CloudFormation derives the names
  * from the stack, and everything else refers to them.
  */
-import { burstStepAdjustments, predictiveTarget, scaleInStepAdjustments } from '../lib/queue-services/burst-math';
+import { burstStepAdjustments, burstThreshold, predictiveTarget, scaleInStepAdjustments } from '../lib/queue-services/burst-math';
 import { busySlotsExpression } from '../lib/queue-services/busy-slots';
 import { backlogTarget } from '../lib/queue-services/target-math';
 import {
@@ -55,6 +55,10 @@ const pascal = (name: string) =>
 export const logicalPrefix = (name: string) => `Queue${pascal(name)}`;
 
 export const policyNameOf = (name: string): Cfn => join([ref('AWS::StackName'), `${name}-backlog-per-task`], '-');
+export const burstPolicyNameOf = (name: string): Cfn => join([ref('AWS::StackName'), `${name}-burst`], '-');
+/** Logical ids of the burst path's step policy and alarm. */
+export const burstPolicyId = (name: string) => `${logicalPrefix(name)}BurstScalingPolicy`;
+export const burstAlarmId = (name: string) => `${logicalPrefix(name)}BurstAlarm`;
 export const metricDimensionOf = (name: string): Cfn => join([ref('AWS::StackName'), name], '-');
 
 /** The expression the policy tracks: backlog per task, guarded against zero tasks. */
@@ -342,7 +346,8 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
  * excess backlog, lib/queue-services/burst-math.ts) invoked by a high-resolution alarm (Period
  * 10/20/30 on the EMF metrics the worker writes with StorageResolution 1) on backlog per task
  * = Maximum(VisibleMessages) / SampleCount(WorkerAlive). The threshold is thresholdFactor × the
- * deployed target; it stays put when the target updater re-tunes target tracking.
+ * deployed target; the target updater keeps it (and the steps built on it) in proportion to the
+ * target it puts (lib/queue-services/update-scaling-target.ts).
  *
  * Cooldowns: the step policy has its own (its last scale-out counts toward the next until it
  * ends); target tracking keeps its own scale-out cooldown. Scale-in: with `burst.scaleIn` (the
@@ -354,7 +359,7 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
   const burst = service.burst;
   if (!burst) return {};
   const id = logicalPrefix(name);
-  const threshold = Math.round(burst.thresholdFactor * initialTarget(service) * 1000) / 1000;
+  const threshold = burstThreshold(burst.thresholdFactor, initialTarget(service));
   const metric = (metricName: string, stat: string, metricId: string) => ({
     Id: metricId,
     ReturnData: false,
@@ -369,10 +374,10 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
     },
   });
   return {
-    [`${id}BurstScalingPolicy`]: {
+    [burstPolicyId(name)]: {
       Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
       Properties: {
-        PolicyName: join([ref('AWS::StackName'), `${name}-burst`], '-'),
+        PolicyName: burstPolicyNameOf(name),
         PolicyType: 'StepScaling',
         ScalingTargetId: ref(scalableTarget),
         StepScalingPolicyConfiguration: {
@@ -388,10 +393,11 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
         },
       },
     },
-    [`${id}BurstAlarm`]: {
+    [burstAlarmId(name)]: {
       Type: 'AWS::CloudWatch::Alarm',
       Properties: {
-        AlarmDescription: `Queue service ${name}: backlog per task above ${threshold} for ${burst.datapoints} × ${burst.periodSeconds} s (burst path, high-resolution)`,
+        // The threshold moves with the target (the updater puts it), so the description names the factor.
+        AlarmDescription: `Queue service ${name}: backlog per task above ${burst.thresholdFactor} × the backlog-per-task target for ${burst.datapoints} × ${burst.periodSeconds} s (burst path, high-resolution)`,
         Metrics: [
           metric(QUEUE_VISIBLE_MESSAGES_METRIC, 'Maximum', 'visible'),
           metric(QUEUE_WORKER_ALIVE_METRIC, 'SampleCount', 'tasks'),
@@ -403,7 +409,7 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
         ComparisonOperator: 'GreaterThanThreshold',
         // No datapoint (no task reporting) is no evidence of a burst; target tracking still runs.
         TreatMissingData: 'notBreaching',
-        AlarmActions: [ref(`${id}BurstScalingPolicy`)],
+        AlarmActions: [ref(burstPolicyId(name))],
       },
     },
     ...scaleInResources(name, service, scalableTarget),
@@ -607,6 +613,12 @@ export interface QueueServiceFunctionParts {
   producerEvents: unknown[];
   /** Queue ARNs the producer may send to. */
   queueArns: Cfn[];
+  /**
+   * The updater's grant on the burst alarms: DescribeAlarms and PutMetricAlarm on exactly this
+   * stack's burst alarms, putting only their own step policies as actions (a statement that
+   * allows nothing when no queue service has a burst path).
+   */
+  burstAlarmStatement: Cfn;
 }
 
 export function queueServiceFunctionParts(services: Record<string, QueueService> | undefined): QueueServiceFunctionParts {
@@ -623,8 +635,19 @@ export function queueServiceFunctionParts(services: Record<string, QueueService>
       metricDimensionOf(name),
       '","queueUrl":"',
       ref(`${id}Queue`),
-      '"}',
+      '"',
     );
+    const burst = services?.[name]?.burst;
+    if (burst) {
+      jsonParts.push(
+        ',"burst":{"alarmName":"',
+        ref(burstAlarmId(name)),
+        '","policyName":"',
+        burstPolicyNameOf(name),
+        `","thresholdFactor":${burst.thresholdFactor},"maxStepPercent":${burst.maxStepPercent}}`,
+      );
+    }
+    jsonParts.push('}');
   });
   jsonParts.push('}');
   return {
@@ -648,6 +671,26 @@ export function queueServiceFunctionParts(services: Record<string, QueueService>
       },
     })),
     queueArns: entries.map(([name]) => getAtt(`${logicalPrefix(name)}Queue`, 'Arn')),
+    burstAlarmStatement: burstAlarmStatement(entries.filter(([, service]) => service.burst).map(([name]) => name)),
+  };
+}
+
+/**
+ * cloudwatch:DescribeAlarms and cloudwatch:PutMetricAlarm both take the alarm as resource
+ * (Service Authorization Reference, CloudWatch: resource type alarm), so the grant names the
+ * burst alarms' ARNs; the cloudwatch:AlarmActions condition key holds the actions a put may set
+ * to the burst step policies (a policy's Ref is its ARN). The step policies themselves are
+ * written with application-autoscaling:PutScalingPolicy, authorised on scalable targets, which
+ * functions/queue-services.yml already grants for this stack's ECS services.
+ */
+function burstAlarmStatement(names: string[]): Cfn {
+  // Nothing to grant: a statement that allows nothing and denies only what the updater never does.
+  if (!names.length) return { Effect: 'Deny', Action: ['cloudwatch:SetAlarmState'], Resource: '*' };
+  return {
+    Effect: 'Allow',
+    Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm'],
+    Resource: names.map((name) => getAtt(burstAlarmId(name), 'Arn')),
+    Condition: { 'ForAllValues:StringEquals': { 'cloudwatch:AlarmActions': names.map((name) => ref(burstPolicyId(name))) } },
   };
 }
 

@@ -28,6 +28,23 @@ export interface StepAdjustment {
  */
 const STEP_RATIOS = [1, 2, 3, 5, 9, 17, 33, 65];
 
+/**
+ * The burst alarm's threshold for a backlog-per-task target: `thresholdFactor` × the target,
+ * to 3 decimals. The template computes it from the deployed target and the target updater from
+ * the target it puts, so both land on the same number and the steps built on it match.
+ */
+export function burstThreshold(thresholdFactor: number, target: number): number {
+  return round(thresholdFactor * target);
+}
+
+/** True when two step lists have the same bounds and adjustments, in the same order. */
+export function sameSteps(a: StepAdjustment[], b: StepAdjustment[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((step, i) => step.lower === b[i]!.lower && step.upper === b[i]!.upper && step.percent === b[i]!.percent)
+  );
+}
+
 /** The policy's StepAdjustments for an alarm threshold (backlog per task), capped at maxPercent. */
 export function burstStepAdjustments(threshold: number, maxPercent: number): StepAdjustment[] {
   if (!(threshold > 0)) throw new RangeError(`burst threshold must be > 0, got ${threshold}`);
