@@ -56,7 +56,7 @@ export const logicalPrefix = (name: string) => `Queue${pascal(name)}`;
 
 export const policyNameOf = (name: string): Cfn => join([ref('AWS::StackName'), `${name}-backlog-per-task`], '-');
 export const burstPolicyNameOf = (name: string): Cfn => join([ref('AWS::StackName'), `${name}-burst`], '-');
-/** Logical ids of the burst path's step policy and alarm. */
+/** Logical ids of the burst path's step policy and alarm (burstResources). */
 export const burstPolicyId = (name: string) => `${logicalPrefix(name)}BurstScalingPolicy`;
 export const burstAlarmId = (name: string) => `${logicalPrefix(name)}BurstAlarm`;
 export const metricDimensionOf = (name: string): Cfn => join([ref('AWS::StackName'), name], '-');
@@ -374,7 +374,7 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
     },
   });
   return {
-    [burstPolicyId(name)]: {
+    [`${id}BurstScalingPolicy`]: {
       Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
       Properties: {
         PolicyName: burstPolicyNameOf(name),
@@ -393,7 +393,7 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
         },
       },
     },
-    [burstAlarmId(name)]: {
+    [`${id}BurstAlarm`]: {
       Type: 'AWS::CloudWatch::Alarm',
       Properties: {
         // The threshold moves with the target (the updater puts it), so the description names the factor.
@@ -409,7 +409,7 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
         ComparisonOperator: 'GreaterThanThreshold',
         // No datapoint (no task reporting) is no evidence of a burst; target tracking still runs.
         TreatMissingData: 'notBreaching',
-        AlarmActions: [ref(burstPolicyId(name))],
+        AlarmActions: [ref(`${id}BurstScalingPolicy`)],
       },
     },
     ...scaleInResources(name, service, scalableTarget),
