@@ -133,6 +133,44 @@ describe('queue service burst path and predictive scaling (packaged template)', 
     ]);
   });
 
+  it('tells the target updater the burst alarm, step policy, factor and largest step (QUEUE_SERVICES)', () => {
+    const env = resource('UpdateScalingTargetLambdaFunction').Properties.Environment.Variables.QUEUE_SERVICES;
+    const parts = env['Fn::Join'][1] as unknown[];
+    const at = parts.findIndex((part) => typeof part === 'string' && part.includes('"burst":{"alarmName":"'));
+    expect(parts[at + 1]).toEqual({ Ref: 'QueueThumbnailsBurstAlarm' });
+    expect(parts[at + 3]).toEqual(resource('QueueThumbnailsBurstScalingPolicy').Properties.PolicyName);
+    expect(parts[at + 4]).toBe(`","thresholdFactor":${DEFAULT_BURST.thresholdFactor},"maxStepPercent":${DEFAULT_BURST.maxStepPercent}}`);
+  });
+
+  it('lets the target updater describe and put only the burst alarm, with only its step policy as action', () => {
+    type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+    const statements = (
+      resource('UpdateScalingTargetIamRoleLambdaExecution').Properties.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>
+    ).flatMap((p) => p.PolicyDocument.Statement);
+    const actions = (s: Statement) => [s.Action].flat();
+    const burst = statements.filter((s) => JSON.stringify(s.Resource).includes('QueueThumbnailsBurstAlarm'));
+    expect(burst).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm'],
+        Resource: [{ 'Fn::GetAtt': ['QueueThumbnailsBurstAlarm', 'Arn'] }],
+        Condition: { 'ForAllValues:StringEquals': { 'cloudwatch:AlarmActions': [{ Ref: 'QueueThumbnailsBurstScalingPolicy' }] } },
+      },
+    ]);
+    // No other grant of PutMetricAlarm reaches it: the rest name target tracking's own alarms.
+    const puts = statements.filter((s) => s.Effect === 'Allow' && actions(s).includes('cloudwatch:PutMetricAlarm') && !burst.includes(s));
+    for (const s of puts) expect(JSON.stringify(s.Resource)).toContain(':alarm:TargetTracking-service/');
+    // The step policy is put through PutScalingPolicy on this account's ECS scalable targets only.
+    const putPolicy = statements.filter((s) => actions(s).includes('application-autoscaling:PutScalingPolicy'));
+    expect(putPolicy).toHaveLength(1);
+    expect(putPolicy[0]!.Condition).toEqual({
+      StringEquals: {
+        'application-autoscaling:service-namespace': 'ecs',
+        'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount',
+      },
+    });
+  });
+
   it('has the worker emit the high-resolution backlog metric at the alarm period', () => {
     const container = resource('QueueThumbnailsTaskDefinition').Properties.ContainerDefinitions[0];
     expect(container.Environment).toContainEqual({ Name: 'BACKLOG_METRIC_SECONDS', Value: '10' });
