@@ -60,6 +60,19 @@
  *   target tracking, whose one-minute metric lags the step policy's tasks, multiplies the
  *   capacity the step policy already raised by a backlog from before it: the interplay the
  *   benchmark reports. Only target tracking scales in (the step policy only scales out).
+ * - The burst path's scale-in (`burst.scaleIn`): target tracking's scale-in is disabled
+ *   ("If the value is true, scale in is disabled and the target tracking scaling policy won't
+ *   remove capacity from the scalable target", TargetTrackingScalingPolicyConfiguration.
+ *   DisableScaleIn) and a second step scaling policy removes tasks. Its alarm is a
+ *   standard-resolution one (Period 60) on busy slots, (visible + in flight) / (reporting tasks
+ *   × concurrency), from the worker's readings, seen METRIC_DELAY_MINUTES late like the other
+ *   one-minute metrics; ALARM after `datapoints` consecutive minutes under busyBelow. The step
+ *   is a negative PercentChangeInCapacity, rounded toward zero and at least one task
+ *   ("values between 0 and -1 are rounded to -1 ... values less than -1 are rounded up",
+ *   Application Auto Scaling user guide, "Step scaling policies", scaling adjustment types),
+ *   never below the minimum capacity, at most once per its Cooldown. A scale-out by either
+ *   policy is never held back by it. The target updater re-tunes the scale-out alarm's
+ *   threshold with the target (`followsTarget`); the busy-slots alarm needs no re-tuning.
  * - Predictive scaling (ForecastAndScale): a forecast needs at least 24 hours of the load
  *   metric ("this metric must have at least 24 hours of data"; "an hourly forecast of capacity
  *   requirements for the next 48 hours", updated every 6 hours, Application Auto Scaling user
@@ -72,7 +85,15 @@
  *   3600) and is held as the hour's minimum: "If the forecast expects a decrease in load,
  *   predictive scaling will not scale in".
  */
-import { burstStepAdjustments, predictiveTarget, type StepAdjustment, stepCapacity } from '../lib/queue-services/burst-math';
+import {
+  burstStepAdjustments,
+  predictiveTarget,
+  type ScaleInSettings,
+  scaleInCapacity,
+  scaleInStepAdjustments,
+  type StepAdjustment,
+  stepCapacity,
+} from '../lib/queue-services/burst-math';
 import { backlogPerTask, backlogTarget, decideTarget, type WindowStats } from '../lib/queue-services/target-math';
 
 export const DURATION_SECONDS = 6 * 3600;
@@ -155,6 +176,8 @@ export interface Service {
   scaleIn: 'gradual' | 'proportional';
   /** Scheduled MinCapacity at second t (undefined: the service's minTasks). */
   scheduledMin?: (t: number) => number | undefined;
+  /** The registry's expectedProcessingSeconds: seeds the first target (default EXPECTED_PROCESSING_SECONDS). */
+  expectedProcessingSeconds?: number;
   /** Seconds from a raised desired count to a consuming task (default TASK_START_SECONDS). */
   taskStartSeconds?: number;
   /** The step scaling policy on the high-resolution backlog-per-task alarm. */
@@ -180,6 +203,17 @@ export interface BurstSettings {
   thresholdFactor: number;
   cooldownSeconds: number;
   maxStepPercent: number;
+  /** The target updater moves the threshold (and the steps) with the target; else fixed at deploy. */
+  followsTarget?: boolean;
+  /** Idle tasks given back by a step policy (target tracking's scale-in disabled). */
+  scaleIn?: BusyScaleInSettings;
+}
+
+/** The burst path's scale-in: a step policy on busy slots; target tracking's own scale-in off. */
+export interface BusyScaleInSettings extends ScaleInSettings {
+  /** Consecutive one-minute datapoints under busyBelow before the policy removes tasks. */
+  datapoints: number;
+  cooldownSeconds: number;
 }
 
 export interface PredictiveSettings {
@@ -201,7 +235,12 @@ export interface Policy {
 export function backlogPolicy(service: Service, headroom: number): Policy {
   const factors = { concurrency: service.concurrency, headroom };
   const settings = { acceptableLatencySeconds: service.acceptableLatency, tolerance: 0.1, maxTarget: 1000, ...factors };
-  let target = backlogTarget(service.acceptableLatency, EXPECTED_PROCESSING_SECONDS, settings.maxTarget, factors);
+  let target = backlogTarget(
+    service.acceptableLatency,
+    service.expectedProcessingSeconds ?? EXPECTED_PROCESSING_SECONDS,
+    settings.maxTarget,
+    factors,
+  );
   return {
     name: `backlog per task, headroom ${headroom}`,
     metric: backlogPerTask,
@@ -228,6 +267,8 @@ export interface SimResult {
   /** Scale-outs by the step policy, and by target tracking, in the measured window. */
   stepScaleOuts: number;
   trackingScaleOuts: number;
+  /** Scale-ins by the burst path's busy-slots policy, in the measured window. */
+  stepScaleIns: number;
   /** Predictive scaling's hourly capacity forecast for the measured window (empty without it). */
   forecast: number[];
 }
@@ -269,14 +310,19 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
   const timeline: SimResult['timeline'] = [];
   let stepScaleOuts = 0;
   let trackingScaleOuts = 0;
+  let stepScaleIns = 0;
 
   // The step policy's alarm threshold is fixed in the template: the deployed (initial) target.
   const burst = service.burst;
-  const burstThreshold = burst ? burst.thresholdFactor * policy.target() : 0;
-  const steps: StepAdjustment[] = burst ? burstStepAdjustments(burstThreshold, burst.maxStepPercent) : [];
+  let burstThreshold = burst ? burst.thresholdFactor * policy.target() : 0;
+  let steps: StepAdjustment[] = burst ? burstStepAdjustments(burstThreshold, burst.maxStepPercent) : [];
   const highRes: Array<{ at: number; value: number }> = [];
   let lastStepOut = -Infinity;
   let capacityBeforeStep = capacity;
+  const busyIn = burst?.scaleIn;
+  const scaleInSteps = busyIn ? scaleInStepAdjustments(busyIn) : [];
+  const busyPoints: Array<{ at: number; value: number }> = [];
+  let lastBusyIn = -Infinity;
 
   // Predictive scaling: messages sent per hour of the previous day (the load metric).
   const sentByHour = new Array<number>(24).fill(0);
@@ -372,6 +418,39 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
       }
     }
 
+    // The burst path's scale-in: one busy-slots datapoint a minute (the worker's 10 s readings
+    // averaged over the minute), seen METRIC_DELAY_MINUTES late like every one-minute metric.
+    if (busyIn && (t + 1) % 60 === 0) {
+      const now = t + 1;
+      const running = tasks.filter((task) => task.readyAt <= now && !task.stopping);
+      const inFlight = running.reduce((sum, task) => sum + task.slots.filter((free) => free > now).length, 0);
+      // No task reporting is no datapoint: missing data does not breach.
+      if (running.length > 0) {
+        busyPoints.push({
+          at: now + METRIC_DELAY_MINUTES * 60,
+          value: (queueArrived.length - head + inFlight) / (running.length * service.concurrency),
+        });
+      }
+      if (busyPoints.length > 20) busyPoints.shift();
+      const recent = busyPoints.filter((point) => point.at <= now).slice(-busyIn.datapoints);
+      const alarm = recent.length === busyIn.datapoints && recent.every((point) => point.value < busyIn.busyBelow);
+      if (alarm && now - lastBusyIn >= busyIn.cooldownSeconds) {
+        const min = Math.min(service.maxTasks, Math.max(service.scheduledMin?.(now) ?? service.minTasks, forecastMin(now) ?? 0));
+        const next = scaleInCapacity({
+          capacity,
+          metric: recent[recent.length - 1]!.value,
+          threshold: busyIn.busyBelow,
+          steps: scaleInSteps,
+          minCapacity: min,
+        });
+        if (next < capacity) {
+          lastBusyIn = now;
+          if (measured) stepScaleIns += 1;
+          setCapacity(next, now);
+        }
+      }
+    }
+
     if ((t + 1) % 60 === 0) {
       const visible = queueArrived.length - head;
       const running = runningNow(t + 1);
@@ -398,7 +477,7 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
           if (measured) trackingScaleOuts += 1;
           setCapacity(next, t + 1);
         }
-      } else if (low && newest !== undefined && t + 1 - lastIn >= service.scaleInCooldown) {
+      } else if (!busyIn && low && newest !== undefined && t + 1 - lastIn >= service.scaleInCooldown) {
         let next = Math.max(min, Math.ceil((capacity * newest) / target));
         if (service.scaleIn === 'gradual') next = Math.max(next, capacity - Math.max(1, Math.floor(capacity * 0.1)));
         if (next < capacity) {
@@ -415,6 +494,10 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
     if ((t + 1) % 3600 === 0) {
       policy.retune?.(hour);
       hour = { sumSeconds: 0, count: 0 };
+      if (burst?.followsTarget && burst.thresholdFactor * policy.target() !== burstThreshold) {
+        burstThreshold = burst.thresholdFactor * policy.target();
+        steps = burstStepAdjustments(burstThreshold, burst.maxStepPercent);
+      }
     }
   }
   // Messages still waiting at the end count with their age so far: a backlog is not free.
@@ -429,6 +512,7 @@ export function simulate(traffic: Traffic, policy: Policy, service: Service, see
     timeline,
     stepScaleOuts,
     trackingScaleOuts,
+    stepScaleIns,
     forecast: forecast.slice(0, DURATION_SECONDS / 3600),
   };
 }

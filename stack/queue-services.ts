@@ -10,12 +10,16 @@
  * ARM64 Fargate task definition and service in the stack's cluster, an Application Auto
  * Scaling target with the scheduled actions, a target tracking policy on backlog per task
  * (metric math), and alarms. With `burst:`, a step scaling policy driven by a high-resolution
- * alarm on the workers' backlog metric; with `predictive:`, a predictive scaling policy. Nothing is named by hand: CloudFormation derives the names
+ * alarm on the workers' backlog metric, and (unless `burst.scaleIn: false`) a step scale-in policy
+ * on busy slots that replaces target tracking's own scale-in; with `predictive:`, a predictive
+ * scaling policy. Nothing is named by hand: CloudFormation derives the names
  * from the stack, and everything else refers to them.
  */
-import { burstStepAdjustments, predictiveTarget } from '../lib/queue-services/burst-math';
+import { burstStepAdjustments, burstThreshold, predictiveTarget, scaleInStepAdjustments } from '../lib/queue-services/burst-math';
+import { busySlotsExpression } from '../lib/queue-services/busy-slots';
 import { backlogTarget } from '../lib/queue-services/target-math';
 import {
+  QUEUE_IN_FLIGHT_MESSAGES_METRIC,
   QUEUE_METRICS_NAMESPACE,
   QUEUE_SERVICE_DIMENSION,
   QUEUE_VISIBLE_MESSAGES_METRIC,
@@ -51,6 +55,10 @@ const pascal = (name: string) =>
 export const logicalPrefix = (name: string) => `Queue${pascal(name)}`;
 
 export const policyNameOf = (name: string): Cfn => join([ref('AWS::StackName'), `${name}-backlog-per-task`], '-');
+export const burstPolicyNameOf = (name: string): Cfn => join([ref('AWS::StackName'), `${name}-burst`], '-');
+/** Logical ids of the burst path's step policy and alarm (burstResources). */
+export const burstPolicyId = (name: string) => `${logicalPrefix(name)}BurstScalingPolicy`;
+export const burstAlarmId = (name: string) => `${logicalPrefix(name)}BurstAlarm`;
 export const metricDimensionOf = (name: string): Cfn => join([ref('AWS::StackName'), name], '-');
 
 /** The expression the policy tracks: backlog per task, guarded against zero tasks. */
@@ -279,6 +287,9 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
           TargetValue: initialTarget(service),
           ScaleInCooldown: service.scaleInCooldownSeconds,
           ScaleOutCooldown: service.scaleOutCooldownSeconds,
+          // With the burst path's scale-in, the busy-slots step policy alone removes tasks
+          // (DisableScaleIn: "if you want to use a separate scaling policy for scale in").
+          ...(scaleInOf(service) ? { DisableScaleIn: true } : {}),
           CustomizedMetricSpecification: {
             Metrics: [
               {
@@ -335,17 +346,20 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
  * excess backlog, lib/queue-services/burst-math.ts) invoked by a high-resolution alarm (Period
  * 10/20/30 on the EMF metrics the worker writes with StorageResolution 1) on backlog per task
  * = Maximum(VisibleMessages) / SampleCount(WorkerAlive). The threshold is thresholdFactor × the
- * deployed target; it stays put when the target updater re-tunes target tracking.
+ * deployed target; the target updater keeps it (and the steps built on it) in proportion to the
+ * target it puts (lib/queue-services/update-scaling-target.ts).
  *
  * Cooldowns: the step policy has its own (its last scale-out counts toward the next until it
- * ends); target tracking keeps its own scale-out and scale-in cooldowns and alone scales in, so
- * the tasks the step policy adds are removed by target tracking's gradual scale-in.
+ * ends); target tracking keeps its own scale-out cooldown. Scale-in: with `burst.scaleIn` (the
+ * default) target tracking's scale-in is disabled and a second step policy, on a one-minute
+ * alarm on busy slots, removes tasks (scaleInResources); with `scaleIn: false` target tracking
+ * scales in alone, gradually.
  */
 function burstResources(name: string, service: QueueService, scalableTarget: string): Record<string, Cfn> {
   const burst = service.burst;
   if (!burst) return {};
   const id = logicalPrefix(name);
-  const threshold = Math.round(burst.thresholdFactor * initialTarget(service) * 1000) / 1000;
+  const threshold = burstThreshold(burst.thresholdFactor, initialTarget(service));
   const metric = (metricName: string, stat: string, metricId: string) => ({
     Id: metricId,
     ReturnData: false,
@@ -363,7 +377,7 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
     [`${id}BurstScalingPolicy`]: {
       Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
       Properties: {
-        PolicyName: join([ref('AWS::StackName'), `${name}-burst`], '-'),
+        PolicyName: burstPolicyNameOf(name),
         PolicyType: 'StepScaling',
         ScalingTargetId: ref(scalableTarget),
         StepScalingPolicyConfiguration: {
@@ -382,7 +396,8 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
     [`${id}BurstAlarm`]: {
       Type: 'AWS::CloudWatch::Alarm',
       Properties: {
-        AlarmDescription: `Queue service ${name}: backlog per task above ${threshold} for ${burst.datapoints} × ${burst.periodSeconds} s (burst path, high-resolution)`,
+        // The threshold moves with the target (the updater puts it), so the description names the factor.
+        AlarmDescription: `Queue service ${name}: backlog per task above ${burst.thresholdFactor} × the backlog-per-task target for ${burst.datapoints} × ${burst.periodSeconds} s (burst path, high-resolution)`,
         Metrics: [
           metric(QUEUE_VISIBLE_MESSAGES_METRIC, 'Maximum', 'visible'),
           metric(QUEUE_WORKER_ALIVE_METRIC, 'SampleCount', 'tasks'),
@@ -395,6 +410,86 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
         // No datapoint (no task reporting) is no evidence of a burst; target tracking still runs.
         TreatMissingData: 'notBreaching',
         AlarmActions: [ref(`${id}BurstScalingPolicy`)],
+      },
+    },
+    ...scaleInResources(name, service, scalableTarget),
+  };
+}
+
+/** The burst path's scale-in settings, when the service has them (`burst:` without `scaleIn: false`). */
+export const scaleInOf = (service: QueueService) => (service.burst && service.burst.scaleIn !== false ? service.burst.scaleIn : undefined);
+
+/**
+ * The burst path's scale-in: target tracking's own scale-in is disabled (DisableScaleIn), and a
+ * step scaling policy removes tasks when busy slots stay under `busyBelow` for `datapoints`
+ * one-minute periods: negative PercentChangeInCapacity steps keyed on busy − busyBelow
+ * (lib/queue-services/burst-math.ts scaleInStepAdjustments: the first step open below, the
+ * last ending at 0, no gap or overlap, as StepAdjustment requires), each bringing busy slots
+ * back to `busyTarget`, at most `maxPercent` of the tasks per `cooldownSeconds`.
+ *
+ * The scale-out policies are untouched: Application Auto Scaling runs the policy that gives the
+ * largest capacity, and a scale-out alarm during the scale-in cooldown scales out at once. No
+ * datapoint (no task reporting) is not breaching: it is no evidence of idle slots.
+ */
+function scaleInResources(name: string, service: QueueService, scalableTarget: string): Record<string, Cfn> {
+  const burst = service.burst;
+  const scaleIn = scaleInOf(service);
+  if (!burst || !scaleIn) return {};
+  const id = logicalPrefix(name);
+  const metric = (metricName: string, stat: string, metricId: string) => ({
+    Id: metricId,
+    ReturnData: false,
+    MetricStat: {
+      Metric: {
+        Namespace: QUEUE_METRICS_NAMESPACE,
+        MetricName: metricName,
+        Dimensions: [{ Name: QUEUE_SERVICE_DIMENSION, Value: metricDimensionOf(name) }],
+      },
+      Period: 60,
+      Stat: stat,
+    },
+  });
+  const policy = `${id}BurstScaleInPolicy`;
+  return {
+    [policy]: {
+      Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
+      Properties: {
+        PolicyName: join([ref('AWS::StackName'), `${name}-burst-scale-in`], '-'),
+        PolicyType: 'StepScaling',
+        ScalingTargetId: ref(scalableTarget),
+        StepScalingPolicyConfiguration: {
+          AdjustmentType: 'PercentChangeInCapacity',
+          Cooldown: scaleIn.cooldownSeconds,
+          MetricAggregationType: 'Average',
+          StepAdjustments: scaleInStepAdjustments(scaleIn).map((step) => ({
+            ...(step.lower !== undefined ? { MetricIntervalLowerBound: step.lower } : {}),
+            ...(step.upper !== undefined ? { MetricIntervalUpperBound: step.upper } : {}),
+            ScalingAdjustment: step.percent,
+          })),
+        },
+      },
+    },
+    [`${id}BurstScaleInAlarm`]: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmDescription: `Queue service ${name}: busy slots under ${scaleIn.busyBelow} for ${scaleIn.datapoints} min (burst path scale-in, back to ${scaleIn.busyTarget})`,
+        Metrics: [
+          metric(QUEUE_VISIBLE_MESSAGES_METRIC, 'Average', 'visible'),
+          metric(QUEUE_IN_FLIGHT_MESSAGES_METRIC, 'Average', 'inflight'),
+          metric(QUEUE_WORKER_ALIVE_METRIC, 'SampleCount', 'alive'),
+          {
+            Id: 'busy',
+            Label: 'Busy slots',
+            Expression: busySlotsExpression(burst.periodSeconds, service.task.concurrency),
+            ReturnData: true,
+          },
+        ],
+        EvaluationPeriods: scaleIn.datapoints,
+        DatapointsToAlarm: scaleIn.datapoints,
+        Threshold: scaleIn.busyBelow,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [ref(policy)],
       },
     },
   };
@@ -518,6 +613,12 @@ export interface QueueServiceFunctionParts {
   producerEvents: unknown[];
   /** Queue ARNs the producer may send to. */
   queueArns: Cfn[];
+  /**
+   * The updater's grant on the burst alarms: DescribeAlarms and PutMetricAlarm on exactly this
+   * stack's burst alarms, putting only their own step policies as actions (a statement that
+   * allows nothing when no queue service has a burst path).
+   */
+  burstAlarmStatement: Cfn;
 }
 
 export function queueServiceFunctionParts(services: Record<string, QueueService> | undefined): QueueServiceFunctionParts {
@@ -534,8 +635,19 @@ export function queueServiceFunctionParts(services: Record<string, QueueService>
       metricDimensionOf(name),
       '","queueUrl":"',
       ref(`${id}Queue`),
-      '"}',
+      '"',
     );
+    const burst = services?.[name]?.burst;
+    if (burst) {
+      jsonParts.push(
+        ',"burst":{"alarmName":"',
+        ref(burstAlarmId(name)),
+        '","policyName":"',
+        burstPolicyNameOf(name),
+        `","thresholdFactor":${burst.thresholdFactor},"maxStepPercent":${burst.maxStepPercent}}`,
+      );
+    }
+    jsonParts.push('}');
   });
   jsonParts.push('}');
   return {
@@ -559,6 +671,26 @@ export function queueServiceFunctionParts(services: Record<string, QueueService>
       },
     })),
     queueArns: entries.map(([name]) => getAtt(`${logicalPrefix(name)}Queue`, 'Arn')),
+    burstAlarmStatement: burstAlarmStatement(entries.filter(([, service]) => service.burst).map(([name]) => name)),
+  };
+}
+
+/**
+ * cloudwatch:DescribeAlarms and cloudwatch:PutMetricAlarm both take the alarm as resource
+ * (Service Authorization Reference, CloudWatch: resource type alarm), so the grant names the
+ * burst alarms' ARNs; the cloudwatch:AlarmActions condition key holds the actions a put may set
+ * to the burst step policies (a policy's Ref is its ARN). The step policies themselves are
+ * written with application-autoscaling:PutScalingPolicy, authorised on scalable targets, which
+ * functions/queue-services.yml already grants for this stack's ECS services.
+ */
+function burstAlarmStatement(names: string[]): Cfn {
+  // Nothing to grant: a statement that allows nothing and denies only what the updater never does.
+  if (!names.length) return { Effect: 'Deny', Action: ['cloudwatch:SetAlarmState'], Resource: '*' };
+  return {
+    Effect: 'Allow',
+    Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm'],
+    Resource: names.map((name) => getAtt(burstAlarmId(name), 'Arn')),
+    Condition: { 'ForAllValues:StringEquals': { 'cloudwatch:AlarmActions': names.map((name) => ref(burstPolicyId(name))) } },
   };
 }
 

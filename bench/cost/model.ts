@@ -5,6 +5,7 @@
  * (measured.ts). Pure functions: `npm run cost` (main.ts) packages and prints; the tests
  * check them against costs computed by hand.
  */
+import { QUEUE_BURST_METRICS } from '../../lib/contracts/metric-names';
 import { nextScheduleTimes } from '../../lib/registry/schedule';
 import { runTransitions, taskCost, type Architecture, type Capacity } from '../../lib/pipelines/runs/run-cost';
 import type { RegionPrices } from '../../lib/shared/pricing/prices';
@@ -235,6 +236,26 @@ export function idleCost(template: Template, prices: RegionPrices): IdleCost {
     add(
       `${id} Container Insights`,
       `${metrics} metrics (cluster + ${inCluster} service(s)) × ${money(usd.customMetricMonth)}`,
+      metrics * usd.customMetricMonth,
+    );
+  }
+
+  // A queue service's burst path: its workers write VisibleMessages, WorkerAlive and
+  // InFlightMessages through EMF at high resolution (container/worker/backlog-metric.ts), one
+  // dimension value per service: three custom metrics a month each, priced as any custom
+  // metric (the template tells the worker by BACKLOG_METRIC_SECONDS in its task definition).
+  for (const [id, taskDefinition] of of('AWS::ECS::TaskDefinition')) {
+    const containers = Array.isArray(taskDefinition.Properties?.ContainerDefinitions)
+      ? taskDefinition.Properties.ContainerDefinitions.filter(isRecord)
+      : [];
+    const emits = containers.some(
+      (c) => Array.isArray(c.Environment) && c.Environment.some((e) => isRecord(e) && e.Name === 'BACKLOG_METRIC_SECONDS'),
+    );
+    if (!emits) continue;
+    const metrics = QUEUE_BURST_METRICS.length;
+    add(
+      `${id} burst metrics`,
+      `${metrics} custom metrics (${QUEUE_BURST_METRICS.join(', ')}) × ${money(usd.customMetricMonth)}`,
       metrics * usd.customMetricMonth,
     );
   }

@@ -22,5 +22,5 @@ export { emfDocument, writeMetrics } from './emf';
 // Queue mode (queue services): the consumer, and the burst path's high-resolution backlog metric.
 export { QueueConsumer } from './queue-consumer';
 export type { QueueConsumerOptions, MessageHandler, QueueMessage } from './queue-consumer';
-export { startBacklogMetric, backlogEmf } from './backlog-metric';
-export type { BacklogMetricOptions } from './backlog-metric';
+export { startBacklogMetric, backlogEmf, readQueueDepth } from './backlog-metric';
+export type { BacklogMetricOptions, QueueDepth } from './backlog-metric';

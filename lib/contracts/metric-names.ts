@@ -112,12 +112,17 @@ export const PROCESSING_DURATION_METRIC = 'ProcessingDuration';
 /** Dimension: `<stack>-<queue service>`, unique per deployed service. */
 export const QUEUE_SERVICE_DIMENSION = 'QueueService';
 /**
- * The burst path's high-resolution metrics (EMF StorageResolution 1), one pair per task per
- * period: the queue's visible messages as the task read them, and 1 (its SampleCount over a
- * period counts the tasks reporting). Backlog per task = Maximum(visible) / SampleCount(alive).
+ * The burst path's high-resolution metrics (EMF StorageResolution 1), one set per task per
+ * period: the queue's visible messages as the task read them, 1 (its SampleCount over a
+ * period counts the tasks reporting) and the queue's in-flight messages (received, not yet
+ * deleted). Backlog per task = Maximum(visible) / SampleCount(alive); busy slots, the burst
+ * path's scale-in metric = (visible + in flight) / (reporting tasks × concurrency).
  */
 export const QUEUE_VISIBLE_MESSAGES_METRIC = 'VisibleMessages';
 export const QUEUE_WORKER_ALIVE_METRIC = 'WorkerAlive';
+export const QUEUE_IN_FLIGHT_MESSAGES_METRIC = 'InFlightMessages';
+/** Every metric a queue service's workers write for its burst path: one custom metric each per service. */
+export const QUEUE_BURST_METRICS = [QUEUE_VISIBLE_MESSAGES_METRIC, QUEUE_WORKER_ALIVE_METRIC, QUEUE_IN_FLIGHT_MESSAGES_METRIC] as const;
 
 /** Application Auto Scaling's resource id of an ECS service. */
 export function ecsServiceResourceId(cluster: string, service: string): string {

@@ -26,7 +26,24 @@ export interface StepAdjustment {
  * starting at ratio r adds 100 × (r - 1) % (the capacity that ratio needs), the first one half
  * way up its band so a breach just above the threshold still adds capacity.
  */
-const STEP_RATIOS = [1, 2, 3, 5, 9, 17];
+const STEP_RATIOS = [1, 2, 3, 5, 9, 17, 33, 65];
+
+/**
+ * The burst alarm's threshold for a backlog-per-task target: `thresholdFactor` × the target,
+ * to 3 decimals. The template computes it from the deployed target and the target updater from
+ * the target it puts, so both land on the same number and the steps built on it match.
+ */
+export function burstThreshold(thresholdFactor: number, target: number): number {
+  return round(thresholdFactor * target);
+}
+
+/** True when two step lists have the same bounds and adjustments, in the same order. */
+export function sameSteps(a: StepAdjustment[], b: StepAdjustment[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((step, i) => step.lower === b[i]!.lower && step.upper === b[i]!.upper && step.percent === b[i]!.percent)
+  );
+}
 
 /** The policy's StepAdjustments for an alarm threshold (backlog per task), capped at maxPercent. */
 export function burstStepAdjustments(threshold: number, maxPercent: number): StepAdjustment[] {
@@ -79,6 +96,72 @@ export function stepCapacity(input: {
   const base = input.capacityBeforeCooldown ?? input.capacity;
   const change = Math.max(input.minAdjustmentMagnitude, Math.floor((base * step.percent) / 100));
   return Math.min(input.maxCapacity, Math.max(input.capacity, base + change));
+}
+
+/**
+ * The scale-in half of the burst path. Target tracking scales in slowly (15 one-minute
+ * datapoints under 90 % of its target, then gradually), so the tasks a burst brought stay long
+ * after it; with `burst.scaleIn` the template disables target tracking's scale-in
+ * (TargetTrackingScalingPolicyConfiguration.DisableScaleIn: "If you want to use a separate
+ * scaling policy for scale in") and a step scaling policy removes tasks when the slots are idle.
+ *
+ * Its alarm's metric is busy slots: (visible + in-flight messages) / (reporting tasks ×
+ * concurrency), the demand a task's slots would have at the current capacity. Under `busyBelow`
+ * for `datapoints` minutes, the policy removes the capacity that brings it to `busyTarget`:
+ * capacity × busy / busyTarget, at most `maxPercent` per invocation. The steps are keyed on
+ * busy - busyBelow (negative: a LessThanThreshold alarm); each band removes what its top
+ * needs, so a step never removes more than the demand inside it allows.
+ */
+export interface ScaleInSettings {
+  busyBelow: number;
+  busyTarget: number;
+  maxPercent: number;
+}
+
+/** Bands of busy / busyBelow the scale-in steps are cut into (the last ends at the threshold). */
+const SCALE_IN_BANDS = [0, 0.25, 0.5, 0.75, 1];
+
+/** The scale-in policy's StepAdjustments (negative PercentChangeInCapacity), keyed on busy - busyBelow. */
+export function scaleInStepAdjustments({ busyBelow, busyTarget, maxPercent }: ScaleInSettings): StepAdjustment[] {
+  if (!(busyBelow > 0 && busyTarget > busyBelow && busyTarget <= 1)) {
+    throw new RangeError(`scale-in needs 0 < busyBelow < busyTarget <= 1, got busyBelow ${busyBelow}, busyTarget ${busyTarget}`);
+  }
+  if (!(maxPercent > 0 && maxPercent < 100)) throw new RangeError(`scale-in maxPercent must be > 0 and < 100, got ${maxPercent}`);
+  const steps: StepAdjustment[] = [];
+  for (let i = 1; i < SCALE_IN_BANDS.length; i += 1) {
+    const top = SCALE_IN_BANDS[i]! * busyBelow;
+    const percent = -Math.min(maxPercent, Math.floor(100 * (1 - top / busyTarget)));
+    const last = steps[steps.length - 1];
+    // Bands the cap made equal merge into one (the first band is open below).
+    if (last && last.percent === percent) {
+      last.upper = round(top - busyBelow);
+      continue;
+    }
+    steps.push({
+      ...(i > 1 ? { lower: round(SCALE_IN_BANDS[i - 1]! * busyBelow - busyBelow) } : {}),
+      upper: round(top - busyBelow),
+      percent,
+    });
+  }
+  return steps;
+}
+
+/**
+ * Capacity after one invocation of the scale-in policy. A negative PercentChangeInCapacity
+ * between 0 and -1 task removes one, and a larger one is rounded toward zero (Application
+ * Auto Scaling StepScalingPolicyConfiguration, AdjustmentType); never below the minimum.
+ */
+export function scaleInCapacity(input: {
+  capacity: number;
+  metric: number;
+  threshold: number;
+  steps: StepAdjustment[];
+  minCapacity: number;
+}): number {
+  const step = stepFor(input.steps, input.metric - input.threshold);
+  if (!step || step.percent >= 0) return input.capacity;
+  const change = Math.max(1, Math.floor((input.capacity * -step.percent) / 100));
+  return Math.max(input.minCapacity, Math.min(input.capacity, input.capacity - change));
 }
 
 /**

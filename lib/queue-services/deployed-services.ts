@@ -10,6 +10,15 @@ export const DeployedQueueServiceSchema = v.strictObject({
   policyName: v.string().min(1),
   metricDimension: v.string().min(1),
   queueUrl: v.string().min(1),
+  /** The burst path (registry `burst:`): its alarm and step policy, and how they follow the target. */
+  burst: v
+    .strictObject({
+      alarmName: v.string().min(1),
+      policyName: v.string().min(1),
+      thresholdFactor: v.number().positive(),
+      maxStepPercent: v.number().positive(),
+    })
+    .optional(),
 });
 export type DeployedQueueService = v.Infer<typeof DeployedQueueServiceSchema>;
 

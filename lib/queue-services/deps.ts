@@ -8,6 +8,7 @@ import { sqsClient } from '../shared/clients/sqs';
 import { pipelines } from '../registry';
 import type { QueueService } from '../registry/schema';
 import { applicationAutoScalingPolicies } from './adapters/application-auto-scaling-policies';
+import { cloudWatchAlarms } from './adapters/cloudwatch-alarms';
 import { getMetricDataStats } from './adapters/cloudwatch-processing-stats';
 import { sqsMessageSender } from './adapters/sqs-message-sender';
 import { parseDeployedQueueServices, type DeployedQueueService } from './deployed-services';
@@ -29,6 +30,7 @@ export function updateScalingTargetDeps(config: {
 }): UpdateScalingTargetDeps & QueueServicesInStack {
   return {
     policies: applicationAutoScalingPolicies(applicationAutoScalingClient()),
+    alarms: cloudWatchAlarms(cloudWatchClient()),
     stats: getMetricDataStats(cloudWatchClient()),
     clock: () => new Date(),
     cluster: config.CLUSTER_NAME,

@@ -635,6 +635,47 @@ export const TargetUpdateSchema = z.strictObject({
     .optional(),
 });
 
+/** `burst.scaleIn`: the burst path's scale-in on busy slots (lib/queue-services/burst-math.ts). */
+export const BurstScaleInSchema = z
+  .strictObject({
+    /** Scale in when busy slots stay under this fraction. */
+    busyBelow: z
+      .number()
+      .gt(0, 'burst scaleIn busyBelow is a fraction greater than 0 and less than 1')
+      .lt(1, 'burst scaleIn busyBelow is a fraction greater than 0 and less than 1')
+      .default(DEFAULT_BURST.scaleIn.busyBelow),
+    /** ... back to this fraction of busy slots. */
+    busyTarget: z
+      .number()
+      .gt(0, 'burst scaleIn busyTarget is a fraction greater than 0 and at most 1')
+      .max(1, 'burst scaleIn busyTarget is a fraction greater than 0 and at most 1')
+      .default(DEFAULT_BURST.scaleIn.busyTarget),
+    /** At most this percentage of the tasks per scale-in. */
+    maxPercent: z
+      .number()
+      .int()
+      .min(1, 'burst scaleIn maxPercent must be at least 1')
+      .max(90, 'burst scaleIn maxPercent must be at most 90')
+      .default(DEFAULT_BURST.scaleIn.maxPercent),
+    /** Consecutive one-minute datapoints under busyBelow first. */
+    datapoints: z
+      .number()
+      .int()
+      .min(1, 'burst scaleIn datapoints must be at least 1')
+      .max(60, 'burst scaleIn datapoints must be at most 60')
+      .default(DEFAULT_BURST.scaleIn.datapoints),
+    cooldownSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600, 'burst scaleIn cooldownSeconds must be at most 3600')
+      .default(DEFAULT_BURST.scaleIn.cooldownSeconds),
+  })
+  .refine((scaleIn) => scaleIn.busyTarget > scaleIn.busyBelow, {
+    message: 'burst scaleIn busyTarget must be greater than busyBelow (else a scale-in would leave the slots idle again)',
+    path: ['busyTarget'],
+  });
+
 /**
  * The burst path: a step scaling policy on a high-resolution backlog-per-task alarm, beside
  * target tracking. `burst: {}` takes every default (./queue-service-defaults.ts, chosen with
@@ -668,6 +709,12 @@ export const BurstSchema = z.strictObject({
     .min(50, 'burst maxStepPercent must be at least 50')
     .max(10_000, 'burst maxStepPercent must be at most 10000')
     .default(DEFAULT_BURST.maxStepPercent),
+  /**
+   * Idle tasks given back by a step policy on busy slots ((visible + in-flight messages) /
+   * (tasks × concurrency)) instead of target tracking's slow scale-in, which is disabled.
+   * `false` keeps target tracking's scale-in.
+   */
+  scaleIn: z.union([z.literal(false), BurstScaleInSchema]).default({ ...DEFAULT_BURST.scaleIn }),
 });
 
 /**

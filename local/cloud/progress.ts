@@ -143,11 +143,13 @@ export function attachProgress(cloud: LocalCloud, print: (line: string) => void)
   on(
     cloud.autoscaling.events,
     'decision',
-    (d: { serviceName: string; action: string; desired: number; visible: number; target: number }) => {
+    (d: { serviceName: string; action: string; desired: number; visible: number; target: number; busy?: number }) => {
       if (d.action !== 'hold')
         say(
           'info',
-          `service ${d.serviceName}: ${d.action} to ${d.desired} task(s) (backlog ${d.visible}, target ${d.target.toFixed(1)} per task)`,
+          d.action === 'burst-in'
+            ? `service ${d.serviceName}: ${d.action} to ${d.desired} task(s) (busy slots ${(d.busy ?? 0).toFixed(2)})`
+            : `service ${d.serviceName}: ${d.action} to ${d.desired} task(s) (backlog ${d.visible}, target ${d.target.toFixed(1)} per task)`,
         );
     },
   );

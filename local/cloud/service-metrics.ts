@@ -5,7 +5,7 @@
  * Also the bridge that lets Application Auto Scaling's API change the local autoscalers.
  */
 import type { LocalScalingPolicy, ScalingPolicies } from '../emulators/application-auto-scaling/api';
-import type { StackAutoscaling } from './autoscaling/stack-autoscaling';
+import type { ServiceScaler, StackAutoscaling } from './autoscaling/stack-autoscaling';
 import type { StackEcs } from './stack-ecs';
 import type { StackMonitoring } from './stack-monitoring';
 import type { StackStepFunctions } from './stack-step-functions';
@@ -65,24 +65,50 @@ export function collectServiceMetrics(options: {
   };
 }
 
-/** The template's target tracking policies as Application Auto Scaling describes them, backed by the local autoscalers. */
+/**
+ * The template's target tracking policies, and the step policies of their services' burst
+ * paths, as Application Auto Scaling describes them, backed by the local autoscalers: what
+ * PutScalingPolicy puts is what they scale with from their next tick.
+ */
 export function scalingPoliciesOf(autoscaling: StackAutoscaling, region: string, accountId: string): ScalingPolicies {
   const createdAt = new Date();
-  const policies: LocalScalingPolicy[] = autoscaling.scalers.map((scaler) => ({
-    policyArn: `arn:aws:autoscaling:${region}:${accountId}:scalingPolicy:local:resource/ecs/${scaler.resourceId}:policyName/${scaler.policyName}`,
-    policyName: scaler.policyName,
-    serviceNamespace: 'ecs',
-    resourceId: scaler.resourceId,
-    scalableDimension: 'ecs:service:DesiredCount',
-    configuration: { ...scaler.configuration, TargetValue: scaler.target() },
-    createdAt,
-  }));
-  return {
-    list: () => {
-      for (const [i, scaler] of autoscaling.scalers.entries()) policies[i]!.configuration.TargetValue = scaler.target();
-      return policies;
+  const arnOf = (resourceId: string, policyName: string) =>
+    `arn:aws:autoscaling:${region}:${accountId}:scalingPolicy:local:resource/ecs/${resourceId}:policyName/${policyName}`;
+  const policyOf = (scaler: ServiceScaler): LocalScalingPolicy[] => [
+    {
+      policyArn: arnOf(scaler.resourceId, scaler.policyName),
+      policyName: scaler.policyName,
+      serviceNamespace: 'ecs',
+      resourceId: scaler.resourceId,
+      scalableDimension: 'ecs:service:DesiredCount',
+      policyType: 'TargetTrackingScaling',
+      configuration: { ...scaler.configuration, TargetValue: scaler.target() },
+      alarms: [],
+      createdAt,
     },
-    setTarget: (policy, value) =>
-      autoscaling.scalers.find((s) => s.policyName === policy.policyName && s.resourceId === policy.resourceId)?.setTarget(value),
+    ...(scaler.burst
+      ? [
+          {
+            policyArn: arnOf(scaler.resourceId, scaler.burst.policyName),
+            policyName: scaler.burst.policyName,
+            serviceNamespace: 'ecs',
+            resourceId: scaler.resourceId,
+            scalableDimension: 'ecs:service:DesiredCount',
+            policyType: 'StepScaling' as const,
+            configuration: scaler.burst.configuration(),
+            alarms: [{ AlarmName: scaler.burst.alarmName, AlarmARN: scaler.burst.alarmArn }],
+            createdAt,
+          },
+        ]
+      : []),
+  ];
+  const scalerOf = (policy: LocalScalingPolicy) => autoscaling.scalers.find((s) => s.resourceId === policy.resourceId);
+  return {
+    list: () => autoscaling.scalers.flatMap(policyOf),
+    put: (policy, configuration) => {
+      const scaler = scalerOf(policy);
+      if (policy.policyType === 'StepScaling') scaler?.burst?.setConfiguration(configuration);
+      else scaler?.setConfiguration(configuration);
+    },
   };
 }

@@ -6,11 +6,18 @@
  *     services (AWS/Lambda per function, AWS/States per state machine, AWS/SQS depths the
  *     alarms need), and from PutMetricData;
  *   - every single-metric AWS::CloudWatch::Alarm of the template evaluated on a timer; a state
- *     change publishes CloudWatch's notification to its actions, so the alarm formatter runs.
+ *     change publishes CloudWatch's notification to its actions, so the alarm formatter runs;
+ *     metric math alarms kept as configured (DescribeAlarms, PutMetricAlarm), not evaluated here.
  * Nothing names a resource: add a topic, subscription or alarm to the template and it is here.
  */
 import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { LocalAlarms, type AlarmDefinition, type AlarmTransition } from '../emulators/cloudwatch/alarms';
+import {
+  type AlarmConfiguration,
+  type AlarmDefinition,
+  type AlarmTransition,
+  LocalAlarms,
+  metricAlarmDefinition,
+} from '../emulators/cloudwatch/alarms';
 import { emfDatapoints, MetricStore } from '../emulators/cloudwatch/metrics';
 import type { LocalScalingPolicy, ScalingPolicies } from '../emulators/application-auto-scaling/api';
 import { startMonitoringServer } from '../emulators/monitoring-server';
@@ -39,59 +46,37 @@ export interface StackMonitoring {
   stop(): Promise<void>;
 }
 
-interface AlarmProps {
-  AlarmName?: string;
-  AlarmDescription?: string;
-  Namespace?: string;
-  MetricName?: string;
-  Metrics?: unknown;
-  Dimensions?: Array<{ Name: string; Value: string }>;
-  Statistic?: string;
-  ExtendedStatistic?: string;
-  Period?: number;
-  EvaluationPeriods?: number;
-  DatapointsToAlarm?: number;
-  Threshold?: number;
-  ComparisonOperator?: AlarmDefinition['comparisonOperator'];
-  TreatMissingData?: AlarmDefinition['treatMissingData'];
-  AlarmActions?: string[];
-  OKActions?: string[];
-  InsufficientDataActions?: string[];
-  ActionsEnabled?: boolean;
+/** The template's single-metric alarms (metric math alarms come from mathAlarmDefinitions). */
+export function alarmDefinitions(resolver: StackResolver, log: (line: string) => void = () => undefined): AlarmDefinition[] {
+  return templateAlarms(resolver).flatMap(({ id, alarmName, alarmArn, properties }) => {
+    const definition = metricAlarmDefinition(properties, alarmName, alarmArn);
+    if (!definition && !properties.Metrics) log(`local CloudWatch: alarm ${id} left out: neither a single metric nor metric math`);
+    return definition ? [definition] : [];
+  });
 }
 
-/** The template's single-metric alarms (metric math alarms are left out, and said so). */
-export function alarmDefinitions(resolver: StackResolver, log: (line: string) => void = () => undefined): AlarmDefinition[] {
+/**
+ * The template's metric math alarms, as configured: described and updated by PutMetricAlarm
+ * locally, not evaluated by the local CloudWatch (a burst alarm is, by the local autoscaler).
+ */
+export function mathAlarmDefinitions(
+  resolver: StackResolver,
+): Array<{ alarmName: string; alarmArn: string; configuration: AlarmConfiguration & { Threshold: number } }> {
+  return templateAlarms(resolver)
+    .filter(({ properties }) => properties.Metrics && typeof properties.Threshold === 'number')
+    .map(({ alarmName, alarmArn, properties }) => ({
+      alarmName,
+      alarmArn,
+      configuration: properties as AlarmConfiguration & { Threshold: number },
+    }));
+}
+
+function templateAlarms(resolver: StackResolver) {
   const { region, accountId } = resolver.context;
-  return resolver.resources('AWS::CloudWatch::Alarm').flatMap(([id, resource]) => {
-    const p = resolver.resolve(resource.Properties ?? {}, id) as AlarmProps;
-    if (!p.Namespace || !p.MetricName || (!p.Statistic && !p.ExtendedStatistic) || p.Metrics) {
-      log(`local CloudWatch: alarm ${id} left out: only single-metric alarms are evaluated locally`);
-      return [];
-    }
-    const alarmName = p.AlarmName ?? resolver.physicalOf(id).ref;
-    const evaluationPeriods = p.EvaluationPeriods ?? 1;
-    return [
-      {
-        alarmName,
-        alarmArn: `arn:aws:cloudwatch:${region}:${accountId}:alarm:${alarmName}`,
-        ...(p.AlarmDescription ? { alarmDescription: p.AlarmDescription } : {}),
-        namespace: p.Namespace,
-        metricName: p.MetricName,
-        dimensions: Object.fromEntries((p.Dimensions ?? []).map((d) => [d.Name, String(d.Value)])),
-        statistic: p.Statistic ?? p.ExtendedStatistic!,
-        periodSeconds: p.Period ?? 60,
-        evaluationPeriods,
-        datapointsToAlarm: p.DatapointsToAlarm ?? evaluationPeriods,
-        threshold: p.Threshold ?? 0,
-        comparisonOperator: p.ComparisonOperator ?? 'GreaterThanThreshold',
-        treatMissingData: p.TreatMissingData ?? 'missing',
-        alarmActions: p.AlarmActions ?? [],
-        okActions: p.OKActions ?? [],
-        insufficientDataActions: p.InsufficientDataActions ?? [],
-        actionsEnabled: p.ActionsEnabled ?? true,
-      },
-    ];
+  return resolver.resources('AWS::CloudWatch::Alarm').map(([id, resource]) => {
+    const properties = resolver.resolve(resource.Properties ?? {}, id) as AlarmConfiguration;
+    const alarmName = properties.AlarmName ?? resolver.physicalOf(id).ref;
+    return { id, alarmName, alarmArn: `arn:aws:cloudwatch:${region}:${accountId}:alarm:${alarmName}`, properties };
   });
 }
 
@@ -105,7 +90,7 @@ export async function startMonitoringForStack(options: {
   const { resolver, log } = options;
   const { region, accountId } = resolver.context;
   let targets: Parameters<StackMonitoring['setTargets']>[0] | undefined;
-  let scalingPolicies: ScalingPolicies = { list: () => [], setTarget: () => undefined };
+  let scalingPolicies: ScalingPolicies = { list: () => [], put: () => undefined };
 
   const deliverers: Record<string, Deliverer> = {
     lambda: async (subscription, notification) => {
@@ -179,6 +164,7 @@ export async function startMonitoringForStack(options: {
   const metrics = new MetricStore();
   const alarms = new LocalAlarms(metrics, { region, accountId });
   for (const definition of alarmDefinitions(resolver, log)) alarms.define(definition);
+  for (const math of mathAlarmDefinitions(resolver)) alarms.defineMath(math.alarmName, math.alarmArn, math.configuration);
   const topicArns = new Set(sns.listTopics().map((t) => t.topicArn));
   alarms.on('transition', (t) => {
     for (const action of t.actions) {
@@ -257,7 +243,7 @@ export async function startMonitoringForStack(options: {
     alarms,
     scalingPolicies: {
       list: () => scalingPolicies.list(),
-      setTarget: (policy: LocalScalingPolicy, value: number) => scalingPolicies.setTarget(policy, value),
+      put: (policy: LocalScalingPolicy, configuration: Record<string, unknown>) => scalingPolicies.put(policy, configuration),
     },
   });
   return {

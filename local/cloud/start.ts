@@ -311,6 +311,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       queueUrlByName: (name) => Object.values(provisioned.queues).find((q) => q.name === name)?.url,
       tickMs: runServices ? (options.scalingTickMs ?? 60_000) : 0,
       log,
+      alarms: monitoring.alarms,
     });
     stops.push(async () => autoscaling.stop());
     monitoring.setScalingPolicies(scalingPoliciesOf(autoscaling, region, ACCOUNT_ID));

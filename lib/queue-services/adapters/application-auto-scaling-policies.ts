@@ -1,14 +1,20 @@
 /**
  * Scaling policies through Application Auto Scaling (DescribeScalingPolicies,
- * PutScalingPolicy), always for one ECS service's DesiredCount.
+ * PutScalingPolicy), always for one ECS service's DesiredCount: target tracking policies
+ * (their TargetValue) and step scaling policies (their StepAdjustments). PutScalingPolicy with
+ * an existing policy's name updates that policy ("Creates or updates a scaling policy").
  */
 import {
   type ApplicationAutoScalingClient,
   DescribeScalingPoliciesCommand,
   PutScalingPolicyCommand,
+  type ScalingPolicy,
+  type StepAdjustment as AwsStepAdjustment,
+  type StepScalingPolicyConfiguration,
   type TargetTrackingScalingPolicyConfiguration,
 } from '@aws-sdk/client-application-auto-scaling';
-import type { ScalingPolicies, TargetTrackingPolicy } from '../update-scaling-target';
+import type { StepAdjustment } from '../burst-math';
+import type { ScalingPolicies, StepScalingPolicy, TargetTrackingPolicy } from '../update-scaling-target';
 
 const SERVICE_NAMESPACE = 'ecs';
 const SCALABLE_DIMENSION = 'ecs:service:DesiredCount';
@@ -17,18 +23,36 @@ export class ScalingPolicyShapeError extends Error {
   override readonly name = 'ScalingPolicyShapeError';
 }
 
+/** StepAdjustments as the API has them (MetricInterval bounds relative to the alarm threshold). */
+export const toAwsSteps = (steps: StepAdjustment[]): AwsStepAdjustment[] =>
+  steps.map((step) => ({
+    ...(step.lower !== undefined ? { MetricIntervalLowerBound: step.lower } : {}),
+    ...(step.upper !== undefined ? { MetricIntervalUpperBound: step.upper } : {}),
+    ScalingAdjustment: step.percent,
+  }));
+
+export const fromAwsSteps = (steps: AwsStepAdjustment[]): StepAdjustment[] =>
+  steps.map((step) => ({
+    ...(step.MetricIntervalLowerBound !== undefined ? { lower: step.MetricIntervalLowerBound } : {}),
+    ...(step.MetricIntervalUpperBound !== undefined ? { upper: step.MetricIntervalUpperBound } : {}),
+    percent: step.ScalingAdjustment ?? 0,
+  }));
+
 export function applicationAutoScalingPolicies(client: ApplicationAutoScalingClient): ScalingPolicies {
+  const find = async (resourceId: string, policyName: string): Promise<ScalingPolicy | undefined> => {
+    const out = await client.send(
+      new DescribeScalingPoliciesCommand({
+        ServiceNamespace: SERVICE_NAMESPACE,
+        ResourceId: resourceId,
+        ScalableDimension: SCALABLE_DIMENSION,
+        PolicyNames: [policyName],
+      }),
+    );
+    return (out.ScalingPolicies ?? []).find((p) => p.PolicyName === policyName);
+  };
   return {
     async describe(resourceId, policyName) {
-      const out = await client.send(
-        new DescribeScalingPoliciesCommand({
-          ServiceNamespace: SERVICE_NAMESPACE,
-          ResourceId: resourceId,
-          ScalableDimension: SCALABLE_DIMENSION,
-          PolicyNames: [policyName],
-        }),
-      );
-      const found = (out.ScalingPolicies ?? []).find((p) => p.PolicyName === policyName);
+      const found = await find(resourceId, policyName);
       if (!found) return undefined;
       const configuration = found.TargetTrackingScalingPolicyConfiguration;
       if (found.PolicyType !== 'TargetTrackingScaling' || !configuration || typeof configuration.TargetValue !== 'number') {
@@ -56,6 +80,39 @@ export function applicationAutoScalingPolicies(client: ApplicationAutoScalingCli
           TargetTrackingScalingPolicyConfiguration: {
             ...(policy.configuration as TargetTrackingScalingPolicyConfiguration),
             TargetValue: targetValue,
+          },
+        }),
+      );
+    },
+    async describeStep(resourceId, policyName) {
+      const found = await find(resourceId, policyName);
+      if (!found) return undefined;
+      const configuration = found.StepScalingPolicyConfiguration;
+      if (found.PolicyType !== 'StepScaling' || !configuration?.StepAdjustments?.length) {
+        throw new ScalingPolicyShapeError(
+          `policy "${policyName}" on ${found.ResourceId} is ${found.PolicyType ?? 'untyped'}, not a step scaling policy with StepAdjustments`,
+        );
+      }
+      return {
+        policyName,
+        resourceId: found.ResourceId ?? '',
+        steps: fromAwsSteps(configuration.StepAdjustments),
+        configuration,
+      } satisfies StepScalingPolicy;
+    },
+    async putSteps(policy, steps) {
+      await client.send(
+        new PutScalingPolicyCommand({
+          ServiceNamespace: SERVICE_NAMESPACE,
+          ScalableDimension: SCALABLE_DIMENSION,
+          ResourceId: policy.resourceId,
+          PolicyName: policy.policyName,
+          PolicyType: 'StepScaling',
+          // The whole configuration goes back (adjustment type, cooldown, aggregation, minimum
+          // magnitude), only the steps change: their bounds are offsets from the alarm threshold.
+          StepScalingPolicyConfiguration: {
+            ...(policy.configuration as StepScalingPolicyConfiguration),
+            StepAdjustments: toAwsSteps(steps),
           },
         }),
       );

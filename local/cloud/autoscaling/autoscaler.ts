@@ -9,13 +9,23 @@
  * is also one alarm period of the burst path: after `datapoints` ticks above its threshold the
  * step policy adds capacity in percent of itself (lib/queue-services/burst-math.ts, the
  * template's own StepAdjustments), its cooldown counting what it added, before target tracking
- * is evaluated. Only target tracking scales in.
+ * is evaluated.
+ *
+ * With `scaleIn` (the burst path's scale-in on busy slots, registry `burst.scaleIn`), each tick
+ * is also one minute of its alarm: busy slots = (visible + in flight) / (running × concurrency);
+ * after `datapoints` ticks under its threshold the step policy removes tasks (scaleInCapacity,
+ * the template's own StepAdjustments), again each tick the alarm stays breached once its
+ * cooldown has passed. No running task is no datapoint, not breaching. `disableScaleIn` (the
+ * template's DisableScaleIn) keeps target tracking from scaling in.
  */
-import { type StepAdjustment, stepCapacity } from '../../../lib/queue-services/burst-math';
+import { scaleInCapacity, type StepAdjustment, stepCapacity } from '../../../lib/queue-services/burst-math';
+import { busySlots } from '../../../lib/queue-services/busy-slots';
 import { backlogPerTask, desiredTasks } from '../../../lib/queue-services/target-math';
 
 export interface BacklogSource {
   visibleMessages(): Promise<number>;
+  /** Visible and in-flight messages read together; without it, nothing counts as in flight. */
+  depth?(): Promise<{ visible: number; inFlight: number }>;
 }
 
 export interface WorkerPool {
@@ -35,6 +45,22 @@ export interface AutoscalerSettings {
   scaleInCooldownTicks?: number;
   /** The step scaling policy of the burst path, when the service has one. */
   burst?: BurstStepSettings;
+  /** The burst path's scale-in step policy on busy slots, when the service has one. */
+  scaleIn?: BurstScaleInSettings;
+  /** Target tracking's DisableScaleIn: it never removes tasks. */
+  disableScaleIn?: boolean;
+}
+
+export interface BurstScaleInSettings {
+  /** The alarm's threshold on busy slots (LessThanThreshold). */
+  threshold: number;
+  /** Consecutive ticks (alarm minutes) under it before the policy runs. */
+  datapoints: number;
+  /** Negative PercentChangeInCapacity steps keyed on busy - threshold. */
+  steps: StepAdjustment[];
+  cooldownTicks: number;
+  /** Messages one task works on at once (the template's concurrency in the alarm's expression). */
+  concurrency: number;
 }
 
 export interface BurstStepSettings {
@@ -50,11 +76,15 @@ export interface BurstStepSettings {
 export interface ScalingDecision {
   tick: number;
   visible: number;
+  /** Messages received and not yet deleted (0 when the source does not tell). */
+  inFlight: number;
   running: number;
   metric: number;
+  /** Busy slots, when the service has the burst path's scale-in and a task is running. */
+  busy?: number;
   target: number;
   desired: number;
-  action: 'burst-out' | 'scale-out' | 'scale-in' | 'hold';
+  action: 'burst-out' | 'scale-out' | 'scale-in' | 'burst-in' | 'hold';
 }
 
 export class LocalAutoscaler {
@@ -66,6 +96,8 @@ export class LocalAutoscaler {
   private burstHigh = 0;
   private lastBurst = Number.NEGATIVE_INFINITY;
   private beforeBurst = 0;
+  private idle = 0;
+  private lastBurstIn = Number.NEGATIVE_INFINITY;
   private desired: number;
   private timer: NodeJS.Timeout | undefined;
 
@@ -73,15 +105,19 @@ export class LocalAutoscaler {
     private readonly backlog: BacklogSource,
     private readonly pool: WorkerPool,
     readonly settings: AutoscalerSettings,
+    /** The desired count it starts from (a service already scaled out); the minimum by default. */
+    initialDesired = settings.minTasks,
   ) {
-    this.desired = settings.minTasks;
+    this.desired = initialDesired;
   }
 
   /** One evaluation: read the backlog, decide, apply. */
   async tick(): Promise<ScalingDecision> {
     const s = this.settings;
     this.tickCount += 1;
-    const visible = await this.backlog.visibleMessages();
+    const { visible, inFlight } = this.backlog.depth
+      ? await this.backlog.depth()
+      : { visible: await this.backlog.visibleMessages(), inFlight: 0 };
     const running = this.pool.running();
     const target = s.target();
     const metric = backlogPerTask(visible, running);
@@ -120,6 +156,7 @@ export class LocalAutoscaler {
       }
     } else if (
       action !== 'burst-out' &&
+      !s.disableScaleIn &&
       this.low >= (s.scaleInEvaluations ?? 15) &&
       this.tickCount - this.lastIn >= (s.scaleInCooldownTicks ?? 5)
     ) {
@@ -130,10 +167,41 @@ export class LocalAutoscaler {
         action = 'scale-in';
       }
     }
+    let busy: number | undefined;
+    if (s.scaleIn) {
+      const b = s.scaleIn;
+      busy = busySlots(visible, inFlight, running, b.concurrency);
+      // Missing data (no task reporting) is not breaching: the count starts again.
+      this.idle = busy !== undefined && busy < b.threshold ? this.idle + 1 : 0;
+      if (action === 'hold' && this.idle >= b.datapoints && this.tickCount - this.lastBurstIn >= b.cooldownTicks) {
+        const next = scaleInCapacity({
+          capacity: this.desired,
+          metric: busy!,
+          threshold: b.threshold,
+          steps: b.steps,
+          minCapacity: s.minTasks,
+        });
+        if (next < this.desired) {
+          this.desired = next;
+          this.lastBurstIn = this.tickCount;
+          action = 'burst-in';
+        }
+      }
+    }
     // The pool always converges on the desired count (a crashed worker is replaced).
     this.desired = Math.min(s.maxTasks, Math.max(s.minTasks, this.desired));
     await this.pool.setDesired(this.desired);
-    return { tick: this.tickCount, visible, running, metric, target, desired: this.desired, action };
+    return {
+      tick: this.tickCount,
+      visible,
+      inFlight,
+      running,
+      metric,
+      ...(busy !== undefined ? { busy } : {}),
+      target,
+      desired: this.desired,
+      action,
+    };
   }
 
   start(intervalMs: number, onDecision: (decision: ScalingDecision) => void, onError: (error: unknown) => void): void {

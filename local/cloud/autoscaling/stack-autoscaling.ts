@@ -8,7 +8,13 @@
  * A step scaling policy (a queue service's burst path) joins the scaler of its scalable
  * target with its alarm's threshold and datapoints and its StepAdjustments: each tick is one
  * period of its high-resolution alarm too, so locally it reacts in 2 ticks where target
- * tracking needs 3, and steps in proportion to the excess as on AWS.
+ * tracking needs 3, and steps in proportion to the excess as on AWS. A step policy whose alarm
+ * fires under its threshold on busy slots (the burst path's scale-in) joins it too, one tick
+ * per minute of that alarm; with it, the tracking policy's DisableScaleIn is honoured.
+ * What the template declares is where they start: a PutScalingPolicy to the local Application
+ * Auto Scaling (setConfiguration) and a PutMetricAlarm of the burst alarm to the local
+ * CloudWatch ('configured') change the target, cooldowns, burst steps and burst threshold the
+ * scaler uses from its next tick, as the target updater's puts do on AWS.
  * Scheduled actions and predictive scaling (it needs 24 hours of history) are not run locally.
  */
 import { EventEmitter } from 'node:events';
@@ -16,7 +22,9 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { StackResolver } from '../intrinsics';
 import type { StackEcs } from '../stack-ecs';
 import type { StepAdjustment } from '../../../lib/queue-services/burst-math';
-import { type BurstStepSettings, LocalAutoscaler, type ScalingDecision } from './autoscaler';
+import type { LocalAlarms } from '../../emulators/cloudwatch/alarms';
+import { parseBusySlotsExpression } from '../../../lib/queue-services/busy-slots';
+import { type BurstScaleInSettings, type BurstStepSettings, LocalAutoscaler, type ScalingDecision } from './autoscaler';
 import { sqsBacklog } from './sqs-backlog';
 
 export interface ServiceScaler {
@@ -27,11 +35,25 @@ export interface ServiceScaler {
   autoscaler: LocalAutoscaler;
   /** Application Auto Scaling's resource id: service/<cluster>/<service>. */
   resourceId: string;
-  /** The policy's TargetTrackingScalingPolicyConfiguration as the template declares it. */
+  /** The policy's TargetTrackingScalingPolicyConfiguration in force (the template's, then as put). */
   configuration: Record<string, unknown>;
   target(): number;
-  /** What the target updater does with PutScalingPolicy. */
+  /** A new target value alone (a scenario's own updater). */
   setTarget(value: number): void;
+  /** A whole new TargetTrackingScalingPolicyConfiguration (PutScalingPolicy): target and cooldowns. */
+  setConfiguration(configuration: Record<string, unknown>): void;
+  /** The service's burst path: its scale-out step policy and the alarm that invokes it. */
+  burst?: BurstPathScaler;
+}
+
+export interface BurstPathScaler {
+  policyName: string;
+  alarmName: string;
+  alarmArn: string;
+  /** The StepScalingPolicyConfiguration in force. */
+  configuration(): Record<string, unknown>;
+  /** A whole new StepScalingPolicyConfiguration (PutScalingPolicy): steps, cooldown, minimum magnitude. */
+  setConfiguration(configuration: Record<string, unknown>): void;
 }
 
 export interface StackAutoscaling {
@@ -57,11 +79,14 @@ export function startAutoscalingForStack(options: {
   queueUrlByName: (name: string) => string | undefined;
   tickMs: number;
   log: (line: string) => void;
+  /** The local CloudWatch's alarms: a burst alarm put there moves its scaler's threshold. */
+  alarms?: LocalAlarms;
 }): StackAutoscaling {
   const { resolver, ecs } = options;
   const events: StackAutoscaling['events'] = new EventEmitter();
   const scalers: ServiceScaler[] = [];
-  const bursts = burstPolicies(resolver, options.log);
+  const bursts = stepPolicies(resolver, options.log);
+  const unsubscribes: Array<() => void> = [];
   for (const [id, resource] of resolver.resources('AWS::ApplicationAutoScaling::ScalingPolicy')) {
     const policyType = (resource.Properties as { PolicyType?: string } | undefined)?.PolicyType;
     if (policyType === 'StepScaling') continue;
@@ -77,6 +102,7 @@ export function startAutoscalingForStack(options: {
         TargetValue: number;
         ScaleInCooldown?: number;
         ScaleOutCooldown?: number;
+        DisableScaleIn?: boolean;
         CustomizedMetricSpecification?: { Metrics?: Array<{ MetricStat?: MetricStat }> };
       };
     };
@@ -102,6 +128,8 @@ export function startAutoscalingForStack(options: {
       continue;
     }
     let targetValue = tracking.TargetValue;
+    let configuration = tracking as unknown as Record<string, unknown>;
+    const burst = bursts.get(targetId)?.out;
     const autoscaler = new LocalAutoscaler(
       sqsBacklog(options.sqs, queueUrl),
       {
@@ -119,7 +147,9 @@ export function startAutoscalingForStack(options: {
         scaleInEvaluations: 15,
         scaleOutCooldownTicks: Math.ceil((tracking.ScaleOutCooldown ?? 300) / SECONDS_PER_TICK),
         scaleInCooldownTicks: Math.ceil((tracking.ScaleInCooldown ?? 300) / SECONDS_PER_TICK),
-        ...(bursts.has(targetId) ? { burst: bursts.get(targetId)! } : {}),
+        ...(burst ? { burst: burst.settings } : {}),
+        ...(bursts.get(targetId)?.in ? { scaleIn: bursts.get(targetId)!.in! } : {}),
+        ...(tracking.DisableScaleIn ? { disableScaleIn: true } : {}),
       },
     );
     if (options.tickMs > 0) {
@@ -137,18 +167,78 @@ export function startAutoscalingForStack(options: {
       queueUrl,
       autoscaler,
       resourceId: t.ResourceId,
-      configuration: tracking as unknown as Record<string, unknown>,
+      get configuration() {
+        return { ...configuration, TargetValue: targetValue };
+      },
       target: () => targetValue,
       setTarget: (value) => {
         targetValue = value;
       },
+      setConfiguration: (next) => {
+        const put = next as { TargetValue: number; ScaleInCooldown?: number; ScaleOutCooldown?: number; DisableScaleIn?: boolean };
+        configuration = next;
+        targetValue = put.TargetValue;
+        autoscaler.settings.scaleOutCooldownTicks = Math.ceil((put.ScaleOutCooldown ?? 300) / SECONDS_PER_TICK);
+        autoscaler.settings.scaleInCooldownTicks = Math.ceil((put.ScaleInCooldown ?? 300) / SECONDS_PER_TICK);
+        autoscaler.settings.disableScaleIn = put.DisableScaleIn === true;
+      },
+      ...(burst ? { burst: burstPathScaler(burst, options.alarms, unsubscribes) } : {}),
     });
   }
   return {
     scalers,
     events,
-    stop: () => scalers.forEach((s) => s.autoscaler.stop()),
+    stop: () => {
+      scalers.forEach((s) => s.autoscaler.stop());
+      unsubscribes.forEach((unsubscribe) => unsubscribe());
+    },
   };
+}
+
+/** The burst path of one scaler: its step policy's configuration as put, its alarm's threshold as put. */
+function burstPathScaler(burst: BurstPolicy, alarms: LocalAlarms | undefined, unsubscribes: Array<() => void>): BurstPathScaler {
+  let configuration = burst.configuration;
+  const onConfigured = (alarm: { alarmName: string; threshold: number }) => {
+    if (alarm.alarmName === burst.alarmName) burst.settings.threshold = alarm.threshold;
+  };
+  if (alarms) {
+    alarms.on('configured', onConfigured);
+    unsubscribes.push(() => alarms.off('configured', onConfigured));
+  }
+  return {
+    policyName: burst.policyName,
+    alarmName: burst.alarmName,
+    alarmArn: burst.alarmArn,
+    configuration: () => configuration,
+    setConfiguration: (next) => {
+      const put = next as StepPolicyProperties['StepScalingPolicyConfiguration'] & object;
+      configuration = next;
+      burst.settings.steps = stepsOf(put.StepAdjustments ?? []);
+      burst.settings.cooldownTicks = Math.ceil((put.Cooldown ?? 300) / burst.periodSeconds);
+      burst.settings.minAdjustmentMagnitude = put.MinAdjustmentMagnitude ?? 1;
+    },
+  };
+}
+
+const stepsOf = (
+  steps: Array<{ MetricIntervalLowerBound?: number; MetricIntervalUpperBound?: number; ScalingAdjustment: number }>,
+): StepAdjustment[] =>
+  steps.map((step) => ({
+    ...(step.MetricIntervalLowerBound !== undefined ? { lower: step.MetricIntervalLowerBound } : {}),
+    ...(step.MetricIntervalUpperBound !== undefined ? { upper: step.MetricIntervalUpperBound } : {}),
+    percent: step.ScalingAdjustment,
+  }));
+
+/** The burst path's scale-out policy: what the puts address, and what the autoscaler steps with. */
+interface BurstPolicy {
+  policyName: string;
+  alarmName: string;
+  alarmArn: string;
+  periodSeconds: number;
+  /** The StepScalingPolicyConfiguration as the template declares it. */
+  configuration: Record<string, unknown>;
+  /** What the autoscaler steps with (changed in place by the puts). */
+  settings: BurstStepSettings;
 }
 
 interface StepPolicyProperties {
@@ -163,11 +253,13 @@ interface StepPolicyProperties {
 
 /**
  * The step scaling policies of the template with the alarm that invokes each (the alarm whose
- * AlarmActions refer to it), by the scalable target they scale.
+ * AlarmActions refer to it), by the scalable target they scale: a GreaterThanThreshold alarm's
+ * policy scales out (the burst path), a LessThanThreshold alarm on busy slots scales in (its
+ * scale-in).
  */
-function burstPolicies(resolver: StackResolver, log: (line: string) => void): Map<string, BurstStepSettings> {
+function stepPolicies(resolver: StackResolver, log: (line: string) => void): Map<string, { out?: BurstPolicy; in?: BurstScaleInSettings }> {
   const alarms = resolver.resources('AWS::CloudWatch::Alarm');
-  const found = new Map<string, BurstStepSettings>();
+  const found = new Map<string, { out?: BurstPolicy; in?: BurstScaleInSettings }>();
   for (const [id, resource] of resolver.resources('AWS::ApplicationAutoScaling::ScalingPolicy')) {
     const raw = resource.Properties as (StepPolicyProperties & { ScalingTargetId?: { Ref?: string } }) | undefined;
     const config = raw?.StepScalingPolicyConfiguration;
@@ -184,21 +276,53 @@ function burstPolicies(resolver: StackResolver, log: (line: string) => void): Ma
       );
       continue;
     }
-    const a = alarm[1].Properties as { Threshold: number; DatapointsToAlarm?: number; EvaluationPeriods: number };
-    const steps: StepAdjustment[] = (config.StepAdjustments ?? []).map((step) => ({
-      ...(step.MetricIntervalLowerBound !== undefined ? { lower: step.MetricIntervalLowerBound } : {}),
-      ...(step.MetricIntervalUpperBound !== undefined ? { upper: step.MetricIntervalUpperBound } : {}),
-      percent: step.ScalingAdjustment,
-    }));
+    const a = alarm[1].Properties as {
+      Threshold: number;
+      DatapointsToAlarm?: number;
+      EvaluationPeriods: number;
+      ComparisonOperator?: string;
+      Metrics?: Array<{ Expression?: string; ReturnData?: boolean }>;
+      AlarmName?: string;
+    };
+    const steps = stepsOf(config.StepAdjustments ?? []);
     const periodSeconds = burstPeriod(alarm[1].Properties);
-    found.set(targetId, {
-      threshold: a.Threshold,
-      datapoints: a.DatapointsToAlarm ?? a.EvaluationPeriods,
-      steps,
-      // One tick is one alarm period of this policy.
-      cooldownTicks: Math.ceil((config.Cooldown ?? 300) / periodSeconds),
-      minAdjustmentMagnitude: config.MinAdjustmentMagnitude ?? 1,
-    });
+    const entry = found.get(targetId) ?? {};
+    found.set(targetId, entry);
+    if (a.ComparisonOperator === 'LessThanThreshold') {
+      const expression = a.Metrics?.find((m) => m.ReturnData && m.Expression)?.Expression;
+      const busy = expression ? parseBusySlotsExpression(expression) : undefined;
+      if (!busy) {
+        log(`local autoscaling: step policy ${id} left out: only a scale-in on busy slots (the burst path's) is emulated`);
+        continue;
+      }
+      entry.in = {
+        threshold: a.Threshold,
+        datapoints: a.DatapointsToAlarm ?? a.EvaluationPeriods,
+        steps,
+        // One tick is one minute of this alarm (Period 60).
+        cooldownTicks: Math.ceil((config.Cooldown ?? 300) / periodSeconds),
+        concurrency: busy.concurrency,
+      };
+      continue;
+    }
+    const { region, accountId } = resolver.context;
+    const alarmName = a.AlarmName ?? resolver.physicalOf(alarm[0]).ref;
+    const policy = resolver.resolve(resource.Properties ?? {}, id) as { PolicyName: string; StepScalingPolicyConfiguration: object };
+    entry.out = {
+      policyName: policy.PolicyName,
+      alarmName,
+      alarmArn: `arn:aws:cloudwatch:${region}:${accountId}:alarm:${alarmName}`,
+      periodSeconds,
+      configuration: policy.StepScalingPolicyConfiguration as Record<string, unknown>,
+      settings: {
+        threshold: a.Threshold,
+        datapoints: a.DatapointsToAlarm ?? a.EvaluationPeriods,
+        steps,
+        // One tick is one alarm period of this policy.
+        cooldownTicks: Math.ceil((config.Cooldown ?? 300) / periodSeconds),
+        minAdjustmentMagnitude: config.MinAdjustmentMagnitude ?? 1,
+      },
+    };
   }
   return found;
 }

@@ -7,6 +7,11 @@
  *
  * Unlike AWS, alarms start in OK rather than INSUFFICIENT_DATA: a fresh local cloud would
  * otherwise announce every alarm's first OK at once.
+ *
+ * Alarms on metric math are kept as configured (described and replaced by PutMetricAlarm as on
+ * AWS) but not evaluated here: the one a queue service's burst path has is evaluated by the
+ * local autoscaler of the step policy it invokes, which follows its threshold ('configured').
+ * PutMetricAlarm on an existing alarm replaces its whole configuration and keeps its state.
  */
 import { EventEmitter } from 'node:events';
 import { statistic, type Dimensions, type MetricStore } from './metrics';
@@ -33,10 +38,76 @@ export interface AlarmDefinition {
   actionsEnabled: boolean;
 }
 
+/**
+ * An alarm's configuration as PutMetricAlarm takes it; an AWS::CloudWatch::Alarm's properties
+ * have the same names.
+ */
+export interface AlarmConfiguration {
+  AlarmName?: string;
+  AlarmDescription?: string;
+  ActionsEnabled?: boolean;
+  OKActions?: string[];
+  AlarmActions?: string[];
+  InsufficientDataActions?: string[];
+  MetricName?: string;
+  Namespace?: string;
+  Statistic?: string;
+  ExtendedStatistic?: string;
+  Dimensions?: Array<{ Name: string; Value: string }>;
+  Period?: number;
+  Unit?: string;
+  EvaluationPeriods?: number;
+  DatapointsToAlarm?: number;
+  Threshold?: number;
+  ComparisonOperator?: AlarmDefinition['comparisonOperator'];
+  TreatMissingData?: AlarmDefinition['treatMissingData'];
+  EvaluateLowSampleCountPercentile?: string;
+  Metrics?: unknown[];
+  ThresholdMetricId?: string;
+}
+
+/** A metric math alarm: its configuration as put, without Tags (DescribeAlarms does not return them). */
+export interface MathAlarm {
+  alarmName: string;
+  alarmArn: string;
+  configuration: AlarmConfiguration & { Threshold: number };
+  state: AlarmState;
+  stateReason: string;
+  stateUpdatedAt: Date;
+  configuredAt: Date;
+}
+
+/** The single-metric alarm a configuration describes; undefined for metric math. */
+export function metricAlarmDefinition(p: AlarmConfiguration, alarmName: string, alarmArn: string): AlarmDefinition | undefined {
+  if (!p.Namespace || !p.MetricName || (!p.Statistic && !p.ExtendedStatistic) || p.Metrics) return undefined;
+  const evaluationPeriods = p.EvaluationPeriods ?? 1;
+  return {
+    alarmName,
+    alarmArn,
+    ...(p.AlarmDescription ? { alarmDescription: p.AlarmDescription } : {}),
+    namespace: p.Namespace,
+    metricName: p.MetricName,
+    dimensions: Object.fromEntries((p.Dimensions ?? []).map((d) => [d.Name, String(d.Value)])),
+    statistic: p.Statistic ?? p.ExtendedStatistic!,
+    periodSeconds: p.Period ?? 60,
+    evaluationPeriods,
+    datapointsToAlarm: p.DatapointsToAlarm ?? evaluationPeriods,
+    threshold: p.Threshold ?? 0,
+    comparisonOperator: p.ComparisonOperator ?? 'GreaterThanThreshold',
+    treatMissingData: p.TreatMissingData ?? 'missing',
+    alarmActions: p.AlarmActions ?? [],
+    okActions: p.OKActions ?? [],
+    insufficientDataActions: p.InsufficientDataActions ?? [],
+    actionsEnabled: p.ActionsEnabled ?? true,
+  };
+}
+
 export interface AlarmStatus extends AlarmDefinition {
   state: AlarmState;
   stateReason: string;
   stateUpdatedAt: Date;
+  /** When its configuration was last set (AlarmConfigurationUpdatedTimestamp). */
+  configuredAt: Date;
   /** The newest value of the statistic over the last period, when there was data. */
   lastValue?: number;
 }
@@ -61,8 +132,13 @@ const OPERATORS: Record<AlarmDefinition['comparisonOperator'], { symbol: string;
 /** CloudWatch's timestamp format in alarm notifications: `2026-11-20T06:05:00.123+0000`. */
 const cwTime = (d: Date) => d.toISOString().replace('Z', '+0000');
 
-export class LocalAlarms extends EventEmitter<{ transition: [AlarmTransition] }> {
+export class LocalAlarms extends EventEmitter<{
+  transition: [AlarmTransition];
+  /** An alarm's configuration was put: its name and threshold now. */
+  configured: [{ alarmName: string; threshold: number }];
+}> {
   readonly alarms = new Map<string, AlarmStatus>();
+  readonly mathAlarms = new Map<string, MathAlarm>();
 
   constructor(
     private readonly metrics: MetricStore,
@@ -82,7 +158,43 @@ export class LocalAlarms extends EventEmitter<{ transition: [AlarmTransition] }>
       state: 'OK',
       stateReason: 'Local alarms start in OK',
       stateUpdatedAt: new Date(this.clock()),
+      configuredAt: new Date(this.clock()),
     });
+  }
+
+  /** A metric math alarm, kept as configured (not evaluated here). */
+  defineMath(alarmName: string, alarmArn: string, configuration: AlarmConfiguration & { Threshold: number }): void {
+    const { Tags: _tags, ...kept } = configuration as AlarmConfiguration & { Threshold: number; Tags?: unknown };
+    this.mathAlarms.set(alarmName, {
+      alarmName,
+      alarmArn,
+      configuration: { ...kept, AlarmName: alarmName },
+      state: 'OK',
+      stateReason: 'Metric math alarms are not evaluated by the local CloudWatch (a burst alarm is, by the local autoscaler)',
+      stateUpdatedAt: new Date(this.clock()),
+      configuredAt: new Date(this.clock()),
+    });
+  }
+
+  /**
+   * PutMetricAlarm: creates the alarm, or replaces the whole configuration of an existing one
+   * and keeps its state; Tags on an existing alarm are ignored (PutMetricAlarm, Tags).
+   */
+  put(configuration: AlarmConfiguration & { AlarmName: string; Threshold: number }): void {
+    const name = configuration.AlarmName;
+    const existing = this.alarms.get(name) ?? this.mathAlarms.get(name);
+    const alarmArn = existing?.alarmArn ?? `arn:aws:cloudwatch:${this.context.region}:${this.context.accountId}:alarm:${name}`;
+    const kept = existing
+      ? { state: existing.state, stateReason: existing.stateReason, stateUpdatedAt: existing.stateUpdatedAt }
+      : undefined;
+    this.alarms.delete(name);
+    this.mathAlarms.delete(name);
+    const single = metricAlarmDefinition(configuration, name, alarmArn);
+    if (single) this.define(single);
+    else this.defineMath(name, alarmArn, configuration);
+    const stored = this.alarms.get(name) ?? this.mathAlarms.get(name)!;
+    if (kept) Object.assign(stored, kept);
+    this.emit('configured', { alarmName: name, threshold: configuration.Threshold });
   }
 
   /** Evaluates every alarm now; returns the transitions (also emitted). */

@@ -5,18 +5,28 @@
  * worker the sample container's entry point, on the local ECS) and its target tracking policy
  * evaluated once a second: one tick stands for one metric minute. The service's burst path
  * (pipelines.yml `burst: {}`) is evaluated on the same ticks, one tick per 10 s alarm period:
- * its step policy acts after 2 ticks above its threshold, target tracking after 3. A producer invokes the
+ * its step policy acts after 2 ticks above its threshold, target tracking after 3; its scale-in
+ * on busy slots (`burst.scaleIn`, one tick per alarm minute) removes tasks after 5 idle ticks,
+ * target tracking's own scale-in being disabled. A producer invokes the
  * stack's produceMessages function with phases of light, heavy and light traffic with
- * different processing times; every 10 ticks the demo re-tunes the target as the hourly
- * target updater would. Prints tasks, backlog and latency as it goes, a terminal chart at the
+ * different processing times; every 10 ticks the demo runs the target updater's use case on
+ * the last 10 ticks' processing times, through the local Application Auto Scaling and
+ * CloudWatch APIs, as the hourly updater would: it puts the target, and the burst alarm's
+ * threshold and the step policy's steps in proportion, which the local autoscaler then uses. Prints tasks, backlog and latency as it goes, a terminal chart at the
  * end, and writes an SVG chart. The acceptable latency is 15 s here (pipelines.yml says
  * 120 s), so a 90 s run shows scaling out and back in.
  */
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { applicationAutoScalingPolicies } from '../../../lib/queue-services/adapters/application-auto-scaling-policies';
+import { cloudWatchAlarms } from '../../../lib/queue-services/adapters/cloudwatch-alarms';
 import { parseDeployedQueueServices } from '../../../lib/queue-services/deployed-services';
-import { backlogTarget, decideTarget } from '../../../lib/queue-services/target-math';
+import { backlogTarget } from '../../../lib/queue-services/target-math';
+import { updateScalingTarget } from '../../../lib/queue-services/update-scaling-target';
+import { LOCAL_CREDENTIALS } from '../../cloud/aws';
 import { checkContainerBuild } from '../demo/demo';
 import { explain } from '../../cloud/errors';
 import { projectRoot } from '../../cloud/project-root';
@@ -35,9 +45,14 @@ const COLUMNS = [
   '  p95 latency  95th percentile of how long the messages finished in this second waited, queue to done',
   '  target       backlog per task the policy holds (headroom x acceptable latency x concurrency / average processing time;',
   '               the target updater re-tunes it from measured processing times every 10 ticks here, hourly on AWS)',
+  '  burst at     backlog per task above which the step policy acts: burst.thresholdFactor x the target (the updater moves it too)',
+  '  busy         busy slots the scale-in alarm reads this tick (- with no task running)',
   '  decision     what the policies did: burst out (the step policy: backlog per task above its alarm threshold 2 ticks running,',
   '               tasks added in proportion to the excess), scale out (target tracking: above the target 3 ticks running),',
-  '               scale in (below it 15 ticks), hold',
+  '               burst in (the scale-in step policy: busy slots, (visible + in-flight messages) / (tasks x concurrency),',
+  '               under its alarm threshold 5 ticks running, tasks removed toward 0.8 busy, at most half, then a 5-tick',
+  "               cooldown; target tracking's own scale-in is disabled with it), scale in (target tracking below 90 % of",
+  '               the target 15 ticks; only a service whose burst.scaleIn is false), hold',
   '',
 ].join('\n');
 
@@ -75,14 +90,23 @@ async function main(): Promise<void> {
         windowStats = { sumSeconds: windowStats.sumSeconds + (entry.workMs ?? 0) / 1000, count: windowStats.count + 1 };
       }
     });
-    // The seed target assumes 300 ms per message; the "hourly" updater runs every 10 ticks here.
+    // The seed target assumes 300 ms per message; the "hourly" updater runs every 10 ticks here,
+    // on the local APIs (the burst path follows the target from its first run).
     scaler.setTarget(backlogTarget(ACCEPTABLE_LATENCY, 0.3, 500));
+    const local = { region: cloud.region, credentials: LOCAL_CREDENTIALS, endpoint: cloud.endpoints.monitoring };
+    const updaterDeps = {
+      policies: applicationAutoScalingPolicies(new ApplicationAutoScalingClient(local)),
+      alarms: cloudWatchAlarms(new CloudWatchClient(local)),
+      stats: { window: async () => windowStats },
+      clock: () => new Date(),
+    };
+    const [, cluster, serviceName] = scaler.resourceId.split('/');
 
     const totalSeconds = PHASES.reduce((sum, phase) => sum + phase.seconds, 0) + DRAIN_SECONDS;
     const rows: Array<{ t: number; tasks: number; backlog: number; p95: number; target: number }> = [];
     write(`acceptable latency ${ACCEPTABLE_LATENCY} s; one tick = one second = one metric datapoint\n`);
     write(COLUMNS);
-    write('   t  phase                     tasks  backlog  p95 latency  target  decision\n');
+    write('   t  phase                     tasks  backlog  p95 latency  target  burst at  busy  decision\n');
     for (let t = 1; t <= totalSeconds; t += 1) {
       const started = Date.now();
       let elapsed = 0;
@@ -95,13 +119,20 @@ async function main(): Promise<void> {
           maxWorkMs: phase.maxWorkMs,
         });
       const decision = await scaler.autoscaler.tick();
+      const burstAt = scaler.autoscaler.settings.burst?.threshold;
       if (t % 10 === 0) {
-        const tuned = decideTarget(scaler.target(), windowStats, {
-          acceptableLatencySeconds: ACCEPTABLE_LATENCY,
-          tolerance: 0.1,
-          maxTarget: 500,
-        });
-        if (tuned.action === 'update') scaler.setTarget(tuned.proposed);
+        await updateScalingTarget(
+          {
+            queueService: QUEUE_SERVICE,
+            cluster: cluster!,
+            serviceName: serviceName!,
+            policyName: deployed.policyName,
+            metricDimension: deployed.metricDimension,
+            settings: { acceptableLatencySeconds: ACCEPTABLE_LATENCY, tolerance: 0.1, maxTarget: 500 },
+            ...(deployed.burst ? { burst: deployed.burst } : {}),
+          },
+          updaterDeps,
+        );
         windowStats = { sumSeconds: 0, count: 0 };
       }
       const sorted = tickLatencies.sort((a, b) => a - b);
@@ -109,7 +140,7 @@ async function main(): Promise<void> {
       tickLatencies = [];
       rows.push({ t, tasks: decision.desired, backlog: decision.visible, p95, target: decision.target });
       write(
-        `${String(t).padStart(4)}  ${(phase?.label ?? 'drain').padEnd(24)} ${String(decision.desired).padStart(5)}  ${String(decision.visible).padStart(7)}  ${p95.toFixed(1).padStart(10)}s  ${decision.target.toFixed(1).padStart(6)}  ${decision.action}\n`,
+        `${String(t).padStart(4)}  ${(phase?.label ?? 'drain').padEnd(24)} ${String(decision.desired).padStart(5)}  ${String(decision.visible).padStart(7)}  ${p95.toFixed(1).padStart(10)}s  ${decision.target.toFixed(1).padStart(6)}  ${(burstAt?.toFixed(2) ?? '-').padStart(8)}  ${(decision.busy !== undefined ? decision.busy.toFixed(2) : '-').padStart(4)}  ${decision.action}\n`,
       );
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
     }

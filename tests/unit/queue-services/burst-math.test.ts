@@ -2,7 +2,14 @@
  * The burst path's step arithmetic (lib/queue-services/burst-math.ts): the StepAdjustments the
  * template deploys, which step a breach falls in, and the capacity one invocation sets.
  */
-import { burstStepAdjustments, predictiveTarget, stepCapacity, stepFor } from '../../../lib/queue-services/burst-math';
+import {
+  burstStepAdjustments,
+  predictiveTarget,
+  scaleInCapacity,
+  scaleInStepAdjustments,
+  stepCapacity,
+  stepFor,
+} from '../../../lib/queue-services/burst-math';
 
 describe('burst step adjustments', () => {
   it('cover every excess above the threshold without gap or overlap, one open-ended step last', () => {
@@ -24,6 +31,16 @@ describe('burst step adjustments', () => {
       { lower: 20, upper: 40, percent: 200 },
       { lower: 40, percent: 300 },
     ]);
+  });
+
+  it('go up to +6400 % (one task to the hundred a 25/s burst keeps busy) when the cap allows', () => {
+    const steps = burstStepAdjustments(10, 6400);
+    expect(steps.slice(-2)).toEqual([
+      { lower: 320, upper: 640, percent: 3200 },
+      { lower: 640, percent: 6400 },
+    ]);
+    // Backlog per task 65 × the threshold: one task becomes 65.
+    expect(stepCapacity({ capacity: 1, metric: 10 + 640, threshold: 10, steps, minAdjustmentMagnitude: 1, maxCapacity: 200 })).toBe(65);
   });
 
   it('reject a threshold that is not above 0', () => {
@@ -57,6 +74,46 @@ describe('step capacity', () => {
   it('stops at the maximum capacity and leaves a metric under the threshold alone', () => {
     expect(stepCapacity({ ...base, capacity: 20, metric: 500 })).toBe(100);
     expect(stepCapacity({ ...base, capacity: 20, metric: 9 })).toBe(20);
+  });
+});
+
+describe('scale-in steps on busy slots', () => {
+  const settings = { busyBelow: 0.6, busyTarget: 0.8, maxPercent: 50 };
+
+  it('cover every busy value under the threshold, open below, the last ending at the threshold', () => {
+    // Band tops 0.15, 0.3, 0.45, 0.6 of busy: 1 - top / 0.8 removes 81, 62, 43, 25 %; the cap
+    // of 50 makes the first two equal, so they merge into one band open below.
+    expect(scaleInStepAdjustments(settings)).toEqual([
+      { upper: -0.3, percent: -50 },
+      { lower: -0.3, upper: -0.15, percent: -43 },
+      { lower: -0.15, upper: 0, percent: -25 },
+    ]);
+  });
+
+  it('remove what brings the band top to the busy target: never more than the demand allows', () => {
+    const steps = scaleInStepAdjustments(settings);
+    const base = { threshold: 0.6, steps, minCapacity: 1 };
+    // 40 tasks at busy 0.5 (band 0.45-0.6): -25 % = 30 tasks, busy 0.67, still under 0.8.
+    expect(scaleInCapacity({ ...base, capacity: 40, metric: 0.5 })).toBe(30);
+    // 40 tasks nearly idle: at most half of them.
+    expect(scaleInCapacity({ ...base, capacity: 40, metric: 0.01 })).toBe(20);
+    // A fraction of a task removes one (rounded away from zero below one task).
+    expect(scaleInCapacity({ ...base, capacity: 2, metric: 0.5 })).toBe(1);
+  });
+
+  it('leave busy slots at or above the threshold alone and never go under the minimum', () => {
+    const steps = scaleInStepAdjustments(settings);
+    expect(scaleInCapacity({ capacity: 10, metric: 0.6, threshold: 0.6, steps, minCapacity: 1 })).toBe(10);
+    expect(scaleInCapacity({ capacity: 10, metric: 0, threshold: 0.6, steps, minCapacity: 8 })).toBe(8);
+  });
+
+  it('reject settings that would scale in forever or not at all', () => {
+    expect(() => scaleInStepAdjustments({ busyBelow: 0.8, busyTarget: 0.6, maxPercent: 50 })).toThrow(
+      'scale-in needs 0 < busyBelow < busyTarget <= 1, got busyBelow 0.8, busyTarget 0.6',
+    );
+    expect(() => scaleInStepAdjustments({ busyBelow: 0.5, busyTarget: 0.8, maxPercent: 100 })).toThrow(
+      'scale-in maxPercent must be > 0 and < 100, got 100',
+    );
   });
 });
 

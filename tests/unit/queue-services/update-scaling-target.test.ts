@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { applicationAutoScalingPolicies } from '../../../lib/queue-services/adapters/application-auto-scaling-policies';
+import { cloudWatchAlarms } from '../../../lib/queue-services/adapters/cloudwatch-alarms';
 import { getMetricDataStats, getMetricStatisticsStats } from '../../../lib/queue-services/adapters/cloudwatch-processing-stats';
 import {
   ForeignScalingPolicyError,
@@ -84,6 +85,7 @@ const input = {
 
 const deps = () => ({
   policies: applicationAutoScalingPolicies(new ApplicationAutoScalingClient({})),
+  alarms: cloudWatchAlarms(new CloudWatchClient({})),
   stats: getMetricDataStats(new CloudWatchClient({})),
   clock: () => NOW,
 });

@@ -58,8 +58,17 @@ describe('queue services in the registry', () => {
         s.predictive = {};
       }),
     ).queueServices!.thumbnails!;
-    expect(on.burst).toEqual({ periodSeconds: 10, datapoints: 2, thresholdFactor: 0.5, cooldownSeconds: 240, maxStepPercent: 1600 });
+    expect(on.burst).toEqual({
+      periodSeconds: 10,
+      datapoints: 2,
+      thresholdFactor: 0.3,
+      cooldownSeconds: 240,
+      maxStepPercent: 6400,
+      scaleIn: { busyBelow: 0.6, busyTarget: 0.8, maxPercent: 50, datapoints: 5, cooldownSeconds: 300 },
+    });
     expect(on.predictive).toEqual({ mode: 'ForecastAndScale', schedulingBufferSeconds: 300, utilization: 0.7 });
+    const kept = parseRegistry(registryWith((s) => (s.burst = { scaleIn: false }))).queueServices!.thumbnails!;
+    expect(kept.burst!.scaleIn).toBe(false);
   });
 
   it('ships a valid sample queue service in pipelines.yml', () => {
@@ -143,6 +152,17 @@ describe('queue services in the registry', () => {
       (s: any) => (s.burst = { thresholdFactor: 0 }),
       'field burst.thresholdFactor: burst thresholdFactor must be greater than 0',
     ],
+    [
+      'a burst scale-in whose target is not above its threshold',
+      (s: any) => (s.burst = { scaleIn: { busyBelow: 0.7, busyTarget: 0.6 } }),
+      'field burst.scaleIn.busyTarget: burst scaleIn busyTarget must be greater than busyBelow',
+    ],
+    [
+      'a burst scale-in removing every task at once',
+      (s: any) => (s.burst = { scaleIn: { maxPercent: 100 } }),
+      'field burst.scaleIn.maxPercent: burst scaleIn maxPercent must be at most 90',
+    ],
+    ['an unknown burst scale-in key', (s: any) => (s.burst = { scaleIn: { busyFloor: 0.5 } }), 'field burst.scaleIn'],
     [
       'a predictive buffer of a whole forecast hour',
       (s: any) => (s.predictive = { schedulingBufferSeconds: 3600 }),

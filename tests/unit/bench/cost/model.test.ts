@@ -163,6 +163,50 @@ describe('idleCost', () => {
     );
     expect(idle.scheduledRuns).toEqual([{ item: 'Daily', pipeline: 'inventory-snapshot', perMonth: expect.closeTo(365 / 12, 6) }]);
   });
+
+  it("counts a queue service's burst path: its workers' three custom metrics and its scale-in alarm's three metrics", () => {
+    const metricStat = (MetricName: string, Stat: string) => ({
+      Id: MetricName.toLowerCase(),
+      ReturnData: false,
+      MetricStat: { Metric: { Namespace: 'EcsPipelines/QueueServices', MetricName }, Period: 60, Stat },
+    });
+    const template: Template = {
+      Resources: {
+        Burst: {
+          Type: 'AWS::ECS::TaskDefinition',
+          Properties: {
+            Cpu: '256',
+            Memory: '512',
+            ContainerDefinitions: [{ Name: 'worker', Environment: [{ Name: 'BACKLOG_METRIC_SECONDS', Value: '10' }] }],
+          },
+        },
+        NoBurst: {
+          Type: 'AWS::ECS::TaskDefinition',
+          Properties: {
+            Cpu: '256',
+            Memory: '512',
+            ContainerDefinitions: [{ Name: 'worker', Environment: [{ Name: 'CONCURRENCY', Value: '1' }] }],
+          },
+        },
+        ScaleInAlarm: {
+          Type: 'AWS::CloudWatch::Alarm',
+          Properties: {
+            Metrics: [
+              metricStat('VisibleMessages', 'Average'),
+              metricStat('InFlightMessages', 'Average'),
+              metricStat('WorkerAlive', 'SampleCount'),
+              { Id: 'busy', Expression: '(visible + inflight) / (alive / 6 * 1)', ReturnData: true },
+            ],
+          },
+        },
+      },
+    };
+    const idle = idleCost(template, us);
+    expect(line(idle, 'Burst burst metrics')).toBeCloseTo(3 * 0.3, 6); // 3 custom metrics × $0.30
+    expect(line(idle, 'NoBurst burst metrics')).toBeUndefined();
+    expect(line(idle, 'CloudWatch alarms')).toBeCloseTo(3 * 0.1, 6); // one-minute alarm reading 3 metrics
+    expect(idle.totalUsd).toBeCloseTo(0.9 + 0.3, 6);
+  });
 });
 
 describe('firesPerMonth', () => {

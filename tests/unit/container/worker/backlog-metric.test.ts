@@ -20,21 +20,25 @@ beforeEach(() => {
 afterEach(() => jest.useRealTimers());
 
 describe('backlog metric', () => {
-  it('is an EMF document with both metrics at one-second storage resolution, by queue service', () => {
-    const doc = JSON.parse(backlogEmf('EcsPipelines/QueueServices', 'stack-thumbnails', 42, 1_000));
+  it('is an EMF document with its three metrics at one-second storage resolution, by queue service', () => {
+    const doc = JSON.parse(backlogEmf('EcsPipelines/QueueServices', 'stack-thumbnails', { visible: 42, inFlight: 3 }, 1_000));
     expect(doc._aws.CloudWatchMetrics[0]).toEqual({
       Namespace: 'EcsPipelines/QueueServices',
       Dimensions: [['QueueService']],
       Metrics: [
         { Name: 'VisibleMessages', Unit: 'Count', StorageResolution: 1 },
         { Name: 'WorkerAlive', Unit: 'Count', StorageResolution: 1 },
+        { Name: 'InFlightMessages', Unit: 'Count', StorageResolution: 1 },
       ],
     });
-    expect(doc).toMatchObject({ QueueService: 'stack-thumbnails', VisibleMessages: 42, WorkerAlive: 1 });
+    expect(doc).toMatchObject({ QueueService: 'stack-thumbnails', VisibleMessages: 42, WorkerAlive: 1, InFlightMessages: 3 });
+    expect(doc._aws.Timestamp).toBe(1_000);
   });
 
-  it('writes the queue visible messages at once and every period until stopped', async () => {
-    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '7' } });
+  it('writes the queue visible and in-flight messages, read in one call, at once and every period until stopped', async () => {
+    sqs
+      .on(GetQueueAttributesCommand)
+      .resolves({ Attributes: { ApproximateNumberOfMessages: '7', ApproximateNumberOfMessagesNotVisible: '4' } });
     const lines: string[] = [];
     const stop = startBacklogMetric({
       sqs: new SQSClient({}),
@@ -50,7 +54,30 @@ describe('backlog metric', () => {
     await jest.advanceTimersByTimeAsync(30_000);
 
     expect(lines).toHaveLength(3);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ VisibleMessages: 7, WorkerAlive: 1 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ VisibleMessages: 7, WorkerAlive: 1, InFlightMessages: 4 });
+    // One GetQueueAttributes per line, asking for both counts (they describe the same moment).
+    const calls = sqs.commandCalls(GetQueueAttributesCommand);
+    expect(calls).toHaveLength(3);
+    expect(calls[0]!.args[0].input).toEqual({
+      QueueUrl: 'https://sqs.example/q',
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    });
+  });
+
+  it('writes 0 in flight when the queue reports no in-flight count', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '2' } });
+    const lines: string[] = [];
+    const stop = startBacklogMetric({
+      sqs: new SQSClient({}),
+      queueUrl: 'q',
+      periodSeconds: 10,
+      metricDimension: 'd',
+      sink: (line) => lines.push(line),
+      log: log(),
+    });
+    await jest.advanceTimersByTimeAsync(1);
+    stop();
+    expect(JSON.parse(lines[0]!)).toMatchObject({ VisibleMessages: 2, InFlightMessages: 0 });
   });
 
   it('logs a failed read and keeps going (a missing datapoint is not a burst)', async () => {

@@ -2,12 +2,25 @@
  * The local autoscaler's decisions on a scripted backlog: a fake pool records the desired
  * counts; the backlog is scripted tick by tick, so every decision is deterministic.
  */
-import { burstStepAdjustments } from '../../../../lib/queue-services/burst-math';
+import { burstStepAdjustments, scaleInStepAdjustments } from '../../../../lib/queue-services/burst-math';
 import { LocalAutoscaler, type BacklogSource, type ScalingDecision, type WorkerPool } from '../../../../local/cloud/autoscaling/autoscaler';
 
 function scripted(backlog: number[]): BacklogSource {
   let i = 0;
   return { visibleMessages: async () => backlog[Math.min(i++, backlog.length - 1)]! };
+}
+
+/** Visible and in-flight messages scripted tick by tick. */
+function scriptedDepth(depths: Array<[visible: number, inFlight: number]>): BacklogSource {
+  let i = 0;
+  const next = () => depths[Math.min(i++, depths.length - 1)]!;
+  return {
+    visibleMessages: async () => next()[0],
+    depth: async () => {
+      const [visible, inFlight] = next();
+      return { visible, inFlight };
+    },
+  };
 }
 
 /** A pool whose workers start at once. */
@@ -158,6 +171,101 @@ describe('local autoscaler', () => {
       const decisions = await run(new LocalAutoscaler(scripted([9, 9, 9, 9]), pool, { ...burstSettings, target: () => 5 }), 4);
 
       expect(decisions.map((d) => d.action)).toEqual(['hold', 'hold', 'scale-out', 'hold']);
+    });
+  });
+
+  describe("with the burst path's scale-in on busy slots (step scaling policy, target tracking's scale-in disabled)", () => {
+    // The registry defaults: under 0.6 busy for 5 ticks (minutes), back to 0.8, at most 50 % per 5 ticks.
+    const scaleIn = {
+      threshold: 0.6,
+      datapoints: 5,
+      steps: scaleInStepAdjustments({ busyBelow: 0.6, busyTarget: 0.8, maxPercent: 50 }),
+      cooldownTicks: 5,
+      concurrency: 2,
+    };
+    const scaleInSettings = { ...settings, maxTasks: 20, scaleInEvaluations: 3, scaleIn, disableScaleIn: true };
+
+    it('removes half the tasks after five idle ticks, again after its cooldown, down to the minimum; target tracking never scales in', async () => {
+      const pool = instantPool();
+      await pool.setDesired(8);
+      const autoscaler = new LocalAutoscaler(scriptedDepth([[0, 0]]), pool, { ...scaleInSettings, minTasks: 1 }, 8);
+      const decisions = await run(autoscaler, 21);
+
+      // busy 0: the open-ended step, -50 %: 8 → 4 at tick 5, → 2 at 10, → 1 at 15, then the minimum holds.
+      const actions = decisions.filter((d) => d.action !== 'hold').map((d) => `${d.tick}:${d.action}:${d.desired}`);
+      expect(actions).toEqual(['5:burst-in:4', '10:burst-in:2', '15:burst-in:1']);
+      expect(decisions[0]).toMatchObject({ busy: 0, inFlight: 0 });
+    });
+
+    it('counts in-flight messages as busy: slots working hold their tasks even with nothing visible', async () => {
+      const pool = instantPool();
+      await pool.setDesired(4);
+      // 4 tasks × 2 slots, 6 messages in flight: 0.75 busy, above 0.6.
+      const autoscaler = new LocalAutoscaler(scriptedDepth([[0, 6]]), pool, { ...scaleInSettings, minTasks: 1 }, 4);
+      const decisions = await run(autoscaler, 12);
+
+      expect(decisions.every((d) => d.action === 'hold' && d.desired === 4)).toBe(true);
+      expect(decisions[0]!.busy).toBeCloseTo(0.75);
+    });
+
+    it('removes what brings the slots back toward 0.8 in its band, not half, when some are busy', async () => {
+      const pool = instantPool();
+      await pool.setDesired(10);
+      // 10 tasks × 2 slots, 8 visible + 1 in flight: 0.45 busy, in the [-0.15, 0) band: -25 %.
+      const autoscaler = new LocalAutoscaler(scriptedDepth([[8, 1]]), pool, { ...scaleInSettings, minTasks: 1, target: () => 100 }, 10);
+      const decisions = await run(autoscaler, 5);
+
+      expect(decisions.map((d) => d.action)).toEqual(['hold', 'hold', 'hold', 'hold', 'burst-in']);
+      expect(decisions[4]!.desired).toBe(8);
+    });
+
+    it('starts its count again on a tick with no task running (no datapoint is not breaching)', async () => {
+      let running = 3;
+      const history: number[] = [];
+      const pool: WorkerPool = {
+        running: () => running,
+        setDesired: async (n) => void history.push(n),
+      };
+      const autoscaler = new LocalAutoscaler(scriptedDepth([[0, 0]]), pool, { ...scaleInSettings, minTasks: 1 }, 3);
+      const first = await run(autoscaler, 4);
+      running = 0;
+      const gap = await run(autoscaler, 1);
+      running = 3;
+      const after = await run(autoscaler, 5);
+
+      expect([...first, ...gap].every((d) => d.action === 'hold')).toBe(true);
+      expect(gap[0]!.busy).toBeUndefined();
+      expect(after.map((d) => d.action)).toEqual(['hold', 'hold', 'hold', 'hold', 'burst-in']);
+    });
+
+    it('keeps target tracking from scaling in with DisableScaleIn alone', async () => {
+      const pool = instantPool();
+      const { scaleIn: _, ...trackingOnly } = scaleInSettings;
+      const backlog = [100, 100, 100, ...Array.from({ length: 12 }, () => 0)];
+      const decisions = await run(new LocalAutoscaler(scripted(backlog), pool, trackingOnly), backlog.length);
+
+      // Out at tick 3 as before; the 3-tick scale-in of target tracking never comes.
+      expect(decisions.filter((d) => d.action !== 'hold').map((d) => `${d.tick}:${d.action}:${d.desired}`)).toEqual(['3:scale-out:5']);
+      expect(decisions.at(-1)!.desired).toBe(5);
+    });
+
+    it('does not scale in on a tick a scale-out policy acted', async () => {
+      const pool = instantPool();
+      // 1 task, busy is low by the in-flight count but the backlog per task is over the burst threshold.
+      const burst = { threshold: 10, datapoints: 1, steps: burstStepAdjustments(10, 800), cooldownTicks: 4, minAdjustmentMagnitude: 1 };
+      const autoscaler = new LocalAutoscaler(scriptedDepth([[45, 0]]), pool, {
+        ...scaleInSettings,
+        scaleIn: {
+          ...scaleIn,
+          threshold: 100,
+          datapoints: 1,
+          steps: scaleInStepAdjustments({ busyBelow: 0.6, busyTarget: 0.8, maxPercent: 50 }),
+        },
+        burst,
+        target: () => 1000,
+      });
+      const [decision] = await run(autoscaler, 1);
+      expect(decision!.action).toBe('burst-out');
     });
   });
 });
