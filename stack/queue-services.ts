@@ -15,7 +15,13 @@
  * scaling policy. Nothing is named by hand: CloudFormation derives the names
  * from the stack, and everything else refers to them.
  */
-import { burstStepAdjustments, burstThreshold, predictiveTarget, scaleInStepAdjustments } from '../lib/queue-services/burst-math';
+import {
+  burstStepAdjustments,
+  burstThreshold,
+  predictiveTarget,
+  scaleInStepAdjustments,
+  toAwsSteps,
+} from '../lib/queue-services/burst-math';
 import { busySlotsExpression } from '../lib/queue-services/busy-slots';
 import { backlogTarget } from '../lib/queue-services/target-math';
 import {
@@ -385,11 +391,7 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
           Cooldown: burst.cooldownSeconds,
           MetricAggregationType: 'Average',
           MinAdjustmentMagnitude: 1,
-          StepAdjustments: burstStepAdjustments(threshold, burst.maxStepPercent).map((step) => ({
-            ...(step.lower !== undefined ? { MetricIntervalLowerBound: step.lower } : {}),
-            ...(step.upper !== undefined ? { MetricIntervalUpperBound: step.upper } : {}),
-            ScalingAdjustment: step.percent,
-          })),
+          StepAdjustments: toAwsSteps(burstStepAdjustments(threshold, burst.maxStepPercent)),
         },
       },
     },
@@ -461,11 +463,7 @@ function scaleInResources(name: string, service: QueueService, scalableTarget: s
           AdjustmentType: 'PercentChangeInCapacity',
           Cooldown: scaleIn.cooldownSeconds,
           MetricAggregationType: 'Average',
-          StepAdjustments: scaleInStepAdjustments(scaleIn).map((step) => ({
-            ...(step.lower !== undefined ? { MetricIntervalLowerBound: step.lower } : {}),
-            ...(step.upper !== undefined ? { MetricIntervalUpperBound: step.upper } : {}),
-            ScalingAdjustment: step.percent,
-          })),
+          StepAdjustments: toAwsSteps(scaleInStepAdjustments(scaleIn)),
         },
       },
     },

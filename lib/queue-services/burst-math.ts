@@ -68,6 +68,29 @@ export function burstStepAdjustments(threshold: number, maxPercent: number): Ste
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
+/** A StepAdjustment as Application Auto Scaling and CloudFormation spell it (bounds relative to the alarm threshold). */
+export interface AwsStepAdjustment {
+  MetricIntervalLowerBound?: number;
+  MetricIntervalUpperBound?: number;
+  ScalingAdjustment?: number;
+}
+
+/** Steps in the API's (and the template's) shape. */
+export const toAwsSteps = (steps: StepAdjustment[]): Array<AwsStepAdjustment & { ScalingAdjustment: number }> =>
+  steps.map((step) => ({
+    ...(step.lower !== undefined ? { MetricIntervalLowerBound: step.lower } : {}),
+    ...(step.upper !== undefined ? { MetricIntervalUpperBound: step.upper } : {}),
+    ScalingAdjustment: step.percent,
+  }));
+
+/** Steps as the API (or a template) returns them. */
+export const fromAwsSteps = (steps: AwsStepAdjustment[]): StepAdjustment[] =>
+  steps.map((step) => ({
+    ...(step.MetricIntervalLowerBound !== undefined ? { lower: step.MetricIntervalLowerBound } : {}),
+    ...(step.MetricIntervalUpperBound !== undefined ? { upper: step.MetricIntervalUpperBound } : {}),
+    percent: step.ScalingAdjustment ?? 0,
+  }));
+
 /** The step whose interval holds metric - threshold (undefined: below every step). */
 export function stepFor(steps: StepAdjustment[], excess: number): StepAdjustment | undefined {
   return steps.find((step) => (step.lower === undefined || excess >= step.lower) && (step.upper === undefined || excess < step.upper));

@@ -9,11 +9,10 @@ import {
   DescribeScalingPoliciesCommand,
   PutScalingPolicyCommand,
   type ScalingPolicy,
-  type StepAdjustment as AwsStepAdjustment,
   type StepScalingPolicyConfiguration,
   type TargetTrackingScalingPolicyConfiguration,
 } from '@aws-sdk/client-application-auto-scaling';
-import type { StepAdjustment } from '../burst-math';
+import { fromAwsSteps, toAwsSteps } from '../burst-math';
 import type { ScalingPolicies, StepScalingPolicy, TargetTrackingPolicy } from '../update-scaling-target';
 
 const SERVICE_NAMESPACE = 'ecs';
@@ -22,21 +21,6 @@ const SCALABLE_DIMENSION = 'ecs:service:DesiredCount';
 export class ScalingPolicyShapeError extends Error {
   override readonly name = 'ScalingPolicyShapeError';
 }
-
-/** StepAdjustments as the API has them (MetricInterval bounds relative to the alarm threshold). */
-export const toAwsSteps = (steps: StepAdjustment[]): AwsStepAdjustment[] =>
-  steps.map((step) => ({
-    ...(step.lower !== undefined ? { MetricIntervalLowerBound: step.lower } : {}),
-    ...(step.upper !== undefined ? { MetricIntervalUpperBound: step.upper } : {}),
-    ScalingAdjustment: step.percent,
-  }));
-
-export const fromAwsSteps = (steps: AwsStepAdjustment[]): StepAdjustment[] =>
-  steps.map((step) => ({
-    ...(step.MetricIntervalLowerBound !== undefined ? { lower: step.MetricIntervalLowerBound } : {}),
-    ...(step.MetricIntervalUpperBound !== undefined ? { upper: step.MetricIntervalUpperBound } : {}),
-    percent: step.ScalingAdjustment ?? 0,
-  }));
 
 export function applicationAutoScalingPolicies(client: ApplicationAutoScalingClient): ScalingPolicies {
   const find = async (resourceId: string, policyName: string): Promise<ScalingPolicy | undefined> => {

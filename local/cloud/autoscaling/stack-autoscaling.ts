@@ -21,7 +21,7 @@ import { EventEmitter } from 'node:events';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { StackResolver } from '../intrinsics';
 import type { StackEcs } from '../stack-ecs';
-import type { StepAdjustment } from '../../../lib/queue-services/burst-math';
+import { fromAwsSteps } from '../../../lib/queue-services/burst-math';
 import type { LocalAlarms } from '../../emulators/cloudwatch/alarms';
 import { parseBusySlotsExpression } from '../../../lib/queue-services/busy-slots';
 import { type BurstScaleInSettings, type BurstStepSettings, LocalAutoscaler, type ScalingDecision } from './autoscaler';
@@ -213,21 +213,12 @@ function burstPathScaler(burst: BurstPolicy, alarms: LocalAlarms | undefined, un
     setConfiguration: (next) => {
       const put = next as StepPolicyProperties['StepScalingPolicyConfiguration'] & object;
       configuration = next;
-      burst.settings.steps = stepsOf(put.StepAdjustments ?? []);
+      burst.settings.steps = fromAwsSteps(put.StepAdjustments ?? []);
       burst.settings.cooldownTicks = Math.ceil((put.Cooldown ?? 300) / burst.periodSeconds);
       burst.settings.minAdjustmentMagnitude = put.MinAdjustmentMagnitude ?? 1;
     },
   };
 }
-
-const stepsOf = (
-  steps: Array<{ MetricIntervalLowerBound?: number; MetricIntervalUpperBound?: number; ScalingAdjustment: number }>,
-): StepAdjustment[] =>
-  steps.map((step) => ({
-    ...(step.MetricIntervalLowerBound !== undefined ? { lower: step.MetricIntervalLowerBound } : {}),
-    ...(step.MetricIntervalUpperBound !== undefined ? { upper: step.MetricIntervalUpperBound } : {}),
-    percent: step.ScalingAdjustment,
-  }));
 
 /** The burst path's scale-out policy: what the puts address, and what the autoscaler steps with. */
 interface BurstPolicy {
@@ -284,7 +275,7 @@ function stepPolicies(resolver: StackResolver, log: (line: string) => void): Map
       Metrics?: Array<{ Expression?: string; ReturnData?: boolean }>;
       AlarmName?: string;
     };
-    const steps = stepsOf(config.StepAdjustments ?? []);
+    const steps = fromAwsSteps(config.StepAdjustments ?? []);
     const periodSeconds = burstPeriod(alarm[1].Properties);
     const entry = found.get(targetId) ?? {};
     found.set(targetId, entry);

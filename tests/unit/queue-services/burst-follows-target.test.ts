@@ -19,7 +19,8 @@ import {
   type MetricAlarm,
   PutMetricAlarmCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { applicationAutoScalingPolicies, toAwsSteps } from '../../../lib/queue-services/adapters/application-auto-scaling-policies';
+import { applicationAutoScalingPolicies } from '../../../lib/queue-services/adapters/application-auto-scaling-policies';
+import { toAwsSteps } from '../../../lib/queue-services/burst-math';
 import { cloudWatchAlarms, MetricAlarmShapeError } from '../../../lib/queue-services/adapters/cloudwatch-alarms';
 import { getMetricDataStats } from '../../../lib/queue-services/adapters/cloudwatch-processing-stats';
 import { burstStepAdjustments } from '../../../lib/queue-services/burst-math';

@@ -11,7 +11,7 @@ import { ApplicationAutoScalingClient, DescribeScalingPoliciesCommand, type Scal
 import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS } from '../../../../local/cloud/aws';
-import { toAwsSteps } from '../../../../lib/queue-services/adapters/application-auto-scaling-policies';
+import { toAwsSteps } from '../../../../lib/queue-services/burst-math';
 import { burstStepAdjustments, burstThreshold } from '../../../../lib/queue-services/burst-math';
 import { parseDeployedQueueServices } from '../../../../lib/queue-services/deployed-services';
 import type { UpdateScalingTargetResult } from '../../../../lib/queue-services/update-scaling-target';
