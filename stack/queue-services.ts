@@ -347,6 +347,23 @@ function serviceResources(name: string, service: QueueService, shared: SharedRef
   };
 }
 
+/** One of the workers' EMF metrics of a queue service, as a metric-math input of an alarm (not returned). */
+function workerMetric(name: string, metricName: string, stat: string, metricId: string, periodSeconds: number) {
+  return {
+    Id: metricId,
+    ReturnData: false,
+    MetricStat: {
+      Metric: {
+        Namespace: QUEUE_METRICS_NAMESPACE,
+        MetricName: metricName,
+        Dimensions: [{ Name: QUEUE_SERVICE_DIMENSION, Value: metricDimensionOf(name) }],
+      },
+      Period: periodSeconds,
+      Stat: stat,
+    },
+  };
+}
+
 /**
  * The burst path: a step scaling policy (PercentChangeInCapacity steps in proportion to the
  * excess backlog, lib/queue-services/burst-math.ts) invoked by a high-resolution alarm (Period
@@ -366,19 +383,8 @@ function burstResources(name: string, service: QueueService, scalableTarget: str
   if (!burst) return {};
   const id = logicalPrefix(name);
   const threshold = burstThreshold(burst.thresholdFactor, initialTarget(service));
-  const metric = (metricName: string, stat: string, metricId: string) => ({
-    Id: metricId,
-    ReturnData: false,
-    MetricStat: {
-      Metric: {
-        Namespace: QUEUE_METRICS_NAMESPACE,
-        MetricName: metricName,
-        Dimensions: [{ Name: QUEUE_SERVICE_DIMENSION, Value: metricDimensionOf(name) }],
-      },
-      Period: burst.periodSeconds,
-      Stat: stat,
-    },
-  });
+  const metric = (metricName: string, stat: string, metricId: string) =>
+    workerMetric(name, metricName, stat, metricId, burst.periodSeconds);
   return {
     [`${id}BurstScalingPolicy`]: {
       Type: 'AWS::ApplicationAutoScaling::ScalingPolicy',
@@ -438,19 +444,7 @@ function scaleInResources(name: string, service: QueueService, scalableTarget: s
   const scaleIn = scaleInOf(service);
   if (!burst || !scaleIn) return {};
   const id = logicalPrefix(name);
-  const metric = (metricName: string, stat: string, metricId: string) => ({
-    Id: metricId,
-    ReturnData: false,
-    MetricStat: {
-      Metric: {
-        Namespace: QUEUE_METRICS_NAMESPACE,
-        MetricName: metricName,
-        Dimensions: [{ Name: QUEUE_SERVICE_DIMENSION, Value: metricDimensionOf(name) }],
-      },
-      Period: 60,
-      Stat: stat,
-    },
-  });
+  const metric = (metricName: string, stat: string, metricId: string) => workerMetric(name, metricName, stat, metricId, 60);
   const policy = `${id}BurstScaleInPolicy`;
   return {
     [policy]: {
